@@ -1,0 +1,1 @@
+"""ecservice: typed domain objects and state machines for e-commerce service workflows."""

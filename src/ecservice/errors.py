@@ -1,0 +1,167 @@
+"""The error hierarchy of ecservice.
+
+Every error the library raises on purpose derives from :class:`EcServiceError`, so a shop can
+catch the whole family in one place. Errors about bad input also derive from :class:`ValueError`
+(or :class:`TypeError` where the *type* is wrong), so generic code that already catches those keeps
+working. Every message says what was wrong and, where there is a choice, what is allowed.
+
+An operation that raises one of these errors leaves the object it was called on exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "ConcurrencyConflict",
+    "CurrencyMismatch",
+    "DoubleSpend",
+    "EcServiceError",
+    "EmptyCart",
+    "GuardRejected",
+    "InsufficientFunds",
+    "InvalidAddress",
+    "InvalidAmount",
+    "InvalidQuantity",
+    "InvalidSignature",
+    "InvalidTransition",
+    "InvalidWorkflow",
+    "NaiveDatetime",
+    "PolicyViolation",
+    "TrackingOutOfOrder",
+    "UnknownCurrency",
+    "UnknownLine",
+    "ValidationError",
+    "WorkflowError",
+]
+
+
+class EcServiceError(Exception):
+    """Base class of every error raised by ecservice."""
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+class ValidationError(EcServiceError, ValueError):
+    """A value given to the library is not acceptable."""
+
+
+class InvalidAmount(ValidationError):
+    """A money amount is not a valid amount of its currency (a float, too many decimals, ...)."""
+
+
+class UnknownCurrency(ValidationError):
+    """A currency code is not an ISO 4217 code known to the library."""
+
+
+class CurrencyMismatch(ValidationError):
+    """Two amounts in different currencies were combined."""
+
+    def __init__(self, left: str, right: str, operation: str) -> None:
+        self.left = left
+        self.right = right
+        self.operation = operation
+        super().__init__(
+            f"cannot {operation} {left} and {right}: amounts must be in the same currency; "
+            "convert one of them explicitly first"
+        )
+
+
+class NaiveDatetime(ValidationError):
+    """A datetime without a time zone was given where an instant is required."""
+
+
+class InvalidQuantity(ValidationError):
+    """A quantity is not a positive whole number, or exceeds what is available."""
+
+
+class UnknownLine(ValidationError):
+    """A line (SKU) was named that the cart, order or shipment does not contain."""
+
+
+class EmptyCart(ValidationError):
+    """Checkout was attempted with no lines in the cart."""
+
+
+class InvalidAddress(ValidationError):
+    """A shipping address is incomplete or malformed."""
+
+
+class TrackingOutOfOrder(ValidationError):
+    """A carrier tracking event is older than the last event already recorded."""
+
+
+# --- workflows ---------------------------------------------------------------------------------
+
+
+class WorkflowError(EcServiceError):
+    """Base class of errors raised by the workflow kernel."""
+
+
+class InvalidWorkflow(WorkflowError):
+    """A workflow definition is inconsistent; raised when the workflow is defined."""
+
+    def __init__(self, workflow: str, problems: Iterable[str]) -> None:
+        self.workflow = workflow
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"workflow {workflow!r} is invalid:\n{lines}")
+
+
+def _names(items: Iterable[str]) -> str:
+    items = sorted(items)
+    return ", ".join(items) if items else "none"
+
+
+class InvalidTransition(WorkflowError):
+    """A trigger was fired in a state where the workflow does not allow it."""
+
+    def __init__(self, trigger: str, state: str, allowed: Iterable[str], *, subject: str) -> None:
+        self.trigger = trigger
+        self.state = state
+        self.allowed = tuple(sorted(allowed))
+        self.subject = subject
+        super().__init__(
+            f"cannot {trigger!r} {subject} in state {state!r}; "
+            f"triggers allowed in {state!r}: {_names(self.allowed)}"
+        )
+
+
+class GuardRejected(WorkflowError):
+    """Every transition a trigger could take was rejected by one of its guards."""
+
+    def __init__(
+        self, trigger: str, state: str, failed: Iterable[str], *, subject: str
+    ) -> None:
+        self.trigger = trigger
+        self.state = state
+        self.failed = tuple(failed)
+        self.subject = subject
+        super().__init__(
+            f"cannot {trigger!r} {subject} in state {state!r}: "
+            f"rejected by {'; '.join(self.failed) or 'its guards'}"
+        )
+
+
+class PolicyViolation(EcServiceError):
+    """An operation breaks a business policy (a deadline passed, a window closed, ...)."""
+
+
+class ConcurrencyConflict(EcServiceError):
+    """An aggregate was changed by someone else since it was loaded (version mismatch)."""
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+class InsufficientFunds(EcServiceError):
+    """A payment or transfer asks for more value than is available."""
+
+
+class DoubleSpend(EcServiceError):
+    """A coin or payment was presented again in a way that conflicts with an earlier use."""
+
+
+class InvalidSignature(EcServiceError):
+    """A signature does not verify: the data was forged or altered, or the key is wrong."""

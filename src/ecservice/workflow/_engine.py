@@ -1,0 +1,301 @@
+"""Executing workflows: a table compiled once per workflow, with ``transitions``' semantics.
+
+For each ``(trigger, state)`` the table holds the candidate transitions in declaration order.
+Firing a trigger tries them in that order, exactly as ``transitions`` does:
+
+1. the candidate's ``prepare`` hooks run;
+2. its ``conditions`` are checked in order, then its ``unless`` guards; the first failure rejects
+   the candidate and the next one is tried;
+3. for the first candidate that passes: ``before`` hooks, then (unless the transition is internal)
+   the source state's ``on_exit`` hooks, the state change, the destination's ``on_enter`` hooks,
+   and finally the ``after`` hooks.
+
+Unlike ``transitions``, firing is atomic: if every candidate is rejected, or any hook raises,
+every field of the aggregate is restored to what it was before the trigger, and the error is
+raised (:class:`~ecservice.errors.GuardRejected` or the hook's own exception). Only when the whole
+transition succeeded are the history record appended, the version bumped and the domain events
+queued.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
+
+import attrs
+from pendulum import DateTime
+
+from ecservice.errors import GuardRejected, InvalidTransition, ValidationError
+from ecservice.workflow._records import Actor, DomainEvent, TransitionRecord
+
+if TYPE_CHECKING:
+    from ecservice.workflow._aggregate import Aggregate
+    from ecservice.workflow._definition import Workflow
+
+__all__ = ["CompiledWorkflow", "Context"]
+
+A = TypeVar("A")
+T = TypeVar("T")
+
+_NO_PAYLOAD: Mapping[str, object] = {}
+
+
+@final
+class Context:
+    """What a guard or hook knows about the trigger being fired.
+
+    Attributes:
+        trigger: the trigger's name.
+        source: the state the aggregate was in.
+        dest: the state the candidate transition leads to (``source`` for internal ones).
+        at: when the trigger was fired (from the aggregate's clock), in UTC.
+        actor: who fired it.
+        note: why (free text).
+        payload: the keyword arguments the trigger method was called with.
+    """
+
+    __slots__ = ("actor", "at", "dest", "events", "note", "payload", "source", "trigger")
+
+    def __init__(
+        self,
+        trigger: str,
+        source: enum.Enum,
+        at: DateTime,
+        actor: Actor,
+        note: str,
+        payload: Mapping[str, object],
+    ) -> None:
+        self.trigger = trigger
+        self.source = source
+        self.dest = source
+        self.at = at
+        self.actor = actor
+        self.note = note
+        self.payload = payload
+        self.events: list[DomainEvent] = []
+
+    def arg(self, name: str, kind: type[T]) -> T:
+        """The payload value ``name``, checked to be an instance of ``kind``.
+
+        Raises:
+            ValidationError: the trigger was called without ``name`` or with a wrong type.
+        """
+        try:
+            value = self.payload[name]
+        except KeyError:
+            raise ValidationError(
+                f"trigger {self.trigger!r} needs the keyword argument {name!r}"
+            ) from None
+        if not isinstance(value, kind):
+            raise ValidationError(
+                f"trigger {self.trigger!r}: {name!r} must be {kind.__name__}, "
+                f"not {type(value).__name__}"
+            )
+        return value
+
+    def emit(self, event: DomainEvent) -> None:
+        """Queue a domain event; it reaches the aggregate only if the transition succeeds."""
+        self.events.append(event)
+
+
+def _guard_name(fn: Callable[..., object]) -> str:
+    doc = (getattr(fn, "__doc__", None) or "").strip().splitlines()
+    name = str(getattr(fn, "__name__", repr(fn)))
+    return f"{name} ({doc[0].rstrip('.')})" if doc else name
+
+
+@final
+class _Candidate:
+    __slots__ = ("after", "before", "checks", "dest", "enter", "exit", "internal", "prepare")
+
+    def __init__(
+        self,
+        dest: enum.Enum | None,
+        prepare: tuple[Callable[[Any, Context], None], ...],
+        checks: tuple[tuple[Callable[[Any, Context], bool], bool], ...],
+        before: tuple[Callable[[Any, Context], None], ...],
+        exit_hooks: tuple[Callable[[Any, Context], None], ...],
+        enter_hooks: tuple[Callable[[Any, Context], None], ...],
+        after: tuple[Callable[[Any, Context], None], ...],
+    ) -> None:
+        self.dest = dest
+        self.internal = dest is None
+        self.prepare = prepare
+        self.checks = checks
+        self.before = before
+        self.exit = exit_hooks
+        self.enter = enter_hooks
+        self.after = after
+
+    @property
+    def hooked(self) -> bool:
+        return bool(self.prepare or self.before or self.exit or self.enter or self.after)
+
+
+@final
+class _Entry:
+    """The compiled candidates of one ``(trigger, state)``."""
+
+    __slots__ = ("candidates", "hooked", "simple_dest")
+
+    def __init__(self, candidates: tuple[_Candidate, ...]) -> None:
+        self.candidates = candidates
+        self.hooked = any(c.hooked for c in candidates)
+        only = candidates[0]
+        # One unguarded, hook-free, external candidate: the common case, fired without a Context.
+        self.simple_dest = (
+            only.dest
+            if len(candidates) == 1 and not only.checks and not only.hooked and not only.internal
+            else None
+        )
+
+
+class CompiledWorkflow(Generic[A]):
+    """The execution table of a validated :class:`Workflow`."""
+
+    __slots__ = ("allowed", "name", "table", "workflow")
+
+    def __init__(self, workflow: Workflow[A]) -> None:
+        self.workflow = workflow
+        self.name = workflow.name
+        table: dict[str, dict[enum.Enum, list[_Candidate]]] = {}
+        for t in workflow.transitions:
+            cands = table.setdefault(t.trigger, {})
+            checks = tuple((c, True) for c in t.conditions) + tuple((c, False) for c in t.unless)
+            for source in t.sources:
+                internal = t.dest is None
+                cands.setdefault(source, []).append(
+                    _Candidate(
+                        t.dest,
+                        t.prepare,
+                        checks,
+                        t.before,
+                        () if internal else workflow.on_exit.get(source, ()),
+                        () if internal or t.dest is None else workflow.on_enter.get(t.dest, ()),
+                        t.after,
+                    )
+                )
+        self.table: dict[str, dict[enum.Enum, _Entry]] = {
+            trig: {s: _Entry(tuple(c)) for s, c in per_state.items()}
+            for trig, per_state in table.items()
+        }
+        allowed: dict[enum.Enum, list[str]] = {s: [] for s in workflow.states}
+        for trig, by_state in self.table.items():
+            for s in by_state:
+                allowed[s].append(trig)
+        self.allowed: dict[enum.Enum, tuple[str, ...]] = {
+            s: tuple(sorted(v)) for s, v in allowed.items()
+        }
+
+    def can(
+        self, aggregate: Aggregate[Any], trigger: str, actor: Actor, payload: Mapping[str, object]
+    ) -> bool:
+        """Whether ``trigger`` is allowed now and some candidate's guards pass (no hooks run)."""
+        state = aggregate.status
+        entry = self.table.get(trigger, {}).get(state)
+        if entry is None:
+            return False
+        ctx = Context(trigger, state, aggregate.clock.now(), actor, "", payload)
+        for cand in entry.candidates:
+            ctx.dest = state if cand.dest is None else cand.dest
+            if all(bool(fn(aggregate, ctx)) is want for fn, want in cand.checks):
+                return True
+        return False
+
+    def fire(
+        self,
+        aggregate: Aggregate[Any],
+        trigger: str,
+        actor: Actor,
+        note: str,
+        payload: Mapping[str, object],
+    ) -> TransitionRecord:
+        """Fire ``trigger`` on ``aggregate``; see the module documentation for the semantics."""
+        state = aggregate.status
+        by_state = self.table.get(trigger)
+        entry = by_state.get(state) if by_state is not None else None
+        if entry is None:
+            raise InvalidTransition(
+                trigger,
+                state.name,
+                self.allowed.get(state, ()),
+                subject=aggregate._subject(),
+            )
+        at = aggregate.clock.now()
+        dest = entry.simple_dest
+        if dest is not None:
+            aggregate.status = dest
+            version = aggregate.version + 1
+            record = TransitionRecord(trigger, state, dest, at, actor, note, version)
+            aggregate.version = version
+            aggregate.history = (*aggregate.history, record)
+            return record
+        ctx = Context(trigger, state, at, actor, note, payload)
+        saved = _snapshot(aggregate) if entry.hooked else None
+        failed: list[str] = []
+        chosen: _Candidate | None = None
+        try:
+            for cand in entry.candidates:
+                ctx.dest = state if cand.dest is None else cand.dest
+                for hook in cand.prepare:
+                    hook(aggregate, ctx)
+                for fn, want in cand.checks:
+                    if bool(fn(aggregate, ctx)) is not want:
+                        failed.append(
+                            ("" if want else "unless ")
+                            + _guard_name(fn)
+                            + ("" if len(entry.candidates) == 1 else f" (to {ctx.dest.name})")
+                        )
+                        break
+                else:
+                    chosen = cand
+                    break
+            if chosen is None:
+                raise GuardRejected(trigger, state.name, failed, subject=aggregate._subject())
+            for hook in chosen.before:
+                hook(aggregate, ctx)
+            if not chosen.internal:
+                for hook in chosen.exit:
+                    hook(aggregate, ctx)
+                aggregate.status = ctx.dest
+                for hook in chosen.enter:
+                    hook(aggregate, ctx)
+            for hook in chosen.after:
+                hook(aggregate, ctx)
+        except BaseException:
+            if saved is not None:
+                _restore(aggregate, saved)
+            raise
+        version = aggregate.version + 1
+        record = TransitionRecord(trigger, state, ctx.dest, at, actor, note, version)
+        aggregate.version = version
+        aggregate.history = (*aggregate.history, record)
+        if ctx.events:
+            aggregate._events = (*aggregate._events, *ctx.events)
+        return record
+
+
+_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+
+
+def _fields_of(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        names = tuple(f.name for f in attrs.fields(cls))
+        getter = attrgetter(*names)
+        found = (names, (lambda obj: getter(obj)) if len(names) > 1 else (lambda o: (getter(o),)))
+        _FIELDS[cls] = found
+    return found
+
+
+def _snapshot(aggregate: object) -> tuple[type, tuple[Any, ...]]:
+    cls = type(aggregate)
+    return cls, _fields_of(cls)[1](aggregate)
+
+
+def _restore(aggregate: object, saved: tuple[type, tuple[Any, ...]]) -> None:
+    cls, values = saved
+    for name, value in zip(_fields_of(cls)[0], values, strict=True):
+        object.__setattr__(aggregate, name, value)
