@@ -9,7 +9,7 @@ import attrs
 from typing_extensions import Self
 
 from ecservice.clock import SYSTEM_CLOCK, Clock
-from ecservice.errors import InvalidWorkflow, ValidationError
+from ecservice.errors import InvalidTransition, InvalidWorkflow, ValidationError
 from ecservice.workflow._records import Actor, DomainEvent, TransitionRecord
 
 if TYPE_CHECKING:
@@ -61,6 +61,20 @@ class Aggregate(Generic[S]):
     ) -> TransitionRecord:
         """Fire ``trigger``; subclasses wrap this in one typed method per trigger."""
         return self._compiled.fire(self, trigger, actor, note, payload)
+
+    def _ensure_allowed(self, trigger: str) -> None:
+        """Raise :class:`InvalidTransition` now if ``trigger`` is not allowed in this state.
+
+        Typed trigger methods call this before validating their arguments, so that a trigger
+        fired in the wrong state reports the state rather than an argument problem.
+        """
+        if trigger not in self._compiled.allowed.get(self.status, ()):
+            raise InvalidTransition(
+                trigger,
+                self.status.name,
+                self._compiled.allowed.get(self.status, ()),
+                subject=self._subject(),
+            )
 
     def can(self, trigger: str, /, *, actor: Actor | None = None, **payload: object) -> bool:
         """Whether ``trigger`` is allowed now and its guards would pass with ``payload``.

@@ -1,0 +1,116 @@
+"""Order states and the domain events orders emit."""
+
+from __future__ import annotations
+
+from typing import final
+
+import attrs
+
+from ecservice.money import Money
+from ecservice.orders._values import Cancellation, Shipment, TrackingEvent
+from ecservice.workflow import DomainEvent, LabelledState
+
+__all__ = [
+    "LinesCancelled",
+    "OrderCancelled",
+    "OrderCompleted",
+    "OrderConfirmed",
+    "OrderMarkedOutOfStock",
+    "OrderPlaced",
+    "OrderRestocked",
+    "OrderStatus",
+    "ShipmentDispatched",
+    "ShipmentReceived",
+    "TrackingEventAdded",
+]
+
+
+class OrderStatus(LabelledState):
+    """The states of an order, with the source practice's Chinese names."""
+
+    PENDING_CONFIRMATION = ("pending_confirmation", "Awaiting confirmation", "待确认")
+    PROCESSING = ("processing", "Processing", "正在处理")
+    OUT_OF_STOCK = ("out_of_stock", "Out of stock", "缺货")
+    IN_TRANSIT = ("in_transit", "In transit", "货在途中")
+    DONE = ("done", "Done", "处理完毕")
+    CANCELLED = ("cancelled", "Cancelled", "已取消")
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class OrderPlaced(DomainEvent):
+    """An order was created at checkout."""
+
+    total: Money
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class OrderConfirmed(DomainEvent):
+    """The shop checked the address and items; processing starts."""
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class OrderMarkedOutOfStock(DomainEvent):
+    """Some lines cannot be fulfilled from stock now."""
+
+    skus: tuple[str, ...]
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class OrderRestocked(DomainEvent):
+    """Missing lines are back in stock."""
+
+    skus: tuple[str, ...]
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class ShipmentDispatched(DomainEvent):
+    """A parcel left a warehouse."""
+
+    shipment: Shipment
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class TrackingEventAdded(DomainEvent):
+    """A carrier reported progress on a parcel."""
+
+    shipment_id: str
+    event: TrackingEvent
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class ShipmentReceived(DomainEvent):
+    """A parcel was received, confirmed by the buyer or automatically."""
+
+    shipment_id: str
+    automatic: bool
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class LinesCancelled(DomainEvent):
+    """Some units will not be delivered."""
+
+    cancellations: tuple[Cancellation, ...]
+    refund_due: Money
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class OrderCompleted(DomainEvent):
+    """Every line is delivered or cancelled and every parcel received (处理完毕)."""
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class OrderCancelled(DomainEvent):
+    """The whole order was cancelled; ``refund_due`` is what the buyer gets back if paid."""
+
+    reason: str
+    refund_due: Money
