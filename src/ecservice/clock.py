@@ -13,7 +13,8 @@ Domain code never reads the system time itself; it asks a :class:`Clock`. Produc
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Protocol, final, runtime_checkable
+import functools
+from typing import Final, Protocol, final, runtime_checkable
 
 import pendulum
 from pendulum import DateTime
@@ -23,6 +24,7 @@ from ecservice.errors import NaiveDatetime, ValidationError
 __all__ = [
     "DEFAULT_ZONE",
     "SYSTEM_CLOCK",
+    "UTC",
     "Clock",
     "FixedClock",
     "SystemClock",
@@ -34,6 +36,10 @@ __all__ = [
 DEFAULT_ZONE = "Asia/Shanghai"
 
 
+UTC: Final = pendulum.UTC
+
+
+@functools.cache
 def zone(name: str) -> pendulum.Timezone:
     """Return the IANA time zone ``name``.
 
@@ -66,8 +72,10 @@ def ensure_utc(value: _dt.datetime, *, what: str = "datetime") -> DateTime:
             "(for example pendulum.datetime(..., tz='Asia/Shanghai'))"
         )
     if isinstance(value, DateTime):
-        return value.in_tz("UTC")
-    return pendulum.instance(value).in_tz("UTC")
+        if value.tzinfo is UTC:
+            return value
+        return value.in_tz(UTC)
+    return pendulum.instance(value).in_tz(UTC)
 
 
 @runtime_checkable
@@ -87,7 +95,7 @@ class SystemClock:
 
     def now(self) -> DateTime:
         """The current instant, in UTC."""
-        return pendulum.now("UTC")
+        return pendulum.now(UTC)
 
     def __repr__(self) -> str:
         return "SystemClock()"

@@ -8,7 +8,7 @@ from typing import final
 import attrs
 from pendulum import DateTime
 
-from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
+from ecservice.clock import DEFAULT_ZONE, UTC, ensure_utc, zone
 from ecservice.errors import ValidationError
 
 __all__ = ["AutoConfirmPolicy"]
@@ -47,8 +47,8 @@ class AutoConfirmPolicy:
 
     def due_at(self, shipped_at: _dt.datetime) -> DateTime:
         """When a parcel shipped at ``shipped_at`` is confirmed automatically, in UTC."""
-        local = ensure_utc(shipped_at, what="shipped_at").in_tz(self.zone)
-        return local.add(days=self.days).in_tz("UTC")
+        local = ensure_utc(shipped_at, what="shipped_at").in_tz(zone(self.zone))
+        return local.add(days=self.days).in_tz(UTC)
 
     def is_due(self, shipped_at: _dt.datetime, now: _dt.datetime) -> bool:
         """Whether the parcel is due for automatic confirmation at ``now``."""

@@ -330,7 +330,9 @@ class Workflow(Generic[A]):
             remove_states: states to remove, with every transition from or to them.
             add_transitions: transitions appended after the existing ones.
             remove_transitions: a trigger name removes all its transitions; ``(trigger, state)``
-                removes that trigger from that source state only.
+                removes that trigger from that source state only. Removals apply to this
+                workflow's transitions, never to ``add_transitions``, so a transition can be
+                replaced by removing it and adding a new one.
             add_guards: extra ``conditions`` per trigger (on every transition of the trigger).
             add_before / add_after: extra hooks per trigger.
             add_on_enter / add_on_exit: extra state hooks.
@@ -354,11 +356,15 @@ class Workflow(Generic[A]):
             )
         kept: list[Transition[Any]] = []
         every: tuple[Transition[Any], ...] = (*self.transitions, *added)
-        for t in every:
-            if t.trigger in drop_trigger:
+        base = len(self.transitions)
+        for i, t in enumerate(every):
+            # Removals apply to the base workflow's transitions, not to the ones added here.
+            if i < base and t.trigger in drop_trigger:
                 continue
             sources = tuple(
-                s for s in t.sources if s not in removed and (t.trigger, s) not in drop_pair
+                s
+                for s in t.sources
+                if s not in removed and (i >= base or (t.trigger, s) not in drop_pair)
             )
             if not sources or t.dest in removed:
                 continue

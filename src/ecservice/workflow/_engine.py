@@ -39,7 +39,9 @@ __all__ = ["CompiledWorkflow", "Context"]
 A = TypeVar("A")
 T = TypeVar("T")
 
-_NO_PAYLOAD: Mapping[str, object] = {}
+# The kernel's own fields (status, version, history, events) carry no validators: assign them
+# through the slot directly rather than through attrs' on_setattr machinery.
+_set = object.__setattr__
 
 
 @final
@@ -226,11 +228,11 @@ class CompiledWorkflow(Generic[A]):
         at = aggregate.clock.now()
         dest = entry.simple_dest
         if dest is not None:
-            aggregate.status = dest
             version = aggregate.version + 1
             record = TransitionRecord(trigger, state, dest, at, actor, note, version)
-            aggregate.version = version
-            aggregate.history = (*aggregate.history, record)
+            _set(aggregate, "status", dest)
+            _set(aggregate, "version", version)
+            _set(aggregate, "history", (*aggregate.history, record))
             return record
         ctx = Context(trigger, state, at, actor, note, payload)
         saved = _snapshot(aggregate) if entry.hooked else None
@@ -259,7 +261,7 @@ class CompiledWorkflow(Generic[A]):
             if not chosen.internal:
                 for hook in chosen.exit:
                     hook(aggregate, ctx)
-                aggregate.status = ctx.dest
+                _set(aggregate, "status", ctx.dest)
                 for hook in chosen.enter:
                     hook(aggregate, ctx)
             for hook in chosen.after:
@@ -270,10 +272,10 @@ class CompiledWorkflow(Generic[A]):
             raise
         version = aggregate.version + 1
         record = TransitionRecord(trigger, state, ctx.dest, at, actor, note, version)
-        aggregate.version = version
-        aggregate.history = (*aggregate.history, record)
+        _set(aggregate, "version", version)
+        _set(aggregate, "history", (*aggregate.history, record))
         if ctx.events:
-            aggregate._events = (*aggregate._events, *ctx.events)
+            _set(aggregate, "_events", (*aggregate._events, *ctx.events))
         return record
 
 

@@ -1,0 +1,160 @@
+"""A simulated shop: a batch of orders through their lifecycle (the ``ecservice demo`` command)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+
+import attrs
+import pendulum
+
+from ecservice.clock import FixedClock
+from ecservice.money import Money, sum_money
+from ecservice.orders import (
+    Address,
+    AutoConfirmPolicy,
+    Cart,
+    Order,
+    OrderStatus,
+    ShippingRate,
+    TrackingEvent,
+)
+from ecservice.workflow import Actor
+
+__all__ = ["DemoSummary", "run_demo"]
+
+_CATALOGUE = [
+    ("TEA-250", "Longjing tea 250 g", "88.00", "0.30"),
+    ("CUP-01", "Celadon cup", "45.50", "0.40"),
+    ("SILK-SC", "Silk scarf", "129.00", "0.10"),
+    ("RICE-5", "Wuchang rice 5 kg", "69.90", "5.00"),
+    ("PEN-BR", "Calligraphy brush set", "58.00", "0.35"),
+    ("FAN-SD", "Sandalwood fan", "35.00", "0.15"),
+]
+_CARRIERS = ["SF Express", "ZTO", "YTO", "JD Logistics"]
+_WAREHOUSES = ["Hangzhou", "Guangzhou", "Chengdu"]
+
+
+@attrs.frozen(kw_only=True)
+class DemoSummary:
+    """What a demo run produced."""
+
+    orders: int
+    by_status: dict[OrderStatus, int]
+    revenue: Money
+    refunds_due: Money
+    shipments: int
+    transitions: int
+    auto_confirmed: int
+
+
+def _orders(n: int, rng: random.Random, clock: FixedClock) -> Iterator[Order]:
+    rate = ShippingRate.per_kg(
+        first_fee=Money("10.00", "CNY"),
+        additional_fee=Money("6.00", "CNY"),
+        free_over=Money("199.00", "CNY"),
+    )
+    for i in range(n):
+        buyer = Actor.buyer(f"u-{rng.randrange(10_000):05d}")
+        cart = Cart.open(f"CART-{i}", buyer_id=buyer.id, currency="CNY", clock=clock)
+        for sku, name, price, weight in rng.sample(_CATALOGUE, rng.randint(1, 3)):
+            cart.add_line(
+                sku, name, Money(price, "CNY"), rng.randint(1, 3),
+                weight_kg=Decimal(weight), actor=buyer,
+            )
+        cart.checkout(actor=buyer)
+        yield cart.place_order(
+            f"O-{i:06d}",
+            address=Address(
+                recipient=f"Buyer {i}", phone="13800138000", province="Zhejiang",
+                city="Hangzhou", street=f"{i} West Lake Road",
+            ),
+            shipping=rate,
+            actor=buyer,
+        )
+
+
+def _step(order: Order, rng: random.Random, clock: FixedClock, policy: AutoConfirmPolicy) -> bool:
+    """Move one order on by what a day brings; returns True when it was auto-confirmed."""
+    staff = Actor.staff("kefu-01")
+    status = order.status
+    if status is OrderStatus.PENDING_CONFIRMATION:
+        if rng.random() < 0.04:
+            order.cancel(reason="buyer changed their mind", actor=Actor.buyer(order.buyer_id))
+        else:
+            order.confirm(actor=staff)
+    elif status is OrderStatus.PROCESSING:
+        open_items = order.open_items()
+        if not order.shipments and rng.random() < 0.1:
+            order.mark_out_of_stock([next(iter(open_items))], actor=staff, note="stock short")
+            return False
+        if len(open_items) > 1 and rng.random() < 0.3:
+            sku = next(iter(open_items))
+            order.ship(items={sku: open_items[sku]}, carrier=rng.choice(_CARRIERS),
+                       tracking_no=f"T{rng.randrange(10**9)}",
+                       warehouse=rng.choice(_WAREHOUSES), actor=staff)
+        order.ship(carrier=rng.choice(_CARRIERS), tracking_no=f"T{rng.randrange(10**9)}",
+                   warehouse=rng.choice(_WAREHOUSES), actor=staff)
+    elif status is OrderStatus.OUT_OF_STOCK:
+        roll = rng.random()
+        if roll < 0.5:
+            order.restock(actor=staff)
+        elif roll < 0.8:
+            sku = order.out_of_stock[0]
+            order.cancel_lines({sku: order.open_quantity(sku)}, reason="cannot restock",
+                               actor=staff)
+    elif status is OrderStatus.IN_TRANSIT:
+        if order.auto_confirm_due_at(policy) is not None and policy.is_due(
+            min(s.shipped_at for s in order.travelling), clock.now()
+        ):
+            order.auto_confirm(policy)
+            return True
+        for shipment in order.travelling:
+            order.add_tracking_event(
+                shipment.id,
+                TrackingEvent(at=clock.now(), description="parcel scanned",
+                              location=rng.choice(_WAREHOUSES)),
+                actor=Actor.carrier(shipment.carrier),
+            )
+        if rng.random() < 0.12:
+            order.confirm_receipt(order.travelling[0].id, actor=Actor.buyer(order.buyer_id))
+    return False
+
+
+def run_demo(n: int = 3000, *, seed: int = 2026, days: int = 30) -> DemoSummary:
+    """Simulate ``n`` orders placed over ``days`` simulated days; summarise where they stand.
+
+    Orders arrive spread over the days. Each day every open order moves on: it is confirmed (or
+    cancelled by the buyer), may run out of stock (then restocked or the missing line cancelled),
+    ships in one or two parcels, collects tracking events, and is received by the buyer or
+    confirmed automatically ten days after shipping. The summary is taken at the end of the last
+    day, so recent orders are still on their way. The run is deterministic for a given ``seed``.
+    """
+    rng = random.Random(seed)
+    clock = FixedClock(pendulum.datetime(2026, 11, 1, 9, 0, tz="Asia/Shanghai"))
+    policy = AutoConfirmPolicy(days=10)
+    orders: list[Order] = []
+    new_orders = _orders(n, rng, clock)
+    per_day = [n // days + (1 if d < n % days else 0) for d in range(days)]
+    auto = 0
+    for day in range(days):
+        for order in orders:
+            if not order.is_final and _step(order, rng, clock, policy):
+                auto += 1
+        for _ in range(per_day[day]):
+            order = next(new_orders)
+            order.pull_events()
+            orders.append(order)
+        clock.advance(days=1)
+    live = [o for o in orders if o.status is not OrderStatus.CANCELLED]
+    return DemoSummary(
+        orders=len(orders),
+        by_status=dict(Counter(o.status for o in orders)),
+        revenue=sum_money((o.amount_due for o in live), "CNY"),
+        refunds_due=sum_money((o.cancelled_value for o in orders), "CNY"),
+        shipments=sum(len(o.shipments) for o in orders),
+        transitions=sum(o.version for o in orders),
+        auto_confirmed=auto,
+    )
