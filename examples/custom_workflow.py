@@ -1,4 +1,4 @@
-"""A custom order workflow: quality inspection (质检) before shipping, and payment before confirming.
+"""A custom order workflow: quality inspection (质检) before shipping, payment before confirming.
 
 The shop derives its workflow from the default one: it removes the out-of-stock state, adds a
 state from its own enum with two new triggers (one a ``trigger()`` descriptor, one an ordinary
@@ -90,10 +90,22 @@ def main() -> None:
     order = InspectedOrder(
         id="O-77",
         buyer_id="u-9",
-        lines=[OrderLine(sku="VASE-1", name="Porcelain vase", unit_price=Money("399.00", "CNY"),
-                         quantity=1, weight_kg=Decimal("1.8"))],
-        address=Address(recipient="李雷", phone="13900000000", province="江西省",
-                        city="景德镇市", street="瓷都大道 9 号"),
+        lines=[
+            OrderLine(
+                sku="VASE-1",
+                name="Porcelain vase",
+                unit_price=Money("399.00", "CNY"),
+                quantity=1,
+                weight_kg=Decimal("1.8"),
+            )
+        ],
+        address=Address(
+            recipient="李雷",
+            phone="13900000000",
+            province="江西省",
+            city="景德镇市",
+            street="瓷都大道 9 号",
+        ),
         shipping_fee=Money("18.00", "CNY"),
         created_at=clock.now(),
         clock=clock,
@@ -115,8 +127,10 @@ def main() -> None:
         print("refused:", exc)
     order.inspect(actor=staff, note="glaze intact, no cracks")
     order.ship(carrier="SF Express", tracking_no="SF9", actor=staff)
-    print(f"{order.id}: {order.status.label_en} / {order.status.label_zh}, "
-          f"inspected by {order.inspector}")
+    print(
+        f"{order.id}: {order.status.label_en} / {order.status.label_zh}, "
+        f"inspected by {order.inspector}"
+    )
     print(INSPECTED_WORKFLOW.mermaid())
 
 

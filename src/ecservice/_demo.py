@@ -61,15 +61,22 @@ def _orders(n: int, rng: random.Random, clock: FixedClock) -> Iterator[Order]:
         cart = Cart.open(f"CART-{i}", buyer_id=buyer.id, currency="CNY", clock=clock)
         for sku, name, price, weight in rng.sample(_CATALOGUE, rng.randint(1, 3)):
             cart.add_line(
-                sku, name, Money(price, "CNY"), rng.randint(1, 3),
-                weight_kg=Decimal(weight), actor=buyer,
+                sku,
+                name,
+                Money(price, "CNY"),
+                rng.randint(1, 3),
+                weight_kg=Decimal(weight),
+                actor=buyer,
             )
         cart.checkout(actor=buyer)
         yield cart.place_order(
             f"O-{i:06d}",
             address=Address(
-                recipient=f"Buyer {i}", phone="13800138000", province="Zhejiang",
-                city="Hangzhou", street=f"{i} West Lake Road",
+                recipient=f"Buyer {i}",
+                phone="13800138000",
+                province="Zhejiang",
+                city="Hangzhou",
+                street=f"{i} West Lake Road",
             ),
             shipping=rate,
             actor=buyer,
@@ -92,19 +99,28 @@ def _step(order: Order, rng: random.Random, clock: FixedClock, policy: AutoConfi
             return False
         if len(open_items) > 1 and rng.random() < 0.3:
             sku = next(iter(open_items))
-            order.ship(items={sku: open_items[sku]}, carrier=rng.choice(_CARRIERS),
-                       tracking_no=f"T{rng.randrange(10**9)}",
-                       warehouse=rng.choice(_WAREHOUSES), actor=staff)
-        order.ship(carrier=rng.choice(_CARRIERS), tracking_no=f"T{rng.randrange(10**9)}",
-                   warehouse=rng.choice(_WAREHOUSES), actor=staff)
+            order.ship(
+                items={sku: open_items[sku]},
+                carrier=rng.choice(_CARRIERS),
+                tracking_no=f"T{rng.randrange(10**9)}",
+                warehouse=rng.choice(_WAREHOUSES),
+                actor=staff,
+            )
+        order.ship(
+            carrier=rng.choice(_CARRIERS),
+            tracking_no=f"T{rng.randrange(10**9)}",
+            warehouse=rng.choice(_WAREHOUSES),
+            actor=staff,
+        )
     elif status is OrderStatus.OUT_OF_STOCK:
         roll = rng.random()
         if roll < 0.5:
             order.restock(actor=staff)
         elif roll < 0.8:
             sku = order.out_of_stock[0]
-            order.cancel_lines({sku: order.open_quantity(sku)}, reason="cannot restock",
-                               actor=staff)
+            order.cancel_lines(
+                {sku: order.open_quantity(sku)}, reason="cannot restock", actor=staff
+            )
     elif status is OrderStatus.IN_TRANSIT:
         if order.auto_confirm_due_at(policy) is not None and policy.is_due(
             min(s.shipped_at for s in order.travelling), clock.now()
@@ -114,8 +130,9 @@ def _step(order: Order, rng: random.Random, clock: FixedClock, policy: AutoConfi
         for shipment in order.travelling:
             order.add_tracking_event(
                 shipment.id,
-                TrackingEvent(at=clock.now(), description="parcel scanned",
-                              location=rng.choice(_WAREHOUSES)),
+                TrackingEvent(
+                    at=clock.now(), description="parcel scanned", location=rng.choice(_WAREHOUSES)
+                ),
                 actor=Actor.carrier(shipment.carrier),
             )
         if rng.random() < 0.12:

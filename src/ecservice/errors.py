@@ -131,9 +131,7 @@ class InvalidTransition(WorkflowError):
 class GuardRejected(WorkflowError):
     """Every transition a trigger could take was rejected by one of its guards."""
 
-    def __init__(
-        self, trigger: str, state: str, failed: Iterable[str], *, subject: str
-    ) -> None:
+    def __init__(self, trigger: str, state: str, failed: Iterable[str], *, subject: str) -> None:
         self.trigger = trigger
         self.state = state
         self.failed = tuple(failed)

@@ -83,7 +83,7 @@ AmountLike = Decimal | int | str
 
 def _to_decimal(amount: object) -> Decimal:
     # bool is an int subclass; True yuan is almost certainly a bug.
-    if isinstance(amount, bool) or isinstance(amount, float):
+    if isinstance(amount, (bool, float)):
         raise InvalidAmount(
             f"money amounts must be Decimal, int or str, not {type(amount).__name__} "
             f"({amount!r}): floats cannot represent most decimal amounts exactly"

@@ -18,9 +18,8 @@ from ecservice.orders._values import (
     OrderLine,
     Presale,
     check_quantity,
-    check_text,
-    text,
     check_weight,
+    text,
 )
 from ecservice.workflow import (
     Actor,
@@ -172,9 +171,7 @@ class Cart(Aggregate[CartStatus]):
         self._ensure_allowed("set_quantity")
         check_quantity(quantity)
         old = self.line(sku)
-        lines = tuple(
-            attrs.evolve(x, quantity=quantity) if x is old else x for x in self.lines
-        )
+        lines = tuple(attrs.evolve(x, quantity=quantity) if x is old else x for x in self.lines)
         return self._fire("set_quantity", actor=actor, note=f"{sku} x{quantity}", lines=lines)
 
     def remove_line(self, sku: str, *, actor: Actor) -> TransitionRecord:

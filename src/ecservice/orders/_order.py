@@ -40,8 +40,8 @@ from ecservice.orders._values import (
     Shipment,
     TrackingEvent,
     check_text,
-    text,
     quantities,
+    text,
 )
 from ecservice.workflow import (
     Actor,
@@ -342,9 +342,7 @@ class Order(Aggregate[OrderStatus]):
             if self.open_quantity(sku) == 0:
                 raise InvalidQuantity(f"line {sku!r} has no open units left to be out of stock")
         event = OrderMarkedOutOfStock(**self._event_base(actor), skus=names)
-        return self._propose(
-            "mark_out_of_stock", actor, note, out_of_stock=names, events=(event,)
-        )
+        return self._propose("mark_out_of_stock", actor, note, out_of_stock=names, events=(event,))
 
     def restock(
         self, skus: Iterable[str] | None = None, *, actor: Actor, note: str = ""
@@ -547,11 +545,12 @@ ORDER_WORKFLOW: Final[Workflow[Order]] = Workflow(
     final=[S.DONE, S.CANCELLED],
     transitions=[
         transition("confirm", S.PENDING_CONFIRMATION, S.PROCESSING, before=[apply_change]),
+        transition("mark_out_of_stock", S.PROCESSING, S.OUT_OF_STOCK, before=[apply_change]),
         transition(
-            "mark_out_of_stock", S.PROCESSING, S.OUT_OF_STOCK, before=[apply_change]
-        ),
-        transition(
-            "restock", S.OUT_OF_STOCK, S.PROCESSING, conditions=[stock_restored],
+            "restock",
+            S.OUT_OF_STOCK,
+            S.PROCESSING,
+            conditions=[stock_restored],
             before=[apply_change],
         ),
         transition("restock", S.OUT_OF_STOCK, None, before=[apply_change]),
@@ -563,11 +562,17 @@ ORDER_WORKFLOW: Final[Workflow[Order]] = Workflow(
             for trig in ("confirm_receipt", "auto_confirm")
             for t in (
                 transition(
-                    trig, S.IN_TRANSIT, S.DONE, conditions=[nothing_travels, all_settled],
+                    trig,
+                    S.IN_TRANSIT,
+                    S.DONE,
+                    conditions=[nothing_travels, all_settled],
                     before=[apply_change],
                 ),
                 transition(
-                    trig, S.IN_TRANSIT, S.PROCESSING, conditions=[nothing_travels],
+                    trig,
+                    S.IN_TRANSIT,
+                    S.PROCESSING,
+                    conditions=[nothing_travels],
                     before=[apply_change],
                 ),
                 transition(trig, S.IN_TRANSIT, None, before=[apply_change]),
@@ -595,7 +600,10 @@ ORDER_WORKFLOW: Final[Workflow[Order]] = Workflow(
             before=[apply_change],
         ),
         transition(
-            "cancel_lines", S.OUT_OF_STOCK, S.PROCESSING, conditions=[stock_restored],
+            "cancel_lines",
+            S.OUT_OF_STOCK,
+            S.PROCESSING,
+            conditions=[stock_restored],
             before=[apply_change],
         ),
         transition(

@@ -58,7 +58,7 @@ def text(
 
 def check_weight(value: object, what: str = "weight_kg") -> Decimal:
     """Return ``value`` as a non-negative Decimal number of kilograms (no floats)."""
-    if isinstance(value, bool) or isinstance(value, float) or not isinstance(value, Decimal | int):
+    if isinstance(value, (bool, float)) or not isinstance(value, Decimal | int):
         raise ValidationError(f"{what} must be a Decimal or int number of kg, not {value!r}")
     weight = Decimal(value)
     if not weight.is_finite() or weight < 0:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, final, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, final, overload
 
 import attrs
-from typing_extensions import Self
 
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import InvalidTransition, InvalidWorkflow, ValidationError
@@ -158,7 +157,7 @@ class BoundTrigger:
 
 
 @final
-class trigger:  # noqa: N801 - used like a decorator/descriptor, lower case reads naturally
+class trigger:
     """Declare a typed method for a custom trigger on an aggregate subclass.
 
     >>> # class InspectedOrder(Order):

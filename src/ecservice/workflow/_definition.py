@@ -258,30 +258,32 @@ class Workflow(Generic[A]):
                 )
         return problems
 
+    def machine_spec(self) -> dict[str, Any]:
+        """The definition as keyword arguments for a ``transitions`` machine (names as strings)."""
+        return {
+            "states": [{"name": s.name, "final": s in self.final} for s in self.states],
+            "initial": self.initial.name,
+            "transitions": [
+                {
+                    "trigger": t.trigger,
+                    "source": [s.name for s in t.sources],
+                    "dest": None if t.dest is None else t.dest.name,
+                    "conditions": [_callable_name(c).rsplit(".", 1)[-1] for c in t.conditions],
+                    "unless": [_callable_name(c).rsplit(".", 1)[-1] for c in t.unless],
+                }
+                for t in self.transitions
+            ],
+            "auto_transitions": False,
+            "title": self.name,
+            "show_conditions": True,
+        }
+
     def _build_machine(self) -> Any:
-        """The ``transitions`` machine of this definition: validation and diagrams."""
+        """The ``transitions`` machine of this definition: validation and Mermaid diagrams."""
         from transitions.extensions import GraphMachine
 
         try:
-            return GraphMachine(
-                model=None,
-                states=[{"name": s.name, "final": s in self.final} for s in self.states],
-                initial=self.initial.name,
-                transitions=[
-                    {
-                        "trigger": t.trigger,
-                        "source": [s.name for s in t.sources],
-                        "dest": None if t.dest is None else t.dest.name,
-                        "conditions": [_callable_name(c).rsplit(".", 1)[-1] for c in t.conditions],
-                        "unless": [_callable_name(c).rsplit(".", 1)[-1] for c in t.unless],
-                    }
-                    for t in self.transitions
-                ],
-                auto_transitions=False,
-                graph_engine="mermaid",
-                title=self.name,
-                show_conditions=True,
-            )
+            return GraphMachine(model=None, graph_engine="mermaid", **self.machine_spec())
         except (ValueError, KeyError) as exc:  # transitions' own validation
             raise InvalidWorkflow(self.name, [str(exc)]) from exc
 

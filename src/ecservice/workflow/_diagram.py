@@ -35,19 +35,7 @@ def _graph(workflow: Workflow[Any], engine: Literal["mermaid", "graphviz"]) -> A
 
     machine = workflow._machine if engine == "mermaid" else None
     if machine is None:
-        machine = GraphMachine(
-            model=None,
-            states=[
-                {"name": s.name, "final": s in workflow.final, "label": _label(s)}
-                for s in workflow.states
-            ],
-            initial=workflow.initial.name,
-            transitions=workflow._machine.markup["transitions"],
-            auto_transitions=False,
-            graph_engine=engine,
-            title=workflow.name,
-            show_conditions=True,
-        )
+        machine = GraphMachine(model=None, graph_engine=engine, **workflow.machine_spec())
     model = _Model()
     machine.add_model(model)
     try:

@@ -1,0 +1,75 @@
+"""The ``ecservice`` command line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ecservice._demo import run_demo
+from ecservice.cli import main
+from ecservice.orders import OrderStatus
+
+
+def test_demo_prints_a_summary_by_status(capsys: pytest.CaptureFixture[str]) -> None:
+    """`ecservice demo` prints every status with its Chinese label and the totals."""
+    assert main(["demo", "--orders", "300"]) == 0
+    out = capsys.readouterr().out
+    for status in OrderStatus:
+        assert status.label_en in out
+        assert status.label_zh in out
+    assert "300 orders simulated" in out
+    assert "¥" in out
+
+
+def test_demo_is_deterministic_and_accounts_for_every_order() -> None:
+    """The same seed gives the same result; statuses add up to the number of orders."""
+    a = run_demo(400, seed=7)
+    b = run_demo(400, seed=7)
+    assert a == b
+    assert sum(a.by_status.values()) == 400
+    assert a.by_status.get(OrderStatus.DONE, 0) > 0
+    assert a.by_status.get(OrderStatus.IN_TRANSIT, 0) > 0
+    assert a.revenue.currency.code == "CNY"
+    assert not a.refunds_due.is_negative()
+
+
+def test_demo_rejects_a_non_positive_count(capsys: pytest.CaptureFixture[str]) -> None:
+    """--orders 0 is a usage error, reported by argparse."""
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--orders", "0"])
+    assert exc.value.code == 2
+    assert "at least 1" in capsys.readouterr().err
+
+
+def test_diagram_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
+    """`ecservice diagram order` prints Mermaid text with the bilingual state labels."""
+    assert main(["diagram", "order"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("---\norder\n---\nstateDiagram-v2")
+    assert "In transit / 货在途中" in out
+    assert "PROCESSING --> IN_TRANSIT: ship" in out
+
+
+def test_diagram_svg(capsys: pytest.CaptureFixture[str]) -> None:
+    """With Graphviz installed, `--format svg` prints an SVG document."""
+    pytest.importorskip("graphviz")
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    assert main(["diagram", "cart", "--format", "svg"]) == 0
+    out = capsys.readouterr().out
+    assert "<svg" in out
+    assert "checkout" in out
+
+
+def test_console_script_entry_point() -> None:
+    """`python -m ecservice.cli` works as the installed console script does."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ecservice.cli", "diagram", "cart"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "stateDiagram-v2" in result.stdout

@@ -1,0 +1,112 @@
+"""The public API's static types, checked by ``mypy --strict tests/typing`` (and run by pytest).
+
+Each ``assert_type`` fails the type check if a public signature loses or changes its types, so
+users keep typed trigger methods and typed results.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import assert_type
+
+import pendulum
+from pendulum import DateTime
+
+from ecservice.clock import Clock, FixedClock, ensure_utc
+from ecservice.money import Currency, Money, allocate, currency
+from ecservice.orders import (
+    ORDER_WORKFLOW,
+    Address,
+    AutoConfirmPolicy,
+    Cart,
+    CartStatus,
+    Order,
+    OrderStatus,
+    Shipment,
+    ShippingRate,
+)
+from ecservice.workflow import (
+    Actor,
+    BoundTrigger,
+    DomainEvent,
+    TransitionRecord,
+    Workflow,
+    trigger,
+)
+
+
+def test_money_types() -> None:
+    price = Money("12.30", "CNY")
+    assert_type(price, Money)
+    assert_type(price.amount, Decimal)
+    assert_type(price.currency, Currency)
+    assert_type(price + price, Money)
+    assert_type(price * 3, Money)
+    assert_type(price.allocate([1, 2]), list[Money])
+    assert_type(allocate(price, [Decimal(1)]), list[Money])
+    assert_type(price.minor_units, int)
+    assert_type(currency("JPY"), Currency)
+    assert_type(price.format("en"), str)
+
+
+def test_clock_types() -> None:
+    clock = FixedClock(pendulum.datetime(2026, 1, 1))
+    assert_type(clock.now(), DateTime)
+    assert_type(clock.advance(days=1), DateTime)
+    c: Clock = clock
+    assert_type(c.now(), DateTime)
+    assert_type(ensure_utc(clock.now()), DateTime)
+
+
+def _order() -> Order:
+    clock = FixedClock(pendulum.datetime(2026, 1, 1))
+    cart = Cart.open("C", buyer_id="b", currency="CNY", clock=clock)
+    assert_type(cart, Cart)
+    assert_type(cart.status, CartStatus)
+    buyer = Actor.buyer("b")
+    assert_type(cart.add_line("S", "n", Money("1.00", "CNY"), 1, actor=buyer), TransitionRecord)
+    assert_type(cart.checkout(actor=buyer), TransitionRecord)
+    order = cart.place_order(
+        "O",
+        address=Address(recipient="r", phone="13800138000", province="p", city="c", street="s"),
+        shipping=ShippingRate.per_kg(first_fee=Money("8", "CNY"), additional_fee=Money("2", "CNY")),
+        actor=buyer,
+    )
+    assert_type(order, Order)
+    return order
+
+
+def test_order_trigger_methods_are_typed() -> None:
+    order = _order()
+    staff = Actor.staff("s")
+    assert_type(order.status, OrderStatus)
+    assert_type(order.confirm(actor=staff), TransitionRecord)
+    assert_type(order.ship(carrier="SF", tracking_no="1", actor=staff), TransitionRecord)
+    assert_type(order.shipments, tuple[Shipment, ...])
+    assert_type(order.travelling, tuple[Shipment, ...])
+    assert_type(order.auto_confirm_due_at(AutoConfirmPolicy()), DateTime | None)
+    assert_type(order.confirm_receipt(actor=Actor.buyer("b")), TransitionRecord)
+    assert_type(order.history, tuple[TransitionRecord, ...])
+    assert_type(order.version, int)
+    assert_type(order.total, Money)
+    assert_type(order.amount_due, Money)
+    assert_type(order.pull_events(), tuple[DomainEvent, ...])
+    assert_type(order.can("cancel"), bool)
+    assert_type(order.allowed_triggers(), tuple[str, ...])
+    assert_type(ORDER_WORKFLOW, Workflow[Order])
+    assert_type(ORDER_WORKFLOW.mermaid(), str)
+    assert order.status is OrderStatus.DONE
+
+
+class _WithCustomTrigger(Order):
+    inspect = trigger("inspect")
+
+
+def test_custom_trigger_descriptor_is_typed() -> None:
+    assert_type(_WithCustomTrigger.inspect, trigger)
+
+    def fire(order: _WithCustomTrigger) -> None:
+        assert_type(order.inspect, BoundTrigger)
+        assert_type(order.inspect(actor=Actor.staff("qa")), TransitionRecord)
+
+    assert callable(fire)
