@@ -36,7 +36,7 @@ class Inspection(LabelledState):
     AWAITING_INSPECTION = ("awaiting_inspection", "Awaiting inspection", "待质检")
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
 class InspectedOrder(Order):
     """An order that must pass quality inspection before it ships, and be paid before confirming."""
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import decimal
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Final, SupportsIndex, final
 
@@ -30,7 +30,7 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 
 from ecservice.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
 
-__all__ = ["Currency", "Money", "allocate", "currency", "sum_money"]
+__all__ = ["PRECISION", "Currency", "Money", "allocate", "currency", "sum_money"]
 
 _KNOWN: Final[frozenset[str]] = frozenset(list_currencies())
 
@@ -78,6 +78,37 @@ def currency(code: str | Currency) -> Currency:
 
 _as_currency = currency
 
+#: Amounts are exact up to this many significant digits; beyond it operations raise
+#: InvalidAmount instead of rounding silently (Python's default context keeps only 28).
+PRECISION: Final = 60
+_EXACT = decimal.Context(
+    prec=PRECISION,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[
+        decimal.InvalidOperation,
+        decimal.Inexact,
+        decimal.Rounded,
+        decimal.Overflow,
+        decimal.DivisionByZero,
+    ],
+)
+# Quantising drops only trailing zeros once the decimals were checked; it fails past PRECISION.
+_QUANTISE = decimal.Context(prec=PRECISION, traps=[decimal.InvalidOperation])
+# For explicitly rounded results (Money.of, Money.multiply): rounding is wanted, not an error.
+_ROUNDING = decimal.Context(
+    prec=2 * PRECISION,
+    traps=[decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero],
+)
+
+
+def _exactly(operation: str, fn: Callable[[], Decimal]) -> Decimal:
+    try:
+        return fn()
+    except decimal.DecimalException:
+        raise InvalidAmount(
+            f"cannot {operation}: the result needs more than {PRECISION} significant digits"
+        ) from None
+
 AmountLike = Decimal | int | str
 
 
@@ -109,12 +140,16 @@ def _to_decimal(amount: object) -> Decimal:
 def _quantise(value: Decimal, cur: Currency) -> Decimal:
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)  # finite, checked by _to_decimal
-    if exponent < -cur.minor_units and value != value.quantize(cur.quantum, decimal.ROUND_DOWN):
+    if exponent < -cur.minor_units and value != value.quantize(
+        cur.quantum, decimal.ROUND_DOWN, context=_ROUNDING
+    ):
         raise InvalidAmount(
             f"{value} has {-exponent} decimal places but {cur.code} allows at most "
             f"{cur.minor_units}"
         )
-    return value.quantize(cur.quantum)
+    return _exactly(
+        f"represent {value} {cur.code}", lambda: value.quantize(cur.quantum, context=_QUANTISE)
+    )
 
 
 @final
@@ -158,7 +193,15 @@ class Money:
         if isinstance(units, bool) or not isinstance(units, int):
             raise InvalidAmount(f"minor units must be an int, not {type(units).__name__}")
         cur = _as_currency(currency)
-        return cls._exact(Decimal(units).scaleb(-cur.minor_units).quantize(cur.quantum), cur)
+        return cls._exact(
+            _exactly(
+                f"represent {units} minor units of {cur.code}",
+                lambda: Decimal(units).scaleb(-cur.minor_units, _EXACT).quantize(
+                    cur.quantum, context=_QUANTISE
+                ),
+            ),
+            cur,
+        )
 
     @classmethod
     def of(cls, amount: AmountLike, currency: str | Currency, *, rounding: str) -> Money:
@@ -168,14 +211,19 @@ class Money:
         Money('2.34', 'CNY')
         """
         cur = _as_currency(currency)
-        return cls._exact(_to_decimal(amount).quantize(cur.quantum, rounding=rounding), cur)
+        value = _to_decimal(amount)
+        rounded = _exactly(
+            f"round {value} to {cur.code}",
+            lambda: value.quantize(cur.quantum, rounding=rounding, context=_ROUNDING),
+        )
+        return cls._exact(_quantise(rounded, cur), cur)
 
     # --- views -------------------------------------------------------------------------------
 
     @property
     def minor_units(self) -> int:
         """The amount as a whole number of minor units (fen, cents, ...)."""
-        return int(self.amount.scaleb(self.currency.minor_units))
+        return int(self.amount.scaleb(self.currency.minor_units, _EXACT))
 
     def is_zero(self) -> bool:
         """``True`` when the amount is zero."""
@@ -205,31 +253,35 @@ class Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other, "add")
-        return Money._exact(self.amount + other.amount, self.currency)
+        a, b = self.amount, other.amount
+        return Money._exact(_exactly("add", lambda: _EXACT.add(a, b)), self.currency)
 
     def __sub__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
         self._same(other, "subtract")
-        return Money._exact(self.amount - other.amount, self.currency)
+        a, b = self.amount, other.amount
+        return Money._exact(_exactly("subtract", lambda: _EXACT.subtract(a, b)), self.currency)
 
     def __neg__(self) -> Money:
-        return Money._exact(-self.amount, self.currency)
+        return Money._exact(self.amount.copy_negate(), self.currency)
 
     def __abs__(self) -> Money:
-        return Money._exact(abs(self.amount), self.currency)
+        return Money._exact(self.amount.copy_abs(), self.currency)
 
     def __mul__(self, factor: SupportsIndex) -> Money:
         """Multiply by a whole number (exact). For other factors use :meth:`multiply`."""
         if isinstance(factor, bool) or not isinstance(factor, int):
             return NotImplemented
-        return Money._exact(self.amount * factor, self.currency)
+        a, k = self.amount, Decimal(int(factor))
+        return Money._exact(_exactly("multiply", lambda: _EXACT.multiply(a, k)), self.currency)
 
     __rmul__ = __mul__
 
     def multiply(self, factor: Decimal | int, *, rounding: str) -> Money:
         """Multiply by a Decimal factor, rounding to the minor unit with an explicit mode."""
-        return Money.of(self.amount * _to_decimal(factor), self.currency, rounding=rounding)
+        product = _ROUNDING.multiply(self.amount, _to_decimal(factor))
+        return Money.of(product, self.currency, rounding=rounding)
 
     def _compare(self, other: object, operation: str) -> Money:
         if not isinstance(other, Money):

@@ -9,7 +9,8 @@ step the test checks what must always hold, whatever happened:
 * per line, shipped + cancelled units never exceed the ordered quantity;
 * the state agrees with the data (in transit exactly while a parcel travels, done only when every
   unit is settled, ...);
-* money is conserved: ``amount_due + cancelled_value == total``.
+* money is conserved: ``amount_due + cancelled_value == total``, and the ``RefundDue`` events
+  add up to exactly ``cancelled_value`` (no refund announced twice or missed).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ecservice.orders import (
     Order,
     OrderLine,
     OrderStatus,
+    RefundDue,
     TrackingEvent,
 )
 from ecservice.workflow import Actor
@@ -62,6 +64,7 @@ class OrderMachine(RuleBasedStateMachine):
         self.clock = FixedClock(pendulum.datetime(2026, 3, 20, 12, 0, tz="Europe/Berlin"))
         self.order: Order
         self.errors = 0
+        self.refunded = Money.zero("EUR")
 
     @initialize(quantities=st.lists(st.integers(1, 4), min_size=1, max_size=3))
     def place(self, quantities: list[int]) -> None:
@@ -104,6 +107,10 @@ class OrderMachine(RuleBasedStateMachine):
         assert (record.trigger, record.source, record.dest) in EDGES
         assert self.order.status is record.dest
         assert record.version == self.order.version
+        for event in self.order.pull_events():
+            if isinstance(event, RefundDue):
+                assert event.amount > Money.zero(event.amount.currency)
+                self.refunded = self.refunded + event.amount
 
     def _items(self, data: st.DataObject) -> dict[str, int]:
         skus = [line.sku for line in self.order.lines]
@@ -213,6 +220,9 @@ class OrderMachine(RuleBasedStateMachine):
         order = self.order
         assert order.amount_due + order.cancelled_value == order.total
         assert not order.amount_due.is_negative()
+        # Every refund is announced exactly once: the RefundDue events add up to what was
+        # cancelled (after the initial OrderPlaced-free construction, nothing is pending).
+        assert self.refunded == order.cancelled_value
 
 
 OrderMachine.TestCase.settings = settings(

@@ -75,7 +75,7 @@ def has_lines(cart: Cart, ctx: Context) -> bool:
     return bool(cart.lines)
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
 class Cart(Aggregate[CartStatus]):
     """A buyer's cart. Lines change only while shopping; checkout turns it into an :class:`Order`.
 

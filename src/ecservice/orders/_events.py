@@ -19,6 +19,7 @@ __all__ = [
     "OrderPlaced",
     "OrderRestocked",
     "OrderStatus",
+    "RefundDue",
     "ShipmentDispatched",
     "ShipmentReceived",
     "TrackingEventAdded",
@@ -98,7 +99,22 @@ class LinesCancelled(DomainEvent):
     """Some units will not be delivered."""
 
     cancellations: tuple[Cancellation, ...]
-    refund_due: Money
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class RefundDue(DomainEvent):
+    """The buyer is owed ``amount`` back because units (and, once nothing is left to deliver,
+    the shipping fee) were cancelled.
+
+    Emitted exactly once for each increase of :attr:`Order.cancelled_value
+    <ecservice.orders.Order.cancelled_value>`, whichever trigger caused it, so the sum of all
+    ``RefundDue`` amounts of an order always equals its ``cancelled_value``. A payment integration
+    refunds on this event alone.
+    """
+
+    amount: Money
+    reason: str
 
 
 @final
@@ -110,7 +126,6 @@ class OrderCompleted(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class OrderCancelled(DomainEvent):
-    """The whole order was cancelled; ``refund_due`` is what the buyer gets back if paid."""
+    """The whole order was cancelled (the refund is announced by :class:`RefundDue`)."""
 
     reason: str
-    refund_due: Money

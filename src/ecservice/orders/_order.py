@@ -27,6 +27,7 @@ from ecservice.orders._events import (
     OrderMarkedOutOfStock,
     OrderRestocked,
     OrderStatus,
+    RefundDue,
     ShipmentDispatched,
     ShipmentReceived,
     TrackingEventAdded,
@@ -135,12 +136,27 @@ def apply_change(order: Order, ctx: Context) -> None:
     change = ctx.payload.get("change")
     if not isinstance(change, OrderChange):
         return
+    refund: Money | None = None
+    if change.cancellations != order.cancellations:
+        before = order.cancelled_value
+        order.cancellations = change.cancellations
+        refund = order.cancelled_value - before
     order.shipments = change.shipments
-    order.cancellations = change.cancellations
     order.out_of_stock = change.out_of_stock
     order.address = change.address
     for event in change.events:
         ctx.emit(event)
+    if refund is not None and refund:
+        reason = ctx.payload.get("reason")
+        ctx.emit(
+            RefundDue(
+                aggregate_id=order.id,
+                occurred_at=ctx.at,
+                actor=ctx.actor,
+                amount=refund,
+                reason=reason if isinstance(reason, str) else ctx.note,
+            )
+        )
 
 
 def emit_completed(order: Order, ctx: Context) -> None:
@@ -149,7 +165,7 @@ def emit_completed(order: Order, ctx: Context) -> None:
 
 
 def emit_cancelled(order: Order, ctx: Context) -> None:
-    """Emit :class:`OrderCancelled` with the refund due."""
+    """Emit :class:`OrderCancelled`."""
     reason = ctx.payload.get("reason")
     ctx.emit(
         OrderCancelled(
@@ -157,12 +173,11 @@ def emit_cancelled(order: Order, ctx: Context) -> None:
             occurred_at=ctx.at,
             actor=ctx.actor,
             reason=reason if isinstance(reason, str) else ctx.note,
-            refund_due=order.cancelled_value,
         )
     )
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
 class Order(Aggregate[OrderStatus]):
     """An order: lines, buyer, shipping address, remarks, shipments and cancellations.
 
@@ -522,8 +537,7 @@ class Order(Aggregate[OrderStatus]):
             Cancellation(sku=sku, quantity=qty, reason=why, at=now, actor=actor)
             for sku, qty in wanted
         )
-        refund = sum_money((self.line(c.sku).unit_price * c.quantity for c in new), self.currency)
-        event = LinesCancelled(**self._event_base(actor), cancellations=new, refund_due=refund)
+        event = LinesCancelled(**self._event_base(actor), cancellations=new)
         cancellations = self.cancellations + new
         left = _open_after(self, attrs.evolve(self._current(), cancellations=cancellations))
         change = attrs.evolve(

@@ -94,6 +94,10 @@ class ShippingRate:
             CurrencyMismatch: ``subtotal`` is in another currency.
         """
         weight = check_weight(weight_kg)
+        if subtotal is not None and subtotal.currency != self.first_fee.currency:
+            raise CurrencyMismatch(
+                self.first_fee.currency.code, subtotal.currency.code, "price a parcel with"
+            )
         if subtotal is not None and self.free_over is not None and subtotal >= self.free_over:
             return Money.zero(self.first_fee.currency)
         extra = weight - self.first_weight_kg

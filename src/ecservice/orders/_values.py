@@ -70,6 +70,10 @@ def _utc(value: _dt.datetime) -> DateTime:
     return ensure_utc(value)
 
 
+def _utc_or_none(value: _dt.datetime | None) -> DateTime | None:
+    return None if value is None else ensure_utc(value)
+
+
 def quantities(items: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
     """Normalise ``{sku: quantity}`` into sorted ``(sku, quantity)`` pairs, checking quantities."""
     pairs = items.items() if isinstance(items, Mapping) else items
@@ -179,7 +183,7 @@ class Shipment:
     items: tuple[tuple[str, int], ...] = attrs.field(converter=quantities)
     shipped_at: DateTime = attrs.field(converter=_utc)
     events: tuple[TrackingEvent, ...] = ()
-    received_at: DateTime | None = None
+    received_at: DateTime | None = attrs.field(default=None, converter=_utc_or_none)
     received_by: Actor | None = None
 
     @property
@@ -202,11 +206,11 @@ class Shipment:
 class Cancellation:
     """Units of one line that will not be delivered, with why and who decided."""
 
-    sku: str
+    sku: str = attrs.field(validator=text("sku"))
     quantity: int = attrs.field(converter=check_quantity)
-    reason: str
-    at: DateTime
-    actor: Actor
+    reason: str = attrs.field(validator=text("reason"))
+    at: DateTime = attrs.field(converter=_utc)
+    actor: Actor = attrs.field(validator=attrs.validators.instance_of(Actor))
 
     def describe(self) -> dict[str, Any]:
         """As a plain dict."""

@@ -21,13 +21,15 @@ S = TypeVar("S", bound=enum.Enum)
 AggT = TypeVar("AggT", bound="Aggregate[Any]")
 
 
-@attrs.define(slots=True, kw_only=True)
+@attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
 class Aggregate(Generic[S]):
     """An aggregate whose ``status`` is driven by a :class:`~ecservice.workflow.Workflow`.
 
-    Subclasses are attrs classes (``@attrs.define(slots=True, kw_only=True)``) bound to a workflow
-    with :func:`bind_workflow`. They expose one typed method per trigger; the methods call
-    :meth:`_fire`. The state lives in the ``status`` field, every successful transition appends a
+    Subclasses are attrs classes bound to a workflow with :func:`bind_workflow`; declare them with
+    ``@attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)`` so that hooks
+    assign fields at the speed of a plain slot (validators run when an aggregate is built; hooks
+    assign values that the trigger methods already checked). They expose one typed method per
+    trigger; the methods call :meth:`_fire`. The state lives in the ``status`` field, every successful transition appends a
     :class:`TransitionRecord` to ``history`` and bumps ``version``.
 
     Attributes:
@@ -62,7 +64,7 @@ class Aggregate(Generic[S]):
         return self._compiled.fire(self, trigger, actor, note, payload)
 
     def _ensure_allowed(self, trigger: str) -> None:
-        """Raise :class:`InvalidTransition` now if ``trigger`` is not allowed in this state.
+        """Raise :class:`~ecservice.errors.InvalidTransition` now if ``trigger`` is not allowed in this state.
 
         Typed trigger methods call this before validating their arguments, so that a trigger
         fired in the wrong state reports the state rather than an argument problem.
@@ -116,7 +118,14 @@ def bind_workflow(cls: type[AggT], workflow: Workflow[Any]) -> type[AggT]:
     Raises:
         InvalidWorkflow: a trigger has no method on ``cls``.
     """
-    missing = [t for t in workflow.triggers if not callable(getattr(cls, t, None))]
+    # A trigger named like the aggregate's own API (``can``, ``pull_events``...) would find that
+    # method instead of one that fires the trigger, unless the subclass overrides it.
+    missing = [
+        t
+        for t in workflow.triggers
+        if not callable(getattr(cls, t, None))
+        or (hasattr(Aggregate, t) and getattr(cls, t) is getattr(Aggregate, t))
+    ]
     if missing:
         raise InvalidWorkflow(
             workflow.name,

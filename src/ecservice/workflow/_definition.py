@@ -336,9 +336,12 @@ class Workflow(Generic[A]):
                 workflow's transitions, never to ``add_transitions``, so a transition can be
                 replaced by removing it and adding a new one.
             add_guards: extra ``conditions`` per trigger (on every transition of the trigger).
-            add_before / add_after: extra hooks per trigger.
-            add_on_enter / add_on_exit: extra state hooks.
-            initial / final: replace the initial state or the set of final states.
+            add_before: extra ``before`` hooks per trigger.
+            add_after: extra ``after`` hooks per trigger.
+            add_on_enter: extra ``on_enter`` hooks per state.
+            add_on_exit: extra ``on_exit`` hooks per state.
+            initial: a new initial state.
+            final: a new set of final states.
 
         Hooks of the base workflow keep working on subclasses of its aggregate.
         """
@@ -352,10 +355,20 @@ class Workflow(Generic[A]):
         declared = {t.trigger for t in self.transitions} | {t.trigger for t in added}
         unknown = (set(guards) | set(before) | set(after) | drop_trigger) - declared
         unknown |= {trig for trig, _ in drop_pair if trig not in declared}
-        if unknown:
-            raise InvalidWorkflow(
-                name, [f"cannot change unknown trigger {u!r}" for u in sorted(unknown)]
-            )
+        problems = [f"cannot change unknown trigger {u!r}" for u in sorted(unknown)]
+        pairs = {(t.trigger, s) for t in self.transitions for s in t.sources}
+        problems += [
+            f"cannot remove {trig!r} from {state!r}: it does not leave that state"
+            for trig, state in sorted(drop_pair, key=str)
+            if trig in declared and (trig, state) not in pairs
+        ]
+        problems += [
+            f"cannot remove state {s!r}: it is not one of the workflow's states"
+            for s in sorted(removed, key=str)
+            if s not in self.states
+        ]
+        if problems:
+            raise InvalidWorkflow(name, problems)
         kept: list[Transition[Any]] = []
         every: tuple[Transition[Any], ...] = (*self.transitions, *added)
         base = len(self.transitions)

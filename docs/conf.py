@@ -1,0 +1,228 @@
+"""Sphinx configuration for the ecservice documentation.
+
+Build (warnings are errors, no network needed)::
+
+    .venv/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+    .venv/bin/sphinx-build -W -b doctest docs docs/_build/doctest
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import re
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+# -- Project -------------------------------------------------------------------------------------
+
+project = "ecservice"
+author = "The ecservice developers"
+copyright = "2026, The ecservice developers"
+release = importlib.metadata.version("ecservice")
+version = ".".join(release.split(".")[:2])
+
+# sphinx_autodoc_typehints still calls an API that Sphinx 10 will remove; that is its business.
+for _category in (DeprecationWarning, PendingDeprecationWarning):
+    warnings.filterwarnings("ignore", message=".*sphinx_autodoc_typehints.*", category=_category)
+
+# -- General -------------------------------------------------------------------------------------
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",  # must come before sphinx_autodoc_typehints
+    "sphinx_autodoc_typehints",
+    "sphinx.ext.doctest",
+    "sphinx.ext.viewcode",
+    "myst_parser",
+]
+# No sphinx.ext.intersphinx: the build must not need the network.
+
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+root_doc = "index"
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+language = "en"
+
+# Every cross reference must resolve; see nitpick_ignore_regex below for the exceptions.
+nitpicky = True
+
+# A function in the configuration (typehints_formatter below) cannot be pickled with the
+# environment; Sphinx then re-reads everything on the next build, which is fine.
+suppress_warnings = ["config.cache"]
+
+# -- MyST ----------------------------------------------------------------------------------------
+
+myst_enable_extensions = ["colon_fence"]
+myst_heading_anchors = 3
+
+# -- autodoc, napoleon, type hints ---------------------------------------------------------------
+
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+# Type hints are rendered by sphinx_autodoc_typehints, not by autodoc itself.
+autodoc_typehints = "none"
+autodoc_preserve_defaults = False
+
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+# ``Attributes:`` sections become ``:ivar:`` fields, not extra attribute entries that would
+# duplicate the ones autodoc documents.
+napoleon_use_ivar = True
+napoleon_use_rtype = False
+
+typehints_fully_qualified = False
+always_document_param_types = True
+typehints_document_rtype = True
+# Types go in the parameter lists, where type variables can be rendered without a reference.
+typehints_use_signature = False
+typehints_use_signature_return = False
+
+
+def _typehints_formatter(annotation: object, config: object) -> str | None:
+    """Render type variables (``A``, ``S``, ``AggT``...) as plain names, not references.
+
+    They are private generic parameters of the kernel's modules, not public names, so there is
+    nothing to link to.
+    """
+    if isinstance(annotation, TypeVar):
+        return f"``{annotation.__name__}``"
+    return None
+
+
+typehints_formatter = _typehints_formatter
+
+# -- Cross references that cannot resolve without intersphinx -----------------------------------
+#
+# Without intersphinx, references to the standard library and to third-party packages have no
+# target; only those are ignored. Every reference to an ecservice name must resolve.
+nitpick_ignore_regex = [
+    # Third-party packages.
+    (r"py:.*", r"(pendulum|attrs?|transitions|babel)(\..*)?"),
+    # The standard library names that appear in signatures and docstrings.
+    (r"py:.*", r"(collections\.abc|datetime|decimal|enum|typing)\..*"),
+    # The ``...`` in ``tuple[X, ...]``.
+    (r"py:data", r"Ellipsis"),
+]
+
+# -- doctest -------------------------------------------------------------------------------------
+
+# Plain ``>>>`` blocks (the examples in docstrings shown on the API pages) are tested too.
+doctest_test_doctest_blocks = "default"
+# Where these pages live, for doctests that read a page or an example script (the pasted diagrams
+# are compared with the ones the code draws, and examples/*.py are run).
+doctest_global_setup = f"DOCS_DIR = {str(Path(__file__).resolve().parent)!r}"
+
+# -- HTML ----------------------------------------------------------------------------------------
+
+html_theme = "furo"
+html_title = f"ecservice {release}"
+html_static_path = ["_static"]
+
+
+# -- Making postponed annotations resolvable ---------------------------------------------------
+#
+# The package uses ``from __future__ import annotations``, imports some names only under
+# ``if TYPE_CHECKING:`` (``Context``, ``Workflow``...), and builds classes with attrs, whose
+# generated ``__init__`` resolves its annotations in a copy of the *subclass's* module namespace
+# (so ``occurred_at: DateTime``, declared on ``DomainEvent``, is looked up in the module of
+# ``OrderPlaced``). sphinx_autodoc_typehints cannot evaluate those strings on its own. Give it the
+# names it needs, just before autodoc documents anything from a newly imported ecservice module:
+# run each module's ``TYPE_CHECKING`` imports, and let every attrs ``__init__`` see the namespaces
+# of the modules its fields were declared in. Names are only added where missing, never replaced.
+
+_TYPE_CHECKING_BLOCK = re.compile(
+    r"\nif (?:typing\.)?TYPE_CHECKING:[^\n]*\n((?:[ \t]+[^\n]*\n|\n)+)"
+)
+_prepared_modules: set[str] = set()
+
+
+def _prepare_annotations(*_: object) -> None:
+    new = [
+        module
+        for name, module in sorted(sys.modules.items())
+        if (name == "ecservice" or name.startswith("ecservice."))
+        and name not in _prepared_modules
+        and module is not None
+    ]
+    if not new:
+        return
+    import attrs
+
+    for module in new:
+        _prepared_modules.add(module.__name__)
+        try:
+            source = inspect.getsource(module)
+        except (OSError, TypeError):
+            continue
+        for block in _TYPE_CHECKING_BLOCK.findall(source):
+            namespace: dict[str, Any] = {}
+            exec(textwrap.dedent(block), dict(vars(module)), namespace)
+            for key, value in namespace.items():
+                vars(module).setdefault(key, value)
+    for module in new:
+        for obj in list(vars(module).values()):
+            if not (isinstance(obj, type) and attrs.has(obj)):
+                continue
+            if obj.__module__ != module.__name__:
+                continue
+            init_globals = getattr(obj.__init__, "__globals__", None)
+            if init_globals is None or init_globals is vars(module):
+                continue
+            for klass in obj.__mro__:
+                declared_in = sys.modules.get(klass.__module__)
+                if declared_in is not None:
+                    for key, value in vars(declared_in).items():
+                        init_globals.setdefault(key, value)
+
+
+# -- Hooks ---------------------------------------------------------------------------------------
+
+
+def _show_generic_bases(
+    app: Any, name: str, obj: object, options: object, bases: list[object]
+) -> None:
+    """Show ``Generic[A]`` bases as text: their type variables are not documented names."""
+    for i, base in enumerate(bases):
+        origin = getattr(base, "__origin__", None)
+        args = getattr(base, "__args__", ())
+        if origin is Generic and args and all(isinstance(a, TypeVar) for a in args):
+            params = ", ".join(f"``{a.__name__}``" for a in args)
+            bases[i] = rf":py:class:`~typing.Generic`\ [{params}]"
+
+
+# A Google "Args:" entry documenting two parameters at once (``a / b: text``) is not something
+# napoleon understands (``Workflow.derive`` has three); split it into one entry per parameter.
+# Remove once those docstrings use one entry per parameter.
+_SHARED_ARG = re.compile(r"^(\s+)([A-Za-z_]\w*) / ([A-Za-z_]\w*): (.*)$")
+
+
+def _split_shared_args(
+    app: Any, what: str, name: str, obj: object, options: object, lines: list[str]
+) -> None:
+    out: list[str] = []
+    for line in lines:
+        m = _SHARED_ARG.match(line)
+        if m:
+            indent, first, second, text = m.groups()
+            out.append(f"{indent}{first}: {text}")
+            out.append(f"{indent}{second}: {text}")
+        else:
+            out.append(line)
+    lines[:] = out
+
+
+def setup(app: Any) -> None:
+    from pygments.lexers.special import TextLexer
+
+    # ```mermaid blocks hold diagram text; show it as plain text (no Mermaid extension needed).
+    app.add_lexer("mermaid", TextLexer)
+    app.connect("autodoc-process-bases", _show_generic_bases)
+    # Before sphinx_autodoc_typehints (priority 500) reads the annotations.
+    app.connect("autodoc-before-process-signature", _prepare_annotations, priority=400)
+    app.connect("autodoc-process-signature", _prepare_annotations, priority=400)
+    app.connect("autodoc-process-docstring", _prepare_annotations, priority=400)
+    # Before napoleon (priority 500) turns the Google sections into fields.
+    app.connect("autodoc-process-docstring", _split_shared_args, priority=400)
