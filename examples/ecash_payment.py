@@ -1,0 +1,89 @@
+"""E-cash end to end: withdraw, pay a merchant, deposit, replay, double spend, refund, change.
+
+Run it with ``python examples/ecash_payment.py``. It uses 1024-bit test keys so it runs in a
+moment; a real mint uses at least 2048-bit keys (the default of ``Mint.add_denomination``).
+"""
+
+from __future__ import annotations
+
+import pendulum
+
+from ecservice.clock import FixedClock
+from ecservice.errors import DoubleSpend
+from ecservice.money import Money
+from ecservice.payments.ecash import (
+    CoinWallet,
+    Mint,
+    PurePythonBlindSigner,
+    contract_hash,
+    generate_key,
+)
+
+
+def cny(amount: str) -> Money:
+    """An amount in yuan."""
+    return Money(amount, "CNY")
+
+
+def main() -> None:
+    """Print a short trace of one customer paying one merchant with e-cash."""
+    clock = FixedClock(pendulum.datetime(2026, 11, 11, 9, 0, tz="Asia/Shanghai"))
+    mint = Mint(clock, currency="CNY", name="demo-mint")
+    for value in ("10.00", "5.00", "1.00", "0.50", "0.10", "0.05", "0.01"):
+        mint.add_denomination(
+            cny(value),
+            signer=PurePythonBlindSigner(generate_key(1024, allow_weak_key_for_tests=True)),
+            withdraw_until=clock.now().add(days=30),
+            deposit_until=clock.now().add(days=365),
+        )
+    mint.credit_reserve("alice", cny("20.00"))
+    wallet = CoinWallet(clock, currency="CNY")
+
+    ten = next(d for d in mint.denominations if d.value == cny("10.00"))
+    coin = wallet.withdraw(mint, "alice", ten)
+    print(f"withdraw: coin {coin.public_key[:4].hex()} of {ten.value}; ", end="")
+    print(f"reserve left {mint.reserve_balance('alice')}; mint saw only a blinded message")
+
+    order = contract_hash("teahouse order 42: 1 Longjing 250 g, 7.30 CNY")
+    (spend,) = wallet.pay(cny("7.30"), merchant="teahouse", contract=order)
+    print(f"spend: {spend.amount} from coin {coin.public_key[:4].hex()} to {spend.merchant}")
+
+    receipt = mint.deposit(spend)
+    print(f"deposit: receipt #{receipt.deposit_id}, coin has {mint.remaining_value(coin)} left")
+
+    replayed = mint.deposit(spend)
+    print(
+        f"replayed deposit: same receipt #{replayed.deposit_id} ({replayed == receipt}), "
+        f"still {mint.remaining_value(coin)} left"
+    )
+
+    greedy = wallet.wallet_coin(coin.public_key).spend(
+        cny("5.00"), merchant="bookshop", contract=contract_hash("bookshop order 7")
+    )
+    try:
+        mint.deposit(greedy)
+    except DoubleSpend as exc:
+        print(f"double spend refused: {exc}")
+
+    refund = mint.refund(
+        merchant="teahouse",
+        coin_public_key=coin.public_key,
+        contract_hash=order,
+        amount=cny("1.00"),
+    )
+    wallet.apply_refund(refund)
+    print(
+        f"refund: {refund.amount} back to the coin, which now has {mint.remaining_value(coin)}; "
+        f"teahouse is paid out {mint.payout('teahouse')}"
+    )
+
+    change = wallet.refresh(mint, coin.public_key)
+    values = ", ".join(str(mint.denomination(c.denomination_id).value.amount) for c in change)
+    print(
+        f"change: {wallet.remaining(coin.public_key)} left on the old coin, "
+        f"{len(change)} fresh coins ({values}); wallet balance {wallet.balance}"
+    )
+
+
+if __name__ == "__main__":
+    main()

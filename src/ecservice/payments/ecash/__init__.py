@@ -1,0 +1,118 @@
+"""E-cash: anonymous digital coins built on blind signatures.
+
+A GNU-Taler-like design: a :class:`Mint` issues coins of fixed :class:`Denomination` values by
+RSA blind signatures (RFC 9474, :mod:`~ecservice.payments.ecash.blind_rsa`), so it cannot link a
+coin it sees deposited to the withdrawal that created it. A :class:`CoinWallet` withdraws coins
+from a customer reserve, pays merchants with signed :class:`CoinSpend` values, applies refunds and
+makes change by refreshing a partly spent coin into fresh ones. Merchants deposit spends at the
+mint, which checks both signatures and the coin's remaining value atomically, treats an identical
+replay as a no-op and refuses a double spend.
+
+>>> import pendulum
+>>> from ecservice.clock import FixedClock
+>>> from ecservice.money import Money
+>>> clock = FixedClock(pendulum.datetime(2026, 11, 11, tz="Asia/Shanghai"))
+>>> mint = Mint(clock, currency="CNY")
+>>> signer = PurePythonBlindSigner(generate_key(1024, allow_weak_key_for_tests=True))
+>>> five = mint.add_denomination(
+...     Money("5.00", "CNY"), signer=signer,
+...     withdraw_until=clock.now().add(days=30), deposit_until=clock.now().add(days=90))
+>>> mint.credit_reserve("alice", Money("5.00", "CNY"))
+Money('5.00', 'CNY')
+>>> wallet = CoinWallet(clock, currency="CNY")
+>>> coin = wallet.withdraw(mint, "alice", five)
+>>> (spend,) = wallet.pay(Money("3.20", "CNY"), merchant="teahouse",
+...                       contract=contract_hash("order 1: green tea"))
+>>> mint.deposit(spend).amount
+Money('3.20', 'CNY')
+>>> mint.remaining_value(coin), wallet.balance
+(Money('1.80', 'CNY'), Money('1.80', 'CNY'))
+"""
+
+from ecservice.payments.ecash._coin import (
+    BlindedPlanchet,
+    Coin,
+    CoinSpend,
+    Planchet,
+    RefreshRequest,
+    WalletCoin,
+    coin_message,
+    contract_hash,
+)
+from ecservice.payments.ecash._denomination import Denomination, denomination_id
+from ecservice.payments.ecash._errors import (
+    AlreadyPaidOut,
+    DenominationExpired,
+    RefundExceedsDeposit,
+    UnknownDenomination,
+    UnknownDeposit,
+    UnknownReserve,
+)
+from ecservice.payments.ecash._mint import Mint
+from ecservice.payments.ecash._records import (
+    DepositReceipt,
+    PayoutRecord,
+    RefreshRecord,
+    RefundReceipt,
+    WithdrawalRecord,
+)
+from ecservice.payments.ecash._wallet import CoinWallet, make_change
+from ecservice.payments.ecash.blind_rsa import (
+    DEFAULT_VARIANT,
+    BlindingResult,
+    BlindSigner,
+    PurePythonBlindSigner,
+    RandomSource,
+    Variant,
+    blind,
+    blind_sign,
+    emsa_pss_encode,
+    finalize,
+    generate_key,
+    prepare,
+    private_key_from_numbers,
+    public_key_from_numbers,
+    verify,
+)
+
+__all__ = [
+    "DEFAULT_VARIANT",
+    "AlreadyPaidOut",
+    "BlindSigner",
+    "BlindedPlanchet",
+    "BlindingResult",
+    "Coin",
+    "CoinSpend",
+    "CoinWallet",
+    "Denomination",
+    "DenominationExpired",
+    "DepositReceipt",
+    "Mint",
+    "PayoutRecord",
+    "Planchet",
+    "PurePythonBlindSigner",
+    "RandomSource",
+    "RefreshRecord",
+    "RefreshRequest",
+    "RefundExceedsDeposit",
+    "RefundReceipt",
+    "UnknownDenomination",
+    "UnknownDeposit",
+    "UnknownReserve",
+    "Variant",
+    "WalletCoin",
+    "WithdrawalRecord",
+    "blind",
+    "blind_sign",
+    "coin_message",
+    "contract_hash",
+    "denomination_id",
+    "emsa_pss_encode",
+    "finalize",
+    "generate_key",
+    "make_change",
+    "prepare",
+    "private_key_from_numbers",
+    "public_key_from_numbers",
+    "verify",
+]

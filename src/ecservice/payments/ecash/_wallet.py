@@ -1,0 +1,298 @@
+"""The customer's coin wallet: withdraws coins, pays with them, makes change.
+
+A :class:`CoinWallet` holds coins with their secret keys and what is left of each. It talks to a
+:class:`~ecservice.payments.ecash.Mint` only to withdraw and to refresh; paying produces signed
+:class:`~ecservice.payments.ecash.CoinSpend` values that the merchant deposits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import final
+
+import attrs
+
+from ecservice.clock import Clock
+from ecservice.errors import CurrencyMismatch, InsufficientFunds, InvalidAmount, ValidationError
+from ecservice.money import Currency, Money, currency, sum_money
+from ecservice.payments.ecash._coin import Coin, CoinSpend, Planchet, WalletCoin
+from ecservice.payments.ecash._denomination import Denomination, short_hex
+from ecservice.payments.ecash._mint import Mint
+from ecservice.payments.ecash._records import RefundReceipt
+
+__all__ = ["CoinWallet", "make_change"]
+
+
+@attrs.define
+class _Holding:
+    coin: WalletCoin
+    remaining: Money
+
+
+def make_change(amount: Money, denominations: Iterable[Denomination]) -> list[Denomination]:
+    """Pick denominations, largest first, adding up to as much of ``amount`` as they can.
+
+    With a denomination of the currency's minor unit the result adds up to ``amount`` exactly;
+    otherwise it may fall short, never over.
+
+    Args:
+        amount: The value to cover.
+        denominations: The denominations available (for example
+            :meth:`Mint.withdrawable_denominations`).
+
+    Returns:
+        The chosen denominations, largest first (one entry per coin).
+    """
+    best: dict[Money, Denomination] = {}
+    for denomination in denominations:
+        if denomination.value.currency != amount.currency:
+            continue
+        known = best.get(denomination.value)
+        if known is None or denomination.withdraw_until > known.withdraw_until:
+            best[denomination.value] = denomination
+    chosen: list[Denomination] = []
+    left = amount
+    for value in sorted(best, key=lambda v: v.amount, reverse=True):
+        while left >= value:
+            chosen.append(best[value])
+            left = left - value
+    return chosen
+
+
+@final
+class CoinWallet:
+    """A customer's e-cash wallet for one currency.
+
+    Args:
+        clock: Tells the wallet the time (to skip coins that can no longer be deposited).
+        currency: The wallet's currency.
+    """
+
+    def __init__(self, clock: Clock, *, currency: str | Currency) -> None:
+        self._clock = clock
+        self._currency = _as_currency(currency)
+        self._holdings: dict[bytes, _Holding] = {}
+        self._applied_refunds: set[tuple[bytes, int]] = set()
+
+    # --- views -----------------------------------------------------------------------------------
+
+    @property
+    def currency(self) -> Currency:
+        """The wallet's currency."""
+        return self._currency
+
+    @property
+    def balance(self) -> Money:
+        """The value left on all coins held."""
+        return sum_money((h.remaining for h in self._holdings.values()), self._currency)
+
+    @property
+    def coins(self) -> tuple[Coin, ...]:
+        """Every coin held (including fully spent ones, which a refund may revive)."""
+        return tuple(h.coin.coin for h in self._holdings.values())
+
+    def remaining(self, coin_id: bytes) -> Money:
+        """The value the wallet believes is left on a coin.
+
+        Raises:
+            ValidationError: the wallet holds no such coin.
+        """
+        return self._holding(coin_id).remaining
+
+    def wallet_coin(self, coin_id: bytes) -> WalletCoin:
+        """The coin with its secret key, to sign spends or refreshes by hand.
+
+        Raises:
+            ValidationError: the wallet holds no such coin.
+        """
+        return self._holding(coin_id).coin
+
+    def __repr__(self) -> str:
+        return f"CoinWallet(coins={len(self._holdings)}, balance={self.balance!r})"
+
+    # --- withdraw --------------------------------------------------------------------------------
+
+    def withdraw(self, mint: Mint, reserve: str, denomination: Denomination) -> Coin:
+        """Withdraw one coin of ``denomination`` from ``reserve`` at ``mint``.
+
+        Only the blinded coin message reaches the mint.
+
+        Raises:
+            CurrencyMismatch: the denomination is in another currency.
+            UnknownDenomination, UnknownReserve, DenominationExpired, InsufficientFunds: from
+                :meth:`Mint.withdraw`.
+            InvalidSignature: the mint's signature does not verify.
+        """
+        if denomination.value.currency != self._currency:
+            raise CurrencyMismatch(
+                self._currency.code, denomination.value.currency.code, "withdraw"
+            )
+        planchet = Planchet.create(denomination)
+        blind_signature = mint.withdraw(reserve, denomination.id, planchet.blinded_message)
+        coin = planchet.finalize(blind_signature)
+        self._add(coin)
+        return coin.coin
+
+    def withdraw_amount(self, mint: Mint, reserve: str, amount: Money) -> tuple[Coin, ...]:
+        """Withdraw coins adding up to exactly ``amount``, largest denominations first.
+
+        Raises:
+            InvalidAmount: ``amount`` is not positive.
+            CurrencyMismatch: ``amount`` is in another currency.
+            ValidationError: the mint's denominations cannot make ``amount`` exactly.
+            InsufficientFunds: the reserve holds less than ``amount``.
+        """
+        self._check_amount(amount, "withdraw")
+        chosen = make_change(amount, mint.withdrawable_denominations())
+        if sum_money((d.value for d in chosen), self._currency) != amount:
+            raise ValidationError(f"{mint.name}'s denominations cannot make {amount} exactly")
+        balance = mint.reserve_balance(reserve)
+        if balance < amount:
+            raise InsufficientFunds(f"reserve {reserve!r} holds {balance}, not {amount}")
+        return tuple(self.withdraw(mint, reserve, d) for d in chosen)
+
+    # --- pay -------------------------------------------------------------------------------------
+
+    def pay(self, amount: Money, *, merchant: str, contract: bytes) -> tuple[CoinSpend, ...]:
+        """Sign spends adding up to ``amount`` for ``merchant``'s order ``contract``.
+
+        Prefers the single coin with the least value left that covers the amount; otherwise
+        uses the fullest coins first, the last one partly. The wallet deducts the amounts at
+        once; give the spends to the merchant, who deposits them. After the deposit, a partly
+        spent coin can be turned into fresh coins with :meth:`refresh`.
+
+        Raises:
+            InvalidAmount: ``amount`` is not positive.
+            CurrencyMismatch: ``amount`` is in another currency.
+            InsufficientFunds: the coins still depositable hold less than ``amount``.
+            ValidationError: the merchant id or contract hash is malformed.
+        """
+        self._check_amount(amount, "pay")
+        now = self._clock.now()
+        usable = [
+            h
+            for h in self._holdings.values()
+            if h.remaining.amount > 0 and h.coin.denomination.depositable_at(now)
+        ]
+        available = sum_money((h.remaining for h in usable), self._currency)
+        if available < amount:
+            raise InsufficientFunds(f"the wallet holds {available} spendable, not {amount}")
+        covering = [h for h in usable if h.remaining >= amount]
+        plan: list[tuple[_Holding, Money]] = []
+        if covering:
+            plan.append((min(covering, key=lambda h: h.remaining.amount), amount))
+        else:
+            left = amount
+            for holding in sorted(usable, key=lambda h: h.remaining.amount, reverse=True):
+                part = min(left, holding.remaining)
+                plan.append((holding, part))
+                left = left - part
+                if left.is_zero():
+                    break
+        spends = tuple(h.coin.spend(part, merchant=merchant, contract=contract) for h, part in plan)
+        for holding, part in plan:
+            holding.remaining = holding.remaining - part
+        return spends
+
+    # --- change ----------------------------------------------------------------------------------
+
+    def refresh(self, mint: Mint, coin_id: bytes, *, allow_loss: bool = False) -> tuple[Coin, ...]:
+        """Exchange what is left of a coin for fresh coins (change); the old coin is then spent.
+
+        Call it after the merchant has deposited the coin's earlier spends: the mint melts the
+        value this wallet believes is left. The new coins are unlinkable to the old one.
+
+        Args:
+            mint: The coin's mint.
+            coin_id: The coin to refresh.
+            allow_loss: Accept new coins worth less than the remainder when the mint's
+                denominations cannot make it exactly (the difference is lost).
+
+        Returns:
+            The new coins.
+
+        Raises:
+            ValidationError: no such coin, nothing left on it, or no exact change (unless
+                ``allow_loss``).
+            DoubleSpend, DenominationExpired, InvalidSignature: from :meth:`Mint.refresh`.
+        """
+        holding = self._holding(coin_id)
+        remainder = holding.remaining
+        if remainder.amount <= 0:
+            raise ValidationError(f"coin {short_hex(coin_id)} has no value left to refresh")
+        chosen = make_change(remainder, mint.withdrawable_denominations())
+        issued = sum_money((d.value for d in chosen), self._currency)
+        if not chosen or (issued != remainder and not allow_loss):
+            raise ValidationError(
+                f"{mint.name}'s denominations cannot make {remainder} exactly "
+                f"(at most {issued}); pass allow_loss=True to accept the difference"
+            )
+        planchets = [Planchet.create(d) for d in chosen]
+        request = holding.coin.refresh(remainder, planchets)
+        blind_signatures = mint.refresh(request)
+        fresh = self._finalize_all(planchets, blind_signatures)
+        holding.remaining = Money.zero(self._currency)
+        for coin in fresh:
+            self._add(coin)
+        return tuple(c.coin for c in fresh)
+
+    # --- refunds ---------------------------------------------------------------------------------
+
+    def apply_refund(self, receipt: RefundReceipt) -> Money:
+        """Credit a coin with a refund the mint granted; return its new remaining value.
+
+        Applying the same receipt twice changes nothing the second time.
+
+        Raises:
+            ValidationError: the wallet holds no such coin, or the refund would take the coin
+                above its face value.
+            CurrencyMismatch: the refund is in another currency.
+        """
+        holding = self._holding(receipt.coin_public_key)
+        key = (receipt.coin_public_key, receipt.refund_id)
+        if key in self._applied_refunds:
+            return holding.remaining
+        if receipt.amount.currency != self._currency:
+            raise CurrencyMismatch(self._currency.code, receipt.amount.currency.code, "refund")
+        new_remaining = holding.remaining + receipt.amount
+        if new_remaining > holding.coin.value:
+            raise ValidationError(
+                f"a refund of {receipt.amount} would take coin "
+                f"{short_hex(receipt.coin_public_key)} above its face value"
+            )
+        holding.remaining = new_remaining
+        self._applied_refunds.add(key)
+        return new_remaining
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _add(self, coin: WalletCoin) -> None:
+        self._holdings[coin.coin.public_key] = _Holding(coin, coin.value)
+
+    def _holding(self, coin_id: bytes) -> _Holding:
+        holding = self._holdings.get(coin_id)
+        if holding is None:
+            raise ValidationError(f"the wallet holds no coin {short_hex(coin_id)}")
+        return holding
+
+    def _check_amount(self, amount: Money, operation: str) -> None:
+        if not isinstance(amount, Money):
+            raise ValidationError(f"an e-cash amount must be Money, not {amount!r}")
+        if amount.currency != self._currency:
+            raise CurrencyMismatch(self._currency.code, amount.currency.code, operation)
+        if amount.amount <= 0:
+            raise InvalidAmount(f"cannot {operation} {amount}: the amount must be positive")
+
+    @staticmethod
+    def _finalize_all(
+        planchets: Sequence[Planchet], blind_signatures: Sequence[bytes]
+    ) -> list[WalletCoin]:
+        if len(planchets) != len(blind_signatures):
+            raise ValidationError(
+                f"the mint returned {len(blind_signatures)} signatures for {len(planchets)} coins"
+            )
+        return [p.finalize(s) for p, s in zip(planchets, blind_signatures, strict=True)]
+
+
+def _as_currency(code: str | Currency) -> Currency:
+    return currency(code)
