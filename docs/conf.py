@@ -193,27 +193,6 @@ def _show_generic_bases(
             bases[i] = rf":py:class:`~typing.Generic`\ [{params}]"
 
 
-# A Google "Args:" entry documenting two parameters at once (``a / b: text``) is not something
-# napoleon understands (``Workflow.derive`` has three); split it into one entry per parameter.
-# Remove once those docstrings use one entry per parameter.
-_SHARED_ARG = re.compile(r"^(\s+)([A-Za-z_]\w*) / ([A-Za-z_]\w*): (.*)$")
-
-
-def _split_shared_args(
-    app: Any, what: str, name: str, obj: object, options: object, lines: list[str]
-) -> None:
-    out: list[str] = []
-    for line in lines:
-        m = _SHARED_ARG.match(line)
-        if m:
-            indent, first, second, text = m.groups()
-            out.append(f"{indent}{first}: {text}")
-            out.append(f"{indent}{second}: {text}")
-        else:
-            out.append(line)
-    lines[:] = out
-
-
 def setup(app: Any) -> None:
     from pygments.lexers.special import TextLexer
 
@@ -224,5 +203,3 @@ def setup(app: Any) -> None:
     app.connect("autodoc-before-process-signature", _prepare_annotations, priority=400)
     app.connect("autodoc-process-signature", _prepare_annotations, priority=400)
     app.connect("autodoc-process-docstring", _prepare_annotations, priority=400)
-    # Before napoleon (priority 500) turns the Google sections into fields.
-    app.connect("autodoc-process-docstring", _split_shared_args, priority=400)

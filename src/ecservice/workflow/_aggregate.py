@@ -29,8 +29,9 @@ class Aggregate(Generic[S]):
     ``@attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)`` so that hooks
     assign fields at the speed of a plain slot (validators run when an aggregate is built; hooks
     assign values that the trigger methods already checked). They expose one typed method per
-    trigger; the methods call :meth:`_fire`. The state lives in the ``status`` field, every successful transition appends a
-    :class:`TransitionRecord` to ``history`` and bumps ``version``.
+    trigger; the methods call :meth:`_fire`. The state lives in the ``status`` field; every
+    successful transition appends a :class:`TransitionRecord` to ``history`` and bumps
+    ``version``.
 
     Attributes:
         id: the aggregate's identifier.
@@ -64,7 +65,7 @@ class Aggregate(Generic[S]):
         return self._compiled.fire(self, trigger, actor, note, payload)
 
     def _ensure_allowed(self, trigger: str) -> None:
-        """Raise :class:`~ecservice.errors.InvalidTransition` now if ``trigger`` is not allowed in this state.
+        """Raise :class:`~ecservice.errors.InvalidTransition` if ``trigger`` is not allowed now.
 
         Typed trigger methods call this before validating their arguments, so that a trigger
         fired in the wrong state reports the state rather than an argument problem.
