@@ -140,9 +140,7 @@ def phones() -> st.SearchStrategy[str]:
     )
 
 
-_TEXT = st.text(
-    alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=12
-)
+_TEXT = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=12)
 
 
 def addresses() -> st.SearchStrategy[Address]:

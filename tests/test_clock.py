@@ -58,7 +58,8 @@ def test_ensure_utc_turns_stdlib_aware_datetimes_into_pendulum_utc(value: _dt.da
     """Standard-library aware datetimes become pendulum DateTimes in UTC, same instant."""
     result = ensure_utc(value)
     assert _is_utc(result)
-    assert result == value
+    # Timestamps, not ==: an ambiguous local time (a DST fold) never compares equal across zones.
+    assert result.timestamp() == value.timestamp()
     assert result.timestamp() == value.timestamp()
 
 
@@ -100,7 +101,8 @@ def test_ensure_utc_keeps_the_instant(value: DateTime) -> None:
     """Whatever the zone, the result is in UTC and denotes the same instant."""
     result = ensure_utc(value)
     assert _is_utc(result)
-    assert result == value
+    # Timestamps, not ==: an ambiguous local time (a DST fold) never compares equal across zones.
+    assert result.timestamp() == value.timestamp()
     assert ensure_utc(result) == result
 
 
@@ -167,8 +169,9 @@ def test_fixed_clock_advance_adds_exact_durations() -> None:
     clock = FixedClock(START)
     new = clock.advance(days=1, hours=2, minutes=3, seconds=4, microseconds=5)
     assert new == clock.now()
-    assert clock.now() - START == _dt.timedelta(days=1, hours=2, minutes=3, seconds=4,
-                                               microseconds=5)
+    assert clock.now() - START == _dt.timedelta(
+        days=1, hours=2, minutes=3, seconds=4, microseconds=5
+    )
     assert _is_utc(clock.now())
 
 

@@ -109,6 +109,7 @@ def _exactly(operation: str, fn: Callable[[], Decimal]) -> Decimal:
             f"cannot {operation}: the result needs more than {PRECISION} significant digits"
         ) from None
 
+
 AmountLike = Decimal | int | str
 
 
@@ -196,8 +197,10 @@ class Money:
         return cls._exact(
             _exactly(
                 f"represent {units} minor units of {cur.code}",
-                lambda: Decimal(units).scaleb(-cur.minor_units, _EXACT).quantize(
-                    cur.quantum, context=_QUANTISE
+                lambda: (
+                    Decimal(units)
+                    .scaleb(-cur.minor_units, _EXACT)
+                    .quantize(cur.quantum, context=_QUANTISE)
                 ),
             ),
             cur,

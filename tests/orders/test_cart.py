@@ -38,8 +38,14 @@ START = pendulum.datetime(2026, 11, 11, 9, 30, tz="Asia/Shanghai")
 TEA = ("TEA-250", "Longjing tea 250 g", Money("88.00", "CNY"))
 CUP = ("CUP-01", "Celadon cup", Money("45.50", "CNY"))
 RATE = ShippingRate.per_kg(first_fee=Money("10.00", "CNY"), additional_fee=Money("6.00", "CNY"))
-ADDRESS = Address(recipient="王小明", phone="138 0013 8000", province="浙江省", city="杭州市",
-                  district="西湖区", street="龙井路 1 号")
+ADDRESS = Address(
+    recipient="王小明",
+    phone="138 0013 8000",
+    province="浙江省",
+    city="杭州市",
+    district="西湖区",
+    street="龙井路 1 号",
+)
 
 
 def new_cart(clock: FixedClock | None = None) -> Cart:
@@ -91,7 +97,10 @@ def test_add_line_appends_lines_and_records_history() -> None:
     assert cart.weight_kg == Decimal("0.6")
     assert cart.status is CartStatus.SHOPPING
     assert (record.trigger, record.internal, record.actor, record.note) == (
-        "add_line", True, BUYER, "TEA-250 x2",
+        "add_line",
+        True,
+        BUYER,
+        "TEA-250 x2",
     )
     assert record.at == START
     assert [r.version for r in cart.history] == [1, 2]
@@ -277,7 +286,11 @@ def test_place_order_builds_the_order() -> None:
     clock.advance(minutes=5)
     presale = Presale(ship_by=START.add(days=30))
     order = cart.place_order(
-        "O-1", address=ADDRESS, shipping=RATE, actor=BUYER, remarks="  ring the bell  ",
+        "O-1",
+        address=ADDRESS,
+        shipping=RATE,
+        actor=BUYER,
+        remarks="  ring the bell  ",
         presale=presale,
     )
     assert order.id == "O-1"
@@ -306,7 +319,9 @@ def test_place_order_builds_the_order() -> None:
     assert [r.trigger for r in cart.history] == ["add_line", "add_line", "checkout", "place_order"]
     last = cart.history[-1]
     assert (last.source, last.dest, last.actor) == (
-        CartStatus.CHECKING_OUT, CartStatus.ORDERED, BUYER,
+        CartStatus.CHECKING_OUT,
+        CartStatus.ORDERED,
+        BUYER,
     )
 
 
@@ -322,9 +337,11 @@ def test_place_order_fee_uses_continued_weight_and_free_over() -> None:
     cart = new_cart()
     cart.add_line(*TEA, 1, weight_kg=Decimal("2.3"), actor=BUYER)
     cart.checkout(actor=BUYER)
-    free = ShippingRate.per_kg(first_fee=Money("10.00", "CNY"),
-                               additional_fee=Money("6.00", "CNY"),
-                               free_over=Money("88.00", "CNY"))
+    free = ShippingRate.per_kg(
+        first_fee=Money("10.00", "CNY"),
+        additional_fee=Money("6.00", "CNY"),
+        free_over=Money("88.00", "CNY"),
+    )
     order = cart.place_order("O-2", address=ADDRESS, shipping=free, actor=BUYER)
     assert order.shipping_fee == Money.zero("CNY")
     assert order.total == Money("88.00", "CNY")
@@ -364,8 +381,12 @@ def test_an_ordered_cart_is_final() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(
-    lines=st.lists(st.tuples(skus(), prices("CNY", max_units=10**5), positive_quantities(5)),
-                   min_size=1, max_size=5, unique_by=lambda t: t[0]),
+    lines=st.lists(
+        st.tuples(skus(), prices("CNY", max_units=10**5), positive_quantities(5)),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda t: t[0],
+    ),
 )
 def test_placed_order_totals_match_the_cart(lines: list[tuple[str, Money, int]]) -> None:
     """The order's subtotal is the cart's subtotal and its total adds the rate's fee."""

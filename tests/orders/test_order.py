@@ -58,8 +58,14 @@ BUYER = Actor.buyer("u-1001")
 CARRIER = Actor.carrier("sf")
 START = pendulum.datetime(2026, 11, 11, 9, 30, tz="Asia/Shanghai")
 POLICY = AutoConfirmPolicy(days=10, zone="Asia/Shanghai")
-ADDRESS = Address(recipient="王小明", phone="138 0013 8000", province="浙江省", city="杭州市",
-                  district="西湖区", street="龙井路 1 号")
+ADDRESS = Address(
+    recipient="王小明",
+    phone="138 0013 8000",
+    province="浙江省",
+    city="杭州市",
+    district="西湖区",
+    street="龙井路 1 号",
+)
 A_PRICE, B_PRICE, FEE = Money("10.00", "CNY"), Money("25.50", "CNY"), Money("8.00", "CNY")
 
 
@@ -74,8 +80,9 @@ def new_order(clock: FixedClock | None = None, *, presale: Presale | None = None
         id="O-1",
         buyer_id="u-1001",
         lines=[
-            OrderLine(sku="A", name="tea", unit_price=A_PRICE, quantity=2,
-                      weight_kg=Decimal("0.5")),
+            OrderLine(
+                sku="A", name="tea", unit_price=A_PRICE, quantity=2, weight_kg=Decimal("0.5")
+            ),
             OrderLine(sku="B", name="cup", unit_price=B_PRICE, quantity=1),
         ],
         address=ADDRESS,
@@ -227,9 +234,11 @@ def test_illegal_transitions_raise_invalid_transition(status: OrderStatus, trigg
 def test_ship_when_pending_confirmation_reports_the_state_first() -> None:
     """The state is checked before the arguments: even nonsense items give InvalidTransition."""
     order = new_order()
-    with fails_unchanged(order, InvalidTransition,
-                         match="triggers allowed in 'PENDING_CONFIRMATION': cancel, "
-                               "cancel_lines, confirm"):
+    with fails_unchanged(
+        order,
+        InvalidTransition,
+        match="triggers allowed in 'PENDING_CONFIRMATION': cancel, cancel_lines, confirm",
+    ):
         order.ship(items={"NOPE": -1}, carrier="", tracking_no="", actor=STAFF)
 
 
@@ -258,8 +267,14 @@ def test_order_construction_is_validated() -> None:
     """No lines, duplicate SKUs, mixed currencies, a fee in another currency or a naive creation
     time are refused."""
     line = OrderLine(sku="A", name="a", unit_price=A_PRICE, quantity=1)
-    base: dict[str, Any] = {"id": "O-1", "buyer_id": "u", "lines": [line], "address": ADDRESS,
-                            "shipping_fee": FEE, "created_at": START}
+    base: dict[str, Any] = {
+        "id": "O-1",
+        "buyer_id": "u",
+        "lines": [line],
+        "address": ADDRESS,
+        "shipping_fee": FEE,
+        "created_at": START,
+    }
     with pytest.raises(InvalidQuantity):
         Order(**{**base, "lines": []})
     with pytest.raises(ValidationError, match="two lines"):
@@ -287,8 +302,11 @@ def test_confirm_starts_processing_and_records_actor_and_note() -> None:
     record = order.confirm(actor=STAFF, note="checked with the buyer")
     assert order.status is S.PROCESSING
     assert order.history == (record,)
-    assert (record.trigger, record.source, record.dest) == ("confirm", S.PENDING_CONFIRMATION,
-                                                            S.PROCESSING)
+    assert (record.trigger, record.source, record.dest) == (
+        "confirm",
+        S.PENDING_CONFIRMATION,
+        S.PROCESSING,
+    )
     assert (record.actor, record.note, record.version) == (STAFF, "checked with the buyer", 1)
     assert record.at == START.add(hours=1)
     assert order.version == 1
@@ -323,8 +341,11 @@ def test_mark_out_of_stock_names_the_missing_lines() -> None:
     record = order.mark_out_of_stock(["B", "A", "B"], actor=STAFF, note="arrives Friday")
     assert order.status is S.OUT_OF_STOCK
     assert order.out_of_stock == ("A", "B")
-    assert (record.source, record.dest, record.note) == (S.PROCESSING, S.OUT_OF_STOCK,
-                                                         "arrives Friday")
+    assert (record.source, record.dest, record.note) == (
+        S.PROCESSING,
+        S.OUT_OF_STOCK,
+        "arrives Friday",
+    )
     (event,) = order.pull_events()
     assert isinstance(event, OrderMarkedOutOfStock)
     assert event.skus == ("A", "B")
@@ -390,15 +411,22 @@ def test_ship_all_open_units() -> None:
     order = processing(clock)
     order.pull_events()
     clock.advance(days=1)
-    record = order.ship(carrier="SF Express", tracking_no="SF1001", warehouse="Hangzhou",
-                        actor=STAFF, note="fragile")
+    record = order.ship(
+        carrier="SF Express",
+        tracking_no="SF1001",
+        warehouse="Hangzhou",
+        actor=STAFF,
+        note="fragile",
+    )
     assert order.status is S.IN_TRANSIT
     assert (record.source, record.dest, record.note) == (S.PROCESSING, S.IN_TRANSIT, "fragile")
     (shipment,) = order.shipments
     assert shipment.id == "O-1-S1"
     assert shipment.items == (("A", 2), ("B", 1))
     assert (shipment.carrier, shipment.tracking_no, shipment.warehouse) == (
-        "SF Express", "SF1001", "Hangzhou",
+        "SF Express",
+        "SF1001",
+        "Hangzhou",
     )
     assert shipment.shipped_at == clock.now()
     assert shipment.travelling
@@ -476,7 +504,9 @@ def test_tracking_events_are_appended_in_time_order() -> None:
     added = order.pull_events()
     assert types(added) == [TrackingEventAdded] * 3
     assert [(e.shipment_id, e.event, e.actor) for e in added] == [  # type: ignore[attr-defined]
-        ("O-1-S1", first, CARRIER), ("O-1-S1", same_time, CARRIER), ("O-1-S1", later, CARRIER),
+        ("O-1-S1", first, CARRIER),
+        ("O-1-S1", same_time, CARRIER),
+        ("O-1-S1", later, CARRIER),
     ]
 
 
@@ -484,8 +514,9 @@ def test_an_older_tracking_event_is_refused() -> None:
     """An event older than the last one, or than the dispatch, raises TrackingOutOfOrder and
     changes nothing."""
     order = in_transit()
-    order.add_tracking_event("O-1-S1", TrackingEvent(at=START.add(hours=5), description="hub"),
-                             actor=CARRIER)
+    order.add_tracking_event(
+        "O-1-S1", TrackingEvent(at=START.add(hours=5), description="hub"), actor=CARRIER
+    )
     with fails_unchanged(order, TrackingOutOfOrder):
         order.add_tracking_event(
             "O-1-S1", TrackingEvent(at=START.add(hours=4), description="late scan"), actor=CARRIER
@@ -610,7 +641,8 @@ def test_cancel_before_shipping(status: OrderStatus) -> None:
     assert order.status is S.CANCELLED
     assert (record.source, record.dest, record.note) == (status, S.CANCELLED, "changed my mind")
     assert [(c.sku, c.quantity, c.reason, c.actor) for c in order.cancellations] == [
-        ("A", 2, "changed my mind", BUYER), ("B", 1, "changed my mind", BUYER),
+        ("A", 2, "changed my mind", BUYER),
+        ("B", 1, "changed my mind", BUYER),
     ]
     assert all(c.at == order.clock.now() for c in order.cancellations)
     refund, event = order.pull_events()
@@ -838,8 +870,9 @@ def test_events_and_history_of_a_full_lifecycle() -> None:
     order.ship(items={"A": 2}, carrier="SF", tracking_no="SF1", actor=STAFF)
     order.ship(carrier="ZTO", tracking_no="ZTO2", actor=STAFF)
     clock.advance(hours=20)
-    order.add_tracking_event("O-1-S1", TrackingEvent(at=clock.now(), description="hub"),
-                             actor=CARRIER)
+    order.add_tracking_event(
+        "O-1-S1", TrackingEvent(at=clock.now(), description="hub"), actor=CARRIER
+    )
     order.confirm_receipt("O-1-S1", actor=BUYER, note="got the tea")
     clock.set(order.shipments[1].shipped_at.add(days=10))
     order.auto_confirm(POLICY)
@@ -847,8 +880,14 @@ def test_events_and_history_of_a_full_lifecycle() -> None:
 
     events = order.pull_events()
     assert types(events) == [
-        OrderConfirmed, OrderMarkedOutOfStock, OrderRestocked, ShipmentDispatched,
-        ShipmentDispatched, TrackingEventAdded, ShipmentReceived, ShipmentReceived,
+        OrderConfirmed,
+        OrderMarkedOutOfStock,
+        OrderRestocked,
+        ShipmentDispatched,
+        ShipmentDispatched,
+        TrackingEventAdded,
+        ShipmentReceived,
+        ShipmentReceived,
         OrderCompleted,
     ]
     assert all(e.aggregate_id == "O-1" for e in events)
@@ -868,8 +907,14 @@ def test_events_and_history_of_a_full_lifecycle() -> None:
         ("auto_confirm", S.IN_TRANSIT, S.DONE),
     ]
     assert [r.actor.kind for r in order.history] == [
-        ActorKind.STAFF, ActorKind.STAFF, ActorKind.STAFF, ActorKind.STAFF, ActorKind.STAFF,
-        ActorKind.CARRIER, ActorKind.BUYER, ActorKind.SYSTEM,
+        ActorKind.STAFF,
+        ActorKind.STAFF,
+        ActorKind.STAFF,
+        ActorKind.STAFF,
+        ActorKind.STAFF,
+        ActorKind.CARRIER,
+        ActorKind.BUYER,
+        ActorKind.SYSTEM,
     ]
     assert [r.note for r in order.history][:2] == ["checked", "Friday"]
     assert order.history[6].note == "got the tea"
@@ -890,6 +935,13 @@ def test_pending_events_accumulate_across_triggers_until_pulled() -> None:
 
 def test_failures_of_the_library_are_ecservice_errors() -> None:
     """Every refusal seen above belongs to the EcServiceError family."""
-    for error in (InvalidTransition, GuardRejected, InvalidQuantity, UnknownLine,
-                  TrackingOutOfOrder, ValidationError, NaiveDatetime):
+    for error in (
+        InvalidTransition,
+        GuardRejected,
+        InvalidQuantity,
+        UnknownLine,
+        TrackingOutOfOrder,
+        ValidationError,
+        NaiveDatetime,
+    ):
         assert issubclass(error, EcServiceError)

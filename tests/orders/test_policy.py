@@ -194,10 +194,22 @@ def _shipped_order(clock: FixedClock) -> Order:
     order = Order(
         id="O-1",
         buyer_id="u-1",
-        lines=[OrderLine(sku="TEA", name="tea", unit_price=Money("88.00", "CNY"), quantity=2,
-                         weight_kg=Decimal("0.3"))],
-        address=Address(recipient="王小明", phone="138 0013 8000", province="浙江省",
-                        city="杭州市", street="龙井路 1 号"),
+        lines=[
+            OrderLine(
+                sku="TEA",
+                name="tea",
+                unit_price=Money("88.00", "CNY"),
+                quantity=2,
+                weight_kg=Decimal("0.3"),
+            )
+        ],
+        address=Address(
+            recipient="王小明",
+            phone="138 0013 8000",
+            province="浙江省",
+            city="杭州市",
+            street="龙井路 1 号",
+        ),
         shipping_fee=Money("10.00", "CNY"),
         created_at=clock.now(),
         clock=clock,

@@ -27,10 +27,14 @@ FREE_OVER_99 = ShippingRate.per_kg(
 def test_factories_set_first_and_continued_weights() -> None:
     """per_kg uses 1 kg steps, express 0.5 kg steps."""
     assert (STANDARD.name, STANDARD.first_weight_kg, STANDARD.additional_weight_kg) == (
-        "standard", Decimal(1), Decimal(1),
+        "standard",
+        Decimal(1),
+        Decimal(1),
     )
     assert (EXPRESS.name, EXPRESS.first_weight_kg, EXPRESS.additional_weight_kg) == (
-        "express", Decimal("0.5"), Decimal("0.5"),
+        "express",
+        Decimal("0.5"),
+        Decimal("0.5"),
     )
 
 
@@ -73,8 +77,11 @@ def test_express_fee_uses_half_kilogram_steps(weight: Decimal, expected: str) ->
 def test_custom_steps() -> None:
     """A rate with 2 kg first weight and 0.25 kg steps counts started quarter-kilos."""
     rate = ShippingRate(
-        name="bulky", first_weight_kg=Decimal(2), first_fee=cny("20.00"),
-        additional_weight_kg=Decimal("0.25"), additional_fee=cny("1.50"),
+        name="bulky",
+        first_weight_kg=Decimal(2),
+        first_fee=cny("20.00"),
+        additional_weight_kg=Decimal("0.25"),
+        additional_fee=cny("1.50"),
     )
     assert rate.fee(Decimal(2)) == cny("20.00")
     assert rate.fee(Decimal("2.26")) == cny("23.00")  # 0.26 kg extra: two started steps
@@ -130,12 +137,19 @@ def test_rate_fees_must_not_be_negative() -> None:
 def test_rate_weight_steps_must_be_positive_decimals(step: object) -> None:
     """First and continued weight steps are positive Decimals (a zero step would divide by 0)."""
     with pytest.raises(ValidationError):
-        ShippingRate(first_weight_kg=step, first_fee=cny("1.00"),  # type: ignore[arg-type]
-                     additional_weight_kg=Decimal(1), additional_fee=cny("1.00"))
+        ShippingRate(
+            first_weight_kg=step,
+            first_fee=cny("1.00"),  # type: ignore[arg-type]
+            additional_weight_kg=Decimal(1),
+            additional_fee=cny("1.00"),
+        )
     with pytest.raises(ValidationError):
-        ShippingRate(first_weight_kg=Decimal(1), first_fee=cny("1.00"),
-                     additional_weight_kg=step,  # type: ignore[arg-type]
-                     additional_fee=cny("1.00"))
+        ShippingRate(
+            first_weight_kg=Decimal(1),
+            first_fee=cny("1.00"),
+            additional_weight_kg=step,  # type: ignore[arg-type]
+            additional_fee=cny("1.00"),
+        )
 
 
 @settings(max_examples=80, deadline=None)

@@ -1,0 +1,534 @@
+"""The e-wallet aggregate: one owner's cards, stored value, holds, holdings and signing key."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import final
+
+import attrs
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pendulum import DateTime
+
+from ecservice.clock import DEFAULT_ZONE, Clock, zone
+from ecservice.errors import CurrencyMismatch, ValidationError
+from ecservice.money import Currency, Money, currency
+from ecservice.payments._wallet_cards import CardReference
+from ecservice.payments._wallet_errors import (
+    CardExpired,
+    DuplicateWalletItem,
+    InvalidSession,
+    UnknownCard,
+    UnknownHolding,
+    WalletLocked,
+    WrongPin,
+)
+from ecservice.payments._wallet_instruction import (
+    SignedInstruction,
+    raw_public_key,
+    sign_instruction,
+)
+from ecservice.payments._wallet_ledger import (
+    Hold,
+    Holding,
+    HoldingKind,
+    HoldStatus,
+    LedgerEntry,
+)
+from ecservice.payments._wallet_pin import (
+    DEFAULT_KDF,
+    KdfParams,
+    PinGuard,
+    PinPolicy,
+    check_pin_format,
+    hash_pin,
+)
+from ecservice.payments._wallet_stored_value import StoredValue, check_text, positive_money
+
+__all__ = ["EWallet", "WalletSession"]
+
+_log = logging.getLogger("ecservice.payments.wallet")
+
+#: The funding of an instruction paid from the wallet's stored value.
+STORED_VALUE = "stored-value"
+
+
+@final
+@attrs.frozen(slots=True)
+class WalletSession:
+    """Proof that the owner entered the right PIN recently; pass it as ``auth`` instead of the PIN.
+
+    Opened by :meth:`EWallet.open_session`; valid until ``expires_at`` (by the wallet's clock),
+    until :meth:`EWallet.close_session`, a PIN change or a lock-out. The token is random and is
+    neither shown by ``repr`` nor compared by anyone but the wallet that issued it.
+    """
+
+    wallet_id: str
+    expires_at: DateTime
+    token: bytes = attrs.field(repr=False)
+
+
+Auth = str | WalletSession
+
+
+@final
+@attrs.define(slots=True, eq=False, repr=False, init=False)
+class EWallet:
+    """One owner's e-wallet.
+
+    It holds card references (:class:`CardReference`: tokens and last four digits, never card
+    numbers), stored value per currency with holds (authorisations) and a ledger, references to
+    e-cash and purse :class:`Holding` values kept elsewhere, and an Ed25519 key that signs payment
+    instructions.
+
+    Spending (:meth:`pay`, :meth:`authorize`, :meth:`instruct`) and adding a card need ``auth``:
+    the owner's PIN or a :class:`WalletSession` opened with it. Topping up (:meth:`credit`),
+    settling holds (:meth:`capture`, :meth:`release`) and recording holdings do not.
+
+    Every operation is atomic: if it raises, the wallet is exactly as it was, with one deliberate
+    exception: a PIN check always counts (a wrong PIN adds a failure and may lock the wallet and
+    close its sessions; a right one resets the count) even if the operation then fails.
+
+    Args:
+        owner: the owner's id.
+        pin: the owner's PIN, 4 to 12 digits; only its scrypt hash is kept.
+        clock: the time source for lock-outs, sessions, card expiry and ledger times.
+        kdf: scrypt parameters for the PIN hash (default :data:`DEFAULT_KDF`; lower only in tests).
+        policy: lock-out and session settings (default 5 failures, 15 minutes, 5 minutes).
+        signing_key: the Ed25519 key that signs instructions (default: a new random key).
+        wallet_id: the wallet's id (default: random).
+        tz: time zone in which card expiry months are read (default Asia/Shanghai).
+
+    Raises:
+        InvalidPin: the PIN is not 4 to 12 digits.
+        ValidationError: the owner or wallet id is empty, or the zone unknown.
+    """
+
+    owner: str
+    clock: Clock
+    wallet_id: str
+    kdf: KdfParams
+    tz: str
+    _guard: PinGuard
+    _signing_key: Ed25519PrivateKey
+    _sessions: dict[bytes, DateTime]
+    _cards: dict[str, CardReference]
+    _books: StoredValue
+    _holdings: dict[tuple[HoldingKind, str], Holding]
+
+    def __init__(
+        self,
+        owner: str,
+        pin: str,
+        *,
+        clock: Clock,
+        kdf: KdfParams = DEFAULT_KDF,
+        policy: PinPolicy | None = None,
+        signing_key: Ed25519PrivateKey | None = None,
+        wallet_id: str | None = None,
+        tz: str = DEFAULT_ZONE,
+    ) -> None:
+        zone(tz)
+        wid = check_text(
+            f"w-{secrets.token_hex(8)}" if wallet_id is None else wallet_id, "wallet id"
+        )
+        self.__attrs_init__(
+            owner=check_text(owner, "wallet owner"),
+            clock=clock,
+            wallet_id=wid,
+            kdf=kdf,
+            tz=tz,
+            guard=PinGuard(hash_pin(pin, kdf), policy or PinPolicy()),
+            signing_key=signing_key or Ed25519PrivateKey.generate(),
+            sessions={},
+            cards={},
+            books=StoredValue(clock, f"wallet {wid}"),
+            holdings={},
+        )
+
+    def __repr__(self) -> str:
+        codes = [c.code for c in self.currencies]
+        return (
+            f"EWallet(owner={self.owner!r}, wallet_id={self.wallet_id!r}, "
+            f"cards={len(self._cards)}, currencies={codes}, open_holds={len(self.holds())}, "
+            f"locked={self.is_locked})"
+        )
+
+    # --- owner verification ----------------------------------------------------------------
+
+    @property
+    def policy(self) -> PinPolicy:
+        """The lock-out and session policy."""
+        return self._guard.policy
+
+    @property
+    def failed_attempts(self) -> int:
+        """Consecutive wrong PINs since the last right one (or the end of the last lock)."""
+        lock = self._guard.locked_until
+        if lock is not None and self.clock.now() >= lock:
+            return 0  # the lock has run out: the count starts again
+        return self._guard.failures
+
+    @property
+    def locked_until(self) -> DateTime | None:
+        """The end of the lock in force now, or ``None`` when the wallet is not locked."""
+        return self._guard.current_lock(self.clock.now())
+
+    @property
+    def is_locked(self) -> bool:
+        """``True`` while a lock-out is in force."""
+        return self.locked_until is not None
+
+    def verify_pin(self, pin: str) -> None:
+        """Check the owner's PIN; a right one resets the failure count.
+
+        Raises:
+            WrongPin: the PIN is wrong (counted; the message says how many attempts are left).
+            WalletLocked: the wallet is locked, or this failure locked it (which also closes
+                every session).
+        """
+        now = self.clock.now()
+        was_locked = self._guard.current_lock(now) is not None
+        try:
+            self._guard.verify(pin, now)
+        except WrongPin:
+            _log.info("wallet %s: wrong PIN", self.wallet_id)
+            raise
+        except WalletLocked as locked:
+            if not was_locked:
+                self._sessions.clear()
+                _log.warning(
+                    "wallet %s locked after %d wrong PINs until %s",
+                    self.wallet_id,
+                    locked.failures,
+                    locked.locked_until.isoformat(),
+                )
+            raise
+
+    def change_pin(self, old_pin: str, new_pin: str) -> None:
+        """Replace the PIN; needs the old one. Closes every open session.
+
+        The new PIN is hashed with the wallet's current :attr:`kdf` parameters and a new salt.
+
+        Raises:
+            InvalidPin: the new PIN is not 4 to 12 digits (checked first; nothing is counted).
+            WrongPin: the old PIN is wrong.
+            WalletLocked: the wallet is locked.
+        """
+        check_pin_format(new_pin)
+        self.verify_pin(old_pin)
+        self._guard.pin_hash = hash_pin(new_pin, self.kdf)
+        self._sessions.clear()
+        _log.info("wallet %s: PIN changed", self.wallet_id)
+
+    def open_session(self, pin: str) -> WalletSession:
+        """Verify the PIN and open a session valid for ``policy.session_ttl``.
+
+        Raises:
+            WrongPin: the PIN is wrong.
+            WalletLocked: the wallet is locked.
+        """
+        self.verify_pin(pin)
+        now = self.clock.now()
+        for stale in [t for t, until in self._sessions.items() if now >= until]:
+            del self._sessions[stale]
+        expires = now + self.policy.session_ttl
+        token = secrets.token_bytes(16)
+        self._sessions[token] = expires
+        return WalletSession(self.wallet_id, expires, token)
+
+    def close_session(self, session: WalletSession) -> None:
+        """End a session; closing one already closed or expired does nothing."""
+        self._sessions.pop(session.token, None)
+
+    def _authenticate(self, auth: Auth) -> None:
+        if isinstance(auth, WalletSession):
+            now = self.clock.now()
+            self._guard.check_not_locked(now)
+            expires = self._sessions.get(auth.token)
+            if auth.wallet_id != self.wallet_id or expires is None or now >= expires:
+                raise InvalidSession(
+                    "the wallet session is unknown, closed or expired: open a new one with the PIN"
+                )
+            return
+        self.verify_pin(auth)
+
+    # --- cards -------------------------------------------------------------------------------
+
+    def add_card(self, card: CardReference, *, auth: Auth) -> CardReference:
+        """Add a card reference.
+
+        Raises:
+            DuplicateWalletItem: a card with this token is already in the wallet.
+            CardExpired: the card is already expired.
+            WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+        """
+        if not isinstance(card, CardReference):
+            raise ValidationError(f"expected a CardReference, not {type(card).__name__}")
+        self._authenticate(auth)
+        if card.token in self._cards:
+            raise DuplicateWalletItem(
+                f"a card with this token is already in wallet {self.wallet_id}"
+            )
+        if card.is_expired(self.clock.now(), self.tz):
+            raise CardExpired(f"cannot add {card}: it expired on {card.expires_at(self.tz)}")
+        self._cards[card.token] = card
+        _log.info("wallet %s: card %s added", self.wallet_id, card)
+        return card
+
+    def remove_card(self, token: str) -> CardReference:
+        """Remove and return the card with ``token``.
+
+        Raises:
+            UnknownCard: no such card.
+        """
+        card = self.card(token)
+        del self._cards[token]
+        return card
+
+    def card(self, token: str) -> CardReference:
+        """The card with ``token``.
+
+        Raises:
+            UnknownCard: no such card.
+        """
+        try:
+            return self._cards[token]
+        except KeyError:
+            raise UnknownCard(f"wallet {self.wallet_id} has no card with this token") from None
+
+    def cards(self, *, usable_only: bool = False) -> tuple[CardReference, ...]:
+        """The cards in the order they were added; with ``usable_only``, the unexpired ones."""
+        now = self.clock.now()
+        return tuple(
+            c for c in self._cards.values() if not (usable_only and c.is_expired(now, self.tz))
+        )
+
+    # --- stored value and holds ----------------------------------------------------------------
+
+    def available(self, cur: str | Currency) -> Money:
+        """Stored value that can be spent now (not held)."""
+        return self._books.available(cur)
+
+    def held(self, cur: str | Currency) -> Money:
+        """Stored value set aside by open holds."""
+        return self._books.held(cur)
+
+    def balance(self, cur: str | Currency) -> Money:
+        """``available + held``: all stored value of the currency still in the wallet."""
+        return self._books.balance(cur)
+
+    @property
+    def currencies(self) -> tuple[Currency, ...]:
+        """Currencies that have ever had stored value, by code."""
+        return self._books.currencies
+
+    @property
+    def ledger(self) -> tuple[LedgerEntry, ...]:
+        """Every ledger entry, oldest first."""
+        return self._books.ledger
+
+    def credit(self, amount: Money, reference: str) -> LedgerEntry:
+        """Add stored value (a top-up, a refund). Needs no PIN.
+
+        Raises:
+            InvalidAmount: ``amount`` is not a positive Money.
+        """
+        return self._books.credit(amount, reference)
+
+    def pay(self, amount: Money, reference: str, *, auth: Auth) -> LedgerEntry:
+        """Spend stored value at once.
+
+        Raises:
+            InvalidAmount: ``amount`` is not a positive Money.
+            InsufficientFunds: more than is available (the message says how much is).
+            WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+        """
+        positive_money(amount, "a payment")
+        self._authenticate(auth)
+        return self._books.debit(amount, reference)
+
+    def authorize(self, amount: Money, reference: str, *, auth: Auth) -> Hold:
+        """Set ``amount`` of available stored value aside for a later capture.
+
+        Raises:
+            InvalidAmount: ``amount`` is not a positive Money.
+            InsufficientFunds: more than is available.
+            WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+        """
+        positive_money(amount, "an authorisation")
+        self._authenticate(auth)
+        return self._books.authorize(amount, reference)
+
+    def hold(self, hold_id: str) -> Hold:
+        """The hold with ``hold_id``, in its current state.
+
+        Raises:
+            UnknownHold: no such hold.
+        """
+        return self._books.hold(hold_id)
+
+    def holds(self, status: HoldStatus | None = HoldStatus.OPEN) -> tuple[Hold, ...]:
+        """Holds with ``status`` (open ones by default; ``None`` for all), oldest first."""
+        return self._books.holds(status)
+
+    def capture(self, hold_id: str, amount: Money | None = None) -> Hold:
+        """Spend ``amount`` (default: all) of a hold; the rest goes back to available.
+
+        Needs no PIN: the owner consented when the hold was placed. Idempotent by hold id:
+        capturing a captured hold again with the same amount returns it unchanged; a capture
+        that conflicts with how the hold was settled raises :class:`HoldSettled`.
+
+        Raises:
+            UnknownHold: no such hold.
+            InvalidAmount: ``amount`` is not positive or exceeds the hold.
+            CurrencyMismatch: ``amount`` is in another currency than the hold.
+            HoldSettled: the hold was released, or captured for a different amount.
+        """
+        return self._books.capture(hold_id, amount)
+
+    def release(self, hold_id: str) -> Hold:
+        """Give all of an open hold back to available; releasing again returns it unchanged.
+
+        Raises:
+            UnknownHold: no such hold.
+            HoldSettled: the hold was captured.
+        """
+        return self._books.release(hold_id)
+
+    # --- external holdings -------------------------------------------------------------------
+
+    def add_holding(self, holding: Holding) -> Holding:
+        """Record e-cash or a purse the owner carries.
+
+        Raises:
+            DuplicateWalletItem: a holding of this kind and reference is already recorded.
+        """
+        if not isinstance(holding, Holding):
+            raise ValidationError(f"expected a Holding, not {type(holding).__name__}")
+        key = (holding.kind, holding.reference)
+        if key in self._holdings:
+            raise DuplicateWalletItem(
+                f"a {holding.kind.value} holding {holding.reference!r} is already in the wallet"
+            )
+        self._holdings[key] = holding
+        return holding
+
+    def holding(self, kind: HoldingKind, reference: str) -> Holding:
+        """The holding of ``kind`` with ``reference``.
+
+        Raises:
+            UnknownHolding: no such holding.
+        """
+        try:
+            return self._holdings[(kind, reference)]
+        except (KeyError, TypeError):
+            raise UnknownHolding(
+                f"wallet {self.wallet_id} has no {getattr(kind, 'value', kind)} holding "
+                f"{reference!r}"
+            ) from None
+
+    def update_holding(self, kind: HoldingKind, reference: str, value: Money) -> Holding:
+        """Record the latest value reported for a holding.
+
+        Raises:
+            UnknownHolding: no such holding.
+            InvalidAmount: ``value`` is negative or not a Money.
+            CurrencyMismatch: ``value`` is in another currency than the holding.
+        """
+        old = self.holding(kind, reference)
+        if isinstance(value, Money) and value.currency != old.value.currency:
+            raise CurrencyMismatch(old.value.currency.code, value.currency.code, "update")
+        new = attrs.evolve(old, value=value)
+        self._holdings[(kind, reference)] = new
+        return new
+
+    def remove_holding(self, kind: HoldingKind, reference: str) -> Holding:
+        """Forget a holding and return it.
+
+        Raises:
+            UnknownHolding: no such holding.
+        """
+        old = self.holding(kind, reference)
+        del self._holdings[(kind, reference)]
+        return old
+
+    def holdings(self, kind: HoldingKind | None = None) -> tuple[Holding, ...]:
+        """Holdings of ``kind`` (all by default), in the order they were added."""
+        return tuple(h for h in self._holdings.values() if kind is None or h.kind is kind)
+
+    def holdings_value(self, cur: str | Currency) -> Money:
+        """The last reported value of every holding in ``cur``."""
+        c = currency(cur)
+        total = Money.zero(c)
+        for h in self._holdings.values():
+            if h.value.currency == c:
+                total = total + h.value
+        return total
+
+    def total_value(self, cur: str | Currency) -> Money:
+        """Stored value (available and held) plus holdings, in ``cur``."""
+        return self.balance(cur) + self.holdings_value(cur)
+
+    # --- signed instructions -----------------------------------------------------------------
+
+    @property
+    def public_key(self) -> bytes:
+        """The wallet's raw 32-byte Ed25519 public key, to verify its instructions with."""
+        return raw_public_key(self._signing_key)
+
+    def instruct(
+        self,
+        payee: str,
+        amount: Money,
+        reference: str,
+        *,
+        auth: Auth,
+        card: str | None = None,
+    ) -> SignedInstruction:
+        """Sign an instruction to pay ``payee``.
+
+        With ``card`` (a card token in the wallet) the instruction is funded by that card, which
+        must not be expired. Without it the instruction is funded by stored value: the wallet
+        places a hold for ``amount`` and signs its id into the instruction, so the payee settles
+        it with :meth:`capture` (or the hold is released).
+
+        Raises:
+            InvalidAmount: ``amount`` is not a positive Money.
+            UnknownCard: ``card`` is not in the wallet.
+            CardExpired: ``card`` is expired (by the wallet's clock).
+            InsufficientFunds: stored-value funding exceeds what is available.
+            WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+        """
+        check_text(payee, "a payee")
+        positive_money(amount, "an instruction amount")
+        check_text(reference, "an instruction reference")
+        self._authenticate(auth)
+        now = self.clock.now()
+        hold_id: str | None = None
+        if card is not None:
+            ref = self.card(card)
+            if ref.is_expired(now, self.tz):
+                raise CardExpired(
+                    f"cannot pay with {ref}: it expired on {ref.expires_at(self.tz).isoformat()}"
+                )
+            funding = f"card:{ref.token}"
+        else:
+            funding = STORED_VALUE
+            self._books.require(amount, "instruct a payment of")
+            hold_id = self._books.next_hold_id()
+        signed = sign_instruction(
+            self._signing_key,
+            wallet_id=self.wallet_id,
+            payer=self.owner,
+            payee=payee,
+            amount=amount,
+            reference=reference,
+            funding=funding,
+            hold_id=hold_id,
+            issued_at=now,
+            nonce=secrets.token_hex(16),
+        )
+        if hold_id is not None:
+            self._books.authorize(amount, reference)  # cannot fail: checked above
+        return signed
