@@ -104,6 +104,7 @@ from ecservice.orders import (
     OrderRestocked,
     OrderStatus,
     Presale,
+    RefundDue,
     Shipment,
     ShipmentDispatched,
     ShipmentReceived,
@@ -339,11 +340,26 @@ def b_apply_change(
     change = payload.get("change")
     if not isinstance(change, OrderChange):
         return
+    refund: Money | None = None
+    if change.cancellations != order.cancellations:
+        before = order.cancelled_value()
+        order.cancellations = change.cancellations
+        refund = order.cancelled_value() - before
     order.shipments = change.shipments
-    order.cancellations = change.cancellations
     order.out_of_stock = change.out_of_stock
     order.address = change.address
     events.extend(change.events)
+    if refund is not None and refund:
+        reason = payload.get("reason")
+        events.append(
+            RefundDue(
+                aggregate_id=order.id,
+                occurred_at=at,
+                actor=actor,
+                amount=refund,
+                reason=reason if isinstance(reason, str) else note,
+            )
+        )
 
 
 def b_emit_completed(
@@ -366,7 +382,7 @@ def b_emit_cancelled(
     note: str,
     events: list[DomainEvent],
 ) -> None:
-    """Queue OrderCancelled with the refund due."""
+    """Queue OrderCancelled."""
     reason = payload.get("reason")
     events.append(
         OrderCancelled(
@@ -374,7 +390,6 @@ def b_emit_cancelled(
             occurred_at=at,
             actor=actor,
             reason=reason if isinstance(reason, str) else note,
-            refund_due=order.cancelled_value(),
         )
     )
 
@@ -633,11 +648,7 @@ def self_check(d: Data) -> None:
                     {
                         "change": ch(
                             cancellations=one,
-                            events=(
-                                LinesCancelled(
-                                    **ev, cancellations=one, refund_due=Money("45.50", "CNY")
-                                ),
-                            ),
+                            events=(LinesCancelled(**ev, cancellations=one),),
                         ),
                         "reason": "no cups",
                     },
