@@ -110,3 +110,40 @@ def test_custom_trigger_descriptor_is_typed() -> None:
         assert_type(order.inspect(actor=Actor.staff("qa")), TransitionRecord)
 
     assert callable(fire)
+
+
+def test_payment_types() -> None:
+    from ecservice.payments import (
+        InMemoryGateway,
+        Instrument,
+        InstrumentKind,
+        OrderPayments,
+        Payment,
+        PaymentGateway,
+        PaymentStatus,
+    )
+
+    order = _order()
+    gateway = InMemoryGateway()
+    card = Instrument(InstrumentKind.CARD, "tok_1")
+    gateway.fund(card, Money("100.00", "CNY"))
+    gw: PaymentGateway = gateway
+    payments = OrderPayments(gw)
+    payment = payments.open(order, card)
+    assert_type(payment, Payment)
+    assert_type(payment.status, PaymentStatus)
+    assert_type(payments.pay(order, payment), TransitionRecord)
+    assert_type(payment.refundable, Money)
+    record = payment.refund(
+        gw, Money("1.00", "CNY"), reason="r", idempotency_key="k", actor=Actor.system()
+    )
+    assert_type(record, TransitionRecord)
+    assert_type(payments.settle(order, payment), tuple[DomainEvent, ...])
+
+
+def test_top_level_names() -> None:
+    import ecservice
+
+    assert_type(ecservice.Money("1", "CNY"), Money)
+    assert_type(ecservice.Order.status, OrderStatus)
+    assert_type(ecservice.__version__, str)
