@@ -145,5 +145,5 @@ def test_top_level_names() -> None:
     import ecservice
 
     assert_type(ecservice.Money("1", "CNY"), Money)
-    assert_type(ecservice.Order.status, OrderStatus)
+    assert_type(_order().status, ecservice.OrderStatus)
     assert_type(ecservice.__version__, str)
