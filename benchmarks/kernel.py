@@ -250,8 +250,15 @@ class BaselineOrder:
             )
         dest, _, hooks = chosen
         events: list[DomainEvent] = []
-        for hook in hooks:
-            hook(self, payload, at, actor, note, events)
+        # Atomic like the kernel: a hand-written table saves what its hooks may assign and puts
+        # it back if a hook raises.
+        saved = (self.shipments, self.cancellations, self.out_of_stock, self.address)
+        try:
+            for hook in hooks:
+                hook(self, payload, at, actor, note, events)
+        except BaseException:
+            self.shipments, self.cancellations, self.out_of_stock, self.address = saved
+            raise
         if dest is None:
             dest = state
         else:
