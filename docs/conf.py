@@ -100,9 +100,9 @@ typehints_formatter = _typehints_formatter
 # target; only those are ignored. Every reference to an ecservice name must resolve.
 nitpick_ignore_regex = [
     # Third-party packages.
-    (r"py:.*", r"(pendulum|attrs?|transitions|babel)(\..*)?"),
+    (r"py:.*", r"(pendulum|attrs?|transitions|babel|cryptography)(\..*)?"),
     # The standard library names that appear in signatures and docstrings.
-    (r"py:.*", r"(collections\.abc|datetime|decimal|enum|typing)\..*"),
+    (r"py:.*", r"(collections\.abc|datetime|decimal|enum|hashlib|hmac|secrets|typing)(\..*)?"),
     # The ``...`` in ``tuple[X, ...]``.
     (r"py:data", r"Ellipsis"),
 ]

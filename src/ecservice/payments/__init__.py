@@ -1,12 +1,20 @@
 """Payments: the payment workflow and its gateways; e-wallets, e-cash and stored-value purses.
 
 This package holds what every shop needs (:class:`Payment`, :class:`PaymentGateway`,
-:class:`InMemoryGateway`, :class:`OrderPayments`). The instruments live in subpackages that need
-the ``crypto`` extra (``pip install 'ecservice[crypto]'``): :mod:`ecservice.payments.wallet`,
-:mod:`ecservice.payments.ecash` and :mod:`ecservice.payments.mondex`.
+:class:`InMemoryGateway`, :class:`OrderPayments`) and the gateways that pay with the library's own
+instruments (:class:`EcashGateway`, :class:`PurseGateway`, :class:`WalletGateway`). The
+instruments live in subpackages, two of which need the ``crypto`` extra
+(``pip install 'ecservice[crypto]'``): :mod:`ecservice.payments.wallet`,
+:mod:`ecservice.payments.ecash`; :mod:`ecservice.payments.mondex` needs nothing more.
 """
 
 from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind, PaymentGateway
+from ecservice.payments._instrument_gateways import (
+    AuthorizationState,
+    EcashGateway,
+    PurseGateway,
+    WalletGateway,
+)
 from ecservice.payments._memory_gateway import InMemoryGateway
 from ecservice.payments._orders import OrderPayments
 from ecservice.payments._payment import (
@@ -25,6 +33,8 @@ from ecservice.payments._payment import (
 
 __all__ = [
     "PAYMENT_WORKFLOW",
+    "AuthorizationState",
+    "EcashGateway",
     "GatewayResponse",
     "IdempotencyConflict",
     "InMemoryGateway",
@@ -40,5 +50,7 @@ __all__ = [
     "PaymentRefunded",
     "PaymentStatus",
     "PaymentVoided",
+    "PurseGateway",
     "RefundRecord",
+    "WalletGateway",
 ]
