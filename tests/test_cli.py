@@ -22,6 +22,7 @@ def test_demo_prints_a_summary_by_status(capsys: pytest.CaptureFixture[str]) -> 
         assert status.label_zh in out
     assert "300 orders simulated" in out
     assert "¥" in out
+    assert "money conserved:        yes" in out
 
 
 def test_demo_is_deterministic_and_accounts_for_every_order() -> None:
@@ -34,6 +35,11 @@ def test_demo_is_deterministic_and_accounts_for_every_order() -> None:
     assert a.by_status.get(OrderStatus.IN_TRANSIT, 0) > 0
     assert a.revenue.currency.code == "CNY"
     assert not a.refunds_due.is_negative()
+    # Payments: everything captured and refunded went through the gateway without loss.
+    assert a.money_conserved
+    assert a.merchant_balance == a.captured - a.refunded
+    assert a.refunded.amount > 0
+    assert a.refunded <= a.refunds_due
 
 
 def test_demo_rejects_a_non_positive_count(capsys: pytest.CaptureFixture[str]) -> None:

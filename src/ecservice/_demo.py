@@ -21,6 +21,14 @@ from ecservice.orders import (
     ShippingRate,
     TrackingEvent,
 )
+from ecservice.payments import (
+    InMemoryGateway,
+    Instrument,
+    InstrumentKind,
+    OrderPayments,
+    Payment,
+    PaymentStatus,
+)
 from ecservice.workflow import Actor
 
 __all__ = ["DemoSummary", "run_demo"]
@@ -48,6 +56,11 @@ class DemoSummary:
     shipments: int
     transitions: int
     auto_confirmed: int
+    payments_declined: int
+    captured: Money
+    refunded: Money
+    merchant_balance: Money
+    money_conserved: bool
 
 
 def _orders(n: int, rng: random.Random, clock: FixedClock) -> Iterator[Order]:
@@ -83,15 +96,24 @@ def _orders(n: int, rng: random.Random, clock: FixedClock) -> Iterator[Order]:
         )
 
 
-def _step(order: Order, rng: random.Random, clock: FixedClock, policy: AutoConfirmPolicy) -> bool:
+def _step(
+    order: Order,
+    payment: Payment,
+    shop: OrderPayments,
+    rng: random.Random,
+    clock: FixedClock,
+    policy: AutoConfirmPolicy,
+) -> bool:
     """Move one order on by what a day brings; returns True when it was auto-confirmed."""
     staff = Actor.staff("kefu-01")
     status = order.status
     if status is OrderStatus.PENDING_CONFIRMATION:
-        if rng.random() < 0.04:
+        if payment.status is PaymentStatus.FAILED:
+            order.cancel(reason="payment declined", actor=Actor.system("payments"))
+        elif rng.random() < 0.04:
             order.cancel(reason="buyer changed their mind", actor=Actor.buyer(order.buyer_id))
         else:
-            order.confirm(actor=staff)
+            shop.pay(order, payment)  # captured: the order enters processing
     elif status is OrderStatus.PROCESSING:
         open_items = order.open_items()
         if not order.shipments and rng.random() < 0.1:
@@ -121,6 +143,8 @@ def _step(order: Order, rng: random.Random, clock: FixedClock, policy: AutoConfi
             order.cancel_lines(
                 {sku: order.open_quantity(sku)}, reason="cannot restock", actor=staff
             )
+        elif roll < 0.85:
+            order.cancel(reason="out of stock for too long", actor=staff)
     elif status is OrderStatus.IN_TRANSIT:
         if order.auto_confirm_due_at(policy) is not None and policy.is_due(
             min(s.shipped_at for s in order.travelling), clock.now()
@@ -143,35 +167,63 @@ def _step(order: Order, rng: random.Random, clock: FixedClock, policy: AutoConfi
 def run_demo(n: int = 3000, *, seed: int = 2026, days: int = 30) -> DemoSummary:
     """Simulate ``n`` orders placed over ``days`` simulated days; summarise where they stand.
 
-    Orders arrive spread over the days. Each day every open order moves on: it is confirmed (or
-    cancelled by the buyer), may run out of stock (then restocked or the missing line cancelled),
-    ships in one or two parcels, collects tracking events, and is received by the buyer or
-    confirmed automatically ten days after shipping. The summary is taken at the end of the last
-    day, so recent orders are still on their way. The run is deterministic for a given ``seed``.
+    Orders arrive spread over the days. Each day every open order moves on: it is paid by card
+    through an in-memory gateway (a few cards are declined and those orders cancelled) and so
+    confirmed, or cancelled by the buyer; it may run out of stock (then restocked, the missing
+    line cancelled, or the whole order cancelled), ships in one or two parcels, collects tracking
+    events, and is received by the buyer or confirmed automatically ten days after shipping.
+    Every cancellation is refunded to the card that paid. The summary is taken at the end of the
+    last day, so recent orders are still on their way, and checks that the gateway neither
+    created nor lost money. The run is deterministic for a given ``seed``.
     """
     rng = random.Random(seed)
     clock = FixedClock(pendulum.datetime(2026, 11, 1, 9, 0, tz="Asia/Shanghai"))
     policy = AutoConfirmPolicy(days=10)
-    orders: list[Order] = []
+    gateway = InMemoryGateway("demo")
+    shop = OrderPayments(gateway)
+    orders: list[tuple[Order, Payment]] = []
     new_orders = _orders(n, rng, clock)
     per_day = [n // days + (1 if d < n % days else 0) for d in range(days)]
     auto = 0
     for day in range(days):
-        for order in orders:
-            if not order.is_final and _step(order, rng, clock, policy):
+        for order, payment in orders:
+            if order.is_final:
+                continue
+            if _step(order, payment, shop, rng, clock, policy):
                 auto += 1
+            shop.settle(order, payment)  # refunds whatever was cancelled
         for _ in range(per_day[day]):
             order = next(new_orders)
+            card = Instrument(InstrumentKind.CARD, f"tok_{order.id}")
+            if rng.random() >= 0.02:  # most cards are funded; a few are empty and get declined
+                gateway.fund(card, Money("2000.00", "CNY"))
+            payment = shop.open(order, card)
+            payment.authorize(gateway, idempotency_key=f"{payment.id}:authorize", actor=shop.actor)
             order.pull_events()
-            orders.append(order)
+            orders.append((order, payment))
         clock.advance(days=1)
-    live = [o for o in orders if o.status is not OrderStatus.CANCELLED]
+    all_orders = [o for o, _ in orders]
+    payments = [p for _, p in orders]
+    live = [o for o in all_orders if o.status is not OrderStatus.CANCELLED]
+    zero = Money.zero("CNY")
+    captured = sum_money((p.captured or zero for p in payments), "CNY")
+    refunded = sum_money((p.refunded for p in payments), "CNY")
+    conserved = (
+        gateway.total_balance("CNY") + gateway.held("CNY") + gateway.merchant_balance("CNY")
+        == gateway.total_funded("CNY")
+        and gateway.merchant_balance("CNY") == captured - refunded
+    )
     return DemoSummary(
-        orders=len(orders),
-        by_status=dict(Counter(o.status for o in orders)),
+        orders=len(all_orders),
+        by_status=dict(Counter(o.status for o in all_orders)),
         revenue=sum_money((o.amount_due for o in live), "CNY"),
-        refunds_due=sum_money((o.cancelled_value for o in orders), "CNY"),
-        shipments=sum(len(o.shipments) for o in orders),
-        transitions=sum(o.version for o in orders),
+        refunds_due=sum_money((o.cancelled_value for o in all_orders), "CNY"),
+        shipments=sum(len(o.shipments) for o in all_orders),
+        transitions=sum(o.version for o in all_orders),
         auto_confirmed=auto,
+        payments_declined=sum(p.status is PaymentStatus.FAILED for p in payments),
+        captured=captured,
+        refunded=refunded,
+        merchant_balance=gateway.merchant_balance("CNY"),
+        money_conserved=conserved,
     )

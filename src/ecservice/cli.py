@@ -43,9 +43,14 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  auto-confirmed orders:  {summary.auto_confirmed}")
     print(f"  transitions recorded:   {summary.transitions}")
     print(f"  revenue (amount due):   {summary.revenue.format('zh_CN')}")
-    print(f"  refunds due:            {summary.refunds_due.format('zh_CN')}")
+    print(f"  value cancelled:        {summary.refunds_due.format('zh_CN')}")
+    print(f"  payments declined:      {summary.payments_declined}")
+    print(f"  captured by card:       {summary.captured.format('zh_CN')}")
+    print(f"  refunded to cards:      {summary.refunded.format('zh_CN')}")
+    print(f"  merchant balance:       {summary.merchant_balance.format('zh_CN')}")
+    print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
     print(f"  time:                   {elapsed:.2f} s")
-    return 0
+    return 0 if summary.money_conserved else 1
 
 
 def _diagram(args: argparse.Namespace) -> int:
