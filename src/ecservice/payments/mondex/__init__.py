@@ -53,6 +53,7 @@ from ecservice.payments.mondex._messages import (
 from ecservice.payments.mondex._network import Network, TransferResult, transfer
 from ecservice.payments.mondex._purse import (
     LOGGED_ON_ABORT,
+    PURSE_WORKFLOW,
     TRANSITIONS,
     TRIGGERS,
     LogArchive,
@@ -63,6 +64,7 @@ from ecservice.payments.mondex._rates import Conversion, RateSource, RateTable
 
 __all__ = [
     "LOGGED_ON_ABORT",
+    "PURSE_WORKFLOW",
     "TRANSITIONS",
     "TRIGGERS",
     "Ack",

@@ -1,7 +1,8 @@
 """The stored-value purse and its side of the purse-to-purse value transfer protocol.
 
-The protocol is declared once, as data, in :data:`TRANSITIONS`; the table is checked when this
-module is imported. A purse is *idle* between payments. For one payment:
+The protocol is declared once, as data, with the workflow kernel in :data:`PURSE_WORKFLOW`
+(validated when this module is imported; :data:`TRANSITIONS` is the same table as a mapping).
+A purse is *idle* between payments. For one payment:
 
 * the paying purse gets :class:`StartFrom` and waits for a request (``epr``);
 * the receiving purse gets :class:`StartTo`, sends :class:`Req` and waits for the value (``epv``);
@@ -55,8 +56,17 @@ from ecservice.payments.mondex._messages import (
     check_value,
 )
 from ecservice.payments.mondex._rates import Conversion, RateSource, exact_product
+from ecservice.workflow import Workflow, transition
 
-__all__ = ["LOGGED_ON_ABORT", "TRANSITIONS", "TRIGGERS", "LogArchive", "Purse", "PurseStatus"]
+__all__ = [
+    "LOGGED_ON_ABORT",
+    "PURSE_WORKFLOW",
+    "TRANSITIONS",
+    "TRIGGERS",
+    "LogArchive",
+    "Purse",
+    "PurseStatus",
+]
 
 
 class PurseStatus(enum.Enum):
@@ -77,56 +87,36 @@ TRIGGERS: Final[tuple[str, ...]] = ("start_from", "start_to", "req", "val", "ack
 
 _S = PurseStatus
 
-#: The protocol, as data: ``(status, trigger) -> next status``.
+#: The protocol, declared with the workflow kernel: validated when this module is imported
+#: (reachability, a way out of every state) and drawn with ``PURSE_WORKFLOW.mermaid()``.
+PURSE_WORKFLOW: Final[Workflow[Purse]] = Workflow(
+    "mondex-purse",
+    states=PurseStatus,
+    initial=_S.IDLE,
+    transitions=[
+        transition("start_from", _S.IDLE, _S.EXPECTING_REQ),
+        transition("start_to", _S.IDLE, _S.EXPECTING_VAL),
+        transition("req", _S.EXPECTING_REQ, _S.EXPECTING_ACK),
+        transition("val", _S.EXPECTING_VAL, _S.IDLE),
+        transition("ack", _S.EXPECTING_ACK, _S.IDLE),
+        transition("abort", list(PurseStatus), _S.IDLE),
+    ],
+)
+
+#: The protocol as a table, ``(status, trigger) -> next status``, from :data:`PURSE_WORKFLOW`.
 TRANSITIONS: Final[Mapping[tuple[PurseStatus, str], PurseStatus]] = MappingProxyType(
     {
-        (_S.IDLE, "start_from"): _S.EXPECTING_REQ,
-        (_S.IDLE, "start_to"): _S.EXPECTING_VAL,
-        (_S.EXPECTING_REQ, "req"): _S.EXPECTING_ACK,
-        (_S.EXPECTING_VAL, "val"): _S.IDLE,
-        (_S.EXPECTING_ACK, "ack"): _S.IDLE,
-        **{(status, "abort"): _S.IDLE for status in PurseStatus},
+        (source, t.trigger): t.dest
+        for t in PURSE_WORKFLOW.transitions
+        for source in t.sources
+        if isinstance(source, PurseStatus) and isinstance(t.dest, PurseStatus)
     }
 )
+if tuple(PURSE_WORKFLOW.triggers) != TRIGGERS:  # pragma: no cover - a definition error
+    raise InvalidWorkflow("mondex-purse", ["TRIGGERS must list the workflow's triggers in order"])
 
 #: States in which ``abort`` writes the current payment to the exception log.
 LOGGED_ON_ABORT: Final[frozenset[PurseStatus]] = frozenset({_S.EXPECTING_VAL, _S.EXPECTING_ACK})
-
-
-def _validate(table: Mapping[tuple[PurseStatus, str], PurseStatus]) -> None:
-    """Refuse a table with an unreachable state, a dead end, or a trigger with no source."""
-    problems: list[str] = []
-    edges: dict[PurseStatus, set[PurseStatus]] = {s: set() for s in PurseStatus}
-    for (source, trigger), target in table.items():
-        if trigger not in TRIGGERS:
-            problems.append(f"trigger {trigger!r} is not one of {', '.join(TRIGGERS)}")
-        edges[source].add(target)
-    for trigger in TRIGGERS:
-        if not any(t == trigger for _, t in table):
-            problems.append(f"trigger {trigger!r} has no source state")
-
-    def reach(start: PurseStatus, step: Mapping[PurseStatus, set[PurseStatus]]) -> set[PurseStatus]:
-        seen, todo = {start}, [start]
-        while todo:
-            for nxt in step[todo.pop()]:
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
-
-    for status in sorted(set(PurseStatus) - reach(_S.IDLE, edges), key=lambda s: s.value):
-        problems.append(f"state {status.value!r} cannot be reached from 'idle'")
-    back: dict[PurseStatus, set[PurseStatus]] = {s: set() for s in PurseStatus}
-    for source, targets in edges.items():
-        for target in targets:
-            back[target].add(source)
-    for status in sorted(set(PurseStatus) - reach(_S.IDLE, back), key=lambda s: s.value):
-        problems.append(f"state {status.value!r} can never return to 'idle'")
-    if problems:
-        raise InvalidWorkflow("mondex purse", problems)
-
-
-_validate(TRANSITIONS)
 
 
 class LogArchive(Protocol):
