@@ -191,6 +191,18 @@ def _show_generic_bases(
         if origin is Generic and args and all(isinstance(a, TypeVar) for a in args):
             params = ", ".join(f"``{a.__name__}``" for a in args)
             bases[i] = rf":py:class:`~typing.Generic`\ [{params}]"
+            continue
+        # A base from a private module (shared implementation, not public API) is shown as text.
+        cls = origin if isinstance(origin, type) else base
+        module = getattr(cls, "__module__", "")
+        parts = module.split(".")
+        private = [i for i, p in enumerate(parts) if p.startswith("_")]
+        if not isinstance(cls, type) or not private:
+            continue
+        public = sys.modules.get(".".join(parts[: private[0]]))
+        if getattr(public, cls.__name__, None) is not cls:
+            params = ", ".join(f"``{getattr(a, '__name__', a)}``" for a in args)
+            bases[i] = f"``{cls.__name__}``" + (rf"\ [{params}]" if params else "")
 
 
 def setup(app: Any) -> None:

@@ -222,14 +222,14 @@ class Payment(Aggregate[PaymentStatus]):
 
     @property
     def refundable(self) -> Money:
-        """What can still be refunded: captured minus refunded."""
+        """What can still be refunded (captured minus refunded)."""
         if self.captured is None:
             return Money.zero(self.amount.currency)
         return self.captured - self.refunded
 
     @property
     def net(self) -> Money:
-        """What the merchant keeps: captured minus refunded."""
+        """What the merchant keeps (captured minus refunded)."""
         return self.refundable
 
     # --- idempotency ---------------------------------------------------------------------------

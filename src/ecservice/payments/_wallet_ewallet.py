@@ -208,7 +208,7 @@ class EWallet:
     def change_pin(self, old_pin: str, new_pin: str) -> None:
         """Replace the PIN; needs the old one. Closes every open session.
 
-        The new PIN is hashed with the wallet's current :attr:`kdf` parameters and a new salt.
+        The new PIN is hashed with the wallet's current ``kdf`` parameters and a new salt.
 
         Raises:
             InvalidPin: the new PIN is not 4 to 12 digits (checked first; nothing is counted).

@@ -29,7 +29,7 @@ bytes means a signature cannot be moved to another key or reused for another kin
 from __future__ import annotations
 
 import json
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
 import attrs
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
@@ -40,6 +40,9 @@ from pendulum import DateTime
 from ecservice.clock import UTC, ensure_utc
 from ecservice.errors import InvalidSignature
 from ecservice.money import Money
+
+if TYPE_CHECKING:
+    import datetime as _dt  # noqa: F401  (attrs copies ensure_utc's annotation into __init__)
 
 __all__ = ["INSTRUCTION_TYPE", "SignedInstruction", "raw_public_key", "verify_instruction"]
 

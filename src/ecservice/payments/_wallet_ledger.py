@@ -24,7 +24,7 @@ their :attr:`~LedgerEntry.net`: credits minus debits minus captures.
 from __future__ import annotations
 
 import enum
-from typing import final
+from typing import TYPE_CHECKING, final
 
 import attrs
 from pendulum import DateTime
@@ -34,6 +34,9 @@ from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Money
 from ecservice.payments._wallet_cards import looks_like_card_number
 from ecservice.payments._wallet_errors import FullCardNumberRefused
+
+if TYPE_CHECKING:
+    import datetime as _dt  # noqa: F401  (attrs copies ensure_utc's annotation into __init__)
 
 __all__ = [
     "EntryKind",
@@ -56,7 +59,7 @@ class EntryKind(enum.Enum):
 
     @property
     def deltas(self) -> tuple[int, int]:
-        """The signs applied to (available, held): ``HOLD`` is ``(-1, 1)``."""
+        """The signs applied to (available, held), such as ``(-1, 1)`` for ``HOLD``."""
         return _DELTAS[self]
 
 
@@ -144,7 +147,7 @@ class Hold:
 
     @property
     def released(self) -> Money:
-        """The value given back to available: all of it on release, the rest on capture."""
+        """The value given back to available (all of it on release, the rest on capture)."""
         if self.status is HoldStatus.OPEN:
             return Money.zero(self.amount.currency)
         return self.amount - (self.captured or Money.zero(self.amount.currency))

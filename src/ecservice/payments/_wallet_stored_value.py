@@ -102,8 +102,10 @@ class StoredValue:
         return entry
 
     def require(self, amount: Money, action: str) -> None:
-        """Raise :class:`InsufficientFunds` unless ``amount`` is available; ``action`` names the
-        operation in the message ("pay", "authorise")."""
+        """Raise :class:`~ecservice.errors.InsufficientFunds` unless ``amount`` is available.
+
+        ``action`` names the operation in the message ("pay", "authorise").
+        """
         have = self.available(amount.currency)
         if amount > have:
             held = self.held(amount.currency)

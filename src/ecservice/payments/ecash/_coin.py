@@ -151,7 +151,7 @@ class Coin:
 
     @property
     def id(self) -> bytes:
-        """The coin id: its public key."""
+        """The coin id, which is its public key."""
         return self.public_key
 
     def verify(self, denomination: Denomination) -> None:
@@ -284,7 +284,7 @@ class BlindedPlanchet:
 
     @property
     def blinded_message_hash(self) -> bytes:
-        """SHA-256 of the blinded message: all the mint keeps of it."""
+        """SHA-256 of the blinded message (all the mint keeps of it)."""
         return hashlib.sha256(self.blinded_message).digest()
 
     def __repr__(self) -> str:
@@ -410,7 +410,7 @@ class WalletCoin:
 class Planchet:
     """A coin being withdrawn: its secret key and blinding secrets, kept by the wallet.
 
-    Create one with :meth:`create`, send :attr:`blinded_message` (with the denomination id) to the
+    Create one with :meth:`create`, send ``blinded_message`` (with the denomination id) to the
     mint and pass the blind signature it returns to :meth:`finalize`. ``repr`` shows no secret.
     """
 

@@ -121,7 +121,7 @@ class Denomination:
     deposit_until: DateTime = attrs.field(converter=_utc)
     variant: Variant = attrs.field(default=DEFAULT_VARIANT)
     id: bytes = attrs.field(init=False)
-    """The denomination id: SHA-256 of the public key (DER) and the value."""
+    """The denomination id, the SHA-256 hash of the public key (DER) and the value."""
 
     def __attrs_post_init__(self) -> None:
         if not self.valid_from < self.withdraw_until <= self.deposit_until:
@@ -136,7 +136,7 @@ class Denomination:
 
     @property
     def modulus_len(self) -> int:
-        """The length in bytes of the RSA modulus: of blinded messages and signatures."""
+        """The length in bytes of the RSA modulus (and of blinded messages and signatures)."""
         return (self.public_key.key_size + 7) // 8
 
     def withdrawable_at(self, at: _dt.datetime) -> bool:

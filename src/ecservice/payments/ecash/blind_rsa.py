@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 RandomSource = Callable[[int], bytes]
-"""A source of randomness: called with a length, returns that many random bytes.
+"""A source of randomness, called with a length; returns that many random bytes.
 
 The default everywhere is :func:`secrets.token_bytes`. Tests inject a deterministic source to
 replay published test vectors; production code should never do so.
@@ -84,7 +84,7 @@ class Variant(enum.Enum):
 
     @property
     def salt_length(self) -> int:
-        """The PSS salt length in bytes: 48 for the PSS variants, 0 for the PSSZERO variants."""
+        """The PSS salt length in bytes (48 for the PSS variants, 0 for the PSSZERO variants)."""
         if self in (Variant.PSS_RANDOMIZED, Variant.PSS_DETERMINISTIC):
             return _HASH_LEN
         return 0
@@ -99,7 +99,7 @@ class Variant(enum.Enum):
 
 
 DEFAULT_VARIANT = Variant.PSS_RANDOMIZED
-"""The variant RFC 9474 recommends by default: RSABSSA-SHA384-PSS-Randomized."""
+"""The variant RFC 9474 recommends by default, RSABSSA-SHA384-PSS-Randomized."""
 
 
 class BlindingResult(NamedTuple):

@@ -53,7 +53,8 @@ class Audit:
     """Where the value of a set of purses is; see :func:`audit` for the definitions.
 
     Attributes:
-        balances: the total balance per currency, one :class:`Money` each, by currency code.
+        balances: the total balance per currency, one :class:`~ecservice.money.Money` each,
+            by currency code.
         in_flight: payments debited, not credited, that may still complete.
         lost: payments debited, never to be credited, not yet recovered.
         recovered: lost payments already refunded to their payer.

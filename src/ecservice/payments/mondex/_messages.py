@@ -75,7 +75,7 @@ class PaymentDetails:
 
     Raises:
         SelfTransfer: both purses are the same.
-        InvalidAmount: the value is not a positive :class:`Money`.
+        InvalidAmount: the value is not a positive :class:`~ecservice.money.Money`.
         ValidationError: a purse id is blank or a sequence number is negative.
     """
 
@@ -142,7 +142,7 @@ class Req:
 
     @property
     def recipient(self) -> str:
-        """The purse this message is for: the payer."""
+        """The purse this message is for (the payer)."""
         return self.details.from_purse
 
 
@@ -155,7 +155,7 @@ class Val:
 
     @property
     def recipient(self) -> str:
-        """The purse this message is for: the payee."""
+        """The purse this message is for (the payee)."""
         return self.details.to_purse
 
 
@@ -168,7 +168,7 @@ class Ack:
 
     @property
     def recipient(self) -> str:
-        """The purse this message is for: the payer."""
+        """The purse this message is for (the payer)."""
         return self.details.from_purse
 
 

@@ -71,7 +71,7 @@ def transfer(from_purse: Purse, to_purse: Purse, value: Money) -> TransferResult
     Both purses are checked before either changes, so an error leaves both as they were.
 
     Raises:
-        InvalidAmount: ``value`` is not a positive :class:`Money`.
+        InvalidAmount: ``value`` is not a positive :class:`~ecservice.money.Money`.
         SelfTransfer: both purses are the same.
         InvalidTransition: a purse is in the middle of another payment.
         InsufficientFunds: the payer holds less than ``value`` in its currency.

@@ -74,11 +74,11 @@ class PurseStatus(enum.Enum):
 
     #: between payments; accepts ``start_from`` and ``start_to``.
     IDLE = "idle"
-    #: payer after ``start_from``: expecting the payee's request.
+    #: payer after ``start_from``, expecting the payee's request.
     EXPECTING_REQ = "epr"
-    #: payee after ``start_to``: expecting the value.
+    #: payee after ``start_to``, expecting the value.
     EXPECTING_VAL = "epv"
-    #: payer after debiting: expecting the payee's acknowledgement.
+    #: payer after debiting, expecting the payee's acknowledgement.
     EXPECTING_ACK = "epa"
 
 
@@ -158,7 +158,8 @@ class Purse:
 
     Args:
         id: the purse's unique name.
-        balances: the starting balances, one :class:`Money` per currency, none negative.
+        balances: the starting balances, one :class:`~ecservice.money.Money` per currency,
+            none negative.
         next_seq: the first sequence number the purse will hand out.
         clock: tells the time of conversions; defaults to the system clock.
 
