@@ -30,7 +30,16 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 
 from ecservice.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
 
-__all__ = ["PRECISION", "Currency", "Money", "allocate", "currency", "sum_money"]
+__all__ = [
+    "PRECISION",
+    "Currency",
+    "Money",
+    "allocate",
+    "currency",
+    "positive",
+    "sum_money",
+    "to_decimal",
+]
 
 _KNOWN: Final[frozenset[str]] = frozenset(list_currencies())
 
@@ -113,29 +122,37 @@ def _exactly(operation: str, fn: Callable[[], Decimal]) -> Decimal:
 AmountLike = Decimal | int | str
 
 
-def _to_decimal(amount: object) -> Decimal:
+def to_decimal(value: object, what: str = "money amounts") -> Decimal:
+    """Convert a ``Decimal``, ``int`` or decimal string to a finite ``Decimal``; never a float.
+
+    ``what`` names the value in error messages ("money amounts", "rate CNY/USD", ...).
+
+    Raises:
+        InvalidAmount: a float or bool, a non-numeric string, another type, or a non-finite value.
+    """
     # bool is an int subclass; True yuan is almost certainly a bug.
-    if isinstance(amount, (bool, float)):
+    if isinstance(value, (bool, float)):
         raise InvalidAmount(
-            f"money amounts must be Decimal, int or str, not {type(amount).__name__} "
-            f"({amount!r}): floats cannot represent most decimal amounts exactly"
+            f"{what} must be Decimal, int or str, not {type(value).__name__} "
+            f"({value!r}): floats cannot represent most decimal numbers exactly"
         )
-    if isinstance(amount, Decimal):
-        value = amount
-    elif isinstance(amount, int):
-        value = Decimal(amount)
-    elif isinstance(amount, str):
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, str):
         try:
-            value = Decimal(amount.strip())
+            number = Decimal(value.strip())
         except decimal.InvalidOperation:
-            raise InvalidAmount(f"{amount!r} is not a decimal number") from None
+            raise InvalidAmount(f"{what}: {value!r} is not a decimal number") from None
     else:
-        raise InvalidAmount(
-            f"money amounts must be Decimal, int or str, not {type(amount).__name__}"
-        )
-    if not value.is_finite():
-        raise InvalidAmount(f"money amounts must be finite, not {value}")
-    return value
+        raise InvalidAmount(f"{what} must be Decimal, int or str, not {type(value).__name__}")
+    if not number.is_finite():
+        raise InvalidAmount(f"{what} must be finite, not {number}")
+    return number
+
+
+_to_decimal = to_decimal
 
 
 def _quantise(value: Decimal, cur: Currency) -> Decimal:
@@ -342,6 +359,26 @@ def allocate(total: Money, ratios: Sequence[int | Decimal]) -> list[Money]:
     for i in order[:left]:
         floors[i] += 1
     return [Money.from_minor(sign * f, total.currency) for f in floors]
+
+
+def positive(amount: object, what: str, currency: str | Currency | None = None) -> Money:
+    """Return ``amount`` if it is a :class:`Money` above zero (in ``currency``, when given).
+
+    ``what`` names the amount in messages ("a refund", "an e-cash deposit", ...).
+
+    Raises:
+        InvalidAmount: not Money, or zero or less.
+        CurrencyMismatch: not in ``currency``.
+    """
+    if not isinstance(amount, Money):
+        raise InvalidAmount(f"{what} must be Money, not {type(amount).__name__}")
+    if currency is not None:
+        expected = _as_currency(currency)
+        if amount.currency != expected:
+            raise CurrencyMismatch(expected.code, amount.currency.code, f"use {what} in")
+    if amount.amount <= 0:
+        raise InvalidAmount(f"{what} must be more than zero, not {amount}")
+    return amount
 
 
 def sum_money(amounts: Iterable[Money], currency: str | Currency) -> Money:

@@ -7,7 +7,7 @@ from typing import Final, final
 import attrs
 
 from ecservice.errors import EcServiceError, InsufficientFunds, InvalidAmount, ValidationError
-from ecservice.money import Money
+from ecservice.money import Money, positive
 from ecservice.orders._values import check_text, text
 from ecservice.payments._gateway import GatewayResponse, Instrument, PaymentGateway
 from ecservice.workflow import (
@@ -177,14 +177,6 @@ def _remember(payment: Payment, ctx: Context) -> None:
         payment.idempotency = (*payment.idempotency, (key, fingerprint, payment.version + 1))
 
 
-def _positive(amount: object, what: str) -> Money:
-    if not isinstance(amount, Money):
-        raise InvalidAmount(f"{what} must be Money, not {type(amount).__name__}")
-    if amount.is_negative() or amount.is_zero():
-        raise InvalidAmount(f"{what} must be more than zero, not {amount}")
-    return amount
-
-
 @attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
 class Payment(Aggregate[PaymentStatus]):
     """The payment of one order with one instrument, through a :class:`PaymentGateway`.
@@ -208,7 +200,7 @@ class Payment(Aggregate[PaymentStatus]):
     idempotency: tuple[tuple[str, str, int], ...] = ()
 
     def __attrs_post_init__(self) -> None:
-        _positive(self.amount, "a payment's amount")
+        positive(self.amount, "a payment's amount")
 
     # --- views ---------------------------------------------------------------------------------
 
@@ -294,7 +286,7 @@ class Payment(Aggregate[PaymentStatus]):
             InvalidAmount: more than authorised, or not positive.
             PaymentDeclined: the gateway refused; nothing changed.
         """
-        take = self.amount if amount is None else _positive(amount, "a capture")
+        take = self.amount if amount is None else positive(amount, "a capture")
         fingerprint = f"capture:{take}"
         done = self._replay(idempotency_key, fingerprint)
         if done is not None:
@@ -340,7 +332,7 @@ class Payment(Aggregate[PaymentStatus]):
             InsufficientFunds: more than is left to refund (captured minus refunded).
             PaymentDeclined: the gateway refused; nothing changed.
         """
-        take = _positive(amount, "a refund")
+        take = positive(amount, "a refund")
         why = check_text(reason, "reason")
         fingerprint = f"refund:{take}:{why}"
         done = self._replay(idempotency_key, fingerprint)

@@ -22,10 +22,9 @@ from ecservice.errors import (
     CurrencyMismatch,
     DoubleSpend,
     InsufficientFunds,
-    InvalidAmount,
     ValidationError,
 )
-from ecservice.money import Currency, Money, currency, sum_money
+from ecservice.money import Currency, Money, currency, positive, sum_money
 from ecservice.payments.ecash._coin import Coin, CoinSpend, RefreshRequest
 from ecservice.payments.ecash._denomination import Denomination, short_hex
 from ecservice.payments.ecash._errors import (
@@ -548,12 +547,7 @@ class Mint:
     # --- helpers ---------------------------------------------------------------------------------
 
     def _check_amount(self, amount: Money, operation: str) -> None:
-        if not isinstance(amount, Money):
-            raise ValidationError(f"an e-cash amount must be Money, not {amount!r}")
-        if amount.currency != self._currency:
-            raise CurrencyMismatch(self._currency.code, amount.currency.code, operation)
-        if amount.amount <= 0:
-            raise InvalidAmount(f"cannot {operation} {amount}: the amount must be positive")
+        positive(amount, f"the amount to {operation}", self._currency)
 
     @staticmethod
     def _check_blinded(blinded_message: bytes, denomination: Denomination) -> None:

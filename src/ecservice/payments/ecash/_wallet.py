@@ -13,8 +13,8 @@ from typing import final
 import attrs
 
 from ecservice.clock import Clock
-from ecservice.errors import CurrencyMismatch, InsufficientFunds, InvalidAmount, ValidationError
-from ecservice.money import Currency, Money, currency, sum_money
+from ecservice.errors import CurrencyMismatch, InsufficientFunds, ValidationError
+from ecservice.money import Currency, Money, currency, positive, sum_money
 from ecservice.payments.ecash._coin import Coin, CoinSpend, Planchet, WalletCoin
 from ecservice.payments.ecash._denomination import Denomination, short_hex
 from ecservice.payments.ecash._mint import Mint
@@ -276,12 +276,7 @@ class CoinWallet:
         return holding
 
     def _check_amount(self, amount: Money, operation: str) -> None:
-        if not isinstance(amount, Money):
-            raise ValidationError(f"an e-cash amount must be Money, not {amount!r}")
-        if amount.currency != self._currency:
-            raise CurrencyMismatch(self._currency.code, amount.currency.code, operation)
-        if amount.amount <= 0:
-            raise InvalidAmount(f"cannot {operation} {amount}: the amount must be positive")
+        positive(amount, f"the amount to {operation}", self._currency)
 
     @staticmethod
     def _finalize_all(

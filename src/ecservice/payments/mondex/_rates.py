@@ -19,7 +19,7 @@ import attrs
 from pendulum import DateTime
 
 from ecservice.errors import InvalidAmount, ValidationError
-from ecservice.money import Currency, Money, currency
+from ecservice.money import Currency, Money, currency, to_decimal
 from ecservice.payments.mondex._errors import RateUnavailable
 
 __all__ = ["ROUNDING_MODES", "Conversion", "RateSource", "RateTable", "exact_product"]
@@ -58,24 +58,7 @@ class RateSource(Protocol):
 
 
 def _to_rate(value: object, pair: str) -> Decimal:
-    if isinstance(value, (bool, float)):
-        raise InvalidAmount(
-            f"rate {pair} must be a Decimal, int or decimal string, not "
-            f"{type(value).__name__} ({value!r}): floats cannot hold most rates exactly"
-        )
-    if isinstance(value, Decimal):
-        rate = value
-    elif isinstance(value, int):
-        rate = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            rate = Decimal(value.strip())
-        except decimal.InvalidOperation:
-            raise InvalidAmount(f"rate {pair} {value!r} is not a decimal number") from None
-    else:
-        raise InvalidAmount(
-            f"rate {pair} must be a Decimal, int or decimal string, not {type(value).__name__}"
-        )
+    rate = to_decimal(value, f"rate {pair}")
     if not rate.is_finite() or rate <= 0:
         raise InvalidAmount(f"rate {pair} must be a finite number greater than zero, not {rate}")
     return rate
