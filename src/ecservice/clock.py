@@ -84,7 +84,6 @@ class Clock(Protocol):
 
     def now(self) -> DateTime:
         """The current instant, in UTC."""
-        ...
 
 
 @final

@@ -13,7 +13,6 @@ Money('59.70', 'CNY')
 ['33.34 CNY', '33.33 CNY', '33.33 CNY']
 >>> Money("1.005", "CNY")
 Traceback (most recent call last):
-...
 ecservice.errors.InvalidAmount: 1.005 has 3 decimal places but CNY allows at most 2
 """
 

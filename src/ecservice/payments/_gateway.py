@@ -67,16 +67,12 @@ class PaymentGateway(Protocol):
         self, instrument: Instrument, amount: Money, *, reference: str
     ) -> GatewayResponse:
         """Reserve ``amount`` on ``instrument`` for the payment ``reference``."""
-        ...
 
     def capture(self, authorization: str, amount: Money) -> GatewayResponse:
         """Take ``amount`` (at most what was authorised) of an authorisation; release the rest."""
-        ...
 
     def void(self, authorization: str) -> GatewayResponse:
         """Release an authorisation that will not be captured."""
-        ...
 
     def refund(self, capture: str, amount: Money) -> GatewayResponse:
         """Give back ``amount`` of a capture to the instrument that paid."""
-        ...

@@ -45,7 +45,6 @@ Money('74.50', 'CNY')
 >>> import attrs
 >>> verify_instruction(attrs.evolve(signed, payee="mallory"))
 Traceback (most recent call last):
-...
 ecservice.errors.InvalidSignature: the payment instruction's signature does not verify: ...
 """
 

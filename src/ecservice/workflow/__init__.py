@@ -21,7 +21,6 @@
 >>> Workflow("broken", states=Door, initial=Door.OPEN, transitions=[
 ...     transition("close", Door.OPEN, Door.CLOSED)])
 Traceback (most recent call last):
-...
 ecservice.errors.InvalidWorkflow: workflow 'broken' is invalid:
   - state CLOSED is not final but no transition leaves it; declare it final or add a way out
   - state LOCKED cannot be reached from OPEN

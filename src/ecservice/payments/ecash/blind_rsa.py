@@ -257,11 +257,9 @@ class BlindSigner(Protocol):
     @property
     def public_key(self) -> rsa.RSAPublicKey:
         """The public key matching the signing key."""
-        ...
 
     def blind_sign(self, blinded_msg: bytes) -> bytes:
         """Sign a blinded message and return the blind signature."""
-        ...
 
 
 #: How many signatures reuse one (squared) blinding pair before a fresh one is drawn.

@@ -124,7 +124,6 @@ class LogArchive(Protocol):
 
     def holds(self, purse_id: str, details: PaymentDetails) -> bool:
         """``True`` when the entry ``details`` logged by ``purse_id`` is safely archived."""
-        ...
 
 
 def _to_balances(value: Iterable[Money]) -> dict[Currency, Money]:

@@ -46,7 +46,6 @@ class RateSource(Protocol):
     @property
     def rounding(self) -> str:
         """The :mod:`decimal` rounding mode applied to converted amounts."""
-        ...
 
     def rate(self, source: Currency, target: Currency) -> Decimal:
         """How many units of ``target`` one unit of ``source`` buys.
@@ -54,7 +53,6 @@ class RateSource(Protocol):
         Raises:
             RateUnavailable: no rate is quoted for the pair.
         """
-        ...
 
 
 def _to_rate(value: object, pair: str) -> Decimal:
