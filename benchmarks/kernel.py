@@ -365,6 +365,7 @@ def b_apply_change(
                 actor=actor,
                 amount=refund,
                 reason=reason if isinstance(reason, str) else note,
+                order_version=order.version + 1,
             )
         )
 

@@ -319,3 +319,28 @@ def test_a_payment_of_another_order_is_refused(clock: FixedClock, gateway: InMem
     other = attrs.evolve(make_payment(clock), order_id="O-9")
     with pytest.raises(EcServiceError, match="belongs to order 'O-9'"):
         OrderPayments(gateway).pay(order, other)
+
+
+def test_equal_refunds_at_the_same_instant_are_both_made(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    """Two cancellations of the same value at the same moment are two refunds, not a replay:
+    each RefundDue carries the order version it was made at, which keys its refund."""
+    order = Order(
+        id="O-2",
+        buyer_id="b-1",
+        lines=[OrderLine(sku=sku, name=sku, unit_price=cny("9.90"), quantity=1) for sku in "ABC"],
+        address=Address(recipient="r", phone="13800138000", province="p", city="c", street="s"),
+        shipping_fee=cny("0.00"),
+        created_at=clock.now(),
+        clock=clock,
+    )
+    payments = OrderPayments(gateway)
+    payment = payments.open(order, CARD)
+    payments.pay(order, payment)
+    order.cancel_lines({"A": 1}, reason="not available", actor=Actor.staff("s"))
+    payments.settle(order, payment)
+    order.cancel_lines({"B": 1}, reason="not available", actor=Actor.staff("s"))
+    payments.settle(order, payment)
+    assert payment.refunded == cny("19.80")
+    assert payment.net == order.amount_due == cny("9.90")

@@ -115,6 +115,9 @@ class RefundDue(DomainEvent):
 
     amount: Money
     reason: str
+    #: The order's version after the transition that made the refund due: with the order id, a
+    #: unique key for this refund (use it as the refund's idempotency key).
+    order_version: int
 
 
 @final

@@ -155,6 +155,7 @@ def apply_change(order: Order, ctx: Context) -> None:
                 actor=ctx.actor,
                 amount=refund,
                 reason=reason if isinstance(reason, str) else ctx.note,
+                order_version=order.version + 1,
             )
         )
 

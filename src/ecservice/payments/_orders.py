@@ -91,7 +91,7 @@ class OrderPayments:
                 self.gateway,
                 amount,
                 reason=event.reason or "cancelled",
-                idempotency_key=f"{order.id}:refund:{event.occurred_at.isoformat()}:{event.amount}",
+                idempotency_key=f"{order.id}:refund:v{event.order_version}",
                 actor=self.actor,
             )
         return events
