@@ -115,8 +115,8 @@ class RefundDue(DomainEvent):
 
     amount: Money
     reason: str
-    #: The order's version after the transition that made the refund due: with the order id, a
-    #: unique key for this refund (use it as the refund's idempotency key).
+    #: The order's version after the transition that made the refund due. With the order id it
+    #: is a unique key for this refund (use it as the refund's idempotency key).
     order_version: int
 
 
