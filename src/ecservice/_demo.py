@@ -20,6 +20,7 @@ from ecservice.orders import (
     OrderStatus,
     ShippingRate,
     TrackingEvent,
+    auto_confirm_due,
 )
 from ecservice.payments import (
     InMemoryGateway,
@@ -102,9 +103,8 @@ def _step(
     shop: OrderPayments,
     rng: random.Random,
     clock: FixedClock,
-    policy: AutoConfirmPolicy,
-) -> bool:
-    """Move one order on by what a day brings; returns True when it was auto-confirmed."""
+) -> None:
+    """Move one order on by what a day brings."""
     staff = Actor.staff("kefu-01")
     status = order.status
     if status is OrderStatus.PENDING_CONFIRMATION:
@@ -118,7 +118,7 @@ def _step(
         open_items = order.open_items()
         if not order.shipments and rng.random() < 0.1:
             order.mark_out_of_stock([next(iter(open_items))], actor=staff, note="stock short")
-            return False
+            return
         if len(open_items) > 1 and rng.random() < 0.3:
             sku = next(iter(open_items))
             order.ship(
@@ -146,11 +146,6 @@ def _step(
         elif roll < 0.85:
             order.cancel(reason="out of stock for too long", actor=staff)
     elif status is OrderStatus.IN_TRANSIT:
-        if order.auto_confirm_due_at(policy) is not None and policy.is_due(
-            min(s.shipped_at for s in order.travelling), clock.now()
-        ):
-            order.auto_confirm(policy)
-            return True
         for shipment in order.travelling:
             order.add_tracking_event(
                 shipment.id,
@@ -161,7 +156,6 @@ def _step(
             )
         if rng.random() < 0.12:
             order.confirm_receipt(order.travelling[0].id, actor=Actor.buyer(order.buyer_id))
-    return False
 
 
 def run_demo(n: int = 3000, *, seed: int = 2026, days: int = 30) -> DemoSummary:
@@ -186,11 +180,12 @@ def run_demo(n: int = 3000, *, seed: int = 2026, days: int = 30) -> DemoSummary:
     per_day = [n // days + (1 if d < n % days else 0) for d in range(days)]
     auto = 0
     for day in range(days):
+        # The scheduled job first: parcels nobody confirmed for ten days are confirmed.
+        auto += len(auto_confirm_due((o for o, _ in orders), policy))
         for order, payment in orders:
             if order.is_final:
                 continue
-            if _step(order, payment, shop, rng, clock, policy):
-                auto += 1
+            _step(order, payment, shop, rng, clock)
             shop.settle(order, payment)  # refunds whatever was cancelled
         for _ in range(per_day[day]):
             order = next(new_orders)

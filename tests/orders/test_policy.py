@@ -252,3 +252,26 @@ def test_auto_confirm_refuses_before_due_and_confirms_at_due() -> None:
     assert not shipment.travelling
     received = [e for e in order.pull_events() if isinstance(e, ShipmentReceived)]
     assert [(e.shipment_id, e.automatic) for e in received] == [(shipment.id, True)]
+
+
+def test_the_scheduled_job_confirms_only_orders_with_a_due_parcel() -> None:
+    """auto_confirm_due skips orders not in transit and orders with nothing due, confirms the
+    rest, and returns one record per confirmed order."""
+    from ecservice.orders import auto_confirm_due
+
+    clock = FixedClock(pendulum.datetime(2026, 10, 20, 9, 0, tz="Europe/Berlin"))
+    early = _shipped_order(clock)
+    clock.advance(days=3)
+    late = _shipped_order(clock)
+    waiting = _shipped_order(clock)
+    waiting.confirm_receipt(actor=Actor.buyer("b"))
+    policy = AutoConfirmPolicy(days=7, zone="Europe/Berlin")
+    clock.set(policy.due_at(early.shipments[0].shipped_at))
+    records = auto_confirm_due([early, late, waiting], policy)
+    assert [r.trigger for r in records] == ["auto_confirm"]
+    assert early.status is OrderStatus.DONE
+    assert late.status is OrderStatus.IN_TRANSIT
+    assert auto_confirm_due([early, late, waiting], policy) == []
+    clock.set(policy.due_at(late.shipments[0].shipped_at))
+    assert len(auto_confirm_due([early, late, waiting], policy)) == 1
+    assert late.status is OrderStatus.DONE

@@ -55,7 +55,7 @@ from ecservice.workflow import (
     transition,
 )
 
-__all__ = ["ORDER_WORKFLOW", "Order", "OrderChange"]
+__all__ = ["ORDER_WORKFLOW", "Order", "OrderChange", "auto_confirm_due"]
 
 OrderT = TypeVar("OrderT", bound="Order")
 
@@ -548,6 +548,25 @@ class Order(Aggregate[OrderStatus]):
             events=(event,),
         )
         return self._fire("cancel_lines", actor=actor, note=why, change=change, reason=why)
+
+
+def auto_confirm_due(
+    orders: Iterable[Order], policy: AutoConfirmPolicy, *, actor: Actor | None = None
+) -> list[TransitionRecord]:
+    """The scheduled job: confirm receipt of every parcel whose automatic-confirmation time has
+    passed, on every order in transit. Orders with nothing due are left alone.
+
+    Returns:
+        The history records of the orders that changed, in the order given.
+    """
+    records: list[TransitionRecord] = []
+    for order in orders:
+        if order.status is not OrderStatus.IN_TRANSIT:
+            continue
+        now = order.clock.now()
+        if any(policy.is_due(s.shipped_at, now) for s in order.travelling):
+            records.append(order.auto_confirm(policy, actor=actor))
+    return records
 
 
 S = OrderStatus
