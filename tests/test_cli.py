@@ -79,3 +79,14 @@ def test_console_script_entry_point() -> None:
         check=True,
     )
     assert "stateDiagram-v2" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["cart", "order", "payment", "purse"])
+def test_every_listed_workflow_can_be_drawn(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each workflow the command offers is drawn with all of its triggers."""
+    from ecservice.cli import WORKFLOWS
+
+    assert main(["diagram", name]) == 0
+    out = capsys.readouterr().out
+    for trigger in WORKFLOWS[name].triggers:
+        assert trigger in out

@@ -11,12 +11,19 @@ from typing import Any
 from ecservice._demo import run_demo
 from ecservice.errors import EcServiceError
 from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, OrderStatus
+from ecservice.payments import PAYMENT_WORKFLOW
+from ecservice.payments.mondex import PURSE_WORKFLOW
 from ecservice.workflow import Workflow
 
 __all__ = ["WORKFLOWS", "main"]
 
 #: Workflows the ``diagram`` command can draw.
-WORKFLOWS: dict[str, Workflow[Any]] = {"order": ORDER_WORKFLOW, "cart": CART_WORKFLOW}
+WORKFLOWS: dict[str, Workflow[Any]] = {
+    "cart": CART_WORKFLOW,
+    "order": ORDER_WORKFLOW,
+    "payment": PAYMENT_WORKFLOW,
+    "purse": PURSE_WORKFLOW,
+}
 
 
 def _positive(text: str) -> int:
