@@ -145,7 +145,9 @@ def apply_change(order: Order, ctx: Context) -> None:
     order.out_of_stock = change.out_of_stock
     order.address = change.address
     for event in change.events:
-        ctx.emit(event)
+        # Events were built before the kernel read the clock: stamp them with the transition's
+        # time so that they agree with its history record.
+        ctx.emit(event if event.occurred_at == ctx.at else attrs.evolve(event, occurred_at=ctx.at))
     if refund is not None and refund:
         reason = ctx.payload.get("reason")
         ctx.emit(
@@ -313,20 +315,22 @@ class Order(Aggregate[OrderStatus]):
         due = [policy.due_at(s.shipped_at) for s in self.travelling]
         return min(due) if due else None
 
-    def _current(self) -> OrderChange:
-        return OrderChange(
-            shipments=self.shipments,
-            cancellations=self.cancellations,
-            out_of_stock=self.out_of_stock,
-            address=self.address,
-        )
+    def _current(self, **changes: Any) -> OrderChange:
+        """The order's data as an :class:`OrderChange`, with ``changes`` applied."""
+        fields: dict[str, Any] = {
+            "shipments": self.shipments,
+            "cancellations": self.cancellations,
+            "out_of_stock": self.out_of_stock,
+            "address": self.address,
+        }
+        fields.update(changes)
+        return OrderChange(**fields)
 
     def _event_base(self, actor: Actor) -> dict[str, Any]:
         return {"aggregate_id": self.id, "occurred_at": self.clock.now(), "actor": actor}
 
     def _propose(self, trigger: str, actor: Actor, note: str, **changes: Any) -> TransitionRecord:
-        change = attrs.evolve(self._current(), **changes)
-        return self._fire(trigger, actor=actor, note=note, change=change)
+        return self._fire(trigger, actor=actor, note=note, change=self._current(**changes))
 
     # --- triggers ------------------------------------------------------------------------------
 
@@ -513,7 +517,7 @@ class Order(Aggregate[OrderStatus]):
             Cancellation(sku=sku, quantity=qty, reason=why, at=now, actor=actor)
             for sku, qty in sorted(self.open_items().items())
         )
-        change = attrs.evolve(self._current(), cancellations=cancellations)
+        change = self._current(cancellations=cancellations)
         return self._fire("cancel", actor=actor, note=why, change=change, reason=why)
 
     def cancel_lines(
@@ -540,9 +544,8 @@ class Order(Aggregate[OrderStatus]):
         )
         event = LinesCancelled(**self._event_base(actor), cancellations=new)
         cancellations = self.cancellations + new
-        left = _open_after(self, attrs.evolve(self._current(), cancellations=cancellations))
-        change = attrs.evolve(
-            self._current(),
+        left = _open_after(self, self._current(cancellations=cancellations))
+        change = self._current(
             cancellations=cancellations,
             out_of_stock=tuple(sku for sku in self.out_of_stock if left[sku]),
             events=(event,),
