@@ -151,8 +151,7 @@ def sign_instruction(
     nonce: str,
 ) -> SignedInstruction:
     """Sign an instruction with ``key`` (used by the wallet; exposed for tests and tools)."""
-    public = raw_public_key(key)
-    message = canonical_bytes(
+    draft = SignedInstruction(
         wallet_id=wallet_id,
         payer=payer,
         payee=payee,
@@ -162,21 +161,10 @@ def sign_instruction(
         hold_id=hold_id,
         issued_at=issued_at,
         nonce=nonce,
-        public_key=public,
+        public_key=raw_public_key(key),
+        signature=b"",
     )
-    return SignedInstruction(
-        wallet_id=wallet_id,
-        payer=payer,
-        payee=payee,
-        amount=amount,
-        reference=reference,
-        funding=funding,
-        hold_id=hold_id,
-        issued_at=issued_at,
-        nonce=nonce,
-        public_key=public,
-        signature=key.sign(message),
-    )
+    return attrs.evolve(draft, signature=key.sign(draft.canonical_bytes()))
 
 
 def verify_instruction(
