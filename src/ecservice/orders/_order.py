@@ -144,10 +144,12 @@ def apply_change(order: Order, ctx: Context) -> None:
     order.shipments = change.shipments
     order.out_of_stock = change.out_of_stock
     order.address = change.address
+    at = ctx.at
     for event in change.events:
         # Events were built before the kernel read the clock: stamp them with the transition's
         # time so that they agree with its history record.
-        ctx.emit(event if event.occurred_at == ctx.at else attrs.evolve(event, occurred_at=ctx.at))
+        same = event.occurred_at is at or event.occurred_at == at
+        ctx.emit(event if same else attrs.evolve(event, occurred_at=at))
     if refund is not None and refund:
         reason = ctx.payload.get("reason")
         ctx.emit(
