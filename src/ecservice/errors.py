@@ -18,7 +18,9 @@ __all__ = [
     "DoubleSpend",
     "EcServiceError",
     "EmptyCart",
+    "GatewayUnavailable",
     "GuardRejected",
+    "IdempotencyConflict",
     "InsufficientFunds",
     "InvalidAddress",
     "InvalidAmount",
@@ -28,6 +30,7 @@ __all__ = [
     "InvalidWorkflow",
     "NaiveDatetime",
     "PolicyViolation",
+    "ReentrantTrigger",
     "TrackingOutOfOrder",
     "UnknownCurrency",
     "UnknownLine",
@@ -142,6 +145,25 @@ class GuardRejected(WorkflowError):
         )
 
 
+class ReentrantTrigger(WorkflowError):
+    """A trigger was fired on an aggregate while one of its own triggers was still running.
+
+    Hooks and guards must not fire triggers on the aggregate they run for: the outer transition
+    would then record a state and history the inner one already changed. The aggregate is left
+    exactly as it was before the outer trigger. To chain triggers, fire the second one after the
+    first returned (or from whatever consumes the first one's events).
+    """
+
+    def __init__(self, trigger: str, running: str, *, subject: str) -> None:
+        self.trigger = trigger
+        self.running = running
+        self.subject = subject
+        super().__init__(
+            f"cannot {trigger!r} {subject} while its trigger {running!r} is running; "
+            f"fire {trigger!r} after {running!r} has returned"
+        )
+
+
 class PolicyViolation(EcServiceError):
     """An operation breaks a business policy (a deadline passed, a window closed, ...)."""
 
@@ -151,6 +173,22 @@ class ConcurrencyConflict(EcServiceError):
 
 
 # --- payments ----------------------------------------------------------------------------------
+
+
+class IdempotencyConflict(ValidationError):
+    """An idempotency key was reused for a different request.
+
+    The same key with the same request is a retry and returns the first outcome; a different
+    request needs a new key.
+    """
+
+
+class GatewayUnavailable(EcServiceError):
+    """A gateway could not say whether an operation happened (a timeout, a lost answer).
+
+    Nothing is recorded on the payment; retry the same call with the same idempotency key, and
+    the gateway returns the outcome of the first attempt if there was one, or performs it once.
+    """
 
 
 class InsufficientFunds(EcServiceError):

@@ -58,21 +58,34 @@ class PaymentGateway(Protocol):
     """Moves money for payments. Implementations: :class:`InMemoryGateway` (tests, examples), the
     e-cash, purse and e-wallet gateways, or an adapter to a real provider.
 
-    Every method is called at most once per idempotent request of a
-    :class:`~ecservice.payments.Payment`; a response with ``approved=False`` must mean that no
-    money moved.
+    **Idempotency.** Every method takes the caller's ``idempotency_key``. A gateway keeps the
+    outcome of each key: a call with a key it has seen, for the same request, returns the first
+    outcome without moving money again; the same key for a different request raises
+    :class:`~ecservice.errors.IdempotencyConflict`. This is what makes a retry after a lost answer
+    safe: the provider acted, the reply timed out, the caller calls again with the same key and
+    gets the first outcome. An adapter to a real provider passes the key as the provider's own
+    request number (Alipay ``out_request_no``, WeChat Pay ``out_refund_no`` / ``out_trade_no``,
+    Stripe's ``Idempotency-Key`` header) and, when it cannot tell whether the provider acted
+    (timeout, connection reset), raises :class:`~ecservice.errors.GatewayUnavailable` so that
+    the caller retries with the same key (or queries the provider's outcome for that number).
+
+    **Answers.** A response with ``approved=False`` must mean that no money moved. Unknown
+    authorisation or capture references are programming errors and raise
+    :class:`~ecservice.errors.ValidationError`.
     """
 
     def authorize(
-        self, instrument: Instrument, amount: Money, *, reference: str
+        self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
     ) -> GatewayResponse:
         """Reserve ``amount`` on ``instrument`` for the payment ``reference``."""
 
-    def capture(self, authorization: str, amount: Money) -> GatewayResponse:
+    def capture(
+        self, authorization: str, amount: Money, *, idempotency_key: str
+    ) -> GatewayResponse:
         """Take ``amount`` (at most what was authorised) of an authorisation; release the rest."""
 
-    def void(self, authorization: str) -> GatewayResponse:
+    def void(self, authorization: str, *, idempotency_key: str) -> GatewayResponse:
         """Release an authorisation that will not be captured."""
 
-    def refund(self, capture: str, amount: Money) -> GatewayResponse:
+    def refund(self, capture: str, amount: Money, *, idempotency_key: str) -> GatewayResponse:
         """Give back ``amount`` of a capture to the instrument that paid."""

@@ -6,7 +6,12 @@ from typing import Final, final
 
 import attrs
 
-from ecservice.errors import EcServiceError, InsufficientFunds, InvalidAmount, ValidationError
+from ecservice.errors import (
+    EcServiceError,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidAmount,
+)
 from ecservice.money import Money, positive
 from ecservice.orders._values import check_text, text
 from ecservice.payments._gateway import GatewayResponse, Instrument, PaymentGateway
@@ -47,10 +52,6 @@ class PaymentStatus(LabelledState):
     REFUNDED = ("refunded", "Refunded", "已退款")
     FAILED = ("failed", "Failed", "支付失败")
     VOIDED = ("voided", "Voided", "已撤销")
-
-
-class IdempotencyConflict(ValidationError):
-    """An idempotency key was reused for a different request."""
 
 
 class PaymentDeclined(EcServiceError):
