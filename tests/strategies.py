@@ -11,8 +11,13 @@ amount is exact in its currency: 2 decimals for CNY/USD/EUR, 0 for JPY, 3 for KW
 from __future__ import annotations
 
 import datetime as _dt
+import enum
+from collections.abc import Callable
 from decimal import Decimal
+from fractions import Fraction
+from typing import Final
 
+import attrs
 import pendulum
 from hypothesis import strategies as st
 
@@ -21,12 +26,17 @@ from ecservice.orders import Address, OrderLine
 
 __all__ = [
     "CURRENCY_CODES",
+    "HOSTILE",
+    "HUGE_TEXT",
     "MINOR_UNITS",
     "ZONES",
+    "Hostile",
     "addresses",
     "allocation_ratios",
     "aware_datetimes",
     "currencies",
+    "hostile",
+    "hostile_values",
     "invalid_quantities",
     "minor_amounts",
     "money",
@@ -200,3 +210,187 @@ def aware_datetimes(
 def naive_datetimes() -> st.SearchStrategy[_dt.datetime]:
     """A datetime without a time zone (the library must reject these)."""
     return st.datetimes(min_value=_dt.datetime(2000, 1, 1), max_value=_dt.datetime(2100, 1, 1))
+
+
+# --- hostile values ------------------------------------------------------------------------------
+
+
+class _HugeText(str):
+    """A str whose repr is short, so that a failing example prints readably."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<text of {len(self):,} characters>"
+
+
+#: A 10 MB string (ten million characters), built once.
+HUGE_TEXT: Final[str] = _HugeText("x" * 10_000_000)
+
+
+@attrs.frozen(repr=False)
+class Hostile:
+    """A named hostile value. ``make()`` builds a fresh copy (so that a callee mutating a list or
+    dict it was given cannot change later examples); the short ``label`` is what a failing
+    example prints (``repr(10**5000)`` itself raises ValueError)."""
+
+    label: str
+    make: Callable[[], object]
+
+    def __repr__(self) -> str:
+        return f"Hostile({self.label})"
+
+
+class _Other(enum.Enum):
+    """An enum foreign to the library, for ``status`` and ``kind`` slots."""
+
+    PROCESSING = "processing"
+
+
+def _money(amount: str, code: str) -> Callable[[], object]:
+    return lambda: Money(amount, code)
+
+
+def _const(value: object) -> Callable[[], object]:
+    return lambda: value
+
+
+_AWARE_MIN = _dt.datetime(1, 1, 1, tzinfo=_dt.timezone(_dt.timedelta(hours=8)))
+_AWARE_MAX = _dt.datetime(9999, 12, 31, 23, 59, tzinfo=_dt.timezone(-_dt.timedelta(hours=8)))
+
+#: Values that no public constructor, method or trigger of the library may crash on with
+#: anything but an :class:`~ecservice.errors.EcServiceError`: wrong types, None, huge ints, huge
+#: or exotic Decimals, NaN, strings with exponents, non-ASCII digits, control and bidirectional
+#: characters, a 10 MB string, out-of-range datetimes, mappings and iterables with bad entries.
+HOSTILE: Final[tuple[Hostile, ...]] = (
+    # missing and wrong types
+    Hostile("None", _const(None)),
+    Hostile("True", _const(True)),
+    Hostile("False", _const(False)),
+    Hostile("object()", object),
+    Hostile("b'A'", _const(b"A")),
+    Hostile("bytearray", lambda: bytearray(b"CNY")),
+    Hostile("[]", list),
+    Hostile("{}", dict),
+    Hostile("set()", set),
+    Hostile("()", tuple),
+    Hostile("type int", _const(int)),
+    Hostile("complex", _const(1 + 2j)),
+    Hostile("Fraction(1,3)", _const(Fraction(1, 3))),
+    Hostile("foreign enum", _const(_Other.PROCESSING)),
+    Hostile("lambda", lambda: lambda *a, **k: None),
+    # ints
+    Hostile("0", _const(0)),
+    Hostile("-1", _const(-1)),
+    Hostile("2**63", _const(2**63)),
+    Hostile("-(2**63)-1", _const(-(2**63) - 1)),
+    Hostile("10**7", _const(10**7)),
+    Hostile("10**5000", lambda: 10**5000),
+    Hostile("-(10**5000)", lambda: -(10**5000)),
+    # floats
+    Hostile("nan", _const(float("nan"))),
+    Hostile("inf", _const(float("inf"))),
+    Hostile("-inf", _const(float("-inf"))),
+    Hostile("0.1", _const(0.1)),
+    Hostile("-0.0", _const(-0.0)),
+    Hostile("1e308", _const(1e308)),
+    # Decimals
+    Hostile("Decimal NaN", _const(Decimal("NaN"))),
+    Hostile("Decimal sNaN", _const(Decimal("sNaN"))),
+    Hostile("Decimal Infinity", _const(Decimal("Infinity"))),
+    Hostile("Decimal -Infinity", _const(Decimal("-Infinity"))),
+    Hostile("Decimal 1E+999999999999999999", _const(Decimal("1E+999999999999999999"))),
+    Hostile("Decimal 1E-999999999999999999", _const(Decimal("1E-999999999999999999"))),
+    Hostile("Decimal -0", _const(Decimal("-0"))),
+    Hostile("Decimal -1", _const(Decimal(-1))),
+    Hostile("Decimal 1.5", _const(Decimal("1.5"))),
+    Hostile("Decimal 1000 digits", _const(Decimal("1" * 1000))),
+    Hostile("Decimal 0.1 x 1000 places", _const(Decimal("0." + "0" * 999 + "1"))),
+    # numbers as text
+    Hostile("'1e999999'", _const("1e999999")),
+    Hostile("'-1E+9999'", _const("-1E+9999")),
+    Hostile("'1e-999999'", _const("1e-999999")),
+    Hostile("'NaN'", _const("NaN")),
+    Hostile("'Infinity'", _const("Infinity")),
+    Hostile("'1_0'", _const("1_0")),
+    Hostile("Arabic-Indic digits", _const("\u0661\u0662")),
+    Hostile("full-width digits", _const("\uff11\uff12")),
+    Hostile("no-break space 12", _const("\u00a012")),
+    Hostile("'1' * 130 + '.001'", _const("1" * 130 + ".001")),
+    # text
+    Hostile("''", _const("")),
+    Hostile("'   '", _const("   ")),
+    Hostile("NUL", _const("a\x00b")),
+    Hostile("escape", _const("\x1b[31mred")),
+    Hostile("newline", _const("a\nb")),
+    Hostile("RLO bidi override", _const("abc\u202edef")),
+    Hostile("bidi isolate", _const("\u2066x\u2069")),
+    Hostile("lone surrogate", _const("a\ud800b")),
+    Hostile("201 characters", _const("x" * 201)),
+    Hostile("2001 characters", _const("y" * 2001)),
+    Hostile("10 MB text", _const(HUGE_TEXT)),
+    Hostile("emoji", _const("\U0001f004" * 3)),
+    Hostile("'A' (a SKU)", _const("A")),
+    Hostile("'ZZZ'", _const("ZZZ")),
+    Hostile("'cny'", _const("cny")),
+    Hostile("'XAU'", _const("XAU")),
+    Hostile("'processing'", _const("processing")),
+    Hostile("'+08:00'", _const("+08:00")),
+    Hostile("'Mars/Base'", _const("Mars/Base")),
+    # time
+    Hostile("naive datetime", _const(_dt.datetime(2026, 11, 11, 9, 30))),
+    Hostile("aware year 1", _const(_AWARE_MIN)),
+    Hostile("aware year 9999", _const(_AWARE_MAX)),
+    Hostile("date", _const(_dt.date(2026, 11, 11))),
+    Hostile("time", _const(_dt.time(9, 30))),
+    Hostile("timedelta max", _const(_dt.timedelta.max)),
+    Hostile("far future", _const(pendulum.datetime(9999, 12, 31, tz="UTC"))),
+    Hostile("far past", _const(pendulum.datetime(1, 1, 1, tz="UTC"))),
+    # money
+    Hostile("Money -1.00 CNY", _money("-1.00", "CNY")),
+    Hostile("Money 0.00 CNY", _money("0", "CNY")),
+    Hostile("Money 1 USD", _money("1", "USD")),
+    Hostile("Money 1 JPY", _money("1", "JPY")),
+    Hostile("Money max CNY", _money("9" * 58 + ".99", "CNY")),
+    # mappings and iterables
+    Hostile("{'A': 10**5000}", lambda: {"A": 10**5000}),
+    Hostile("{'A': -1}", lambda: {"A": -1}),
+    Hostile("{'A': 0}", lambda: {"A": 0}),
+    Hostile("{'A': True}", lambda: {"A": True}),
+    Hostile("{'A': 1.5}", lambda: {"A": 1.5}),
+    Hostile("{'A': '1'}", lambda: {"A": "1"}),
+    Hostile("{'A': Decimal NaN}", lambda: {"A": Decimal("NaN")}),
+    Hostile("{'A': 99}", lambda: {"A": 99}),
+    Hostile("{None: 1}", lambda: {None: 1}),
+    Hostile("{'': 1}", lambda: {"": 1}),
+    Hostile("{'ZZZ': 1}", lambda: {"ZZZ": 1}),
+    Hostile("{10 MB: 1}", lambda: {HUGE_TEXT: 1}),
+    Hostile("['A', None]", lambda: ["A", None]),
+    Hostile("[None]", lambda: [None]),
+    Hostile("['ZZZ']", lambda: ["ZZZ"]),
+    Hostile("[10 MB]", lambda: [HUGE_TEXT]),
+    Hostile("[object()]", lambda: [object()]),
+    Hostile("iterator", lambda: iter(["A"])),
+    Hostile("[1, 2]", lambda: [1, 2]),
+    Hostile("(None, None)", lambda: (None, None)),
+)
+
+
+def hostile() -> st.SearchStrategy[Hostile]:
+    """A :class:`Hostile` value: one of :data:`HOSTILE`, or arbitrary ints, text, Decimals and
+    floats (NaN and infinities included), each with a short label."""
+    drawn: st.SearchStrategy[object] = st.one_of(
+        st.integers(),
+        st.text(max_size=40),
+        st.decimals(allow_nan=True, allow_infinity=True),
+        st.floats(),
+    )
+    return st.one_of(
+        st.sampled_from(HOSTILE),
+        drawn.map(lambda v: Hostile(f"{type(v).__name__} {str(v)[:40]!r}", _const(v))),
+    )
+
+
+def hostile_values() -> st.SearchStrategy[object]:
+    """Values from :func:`hostile` themselves (fresh copies)."""
+    return hostile().map(lambda h: h.make())

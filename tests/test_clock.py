@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pendulum
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from pendulum import DateTime
 
 from ecservice.clock import (
@@ -231,3 +232,135 @@ def test_shared_system_clock() -> None:
     assert isinstance(SYSTEM_CLOCK, SystemClock)
     assert isinstance(SYSTEM_CLOCK, Clock)
     assert repr(SYSTEM_CLOCK) == "SystemClock()"
+
+
+# --- ensure_utc and PEP 495 ----------------------------------------------------------------------
+
+# (zone, wall time, fold, expected UTC wall time): daylight-saving gaps (a wall time that never
+# happened) and folds (one that happened twice) in a one-hour zone on each side of UTC and in
+# Lord Howe Island, whose clocks move by 30 minutes.
+_PEP_495_CASES = [
+    ("America/New_York", (2026, 3, 8, 2, 30), 0, (2026, 3, 8, 7, 30)),  # gap, EST offset
+    ("America/New_York", (2026, 3, 8, 2, 30), 1, (2026, 3, 8, 6, 30)),  # gap, EDT offset
+    ("America/New_York", (2026, 11, 1, 1, 30), 0, (2026, 11, 1, 5, 30)),  # fold, first
+    ("America/New_York", (2026, 11, 1, 1, 30), 1, (2026, 11, 1, 6, 30)),  # fold, second
+    ("Europe/Berlin", (2026, 3, 29, 2, 30), 0, (2026, 3, 29, 1, 30)),
+    ("Europe/Berlin", (2026, 3, 29, 2, 30), 1, (2026, 3, 29, 0, 30)),
+    ("Europe/Berlin", (2026, 10, 25, 2, 30), 0, (2026, 10, 25, 0, 30)),
+    ("Europe/Berlin", (2026, 10, 25, 2, 30), 1, (2026, 10, 25, 1, 30)),
+    ("Australia/Lord_Howe", (2026, 10, 4, 2, 15), 0, (2026, 10, 3, 15, 45)),  # 30-minute gap
+    ("Australia/Lord_Howe", (2026, 10, 4, 2, 15), 1, (2026, 10, 3, 15, 15)),
+    ("Australia/Lord_Howe", (2026, 4, 5, 1, 45), 0, (2026, 4, 4, 14, 45)),  # 30-minute fold
+    ("Australia/Lord_Howe", (2026, 4, 5, 1, 45), 1, (2026, 4, 4, 15, 15)),
+]
+
+
+@pytest.mark.parametrize(("name", "wall", "fold", "utc"), _PEP_495_CASES)
+def test_ensure_utc_follows_pep_495_in_gaps_and_folds(
+    name: str, wall: tuple[int, ...], fold: int, utc: tuple[int, ...]
+) -> None:
+    """A standard-library wall time in a DST gap or fold converts as ``astimezone`` does
+    (PEP 495: ``fold`` picks the offset before or after the change), never an hour off."""
+    year, month, day, hour, minute = wall
+    local = _dt.datetime(year, month, day, hour, minute, fold=fold, tzinfo=ZoneInfo(name))
+    result = ensure_utc(local)
+    assert _is_utc(result)
+    assert (result.year, result.month, result.day, result.hour, result.minute) == utc
+    reference = local.astimezone(_dt.UTC)
+    assert result.timestamp() == reference.timestamp()
+    # the case really is a gap or a fold: the two folds give different offsets
+    assert local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+
+
+_STD_ZONES = ("America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Shanghai")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    naive=st.datetimes(min_value=_dt.datetime(1990, 1, 1), max_value=_dt.datetime(2060, 1, 1)),
+    name=st.sampled_from(_STD_ZONES),
+    fold=st.sampled_from([0, 1]),
+)
+def test_ensure_utc_agrees_with_astimezone_for_every_stdlib_wall_time(
+    naive: _dt.datetime, name: str, fold: int
+) -> None:
+    """For any wall time and fold in zones with 1-hour and 30-minute shifts, the UTC instant is
+    the one ``astimezone(timezone.utc)`` gives."""
+    local = naive.replace(fold=fold, tzinfo=ZoneInfo(name))
+    result = ensure_utc(local)
+    reference = local.astimezone(_dt.UTC)
+    assert result.replace(tzinfo=None) == reference.replace(tzinfo=None)
+    assert result.tzinfo is UTC
+
+
+def test_ensure_utc_of_pendulum_times_in_a_gap_keeps_pendulums_normalisation() -> None:
+    """pendulum moves a wall time in a gap forward when it builds it (02:30 -> 03:30 EDT):
+    ensure_utc keeps that instant (07:30 UTC); at a fold it keeps pendulum's ``fold``."""
+    moved = pendulum.datetime(2026, 3, 8, 2, 30, tz="America/New_York")
+    assert ensure_utc(moved) == pendulum.datetime(2026, 3, 8, 7, 30, tz="UTC")
+    for fold in (0, 1):
+        ambiguous = pendulum.datetime(2026, 11, 1, 1, 30, tz="America/New_York").replace(fold=fold)
+        assert ensure_utc(ambiguous) == ambiguous.in_tz("UTC")
+        assert ensure_utc(ambiguous).hour == 5 + ambiguous.fold
+
+
+def test_ensure_utc_returns_a_utc_pendulum_time_itself_without_asking_its_offset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fast path (an instant already in UTC, the common case) comes before any
+    ``utcoffset()`` call and returns the very object."""
+    value = pendulum.datetime(2026, 1, 1, tz="UTC")
+    assert value.tzinfo is UTC
+
+    def fail(self: object) -> None:
+        raise AssertionError("utcoffset called on the fast path")
+
+    monkeypatch.setattr(DateTime, "utcoffset", fail)
+    assert ensure_utc(value) is value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        _dt.datetime(1, 1, 1, 0, 0, tzinfo=_dt.timezone(_dt.timedelta(hours=8))),
+        _dt.datetime(9999, 12, 31, 23, 0, tzinfo=_dt.timezone(-_dt.timedelta(hours=8))),
+    ],
+    ids=["before-year-1", "after-year-9999"],
+)
+def test_ensure_utc_refuses_instants_outside_the_datetime_range(value: _dt.datetime) -> None:
+    """An aware time whose UTC instant falls outside years 1-9999 is a ValidationError,
+    not an OverflowError."""
+    with pytest.raises(ValidationError, match="outside the years"):
+        ensure_utc(value)
+
+
+class _OddZone(_dt.tzinfo):
+    def tzname(self, dt: _dt.datetime | None) -> str:
+        return "odd"
+
+    def dst(self, dt: _dt.datetime | None) -> _dt.timedelta:
+        return _dt.timedelta(0)
+
+
+class _BrokenZone(_OddZone):
+    def utcoffset(self, dt: _dt.datetime | None) -> _dt.timedelta:
+        raise RuntimeError("no offset today")
+
+
+class _TooFarZone(_OddZone):
+    def utcoffset(self, dt: _dt.datetime | None) -> _dt.timedelta:
+        return _dt.timedelta(hours=30)
+
+
+@pytest.mark.parametrize("tz", [_BrokenZone(), _TooFarZone()], ids=["raises", "over-24h"])
+def test_ensure_utc_reports_a_time_zone_that_gives_no_offset(tz: _dt.tzinfo) -> None:
+    """A tzinfo that fails or returns an impossible offset is a ValidationError."""
+    with pytest.raises(ValidationError, match="UTC offset"):
+        ensure_utc(_dt.datetime(2026, 1, 1, tzinfo=tz))
+
+
+def test_ensure_utc_message_names_the_type_not_a_huge_value() -> None:
+    """A huge non-datetime is named by its type; the message stays short."""
+    with pytest.raises(ValidationError, match="not str") as info:
+        ensure_utc("x" * 10_000_000)  # type: ignore[arg-type]
+    assert len(str(info.value)) < 200

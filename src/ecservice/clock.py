@@ -39,13 +39,32 @@ DEFAULT_ZONE = "Asia/Shanghai"
 UTC: Final = pendulum.UTC
 
 
-@functools.cache
+#: Longest time zone name accepted (the longest IANA name has 32 characters).
+_MAX_ZONE_NAME: Final = 64
+
+
 def zone(name: str) -> pendulum.Timezone:
-    """Return the IANA time zone ``name``.
+    """Return the IANA time zone ``name`` (cached: the same object for the same name).
 
     Raises:
-        ValidationError: the zone is unknown.
+        ValidationError: ``name`` is not a str, is a fixed offset such as ``"+08:00"``, or is not
+            a zone of the IANA time zone database.
     """
+    if not isinstance(name, str):
+        raise ValidationError(
+            f"a time zone must be an IANA name (str) such as 'Asia/Shanghai', "
+            f"not {type(name).__name__}"
+        )
+    if len(name) > _MAX_ZONE_NAME:
+        raise ValidationError(
+            f"unknown time zone {name[:_MAX_ZONE_NAME]!r}... ({len(name)} characters): "
+            "use an IANA name such as 'Asia/Shanghai' or 'UTC'"
+        )
+    return _zone(name)
+
+
+@functools.cache
+def _zone(name: str) -> pendulum.Timezone:
     try:
         tz = pendulum.timezone(name)
     except Exception:  # pendulum raises several types for unknown names
@@ -58,24 +77,63 @@ def zone(name: str) -> pendulum.Timezone:
 
 
 def ensure_utc(value: _dt.datetime, *, what: str = "datetime") -> DateTime:
-    """Convert an aware datetime to a pendulum ``DateTime`` in UTC.
+    """Convert an aware datetime to a pendulum ``DateTime`` in UTC, keeping the instant.
+
+    A pendulum ``DateTime`` already in UTC is returned as it is, without any further work (the
+    common case: every instant the library stores is one). Any other aware datetime, from
+    pendulum or the standard library, is converted with its own ``utcoffset()``, which follows
+    PEP 495 like ``datetime.astimezone``: a wall time that falls in a daylight-saving gap (which
+    never happened) is read with the offset before the change (``fold=0``) or after it
+    (``fold=1``), and an ambiguous wall time at a fold is the first (``fold=0``) or second
+    (``fold=1``) occurrence. So ``datetime(2026, 3, 8, 2, 30, tzinfo=ZoneInfo("America/New_York"))``
+    becomes 07:30 UTC, as ``astimezone(timezone.utc)`` gives. (pendulum's own constructors move a
+    time in a gap forward when they build it, so a pendulum ``DateTime`` is already unambiguous.)
+
+    Args:
+        value: an aware ``datetime.datetime`` (pendulum ``DateTime`` included).
+        what: names the value in error messages ("shipped_at", "clock time", ...).
 
     Raises:
         NaiveDatetime: ``value`` has no time zone.
-        ValidationError: ``value`` is not a datetime.
+        ValidationError: ``value`` is not a datetime, its time zone fails to give an offset, or
+            the instant is outside the years 1 to 9999 once in UTC.
     """
+    if value.__class__ is DateTime and value.tzinfo is UTC:  # fast path: no utcoffset() call
+        return value
     if not isinstance(value, _dt.datetime):
-        raise ValidationError(f"{what} must be a timezone-aware datetime, not {value!r}")
-    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            f"{what} must be a timezone-aware datetime, not {type(value).__name__}"
+        )
+    try:
+        offset = value.utcoffset()
+    except Exception as exc:  # a tzinfo is user code; its failure is a bad value here
+        raise ValidationError(
+            f"{what}: its time zone {type(value.tzinfo).__name__} gives no valid UTC offset "
+            f"({type(exc).__name__})"
+        ) from None
+    if offset is None:
         raise NaiveDatetime(
             f"{what} {value.isoformat()} has no time zone: give an aware datetime "
             "(for example pendulum.datetime(..., tz='Asia/Shanghai'))"
         )
-    if isinstance(value, DateTime):
-        if value.tzinfo is UTC:
-            return value
-        return value.in_tz(UTC)
-    return pendulum.instance(value).in_tz(UTC)
+    try:
+        u = (
+            _dt.datetime(
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+            )
+            - offset
+        )
+    except OverflowError:
+        raise ValidationError(
+            f"{what} {value.isoformat()} is outside the years 1 to 9999 once in UTC"
+        ) from None
+    return DateTime(u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, tzinfo=UTC)
 
 
 @runtime_checkable
@@ -141,13 +199,39 @@ class FixedClock:
         seconds: int = 0,
         microseconds: int = 0,
     ) -> DateTime:
-        """Move the clock forward by an exact duration (days are 24 hours) and return the time."""
-        delta = _dt.timedelta(
-            days=days, hours=hours, minutes=minutes, seconds=seconds, microseconds=microseconds
-        )
+        """Move the clock forward by an exact duration (days are 24 hours) and return the time.
+
+        Raises:
+            ValidationError: a part is not an int, the duration is negative, or the clock would
+                pass the year 9999.
+        """
+        parts = {
+            "days": days,
+            "hours": hours,
+            "minutes": minutes,
+            "seconds": seconds,
+            "microseconds": microseconds,
+        }
+        for unit, amount in parts.items():
+            if isinstance(amount, bool) or not isinstance(amount, int):
+                raise ValidationError(
+                    f"a FixedClock advances by whole numbers: {unit} must be an int, "
+                    f"not {type(amount).__name__}"
+                )
+        try:
+            delta = _dt.timedelta(**parts)
+        except OverflowError:
+            raise ValidationError(
+                "a FixedClock advances by at most 999999999 days at a time"
+            ) from None
         if delta < _dt.timedelta(0):
             raise ValidationError(f"a FixedClock only moves forward, not by {delta}")
-        self._now = self._now + delta
+        try:
+            self._now = self._now + delta
+        except OverflowError:
+            raise ValidationError(
+                f"a FixedClock cannot pass the year 9999: {self._now.isoformat()} + {delta}"
+            ) from None
         return self._now
 
     def __repr__(self) -> str:

@@ -15,6 +15,7 @@ A value that breaks a rule raises :class:`~ecservice.errors.ValidationError` (or
 the caller names), whose message says which field, which rule and what is allowed, without
 repeating a long or hostile value.
 
+>>> from ecservice.text import check_text
 >>> check_text("  SF1001 ", "tracking number")
 'SF1001'
 >>> check_text("a\u202eb", "note")
@@ -30,7 +31,7 @@ from typing import Any, Final
 
 from ecservice.errors import ValidationError
 
-__all__ = ["LONG_TEXT_MAX", "SHORT_TEXT_MAX", "check_text", "check_optional_text", "text"]
+__all__ = ["LONG_TEXT_MAX", "SHORT_TEXT_MAX", "check_optional_text", "check_text", "text"]
 
 #: Longest identifier, name or reference accepted, in characters.
 SHORT_TEXT_MAX: Final = 200
