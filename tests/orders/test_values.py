@@ -309,7 +309,7 @@ def test_shipment_rejects_naive_received_at() -> None:
 
 def test_shipment_converts_received_at_to_utc() -> None:
     """received_at, like every datetime field, is stored in UTC."""
-    s = shipment(received_at=SHANGHAI_NOON.add(days=1))
+    s = shipment(received_at=SHANGHAI_NOON.add(days=1), received_by=Actor.buyer("u-1"))
     assert s.received_at is not None
     assert s.received_at.utcoffset() == _dt.timedelta(0)
 
@@ -372,3 +372,19 @@ def test_cancellation_rejects_naive_at() -> None:
         Cancellation(
             sku="A", quantity=1, reason="x", at=_dt.datetime(2026, 1, 1), actor=Actor.staff("s-1")
         )
+
+
+def test_the_fast_shipment_copy_equals_a_checked_one() -> None:
+    """The order's private copy of a shipment (no validators re-run) builds exactly what
+    ``attrs.evolve`` builds, and the copy is a new object."""
+    from ecservice.orders._values import _shipment_copy
+
+    s = shipment()
+    event = TrackingEvent(at=SHANGHAI_NOON.add(hours=1), description="hub")
+    actor = Actor.buyer("u-1")
+    at = SHANGHAI_NOON.add(days=1)
+    tracked = _shipment_copy(s, (event,), None, None)
+    assert tracked == attrs.evolve(s, events=(event,))
+    assert tracked is not s
+    received = _shipment_copy(tracked, tracked.events, at, actor)
+    assert received == attrs.evolve(tracked, received_at=at, received_by=actor)

@@ -21,8 +21,10 @@ from ecservice.orders._events import (
 )
 from ecservice.orders._order import (
     ORDER_WORKFLOW,
+    TRACKING_LEAD,
     Order,
     OrderChange,
+    OS_co,
     all_cancelled,
     all_settled,
     apply_change,
@@ -31,9 +33,11 @@ from ecservice.orders._order import (
     nothing_travels,
     stock_restored,
 )
-from ecservice.orders._policy import AutoConfirmPolicy
-from ecservice.orders._shipping import ShippingRate
+from ecservice.orders._policy import MAX_AUTO_CONFIRM_DAYS, AutoConfirmPolicy
+from ecservice.orders._shipping import MIN_WEIGHT_STEP_KG, ShippingRate
 from ecservice.orders._values import (
+    MAX_QUANTITY,
+    MAX_WEIGHT_KG,
     Address,
     Cancellation,
     OrderLine,
@@ -44,7 +48,12 @@ from ecservice.orders._values import (
 
 __all__ = [
     "CART_WORKFLOW",
+    "MAX_AUTO_CONFIRM_DAYS",
+    "MAX_QUANTITY",
+    "MAX_WEIGHT_KG",
+    "MIN_WEIGHT_STEP_KG",
     "ORDER_WORKFLOW",
+    "TRACKING_LEAD",
     "Address",
     "AutoConfirmPolicy",
     "Cancellation",
@@ -52,6 +61,7 @@ __all__ = [
     "CartLine",
     "CartStatus",
     "LinesCancelled",
+    "OS_co",
     "Order",
     "OrderCancelled",
     "OrderChange",

@@ -13,22 +13,35 @@ fixed fee, then each *started* step of continued weight at a step fee.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
-from typing import final
+from typing import Final, final
 
 import attrs
 
 from ecservice.errors import CurrencyMismatch, ValidationError
 from ecservice.money import Money
 from ecservice.orders._values import check_weight
+from ecservice.text import text
 
-__all__ = ["ShippingRate"]
+__all__ = ["MIN_WEIGHT_STEP_KG", "ShippingRate"]
 
 
-def _positive_weight(value: object) -> Decimal:
-    weight = check_weight(value)
-    if weight <= 0:
-        raise ValidationError(f"a weight step must be more than 0 kg, not {weight}")
+#: The smallest weight step of a rate, in kg (one gram).
+MIN_WEIGHT_STEP_KG: Final = Decimal("0.001")
+
+
+def _positive_weight(value: Decimal | int) -> Decimal:
+    weight = check_weight(value, "a weight step")
+    if weight < MIN_WEIGHT_STEP_KG:
+        raise ValidationError(
+            f"a weight step must be at least {MIN_WEIGHT_STEP_KG} kg (one gram), not {weight:.6}"
+        )
     return weight
+
+
+def _fee(value: Money) -> Money:
+    if not isinstance(value, Money):
+        raise ValidationError(f"shipping fees must be Money, not {type(value).__name__}")
+    return value
 
 
 @final
@@ -37,16 +50,28 @@ class ShippingRate:
     """A carrier rate: ``first_fee`` covers ``first_weight_kg``; each started
     ``additional_weight_kg`` beyond it costs ``additional_fee``. Orders whose goods subtotal
     reaches ``free_over`` ship free (包邮).
+
+    Weights are ``Decimal`` or ``int`` kg; each weight step is from :data:`MIN_WEIGHT_STEP_KG`
+    (one gram) to :data:`~ecservice.orders.MAX_WEIGHT_KG`.
+
+    Raises:
+        ValidationError: a fee that is not non-negative :class:`~ecservice.money.Money`, a weight
+            step out of range, a name that is not short text.
+        CurrencyMismatch: fees in different currencies.
     """
 
-    name: str = "standard"
+    name: str = attrs.field(default="standard", validator=text("name"))
     first_weight_kg: Decimal = attrs.field(converter=_positive_weight)
-    first_fee: Money
+    first_fee: Money = attrs.field(converter=_fee)
     additional_weight_kg: Decimal = attrs.field(converter=_positive_weight)
-    additional_fee: Money
+    additional_fee: Money = attrs.field(converter=_fee)
     free_over: Money | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.free_over is not None and not isinstance(self.free_over, Money):
+            raise ValidationError(
+                f"free_over must be Money or None, not {type(self.free_over).__name__}"
+            )
         if self.first_fee.currency != self.additional_fee.currency:
             raise CurrencyMismatch(
                 self.first_fee.currency.code, self.additional_fee.currency.code, "price a rate in"
@@ -94,6 +119,8 @@ class ShippingRate:
             CurrencyMismatch: ``subtotal`` is in another currency.
         """
         weight = check_weight(weight_kg)
+        if subtotal is not None and not isinstance(subtotal, Money):
+            raise ValidationError(f"subtotal must be Money or None, not {type(subtotal).__name__}")
         if subtotal is not None and subtotal.currency != self.first_fee.currency:
             raise CurrencyMismatch(
                 self.first_fee.currency.code, subtotal.currency.code, "price a parcel with"

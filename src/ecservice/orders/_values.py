@@ -1,4 +1,13 @@
-"""Value objects of the order area: addresses, lines, shipments, tracking events, cancellations."""
+"""Value objects of the order area: addresses, lines, shipments, tracking events, cancellations.
+
+Every value object checks its fields when it is built, including when storage rehydrates it, so
+an object that exists is valid. Text fields follow :mod:`ecservice.text`: identifiers, SKUs,
+names, carriers and tracking numbers are short text (at most
+:data:`~ecservice.text.SHORT_TEXT_MAX` characters, one line); reasons are long text (at most
+:data:`~ecservice.text.LONG_TEXT_MAX` characters, line breaks allowed). Quantities are whole
+numbers from 1 to :data:`MAX_QUANTITY`; weights are ``Decimal`` or ``int`` kilograms from 0 to
+:data:`MAX_WEIGHT_KG`.
+"""
 
 from __future__ import annotations
 
@@ -6,64 +15,127 @@ import datetime as _dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any, final
+from typing import Any, Final, TypeVar, final
 
 import attrs
 from pendulum import DateTime
 
 from ecservice.clock import ensure_utc
 from ecservice.errors import InvalidAddress, InvalidQuantity, ValidationError
-from ecservice.money import Money
+from ecservice.money import Currency, Money
+from ecservice.text import LONG_TEXT_MAX, SHORT_TEXT_MAX, check_optional_text, check_text, text
 from ecservice.workflow import Actor
 
 __all__ = [
+    "MAX_QUANTITY",
+    "MAX_WEIGHT_KG",
     "Address",
     "Cancellation",
     "OrderLine",
     "Presale",
     "Shipment",
     "TrackingEvent",
+    "check_quantity",
+    "check_text",
+    "check_weight",
     "quantities",
+    "text",
 ]
+
+#: The largest quantity of one line (of a cart, an order, a parcel or a cancellation), in units.
+#: Far above any retail order; it keeps totals, weights and fees within exact arithmetic.
+MAX_QUANTITY: Final = 1_000_000
+#: The largest weight of one unit, in kg (100 tonnes: more than a loaded 40-foot container).
+MAX_WEIGHT_KG: Final = Decimal(100_000)
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 
+_V = TypeVar("_V")
+_set = object.__setattr__
+
+
+def _trusted(cls: type[_V], **values: Any) -> _V:
+    """Build a frozen value object from values already checked, without re-running validators.
+
+    Only for values the order area has checked itself (a copy of a valid object with one field
+    changed to a checked value); everything that comes from outside goes through the constructor.
+    """
+    obj = object.__new__(cls)
+    for name, value in values.items():
+        _set(obj, name, value)
+    return obj
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A short representation of a value given to the library, safe to put in a message.
+
+    Strings are cut to ``limit`` characters, huge ints are described by their size, and other
+    objects by their type (their ``repr`` may be long or raise).
+    """
+    if isinstance(value, str):
+        return repr(value[:limit]) + ("..." if len(value) > limit else "")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an int of {value.bit_length()} bits"
+    if value is None or isinstance(value, int | Decimal):
+        return repr(value)[:limit]
+    return f"a {type(value).__name__}"
+
 
 def check_quantity(value: object, *, what: str = "quantity") -> int:
-    """Return ``value`` if it is a positive whole number; raise :class:`InvalidQuantity`."""
+    """Return ``value`` if it is a whole number from 1 to :data:`MAX_QUANTITY`.
+
+    Raises:
+        InvalidQuantity: not an ``int`` (a bool, float or string is refused), below 1 or above
+            :data:`MAX_QUANTITY`.
+    """
+    if type(value) is int and 0 < value <= MAX_QUANTITY:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidQuantity(f"{what} must be a positive whole number, not {value!r}")
+        raise InvalidQuantity(
+            f"{what} must be a whole number from 1 to {MAX_QUANTITY:,}, not {type(value).__name__}"
+        )
+    if value > MAX_QUANTITY:
+        raise InvalidQuantity(
+            f"{what} must be a whole number from 1 to {MAX_QUANTITY:,}: too large"
+        )
     if value <= 0:
-        raise InvalidQuantity(f"{what} must be a positive whole number, not {value}")
-    return value
-
-
-def check_text(value: object, what: str, *, error: type[ValidationError] = ValidationError) -> str:
-    """Return ``value`` stripped if it is a non-empty string."""
-    if not isinstance(value, str) or not value.strip():
-        raise error(f"{what} must be a non-empty string, not {value!r}")
-    return value.strip()
-
-
-def text(
-    what: str, error: type[ValidationError] = ValidationError
-) -> Callable[[Any, Any, str], None]:
-    """An attrs validator that accepts non-empty strings only (see :func:`check_text`)."""
-
-    def validate(_instance: Any, _attribute: Any, value: str) -> None:
-        check_text(value, what, error=error)
-
-    return validate
+        value_text = value if value > -(10**9) else "a large negative number"
+        raise InvalidQuantity(
+            f"{what} must be a whole number from 1 to {MAX_QUANTITY:,}, not {value_text}"
+        )
+    return int(value)
 
 
 def check_weight(value: object, what: str = "weight_kg") -> Decimal:
-    """Return ``value`` as a non-negative Decimal number of kilograms (no floats)."""
+    """Return ``value`` as a ``Decimal`` number of kilograms from 0 to :data:`MAX_WEIGHT_KG`.
+
+    Raises:
+        ValidationError: a float, bool or other type, NaN, infinite, negative or too heavy.
+    """
+    if type(value) is Decimal and value.is_finite() and 0 <= value <= MAX_WEIGHT_KG:
+        return value
     if isinstance(value, (bool, float)) or not isinstance(value, Decimal | int):
-        raise ValidationError(f"{what} must be a Decimal or int number of kg, not {value!r}")
+        raise ValidationError(
+            f"{what} must be a Decimal or int number of kg, not {type(value).__name__}"
+        )
+    if isinstance(value, int) and not 0 <= value <= MAX_WEIGHT_KG:
+        raise ValidationError(f"{what} must be from 0 to {MAX_WEIGHT_KG:,} kg")
     weight = Decimal(value)
-    if not weight.is_finite() or weight < 0:
-        raise ValidationError(f"{what} must be zero or more kg, not {value}")
+    if not weight.is_finite() or not 0 <= weight <= MAX_WEIGHT_KG:
+        raise ValidationError(f"{what} must be from 0 to {MAX_WEIGHT_KG:,} kg, not {weight:.6}")
     return weight
+
+
+def _quantity(value: int) -> int:
+    return check_quantity(value)
+
+
+def _weight(value: Decimal | int) -> Decimal:
+    return check_weight(value)
+
+
+def _items(value: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    return quantities(value)
 
 
 def _utc(value: _dt.datetime) -> DateTime:
@@ -74,16 +146,166 @@ def _utc_or_none(value: _dt.datetime | None) -> DateTime | None:
     return None if value is None else ensure_utc(value)
 
 
-def quantities(items: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
-    """Normalise ``{sku: quantity}`` into sorted ``(sku, quantity)`` pairs, checking quantities."""
-    pairs = items.items() if isinstance(items, Mapping) else items
+def quantities(items: object, *, what: str = "items") -> tuple[tuple[str, int], ...]:
+    """Normalise ``{sku: quantity}`` into sorted ``(sku, quantity)`` pairs, checking both.
+
+    ``items`` is a mapping ``{sku: quantity}``, or a list or tuple of ``(sku, quantity)`` pairs
+    (as storage writes them); pairs of the same SKU are added up.
+
+    Raises:
+        InvalidQuantity: ``items`` is neither (a ``str`` is refused: it is not a mapping of
+            quantities), it is empty, or a quantity is not a whole number from 1 to
+            :data:`MAX_QUANTITY` (also after adding up).
+        ValidationError: a SKU is not acceptable short text.
+    """
+    if isinstance(items, Mapping):
+        pairs: Iterable[object] = items.items()
+    elif isinstance(items, list | tuple):
+        pairs = items
+    else:
+        raise InvalidQuantity(
+            f"{what} must be a mapping {{sku: quantity}}, not {type(items).__name__}"
+        )
     merged: dict[str, int] = {}
-    for sku, qty in pairs:
-        check_text(sku, "sku")
-        merged[sku] = merged.get(sku, 0) + check_quantity(qty, what=f"quantity of {sku!r}")
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise InvalidQuantity(f"{what} must hold (sku, quantity) pairs, not {shown(pair)}")
+        sku = check_short(pair[0], "sku")
+        qty = check_quantity(pair[1], what=f"quantity of {sku!r}")
+        merged[sku] = check_quantity(merged.get(sku, 0) + qty, what=f"quantity of {sku!r}")
     if not merged:
-        raise InvalidQuantity("name at least one line and a quantity")
+        raise InvalidQuantity(f"{what}: name at least one line and a quantity")
     return tuple(sorted(merged.items()))
+
+
+@final
+class _Required:
+    """The default of an argument that the trigger method requires (see :func:`require`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+#: Default of the required arguments of ``_prepare_<trigger>`` methods: ``can(trigger)`` called
+#: without one answers False (the typed call would fail) instead of raising TypeError.
+REQUIRED: Any = _Required()
+
+
+def require(trigger: str, **arguments: object) -> None:
+    """Raise :class:`ValidationError` naming the ``arguments`` still :data:`REQUIRED`."""
+    missing = [name for name, value in arguments.items() if value is REQUIRED]
+    if missing:
+        raise ValidationError(f"{trigger!r} needs the argument(s) {', '.join(missing)}")
+
+
+def check_short(value: object, what: str) -> str:
+    """:func:`ecservice.text.check_text` for short text, with a fast path for a valid value."""
+    if (
+        type(value) is str
+        and 0 < len(value) <= SHORT_TEXT_MAX
+        and value.isprintable()
+        and value.strip() == value
+    ):
+        return value
+    return check_text(value, what)
+
+
+def check_note(value: object) -> str:
+    """A note: optional long text (:func:`ecservice.text.check_optional_text`)."""
+    if value == "" and type(value) is str:
+        return ""
+    return check_optional_text(value, "note")
+
+
+def short_text(
+    what: str, error: type[ValidationError] = ValidationError
+) -> Callable[[Any, Any, str], None]:
+    """An attrs validator for a short text field (:func:`ecservice.text.text` with its default
+    limit), with a fast path for the common valid value."""
+    slow = text(what, error)
+
+    def validate(instance: Any, attribute: Any, value: str) -> None:
+        # ``isprintable`` is False for control, format (bidi overrides included) and surrogate
+        # characters, so a printable, stripped str within the limit passes every rule.
+        if (
+            type(value) is str
+            and 0 < len(value) <= SHORT_TEXT_MAX
+            and value.isprintable()
+            and value.strip() == value
+        ):
+            return
+        slow(instance, attribute, value)
+
+    return validate
+
+
+def goods_total(lines: Iterable[Any], currency: Currency) -> Money:
+    """``sum(unit_price * quantity)`` of cart or order lines, added up in whole minor units.
+
+    Exact (integers) and a few times faster than adding :class:`Money` values one by one.
+
+    Raises:
+        InvalidAmount: the total has more digits than an amount may hold.
+    """
+    units = 0
+    for line in lines:
+        units += line.unit_price.minor_units * line.quantity
+    return Money.from_minor(units, currency)
+
+
+def _optional_short(what: str, error: type[ValidationError] = ValidationError) -> Any:
+    def validate(_instance: Any, _attribute: Any, value: str) -> None:
+        if type(value) is str and (
+            value == ""
+            or (len(value) <= SHORT_TEXT_MAX and value.isprintable() and value.strip() == value)
+        ):
+            return
+        if (
+            value != ""
+            and check_optional_text(value, what, limit=SHORT_TEXT_MAX, multiline=False, error=error)
+            != value
+        ):
+            raise error(f"{what} must not start or end with white space, got {shown(value)}")
+
+    return validate
+
+
+def _instance_of(kind: type[Any], what: str) -> Any:
+    def validate(_instance: Any, _attribute: Any, value: object) -> None:
+        if not isinstance(value, kind):
+            raise ValidationError(f"{what} must be {kind.__name__}, not {type(value).__name__}")
+
+    return validate
+
+
+def _money(what: str) -> Any:
+    """A validator: a non-negative :class:`Money`."""
+
+    def validate(_instance: Any, _attribute: Any, value: object) -> None:
+        if not isinstance(value, Money):
+            raise ValidationError(f"{what} must be Money, not {type(value).__name__}")
+        if value.is_negative():
+            raise ValidationError(f"{what} must not be negative: {value}")
+
+    return validate
+
+
+def _tuple_of(value: object, kind: type[_V], what: str) -> tuple[_V, ...]:
+    """``value`` (a list or tuple of ``kind`` instances) as a tuple."""
+    if value == ():
+        return ()
+    if not isinstance(value, tuple | list):
+        raise ValidationError(
+            f"{what} must be a tuple of {kind.__name__}, not {type(value).__name__}"
+        )
+    for item in value:
+        if not isinstance(item, kind):
+            raise ValidationError(
+                f"{what} must hold {kind.__name__} values, not {type(item).__name__}"
+            )
+    return tuple(value)
 
 
 @final
@@ -92,25 +314,30 @@ class Address:
     """A shipping address (收货地址).
 
     All parts except ``district``, ``postal_code`` and ``country`` (default ``"CN"``) are required.
+    Every part is short text (:mod:`ecservice.text`: at most 200 characters, no control or
+    bidirectional-override characters, no surrounding white space).
 
     Raises:
-        InvalidAddress: a required part is empty or the phone number is malformed.
+        InvalidAddress: a required part is empty, a part is not acceptable text, or the phone
+            number is malformed.
     """
 
-    recipient: str = attrs.field(validator=text("recipient", InvalidAddress))
+    recipient: str = attrs.field(validator=short_text("recipient", InvalidAddress))
     phone: str = attrs.field()
-    province: str = attrs.field(validator=text("province", InvalidAddress))
-    city: str = attrs.field(validator=text("city", InvalidAddress))
-    district: str = ""
-    street: str = attrs.field(validator=text("street", InvalidAddress))
-    postal_code: str = ""
-    country: str = "CN"
+    province: str = attrs.field(validator=short_text("province", InvalidAddress))
+    city: str = attrs.field(validator=short_text("city", InvalidAddress))
+    district: str = attrs.field(default="", validator=_optional_short("district", InvalidAddress))
+    street: str = attrs.field(validator=short_text("street", InvalidAddress))
+    postal_code: str = attrs.field(
+        default="", validator=_optional_short("postal_code", InvalidAddress)
+    )
+    country: str = attrs.field(default="CN", validator=short_text("country", InvalidAddress))
 
     @phone.validator
     def _check_phone(self, _: attrs.Attribute[str], value: str) -> None:
-        if not isinstance(value, str) or not _PHONE.match(value.strip()):
+        if not isinstance(value, str) or len(value) > 40 or not _PHONE.match(value.strip()):
             raise InvalidAddress(
-                f"phone {value!r} is not a phone number: use digits, spaces or dashes, "
+                f"phone {shown(value)} is not a phone number: use digits, spaces or dashes, "
                 "optionally starting with +, 5 to 20 characters"
             )
 
@@ -123,20 +350,20 @@ class Address:
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class OrderLine:
-    """One ordered item: a SKU, its name, unit price, quantity and unit weight in kg."""
+    """One ordered item: a SKU, its name, unit price, quantity and unit weight in kg.
 
-    sku: str = attrs.field(validator=text("sku"))
-    name: str = attrs.field(validator=text("name"))
-    unit_price: Money = attrs.field()
-    quantity: int = attrs.field(converter=check_quantity)
-    weight_kg: Decimal = attrs.field(default=Decimal(0), converter=check_weight)
+    Raises:
+        ValidationError: a SKU or name that is not short text, a price that is not a
+            non-negative :class:`~ecservice.money.Money`, a weight outside 0 to
+            :data:`MAX_WEIGHT_KG` kg.
+        InvalidQuantity: a quantity that is not a whole number from 1 to :data:`MAX_QUANTITY`.
+    """
 
-    @unit_price.validator
-    def _check_price(self, _: attrs.Attribute[Money], value: Money) -> None:
-        if not isinstance(value, Money):
-            raise ValidationError(f"unit_price must be Money, not {type(value).__name__}")
-        if value.is_negative():
-            raise ValidationError(f"unit_price must not be negative: {value}")
+    sku: str = attrs.field(validator=short_text("sku"))
+    name: str = attrs.field(validator=short_text("name"))
+    unit_price: Money = attrs.field(validator=_money("unit_price"))
+    quantity: int = attrs.field(converter=_quantity)
+    weight_kg: Decimal = attrs.field(default=Decimal(0), converter=_weight)
 
     @property
     def subtotal(self) -> Money:
@@ -152,20 +379,37 @@ class OrderLine:
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class Presale:
-    """A presale (预售) order: the shop promises to ship by ``ship_by``."""
+    """A presale (预售) order: the shop promises to ship by ``ship_by``.
+
+    Raises:
+        ValidationError: ``ship_by`` is not an aware datetime, or ``deposit`` is not a
+            non-negative :class:`~ecservice.money.Money` (the order checks its currency).
+    """
 
     ship_by: DateTime = attrs.field(converter=_utc)
-    deposit: Money | None = None
+    deposit: Money | None = attrs.field(default=None)
+
+    @deposit.validator
+    def _check_deposit(self, _: attrs.Attribute[Money | None], value: Money | None) -> None:
+        if value is not None:
+            _money("deposit")(self, None, value)
 
 
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class TrackingEvent:
-    """One carrier scan or status update of a shipment (物流跟踪)."""
+    """One carrier scan or status update of a shipment (物流跟踪).
+
+    ``description`` is short text; ``location`` is optional short text.
+    """
 
     at: DateTime = attrs.field(converter=_utc)
-    description: str = attrs.field(validator=text("description"))
-    location: str = ""
+    description: str = attrs.field(validator=short_text("description"))
+    location: str = attrs.field(default="", validator=_optional_short("location"))
+
+
+def _tracking_events(value: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
+    return _tuple_of(value, TrackingEvent, "events")
 
 
 @final
@@ -174,17 +418,47 @@ class Shipment:
     """One parcel of an order: which lines left from which warehouse, with which carrier.
 
     ``items`` holds sorted ``(sku, quantity)`` pairs. A shipment *travels* until it is received.
+    Tracking events are in time order, none before ``shipped_at``; ``received_at`` and
+    ``received_by`` are both set (received, not before ``shipped_at``) or both ``None``.
+
+    Raises:
+        ValidationError: a field of the wrong type, text that is not acceptable short text,
+            events out of time order, an incomplete or early receipt.
+        InvalidQuantity: ``items`` is not a mapping or list of positive quantities.
     """
 
-    id: str = attrs.field(validator=text("shipment id"))
-    warehouse: str = attrs.field(validator=text("warehouse"))
-    carrier: str = attrs.field(validator=text("carrier"))
-    tracking_no: str = attrs.field(validator=text("tracking number"))
-    items: tuple[tuple[str, int], ...] = attrs.field(converter=quantities)
+    id: str = attrs.field(validator=short_text("shipment id"))
+    warehouse: str = attrs.field(validator=short_text("warehouse"))
+    carrier: str = attrs.field(validator=short_text("carrier"))
+    tracking_no: str = attrs.field(validator=short_text("tracking number"))
+    items: tuple[tuple[str, int], ...] = attrs.field(converter=_items)
     shipped_at: DateTime = attrs.field(converter=_utc)
-    events: tuple[TrackingEvent, ...] = ()
+    events: tuple[TrackingEvent, ...] = attrs.field(default=(), converter=_tracking_events)
     received_at: DateTime | None = attrs.field(default=None, converter=_utc_or_none)
-    received_by: Actor | None = None
+    received_by: Actor | None = attrs.field(default=None)
+
+    def __attrs_post_init__(self) -> None:
+        last = self.shipped_at
+        for event in self.events:
+            if event.at < last:
+                raise ValidationError(
+                    f"shipment {self.id!r}: tracking event at {event.at.isoformat()} is older "
+                    f"than {last.isoformat()}; events must be in time order, after dispatch"
+                )
+            last = event.at
+        if (self.received_at is None) != (self.received_by is None):
+            raise ValidationError(
+                f"shipment {self.id!r}: received_at and received_by must both be set or both None"
+            )
+        if self.received_by is not None and not isinstance(self.received_by, Actor):
+            raise ValidationError(
+                f"received_by must be an Actor, not {type(self.received_by).__name__}"
+            )
+        if self.received_at is not None and self.received_at < self.shipped_at:
+            raise ValidationError(
+                f"shipment {self.id!r} cannot be received ({self.received_at.isoformat()}) "
+                f"before it shipped ({self.shipped_at.isoformat()})"
+            )
 
     @property
     def travelling(self) -> bool:
@@ -201,16 +475,45 @@ class Shipment:
         return self.events[-1] if self.events else None
 
 
+def _shipment_copy(
+    shipment: Shipment,
+    events: tuple[TrackingEvent, ...],
+    received_at: DateTime | None,
+    received_by: Actor | None,
+) -> Shipment:
+    """A copy of a valid shipment with checked ``events`` and receipt: the fast path of the
+    order's own updates (``attrs.evolve`` would re-run every validator and converter)."""
+    new = object.__new__(Shipment)
+    _set(new, "id", shipment.id)
+    _set(new, "warehouse", shipment.warehouse)
+    _set(new, "carrier", shipment.carrier)
+    _set(new, "tracking_no", shipment.tracking_no)
+    _set(new, "items", shipment.items)
+    _set(new, "shipped_at", shipment.shipped_at)
+    _set(new, "events", events)
+    _set(new, "received_at", received_at)
+    _set(new, "received_by", received_by)
+    return new
+
+
+def _reason(_instance: Any, _attribute: Any, value: str) -> None:
+    if check_text(value, "reason", limit=LONG_TEXT_MAX, multiline=True) != value:
+        raise ValidationError(f"reason must not start or end with white space, got {shown(value)}")
+
+
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class Cancellation:
-    """Units of one line that will not be delivered, with why and who decided."""
+    """Units of one line that will not be delivered, with why and who decided.
 
-    sku: str = attrs.field(validator=text("sku"))
-    quantity: int = attrs.field(converter=check_quantity)
-    reason: str = attrs.field(validator=text("reason"))
+    ``reason`` is long text (at most :data:`~ecservice.text.LONG_TEXT_MAX` characters).
+    """
+
+    sku: str = attrs.field(validator=short_text("sku"))
+    quantity: int = attrs.field(converter=_quantity)
+    reason: str = attrs.field(validator=_reason)
     at: DateTime = attrs.field(converter=_utc)
-    actor: Actor = attrs.field(validator=attrs.validators.instance_of(Actor))
+    actor: Actor = attrs.field(validator=_instance_of(Actor, "actor"))
 
     def describe(self) -> dict[str, Any]:
         """As a plain dict."""
