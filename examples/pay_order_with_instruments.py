@@ -4,8 +4,11 @@ Run it with ``python examples/pay_order_with_instruments.py`` (needs the ``crypt
 :class:`~ecservice.payments.OrderPayments` code pays an order with a card (through
 :class:`~ecservice.payments.InMemoryGateway`), e-cash, a Mondex-style purse and an e-wallet; the
 shop then finds a line out of stock and cancels each order, which refunds the buyer through the
-same gateway. The trace ends with the balances before and after: nothing created, nothing lost.
-It exits 1 if any check fails.
+same gateway. The answer to that refund is lost on the way back (the gateway refunded, the shop
+did not hear it); reconciling again with :meth:`~ecservice.payments.OrderPayments.settle` asks
+the gateway with the same idempotency key and records the refund, without refunding twice. The
+trace ends with the balances before and after: nothing created, nothing lost. It exits 1 if any
+check fails.
 
 The e-cash mint uses 1024-bit test keys so the example runs in a moment; a real mint uses at least
 2048-bit keys (the default of ``Mint.add_denomination``).
@@ -19,10 +22,12 @@ from typing import NamedTuple
 import pendulum
 
 from ecservice.clock import FixedClock
+from ecservice.errors import GatewayUnavailable
 from ecservice.money import Money
 from ecservice.orders import Address, Order, OrderLine
 from ecservice.payments import (
     EcashGateway,
+    GatewayResponse,
     InMemoryGateway,
     Instrument,
     InstrumentKind,
@@ -52,6 +57,40 @@ class Rail(NamedTuple):
     instrument: Instrument
     buyer: Callable[[], Money]
     merchant: Callable[[], Money]
+
+
+class LosesOneRefundAnswer:
+    """A line to a gateway that loses the answer to the first refund, after the refund was made."""
+
+    def __init__(self, gateway: PaymentGateway) -> None:
+        self.gateway = gateway
+        self.lost = False
+
+    def authorize(
+        self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
+    ) -> GatewayResponse:
+        """Forwarded."""
+        return self.gateway.authorize(
+            instrument, amount, reference=reference, idempotency_key=idempotency_key
+        )
+
+    def capture(
+        self, authorization: str, amount: Money, *, idempotency_key: str
+    ) -> GatewayResponse:
+        """Forwarded."""
+        return self.gateway.capture(authorization, amount, idempotency_key=idempotency_key)
+
+    def void(self, authorization: str, *, idempotency_key: str) -> GatewayResponse:
+        """Forwarded."""
+        return self.gateway.void(authorization, idempotency_key=idempotency_key)
+
+    def refund(self, capture: str, amount: Money, *, idempotency_key: str) -> GatewayResponse:
+        """Forwarded; the first answer is lost after the gateway refunded."""
+        answer = self.gateway.refund(capture, amount, idempotency_key=idempotency_key)
+        if not self.lost:
+            self.lost = True
+            raise GatewayUnavailable("timed out waiting for the refund's answer")
+        return answer
 
 
 def make_order(order_id: str, clock: FixedClock) -> Order:
@@ -159,7 +198,7 @@ def main() -> int:
     for number, rail in enumerate(rails, start=1):
         print(f"{number}. {rail.label}: buyer {rail.buyer()}, merchant {rail.merchant()}")
         order = make_order(f"O-{number:03d}", clock)
-        payments = OrderPayments(rail.gateway)
+        payments = OrderPayments(LosesOneRefundAnswer(rail.gateway))
         payment = payments.open(order, rail.instrument)
         payments.pay(order, payment)
         print(
@@ -168,7 +207,14 @@ def main() -> int:
             f"buyer {rail.buyer()}, merchant {rail.merchant()}"
         )
         order.mark_out_of_stock(["CUP"], actor=STAFF)
-        payments.cancel(order, payment, reason="celadon cups out of stock", actor=STAFF)
+        try:
+            payments.cancel(order, payment, reason="celadon cups out of stock", actor=STAFF)
+        except GatewayUnavailable as lost:
+            print(
+                f"   cancelled; {lost}: payment refunded {payment.refunded}, buyer {rail.buyer()}"
+            )
+        payments.settle(order, payment)  # reconcile again: same key, the gateway's own answer
+        payments.settle(order, payment)  # and again: nothing more is owed
         for refund in payment.refunds:
             print(f"   refunded {refund.amount} ({refund.reason}) as {refund.reference}")
         print(

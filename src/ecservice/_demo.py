@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import attrs
 import pendulum
 
 from ecservice.clock import FixedClock
+from ecservice.errors import GatewayUnavailable
 from ecservice.money import Money, sum_money
 from ecservice.orders import (
     Address,
@@ -23,11 +25,13 @@ from ecservice.orders import (
     auto_confirm_due,
 )
 from ecservice.payments import (
+    GatewayResponse,
     InMemoryGateway,
     Instrument,
     InstrumentKind,
     OrderPayments,
     Payment,
+    PaymentDeclined,
     PaymentStatus,
 )
 from ecservice.workflow import Actor
@@ -43,6 +47,52 @@ _CATALOGUE = [
     ("FAN-SD", "Sandalwood fan", "35.00", "0.15"),
 ]
 _CARRIERS = ["SF Express", "ZTO", "YTO", "JD Logistics"]
+#: Share of gateway answers lost on the way back (the gateway acted; the shop retries next day).
+_LOST_ANSWERS = 0.02
+
+
+class _LossyLine:
+    """The network between the shop and its gateway: a few answers are lost after the gateway
+    acted, so the shop must retry with the same idempotency key (and reconcile)."""
+
+    def __init__(self, gateway: InMemoryGateway, rng: random.Random) -> None:
+        self.gateway = gateway
+        self.rng = rng
+        self.lost = 0
+        self.healthy = False
+
+    def _deliver(self, answer: GatewayResponse) -> GatewayResponse:
+        if not self.healthy and self.rng.random() < _LOST_ANSWERS:
+            self.lost += 1
+            raise GatewayUnavailable("the gateway's answer was lost")
+        return answer
+
+    def authorize(
+        self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
+    ) -> GatewayResponse:
+        return self._deliver(
+            self.gateway.authorize(
+                instrument, amount, reference=reference, idempotency_key=idempotency_key
+            )
+        )
+
+    def capture(
+        self, authorization: str, amount: Money, *, idempotency_key: str
+    ) -> GatewayResponse:
+        return self._deliver(
+            self.gateway.capture(authorization, amount, idempotency_key=idempotency_key)
+        )
+
+    def void(self, authorization: str, *, idempotency_key: str) -> GatewayResponse:
+        return self._deliver(self.gateway.void(authorization, idempotency_key=idempotency_key))
+
+    def refund(self, capture: str, amount: Money, *, idempotency_key: str) -> GatewayResponse:
+        return self._deliver(self.gateway.refund(capture, amount, idempotency_key=idempotency_key))
+
+    def outcome(self, idempotency_key: str) -> GatewayResponse | None:
+        return self.gateway.outcome(idempotency_key)
+
+
 _WAREHOUSES = ["Hangzhou", "Guangzhou", "Chengdu"]
 
 
@@ -62,6 +112,7 @@ class DemoSummary:
     refunded: Money
     merchant_balance: Money
     money_conserved: bool
+    answers_lost: int = 0
 
 
 def _orders(n: int, rng: random.Random, clock: FixedClock) -> Iterator[Order]:
@@ -108,7 +159,7 @@ def _step(
     staff = Actor.staff("kefu-01")
     status = order.status
     if status is OrderStatus.PENDING_CONFIRMATION:
-        if payment.status is PaymentStatus.FAILED:
+        if payment.status is PaymentStatus.FAILED or order.amount_due.is_zero():
             order.cancel(reason="payment declined", actor=Actor.system("payments"))
         elif rng.random() < 0.04:
             order.cancel(reason="buyer changed their mind", actor=Actor.buyer(order.buyer_id))
@@ -158,6 +209,11 @@ def _step(
             order.confirm_receipt(order.travelling[0].id, actor=Actor.buyer(order.buyer_id))
 
 
+def _held(order: Order, payment: Payment) -> bool:
+    """An authorisation still open for an order that owes nothing (to be voided)."""
+    return payment.status is PaymentStatus.AUTHORIZED and order.amount_due.is_zero()
+
+
 def run_demo(n: int = 3000, *, seed: int = 2026, days: int = 30) -> DemoSummary:
     """Simulate ``n`` orders placed over ``days`` simulated days; summarise where they stand.
 
@@ -166,15 +222,20 @@ def run_demo(n: int = 3000, *, seed: int = 2026, days: int = 30) -> DemoSummary:
     confirmed, or cancelled by the buyer; it may run out of stock (then restocked, the missing
     line cancelled, or the whole order cancelled), ships in one or two parcels, collects tracking
     events, and is received by the buyer or confirmed automatically ten days after shipping.
-    Every cancellation is refunded to the card that paid. The summary is taken at the end of the
-    last day, so recent orders are still on their way, and checks that the gateway neither
-    created nor lost money. The run is deterministic for a given ``seed``.
+    Every cancellation is refunded to the card that paid. A few of the gateway's answers are lost
+    on the way back (the gateway acted); the next day's run retries with the same idempotency
+    keys and reconciles. The summary is taken after a last reconciliation at the end of the last
+    day, so recent orders are still on their way; ``money_conserved`` checks that the gateway
+    neither created nor lost money, that the merchant holds what the payments say they kept, and
+    that every paid order's payment kept exactly the order's amount due. The run is
+    deterministic for a given ``seed``.
     """
     rng = random.Random(seed)
     clock = FixedClock(pendulum.datetime(2026, 11, 1, 9, 0, tz="Asia/Shanghai"))
     policy = AutoConfirmPolicy(days=10)
     gateway = InMemoryGateway("demo")
-    shop = OrderPayments(gateway)
+    line = _LossyLine(gateway, rng)
+    shop = OrderPayments(line)
     orders: list[tuple[Order, Payment]] = []
     new_orders = _orders(n, rng, clock)
     per_day = [n // days + (1 if d < n % days else 0) for d in range(days)]
@@ -183,30 +244,47 @@ def run_demo(n: int = 3000, *, seed: int = 2026, days: int = 30) -> DemoSummary:
         # The scheduled job first: parcels nobody confirmed for ten days are confirmed.
         auto += len(auto_confirm_due((o for o, _ in orders), policy))
         for order, payment in orders:
-            if order.is_final:
+            if order.is_final and not shop.owed(order, payment) and not _held(order, payment):
                 continue
-            _step(order, payment, shop, rng, clock)
-            shop.settle(order, payment)  # refunds whatever was cancelled
+            try:
+                if not order.is_final:
+                    _step(order, payment, shop, rng, clock)
+                shop.settle(order, payment)  # refunds whatever was cancelled
+            except (GatewayUnavailable, PaymentDeclined):
+                pass  # an answer was lost: tomorrow's run retries with the same keys
+            order.pull_events()  # the events go to the outbox
         for _ in range(per_day[day]):
             order = next(new_orders)
             card = Instrument(InstrumentKind.CARD, f"tok_{order.id}")
             if rng.random() >= 0.02:  # most cards are funded; a few are empty and get declined
                 gateway.fund(card, Money("2000.00", "CNY"))
             payment = shop.open(order, card)
-            payment.authorize(gateway, idempotency_key=f"{payment.id}:authorize", actor=shop.actor)
-            order.pull_events()
+            with contextlib.suppress(GatewayUnavailable):  # paying asks again with the same key
+                payment.authorize(line, idempotency_key=f"{payment.id}:authorize", actor=shop.actor)
+            order.pull_events()  # the events go to the outbox
             orders.append((order, payment))
         clock.advance(days=1)
+    # The last reconciliation of the month, over a healthy line.
+    line.healthy = True
+    for order, payment in orders:
+        shop.settle(order, payment)
     all_orders = [o for o, _ in orders]
     payments = [p for _, p in orders]
     live = [o for o in all_orders if o.status is not OrderStatus.CANCELLED]
     zero = Money.zero("CNY")
     captured = sum_money((p.captured or zero for p in payments), "CNY")
     refunded = sum_money((p.refunded for p in payments), "CNY")
+    reconciled = all(
+        p.net == o.amount_due
+        for o, p in orders
+        if p.status in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
+        or p.status is PaymentStatus.REFUNDED
+    )
     conserved = (
         gateway.total_balance("CNY") + gateway.held("CNY") + gateway.merchant_balance("CNY")
         == gateway.total_funded("CNY")
         and gateway.merchant_balance("CNY") == captured - refunded
+        and reconciled
     )
     return DemoSummary(
         orders=len(all_orders),
@@ -221,4 +299,5 @@ def run_demo(n: int = 3000, *, seed: int = 2026, days: int = 30) -> DemoSummary:
         refunded=refunded,
         merchant_balance=gateway.merchant_balance("CNY"),
         money_conserved=conserved,
+        answers_lost=line.lost,
     )

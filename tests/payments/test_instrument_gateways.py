@@ -11,6 +11,7 @@ hashed with a deliberately cheap scrypt, so the file runs in a few seconds.
 
 from __future__ import annotations
 
+import itertools
 import runpy
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ecservice.payments._instrument_gateways as module
+import ecservice.payments.gateways._purse as purse_module
 from ecservice.clock import FixedClock
 from ecservice.errors import InsufficientFunds, InvalidAmount, ValidationError
 from ecservice.money import Money, sum_money
@@ -40,18 +41,18 @@ from ecservice.payments import (
     PaymentGateway,
     PaymentStatus,
 )
-from ecservice.payments._instrument_gateways import (
-    AuthorizationState,
-    EcashGateway,
-    PurseGateway,
-    WalletGateway,
-)
 from ecservice.payments.ecash import (
     CoinWallet,
     Mint,
     PurePythonBlindSigner,
     contract_hash,
     generate_key,
+)
+from ecservice.payments.gateways import (
+    AuthorizationState,
+    EcashGateway,
+    PurseGateway,
+    WalletGateway,
 )
 from ecservice.payments.mondex import Network, Purse, PurseStatus, TransferResult
 from ecservice.payments.wallet import EWallet, KdfParams, WalletLocked, WrongPin
@@ -74,6 +75,14 @@ AnyGateway = EcashGateway | PurseGateway | WalletGateway
 
 def cny(amount: str) -> Money:
     return Money(amount, "CNY")
+
+
+_KEYS = itertools.count(1)
+
+
+def key() -> str:
+    """A fresh idempotency key, for direct gateway calls that are not retries."""
+    return f"K-{next(_KEYS)}"
 
 
 # --- rigs: one gateway with a rich buyer, a poor buyer and a merchant -----------------------------
@@ -241,9 +250,9 @@ def rig(request: pytest.FixtureRequest, clock: FixedClock) -> Iterator[Rig]:
 
 def captured(rig: Rig, amount: str = "30.00", capture: str | None = None) -> Payment:
     payment = rig.payment(amount)
-    payment.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(rig.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     take = None if capture is None else cny(capture)
-    payment.capture(rig.gateway, take, idempotency_key="c", actor=SYSTEM)
+    payment.capture(rig.gateway, take, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
     return payment
 
 
@@ -258,27 +267,31 @@ def test_each_gateway_is_a_payment_gateway(rig: Rig) -> None:
 def test_authorise_capture_refund_partly_then_fully(rig: Rig) -> None:
     """The whole life of a payment: value moves to the merchant and all of it comes back."""
     payment = rig.payment("30.00")
-    record = payment.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
+    record = payment.authorize(rig.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     assert record.dest is P.AUTHORIZED
     assert rig.gateway.held("CNY") == cny("30.00")
     assert rig.buyer() == cny("100.00")  # a hold is still the buyer's value
     rig.conserved()
 
-    record = payment.capture(rig.gateway, idempotency_key="c", actor=SYSTEM)
+    record = payment.capture(rig.gateway, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
     assert record.dest is P.CAPTURED
     assert rig.gateway.held("CNY") == cny("0.00")
     assert (rig.buyer(), rig.merchant()) == (cny("70.00"), cny("30.00"))
     rig.conserved()
 
     record = payment.refund(
-        rig.gateway, cny("12.34"), reason="dented", idempotency_key="r1", actor=SYSTEM
+        rig.gateway, cny("12.34"), reason="dented", idempotency_key=f"{payment.id}-r1", actor=SYSTEM
     )
     assert record.dest is P.PARTIALLY_REFUNDED
     assert (rig.buyer(), rig.merchant()) == (cny("82.34"), cny("17.66"))
     rig.conserved()
 
     record = payment.refund(
-        rig.gateway, cny("17.66"), reason="returned", idempotency_key="r2", actor=SYSTEM
+        rig.gateway,
+        cny("17.66"),
+        reason="returned",
+        idempotency_key=f"{payment.id}-r2",
+        actor=SYSTEM,
     )
     assert record.dest is P.REFUNDED
     assert (rig.buyer(), rig.merchant()) == (cny("100.00"), cny("0.00"))
@@ -295,8 +308,8 @@ def test_a_partial_capture_takes_only_what_is_needed(rig: Rig) -> None:
     assert payment.capture_reference is not None
     assert rig.gateway.captured_amount(payment.capture_reference) == cny("21.99")
     again = rig.payment("78.01", pid="P-2")
-    again.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
-    again.capture(rig.gateway, idempotency_key="c", actor=SYSTEM)
+    again.authorize(rig.gateway, idempotency_key=f"{again.id}-a", actor=SYSTEM)
+    again.capture(rig.gateway, idempotency_key=f"{again.id}-c", actor=SYSTEM)
     assert (rig.buyer(), rig.merchant()) == (cny("0.00"), cny("100.00"))
 
 
@@ -304,8 +317,8 @@ def test_a_void_releases_everything(rig: Rig) -> None:
     """Void gives the whole authorisation back; the value can then pay another order."""
     before = rig.snapshot() if rig.kind != "wallet" else None
     payment = rig.payment("60.00")
-    payment.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
-    payment.void(rig.gateway, idempotency_key="v", actor=SYSTEM)
+    payment.authorize(rig.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
+    payment.void(rig.gateway, idempotency_key=f"{payment.id}-v", actor=SYSTEM)
     assert payment.status is P.VOIDED
     assert rig.gateway.held("CNY") == cny("0.00")
     assert (rig.buyer(), rig.merchant()) == (cny("100.00"), cny("0.00"))
@@ -314,7 +327,7 @@ def test_a_void_releases_everything(rig: Rig) -> None:
     assert payment.authorization is not None
     assert rig.gateway.authorization_state(payment.authorization) is AuthorizationState.VOIDED
     full = rig.payment("100.00", pid="P-2")
-    full.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
+    full.authorize(rig.gateway, idempotency_key=f"{full.id}-a", actor=SYSTEM)
     assert full.status is P.AUTHORIZED
 
 
@@ -322,49 +335,55 @@ def test_a_declined_authorisation_changes_nothing(rig: Rig) -> None:
     """Not enough value: the payment fails with the reason and no instrument changes."""
     before = rig.snapshot()
     payment = rig.payment("5.01", instrument=rig.poor)
-    payment.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(rig.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     assert payment.status is P.FAILED
     assert payment.failure is not None
     assert "insufficient" in payment.failure.lower()
     assert rig.snapshot() == before
     assert rig.gateway.held("CNY") == cny("0.00")
     exact = rig.payment("5.00", pid="P-2", instrument=rig.poor)
-    exact.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
+    exact.authorize(rig.gateway, idempotency_key=f"{exact.id}-a", actor=SYSTEM)
     assert exact.status is P.AUTHORIZED
 
 
 def test_open_authorisations_cannot_reserve_more_than_the_buyer_holds(rig: Rig) -> None:
     """Holds add up: a second authorisation sees only what the first left available."""
     first = rig.payment("70.00")
-    first.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
+    first.authorize(rig.gateway, idempotency_key=f"{first.id}-a", actor=SYSTEM)
     before = rig.snapshot()
     second = rig.payment("30.01", pid="P-2")
-    second.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
+    second.authorize(rig.gateway, idempotency_key=f"{second.id}-a", actor=SYSTEM)
     assert second.status is P.FAILED
     assert rig.snapshot() == before
     third = rig.payment("30.00", pid="P-3")
-    third.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
+    third.authorize(rig.gateway, idempotency_key=f"{third.id}-a", actor=SYSTEM)
     assert third.status is P.AUTHORIZED
     assert rig.gateway.held("CNY") == cny("100.00")
-    third.capture(rig.gateway, idempotency_key="c", actor=SYSTEM)
-    first.capture(rig.gateway, cny("69.99"), idempotency_key="c", actor=SYSTEM)
+    third.capture(rig.gateway, idempotency_key=f"{third.id}-c", actor=SYSTEM)
+    first.capture(rig.gateway, cny("69.99"), idempotency_key=f"{first.id}-c", actor=SYSTEM)
     assert (rig.buyer(), rig.merchant()) == (cny("0.01"), cny("99.99"))
 
 
 def test_refunds_never_exceed_the_capture(rig: Rig) -> None:
     """Payment refuses before calling the gateway; the gateway refuses on its own too."""
     payment = captured(rig, "30.00", capture="25.00")
-    payment.refund(rig.gateway, cny("20.00"), reason="r", idempotency_key="r1", actor=SYSTEM)
+    payment.refund(
+        rig.gateway, cny("20.00"), reason="r", idempotency_key=f"{payment.id}-r1", actor=SYSTEM
+    )
     before, calls = rig.snapshot(), list(rig.gateway.calls)
     with pytest.raises(InsufficientFunds, match=r"only 5\.00 CNY"):
-        payment.refund(rig.gateway, cny("5.01"), reason="r", idempotency_key="r2", actor=SYSTEM)
+        payment.refund(
+            rig.gateway, cny("5.01"), reason="r", idempotency_key=f"{payment.id}-r2", actor=SYSTEM
+        )
     assert rig.gateway.calls == calls
     assert payment.capture_reference is not None
-    response = rig.gateway.refund(payment.capture_reference, cny("5.01"))
+    response = rig.gateway.refund(payment.capture_reference, cny("5.01"), idempotency_key=key())
     assert not response.approved
     assert "exceeds" in response.message
     for bad in (cny("0.00"), cny("-1.00"), Money("1.00", "USD")):
-        assert not rig.gateway.refund(payment.capture_reference, bad).approved
+        assert not rig.gateway.refund(
+            payment.capture_reference, bad, idempotency_key=key()
+        ).approved
     assert rig.snapshot() == before
     assert (rig.buyer(), rig.merchant()) == (cny("95.00"), cny("5.00"))
 
@@ -372,17 +391,27 @@ def test_refunds_never_exceed_the_capture(rig: Rig) -> None:
 def test_retries_with_the_same_key_do_not_move_money_twice(rig: Rig) -> None:
     """Every trigger repeated with its idempotency key returns the first record, calls nothing."""
     payment = rig.payment("30.00")
-    first = payment.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
-    assert payment.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM) == first
+    first = payment.authorize(rig.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
+    assert payment.authorize(rig.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM) == first
     assert rig.gateway.held("CNY") == cny("30.00")
-    first = payment.capture(rig.gateway, idempotency_key="c", actor=SYSTEM)
-    assert payment.capture(rig.gateway, idempotency_key="c", actor=SYSTEM) == first
-    first = payment.refund(rig.gateway, cny("10.00"), reason="r", idempotency_key="r", actor=SYSTEM)
+    first = payment.capture(rig.gateway, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
+    assert payment.capture(rig.gateway, idempotency_key=f"{payment.id}-c", actor=SYSTEM) == first
+    first = payment.refund(
+        rig.gateway, cny("10.00"), reason="r", idempotency_key=f"{payment.id}-r", actor=SYSTEM
+    )
     calls, snapshot = list(rig.gateway.calls), rig.snapshot()
-    again = payment.refund(rig.gateway, cny("10.00"), reason="r", idempotency_key="r", actor=SYSTEM)
+    again = payment.refund(
+        rig.gateway, cny("10.00"), reason="r", idempotency_key=f"{payment.id}-r", actor=SYSTEM
+    )
     assert again == first
-    assert payment.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM).trigger == "authorize"
-    assert payment.capture(rig.gateway, idempotency_key="c", actor=SYSTEM).trigger == "capture"
+    assert (
+        payment.authorize(rig.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM).trigger
+        == "authorize"
+    )
+    assert (
+        payment.capture(rig.gateway, idempotency_key=f"{payment.id}-c", actor=SYSTEM).trigger
+        == "capture"
+    )
     assert rig.gateway.calls == calls
     assert rig.snapshot() == snapshot
     assert (rig.buyer(), rig.merchant()) == (cny("80.00"), cny("20.00"))
@@ -392,21 +421,21 @@ def test_retries_with_the_same_key_do_not_move_money_twice(rig: Rig) -> None:
 def test_the_gateway_itself_replays_a_capture_or_void(rig: Rig) -> None:
     """A capture or void sent twice (a crash between gateway and payment) moves nothing twice."""
     gw = rig.gateway
-    auth = gw.authorize(rig.rich, cny("30.00"), reference="P-1")
-    cap = gw.capture(auth.reference, cny("30.00"))
+    auth = gw.authorize(rig.rich, cny("30.00"), reference="P-1", idempotency_key=key())
+    cap = gw.capture(auth.reference, cny("30.00"), idempotency_key=key())
     snapshot = rig.snapshot()
-    again = gw.capture(auth.reference, cny("30.00"))
+    again = gw.capture(auth.reference, cny("30.00"), idempotency_key=key())
     assert (again.approved, again.reference) == (True, cap.reference)
-    conflicting = gw.capture(auth.reference, cny("20.00"))
+    conflicting = gw.capture(auth.reference, cny("20.00"), idempotency_key=key())
     assert not conflicting.approved
     assert "already captured" in conflicting.message
-    assert not gw.void(auth.reference).approved
+    assert not gw.void(auth.reference, idempotency_key=key()).approved
     assert rig.snapshot() == snapshot
-    other = gw.authorize(rig.rich, cny("10.00"), reference="P-2")
-    assert gw.void(other.reference).approved
+    other = gw.authorize(rig.rich, cny("10.00"), reference="P-2", idempotency_key=key())
+    assert gw.void(other.reference, idempotency_key=key()).approved
     voided = rig.snapshot()
-    assert gw.void(other.reference).approved
-    assert not gw.capture(other.reference, cny("10.00")).approved
+    assert gw.void(other.reference, idempotency_key=key()).approved
+    assert not gw.capture(other.reference, cny("10.00"), idempotency_key=key()).approved
     assert rig.snapshot() == voided
     assert (rig.buyer(), rig.merchant()) == (cny("70.00"), cny("30.00"))
 
@@ -415,20 +444,25 @@ def test_bad_requests(rig: Rig) -> None:
     """Unknown references raise; wrong kinds, unknown instruments and misfit amounts decline."""
     gw = rig.gateway
     with pytest.raises(ValidationError, match="no authorisation"):
-        gw.capture("nope", cny("1.00"))
+        gw.capture("nope", cny("1.00"), idempotency_key=key())
     with pytest.raises(ValidationError, match="no capture"):
-        gw.refund("nope", cny("1.00"))
+        gw.refund("nope", cny("1.00"), idempotency_key=key())
     with pytest.raises(InvalidAmount):
-        gw.authorize(rig.rich, cny("0.00"), reference="P-1")
+        gw.authorize(rig.rich, cny("0.00"), reference="P-1", idempotency_key=key())
     before = rig.snapshot()
     card = Instrument(InstrumentKind.CARD, "tok_visa")
-    assert "takes" in gw.authorize(card, cny("1.00"), reference="P-1").message
+    assert (
+        "takes" in gw.authorize(card, cny("1.00"), reference="P-1", idempotency_key=key()).message
+    )
     unknown = Instrument(rig.rich.kind, "nobody")
-    assert "unknown" in gw.authorize(unknown, cny("1.00"), reference="P-1").message
-    auth = gw.authorize(rig.rich, cny("10.00"), reference="P-1")
+    assert (
+        "unknown"
+        in gw.authorize(unknown, cny("1.00"), reference="P-1", idempotency_key=key()).message
+    )
+    auth = gw.authorize(rig.rich, cny("10.00"), reference="P-1", idempotency_key=key())
     for amount in (cny("10.01"), Money("1.00", "USD"), cny("-1.00")):
-        assert not gw.capture(auth.reference, amount).approved
-    assert gw.void(auth.reference).approved
+        assert not gw.capture(auth.reference, amount, idempotency_key=key()).approved
+    assert gw.void(auth.reference, idempotency_key=key()).approved
     if rig.kind != "wallet":
         assert rig.snapshot() == before
     with pytest.raises(ValidationError):
@@ -507,18 +541,21 @@ def run_orders(rig: Rig, orders: list[tuple[int, int | None, list[int]]]) -> Non
     payments: list[Payment] = []
     for i, (fen, _, _) in enumerate(orders):
         payment = rig.payment(str(Money.from_minor(fen, "CNY").amount), pid=f"P-{i}")
-        payment.authorize(rig.gateway, idempotency_key="a", actor=SYSTEM)
+        payment.authorize(rig.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
         payments.append(payment)
         check()
     for payment, (_, percent, _) in zip(payments, orders, strict=True):
         if payment.status is not P.AUTHORIZED:
             continue
         if percent is None:
-            payment.void(rig.gateway, idempotency_key="v", actor=SYSTEM)
+            payment.void(rig.gateway, idempotency_key=f"{payment.id}-v", actor=SYSTEM)
         else:
             fen = max(1, payment.amount.minor_units * percent // 100)
             payment.capture(
-                rig.gateway, Money.from_minor(fen, "CNY"), idempotency_key="c", actor=SYSTEM
+                rig.gateway,
+                Money.from_minor(fen, "CNY"),
+                idempotency_key=f"{payment.id}-c",
+                actor=SYSTEM,
             )
         check()
     for payment, (_, _, refunds) in zip(payments, orders, strict=True):
@@ -526,7 +563,9 @@ def run_orders(rig: Rig, orders: list[tuple[int, int | None, list[int]]]) -> Non
             if payment.status not in (P.CAPTURED, P.PARTIALLY_REFUNDED):
                 break
             amount = min(Money.from_minor(fen, "CNY"), payment.refundable)
-            payment.refund(rig.gateway, amount, reason="r", idempotency_key=f"r{j}", actor=SYSTEM)
+            payment.refund(
+                rig.gateway, amount, reason="r", idempotency_key=f"{payment.id}-r{j}", actor=SYSTEM
+            )
             check()
     total_kept = sum_money((p.net for p in payments), "CNY")
     assert rig.buyer(rig.rich) == cny("100.00") - total_kept
@@ -581,7 +620,7 @@ def test_ecash_authorisation_prepares_spends_and_moves_nothing(ecash: Rig) -> No
     mint: Mint = ecash.extra["mint"]
     before = ecash.snapshot()
     payment = ecash.payment("12.34")
-    payment.authorize(gw, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(gw, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     assert payment.authorization is not None
     spends = gw.prepared_spends(payment.authorization)
     assert sum_money((s.amount for s in spends), "CNY") == cny("12.34")
@@ -590,23 +629,26 @@ def test_ecash_authorisation_prepares_spends_and_moves_nothing(ecash: Rig) -> No
     for spend in spends:
         spend.verify(mint.denomination(spend.coin.denomination_id))
     assert ecash.snapshot() == before
-    payment.void(gw, idempotency_key="v", actor=SYSTEM)
+    payment.void(gw, idempotency_key=f"{payment.id}-v", actor=SYSTEM)
     assert gw.prepared_spends(payment.authorization) == ()
     assert ecash.snapshot() == before
 
 
 def test_ecash_a_full_capture_deposits_the_prepared_spends(ecash: Rig) -> None:
-    """For an unchanged wallet the coins the wallet pays with are the ones prepared."""
+    """For an unchanged wallet the wallet pays with the prepared coins and amounts (each spend
+    with its own nonce, so the signatures differ)."""
     gw = ecash.gateway
     assert isinstance(gw, EcashGateway)
     payment = ecash.payment("12.34")
-    payment.authorize(gw, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(gw, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     assert payment.authorization is not None
     prepared = gw.prepared_spends(payment.authorization)
-    payment.capture(gw, idempotency_key="c", actor=SYSTEM)
+    payment.capture(gw, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
     assert payment.capture_reference is not None
     receipts = gw.deposits(payment.capture_reference)
-    assert [r.spend_signature for r in receipts] == [s.signature for s in prepared]
+    assert [(r.coin_public_key, r.amount) for r in receipts] == [
+        (s.coin.public_key, s.amount) for s in prepared
+    ]
 
 
 def test_ecash_capture_deposits_exactly_the_captured_amount(ecash: Rig) -> None:
@@ -627,13 +669,33 @@ def test_ecash_capture_deposits_exactly_the_captured_amount(ecash: Rig) -> None:
 def test_ecash_refunds_go_back_to_the_coins(ecash: Rig) -> None:
     """A refund is a mint refund applied to the buyer's wallet: the coins can pay again."""
     payment = captured(ecash, "30.00")
-    payment.refund(ecash.gateway, cny("30.00"), reason="r", idempotency_key="r", actor=SYSTEM)
+    payment.refund(
+        ecash.gateway, cny("30.00"), reason="r", idempotency_key=f"{payment.id}-r", actor=SYSTEM
+    )
     mint: Mint = ecash.extra["mint"]
     assert sum_money((r.amount for r in mint.refunds), "CNY") == cny("30.00")
     again = ecash.payment("100.00", pid="P-2")
-    again.authorize(ecash.gateway, idempotency_key="a", actor=SYSTEM)
-    again.capture(ecash.gateway, idempotency_key="c", actor=SYSTEM)
+    again.authorize(ecash.gateway, idempotency_key=f"{again.id}-a", actor=SYSTEM)
+    again.capture(ecash.gateway, idempotency_key=f"{again.id}-c", actor=SYSTEM)
     assert (ecash.buyer(), ecash.merchant()) == (cny("0.00"), cny("100.00"))
+
+
+def test_ecash_the_same_order_paid_again_after_a_full_refund_is_credited(ecash: Rig) -> None:
+    """Pay an order, refund all of it, pay the same order again: the mint credits the merchant
+    the second time too (the contract names the authorisation, and every spend has a nonce)."""
+    gw = ecash.gateway
+    mint = ecash.extra["mint"]
+    for attempt in range(1, 4):
+        auth = gw.authorize(ecash.rich, cny("30.00"), reference="P-1", idempotency_key=key())
+        cap = gw.capture(auth.reference, cny("30.00"), idempotency_key=key())
+        assert cap.approved
+        assert (ecash.buyer(), ecash.merchant()) == (cny("70.00"), cny("30.00"))
+        assert mint.pending_total("teahouse") == cny("30.00")
+        assert len(mint.deposits) >= attempt
+        if attempt < 3:
+            assert gw.refund(cap.reference, cny("30.00"), idempotency_key=key()).approved
+            assert (ecash.buyer(), ecash.merchant()) == (cny("100.00"), cny("0.00"))
+    ecash.conserved()
 
 
 def test_ecash_no_refund_after_the_merchant_is_paid_out(ecash: Rig) -> None:
@@ -641,13 +703,15 @@ def test_ecash_no_refund_after_the_merchant_is_paid_out(ecash: Rig) -> None:
     gw = ecash.gateway
     assert isinstance(gw, EcashGateway)
     payment = captured(ecash, "30.00")
-    payment.refund(gw, cny("5.00"), reason="r", idempotency_key="r1", actor=SYSTEM)
+    payment.refund(gw, cny("5.00"), reason="r", idempotency_key=f"{payment.id}-r1", actor=SYSTEM)
     assert gw.payout() == cny("25.00")
     assert gw.merchant_paid_out("CNY") == cny("25.00")
     assert gw.merchant_pending("CNY") == cny("0.00")
     before = ecash.snapshot()
     with pytest.raises(PaymentDeclined, match="already paid merchant 'teahouse' out"):
-        payment.refund(gw, cny("1.00"), reason="r", idempotency_key="r2", actor=SYSTEM)
+        payment.refund(
+            gw, cny("1.00"), reason="r", idempotency_key=f"{payment.id}-r2", actor=SYSTEM
+        )
     assert payment.status is P.PARTIALLY_REFUNDED
     assert ecash.snapshot() == before
     assert (ecash.buyer(), ecash.merchant()) == (cny("75.00"), cny("25.00"))
@@ -659,15 +723,15 @@ def test_ecash_coins_spent_elsewhere_decline_the_capture(ecash: Rig) -> None:
     mint: Mint = ecash.extra["mint"]
     wallet: CoinWallet = ecash.extra["wallets"]["cw-rich"]
     payment = ecash.payment("60.00")
-    payment.authorize(gw, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(gw, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     for spend in wallet.pay(cny("50.00"), merchant="bookshop", contract=contract_hash("elsewhere")):
         mint.deposit(spend)
     before = ecash.snapshot()
     with pytest.raises(PaymentDeclined, match="spent elsewhere"):
-        payment.capture(gw, idempotency_key="c", actor=SYSTEM)
+        payment.capture(gw, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
     assert payment.status is P.AUTHORIZED
     assert ecash.snapshot() == before
-    payment.void(gw, idempotency_key="v", actor=SYSTEM)
+    payment.void(gw, idempotency_key=f"{payment.id}-v", actor=SYSTEM)
     assert wallet.balance == cny("50.00")
 
 
@@ -683,7 +747,7 @@ def test_ecash_a_wallet_out_of_step_with_the_mint_is_declined(ecash: Rig) -> Non
         )
     )
     payment = ecash.payment("1.00", instrument=ecash.poor)
-    payment.authorize(ecash.gateway, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(ecash.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     assert payment.status is P.FAILED
     assert payment.failure is not None
     assert "spent elsewhere" in payment.failure
@@ -702,13 +766,23 @@ def test_ecash_coins_of_another_mint_or_currency_are_declined(clock: FixedClock)
     foreign = coin_wallet(other, clock, "x", "1.00")
     usd = CoinWallet(clock, currency="USD")
     gw = EcashGateway(mint, {"foreign": foreign, "usd": usd}, "teahouse")
-    answer = gw.authorize(Instrument(InstrumentKind.ECASH, "foreign"), cny("1.00"), reference="P")
+    answer = gw.authorize(
+        Instrument(InstrumentKind.ECASH, "foreign"),
+        cny("1.00"),
+        reference="P",
+        idempotency_key=key(),
+    )
     assert not answer.approved
     assert "another mint" in answer.message
-    answer = gw.authorize(Instrument(InstrumentKind.ECASH, "usd"), cny("1.00"), reference="P")
+    answer = gw.authorize(
+        Instrument(InstrumentKind.ECASH, "usd"), cny("1.00"), reference="P", idempotency_key=key()
+    )
     assert not answer.approved
     answer = gw.authorize(
-        Instrument(InstrumentKind.ECASH, "usd"), Money("1.00", "USD"), reference="P"
+        Instrument(InstrumentKind.ECASH, "usd"),
+        Money("1.00", "USD"),
+        reference="P",
+        idempotency_key=key(),
     )
     assert not answer.approved
     assert gw.buyer_balance("usd", "CNY") == cny("0.00")
@@ -730,11 +804,11 @@ def test_purse_capture_declines_when_the_purse_was_spent_elsewhere(purses: Rig) 
     from ecservice.payments.mondex import transfer
 
     payment = purses.payment("60.00")
-    payment.authorize(purses.gateway, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(purses.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     transfer(purses.extra["purses"]["rich"], purses.extra["purses"]["poor"], cny("50.00"))
     before = purses.snapshot()
     with pytest.raises(PaymentDeclined, match=r"insufficient|cannot pay"):
-        payment.capture(purses.gateway, idempotency_key="c", actor=SYSTEM)
+        payment.capture(purses.gateway, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
     assert purses.snapshot() == before
 
 
@@ -745,8 +819,16 @@ def test_purse_refund_declines_when_the_merchant_purse_is_short(purses: Rig) -> 
     payment = captured(purses, "30.00")
     transfer(purses.extra["shop"], purses.extra["purses"]["poor"], cny("20.00"))
     with pytest.raises(PaymentDeclined, match="refund transfer refused"):
-        payment.refund(purses.gateway, cny("10.01"), reason="r", idempotency_key="r", actor=SYSTEM)
-    payment.refund(purses.gateway, cny("10.00"), reason="r", idempotency_key="r2", actor=SYSTEM)
+        payment.refund(
+            purses.gateway,
+            cny("10.01"),
+            reason="r",
+            idempotency_key=f"{payment.id}-r",
+            actor=SYSTEM,
+        )
+    payment.refund(
+        purses.gateway, cny("10.00"), reason="r", idempotency_key=f"{payment.id}-r2", actor=SYSTEM
+    )
     assert purses.buyer() == cny("80.00")
 
 
@@ -765,10 +847,10 @@ def test_purse_a_transfer_that_stops_part_way_is_declined_and_logged(
         return TransferResult(details, outcomes)
 
     payment = purses.payment("30.00")
-    payment.authorize(gw, idempotency_key="a", actor=SYSTEM)
-    monkeypatch.setattr(module, "transfer", lossy)
+    payment.authorize(gw, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
+    monkeypatch.setattr(purse_module, "transfer", lossy)
     with pytest.raises(PaymentDeclined, match="in limbo"):
-        payment.capture(gw, idempotency_key="c", actor=SYSTEM)
+        payment.capture(gw, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
     rich, shop = purses.extra["purses"]["rich"], purses.extra["shop"]
     assert rich.status is shop.status is PurseStatus.IDLE
     assert len(rich.exception_log) == len(shop.exception_log) == 1
@@ -788,10 +870,10 @@ def test_purse_a_transfer_aborted_before_the_debit_is_declined(
         return TransferResult(details, ())
 
     payment = purses.payment("30.00")
-    payment.authorize(gw, idempotency_key="a", actor=SYSTEM)
-    monkeypatch.setattr(module, "transfer", stalled)
+    payment.authorize(gw, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
+    monkeypatch.setattr(purse_module, "transfer", stalled)
     with pytest.raises(PaymentDeclined, match="before any value moved"):
-        payment.capture(gw, idempotency_key="c", actor=SYSTEM)
+        payment.capture(gw, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
     assert purses.buyer() == cny("100.00")
     assert purses.extra["purses"]["rich"].status is PurseStatus.IDLE
 
@@ -800,7 +882,12 @@ def test_purse_the_merchant_cannot_pay_itself(purses: Rig) -> None:
     """The merchant's purse among the buyers is declined."""
     shop = purses.extra["shop"]
     gw = PurseGateway({"teahouse": shop}, shop)
-    answer = gw.authorize(Instrument(InstrumentKind.PURSE, "teahouse"), cny("1.00"), reference="P")
+    answer = gw.authorize(
+        Instrument(InstrumentKind.PURSE, "teahouse"),
+        cny("1.00"),
+        reference="P",
+        idempotency_key=key(),
+    )
     assert not answer.approved
     with pytest.raises(ValidationError):
         PurseGateway({}, "teahouse")  # type: ignore[arg-type]
@@ -820,12 +907,12 @@ def test_wallet_authorisation_places_a_real_hold(wallets: Rig) -> None:
     assert isinstance(gw, WalletGateway)
     rich: EWallet = wallets.extra["wallets"]["w-rich"]
     payment = wallets.payment("30.00")
-    payment.authorize(gw, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(gw, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     assert payment.authorization is not None
     hold = rich.hold(gw.hold_of(payment.authorization))
     assert hold.amount == cny("30.00")
     assert (rich.available("CNY"), rich.held("CNY")) == (cny("70.00"), cny("30.00"))
-    payment.capture(gw, cny("25.00"), idempotency_key="c", actor=SYSTEM)
+    payment.capture(gw, cny("25.00"), idempotency_key=f"{payment.id}-c", actor=SYSTEM)
     assert (rich.available("CNY"), rich.held("CNY")) == (cny("75.00"), cny("0.00"))
     assert wallets.extra["shop"].balance("CNY") == cny("25.00")
 
@@ -835,7 +922,7 @@ def test_wallet_a_wrong_pin_declines_and_counts(wallets: Rig) -> None:
     rich: EWallet = wallets.extra["wallets"]["w-rich"]
     wallets.extra["pins"]["w-rich"] = "0000"
     payment = wallets.payment("10.00")
-    payment.authorize(wallets.gateway, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(wallets.gateway, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     assert payment.status is P.FAILED
     assert payment.failure is not None
     assert payment.failure.startswith("wrong PIN")
@@ -846,7 +933,7 @@ def test_wallet_a_wrong_pin_declines_and_counts(wallets: Rig) -> None:
             rich.verify_pin("0000")
     wallets.extra["pins"]["w-rich"] = PIN
     locked = wallets.payment("10.00", pid="P-2")
-    locked.authorize(wallets.gateway, idempotency_key="a", actor=SYSTEM)
+    locked.authorize(wallets.gateway, idempotency_key=f"{locked.id}-a", actor=SYSTEM)
     assert locked.status is P.FAILED
     assert locked.failure is not None
     assert "locked" in locked.failure
@@ -864,20 +951,51 @@ def test_wallet_a_session_confirms_and_the_shop_may_refuse(clock: FixedClock) ->
         return session
 
     gw = WalletGateway({"w-b": buyer, "w-x": buyer}, shop, auth_for, merchant_auth=lambda: "x")
-    ok = gw.authorize(Instrument(InstrumentKind.WALLET, "w-b"), cny("20.00"), reference="P-1")
+    ok = gw.authorize(
+        Instrument(InstrumentKind.WALLET, "w-b"),
+        cny("20.00"),
+        reference="P-1",
+        idempotency_key=key(),
+    )
     assert ok.approved
-    refused = gw.authorize(Instrument(InstrumentKind.WALLET, "w-x"), cny("1.00"), reference="P-2")
+    refused = gw.authorize(
+        Instrument(InstrumentKind.WALLET, "w-x"),
+        cny("1.00"),
+        reference="P-2",
+        idempotency_key=key(),
+    )
     assert (refused.approved, refused.message) == (False, "the buyer did not confirm")
-    cap = gw.capture(ok.reference, cny("20.00"))
+    cap = gw.capture(ok.reference, cny("20.00"), idempotency_key=key())
     before = (buyer.ledger, shop.ledger)
-    answer = gw.refund(cap.reference, cny("1.00"))  # the merchant's PIN is wrong
+    # the merchant's PIN is wrong
+    answer = gw.refund(cap.reference, cny("1.00"), idempotency_key=key())
     assert not answer.approved
     assert "merchant's wallet cannot pay" in answer.message
     assert (buyer.ledger, shop.ledger) == before
     own = WalletGateway({"w-shop": shop}, shop, auth_for, merchant_auth=lambda: SHOP_PIN)
     assert not own.authorize(
-        Instrument(InstrumentKind.WALLET, "w-shop"), cny("1.00"), reference="P"
+        Instrument(InstrumentKind.WALLET, "w-shop"),
+        cny("1.00"),
+        reference="P",
+        idempotency_key=key(),
     ).approved
+
+
+def test_wallet_a_card_shaped_payment_id_stays_out_of_the_ledgers(wallets: Rig) -> None:
+    """An all-digit payment id that passes the Luhn check would be refused by the wallets: the
+    gateway writes only its own operation ids then, and the payment goes through."""
+    gw = wallets.gateway
+    luhn_id = "4111111111111111"
+    auth = gw.authorize(wallets.rich, cny("10.00"), reference=luhn_id, idempotency_key=key())
+    assert auth.approved
+    cap = gw.capture(auth.reference, cny("10.00"), idempotency_key=key())
+    assert gw.refund(cap.reference, cny("4.00"), idempotency_key=key()).approved
+    shop, buyer = wallets.extra["shop"], wallets.extra["wallets"]["w-rich"]
+    references = [e.reference for w in (shop, buyer) for e in w.ledger]
+    assert not any(luhn_id in r for r in references)
+    assert auth.reference in references
+    ordinary = gw.authorize(wallets.rich, cny("1.00"), reference="O-17", idempotency_key=key())
+    assert f"O-17 {ordinary.reference}" in [e.reference for e in buyer.ledger]
 
 
 def test_wallet_a_hold_settled_behind_the_gateway_declines(wallets: Rig) -> None:
@@ -886,12 +1004,12 @@ def test_wallet_a_hold_settled_behind_the_gateway_declines(wallets: Rig) -> None
     assert isinstance(gw, WalletGateway)
     rich: EWallet = wallets.extra["wallets"]["w-rich"]
     payment = wallets.payment("30.00")
-    payment.authorize(gw, idempotency_key="a", actor=SYSTEM)
+    payment.authorize(gw, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     assert payment.authorization is not None
     rich.release(gw.hold_of(payment.authorization))
     with pytest.raises(PaymentDeclined, match="released"):
-        payment.capture(gw, idempotency_key="c", actor=SYSTEM)
-    assert payment.void(gw, idempotency_key="v", actor=SYSTEM).trigger == "void"
+        payment.capture(gw, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
+    assert payment.void(gw, idempotency_key=f"{payment.id}-v", actor=SYSTEM).trigger == "void"
     assert (wallets.buyer(), wallets.merchant()) == (cny("100.00"), cny("0.00"))
 
 
@@ -902,7 +1020,7 @@ def test_the_module_imports_without_cryptography() -> None:
     """The gateways can be re-exported from ``ecservice.payments`` without the crypto extra."""
     code = (
         "import sys; sys.modules['cryptography'] = None\n"
-        "from ecservice.payments._instrument_gateways import EcashGateway, PurseGateway\n"
+        "from ecservice.payments import EcashGateway, PurseGateway, WalletGateway\n"
         "assert 'ecservice.payments.ecash' not in sys.modules\n"
         "assert 'ecservice.payments.wallet' not in sys.modules\n"
     )
@@ -923,6 +1041,8 @@ def test_the_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_gateway_response_shape() -> None:
     """Declines carry a message and no reference, like InMemoryGateway's."""
     gw = purse_rig(FixedClock(T0)).gateway
-    answer = gw.authorize(Instrument(InstrumentKind.PURSE, "poor"), cny("9.00"), reference="P")
+    answer = gw.authorize(
+        Instrument(InstrumentKind.PURSE, "poor"), cny("9.00"), reference="P", idempotency_key=key()
+    )
     assert isinstance(answer, GatewayResponse)
     assert (answer.approved, answer.reference) == (False, "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -14,12 +16,14 @@ from ecservice.errors import (
     InsufficientFunds,
     InvalidAmount,
     InvalidTransition,
+    PolicyViolation,
     ValidationError,
 )
 from ecservice.money import Money
 from ecservice.orders import Address, Order, OrderLine, OrderStatus
 from ecservice.payments import (
     PAYMENT_WORKFLOW,
+    GatewayResponse,
     IdempotencyConflict,
     InMemoryGateway,
     Instrument,
@@ -33,8 +37,11 @@ from ecservice.payments import (
     PaymentRefunded,
     PaymentStatus,
     PaymentVoided,
+    RefundRecord,
 )
 from ecservice.workflow import Actor
+
+from .gateway_fakes import ScriptedGateway
 
 P = PaymentStatus
 SYSTEM = Actor.system("payments")
@@ -65,6 +72,16 @@ def snapshot(payment: Payment) -> dict[str, Any]:
     return {**attrs.asdict(payment, recurse=False), "events": payment.pending_events}
 
 
+def status_of(payment: Payment) -> PaymentStatus:
+    """The status, read afresh (a trigger changed it since the last check)."""
+    return payment.status
+
+
+def fields_of(payment: Payment) -> dict[str, Any]:
+    """The constructor's arguments that rebuild ``payment`` (what storage keeps)."""
+    return {a.alias: getattr(payment, a.name) for a in attrs.fields(Payment) if a.init and a.alias}
+
+
 def captured(clock: FixedClock, gateway: InMemoryGateway) -> Payment:
     payment = make_payment(clock)
     payment.authorize(gateway, idempotency_key="a", actor=SYSTEM)
@@ -87,7 +104,7 @@ def test_authorize_and_capture_move_the_money(clock: FixedClock, gateway: InMemo
     assert payment.status is P.AUTHORIZED
     assert gateway.held("CNY") == cny("120.00")
     payment.capture(gateway, idempotency_key="c", actor=SYSTEM)
-    assert payment.status is P.CAPTURED
+    assert status_of(payment) is P.CAPTURED
     assert payment.captured == cny("120.00")
     assert gateway.merchant_balance("CNY") == cny("120.00")
     assert gateway.balance(CARD, "CNY") == cny("380.00")
@@ -135,7 +152,7 @@ def test_refunds_partial_then_full(clock: FixedClock, gateway: InMemoryGateway) 
     assert payment.status is P.PARTIALLY_REFUNDED
     assert payment.refundable == cny("100.00")
     payment.refund(gateway, cny("100.00"), reason="returned", idempotency_key="r2", actor=SYSTEM)
-    assert payment.status is P.REFUNDED
+    assert status_of(payment) is P.REFUNDED
     assert payment.refunded == cny("120.00")
     assert gateway.balance(CARD, "CNY") == cny("500.00")
     assert gateway.merchant_balance("CNY") == cny("0.00")
@@ -211,21 +228,184 @@ def test_a_declined_capture_raises_and_changes_nothing(
     clock: FixedClock, gateway: InMemoryGateway
 ) -> None:
     """When the gateway refuses a capture the payment stays authorised."""
-
-    class Refusing(InMemoryGateway):
-        def capture(self, authorization: str, amount: Money) -> Any:
-            from ecservice.payments import GatewayResponse
-
-            return GatewayResponse(approved=False, message="issuer offline")
-
-    gw = Refusing()
-    gw.fund(CARD, cny("500.00"))
+    gw = ScriptedGateway(gateway).then("capture", "decline")
     payment = make_payment(clock)
     payment.authorize(gw, idempotency_key="a", actor=SYSTEM)
     before = snapshot(payment)
-    with pytest.raises(PaymentDeclined, match="issuer offline"):
+    with pytest.raises(PaymentDeclined, match="declined by the script"):
         payment.capture(gw, idempotency_key="c", actor=SYSTEM)
     assert snapshot(payment) == before
+    payment.capture(gw, idempotency_key="c", actor=SYSTEM)  # the retry is approved
+    assert payment.status is P.CAPTURED
+
+
+def test_the_key_reaches_the_gateway(clock: FixedClock, gateway: InMemoryGateway) -> None:
+    """Each trigger passes its idempotency key on: the gateway stores the outcome under it."""
+    payment = captured(clock, gateway)
+    payment.refund(gateway, cny("5.00"), reason="r", idempotency_key="r1", actor=SYSTEM)
+    for key, amount in (("a", "120.00"), ("c", "120.00"), ("r1", "5.00")):
+        found = gateway.outcome(key)
+        assert found is not None
+        assert found.approved
+        assert found.amount == cny(amount)
+    assert gateway.outcome("nothing") is None
+
+
+def test_trigger_arguments_are_checked_before_the_gateway_is_called(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    """A bad gateway, actor or note raises a library error and nothing moves."""
+    payment = make_payment(clock)
+    bad_calls: list[dict[str, Any]] = [
+        {"gateway": object(), "actor": SYSTEM},
+        {"gateway": gateway, "actor": "system"},
+        {"gateway": gateway, "actor": None},
+        {"gateway": gateway, "actor": SYSTEM, "note": 12},
+        {"gateway": gateway, "actor": SYSTEM, "note": "a\u202eb"},
+    ]
+    for kwargs in bad_calls:
+        with pytest.raises(ValidationError):
+            payment.authorize(idempotency_key="a", **kwargs)
+    assert gateway.calls == []
+    assert payment.status is P.PENDING
+    payment.authorize(gateway, idempotency_key="a", actor=SYSTEM)
+    payment.capture(gateway, idempotency_key="c", actor=SYSTEM)
+    for reason in ("", None, "x" * 2001, "bad\x00"):
+        with pytest.raises(ValidationError):
+            payment.refund(gateway, cny("1.00"), reason=reason, idempotency_key="r", actor=SYSTEM)  # type: ignore[arg-type]
+    with pytest.raises(InvalidAmount):
+        payment.refund(gateway, "1.00", reason="r", idempotency_key="r", actor=SYSTEM)  # type: ignore[arg-type]
+
+
+# --- the in-memory gateway's own keys ------------------------------------------------------------
+
+
+def test_the_gateway_replays_a_key_and_refuses_its_reuse(gateway: InMemoryGateway) -> None:
+    """Same key, same request: the first answer, no money moves; another request: a conflict."""
+    first = gateway.authorize(CARD, cny("50.00"), reference="P-9", idempotency_key="k")
+    again = gateway.authorize(CARD, cny("50.00"), reference="P-9", idempotency_key="k")
+    assert again == first
+    assert first.amount == cny("50.00")
+    assert gateway.balance(CARD, "CNY") == cny("450.00")
+    with pytest.raises(IdempotencyConflict, match="'k'"):
+        gateway.authorize(CARD, cny("60.00"), reference="P-9", idempotency_key="k")
+    cap = gateway.capture(first.reference, cny("50.00"), idempotency_key="kc")
+    ref = gateway.refund(cap.reference, cny("20.00"), idempotency_key="kr")
+    assert gateway.refund(cap.reference, cny("20.00"), idempotency_key="kr") == ref
+    with pytest.raises(IdempotencyConflict):
+        gateway.refund(cap.reference, cny("10.00"), idempotency_key="kr")
+    assert gateway.merchant_balance("CNY") == cny("30.00")
+
+
+def test_a_decline_is_not_stored_but_binds_the_key(clock: FixedClock) -> None:
+    """Declined for lack of funds, the same request with the same key succeeds after a top-up;
+    another request with that key is still a conflict."""
+    gw = InMemoryGateway()
+    gw.fund(CARD, cny("10.00"))
+    refused = gw.authorize(CARD, cny("30.00"), reference="P-1", idempotency_key="k")
+    assert not refused.approved
+    assert gw.outcome("k") is None
+    with pytest.raises(IdempotencyConflict):
+        gw.authorize(CARD, cny("5.00"), reference="P-1", idempotency_key="k")
+    gw.fund(CARD, cny("20.00"))
+    assert gw.authorize(CARD, cny("30.00"), reference="P-1", idempotency_key="k").approved
+
+
+def test_the_gateway_refuses_bad_input_with_library_errors(gateway: InMemoryGateway) -> None:
+    """Wrong types and unknown references raise library errors, never AttributeError."""
+    with pytest.raises(ValidationError):
+        gateway.authorize("tok", cny("1.00"), reference="P", idempotency_key="k")  # type: ignore[arg-type]
+    with pytest.raises(InvalidAmount):
+        gateway.authorize(CARD, 1, reference="P", idempotency_key="k")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        gateway.authorize(CARD, cny("1.00"), reference="P", idempotency_key=None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        gateway.capture("nope", cny("1.00"), idempotency_key="k")
+    with pytest.raises(ValidationError):
+        gateway.refund(None, cny("1.00"), idempotency_key="k")  # type: ignore[arg-type]
+    with pytest.raises(InvalidAmount):
+        gateway.fund(CARD, cny("-1.00"))
+    assert gateway.calls == []
+
+
+# --- loading from storage ------------------------------------------------------------------------
+
+
+def test_a_payment_round_trips_through_its_constructor(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    """Every state the workflow reaches can be rebuilt from the fields (as storage does)."""
+    payment = captured(clock, gateway)
+    payment.refund(gateway, cny("20.00"), reason="dented", idempotency_key="r1", actor=SYSTEM)
+    fields = fields_of(payment)
+    fields["refunds"] = list(fields["refunds"])  # JSON gives lists
+    fields["idempotency"] = [list(e) for e in fields["idempotency"]]
+    copy = Payment(**fields)
+    assert copy == payment
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [
+        ({"status": "captured"}, ValidationError, "PaymentStatus"),
+        ({"amount": "120.00"}, InvalidAmount, "Money"),
+        ({"instrument": "tok_visa_0001"}, ValidationError, "Instrument"),
+        ({"authorization": None}, ValidationError, "needs its authorization"),
+        ({"captured": None}, InvalidAmount, "captured"),
+        ({"captured": Money("120.00", "USD")}, ValidationError, "USD"),
+        ({"captured": cny("130.00")}, InvalidAmount, "more than its amount"),
+        ({"capture_reference": "x\x00"}, ValidationError, "control"),
+        ({"failure": "no"}, ValidationError, "exactly when FAILED"),
+        ({"refunds": [1]}, ValidationError, "RefundRecord"),
+        ({"refunds": "abc"}, ValidationError, "tuple"),
+        ({"idempotency": [("k", "capture:1", 99)]}, ValidationError, "versions run"),
+        ({"idempotency": [("k", "refund:1", 2)]}, ValidationError, "was a 'capture'"),
+        (
+            {"idempotency": [("k", "authorize:x", 1), ("k", "capture:y", 2)]},
+            ValidationError,
+            "twice",
+        ),
+        ({"idempotency": [("k", "authorize:x")]}, ValidationError, "key, fingerprint"),
+        ({"idempotency": [("k", "authorize:x", True)]}, ValidationError, "versions run"),
+        ({"order_id": "O\u2066"}, ValidationError, "bidirectional"),
+    ],
+)
+def test_rehydration_refuses_inconsistent_payments(
+    clock: FixedClock,
+    gateway: InMemoryGateway,
+    changes: dict[str, Any],
+    error: type[Exception],
+    match: str,
+) -> None:
+    """The constructor checks types and invariants and names what is wrong."""
+    fields = fields_of(captured(clock, gateway))
+    fields.update(changes)
+    with pytest.raises(error, match=match):
+        Payment(**fields)
+
+
+def test_rehydration_checks_refunds_against_the_status(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    """Refunds in another currency, beyond the capture, or not matching the status are refused."""
+    payment = captured(clock, gateway)
+    refund = RefundRecord(amount=cny("20.00"), reason="r", reference="ref-1")
+    with pytest.raises(ValidationError, match="must have no refunds"):
+        Payment(**{**fields_of(payment), "refunds": (refund,)})
+    payment.refund(gateway, cny("20.00"), reason="r", idempotency_key="r1", actor=SYSTEM)
+    partial = fields_of(payment)
+    with pytest.raises(ValidationError, match="less than captured"):
+        Payment(**{**partial, "refunds": (refund,) * 6})
+    usd = RefundRecord(amount=Money("1.00", "USD"), reason="r", reference="ref-2")
+    with pytest.raises(ValidationError, match="USD"):
+        Payment(**{**partial, "refunds": (usd,)})
+    payment.refund(gateway, cny("100.00"), reason="r", idempotency_key="r2", actor=SYSTEM)
+    with pytest.raises(ValidationError, match="what was captured"):
+        Payment(**{**fields_of(payment), "refunds": (refund,)})
+    with pytest.raises(InvalidAmount):
+        RefundRecord(amount=cny("0.00"), reason="r", reference="x")
+    with pytest.raises(ValidationError):
+        RefundRecord(amount=cny("1.00"), reason="r", reference="")
 
 
 # --- orders ---------------------------------------------------------------------------------------
@@ -287,19 +467,88 @@ def test_cancelling_an_out_of_stock_order_refunds_automatically(
 
 
 def test_cancelled_lines_are_refunded_once(clock: FixedClock, gateway: InMemoryGateway) -> None:
-    """Settling twice (a retry after a crash) never refunds the same cancellation twice."""
+    """Settling again (a retry after a crash) never refunds the same cancellation twice, and
+    settle leaves the order's events for the caller's outbox."""
     order = make_order(clock)
     payments = OrderPayments(gateway)
     payment = payments.open(order, CARD)
     payments.pay(order, payment)
     order.cancel_lines({"B": 1}, reason="discontinued", actor=Actor.staff("s"))
     events = order.pending_events
-    payments.settle(order, payment)
+    records = payments.settle(order, payment)
+    assert [r.trigger for r in records] == ["refund"]
+    assert order.pending_events == events
     assert payment.refunded == cny("25.00")
-    order._events = events  # the same events delivered again
-    payments.settle(order, payment)
+    assert payments.settle(order, payment) == ()
     assert payment.refunded == cny("25.00")
     assert payment.status is P.PARTIALLY_REFUNDED
+    assert payment.refunds[0].reason == "discontinued"
+
+
+def test_a_declined_refund_is_made_by_the_next_settle(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    """The refund a declined settle could not make is not lost: it is computed again from state."""
+    order = make_order(clock)
+    flaky = ScriptedGateway(gateway).then("refund", "decline")
+    payments = OrderPayments(flaky)
+    payment = payments.open(order, CARD)
+    payments.pay(order, payment)
+    order.pull_events()  # another consumer took the events: money does not depend on them
+    order.cancel_lines({"B": 1}, reason="discontinued", actor=Actor.staff("s"))
+    order.pull_events()
+    with pytest.raises(PaymentDeclined):
+        payments.settle(order, payment)
+    assert payment.refunded == cny("0.00")
+    payments.settle(order, payment)
+    assert payment.refunded == order.cancelled_value == cny("25.00")
+    assert payment.net == order.amount_due
+
+
+def test_settle_before_capture_then_pay_captures_only_what_is_due(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    """Lines cancelled between authorisation and capture are never charged."""
+    order = make_order(clock)
+    payments = OrderPayments(gateway)
+    payment = payments.open(order, CARD)
+    payment.authorize(gateway, idempotency_key=f"{payment.id}:authorize", actor=SYSTEM)
+    order.cancel_lines({"B": 1}, reason="discontinued", actor=Actor.staff("s"))
+    assert payments.settle(order, payment) == ()
+    payments.pay(order, payment)
+    assert payment.captured == order.amount_due == cny("90.00")
+    assert payment.net == order.amount_due
+    assert gateway.balance(CARD, "CNY") == cny("410.00")
+    assert gateway.held("CNY") == cny("0.00")
+
+
+def test_pay_refuses_an_order_with_nothing_due(clock: FixedClock, gateway: InMemoryGateway) -> None:
+    """A cancelled order is not charged; opening a payment for it is refused too."""
+    order = make_order(clock)
+    payments = OrderPayments(gateway)
+    payment = payments.open(order, CARD)
+    order.cancel(reason="changed mind", actor=Actor.buyer("b-1"))
+    with pytest.raises(PolicyViolation, match="nothing to pay"):
+        payments.pay(order, payment)
+    with pytest.raises(PolicyViolation, match="nothing to pay"):
+        payments.open(order, CARD)
+    assert payment.status is P.PENDING
+    assert gateway.calls == []
+
+
+def test_pay_again_after_a_crash_before_confirmation(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    """Captured but not yet confirmed: pay again confirms without charging."""
+    order = make_order(clock)
+    payments = OrderPayments(gateway)
+    payment = payments.open(order, CARD)
+    payment.authorize(gateway, idempotency_key="P:a", actor=SYSTEM)
+    payment.capture(gateway, idempotency_key="P:c", actor=SYSTEM)
+    calls = list(gateway.calls)
+    assert payments.pay(order, payment).trigger == "capture"
+    assert order.status is OrderStatus.PROCESSING
+    assert gateway.calls == calls
 
 
 def test_cancelling_before_capture_voids(clock: FixedClock, gateway: InMemoryGateway) -> None:
@@ -344,3 +593,94 @@ def test_equal_refunds_at_the_same_instant_are_both_made(
     payments.settle(order, payment)
     assert payment.refunded == cny("19.80")
     assert payment.net == order.amount_due == cny("9.90")
+
+
+HOSTILE: list[object] = [
+    None,
+    -1,
+    10**5000,
+    1.5,
+    float("nan"),
+    Decimal("NaN"),
+    Decimal("1E+999999"),
+    "",
+    "x" * 1_000_000,
+    "a\x00b",
+    "\u202e",
+    b"tok",
+    [1, 2],
+    ("k", "authorize:x", 10**5000),
+    object(),
+    True,
+    Money("1.00", "USD"),
+    Money("-1.00", "CNY"),
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=lambda v: type(v).__name__)
+def test_only_library_errors_escape(
+    clock: FixedClock, gateway: InMemoryGateway, value: object
+) -> None:
+    """Hostile values anywhere in the payments API raise EcServiceError, and change nothing."""
+    payment = make_payment(clock)
+    payment.authorize(gateway, idempotency_key="a", actor=SYSTEM)
+    before = snapshot(payment)
+    money = (gateway.balance(CARD, "CNY"), gateway.held("CNY"), gateway.merchant_balance("CNY"))
+    base = fields_of(payment)
+    attempts: list[Any] = [
+        *(lambda f=f: Payment(**{**base, f: value}) for f in base if f != "clock"),
+        lambda: payment.capture(gateway, value or "", idempotency_key="c", actor=SYSTEM),  # type: ignore[arg-type]
+        lambda: payment.capture(gateway, idempotency_key=value, actor=SYSTEM),  # type: ignore[arg-type]
+        lambda: payment.capture(value, idempotency_key="c", actor=SYSTEM),  # type: ignore[arg-type]
+        lambda: payment.capture(gateway, idempotency_key="c", actor=value),  # type: ignore[arg-type]
+        lambda: payment.void(gateway, idempotency_key="v", actor=SYSTEM, note=value or 0),  # type: ignore[arg-type]
+        lambda: gateway.authorize(CARD, value, reference="P", idempotency_key="k"),  # type: ignore[arg-type]
+        lambda: gateway.authorize(CARD, cny("1.00"), reference=value, idempotency_key="k"),  # type: ignore[arg-type]
+        lambda: gateway.capture(value, cny("1.00"), idempotency_key="k"),  # type: ignore[arg-type]
+        lambda: gateway.refund(value, cny("1.00"), idempotency_key="k"),  # type: ignore[arg-type]
+        lambda: gateway.outcome(value),  # type: ignore[arg-type]
+        lambda: gateway.fund(CARD, value),  # type: ignore[arg-type]
+        lambda: OrderPayments(value),  # type: ignore[arg-type]
+        lambda: OrderPayments(gateway).settle(value, payment),  # type: ignore[arg-type]
+        lambda: GatewayResponse(approved=value),  # type: ignore[arg-type]
+        lambda: GatewayResponse(approved=True, reference=value),  # type: ignore[arg-type]
+        lambda: GatewayResponse(approved=True, amount=value),  # type: ignore[arg-type]
+        lambda: RefundRecord(amount=value, reason="r", reference="x"),  # type: ignore[arg-type]
+        lambda: RefundRecord(amount=cny("1.00"), reason=value, reference="x"),  # type: ignore[arg-type]
+        lambda: Instrument(value, "tok"),  # type: ignore[arg-type]
+        lambda: Instrument(InstrumentKind.CARD, value),  # type: ignore[arg-type]
+    ]
+    for attempt in attempts:
+        with contextlib.suppress(EcServiceError):
+            attempt()
+    assert snapshot(payment) == before
+    assert money == (
+        gateway.balance(CARD, "CNY"),
+        gateway.held("CNY"),
+        gateway.merchant_balance("CNY"),
+    )
+
+
+def test_can_agrees_with_the_trigger_methods(clock: FixedClock, gateway: InMemoryGateway) -> None:
+    """can() runs the same argument checks as the trigger methods (without the gateway): when it
+    says True, the same call succeeds; when an argument is bad, it says False."""
+    payment = make_payment(clock)
+    assert payment.can("authorize", gateway=gateway, idempotency_key="a")
+    assert not payment.can("authorize", gateway=object(), idempotency_key="a")
+    assert not payment.can("authorize", idempotency_key="a", colour="red")
+    assert not payment.can("capture")
+    payment.authorize(gateway, idempotency_key="a", actor=SYSTEM)
+    assert not payment.can("capture", amount=cny("120.01"))
+    assert not payment.can("capture", amount=Money("1.00", "USD"))
+    assert not payment.can("capture", amount="120.00")
+    assert not payment.can("capture", amount=cny("100.00"), idempotency_key="a")  # conflict
+    assert payment.can("capture", gateway=gateway, amount=cny("100.00"), idempotency_key="c")
+    assert payment.can("void", gateway=gateway, idempotency_key="v")
+    payment.capture(gateway, cny("100.00"), idempotency_key="c", actor=SYSTEM)
+    assert not payment.can("refund", amount=cny("100.01"), reason="r")
+    assert not payment.can("refund", amount=cny("1.00"), reason="")
+    assert not payment.can("refund", amount=cny("1.00"), reason="r", actor="someone")  # type: ignore[arg-type]
+    assert payment.can("refund", amount=cny("100.00"), reason="r", idempotency_key="r1")
+    payment.refund(gateway, cny("100.00"), reason="r", idempotency_key="r1", actor=SYSTEM)
+    assert payment.status is P.REFUNDED
+    assert not payment.can("refund", amount=cny("0.01"), reason="r")

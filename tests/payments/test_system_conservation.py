@@ -89,9 +89,9 @@ class Shop(RuleBasedStateMachine):
         payment = self.coordinator.open(order, self.cards[card])
         self.payments[order.id] = payment
         self.coordinator.pay(order, payment)
-        assert (payment.status is PaymentStatus.CAPTURED) == (
-            order.status is OrderStatus.PROCESSING
-        )
+        paid: PaymentStatus = payment.status
+        confirmed: OrderStatus = order.status
+        assert (paid is PaymentStatus.CAPTURED) == (confirmed is OrderStatus.PROCESSING)
 
     @rule(order=orders, data=st.data())
     def cancel_some_lines(self, order: Order, data: st.DataObject) -> None:

@@ -29,7 +29,6 @@ from ecservice.errors import (
     ValidationError,
 )
 from ecservice.money import Money
-from ecservice.payments._wallet_instruction import sign_instruction
 from ecservice.payments.wallet import (
     DEFAULT_KDF,
     INSTRUCTION_TYPE,
@@ -61,6 +60,7 @@ from ecservice.payments.wallet import (
     luhn_valid,
     verify_instruction,
 )
+from ecservice.payments.wallet._instruction import sign_instruction
 
 PIN = "739154"
 OTHER_PIN = "482913"

@@ -11,6 +11,7 @@ zero, wrong currency, unknown or settled holds, wrong PIN). Next to the wallet i
   its held deltas, and ``available + held`` the sum of its net amounts;
 * each hold's share of the held column in the ledger is its amount while open, zero once settled;
 * the wallet agrees with the model;
+* its ledger and holds load back through :meth:`StoredValue.restore` with the same balances;
 
 and every failed operation leaves the wallet exactly as it was.
 """
@@ -40,6 +41,7 @@ from ecservice.payments.wallet import (
     HoldStatus,
     KdfParams,
     PinPolicy,
+    StoredValue,
     UnknownHold,
     WalletSession,
     WrongPin,
@@ -280,6 +282,16 @@ class WalletBooks(RuleBasedStateMachine):
             assert hold.status is status
             assert hold.amount == Money.from_minor(units, cur)
         assert len(self.wallet.holds(None)) == len(self.holds)
+
+    @invariant()
+    def books_reload(self) -> None:
+        """What the wallet would store loads back (the checks of ``restore`` accept every state
+        the wallet can reach) and gives the same balances."""
+        books = StoredValue.restore(self.clock, self.wallet.ledger, self.wallet.holds(None))
+        for cur in CURRENCIES:
+            assert books.available(cur) == self.wallet.available(cur)
+            assert books.held(cur) == self.wallet.held(cur)
+        assert books.next_hold_id() == f"H{len(self.holds) + 1:06d}"
 
 
 WalletBooks.TestCase.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)

@@ -8,18 +8,18 @@ instruments live in subpackages, two of which need the ``crypto`` extra
 :mod:`ecservice.payments.ecash`; :mod:`ecservice.payments.mondex` needs nothing more.
 """
 
-from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind, PaymentGateway
-from ecservice.payments._instrument_gateways import (
-    AuthorizationState,
-    EcashGateway,
-    PurseGateway,
-    WalletGateway,
+from ecservice.errors import IdempotencyConflict
+from ecservice.payments._gateway import (
+    GatewayResponse,
+    Instrument,
+    InstrumentKind,
+    OutcomeLookup,
+    PaymentGateway,
 )
 from ecservice.payments._memory_gateway import InMemoryGateway
 from ecservice.payments._orders import OrderPayments
 from ecservice.payments._payment import (
     PAYMENT_WORKFLOW,
-    IdempotencyConflict,
     Payment,
     PaymentAuthorized,
     PaymentCaptured,
@@ -29,6 +29,12 @@ from ecservice.payments._payment import (
     PaymentStatus,
     PaymentVoided,
     RefundRecord,
+)
+from ecservice.payments.gateways import (
+    AuthorizationState,
+    EcashGateway,
+    PurseGateway,
+    WalletGateway,
 )
 
 __all__ = [
@@ -41,6 +47,7 @@ __all__ = [
     "Instrument",
     "InstrumentKind",
     "OrderPayments",
+    "OutcomeLookup",
     "Payment",
     "PaymentAuthorized",
     "PaymentCaptured",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import enum
-from typing import Protocol, final, runtime_checkable
+from typing import Any, Protocol, final, runtime_checkable
 
 import attrs
 
 from ecservice.errors import ValidationError
 from ecservice.money import Money
-from ecservice.payments._wallet_cards import looks_like_card_number
+from ecservice.payments._card_numbers import looks_like_card_number
+from ecservice.payments._shown import shown
+from ecservice.text import check_text
 
-__all__ = ["GatewayResponse", "Instrument", "InstrumentKind", "PaymentGateway"]
+__all__ = ["GatewayResponse", "Instrument", "InstrumentKind", "OutcomeLookup", "PaymentGateway"]
 
 
 class InstrumentKind(enum.Enum):
@@ -24,10 +26,19 @@ class InstrumentKind(enum.Enum):
 
 
 def _check_reference(_: object, __: object, value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"an instrument needs a non-empty reference, got {value!r}")
+    check_text(value, "an instrument reference")
+    if value != value.strip():
+        raise ValidationError("an instrument reference must not start or end with white space")
     if looks_like_card_number(value):
         raise ValidationError("an instrument reference must be a token, never a full card number")
+
+
+def _check_kind(_: object, __: object, value: Any) -> None:
+    if not isinstance(value, InstrumentKind):
+        kinds = ", ".join(k.name for k in InstrumentKind)
+        raise ValidationError(
+            f"an instrument's kind must be an InstrumentKind ({kinds}), not {shown(value)}"
+        )
 
 
 @final
@@ -36,21 +47,50 @@ class Instrument:
     """The means of payment: its kind and the gateway's reference for it (a card token, a
     wallet id, a purse id). Never a full card number."""
 
-    kind: InstrumentKind
+    kind: InstrumentKind = attrs.field(validator=_check_kind)
     reference: str = attrs.field(validator=_check_reference)
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.reference}"
 
 
+def _check_approved(_: object, __: object, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(f"a gateway answer's approved must be a bool, not {shown(value)}")
+
+
+def _check_str(_: object, attribute: attrs.Attribute[str], value: Any) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"a gateway answer's {attribute.name} must be a str, not {shown(value)}"
+        )
+
+
+def _check_amount(_: object, __: object, value: Any) -> None:
+    if value is not None and not isinstance(value, Money):
+        raise ValidationError(
+            f"a gateway answer's amount must be Money or None, not {shown(value)}"
+        )
+
+
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class GatewayResponse:
-    """What a gateway answered: approved or not, its reference for the operation, and why."""
+    """What a gateway answered: approved or not, its reference for the operation, and why.
 
-    approved: bool
-    reference: str = ""
-    message: str = ""
+    Attributes:
+        approved: ``True`` when the operation was done; ``False`` means no money moved.
+        reference: the gateway's reference for the authorisation, capture or refund.
+        message: why it was declined, or a note.
+        amount: the amount the operation authorised, captured, released or refunded, when the
+            gateway says (``None`` otherwise). After a lost answer it tells the caller what the
+            first attempt moved (see :class:`OutcomeLookup`).
+    """
+
+    approved: bool = attrs.field(validator=_check_approved)
+    reference: str = attrs.field(default="", validator=_check_str)
+    message: str = attrs.field(default="", validator=_check_str)
+    amount: Money | None = attrs.field(default=None, validator=_check_amount)
 
 
 @runtime_checkable
@@ -68,6 +108,11 @@ class PaymentGateway(Protocol):
     Stripe's ``Idempotency-Key`` header) and, when it cannot tell whether the provider acted
     (timeout, connection reset), raises :class:`~ecservice.errors.GatewayUnavailable` so that
     the caller retries with the same key (or queries the provider's outcome for that number).
+
+    A decline moved no money and is not stored as an outcome: the same request with the same key
+    asks again (the buyer may have topped up). The key stays bound to its request, as the
+    providers' request numbers do, so another request with it still raises
+    :class:`~ecservice.errors.IdempotencyConflict`.
 
     **Answers.** A response with ``approved=False`` must mean that no money moved. Unknown
     authorisation or capture references are programming errors and raise
@@ -89,3 +134,19 @@ class PaymentGateway(Protocol):
 
     def refund(self, capture: str, amount: Money, *, idempotency_key: str) -> GatewayResponse:
         """Give back ``amount`` of a capture to the instrument that paid."""
+
+
+@runtime_checkable
+class OutcomeLookup(Protocol):
+    """A gateway that can say what it did under an idempotency key (providers' "query" calls:
+    Alipay ``alipay.trade.fastpay.refund.query`` by ``out_request_no``, WeChat Pay's refund query by
+    ``out_refund_no``, Stripe's list of a payment's refunds).
+
+    :class:`~ecservice.payments.OrderPayments` asks before each call it makes, so that after a lost
+    answer it records what the gateway did even when the amount it would ask for now differs
+    (lines were cancelled in between). Every gateway the library ships implements it.
+    """
+
+    def outcome(self, idempotency_key: str) -> GatewayResponse | None:
+        """The approved answer given for ``idempotency_key`` (with its ``amount``), or ``None``
+        if nothing moved under that key."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
-from typing import final
+import threading
+from collections.abc import Callable, Iterable
+from typing import Concatenate, ParamSpec, TypeVar, final
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -13,8 +16,9 @@ from pendulum import DateTime
 from ecservice.clock import DEFAULT_ZONE, Clock, zone
 from ecservice.errors import CurrencyMismatch, ValidationError
 from ecservice.money import Currency, Money, currency
-from ecservice.payments._wallet_cards import CardReference
-from ecservice.payments._wallet_errors import (
+from ecservice.payments._shown import shown
+from ecservice.payments.wallet._cards import CardReference, check_reference
+from ecservice.payments.wallet._errors import (
     CardExpired,
     DuplicateWalletItem,
     InvalidSession,
@@ -23,27 +27,28 @@ from ecservice.payments._wallet_errors import (
     WalletLocked,
     WrongPin,
 )
-from ecservice.payments._wallet_instruction import (
+from ecservice.payments.wallet._instruction import (
     SignedInstruction,
     raw_public_key,
     sign_instruction,
 )
-from ecservice.payments._wallet_ledger import (
+from ecservice.payments.wallet._ledger import (
     Hold,
     Holding,
     HoldingKind,
     HoldStatus,
     LedgerEntry,
 )
-from ecservice.payments._wallet_pin import (
+from ecservice.payments.wallet._pin import (
     DEFAULT_KDF,
     KdfParams,
     PinGuard,
+    PinHash,
     PinPolicy,
     check_pin_format,
     hash_pin,
 )
-from ecservice.payments._wallet_stored_value import StoredValue, check_text, positive_money
+from ecservice.payments.wallet._stored_value import StoredValue, positive_money
 
 __all__ = ["EWallet", "WalletSession"]
 
@@ -71,6 +76,38 @@ class WalletSession:
 Auth = str | WalletSession
 
 
+_T = TypeVar("_T")
+
+
+def _items(values: Iterable[_T], what: str) -> tuple[_T, ...]:
+    """The items of a list, tuple or other iterable that storage handed over (not a str)."""
+    if isinstance(values, (str, bytes)):
+        raise ValidationError(f"{what} must be a sequence of items, not a {type(values).__name__}")
+    try:
+        return tuple(values)
+    except TypeError:
+        raise ValidationError(
+            f"{what} must be a sequence of items, not {type(values).__name__}"
+        ) from None
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _locked(
+    method: Callable[Concatenate[EWallet, _P], _R],
+) -> Callable[Concatenate[EWallet, _P], _R]:
+    """Run a wallet method under the wallet's lock."""
+
+    @functools.wraps(method)
+    def run(self: EWallet, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 @final
 @attrs.define(slots=True, eq=False, repr=False, init=False)
 class EWallet:
@@ -89,6 +126,16 @@ class EWallet:
     exception: a PIN check always counts (a wrong PIN adds a failure and may lock the wallet and
     close its sessions; a right one resets the count) even if the operation then fails.
 
+    **Threads.** Each wallet has its own re-entrant lock and every method runs under it, PIN
+    check included: the operations of one wallet happen one at a time (8 threads paying 60.00
+    from 100.00 at once: exactly one succeeds), while different wallets do not wait for each
+    other. A PIN attempt is counted before the slow hash (see :class:`PinPolicy`), so parallel
+    guesses never check more wrong PINs than the policy allows. The wallet's state is kept in
+    private mutable records that only its methods change, under the lock, after every check has
+    passed; what it hands out is immutable (tuples, frozen :class:`Hold`, :class:`LedgerEntry`,
+    :class:`CardReference`, :class:`Holding`). Across processes, one writer per wallet must be
+    enforced by storage (its ``version``).
+
     Args:
         owner: the owner's id.
         pin: the owner's PIN, 4 to 12 digits; only its scrypt hash is kept.
@@ -101,7 +148,13 @@ class EWallet:
 
     Raises:
         InvalidPin: the PIN is not 4 to 12 digits.
-        ValidationError: the owner or wallet id is empty, or the zone unknown.
+        ValidationError: the owner or wallet id is not acceptable text
+            (:func:`ecservice.text.check_text`), the zone is unknown, or an argument has the
+            wrong type.
+        FullCardNumberRefused: the owner or wallet id contains something shaped like a card
+            number.
+
+    To load a wallet from storage, use :meth:`restore`, which checks every part.
     """
 
     owner: str
@@ -115,6 +168,7 @@ class EWallet:
     _cards: dict[str, CardReference]
     _books: StoredValue
     _holdings: dict[tuple[HoldingKind, str], Holding]
+    _lock: threading.RLock
 
     def __init__(
         self,
@@ -128,12 +182,11 @@ class EWallet:
         wallet_id: str | None = None,
         tz: str = DEFAULT_ZONE,
     ) -> None:
-        zone(tz)
-        wid = check_text(
-            f"w-{secrets.token_hex(8)}" if wallet_id is None else wallet_id, "wallet id"
-        )
+        owner, wid = self._check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
+        if policy is not None and not isinstance(policy, PinPolicy):
+            raise ValidationError(f"policy must be a PinPolicy, not {type(policy).__name__}")
         self.__attrs_init__(
-            owner=check_text(owner, "wallet owner"),
+            owner=owner,
             clock=clock,
             wallet_id=wid,
             kdf=kdf,
@@ -144,7 +197,116 @@ class EWallet:
             cards={},
             books=StoredValue(clock, f"wallet {wid}"),
             holdings={},
+            lock=threading.RLock(),
         )
+
+    @staticmethod
+    def _check_identity(
+        owner: object,
+        wallet_id: object,
+        clock: object,
+        kdf: object,
+        tz: object,
+        signing_key: object,
+    ) -> tuple[str, str]:
+        if not isinstance(tz, str):
+            raise ValidationError(f"tz must be a time zone name, not {type(tz).__name__}")
+        zone(tz)
+        if not callable(getattr(clock, "now", None)):
+            raise ValidationError(f"clock must be a Clock, not {type(clock).__name__}")
+        if not isinstance(kdf, KdfParams):
+            raise ValidationError(f"kdf must be KdfParams, not {type(kdf).__name__}")
+        if signing_key is not None and not isinstance(signing_key, Ed25519PrivateKey):
+            raise ValidationError(
+                f"signing_key must be an Ed25519PrivateKey, not {type(signing_key).__name__}"
+            )
+        wid = check_reference(
+            f"w-{secrets.token_hex(8)}" if wallet_id is None else wallet_id, "wallet id"
+        )
+        return check_reference(owner, "wallet owner"), wid
+
+    @classmethod
+    def restore(
+        cls,
+        *,
+        owner: str,
+        wallet_id: str,
+        pin_hash: PinHash,
+        clock: Clock,
+        signing_key: Ed25519PrivateKey,
+        kdf: KdfParams = DEFAULT_KDF,
+        policy: PinPolicy | None = None,
+        failures: int = 0,
+        locked_until: DateTime | None = None,
+        cards: Iterable[CardReference] = (),
+        ledger: Iterable[LedgerEntry] = (),
+        holds: Iterable[Hold] = (),
+        holdings: Iterable[Holding] = (),
+        tz: str = DEFAULT_ZONE,
+    ) -> EWallet:
+        """Rebuild a wallet from what storage keeps, checking every part.
+
+        Sessions are not restored: they live only in the process that opened them. The PIN
+        record (:class:`PinHash`, failure count, lock), the books
+        (:meth:`StoredValue.restore`), the cards and the holdings are checked as when they were
+        made, so a wallet that loads is one the library could have produced.
+
+        Raises:
+            ValidationError: a part has the wrong type or breaks its rules (the failure count
+                is outside 0 to the policy's limit, the ledger does not match the holds...).
+            DuplicateWalletItem: two cards share a token, or two holdings a kind and reference.
+            FullCardNumberRefused: a stored text holds something shaped like a card number.
+        """
+        owner, wid = cls._check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
+        if wallet_id is None:
+            raise ValidationError("a restored wallet needs its wallet_id")
+        if policy is not None and not isinstance(policy, PinPolicy):
+            raise ValidationError(f"policy must be a PinPolicy, not {type(policy).__name__}")
+        guard = PinGuard(pin_hash, policy or PinPolicy(), failures, locked_until)
+        card_map: dict[str, CardReference] = {}
+        for card in _items(cards, "cards"):
+            if not isinstance(card, CardReference):
+                raise ValidationError(f"expected a CardReference, not {type(card).__name__}")
+            if card.token in card_map:
+                raise DuplicateWalletItem(f"two cards of wallet {wid} share one token")
+            card_map[card.token] = card
+        holding_map: dict[tuple[HoldingKind, str], Holding] = {}
+        for holding in _items(holdings, "holdings"):
+            if not isinstance(holding, Holding):
+                raise ValidationError(f"expected a Holding, not {type(holding).__name__}")
+            key = (holding.kind, holding.reference)
+            if key in holding_map:
+                raise DuplicateWalletItem(
+                    f"two {holding.kind.value} holdings {holding.reference!r} in wallet {wid}"
+                )
+            holding_map[key] = holding
+        wallet = cls.__new__(cls)
+        wallet.__attrs_init__(
+            owner=owner,
+            clock=clock,
+            wallet_id=wid,
+            kdf=kdf,
+            tz=tz,
+            guard=guard,
+            signing_key=signing_key,
+            sessions={},
+            cards=card_map,
+            books=StoredValue.restore(
+                clock, _items(ledger, "ledger"), _items(holds, "holds"), name=f"wallet {wid}"
+            ),
+            holdings=holding_map,
+            lock=threading.RLock(),
+        )
+        return wallet
+
+    @property
+    @_locked
+    def pin_record(self) -> tuple[PinHash, int, DateTime | None]:
+        """The PIN hash, the failure count and the lock's end (or ``None``), for storage.
+
+        Pass them back to :meth:`restore` as ``pin_hash``, ``failures`` and ``locked_until``.
+        """
+        return self._guard.pin_hash, self._guard.failures, self._guard.locked_until
 
     def __repr__(self) -> str:
         codes = [c.code for c in self.currencies]
@@ -164,21 +326,24 @@ class EWallet:
     @property
     def failed_attempts(self) -> int:
         """Consecutive wrong PINs since the last right one (or the end of the last lock)."""
-        lock = self._guard.locked_until
-        if lock is not None and self.clock.now() >= lock:
-            return 0  # the lock has run out: the count starts again
-        return self._guard.failures
+        with self._lock:
+            lock = self._guard.locked_until
+            if lock is not None and self.clock.now() >= lock:
+                return 0  # the lock has run out: the count starts again
+            return self._guard.failures
 
     @property
     def locked_until(self) -> DateTime | None:
         """The end of the lock in force now, or ``None`` when the wallet is not locked."""
-        return self._guard.current_lock(self.clock.now())
+        with self._lock:
+            return self._guard.current_lock(self.clock.now())
 
     @property
     def is_locked(self) -> bool:
         """``True`` while a lock-out is in force."""
         return self.locked_until is not None
 
+    @_locked
     def verify_pin(self, pin: str) -> None:
         """Check the owner's PIN; a right one resets the failure count.
 
@@ -205,6 +370,7 @@ class EWallet:
                 )
             raise
 
+    @_locked
     def change_pin(self, old_pin: str, new_pin: str) -> None:
         """Replace the PIN; needs the old one. Closes every open session.
 
@@ -221,6 +387,7 @@ class EWallet:
         self._sessions.clear()
         _log.info("wallet %s: PIN changed", self.wallet_id)
 
+    @_locked
     def open_session(self, pin: str) -> WalletSession:
         """Verify the PIN and open a session valid for ``policy.session_ttl``.
 
@@ -237,8 +404,15 @@ class EWallet:
         self._sessions[token] = expires
         return WalletSession(self.wallet_id, expires, token)
 
+    @_locked
     def close_session(self, session: WalletSession) -> None:
-        """End a session; closing one already closed or expired does nothing."""
+        """End a session; closing one already closed or expired does nothing.
+
+        Raises:
+            ValidationError: ``session`` is not a :class:`WalletSession`.
+        """
+        if not isinstance(session, WalletSession):
+            raise ValidationError(f"expected a WalletSession, not {type(session).__name__}")
         self._sessions.pop(session.token, None)
 
     def _authenticate(self, auth: Auth) -> None:
@@ -255,6 +429,7 @@ class EWallet:
 
     # --- cards -------------------------------------------------------------------------------
 
+    @_locked
     def add_card(self, card: CardReference, *, auth: Auth) -> CardReference:
         """Add a card reference.
 
@@ -276,6 +451,7 @@ class EWallet:
         _log.info("wallet %s: card %s added", self.wallet_id, card)
         return card
 
+    @_locked
     def remove_card(self, token: str) -> CardReference:
         """Remove and return the card with ``token``.
 
@@ -286,6 +462,7 @@ class EWallet:
         del self._cards[token]
         return card
 
+    @_locked
     def card(self, token: str) -> CardReference:
         """The card with ``token``.
 
@@ -294,9 +471,10 @@ class EWallet:
         """
         try:
             return self._cards[token]
-        except KeyError:
+        except (KeyError, TypeError):
             raise UnknownCard(f"wallet {self.wallet_id} has no card with this token") from None
 
+    @_locked
     def cards(self, *, usable_only: bool = False) -> tuple[CardReference, ...]:
         """The cards in the order they were added; with ``usable_only``, the unexpired ones."""
         now = self.clock.now()
@@ -328,14 +506,18 @@ class EWallet:
         """Every ledger entry, oldest first."""
         return self._books.ledger
 
+    @_locked
     def credit(self, amount: Money, reference: str) -> LedgerEntry:
         """Add stored value (a top-up, a refund). Needs no PIN.
 
         Raises:
             InvalidAmount: ``amount`` is not a positive Money.
+            ValidationError: ``reference`` is not acceptable text.
+            FullCardNumberRefused: ``reference`` contains something shaped like a card number.
         """
         return self._books.credit(amount, reference)
 
+    @_locked
     def pay(self, amount: Money, reference: str, *, auth: Auth) -> LedgerEntry:
         """Spend stored value at once.
 
@@ -343,11 +525,15 @@ class EWallet:
             InvalidAmount: ``amount`` is not a positive Money.
             InsufficientFunds: more than is available (the message says how much is).
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+            ValidationError, FullCardNumberRefused: ``reference`` is refused (checked before
+                the PIN, so a refused reference costs no attempt).
         """
         positive_money(amount, "a payment")
+        reference = check_reference(reference, "a payment reference")
         self._authenticate(auth)
         return self._books.debit(amount, reference)
 
+    @_locked
     def authorize(self, amount: Money, reference: str, *, auth: Auth) -> Hold:
         """Set ``amount`` of available stored value aside for a later capture.
 
@@ -355,8 +541,11 @@ class EWallet:
             InvalidAmount: ``amount`` is not a positive Money.
             InsufficientFunds: more than is available.
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+            ValidationError, FullCardNumberRefused: ``reference`` is refused (checked before
+                the PIN, so a refused reference costs no attempt).
         """
         positive_money(amount, "an authorisation")
+        reference = check_reference(reference, "an authorisation reference")
         self._authenticate(auth)
         return self._books.authorize(amount, reference)
 
@@ -372,6 +561,7 @@ class EWallet:
         """Holds with ``status`` (open ones by default; ``None`` for all), oldest first."""
         return self._books.holds(status)
 
+    @_locked
     def capture(self, hold_id: str, amount: Money | None = None) -> Hold:
         """Spend ``amount`` (default: all) of a hold; the rest goes back to available.
 
@@ -387,6 +577,7 @@ class EWallet:
         """
         return self._books.capture(hold_id, amount)
 
+    @_locked
     def release(self, hold_id: str) -> Hold:
         """Give all of an open hold back to available; releasing again returns it unchanged.
 
@@ -398,6 +589,7 @@ class EWallet:
 
     # --- external holdings -------------------------------------------------------------------
 
+    @_locked
     def add_holding(self, holding: Holding) -> Holding:
         """Record e-cash or a purse the owner carries.
 
@@ -414,6 +606,7 @@ class EWallet:
         self._holdings[key] = holding
         return holding
 
+    @_locked
     def holding(self, kind: HoldingKind, reference: str) -> Holding:
         """The holding of ``kind`` with ``reference``.
 
@@ -424,10 +617,12 @@ class EWallet:
             return self._holdings[(kind, reference)]
         except (KeyError, TypeError):
             raise UnknownHolding(
-                f"wallet {self.wallet_id} has no {getattr(kind, 'value', kind)} holding "
-                f"{reference!r}"
+                f"wallet {self.wallet_id} has no "
+                f"{kind.value if isinstance(kind, HoldingKind) else shown(kind)} holding "
+                f"{shown(reference)}"
             ) from None
 
+    @_locked
     def update_holding(self, kind: HoldingKind, reference: str, value: Money) -> Holding:
         """Record the latest value reported for a holding.
 
@@ -443,6 +638,7 @@ class EWallet:
         self._holdings[(kind, reference)] = new
         return new
 
+    @_locked
     def remove_holding(self, kind: HoldingKind, reference: str) -> Holding:
         """Forget a holding and return it.
 
@@ -453,10 +649,12 @@ class EWallet:
         del self._holdings[(kind, reference)]
         return old
 
+    @_locked
     def holdings(self, kind: HoldingKind | None = None) -> tuple[Holding, ...]:
         """Holdings of ``kind`` (all by default), in the order they were added."""
         return tuple(h for h in self._holdings.values() if kind is None or h.kind is kind)
 
+    @_locked
     def holdings_value(self, cur: str | Currency) -> Money:
         """The last reported value of every holding in ``cur``."""
         c = currency(cur)
@@ -466,6 +664,7 @@ class EWallet:
                 total = total + h.value
         return total
 
+    @_locked
     def total_value(self, cur: str | Currency) -> Money:
         """Stored value (available and held) plus holdings, in ``cur``."""
         return self.balance(cur) + self.holdings_value(cur)
@@ -477,6 +676,7 @@ class EWallet:
         """The wallet's raw 32-byte Ed25519 public key, to verify its instructions with."""
         return raw_public_key(self._signing_key)
 
+    @_locked
     def instruct(
         self,
         payee: str,
@@ -499,10 +699,14 @@ class EWallet:
             CardExpired: ``card`` is expired (by the wallet's clock).
             InsufficientFunds: stored-value funding exceeds what is available.
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+            ValidationError: ``payee`` or ``reference`` is not acceptable text
+                (:func:`ecservice.text.check_text`; surrounding spaces are stripped).
+            FullCardNumberRefused: ``payee`` or ``reference`` contains something shaped like a
+                card number (nothing is signed; the message names the field only).
         """
-        check_text(payee, "a payee")
+        payee = check_reference(payee, "an instruction's payee")
         positive_money(amount, "an instruction amount")
-        check_text(reference, "an instruction reference")
+        reference = check_reference(reference, "an instruction's reference")
         self._authenticate(auth)
         now = self.clock.now()
         hold_id: str | None = None

@@ -7,9 +7,9 @@ the field but never repeats its value.
 
 What counts as "shaped like a PAN": a run of digits, possibly split into groups by spaces or
 dashes (``4111 1111-1111 1111``), in which some consecutive groups hold 13 to 19 digits in all
-and pass the Luhn check. Unicode decimal digits (full-width ``４``) count as digits. A single
-unbroken run of more than 19 digits is not searched for a PAN inside it (it cannot be one, and
-looking at every window would refuse most long numeric ids by chance).
+and pass the Luhn check (ISO/IEC 7812-1). Unicode decimal digits (full-width ``４``) count as
+digits. A single unbroken run of more than 19 digits is not searched for a PAN inside it (it
+cannot be one, and looking at every window would refuse most long numeric ids by chance).
 
 >>> looks_like_card_number("tok_visa_4242"), looks_like_card_number("4111-1111-1111-1111")
 (False, True)
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import unicodedata
 from collections.abc import Callable
 from typing import Final, final
 
@@ -32,52 +31,34 @@ from pendulum import DateTime
 
 from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
 from ecservice.errors import ValidationError
-from ecservice.payments._wallet_errors import FullCardNumberRefused
+from ecservice.payments._card_numbers import looks_like_card_number, luhn_valid
+from ecservice.payments._shown import shown
+from ecservice.payments.wallet._errors import FullCardNumberRefused
+from ecservice.text import SHORT_TEXT_MAX, check_text
 
-__all__ = ["CardReference", "looks_like_card_number", "luhn_valid"]
+__all__ = ["CardReference", "check_reference", "looks_like_card_number", "luhn_valid"]
 
-# Digit groups joined by short runs of spaces or dashes (ASCII and Unicode hyphens/dashes).
-_DIGIT_RUN: Final = re.compile(r"\d+(?:[\s\-\u2010-\u2015]{1,3}\d+)*")
-_GROUP: Final = re.compile(r"\d+")
 _LAST4: Final = re.compile(r"[0-9]{4}")
 
 
-def luhn_valid(digits: str) -> bool:
-    """``True`` when the string of ASCII digits passes the Luhn (mod 10) check.
+def check_reference(value: object, what: str, *, limit: int = SHORT_TEXT_MAX) -> str:
+    """Return ``value`` stripped if it is acceptable free text that holds no card number.
 
-    >>> luhn_valid("79927398713"), luhn_valid("79927398710")
-    (True, False)
+    Every free-text value the wallet stores or signs (ledger and hold references, an
+    instruction's payee and reference, the owner and wallet id, holding references) goes
+    through this check: :func:`ecservice.text.check_text` (a non-blank str of at most ``limit``
+    characters, no control or bidi-override characters; these messages never repeat the value
+    either), then :func:`looks_like_card_number`.
+
+    Raises:
+        FullCardNumberRefused: the text contains something shaped like a full card number; the
+            message names ``what`` and never repeats the value.
+        ValidationError: the text is not a str, blank, too long or has forbidden characters.
     """
-    if not digits.isascii() or not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _ascii_digits(group: str) -> str:
-    return "".join(str(unicodedata.decimal(ch)) for ch in group)
-
-
-def looks_like_card_number(text: str) -> bool:
-    """``True`` when ``text`` contains something shaped like a full card number (see above)."""
-    for run in _DIGIT_RUN.finditer(text):
-        groups = [_ascii_digits(g) for g in _GROUP.findall(run.group())]
-        for start in range(len(groups)):
-            digits = ""
-            for group in groups[start:]:
-                digits += group
-                if len(digits) > 19:
-                    break
-                if len(digits) >= 13 and luhn_valid(digits):
-                    return True
-    return False
+    checked = check_text(value, what, limit=limit)
+    if looks_like_card_number(checked):
+        raise FullCardNumberRefused(what)
+    return checked
 
 
 def _no_pan(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -107,12 +88,12 @@ def _last4(instance: object, attribute: attrs.Attribute[str], value: str) -> Non
 
 def _month(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
-        raise ValidationError(f"card exp_month must be an int from 1 to 12, not {value!r}")
+        raise ValidationError(f"card exp_month must be an int from 1 to 12, not {shown(value)}")
 
 
 def _year(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 2000 <= value <= 2999:
-        raise ValidationError(f"card exp_year must be a four-digit year, not {value!r}")
+        raise ValidationError(f"card exp_year must be a four-digit year, not {shown(value)}")
 
 
 @final

@@ -18,6 +18,17 @@ Choices worth knowing:
   time; 5 consecutive failures lock the wallet for 15 minutes (:class:`PinPolicy`). The fifth
   failure raises :class:`WalletLocked`, not :class:`WrongPin`. No PIN, hash, salt or key appears
   in any ``repr``, error message or log record (logger ``ecservice.payments.wallet``).
+* A PIN attempt is counted before the slow hash, so parallel guesses never check more wrong
+  PINs than the policy allows, and none once the lock is set.
+* Threads: each wallet has its own lock and every operation runs under it, atomically (it
+  completes or changes nothing). Across processes, one writer per wallet must be enforced by
+  storage with a ``version``.
+* Card numbers: every free text the wallet stores or signs (ledger and hold references, an
+  instruction's payee and reference, the owner, the wallet id, card and holding fields) is
+  scanned by :func:`looks_like_card_number` and refused with :class:`FullCardNumberRefused`,
+  after the library's text rules (:func:`ecservice.text.check_text`).
+* Loading: :meth:`EWallet.restore` and :meth:`StoredValue.restore` rebuild a wallet or its books
+  from what storage keeps and check every part (types, PIN record, ledger against holds).
 * Holds are idempotent by hold id: replaying the same capture (same amount) or release returns
   the settled :class:`Hold` unchanged; a conflicting one raises :class:`HoldSettled`.
 * Signed bytes: sorted, compact, ASCII-only JSON of the instruction's fields, every value a string
@@ -50,8 +61,8 @@ ecservice.errors.InvalidSignature: the payment instruction's signature does not 
 
 from __future__ import annotations
 
-from ecservice.payments._wallet_cards import CardReference, looks_like_card_number, luhn_valid
-from ecservice.payments._wallet_errors import (
+from ecservice.payments.wallet._cards import CardReference, looks_like_card_number, luhn_valid
+from ecservice.payments.wallet._errors import (
     CardExpired,
     DuplicateWalletItem,
     FullCardNumberRefused,
@@ -65,15 +76,15 @@ from ecservice.payments._wallet_errors import (
     WalletLocked,
     WrongPin,
 )
-from ecservice.payments._wallet_ewallet import STORED_VALUE, EWallet, WalletSession
-from ecservice.payments._wallet_instruction import (
+from ecservice.payments.wallet._ewallet import STORED_VALUE, EWallet, WalletSession
+from ecservice.payments.wallet._instruction import (
     INSTRUCTION_TYPE,
     SignedInstruction,
     canonical_bytes,
     raw_public_key,
     verify_instruction,
 )
-from ecservice.payments._wallet_ledger import (
+from ecservice.payments.wallet._ledger import (
     EntryKind,
     Hold,
     Holding,
@@ -81,8 +92,8 @@ from ecservice.payments._wallet_ledger import (
     HoldStatus,
     LedgerEntry,
 )
-from ecservice.payments._wallet_pin import DEFAULT_KDF, KdfParams, PinHash, PinPolicy, hash_pin
-from ecservice.payments._wallet_stored_value import StoredValue
+from ecservice.payments.wallet._pin import DEFAULT_KDF, KdfParams, PinHash, PinPolicy, hash_pin
+from ecservice.payments.wallet._stored_value import StoredValue
 
 __all__ = [
     "DEFAULT_KDF",

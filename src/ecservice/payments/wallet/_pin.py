@@ -37,8 +37,10 @@ from typing import Final, final
 import attrs
 from pendulum import DateTime
 
+from ecservice.clock import ensure_utc
 from ecservice.errors import ValidationError
-from ecservice.payments._wallet_errors import InvalidPin, WalletLocked, WrongPin
+from ecservice.payments._shown import shown
+from ecservice.payments.wallet._errors import InvalidPin, WalletLocked, WrongPin
 
 __all__ = ["DEFAULT_KDF", "KdfParams", "PinHash", "PinPolicy", "hash_pin"]
 
@@ -49,14 +51,16 @@ def _power_of_two(instance: object, attribute: attrs.Attribute[int], value: int)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(f"scrypt {attribute.name} must be an int, not {type(value).__name__}")
     if value < 2 or value > 2**20 or value & (value - 1):
-        raise ValidationError(f"scrypt n must be a power of two between 2 and 2**20, not {value}")
+        raise ValidationError(
+            f"scrypt n must be a power of two between 2 and 2**20, not {shown(value)}"
+        )
 
 
 def _int_between(low: int, high: int) -> Callable[[object, attrs.Attribute[int], int], None]:
     def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValidationError(
-                f"scrypt {attribute.name} must be an int from {low} to {high}, not {value!r}"
+                f"scrypt {attribute.name} must be an int from {low} to {high}, not {shown(value)}"
             )
 
     return check
@@ -122,11 +126,25 @@ class PinHash:
     Build one with :func:`hash_pin`; store it with :meth:`encode` (a PHC-style string
     ``$scrypt$ln=14,r=8,p=1$<salt>$<key>``, base64 without padding) and read it back with
     :meth:`decode`.
+
+    Raises:
+        ValidationError: ``params`` is not :class:`KdfParams`, or the salt or digest is not
+            ``bytes`` of the length the parameters give (``salt_size``, ``dklen``).
     """
 
     params: KdfParams
     salt: bytes = attrs.field(repr=False)
     digest: bytes = attrs.field(repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.params, KdfParams):
+            raise ValidationError(f"a PIN hash needs KdfParams, not {type(self.params).__name__}")
+        for name, size in (("salt", self.params.salt_size), ("digest", self.params.dklen)):
+            value = getattr(self, name)
+            if not isinstance(value, bytes) or len(value) != size:
+                raise ValidationError(
+                    f"a PIN hash's {name} must be {size} bytes (its parameters say so)"
+                )
 
     def matches(self, pin: str) -> bool:
         """``True`` when ``pin`` derives the stored key (constant-time comparison)."""
@@ -146,6 +164,8 @@ class PinHash:
         Raises:
             ValidationError: the string is not a scrypt hash in that format.
         """
+        if not isinstance(text, str):
+            raise ValidationError(f"a PIN hash must be a str, not {type(text).__name__}")
         match = re.fullmatch(
             r"\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)",
             text,
@@ -200,7 +220,7 @@ def _positive_duration(
     instance: object, attribute: attrs.Attribute[_dt.timedelta], value: object
 ) -> None:
     if not isinstance(value, _dt.timedelta) or value <= _dt.timedelta(0):
-        raise ValidationError(f"{attribute.name} must be a positive timedelta, not {value!r}")
+        raise ValidationError(f"{attribute.name} must be a positive timedelta, not {shown(value)}")
 
 
 @final
@@ -223,6 +243,23 @@ class PinPolicy:
     )
 
 
+def _failures(instance: PinGuard, attribute: attrs.Attribute[int], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(
+            f"a PIN failure count must be an int of 0 or more, not {shown(value)}"
+        )
+    policy = instance.policy
+    if isinstance(policy, PinPolicy) and value > policy.max_failures:
+        raise ValidationError(
+            f"a PIN failure count cannot exceed the policy's {policy.max_failures}, "
+            f"not {shown(value)}"
+        )
+
+
+def _optional_utc(value: _dt.datetime | None) -> DateTime | None:
+    return None if value is None else ensure_utc(value, what="locked_until")
+
+
 @attrs.define(slots=True, repr=False, eq=False)
 class PinGuard:
     """The mutable verification state of one wallet: the hash, the failure count, the lock.
@@ -231,12 +268,33 @@ class PinGuard:
     that reaches ``policy.max_failures`` locks until ``now + policy.lockout`` and raises
     :class:`WalletLocked` (not :class:`WrongPin`); while locked, no PIN is even checked. When the
     lock has run out, the count starts again from zero.
+
+    **An attempt is counted before the slow hash.** :meth:`verify` first records the attempt as
+    a failure (and, if that failure reaches the limit, the lock), then derives the key; only a
+    match undoes the record. So however many guesses arrive at once, at most
+    ``policy.max_failures`` wrong PINs are ever hashed before the lock, none after it, and an
+    attempt interrupted during the hash stays counted. The owner (:class:`EWallet`) calls it
+    under its lock, so the attempts of one wallet are checked one at a time.
+
+    Raises:
+        ValidationError: on construction, a field of the wrong type, a failure count outside
+            0 to ``policy.max_failures``, or a naive ``locked_until``.
     """
 
-    pin_hash: PinHash
-    policy: PinPolicy
-    failures: int = 0
-    locked_until: DateTime | None = None
+    pin_hash: PinHash = attrs.field()
+    policy: PinPolicy = attrs.field()
+    failures: int = attrs.field(default=0, validator=_failures)
+    locked_until: DateTime | None = attrs.field(default=None, converter=_optional_utc)
+
+    @pin_hash.validator
+    def _check_hash(self, attribute: attrs.Attribute[PinHash], value: object) -> None:
+        if not isinstance(value, PinHash):
+            raise ValidationError(f"a PIN guard needs a PinHash, not {type(value).__name__}")
+
+    @policy.validator
+    def _check_policy(self, attribute: attrs.Attribute[PinPolicy], value: object) -> None:
+        if not isinstance(value, PinPolicy):
+            raise ValidationError(f"a PIN guard needs a PinPolicy, not {type(value).__name__}")
 
     def current_lock(self, now: DateTime) -> DateTime | None:
         """The end of the lock in force at ``now``, or ``None``."""
@@ -256,19 +314,21 @@ class PinGuard:
             raise WalletLocked(self.locked_until, self.failures)
 
     def verify(self, pin: object, now: DateTime) -> None:
-        """Check ``pin``; count the result.
+        """Check ``pin``; the attempt is counted as a failure before the hash is computed.
 
         Raises:
             WalletLocked: a lock is in force, or this failure started one.
             WrongPin: the PIN does not match (the failure was counted).
         """
         self.check_not_locked(now)
-        ok = isinstance(pin, str) and self.pin_hash.matches(pin)
-        if ok:
-            self.failures = 0
-            return
         self.failures += 1
-        if self.failures >= self.policy.max_failures:
+        locks = self.failures >= self.policy.max_failures
+        if locks:
             self.locked_until = now + self.policy.lockout
-            raise WalletLocked(self.locked_until, self.failures)
+        if isinstance(pin, str) and self.pin_hash.matches(pin):
+            self.failures = 0
+            self.locked_until = None  # only this attempt could have set it (checked above)
+            return
+        if locks:
+            raise WalletLocked(now + self.policy.lockout, self.failures)
         raise WrongPin(self.policy.max_failures - self.failures)

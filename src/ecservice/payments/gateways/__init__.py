@@ -1,0 +1,36 @@
+"""Payment gateways over the shop's own instruments: e-cash, stored-value purses, e-wallets.
+
+Each gateway implements :class:`~ecservice.payments.PaymentGateway`, so a
+:class:`~ecservice.payments.Payment` (and :class:`~ecservice.payments.OrderPayments`) is paid with
+e-cash, a Mondex-style purse or an e-wallet exactly as with a card through
+:class:`~ecservice.payments.InMemoryGateway`:
+
+* :class:`EcashGateway`: the buyer's :class:`~ecservice.payments.ecash.CoinWallet` pays the
+  merchant's account at a :class:`~ecservice.payments.ecash.Mint`;
+* :class:`PurseGateway`: the buyer's :class:`~ecservice.payments.mondex.Purse` pays the merchant's
+  purse with the purse-to-purse protocol;
+* :class:`WalletGateway`: the buyer's :class:`~ecservice.payments.wallet.EWallet` stored value,
+  with real holds, pays the merchant's e-wallet.
+
+Every gateway keeps the outcome of each idempotency key (an approved answer is returned again for
+the same request without moving money; another request with the key raises
+:class:`~ecservice.errors.IdempotencyConflict`), and serialises its operations with one lock.
+
+Every gateway exposes the same conservation views, per currency: ``buyer_balance``,
+``total_buyer_balance`` (value held by open authorisations is *included*: it is still the
+buyer's), ``held``, ``merchant_balance`` and ``total_value`` (buyers plus merchant), which no
+operation changes. For the bearer instruments (e-cash, purses) ``held`` is what the gateway
+reserves for its own authorisations; the buyer can still spend it elsewhere, and the capture then
+declines.
+
+The e-cash and e-wallet modules need the ``crypto`` extra; the gateways import them only for type
+checking and inside the methods that use them, so importing this package needs no
+``cryptography``. The names are re-exported by :mod:`ecservice.payments`.
+"""
+
+from ecservice.payments.gateways._base import AuthorizationState
+from ecservice.payments.gateways._ecash import EcashGateway
+from ecservice.payments.gateways._purse import PurseGateway
+from ecservice.payments.gateways._wallet import WalletGateway
+
+__all__ = ["AuthorizationState", "EcashGateway", "PurseGateway", "WalletGateway"]

@@ -1,0 +1,447 @@
+"""The book-keeping every instrument gateway shares: idempotency, authorisations, captures, refunds.
+
+Private to :mod:`ecservice.payments`. :class:`InstrumentGatewayBase` implements the
+:class:`~ecservice.payments.PaymentGateway` protocol once, with what all instruments need: the
+caller's idempotency keys (an :class:`~ecservice.payments._idempotency.IdempotencyLedger`), the
+checks and records (amounts, currencies, capture at most the authorisation, refunds at most the
+capture, safe replays of a capture or void) and one lock, and leaves the moving of money to four
+hooks that each instrument gateway implements. A hook that cannot move the money raises
+:class:`Declined` *before* anything changed; the gateway then answers ``approved=False``.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import itertools
+import threading
+from collections.abc import Callable
+from typing import ClassVar, Generic, TypeVar
+
+import attrs
+
+from ecservice.errors import IdempotencyConflict, InvalidAmount, ValidationError
+from ecservice.money import Currency, Money, currency, sum_money
+from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind
+from ecservice.payments._idempotency import IdempotencyLedger
+from ecservice.payments._shown import shown
+from ecservice.text import check_text
+
+__all__ = ["Authorization", "AuthorizationState", "Capture", "Declined", "InstrumentGatewayBase"]
+
+H = TypeVar("H")
+
+
+class Declined(Exception):
+    """Raised by a hook: the instrument refused; nothing changed. The message says why."""
+
+
+class _NotStored(Exception):
+    """Carries a decline out of :meth:`IdempotencyLedger.run`, so that it is not stored."""
+
+    def __init__(self, answer: GatewayResponse) -> None:
+        super().__init__(answer.message)
+        self.answer = answer
+
+
+def _check_money(amount: object, what: str) -> None:
+    if not isinstance(amount, Money):
+        raise InvalidAmount(f"{what} must be a Money, not {type(amount).__name__}")
+
+
+def _money(amount: object) -> str:
+    """How a fingerprint spells an amount: ``"12.30 CNY"``, or the ``repr`` of a non-Money."""
+    if isinstance(amount, Money):
+        return f"{amount.amount} {amount.currency.code}"
+    return shown(amount)
+
+
+class AuthorizationState(enum.Enum):
+    """Where an authorisation is."""
+
+    OPEN = "open"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+
+
+@attrs.define(eq=False)
+class Authorization(Generic[H]):
+    """One authorisation of a gateway, with the instrument-specific ``hold`` behind it."""
+
+    id: str
+    payment: str
+    instrument: str
+    amount: Money
+    hold: H
+    state: AuthorizationState = AuthorizationState.OPEN
+    capture: Capture[H] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """``True`` until captured or voided."""
+        return self.state is AuthorizationState.OPEN
+
+
+@attrs.define(eq=False)
+class Capture(Generic[H]):
+    """One capture: how much was taken for the merchant and how much of it was refunded."""
+
+    id: str
+    authorization: Authorization[H]
+    amount: Money
+    refunded: Money
+    refunds: tuple[tuple[str, Money], ...] = ()
+
+    @property
+    def refundable(self) -> Money:
+        """Captured minus refunded."""
+        return self.amount - self.refunded
+
+
+class InstrumentGatewayBase(abc.ABC, Generic[H]):
+    """A :class:`~ecservice.payments.PaymentGateway` over one kind of payment instrument.
+
+    It implements :class:`~ecservice.payments.PaymentGateway` and
+    :class:`~ecservice.payments.OutcomeLookup`; every approved answer carries the ``amount`` the
+    operation authorised, captured, released or refunded.
+
+    Subclasses set :attr:`kind` and implement the hooks :meth:`_open_hold`,
+    :meth:`_capture_hold`, :meth:`_release_hold` and :meth:`_give_back`. This class keeps the
+    records, checks amounts, and makes a repeated capture (same amount) or void of the same
+    authorisation a harmless replay that moves nothing.
+
+    **Idempotency keys.** Every money-moving call takes the caller's ``idempotency_key`` and is
+    described by a fingerprint: the operation and its arguments (instrument, amount, payment
+    reference; authorisation or capture reference). An *approved* answer is stored per key: the
+    same key with the same request returns it again without moving money (after a lost answer,
+    the retry learns what happened); the same key with another request raises
+    :class:`~ecservice.errors.IdempotencyConflict`. A *decline* moved nothing and is not stored:
+    the same request with the same key asks the instrument again (it may have been topped up),
+    while another request with that key still conflicts. :meth:`outcome` tells what a key did.
+
+    **Threads.** One re-entrant lock per gateway serialises every money-moving operation (and
+    the views of this class), so the gateway may be shared by the threads of one process, and
+    8 threads sending one key move money once; the instruments it moves (coin wallets,
+    purses, e-wallets) must not be changed behind its back by other threads at the same time
+    (e-wallets lock themselves). Across processes, one gateway object must own the instruments,
+    or storage must enforce a single writer (see the security page).
+
+    Operations on unknown authorisation or capture references raise
+    :class:`~ecservice.errors.ValidationError` (a programming error, as with
+    :class:`~ecservice.payments.InMemoryGateway`); business refusals answer ``approved=False``.
+
+    Args:
+        name: Prefix of the references the gateway hands out.
+    """
+
+    #: The instrument kind the gateway takes; others are declined.
+    kind: ClassVar[InstrumentKind]
+
+    def __init__(self, name: str) -> None:
+        self.name = check_text(name, "a gateway name", limit=40)
+        self._auths: dict[str, Authorization[H]] = {}
+        self._captures: dict[str, Capture[H]] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self._ledger: IdempotencyLedger[GatewayResponse] = IdempotencyLedger(name)
+        self._declined: dict[str, str] = {}
+        #: Every call, as ``(operation, reference)``: to check that retries do not call again.
+        self.calls: list[tuple[str, str]] = []
+
+    # --- hooks ---------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _open_hold(self, instrument: str, amount: Money, payment: str, auth_id: str) -> H:
+        """Reserve ``amount`` on the instrument; return what :meth:`_capture_hold` will need.
+
+        Raises:
+            Declined: the instrument cannot pay; nothing changed.
+        """
+
+    @abc.abstractmethod
+    def _capture_hold(self, auth: Authorization[H], amount: Money, capture_id: str) -> None:
+        """Move ``amount`` (at most the authorisation) to the merchant; release the rest.
+
+        Raises:
+            Declined: the money cannot move; nothing changed.
+        """
+
+    @abc.abstractmethod
+    def _release_hold(self, auth: Authorization[H]) -> None:
+        """Release the whole reservation.
+
+        Raises:
+            Declined: the reservation cannot be released; nothing changed.
+        """
+
+    @abc.abstractmethod
+    def _give_back(self, capture: Capture[H], amount: Money, refund_id: str) -> None:
+        """Move ``amount`` (at most what is left of the capture) back to the instrument.
+
+        Raises:
+            Declined: the money cannot move back; nothing changed.
+        """
+
+    # --- views ---------------------------------------------------------------------------------
+
+    def held(self, currency_: str | Currency) -> Money:
+        """Value reserved by open authorisations (it is still part of the buyers' balances)."""
+        cur = currency(currency_)
+        with self._lock:
+            return sum_money(
+                (a.amount for a in self._auths.values() if a.is_open and a.amount.currency == cur),
+                cur,
+            )
+
+    def authorization_state(self, authorization: str) -> AuthorizationState:
+        """Where the authorisation ``authorization`` is.
+
+        Raises:
+            ValidationError: no such authorisation.
+        """
+        with self._lock:
+            return self._auth(authorization).state
+
+    def captured_amount(self, capture: str) -> Money:
+        """What the capture ``capture`` took.
+
+        Raises:
+            ValidationError: no such capture.
+        """
+        with self._lock:
+            return self._capture(capture).amount
+
+    def refunded_amount(self, capture: str) -> Money:
+        """What was refunded of the capture ``capture`` so far.
+
+        Raises:
+            ValidationError: no such capture.
+        """
+        with self._lock:
+            return self._capture(capture).refunded
+
+    # --- PaymentGateway ------------------------------------------------------------------------
+
+    def _next(self, what: str) -> str:
+        return f"{self.name}-{what}-{next(self._ids)}"
+
+    def _once(
+        self, key: str, fingerprint: str, perform: Callable[[], GatewayResponse]
+    ) -> GatewayResponse:
+        """``perform()`` once per ``key`` (see the class documentation); the caller holds the lock.
+
+        An approved answer is stored for the key. A decline is not (nothing moved, so asking the
+        instrument again is safe), but the key stays bound to its request.
+        """
+        check_text(key, "idempotency_key")
+        bound = self._declined.get(key)
+        if bound is not None and bound != fingerprint:
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} was used at {self.name} for {bound!r}; this request is "
+                f"{fingerprint!r}: use a new key for a new request"
+            )
+
+        def attempt() -> GatewayResponse:
+            answer = perform()
+            if not answer.approved:
+                raise _NotStored(answer)
+            return answer
+
+        try:
+            answer = self._ledger.run(key, fingerprint, attempt)
+        except _NotStored as declined:
+            self._declined[key] = fingerprint
+            return declined.answer
+        self._declined.pop(key, None)
+        return answer
+
+    def outcome(self, idempotency_key: str) -> GatewayResponse | None:
+        """The approved answer stored for ``idempotency_key`` (its ``amount`` says what was
+        authorised, captured, released or refunded), or ``None`` if nothing moved with it.
+
+        This is what a caller that lost an answer may query instead of retrying
+        (:class:`~ecservice.payments.OutcomeLookup`).
+
+        Raises:
+            ValidationError: ``idempotency_key`` is not acceptable text.
+        """
+        check_text(idempotency_key, "idempotency_key")
+        with self._lock:
+            found = self._ledger.answer(idempotency_key)
+            return None if found is None else found[1]
+
+    def authorize(
+        self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
+    ) -> GatewayResponse:
+        """Reserve ``amount`` on ``instrument`` for the payment ``reference``, or decline.
+
+        Raises:
+            InvalidAmount: ``amount`` is not a positive :class:`~ecservice.money.Money`.
+            ValidationError: ``instrument`` is not an :class:`~ecservice.payments.Instrument`,
+                or ``reference`` or ``idempotency_key`` is not acceptable text
+                (:func:`ecservice.text.check_text`).
+            IdempotencyConflict: ``idempotency_key`` was used for another request.
+        """
+        if not isinstance(instrument, Instrument):
+            raise ValidationError(
+                f"an authorisation needs an Instrument, not {type(instrument).__name__}"
+            )
+        if not isinstance(amount, Money) or amount.is_negative() or amount.is_zero():
+            raise InvalidAmount(f"an authorisation must be a positive Money, not {shown(amount)}")
+        check_text(reference, "a payment reference")
+        fingerprint = f"authorize {instrument} {_money(amount)} for {reference}"
+        with self._lock:
+            self.calls.append(("authorize", reference))
+            return self._once(
+                idempotency_key, fingerprint, lambda: self._authorize(instrument, amount, reference)
+            )
+
+    def _authorize(self, instrument: Instrument, amount: Money, reference: str) -> GatewayResponse:
+        if instrument.kind is not self.kind:
+            return GatewayResponse(
+                approved=False,
+                message=f"{type(self).__name__} takes {self.kind.value} instruments, "
+                f"not {instrument.kind.value}",
+            )
+        auth_id = self._next("auth")
+        try:
+            hold = self._open_hold(instrument.reference, amount, reference, auth_id)
+        except Declined as refused:
+            return GatewayResponse(approved=False, message=str(refused))
+        self._auths[auth_id] = Authorization(auth_id, reference, instrument.reference, amount, hold)
+        return GatewayResponse(approved=True, reference=auth_id, amount=amount)
+
+    def _auth(self, authorization: str) -> Authorization[H]:
+        auth = self._auths.get(authorization) if isinstance(authorization, str) else None
+        if auth is None:
+            raise ValidationError(f"{self.name} has no authorisation {shown(authorization)}")
+        return auth
+
+    def _capture(self, capture: str) -> Capture[H]:
+        cap = self._captures.get(capture) if isinstance(capture, str) else None
+        if cap is None:
+            raise ValidationError(f"{self.name} has no capture {shown(capture)}")
+        return cap
+
+    def capture(
+        self, authorization: str, amount: Money, *, idempotency_key: str
+    ) -> GatewayResponse:
+        """Take ``amount`` (at most what was authorised) for the merchant; release the rest.
+
+        Capturing a captured authorisation again with the same amount (under any key) answers
+        the first capture's reference and moves nothing.
+
+        Raises:
+            InvalidAmount: ``amount`` is not a :class:`~ecservice.money.Money` (an amount that
+                does not fit the authorisation is declined).
+            ValidationError: no such authorisation, or the key is not acceptable text.
+            IdempotencyConflict: ``idempotency_key`` was used for another request.
+        """
+        _check_money(amount, "a capture")
+        with self._lock:
+            self.calls.append(("capture", authorization))
+            auth = self._auth(authorization)
+            fingerprint = f"capture {_money(amount)} of {authorization}"
+            return self._once(idempotency_key, fingerprint, lambda: self._take(auth, amount))
+
+    def _take(self, auth: Authorization[H], amount: Money) -> GatewayResponse:
+        if auth.capture is not None and auth.capture.amount == amount:
+            return GatewayResponse(
+                approved=True,
+                reference=auth.capture.id,
+                message="already captured",
+                amount=auth.capture.amount,
+            )
+        if not auth.is_open:
+            return GatewayResponse(
+                approved=False, message=f"authorisation {auth.id} is already {auth.state.value}"
+            )
+        if (
+            not isinstance(amount, Money)
+            or amount.currency != auth.amount.currency
+            or amount.is_negative()
+            or amount.is_zero()
+            or amount > auth.amount
+        ):
+            return GatewayResponse(
+                approved=False, message=f"capture {amount} does not fit authorisation {auth.amount}"
+            )
+        capture_id = self._next("cap")
+        try:
+            self._capture_hold(auth, amount, capture_id)
+        except Declined as refused:
+            return GatewayResponse(approved=False, message=str(refused))
+        cap = Capture(capture_id, auth, amount, Money.zero(amount.currency))
+        auth.state = AuthorizationState.CAPTURED
+        auth.capture = cap
+        self._captures[capture_id] = cap
+        return GatewayResponse(approved=True, reference=capture_id, amount=amount)
+
+    def void(self, authorization: str, *, idempotency_key: str) -> GatewayResponse:
+        """Release the whole authorisation; voiding it again answers approved and moves nothing.
+
+        Raises:
+            ValidationError: no such authorisation, or the key is not acceptable text.
+            IdempotencyConflict: ``idempotency_key`` was used for another request.
+        """
+        with self._lock:
+            self.calls.append(("void", authorization))
+            auth = self._auth(authorization)
+            return self._once(idempotency_key, f"void {authorization}", lambda: self._drop(auth))
+
+    def _drop(self, auth: Authorization[H]) -> GatewayResponse:
+        if auth.state is AuthorizationState.VOIDED:
+            return GatewayResponse(
+                approved=True, reference=auth.id, message="already voided", amount=auth.amount
+            )
+        if not auth.is_open:
+            return GatewayResponse(
+                approved=False, message=f"authorisation {auth.id} is already {auth.state.value}"
+            )
+        try:
+            self._release_hold(auth)
+        except Declined as refused:
+            return GatewayResponse(approved=False, message=str(refused))
+        auth.state = AuthorizationState.VOIDED
+        return GatewayResponse(approved=True, reference=auth.id, amount=auth.amount)
+
+    def refund(self, capture: str, amount: Money, *, idempotency_key: str) -> GatewayResponse:
+        """Give ``amount`` of a capture back to the instrument that paid; never more than is left.
+
+        Raises:
+            InvalidAmount: ``amount`` is not a :class:`~ecservice.money.Money` (an amount that
+                does not fit the capture is declined).
+            ValidationError: no such capture, or the key is not acceptable text.
+            IdempotencyConflict: ``idempotency_key`` was used for another request.
+        """
+        _check_money(amount, "a refund")
+        with self._lock:
+            self.calls.append(("refund", capture))
+            cap = self._capture(capture)
+            fingerprint = f"refund {_money(amount)} of {capture}"
+            return self._once(idempotency_key, fingerprint, lambda: self._give(cap, amount))
+
+    def _give(self, cap: Capture[H], amount: Money) -> GatewayResponse:
+        if (
+            not isinstance(amount, Money)
+            or amount.currency != cap.amount.currency
+            or amount.is_negative()
+            or amount.is_zero()
+        ):
+            return GatewayResponse(
+                approved=False, message=f"cannot refund {amount} of capture {cap.amount}"
+            )
+        if amount > cap.refundable:
+            return GatewayResponse(
+                approved=False,
+                message=f"refund {amount} exceeds the {cap.refundable} left of capture "
+                f"{cap.amount}",
+            )
+        refund_id = self._next("ref")
+        try:
+            self._give_back(cap, amount, refund_id)
+        except Declined as refused:
+            return GatewayResponse(approved=False, message=str(refused))
+        cap.refunded = cap.refunded + amount
+        cap.refunds = (*cap.refunds, (refund_id, amount))
+        return GatewayResponse(approved=True, reference=refund_id, amount=amount)
