@@ -4,6 +4,7 @@ States (with the source practice's names): awaiting confirmation (待确认), pr
 out of stock (缺货), in transit (货在途中), done (处理完毕), cancelled (已取消).
 """
 
+from ecservice.orders._auto_confirm import auto_confirm_due
 from ecservice.orders._cart import CART_WORKFLOW, Cart, CartLine, CartStatus
 from ecservice.orders._events import (
     LinesCancelled,
@@ -19,16 +20,13 @@ from ecservice.orders._events import (
     ShipmentReceived,
     TrackingEventAdded,
 )
-from ecservice.orders._order import (
+from ecservice.orders._order import TRACKING_LEAD, Order, OS_co
+from ecservice.orders._order_workflow import (
     ORDER_WORKFLOW,
-    TRACKING_LEAD,
-    Order,
     OrderChange,
-    OS_co,
     all_cancelled,
     all_settled,
     apply_change,
-    auto_confirm_due,
     nothing_shipped,
     nothing_travels,
     stock_restored,
