@@ -6,9 +6,11 @@ users keep typed trigger methods and typed results.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import assert_type
+from typing import Any, Literal, assert_type
 
+import attrs
 import pendulum
 from pendulum import DateTime
 
@@ -29,8 +31,12 @@ from ecservice.workflow import (
     Actor,
     BoundTrigger,
     DomainEvent,
+    LabelledState,
     TransitionRecord,
+    TypedTrigger,
     Workflow,
+    bind_workflow,
+    transition,
     trigger,
 )
 
@@ -86,14 +92,14 @@ def test_order_trigger_methods_are_typed() -> None:
     assert_type(order.travelling, tuple[Shipment, ...])
     assert_type(order.auto_confirm_due_at(AutoConfirmPolicy()), DateTime | None)
     assert_type(order.confirm_receipt(actor=Actor.buyer("b")), TransitionRecord)
-    assert_type(order.history, tuple[TransitionRecord, ...])
+    assert_type(order.history, Sequence[TransitionRecord])
     assert_type(order.version, int)
     assert_type(order.total, Money)
     assert_type(order.amount_due, Money)
     assert_type(order.pull_events(), tuple[DomainEvent, ...])
     assert_type(order.can("cancel"), bool)
     assert_type(order.allowed_triggers(), tuple[str, ...])
-    assert_type(ORDER_WORKFLOW, Workflow[Order])
+    assert_type(ORDER_WORKFLOW, Workflow[Order[Any]])
     assert_type(ORDER_WORKFLOW.mermaid(), str)
     assert order.status is OrderStatus.DONE
 
@@ -110,6 +116,50 @@ def test_custom_trigger_descriptor_is_typed() -> None:
         assert_type(order.inspect(actor=Actor.staff("qa")), TransitionRecord)
 
     assert callable(fire)
+
+
+class QC(LabelledState):
+    QUALITY_CHECK = ("quality_check", "Quality check", "质检中")
+
+
+@attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
+class _QCOrder(Order[OrderStatus | QC]):
+    @trigger
+    def inspect(self, *, actor: Actor, passed: bool, note: str = "") -> TransitionRecord:
+        """Record the quality check."""
+        raise NotImplementedError
+
+
+bind_workflow(
+    _QCOrder,
+    ORDER_WORKFLOW.derive(
+        "order-qc-typing",
+        add_states=[QC.QUALITY_CHECK],
+        add_transitions=[transition("inspect", OrderStatus.PROCESSING, QC.QUALITY_CHECK)],
+        add_sources={"ship": {QC.QUALITY_CHECK: OrderStatus.PROCESSING}},
+        remove_transitions=[("ship", OrderStatus.PROCESSING)],
+    ),
+)
+
+
+def test_custom_states_and_declared_trigger_keywords_are_typed() -> None:
+    """A derived state type includes the added states; declared keywords are checked."""
+    assert_type(_QCOrder.inspect.name, str)
+
+    def fire(order: _QCOrder) -> None:
+        assert_type(order.status, OrderStatus | QC)
+        assert_type(order.inspect(actor=Actor.staff("qa"), passed=True), TransitionRecord)
+        assert_type(order.inspect.can(actor=Actor.staff("qa"), passed=True), bool)
+        if order.status is QC.QUALITY_CHECK:
+            assert_type(order.status, Literal[QC.QUALITY_CHECK])
+        order.inspect(actor=Actor.staff("qa"), pased=True)  # type: ignore[call-arg]
+        order.inspect(actor=Actor.staff("qa"), passed="yes")  # type: ignore[arg-type]
+
+    plain: Order = _order()
+    widened: Order[OrderStatus | QC] = plain  # covariant: every plain order state is allowed
+    assert_type(widened.status, OrderStatus | QC)
+    assert callable(fire)
+    assert isinstance(_QCOrder.inspect, TypedTrigger)
 
 
 def test_payment_types() -> None:
@@ -138,7 +188,7 @@ def test_payment_types() -> None:
         gw, Money("1.00", "CNY"), reason="r", idempotency_key="k", actor=Actor.system()
     )
     assert_type(record, TransitionRecord)
-    assert_type(payments.settle(order, payment), tuple[DomainEvent, ...])
+    assert_type(payments.settle(order, payment), tuple[TransitionRecord, ...])
 
 
 def test_top_level_names() -> None:

@@ -6,7 +6,9 @@ hooks in transitions' order) to predict, for every step, the outcome, the new st
 that run. Rules fire random triggers (allowed or not, or unknown) with random guard outcomes and,
 sometimes, a hook that raises; the clock moves forward between steps. Invariants check the
 history: ``version == len(history)``, a chain of records (each source is the previous dest),
-versions ``1..n``, non-decreasing timestamps.
+versions ``1..n``, non-decreasing timestamps. A misbehaving hook either raises, or fires a
+trigger of its own aggregate (re-entry, refused) and lets the error propagate or swallows it: in
+every case the step fails and leaves the aggregate unchanged.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from ecservice.clock import FixedClock
-from ecservice.errors import GuardRejected, InvalidTransition
+from ecservice.errors import GuardRejected, InvalidTransition, ReentrantTrigger
 from ecservice.workflow import (
     Actor,
     Aggregate,
@@ -132,7 +134,14 @@ def _hook(name: str) -> Any:
         agg.hooks_run += 1
         ctx.emit(Noted(aggregate_id=agg.id, occurred_at=ctx.at, actor=ctx.actor, hook=name))
         if ctx.payload.get("fail") == name:
-            raise Boom(name)
+            how = ctx.payload.get("how", "boom")
+            if how == "boom":
+                raise Boom(name)
+            try:
+                agg.remark(actor=ctx.actor)  # re-entry: refused whatever the state
+            except ReentrantTrigger:
+                if how == "reenter":
+                    raise
 
     hook.__name__ = name
     return hook
@@ -237,6 +246,7 @@ class ShipmentMachine(RuleBasedStateMachine):
         data=st.data(),
         outcomes=OUTCOMES,
         fail=st.one_of(st.none(), st.none(), st.none(), st.sampled_from(HOOKS)),
+        how=st.sampled_from(["boom", "boom", "reenter", "swallow"]),
         seconds=st.integers(0, 7200),
         who=st.sampled_from([Actor.buyer("c-1"), Actor.staff("s-9"), Actor.system()]),
     )
@@ -245,6 +255,7 @@ class ShipmentMachine(RuleBasedStateMachine):
         data: st.DataObject,
         outcomes: dict[str, bool],
         fail: str | None,
+        how: str,
         seconds: int,
         who: Actor,
     ) -> None:
@@ -256,7 +267,15 @@ class ShipmentMachine(RuleBasedStateMachine):
             st.one_of(st.sampled_from(allowed), anything) if allowed else anything, label="trigger"
         )
         self.clock.advance(seconds=seconds)
-        outcome, dest, hooks = predict(self.expected, name, outcomes, fail)
+        if how == "swallow":
+            # The hook swallows the refusal and the others run on; the trigger fails at the end.
+            outcome, dest, hooks = predict(self.expected, name, outcomes, None)
+            if outcome == "ok" and fail in hooks:
+                outcome, dest = "reentrant", self.expected
+        else:
+            outcome, dest, hooks = predict(self.expected, name, outcomes, fail)
+            if outcome == "boom" and how == "reenter":
+                outcome = "reentrant"
         before = attrs.asdict(self.agg, recurse=False)
         log: list[str] = []
         error: Exception | None = None
@@ -268,10 +287,14 @@ class ShipmentMachine(RuleBasedStateMachine):
                 outcomes=outcomes,
                 log=log,
                 fail=fail,
+                how=how,
             )
-        except (InvalidTransition, GuardRejected, Boom) as exc:
+        except (InvalidTransition, GuardRejected, Boom, ReentrantTrigger) as exc:
             error = exc
-        if isinstance(error, InvalidTransition):
+        if isinstance(error, ReentrantTrigger):
+            got = "reentrant"
+            assert (error.trigger, error.running) == ("remark", name)
+        elif isinstance(error, InvalidTransition):
             got = "invalid"
             assert (error.trigger, error.state) == (name, self.expected.name)
         elif isinstance(error, GuardRejected):

@@ -26,10 +26,19 @@ ecservice.errors.InvalidWorkflow: workflow 'broken' is invalid:
   - state LOCKED cannot be reached from OPEN
 """
 
-from ecservice.workflow._aggregate import Aggregate, BoundTrigger, bind_workflow, trigger
+from ecservice.workflow._aggregate import (
+    Aggregate,
+    BoundTrigger,
+    BoundTypedTrigger,
+    ReadOnlyField,
+    TypedTrigger,
+    bind_workflow,
+    trigger,
+)
 from ecservice.workflow._definition import Guard, Hook, Transition, Workflow, transition
 from ecservice.workflow._diagram import DiagramUnavailable
 from ecservice.workflow._engine import CompiledWorkflow, Context
+from ecservice.workflow._history import History
 from ecservice.workflow._records import (
     Actor,
     ActorKind,
@@ -44,15 +53,19 @@ __all__ = [
     "ActorKind",
     "Aggregate",
     "BoundTrigger",
+    "BoundTypedTrigger",
     "CompiledWorkflow",
     "Context",
     "DiagramUnavailable",
     "DomainEvent",
     "Guard",
+    "History",
     "Hook",
     "LabelledState",
+    "ReadOnlyField",
     "Transition",
     "TransitionRecord",
+    "TypedTrigger",
     "Workflow",
     "bind_workflow",
     "state_label",

@@ -315,6 +315,8 @@ class Workflow(Generic[A]):
         add_states: Iterable[enum.Enum] = (),
         remove_states: Iterable[enum.Enum] = (),
         add_transitions: Iterable[Transition[B]] = (),
+        add_sources: Mapping[str, Iterable[enum.Enum] | Mapping[enum.Enum, enum.Enum]]
+        | None = None,
         remove_transitions: Iterable[str | tuple[str, enum.Enum]] = (),
         add_guards: Mapping[str, Iterable[Callable[[B, Context], bool]]] | None = None,
         add_before: Mapping[str, Iterable[Callable[[B, Context], None]]] | None = None,
@@ -331,6 +333,12 @@ class Workflow(Generic[A]):
             add_states: states to add (members of another ``Enum``).
             remove_states: states to remove, with every transition from or to them.
             add_transitions: transitions appended after the existing ones.
+            add_sources: more source states for existing triggers. ``{"ship": [QC]}`` lets every
+                transition of ``ship`` also leave ``QC`` (each keeps its guards, hooks and place
+                in the priority order); ``{"ship": {QC: PROCESSING}}`` does so only for the
+                transitions of ``ship`` that leave ``PROCESSING``: ``QC`` gets ``ship`` as
+                ``PROCESSING`` has it. Sources are added before ``remove_transitions`` is
+                applied, so ``(trigger, state)`` removals never remove an added source.
             remove_transitions: a trigger name removes all its transitions; ``(trigger, state)``
                 removes that trigger from that source state only. Removals apply to this
                 workflow's transitions, never to ``add_transitions``, so a transition can be
@@ -353,7 +361,11 @@ class Workflow(Generic[A]):
         before = {k: tuple(v) for k, v in (add_before or {}).items()}
         after = {k: tuple(v) for k, v in (add_after or {}).items()}
         declared = {t.trigger for t in self.transitions} | {t.trigger for t in added}
-        unknown = (set(guards) | set(before) | set(after) | drop_trigger) - declared
+        extra: dict[str, list[tuple[enum.Enum, enum.Enum | None]]] = {}
+        for trig, spec in (add_sources or {}).items():
+            pairs_of = spec.items() if isinstance(spec, Mapping) else ((s, None) for s in spec)
+            extra[trig] = [(new, like) for new, like in pairs_of]
+        unknown = (set(guards) | set(before) | set(after) | drop_trigger | set(extra)) - declared
         unknown |= {trig for trig, _ in drop_pair if trig not in declared}
         problems = [f"cannot change unknown trigger {u!r}" for u in sorted(unknown)]
         pairs = {(t.trigger, s) for t in self.transitions for s in t.sources}
@@ -361,6 +373,17 @@ class Workflow(Generic[A]):
             f"cannot remove {trig!r} from {state!r}: it does not leave that state"
             for trig, state in sorted(drop_pair, key=str)
             if trig in declared and (trig, state) not in pairs
+        ]
+        problems += [
+            f"cannot add source {new!r} to {trig!r} like {like!r}: {trig!r} does not leave it"
+            for trig, wanted in extra.items()
+            for new, like in wanted
+            if like is not None and trig in declared and (trig, like) not in pairs
+        ]
+        problems += [
+            f"cannot add source {trig!r}: it is a trigger of add_transitions, not of {self.name!r}"
+            for trig in extra
+            if trig in declared and not any(t.trigger == trig for t in self.transitions)
         ]
         problems += [
             f"cannot remove state {s!r}: it is not one of the workflow's states"
@@ -376,11 +399,18 @@ class Workflow(Generic[A]):
             # Removals apply to the base workflow's transitions, not to the ones added here.
             if i < base and t.trigger in drop_trigger:
                 continue
+            more: tuple[enum.Enum, ...] = ()
+            if i < base and t.trigger in extra:
+                more = tuple(
+                    new
+                    for new, like in extra[t.trigger]
+                    if (like is None or like in t.sources) and new not in t.sources
+                )
             sources = tuple(
                 s
                 for s in t.sources
                 if s not in removed and (i >= base or (t.trigger, s) not in drop_pair)
-            )
+            ) + tuple(dict.fromkeys(s for s in more if s not in removed))
             if not sources or t.dest in removed:
                 continue
             t2: Transition[Any] = attrs.evolve(t, sources=sources)
@@ -400,8 +430,8 @@ class Workflow(Generic[A]):
         on_exit: dict[enum.Enum, list[Any]] = {
             s: list(h) for s, h in self.on_exit.items() if s not in removed
         }
-        for target, extra in ((on_enter, add_on_enter), (on_exit, add_on_exit)):
-            for s, hooks in (extra or {}).items():
+        for target, state_hooks in ((on_enter, add_on_enter), (on_exit, add_on_exit)):
+            for s, hooks in (state_hooks or {}).items():
                 target.setdefault(s, []).extend(hooks)
         return Workflow(
             name,

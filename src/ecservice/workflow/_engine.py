@@ -15,11 +15,17 @@ every field of the aggregate is restored to what it was before the trigger, and 
 raised (:class:`~ecservice.errors.GuardRejected` or the hook's own exception). Only when the whole
 transition succeeded are the history record appended, the version bumped and the domain events
 queued.
+
+Re-entry is refused: while a trigger of an aggregate runs its guards and hooks, firing any trigger
+of the same aggregate raises :class:`~ecservice.errors.ReentrantTrigger`, and the running trigger
+then fails too (even if the hook caught the error), leaving the aggregate as it was before it.
 """
 
 from __future__ import annotations
 
+import copy
 import enum
+import re
 from collections.abc import Callable, Mapping
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
@@ -27,7 +33,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 import attrs
 from pendulum import DateTime
 
-from ecservice.errors import GuardRejected, InvalidTransition, ValidationError
+from ecservice.errors import (
+    EcServiceError,
+    GuardRejected,
+    InvalidTransition,
+    ReentrantTrigger,
+    ValidationError,
+)
+from ecservice.workflow._aggregate import RAW_FIELDS, _Reentered
+from ecservice.workflow._history import append_record
 from ecservice.workflow._records import Actor, DomainEvent, TransitionRecord
 
 if TYPE_CHECKING:
@@ -39,9 +53,15 @@ __all__ = ["CompiledWorkflow", "Context"]
 A = TypeVar("A")
 T = TypeVar("T")
 
-# The kernel's own fields (status, version, history, events) carry no validators: assign them
-# through the slot directly rather than through attrs' on_setattr machinery.
+# The kernel-managed fields refuse assignment (see Aggregate); the kernel assigns them through
+# their slot descriptors. Other fields are assigned through the slot directly too.
 _set = object.__setattr__
+_set_status = RAW_FIELDS["status"].__set__
+_set_version = RAW_FIELDS["version"].__set__
+_set_history = RAW_FIELDS["history"].__set__
+#: Histories shorter than this grow as tuples (copying a short tuple is cheaper than a History
+#: view); longer ones become a History, whose appends cost O(1) however long it is.
+_SHORT = 32
 
 
 @final
@@ -194,16 +214,23 @@ class CompiledWorkflow(Generic[A]):
     def can(
         self, aggregate: Aggregate[Any], trigger: str, actor: Actor, payload: Mapping[str, object]
     ) -> bool:
-        """Whether ``trigger`` is allowed now and some candidate's guards pass (no hooks run)."""
+        """Whether ``trigger`` is allowed now and some candidate's guards pass (no hooks run).
+
+        A guard raising an :class:`~ecservice.errors.EcServiceError` (a missing or mistyped
+        payload value, for instance) counts as a rejection.
+        """
         state = aggregate.status
         entry = self.table.get(trigger, {}).get(state)
         if entry is None:
             return False
         ctx = Context(trigger, state, aggregate.clock.now(), actor, "", payload)
-        for cand in entry.candidates:
-            ctx.dest = state if cand.dest is None else cand.dest
-            if all(bool(fn(aggregate, ctx)) is want for fn, want in cand.checks):
-                return True
+        try:
+            for cand in entry.candidates:
+                ctx.dest = state if cand.dest is None else cand.dest
+                if all(bool(fn(aggregate, ctx)) is want for fn, want in cand.checks):
+                    return True
+        except EcServiceError:
+            return False
         return False
 
     def fire(
@@ -215,6 +242,9 @@ class CompiledWorkflow(Generic[A]):
         payload: Mapping[str, object],
     ) -> TransitionRecord:
         """Fire ``trigger`` on ``aggregate``; see the module documentation for the semantics."""
+        running = aggregate._firing
+        if running is not None:
+            raise _reentry(aggregate, trigger, running)
         state = aggregate.status
         by_state = self.table.get(trigger)
         entry = by_state.get(state) if by_state is not None else None
@@ -228,16 +258,24 @@ class CompiledWorkflow(Generic[A]):
         at = aggregate.clock.now()
         dest = entry.simple_dest
         if dest is not None:
+            # No guard and no hook: nothing can fail or re-enter between here and the return.
             version = aggregate.version + 1
             record = TransitionRecord(trigger, state, dest, at, actor, note, version)
-            _set(aggregate, "status", dest)
-            _set(aggregate, "version", version)
-            _set(aggregate, "history", (*aggregate.history, record))
+            _set_status(aggregate, dest)
+            _set_version(aggregate, version)
+            history = aggregate.history
+            _set_history(
+                aggregate,
+                history + (record,)  # noqa: RUF005 - faster than (*history, record)
+                if type(history) is tuple and len(history) < _SHORT
+                else append_record(history, record),
+            )
             return record
         ctx = Context(trigger, state, at, actor, note, payload)
         saved = _snapshot(aggregate) if entry.hooked else None
         failed: list[str] = []
         chosen: _Candidate | None = None
+        aggregate._firing = trigger
         try:
             for cand in entry.candidates:
                 ctx.dest = state if cand.dest is None else cand.dest
@@ -261,43 +299,120 @@ class CompiledWorkflow(Generic[A]):
             if not chosen.internal:
                 for hook in chosen.exit:
                     hook(aggregate, ctx)
-                _set(aggregate, "status", ctx.dest)
+                _set_status(aggregate, ctx.dest)
                 for hook in chosen.enter:
                     hook(aggregate, ctx)
             for hook in chosen.after:
                 hook(aggregate, ctx)
+            if aggregate._firing is not trigger:
+                # A hook or guard fired a trigger of this aggregate and swallowed the error.
+                raise _swallowed(aggregate, trigger)
         except BaseException:
             if saved is not None:
                 _restore(aggregate, saved)
+            _set_status(aggregate, state)
             raise
+        finally:
+            aggregate._firing = None
         version = aggregate.version + 1
         record = TransitionRecord(trigger, state, ctx.dest, at, actor, note, version)
-        _set(aggregate, "version", version)
-        _set(aggregate, "history", (*aggregate.history, record))
+        _set_version(aggregate, version)
+        history = aggregate.history
+        _set_history(
+            aggregate,
+            history + (record,)  # noqa: RUF005 - faster than (*history, record)
+            if type(history) is tuple and len(history) < _SHORT
+            else append_record(history, record),
+        )
         if ctx.events:
             _set(aggregate, "_events", (*aggregate._events, *ctx.events))
         return record
 
 
-_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+def _swallowed(aggregate: Aggregate[Any], trigger: str) -> ReentrantTrigger:
+    """The error for a re-entry that a hook or guard of ``trigger`` caught."""
+    marked: object = aggregate._firing
+    inner = marked.inner if isinstance(marked, _Reentered) else "?"
+    return ReentrantTrigger(inner, trigger, subject=aggregate._subject())
 
 
-def _fields_of(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    found = _FIELDS.get(cls)
-    if found is None:
-        names = tuple(f.name for f in attrs.fields(cls))
+def _reentry(aggregate: Aggregate[Any], trigger: str, running: object) -> ReentrantTrigger:
+    """The error for firing ``trigger`` while ``running``; marks the running trigger as failed."""
+    if isinstance(running, str):
+        _set(aggregate, "_firing", _Reentered(running, trigger))
+        name = running
+    elif isinstance(running, _Reentered):
+        name = running.running
+    else:  # still being built: only __attrs_post_init__ code can get here
+        name = "__init__"
+    return ReentrantTrigger(trigger, name, subject=aggregate._subject())
+
+
+#: Annotations of fields whose values can change in place: snapshot them with a deep copy.
+_MUTABLE = re.compile(
+    r"^(?:typing\.|collections\.)?(?:list|dict|set|bytearray|List|Dict|Set|DefaultDict|"
+    r"defaultdict|OrderedDict|Counter|deque|MutableMapping|MutableSequence|MutableSet)\b"
+)
+
+
+@final
+class _FieldPlan:
+    """How to snapshot and restore the fields of one aggregate class."""
+
+    __slots__ = ("deep", "get", "setters")
+
+    def __init__(self, cls: type) -> None:
+        # The kernel-managed fields are left out: hooks cannot assign version and history (they
+        # are read-only), and the kernel restores the status it read before running them.
+        fields = [f for f in attrs.fields(cls) if f.name != "_firing" and f.name not in RAW_FIELDS]
+        names = tuple(f.name for f in fields)
         getter = attrgetter(*names)
-        found = (names, (lambda obj: getter(obj)) if len(names) > 1 else (lambda o: (getter(o),)))
-        _FIELDS[cls] = found
-    return found
+        self.get: Callable[[Any], tuple[Any, ...]] = (
+            getter if len(names) > 1 else (lambda obj: (getter(obj),))
+        )
+        self.setters: tuple[Callable[[Any, Any], None], ...] = tuple(_slot_setter(n) for n in names)
+        self.deep = tuple(i for i, f in enumerate(fields) if _is_mutable(f.type))
 
 
-def _snapshot(aggregate: object) -> tuple[type, tuple[Any, ...]]:
-    cls = type(aggregate)
-    return cls, _fields_of(cls)[1](aggregate)
+def _slot_setter(name: str) -> Callable[[Any, Any], None]:
+    def put(obj: Any, value: Any) -> None:
+        _set(obj, name, value)
+
+    return put
 
 
-def _restore(aggregate: object, saved: tuple[type, tuple[Any, ...]]) -> None:
-    cls, values = saved
-    for name, value in zip(_fields_of(cls)[0], values, strict=True):
-        object.__setattr__(aggregate, name, value)
+def _is_mutable(annotation: object) -> bool:
+    if annotation is None:
+        return False
+    if isinstance(annotation, str):
+        text = annotation
+    else:
+        text = str(getattr(annotation, "__name__", None) or repr(annotation))
+    return any(_MUTABLE.match(part.strip()) for part in text.split("|"))
+
+
+_PLANS: dict[type, _FieldPlan] = {}
+
+
+def _plan(cls: type) -> _FieldPlan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _FieldPlan(cls)
+    return plan
+
+
+def _snapshot(aggregate: object) -> tuple[_FieldPlan, tuple[Any, ...]]:
+    plan = _PLANS.get(type(aggregate)) or _plan(type(aggregate))
+    values = plan.get(aggregate)
+    if plan.deep:
+        copied = list(values)
+        for i in plan.deep:
+            copied[i] = copy.deepcopy(copied[i])
+        values = tuple(copied)
+    return plan, values
+
+
+def _restore(aggregate: object, saved: tuple[_FieldPlan, tuple[Any, ...]]) -> None:
+    plan, values = saved
+    for put, value in zip(plan.setters, values, strict=True):
+        put(aggregate, value)

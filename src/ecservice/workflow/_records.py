@@ -9,6 +9,7 @@ import attrs
 from pendulum import DateTime
 
 from ecservice.errors import ValidationError
+from ecservice.text import check_text
 
 __all__ = ["Actor", "ActorKind", "DomainEvent", "LabelledState", "TransitionRecord"]
 
@@ -28,6 +29,11 @@ class LabelledState(enum.Enum):
 
     label_en: str
     label_zh: str
+
+    # Members are singletons compared by identity, so the identity hash is consistent with
+    # equality; it is several times cheaper than Enum's (which hashes the name in Python), and
+    # the kernel looks states up in dicts on every trigger.
+    __hash__ = object.__hash__
 
     def __new__(cls, value: str, label_en: str, label_zh: str) -> LabelledState:
         member = object.__new__(cls)
@@ -74,8 +80,12 @@ class Actor:
 
     @id.validator
     def _check_id(self, _: attrs.Attribute[str], value: str) -> None:
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError(f"an actor needs a non-empty id, got {value!r}")
+        # check_text's rules for identifiers (no stripping: the id is stored as given).
+        checked = check_text(value, "an actor's id")
+        if checked != value:
+            raise ValidationError(
+                "an actor's id must not start or end with white space, got " + repr(value[:80])
+            )
 
     @classmethod
     def buyer(cls, id: str) -> Actor:
@@ -102,26 +112,115 @@ class Actor:
 
 
 @final
-@attrs.frozen(slots=True)
 class TransitionRecord:
     """One entry of an aggregate's history: what happened, from which state to which, when, by whom.
 
     ``source == dest`` for an internal transition (one that changes data but not the state).
-    ``version`` is the aggregate's version after the transition.
+    ``version`` is the aggregate's version after the transition. Records are immutable values:
+    assigning an attribute raises :class:`AttributeError`; two records are equal when all seven
+    attributes are. The kernel builds one per transition, so the class is a plain slotted one
+    whose attributes are read-only properties (building it costs what a bare slotted object
+    does), not an attrs class.
+
+    Args:
+        trigger: the trigger's name.
+        source: the state before the transition.
+        dest: the state after it (``source`` for an internal transition).
+        at: when it happened, in UTC (read from the aggregate's clock).
+        actor: who fired the trigger.
+        note: why (free text, possibly empty).
+        version: the aggregate's version after the transition (1 for the first one).
     """
 
-    trigger: str
-    source: enum.Enum
-    dest: enum.Enum
-    at: DateTime
-    actor: Actor
-    note: str
-    version: int
+    __slots__ = ("_actor", "_at", "_dest", "_note", "_source", "_trigger", "_version")
+    __match_args__ = ("trigger", "source", "dest", "at", "actor", "note", "version")
+
+    def __init__(
+        self,
+        trigger: str,
+        source: enum.Enum,
+        dest: enum.Enum,
+        at: DateTime,
+        actor: Actor,
+        note: str,
+        version: int,
+    ) -> None:
+        self._trigger = trigger
+        self._source = source
+        self._dest = dest
+        self._at = at
+        self._actor = actor
+        self._note = note
+        self._version = version
+
+    @property
+    def trigger(self) -> str:
+        """The trigger's name."""
+        return self._trigger
+
+    @property
+    def source(self) -> enum.Enum:
+        """The state before the transition."""
+        return self._source
+
+    @property
+    def dest(self) -> enum.Enum:
+        """The state after the transition (``source`` for an internal one)."""
+        return self._dest
+
+    @property
+    def at(self) -> DateTime:
+        """When the transition happened, in UTC."""
+        return self._at
+
+    @property
+    def actor(self) -> Actor:
+        """Who fired the trigger."""
+        return self._actor
+
+    @property
+    def note(self) -> str:
+        """Why (free text, possibly empty)."""
+        return self._note
+
+    @property
+    def version(self) -> int:
+        """The aggregate's version after the transition."""
+        return self._version
 
     @property
     def internal(self) -> bool:
         """``True`` when the transition kept the state."""
         return self.source is self.dest
+
+    def _values(self) -> tuple[Any, ...]:
+        return (
+            self._trigger,
+            self._source,
+            self._dest,
+            self._at,
+            self._actor,
+            self._note,
+            self._version,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not TransitionRecord:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return (
+            f"TransitionRecord(trigger={self._trigger!r}, source={self._source!r}, "
+            f"dest={self._dest!r}, at={self._at!r}, actor={self._actor!r}, "
+            f"note={self._note!r}, version={self._version!r})"
+        )
+
+    def __reduce__(self) -> tuple[type[TransitionRecord], tuple[Any, ...]]:
+        return (TransitionRecord, self._values())
 
 
 @attrs.frozen(slots=True, kw_only=True)
