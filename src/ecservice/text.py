@@ -43,10 +43,7 @@ _LINE_BREAKS: Final = frozenset("\n\r\t")
 
 
 def _bad_char(value: str, *, multiline: bool) -> tuple[int, str] | None:
-    if value.isprintable():  # fast path: no Cc, Cs, Zl, Zp... (bidi controls are Cf: check)
-        for i, ch in enumerate(value):
-            if ch in _BIDI:
-                return i, ch
+    if value.isprintable():  # no Cc, Cf (the bidi controls are Cf), Cs, Zl, Zp
         return None
     for i, ch in enumerate(value):
         if ch in _BIDI:

@@ -717,6 +717,25 @@ def test_ecash_no_refund_after_the_merchant_is_paid_out(ecash: Rig) -> None:
     assert (ecash.buyer(), ecash.merchant()) == (cny("75.00"), cny("25.00"))
 
 
+def test_ecash_no_refund_after_the_coins_deposit_window(ecash: Rig) -> None:
+    """Past the coins' deposit window the mint would leave refunded value unspendable: the
+    gateway declines the refund before anything moves; a second earlier it refunds."""
+    gw = ecash.gateway
+    payment = captured(ecash, "30.00")
+    ecash.clock.set(T0.add(days=60).subtract(seconds=1))
+    payment.refund(gw, cny("10.00"), reason="r", idempotency_key=f"{payment.id}-r1", actor=SYSTEM)
+    ecash.clock.set(T0.add(days=60))
+    before = ecash.snapshot()
+    with pytest.raises(PaymentDeclined, match="can no longer be refunded"):
+        payment.refund(
+            gw, cny("20.00"), reason="r", idempotency_key=f"{payment.id}-r2", actor=SYSTEM
+        )
+    assert payment.status is P.PARTIALLY_REFUNDED
+    assert payment.refunded == cny("10.00")
+    assert ecash.snapshot() == before
+    assert ecash.merchant() == cny("20.00")  # the buyer's coins have expired meanwhile
+
+
 def test_ecash_coins_spent_elsewhere_decline_the_capture(ecash: Rig) -> None:
     """E-cash is a bearer instrument: spent elsewhere after the authorisation, the capture fails."""
     gw = ecash.gateway

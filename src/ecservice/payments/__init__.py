@@ -18,9 +18,8 @@ from ecservice.payments._gateway import (
 )
 from ecservice.payments._memory_gateway import InMemoryGateway
 from ecservice.payments._orders import OrderPayments
-from ecservice.payments._payment import (
-    PAYMENT_WORKFLOW,
-    Payment,
+from ecservice.payments._payment import Payment
+from ecservice.payments._payment_events import (
     PaymentAuthorized,
     PaymentCaptured,
     PaymentDeclined,
@@ -30,6 +29,7 @@ from ecservice.payments._payment import (
     PaymentVoided,
     RefundRecord,
 )
+from ecservice.payments._payment_workflow import PAYMENT_WORKFLOW
 from ecservice.payments.gateways import (
     AuthorizationState,
     EcashGateway,

@@ -30,7 +30,8 @@ from ecservice.payments._gateway import (
     OutcomeLookup,
     PaymentGateway,
 )
-from ecservice.payments._payment import Payment, PaymentStatus
+from ecservice.payments._payment import Payment
+from ecservice.payments._payment_events import PaymentStatus
 from ecservice.workflow import Actor, TransitionRecord
 
 __all__ = ["OrderPayments"]

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Final, final
-
 import attrs
 
 from ecservice.errors import (
-    CurrencyMismatch,
-    EcServiceError,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -16,215 +12,19 @@ from ecservice.errors import (
 )
 from ecservice.money import Money, positive
 from ecservice.payments._gateway import GatewayResponse, Instrument, PaymentGateway
+from ecservice.payments._payment_events import PaymentDeclined, PaymentStatus, RefundRecord
+from ecservice.payments._payment_loading import (
+    as_tuple,
+    check_idempotency,
+    check_money,
+    check_references,
+)
+from ecservice.payments._payment_workflow import PAYMENT_WORKFLOW, failure_text
 from ecservice.payments._shown import shown
 from ecservice.text import LONG_TEXT_MAX, check_optional_text, check_text, text
-from ecservice.workflow import (
-    Actor,
-    Aggregate,
-    Context,
-    DomainEvent,
-    LabelledState,
-    TransitionRecord,
-    Workflow,
-    bind_workflow,
-    transition,
-)
+from ecservice.workflow import Actor, Aggregate, TransitionRecord, bind_workflow
 
-__all__ = [
-    "PAYMENT_WORKFLOW",
-    "IdempotencyConflict",
-    "Payment",
-    "PaymentAuthorized",
-    "PaymentCaptured",
-    "PaymentDeclined",
-    "PaymentFailed",
-    "PaymentRefunded",
-    "PaymentStatus",
-    "PaymentVoided",
-    "RefundRecord",
-]
-
-
-class PaymentStatus(LabelledState):
-    """The states of a payment."""
-
-    PENDING = ("pending", "Pending", "待支付")
-    AUTHORIZED = ("authorized", "Authorized", "已授权")
-    CAPTURED = ("captured", "Captured", "已支付")
-    PARTIALLY_REFUNDED = ("partially_refunded", "Partially refunded", "部分退款")
-    REFUNDED = ("refunded", "Refunded", "已退款")
-    FAILED = ("failed", "Failed", "支付失败")
-    VOIDED = ("voided", "Voided", "已撤销")
-
-
-class PaymentDeclined(EcServiceError):
-    """The gateway declined a capture, void or refund; the payment is unchanged."""
-
-
-@final
-@attrs.frozen(slots=True, kw_only=True)
-class RefundRecord:
-    """One refund: how much, why, and the gateway's reference.
-
-    Attributes:
-        amount: a positive amount in the payment's currency.
-        reason: why (at most :data:`~ecservice.text.LONG_TEXT_MAX` characters, may span lines).
-        reference: the gateway's reference for the refund
-            (at most :data:`~ecservice.text.SHORT_TEXT_MAX` characters).
-
-    Raises:
-        InvalidAmount: ``amount`` is not a positive :class:`~ecservice.money.Money`.
-        ValidationError: ``reason`` or ``reference`` is not acceptable text
-            (:func:`ecservice.text.check_text`).
-    """
-
-    amount: Money = attrs.field(validator=lambda _, __, v: positive(v, "a refund"))
-    reason: str = attrs.field(
-        validator=text("a refund's reason", limit=LONG_TEXT_MAX, multiline=True)
-    )
-    reference: str = attrs.field(validator=text("a refund's reference"))
-
-
-@final
-@attrs.frozen(slots=True, kw_only=True)
-class PaymentAuthorized(DomainEvent):
-    """The gateway reserved the amount on the instrument."""
-
-    amount: Money
-
-
-@final
-@attrs.frozen(slots=True, kw_only=True)
-class PaymentFailed(DomainEvent):
-    """The gateway declined the authorisation."""
-
-    reason: str
-
-
-@final
-@attrs.frozen(slots=True, kw_only=True)
-class PaymentCaptured(DomainEvent):
-    """Money moved to the merchant."""
-
-    order_id: str
-    amount: Money
-
-
-@final
-@attrs.frozen(slots=True, kw_only=True)
-class PaymentVoided(DomainEvent):
-    """The authorisation was released."""
-
-
-@final
-@attrs.frozen(slots=True, kw_only=True)
-class PaymentRefunded(DomainEvent):
-    """Money went back to the instrument that paid."""
-
-    order_id: str
-    refund: RefundRecord
-
-
-# --- guards and hooks ----------------------------------------------------------------------------
-
-
-def approved(payment: Payment, ctx: Context) -> bool:
-    """The gateway approved."""
-    return ctx.arg("response", GatewayResponse).approved
-
-
-def fully_refunded(payment: Payment, ctx: Context) -> bool:
-    """Everything captured is refunded."""
-    refund = ctx.arg("refund", RefundRecord)
-    return payment.refunded + refund.amount == payment.captured
-
-
-def _failure_text(message: str) -> str:
-    """A gateway's decline message as the payment stores it: acceptable text, or a fixed one."""
-    try:
-        return check_optional_text(message, "a decline message") or "declined"
-    except ValidationError:
-        return "declined (the gateway's message is not acceptable text)"
-
-
-def _apply_authorization(payment: Payment, ctx: Context) -> None:
-    response = ctx.arg("response", GatewayResponse)
-    pid, at, actor = payment.id, ctx.at, ctx.actor
-    if response.approved:
-        payment.authorization = response.reference
-        ctx.emit(
-            PaymentAuthorized(aggregate_id=pid, occurred_at=at, actor=actor, amount=payment.amount)
-        )
-    else:
-        payment.failure = _failure_text(response.message)
-        ctx.emit(
-            PaymentFailed(aggregate_id=pid, occurred_at=at, actor=actor, reason=payment.failure)
-        )
-
-
-def _apply_capture(payment: Payment, ctx: Context) -> None:
-    response = ctx.arg("response", GatewayResponse)
-    amount = ctx.arg("amount", Money)
-    payment.capture_reference = response.reference
-    payment.captured = amount
-    ctx.emit(
-        PaymentCaptured(
-            aggregate_id=payment.id,
-            occurred_at=ctx.at,
-            actor=ctx.actor,
-            order_id=payment.order_id,
-            amount=amount,
-        )
-    )
-
-
-def _apply_void(payment: Payment, ctx: Context) -> None:
-    ctx.emit(PaymentVoided(aggregate_id=payment.id, occurred_at=ctx.at, actor=ctx.actor))
-
-
-def _apply_refund(payment: Payment, ctx: Context) -> None:
-    refund = ctx.arg("refund", RefundRecord)
-    payment.refunds = (*payment.refunds, refund)
-    ctx.emit(
-        PaymentRefunded(
-            aggregate_id=payment.id,
-            occurred_at=ctx.at,
-            actor=ctx.actor,
-            order_id=payment.order_id,
-            refund=refund,
-        )
-    )
-
-
-def _remember(payment: Payment, ctx: Context) -> None:
-    key = ctx.payload.get("idempotency_key")
-    fingerprint = ctx.payload.get("fingerprint")
-    if isinstance(key, str) and isinstance(fingerprint, str):
-        payment.idempotency = (*payment.idempotency, (key, fingerprint, payment.version + 1))
-
-
-# --- rehydration checks --------------------------------------------------------------------------
-
-
-def _as_tuple(value: object) -> object:
-    """Lists (as JSON gives them) become tuples; anything else is left for the checks."""
-    if isinstance(value, list):
-        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
-    return value
-
-
-_AUTHORIZED: Final = frozenset(
-    {
-        PaymentStatus.AUTHORIZED,
-        PaymentStatus.CAPTURED,
-        PaymentStatus.PARTIALLY_REFUNDED,
-        PaymentStatus.REFUNDED,
-        PaymentStatus.VOIDED,
-    }
-)
-_CAPTURED: Final = frozenset(
-    {PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
-)
+__all__ = ["Payment"]
 
 
 @attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
@@ -266,9 +66,9 @@ class Payment(Aggregate[PaymentStatus]):
     authorization: str | None = None
     capture_reference: str | None = None
     captured: Money | None = None
-    refunds: tuple[RefundRecord, ...] = attrs.field(default=(), converter=_as_tuple)
+    refunds: tuple[RefundRecord, ...] = attrs.field(default=(), converter=as_tuple)
     failure: str | None = None
-    idempotency: tuple[tuple[str, str, int], ...] = attrs.field(default=(), converter=_as_tuple)
+    idempotency: tuple[tuple[str, str, int], ...] = attrs.field(default=(), converter=as_tuple)
 
     def __attrs_post_init__(self) -> None:
         status = self.status
@@ -282,108 +82,9 @@ class Payment(Aggregate[PaymentStatus]):
                 f"{self._subject()}: instrument must be an Instrument, "
                 f"not {type(self.instrument).__name__}"
             )
-        self._check_references(status)
-        self._check_money(status)
-        self._check_idempotency()
-
-    def _check_references(self, status: PaymentStatus) -> None:
-        for name, value, wanted in (
-            ("authorization", self.authorization, status in _AUTHORIZED),
-            ("capture_reference", self.capture_reference, status in _CAPTURED),
-        ):
-            if wanted:
-                if value is None:
-                    raise ValidationError(f"{self._subject()} in {status.name} needs its {name}")
-                text(name)(self, None, value)
-            elif value is not None:
-                raise ValidationError(
-                    f"{self._subject()} in {status.name} cannot have a {name}, got {shown(value)}"
-                )
-        if (self.failure is None) is (status is PaymentStatus.FAILED):
-            raise ValidationError(
-                f"{self._subject()}: failure must be set exactly when FAILED "
-                f"(status {status.name}, failure {shown(self.failure)})"
-            )
-        if self.failure is not None:
-            text("failure", limit=LONG_TEXT_MAX, multiline=True)(self, None, self.failure)
-
-    def _check_money(self, status: PaymentStatus) -> None:
-        cur = self.amount.currency
-        captured = self.captured
-        if status in _CAPTURED:
-            positive(captured, f"{self._subject()}'s captured amount", cur)
-            assert captured is not None
-            if captured > self.amount:
-                raise InvalidAmount(
-                    f"{self._subject()} captured {captured}, more than its amount {self.amount}"
-                )
-        elif captured is not None:
-            raise ValidationError(
-                f"{self._subject()} in {status.name} cannot have captured {shown(captured)}"
-            )
-        if not isinstance(self.refunds, tuple):
-            raise ValidationError(
-                f"{self._subject()}: refunds must be a tuple of RefundRecord, "
-                f"not {type(self.refunds).__name__}"
-            )
-        total = Money.zero(cur)
-        for refund in self.refunds:
-            if not isinstance(refund, RefundRecord):
-                raise ValidationError(
-                    f"{self._subject()}: refunds must be RefundRecord, not {type(refund).__name__}"
-                )
-            if refund.amount.currency != cur:
-                raise CurrencyMismatch(cur.code, refund.amount.currency.code, "refund")
-            total = total + refund.amount
-        expected = {
-            PaymentStatus.CAPTURED: "no refunds",
-            PaymentStatus.PARTIALLY_REFUNDED: "refunds adding up to less than captured",
-            PaymentStatus.REFUNDED: "refunds adding up to what was captured",
-        }.get(status, "no refunds")
-        if captured is None or status is PaymentStatus.CAPTURED:
-            ok = not self.refunds
-        elif status is PaymentStatus.PARTIALLY_REFUNDED:
-            ok = bool(self.refunds) and total < captured
-        else:
-            ok = total == captured
-        if not ok:
-            raise ValidationError(
-                f"{self._subject()} in {status.name} must have {expected}; it has "
-                f"{len(self.refunds)} refund(s) of {total} against {captured or 'nothing'} captured"
-            )
-
-    def _check_idempotency(self) -> None:
-        if not isinstance(self.idempotency, tuple):
-            raise ValidationError(
-                f"{self._subject()}: idempotency must be a tuple of (key, fingerprint, version)"
-            )
-        seen: set[str] = set()
-        for entry in self.idempotency:
-            if not (isinstance(entry, tuple) and len(entry) == 3):
-                raise ValidationError(
-                    f"{self._subject()}: an idempotency record is (key, fingerprint, version), "
-                    f"not {shown(entry)}"
-                )
-            key, fingerprint, version = entry
-            text("an idempotency key")(self, None, key)
-            text("a request fingerprint", limit=LONG_TEXT_MAX, multiline=True)(
-                self, None, fingerprint
-            )
-            if type(version) is not int or not 1 <= version <= self.version:
-                raise ValidationError(
-                    f"{self._subject()}: idempotency key {key!r} names version {shown(version)}; "
-                    f"versions run from 1 to {self.version}"
-                )
-            if key in seen:
-                raise ValidationError(f"{self._subject()}: idempotency key {key!r} appears twice")
-            seen.add(key)
-            if len(self.history) >= version:
-                trigger = self.history[version - 1].trigger
-                if fingerprint.split(":", 1)[0] != trigger:
-                    raise ValidationError(
-                        f"{self._subject()}: idempotency key {key!r} records {fingerprint!r} "
-                        f"at version {version}, which was a {trigger!r}"
-                    )
+        check_references(self, status)
+        check_money(self, status)
+        check_idempotency(self)
 
     # --- views ---------------------------------------------------------------------------------
 
@@ -569,7 +270,7 @@ class Payment(Aggregate[PaymentStatus]):
             ),
             "authorize",
         )
-        message = _failure_text(response.message) if not response.approved else ""
+        message = failure_text(response.message) if not response.approved else ""
         return self._fire_once(
             "authorize",
             idempotency_key,
@@ -673,40 +374,5 @@ class Payment(Aggregate[PaymentStatus]):
         record = RefundRecord(amount=take, reason=why, reference=response.reference)
         return self._fire_once("refund", idempotency_key, fingerprint, actor, why, refund=record)
 
-
-P = PaymentStatus
-
-#: The default payment workflow.
-PAYMENT_WORKFLOW: Final[Workflow[Payment]] = Workflow(
-    "payment",
-    states=PaymentStatus,
-    initial=P.PENDING,
-    final=[P.REFUNDED, P.FAILED, P.VOIDED],
-    transitions=[
-        transition(
-            "authorize",
-            P.PENDING,
-            P.AUTHORIZED,
-            conditions=[approved],
-            before=[_apply_authorization, _remember],
-        ),
-        transition("authorize", P.PENDING, P.FAILED, before=[_apply_authorization, _remember]),
-        transition("capture", P.AUTHORIZED, P.CAPTURED, before=[_apply_capture, _remember]),
-        transition("void", P.AUTHORIZED, P.VOIDED, before=[_apply_void, _remember]),
-        transition(
-            "refund",
-            [P.CAPTURED, P.PARTIALLY_REFUNDED],
-            P.REFUNDED,
-            conditions=[fully_refunded],
-            before=[_apply_refund, _remember],
-        ),
-        transition(
-            "refund",
-            [P.CAPTURED, P.PARTIALLY_REFUNDED],
-            P.PARTIALLY_REFUNDED,
-            before=[_apply_refund, _remember],
-        ),
-    ],
-)
 
 bind_workflow(Payment, PAYMENT_WORKFLOW)

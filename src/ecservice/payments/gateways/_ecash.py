@@ -314,11 +314,29 @@ class EcashGateway(InstrumentGatewayBase[_EcashHold]):
         known = {c.public_key for c in wallet.coins}
         if any(d.receipt.coin_public_key not in known for d in unpaid):
             raise Declined("the buyer's coin wallet no longer holds the coins that paid")
+        plan: list[tuple[_EcashDeposit, Money]] = []
         left = amount
         for deposit in reversed(unpaid):
             take = min(left, deposit.net)
             if take.is_zero():
                 continue
+            plan.append((deposit, take))
+            left = left - take
+            if left.is_zero():
+                break
+        # The mint refuses a refund to a coin whose deposit window has closed (the value would
+        # be unspendable): check every coin of the plan first, so that nothing moves unless all
+        # of it can.
+        now = self.mint.clock.now()
+        for deposit, _ in plan:
+            until = self.mint.denomination(deposit.receipt.denomination_id).deposit_until
+            if not now < until:
+                raise Declined(
+                    f"a coin that paid can no longer be refunded: its denomination could be "
+                    f"deposited or refreshed only until {until.isoformat()}; repay the buyer "
+                    "another way"
+                )
+        for deposit, take in plan:
             receipt = self.mint.refund(
                 merchant=self.merchant,
                 coin_public_key=deposit.receipt.coin_public_key,
@@ -327,6 +345,3 @@ class EcashGateway(InstrumentGatewayBase[_EcashHold]):
             )
             wallet.apply_refund(receipt)
             deposit.refunded = deposit.refunded + take
-            left = left - take
-            if left.is_zero():
-                break

@@ -61,6 +61,7 @@ ecservice.errors.InvalidSignature: the payment instruction's signature does not 
 
 from __future__ import annotations
 
+from ecservice.payments.wallet._access import WalletSession
 from ecservice.payments.wallet._cards import CardReference, looks_like_card_number, luhn_valid
 from ecservice.payments.wallet._errors import (
     CardExpired,
@@ -76,7 +77,7 @@ from ecservice.payments.wallet._errors import (
     WalletLocked,
     WrongPin,
 )
-from ecservice.payments.wallet._ewallet import STORED_VALUE, EWallet, WalletSession
+from ecservice.payments.wallet._ewallet import STORED_VALUE, EWallet
 from ecservice.payments.wallet._instruction import (
     INSTRUCTION_TYPE,
     SignedInstruction,

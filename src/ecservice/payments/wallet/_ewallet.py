@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable
-from typing import Concatenate, ParamSpec, TypeVar, final
+from collections.abc import Iterable
+from typing import final
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pendulum import DateTime
 
-from ecservice.clock import DEFAULT_ZONE, Clock, zone
-from ecservice.errors import CurrencyMismatch, ValidationError
-from ecservice.money import Currency, Money, currency
-from ecservice.payments._shown import shown
+from ecservice.clock import DEFAULT_ZONE, Clock
+from ecservice.errors import ValidationError
+from ecservice.money import Currency, Money
+from ecservice.payments.wallet import _access, _holdings
+from ecservice.payments.wallet._access import Auth, WalletSession, locked
 from ecservice.payments.wallet._cards import CardReference, check_reference
 from ecservice.payments.wallet._errors import (
     CardExpired,
     DuplicateWalletItem,
-    InvalidSession,
     UnknownCard,
-    UnknownHolding,
-    WalletLocked,
-    WrongPin,
 )
 from ecservice.payments.wallet._instruction import (
     SignedInstruction,
@@ -45,67 +41,21 @@ from ecservice.payments.wallet._pin import (
     PinGuard,
     PinHash,
     PinPolicy,
-    check_pin_format,
     hash_pin,
+)
+from ecservice.payments.wallet._restore import (
+    check_identity,
+    items,
+    restored_cards,
 )
 from ecservice.payments.wallet._stored_value import StoredValue, positive_money
 
-__all__ = ["EWallet", "WalletSession"]
+__all__ = ["STORED_VALUE", "EWallet"]
 
 _log = logging.getLogger("ecservice.payments.wallet")
 
 #: The funding of an instruction paid from the wallet's stored value.
 STORED_VALUE = "stored-value"
-
-
-@final
-@attrs.frozen(slots=True)
-class WalletSession:
-    """Proof that the owner entered the right PIN recently; pass it as ``auth`` instead of the PIN.
-
-    Opened by :meth:`EWallet.open_session`; valid until ``expires_at`` (by the wallet's clock),
-    until :meth:`EWallet.close_session`, a PIN change or a lock-out. The token is random and is
-    neither shown by ``repr`` nor compared by anyone but the wallet that issued it.
-    """
-
-    wallet_id: str
-    expires_at: DateTime
-    token: bytes = attrs.field(repr=False)
-
-
-Auth = str | WalletSession
-
-
-_T = TypeVar("_T")
-
-
-def _items(values: Iterable[_T], what: str) -> tuple[_T, ...]:
-    """The items of a list, tuple or other iterable that storage handed over (not a str)."""
-    if isinstance(values, (str, bytes)):
-        raise ValidationError(f"{what} must be a sequence of items, not a {type(values).__name__}")
-    try:
-        return tuple(values)
-    except TypeError:
-        raise ValidationError(
-            f"{what} must be a sequence of items, not {type(values).__name__}"
-        ) from None
-
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _locked(
-    method: Callable[Concatenate[EWallet, _P], _R],
-) -> Callable[Concatenate[EWallet, _P], _R]:
-    """Run a wallet method under the wallet's lock."""
-
-    @functools.wraps(method)
-    def run(self: EWallet, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return run
 
 
 @final
@@ -182,7 +132,7 @@ class EWallet:
         wallet_id: str | None = None,
         tz: str = DEFAULT_ZONE,
     ) -> None:
-        owner, wid = self._check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
+        owner, wid = check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
         if policy is not None and not isinstance(policy, PinPolicy):
             raise ValidationError(f"policy must be a PinPolicy, not {type(policy).__name__}")
         self.__attrs_init__(
@@ -199,31 +149,6 @@ class EWallet:
             holdings={},
             lock=threading.RLock(),
         )
-
-    @staticmethod
-    def _check_identity(
-        owner: object,
-        wallet_id: object,
-        clock: object,
-        kdf: object,
-        tz: object,
-        signing_key: object,
-    ) -> tuple[str, str]:
-        if not isinstance(tz, str):
-            raise ValidationError(f"tz must be a time zone name, not {type(tz).__name__}")
-        zone(tz)
-        if not callable(getattr(clock, "now", None)):
-            raise ValidationError(f"clock must be a Clock, not {type(clock).__name__}")
-        if not isinstance(kdf, KdfParams):
-            raise ValidationError(f"kdf must be KdfParams, not {type(kdf).__name__}")
-        if signing_key is not None and not isinstance(signing_key, Ed25519PrivateKey):
-            raise ValidationError(
-                f"signing_key must be an Ed25519PrivateKey, not {type(signing_key).__name__}"
-            )
-        wid = check_reference(
-            f"w-{secrets.token_hex(8)}" if wallet_id is None else wallet_id, "wallet id"
-        )
-        return check_reference(owner, "wallet owner"), wid
 
     @classmethod
     def restore(
@@ -257,29 +182,14 @@ class EWallet:
             DuplicateWalletItem: two cards share a token, or two holdings a kind and reference.
             FullCardNumberRefused: a stored text holds something shaped like a card number.
         """
-        owner, wid = cls._check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
+        owner, wid = check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
         if wallet_id is None:
             raise ValidationError("a restored wallet needs its wallet_id")
         if policy is not None and not isinstance(policy, PinPolicy):
             raise ValidationError(f"policy must be a PinPolicy, not {type(policy).__name__}")
         guard = PinGuard(pin_hash, policy or PinPolicy(), failures, locked_until)
-        card_map: dict[str, CardReference] = {}
-        for card in _items(cards, "cards"):
-            if not isinstance(card, CardReference):
-                raise ValidationError(f"expected a CardReference, not {type(card).__name__}")
-            if card.token in card_map:
-                raise DuplicateWalletItem(f"two cards of wallet {wid} share one token")
-            card_map[card.token] = card
-        holding_map: dict[tuple[HoldingKind, str], Holding] = {}
-        for holding in _items(holdings, "holdings"):
-            if not isinstance(holding, Holding):
-                raise ValidationError(f"expected a Holding, not {type(holding).__name__}")
-            key = (holding.kind, holding.reference)
-            if key in holding_map:
-                raise DuplicateWalletItem(
-                    f"two {holding.kind.value} holdings {holding.reference!r} in wallet {wid}"
-                )
-            holding_map[key] = holding
+        card_map = restored_cards(cards, wid)
+        holding_map = _holdings.restored_holdings(holdings, wid)
         wallet = cls.__new__(cls)
         wallet.__attrs_init__(
             owner=owner,
@@ -292,7 +202,7 @@ class EWallet:
             sessions={},
             cards=card_map,
             books=StoredValue.restore(
-                clock, _items(ledger, "ledger"), _items(holds, "holds"), name=f"wallet {wid}"
+                clock, items(ledger, "ledger"), items(holds, "holds"), name=f"wallet {wid}"
             ),
             holdings=holding_map,
             lock=threading.RLock(),
@@ -300,7 +210,7 @@ class EWallet:
         return wallet
 
     @property
-    @_locked
+    @locked
     def pin_record(self) -> tuple[PinHash, int, DateTime | None]:
         """The PIN hash, the failure count and the lock's end (or ``None``), for storage.
 
@@ -343,7 +253,7 @@ class EWallet:
         """``True`` while a lock-out is in force."""
         return self.locked_until is not None
 
-    @_locked
+    @locked
     def verify_pin(self, pin: str) -> None:
         """Check the owner's PIN; a right one resets the failure count.
 
@@ -352,25 +262,9 @@ class EWallet:
             WalletLocked: the wallet is locked, or this failure locked it (which also closes
                 every session).
         """
-        now = self.clock.now()
-        was_locked = self._guard.current_lock(now) is not None
-        try:
-            self._guard.verify(pin, now)
-        except WrongPin:
-            _log.info("wallet %s: wrong PIN", self.wallet_id)
-            raise
-        except WalletLocked as locked:
-            if not was_locked:
-                self._sessions.clear()
-                _log.warning(
-                    "wallet %s locked after %d wrong PINs until %s",
-                    self.wallet_id,
-                    locked.failures,
-                    locked.locked_until.isoformat(),
-                )
-            raise
+        _access.verify_pin(self, pin)
 
-    @_locked
+    @locked
     def change_pin(self, old_pin: str, new_pin: str) -> None:
         """Replace the PIN; needs the old one. Closes every open session.
 
@@ -381,13 +275,9 @@ class EWallet:
             WrongPin: the old PIN is wrong.
             WalletLocked: the wallet is locked.
         """
-        check_pin_format(new_pin)
-        self.verify_pin(old_pin)
-        self._guard.pin_hash = hash_pin(new_pin, self.kdf)
-        self._sessions.clear()
-        _log.info("wallet %s: PIN changed", self.wallet_id)
+        _access.change_pin(self, old_pin, new_pin)
 
-    @_locked
+    @locked
     def open_session(self, pin: str) -> WalletSession:
         """Verify the PIN and open a session valid for ``policy.session_ttl``.
 
@@ -395,41 +285,20 @@ class EWallet:
             WrongPin: the PIN is wrong.
             WalletLocked: the wallet is locked.
         """
-        self.verify_pin(pin)
-        now = self.clock.now()
-        for stale in [t for t, until in self._sessions.items() if now >= until]:
-            del self._sessions[stale]
-        expires = now + self.policy.session_ttl
-        token = secrets.token_bytes(16)
-        self._sessions[token] = expires
-        return WalletSession(self.wallet_id, expires, token)
+        return _access.open_session(self, pin)
 
-    @_locked
+    @locked
     def close_session(self, session: WalletSession) -> None:
         """End a session; closing one already closed or expired does nothing.
 
         Raises:
             ValidationError: ``session`` is not a :class:`WalletSession`.
         """
-        if not isinstance(session, WalletSession):
-            raise ValidationError(f"expected a WalletSession, not {type(session).__name__}")
-        self._sessions.pop(session.token, None)
-
-    def _authenticate(self, auth: Auth) -> None:
-        if isinstance(auth, WalletSession):
-            now = self.clock.now()
-            self._guard.check_not_locked(now)
-            expires = self._sessions.get(auth.token)
-            if auth.wallet_id != self.wallet_id or expires is None or now >= expires:
-                raise InvalidSession(
-                    "the wallet session is unknown, closed or expired: open a new one with the PIN"
-                )
-            return
-        self.verify_pin(auth)
+        _access.close_session(self, session)
 
     # --- cards -------------------------------------------------------------------------------
 
-    @_locked
+    @locked
     def add_card(self, card: CardReference, *, auth: Auth) -> CardReference:
         """Add a card reference.
 
@@ -440,7 +309,7 @@ class EWallet:
         """
         if not isinstance(card, CardReference):
             raise ValidationError(f"expected a CardReference, not {type(card).__name__}")
-        self._authenticate(auth)
+        _access.authenticate(self, auth)
         if card.token in self._cards:
             raise DuplicateWalletItem(
                 f"a card with this token is already in wallet {self.wallet_id}"
@@ -451,7 +320,7 @@ class EWallet:
         _log.info("wallet %s: card %s added", self.wallet_id, card)
         return card
 
-    @_locked
+    @locked
     def remove_card(self, token: str) -> CardReference:
         """Remove and return the card with ``token``.
 
@@ -462,7 +331,7 @@ class EWallet:
         del self._cards[token]
         return card
 
-    @_locked
+    @locked
     def card(self, token: str) -> CardReference:
         """The card with ``token``.
 
@@ -474,7 +343,7 @@ class EWallet:
         except (KeyError, TypeError):
             raise UnknownCard(f"wallet {self.wallet_id} has no card with this token") from None
 
-    @_locked
+    @locked
     def cards(self, *, usable_only: bool = False) -> tuple[CardReference, ...]:
         """The cards in the order they were added; with ``usable_only``, the unexpired ones."""
         now = self.clock.now()
@@ -506,7 +375,7 @@ class EWallet:
         """Every ledger entry, oldest first."""
         return self._books.ledger
 
-    @_locked
+    @locked
     def credit(self, amount: Money, reference: str) -> LedgerEntry:
         """Add stored value (a top-up, a refund). Needs no PIN.
 
@@ -517,7 +386,7 @@ class EWallet:
         """
         return self._books.credit(amount, reference)
 
-    @_locked
+    @locked
     def pay(self, amount: Money, reference: str, *, auth: Auth) -> LedgerEntry:
         """Spend stored value at once.
 
@@ -530,10 +399,10 @@ class EWallet:
         """
         positive_money(amount, "a payment")
         reference = check_reference(reference, "a payment reference")
-        self._authenticate(auth)
+        _access.authenticate(self, auth)
         return self._books.debit(amount, reference)
 
-    @_locked
+    @locked
     def authorize(self, amount: Money, reference: str, *, auth: Auth) -> Hold:
         """Set ``amount`` of available stored value aside for a later capture.
 
@@ -546,7 +415,7 @@ class EWallet:
         """
         positive_money(amount, "an authorisation")
         reference = check_reference(reference, "an authorisation reference")
-        self._authenticate(auth)
+        _access.authenticate(self, auth)
         return self._books.authorize(amount, reference)
 
     def hold(self, hold_id: str) -> Hold:
@@ -561,7 +430,7 @@ class EWallet:
         """Holds with ``status`` (open ones by default; ``None`` for all), oldest first."""
         return self._books.holds(status)
 
-    @_locked
+    @locked
     def capture(self, hold_id: str, amount: Money | None = None) -> Hold:
         """Spend ``amount`` (default: all) of a hold; the rest goes back to available.
 
@@ -577,7 +446,7 @@ class EWallet:
         """
         return self._books.capture(hold_id, amount)
 
-    @_locked
+    @locked
     def release(self, hold_id: str) -> Hold:
         """Give all of an open hold back to available; releasing again returns it unchanged.
 
@@ -589,40 +458,25 @@ class EWallet:
 
     # --- external holdings -------------------------------------------------------------------
 
-    @_locked
+    @locked
     def add_holding(self, holding: Holding) -> Holding:
         """Record e-cash or a purse the owner carries.
 
         Raises:
             DuplicateWalletItem: a holding of this kind and reference is already recorded.
         """
-        if not isinstance(holding, Holding):
-            raise ValidationError(f"expected a Holding, not {type(holding).__name__}")
-        key = (holding.kind, holding.reference)
-        if key in self._holdings:
-            raise DuplicateWalletItem(
-                f"a {holding.kind.value} holding {holding.reference!r} is already in the wallet"
-            )
-        self._holdings[key] = holding
-        return holding
+        return _holdings.add_holding(self, holding)
 
-    @_locked
+    @locked
     def holding(self, kind: HoldingKind, reference: str) -> Holding:
         """The holding of ``kind`` with ``reference``.
 
         Raises:
             UnknownHolding: no such holding.
         """
-        try:
-            return self._holdings[(kind, reference)]
-        except (KeyError, TypeError):
-            raise UnknownHolding(
-                f"wallet {self.wallet_id} has no "
-                f"{kind.value if isinstance(kind, HoldingKind) else shown(kind)} holding "
-                f"{shown(reference)}"
-            ) from None
+        return _holdings.find_holding(self, kind, reference)
 
-    @_locked
+    @locked
     def update_holding(self, kind: HoldingKind, reference: str, value: Money) -> Holding:
         """Record the latest value reported for a holding.
 
@@ -631,40 +485,28 @@ class EWallet:
             InvalidAmount: ``value`` is negative or not a Money.
             CurrencyMismatch: ``value`` is in another currency than the holding.
         """
-        old = self.holding(kind, reference)
-        if isinstance(value, Money) and value.currency != old.value.currency:
-            raise CurrencyMismatch(old.value.currency.code, value.currency.code, "update")
-        new = attrs.evolve(old, value=value)
-        self._holdings[(kind, reference)] = new
-        return new
+        return _holdings.update_holding(self, kind, reference, value)
 
-    @_locked
+    @locked
     def remove_holding(self, kind: HoldingKind, reference: str) -> Holding:
         """Forget a holding and return it.
 
         Raises:
             UnknownHolding: no such holding.
         """
-        old = self.holding(kind, reference)
-        del self._holdings[(kind, reference)]
-        return old
+        return _holdings.remove_holding(self, kind, reference)
 
-    @_locked
+    @locked
     def holdings(self, kind: HoldingKind | None = None) -> tuple[Holding, ...]:
         """Holdings of ``kind`` (all by default), in the order they were added."""
         return tuple(h for h in self._holdings.values() if kind is None or h.kind is kind)
 
-    @_locked
+    @locked
     def holdings_value(self, cur: str | Currency) -> Money:
         """The last reported value of every holding in ``cur``."""
-        c = currency(cur)
-        total = Money.zero(c)
-        for h in self._holdings.values():
-            if h.value.currency == c:
-                total = total + h.value
-        return total
+        return _holdings.holdings_value(self, cur)
 
-    @_locked
+    @locked
     def total_value(self, cur: str | Currency) -> Money:
         """Stored value (available and held) plus holdings, in ``cur``."""
         return self.balance(cur) + self.holdings_value(cur)
@@ -676,7 +518,7 @@ class EWallet:
         """The wallet's raw 32-byte Ed25519 public key, to verify its instructions with."""
         return raw_public_key(self._signing_key)
 
-    @_locked
+    @locked
     def instruct(
         self,
         payee: str,
@@ -707,7 +549,7 @@ class EWallet:
         payee = check_reference(payee, "an instruction's payee")
         positive_money(amount, "an instruction amount")
         reference = check_reference(reference, "an instruction's reference")
-        self._authenticate(auth)
+        _access.authenticate(self, auth)
         now = self.clock.now()
         hold_id: str | None = None
         if card is not None:

@@ -1,0 +1,139 @@
+"""What a payment loaded from storage must satisfy (checked by its constructor)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from ecservice.errors import CurrencyMismatch, InvalidAmount, ValidationError
+from ecservice.money import Money, positive
+from ecservice.payments._payment_events import PaymentStatus, RefundRecord
+from ecservice.payments._shown import shown
+from ecservice.text import LONG_TEXT_MAX, text
+
+if TYPE_CHECKING:
+    from ecservice.payments._payment import Payment
+
+__all__ = ["as_tuple", "check_idempotency", "check_money", "check_references"]
+
+
+def as_tuple(value: object) -> object:
+    """Lists (as JSON gives them) become tuples; anything else is left for the checks."""
+    if isinstance(value, list):
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    return value
+
+
+_AUTHORIZED: Final = frozenset(
+    {
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.CAPTURED,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.VOIDED,
+    }
+)
+_CAPTURED: Final = frozenset(
+    {PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+)
+
+
+def check_references(payment: Payment, status: PaymentStatus) -> None:
+    for name, value, wanted in (
+        ("authorization", payment.authorization, status in _AUTHORIZED),
+        ("capture_reference", payment.capture_reference, status in _CAPTURED),
+    ):
+        if wanted:
+            if value is None:
+                raise ValidationError(f"{payment._subject()} in {status.name} needs its {name}")
+            text(name)(payment, None, value)
+        elif value is not None:
+            raise ValidationError(
+                f"{payment._subject()} in {status.name} cannot have a {name}, got {shown(value)}"
+            )
+    if (payment.failure is None) is (status is PaymentStatus.FAILED):
+        raise ValidationError(
+            f"{payment._subject()}: failure must be set exactly when FAILED "
+            f"(status {status.name}, failure {shown(payment.failure)})"
+        )
+    if payment.failure is not None:
+        text("failure", limit=LONG_TEXT_MAX, multiline=True)(payment, None, payment.failure)
+
+
+def check_money(payment: Payment, status: PaymentStatus) -> None:
+    cur = payment.amount.currency
+    captured = payment.captured
+    if status in _CAPTURED:
+        positive(captured, f"{payment._subject()}'s captured amount", cur)
+        assert captured is not None
+        if captured > payment.amount:
+            raise InvalidAmount(
+                f"{payment._subject()} captured {captured}, more than its amount {payment.amount}"
+            )
+    elif captured is not None:
+        raise ValidationError(
+            f"{payment._subject()} in {status.name} cannot have captured {shown(captured)}"
+        )
+    if not isinstance(payment.refunds, tuple):
+        raise ValidationError(
+            f"{payment._subject()}: refunds must be a tuple of RefundRecord, "
+            f"not {type(payment.refunds).__name__}"
+        )
+    total = Money.zero(cur)
+    for refund in payment.refunds:
+        if not isinstance(refund, RefundRecord):
+            raise ValidationError(
+                f"{payment._subject()}: refunds must be RefundRecord, not {type(refund).__name__}"
+            )
+        if refund.amount.currency != cur:
+            raise CurrencyMismatch(cur.code, refund.amount.currency.code, "refund")
+        total = total + refund.amount
+    expected = {
+        PaymentStatus.CAPTURED: "no refunds",
+        PaymentStatus.PARTIALLY_REFUNDED: "refunds adding up to less than captured",
+        PaymentStatus.REFUNDED: "refunds adding up to what was captured",
+    }.get(status, "no refunds")
+    if captured is None or status is PaymentStatus.CAPTURED:
+        ok = not payment.refunds
+    elif status is PaymentStatus.PARTIALLY_REFUNDED:
+        ok = bool(payment.refunds) and total < captured
+    else:
+        ok = total == captured
+    if not ok:
+        raise ValidationError(
+            f"{payment._subject()} in {status.name} must have {expected}; it has "
+            f"{len(payment.refunds)} refund(s) of {total} against {captured or 'nothing'} captured"
+        )
+
+
+def check_idempotency(payment: Payment) -> None:
+    if not isinstance(payment.idempotency, tuple):
+        raise ValidationError(
+            f"{payment._subject()}: idempotency must be a tuple of (key, fingerprint, version)"
+        )
+    seen: set[str] = set()
+    for entry in payment.idempotency:
+        if not (isinstance(entry, tuple) and len(entry) == 3):
+            raise ValidationError(
+                f"{payment._subject()}: an idempotency record is (key, fingerprint, version), "
+                f"not {shown(entry)}"
+            )
+        key, fingerprint, version = entry
+        text("an idempotency key")(payment, None, key)
+        text("a request fingerprint", limit=LONG_TEXT_MAX, multiline=True)(
+            payment, None, fingerprint
+        )
+        if type(version) is not int or not 1 <= version <= payment.version:
+            raise ValidationError(
+                f"{payment._subject()}: idempotency key {key!r} names version {shown(version)}; "
+                f"versions run from 1 to {payment.version}"
+            )
+        if key in seen:
+            raise ValidationError(f"{payment._subject()}: idempotency key {key!r} appears twice")
+        seen.add(key)
+        if len(payment.history) >= version:
+            trigger = payment.history[version - 1].trigger
+            if fingerprint.split(":", 1)[0] != trigger:
+                raise ValidationError(
+                    f"{payment._subject()}: idempotency key {key!r} records {fingerprint!r} "
+                    f"at version {version}, which was a {trigger!r}"
+                )
