@@ -1,7 +1,13 @@
 """E-cash end to end: withdraw, pay a merchant, deposit, replay, double spend, refund, change.
 
+Then: paying the same order again after a full refund is a new payment (not a replay), a refund
+after the coin's deposit window is refused (the value would be unspendable), and the wallet's
+balance leaves out expired coins.
+
 Run it with ``python examples/ecash_payment.py``. It uses 1024-bit test keys so it runs in a
-moment; a real mint uses at least 2048-bit keys (the default of ``Mint.add_denomination``).
+moment; a real mint uses at least 2048-bit keys (the default of ``Mint.add_denomination``). With
+``gmpy2`` installed (``ecservice[hardened]``) the mint signs with the constant-time
+``HardenedBlindSigner``; otherwise with ``PurePythonBlindSigner``.
 """
 
 from __future__ import annotations
@@ -12,17 +18,27 @@ from ecservice.clock import FixedClock
 from ecservice.errors import DoubleSpend
 from ecservice.money import Money
 from ecservice.payments.ecash import (
+    BlindSigner,
     CoinWallet,
+    HardenedBlindSigner,
     Mint,
     PurePythonBlindSigner,
+    RefundWindowClosed,
     contract_hash,
     generate_key,
+    hardened,
 )
 
 
 def cny(amount: str) -> Money:
     """An amount in yuan."""
     return Money(amount, "CNY")
+
+
+def new_signer() -> BlindSigner:
+    """A signer with a fresh test key: the hardened one when gmpy2 is installed."""
+    key = generate_key(1024, allow_weak_key_for_tests=True)
+    return HardenedBlindSigner(key) if hardened.AVAILABLE else PurePythonBlindSigner(key)
 
 
 def main() -> None:
@@ -32,7 +48,7 @@ def main() -> None:
     for value in ("10.00", "5.00", "1.00", "0.50", "0.10", "0.05", "0.01"):
         mint.add_denomination(
             cny(value),
-            signer=PurePythonBlindSigner(generate_key(1024, allow_weak_key_for_tests=True)),
+            signer=new_signer(),
             withdraw_until=clock.now().add(days=30),
             deposit_until=clock.now().add(days=365),
         )
@@ -82,6 +98,36 @@ def main() -> None:
     print(
         f"change: {wallet.remaining(coin.public_key)} left on the old coin, "
         f"{len(change)} fresh coins ({values}); wallet balance {wallet.balance}"
+    )
+
+    five = next(d for d in mint.denominations if d.value == cny("5.00"))
+    coin = wallet.withdraw(mint, "alice", five)
+    again = contract_hash("teahouse order 43: 1 gift box, 5.00 CNY")
+    for attempt in ("first", "second"):
+        (spend,) = wallet.pay(cny("5.00"), merchant="teahouse", contract=again)
+        receipt = mint.deposit(spend)
+        refund = mint.refund(
+            merchant="teahouse", coin_public_key=coin.public_key, contract_hash=again,
+            amount=cny("5.00"),
+        )  # fmt: skip
+        wallet.apply_refund(refund)
+        print(
+            f"pay again: {attempt} payment of order 43 is deposit #{receipt.deposit_id}, refunded"
+        )
+
+    (spend,) = wallet.pay(cny("5.00"), merchant="teahouse", contract=again)
+    mint.deposit(spend)
+    clock.set(clock.now().add(days=366))  # the coin's deposit window has closed
+    try:
+        mint.refund(
+            merchant="teahouse", coin_public_key=coin.public_key, contract_hash=again,
+            amount=cny("5.00"),
+        )  # fmt: skip
+    except RefundWindowClosed as exc:
+        print(f"late refund refused: {exc}")
+    print(
+        f"expired: wallet balance {wallet.balance} spendable, "
+        f"{wallet.expired_balance} left on expired coins"
     )
 
 

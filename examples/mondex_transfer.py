@@ -1,5 +1,8 @@
 """Mondex purses: a transfer that succeeds, one that aborts with value in limbo, and recovery.
 
+Then a transfer the payee cannot take (it would pass the payee's limit): refused before either
+purse changes; and a rate table that would let round trips create value: refused.
+
 Run with ``python examples/mondex_transfer.py``. It prints a short trace and exits 0; it raises
 (exit 1) if any accounting check fails.
 """
@@ -15,9 +18,11 @@ from ecservice.errors import DoubleSpend
 from ecservice.money import Money
 from ecservice.payments.mondex import (
     Archive,
+    BalanceLimitExceeded,
     Network,
     Purse,
     RateTable,
+    UnsafeRates,
     Val,
     audit,
     transfer,
@@ -101,6 +106,21 @@ def main() -> int:
         f"  CNY accounted {books.accounted_total('CNY')}, USD accounted "
         f"{books.accounted_total('USD')}: nothing created, nothing vanished"
     )
+
+    print("5. All or nothing: a transfer the payee cannot take changes neither purse")
+    carol = Purse("carol", balances=[Money("95.00", "CNY")], limits=[Money("100.00", "CNY")])
+    before = (alice.balance("CNY"), carol.balance("CNY"))
+    try:
+        transfer(alice, carol, Money("10.00", "CNY"))
+    except BalanceLimitExceeded as error:
+        print(f"  refused: {error}")
+    if (alice.balance("CNY"), carol.balance("CNY")) != before:
+        raise SystemExit("a refused transfer changed a purse")
+    print(f"  alice still {alice.balance('CNY')}, carol still {carol.balance('CNY')}")
+    try:
+        RateTable({("CNY", "JPY"): "20", ("JPY", "CNY"): "0.05"}, rounding="ROUND_UP")
+    except UnsafeRates as error:
+        print(f"  rate table refused: {error}")
     return 0
 
 

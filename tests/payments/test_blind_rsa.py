@@ -318,3 +318,17 @@ def test_side_channel_blinding_pair_is_reused_and_refreshed(key: rsa.RSAPrivateK
         sig = finalize(public, prepared, signer.blind_sign(blinded), inv, Variant.PSS_DETERMINISTIC)
         verify(public, prepared, sig, Variant.PSS_DETERMINISTIC)
     assert 3 <= len(drawn) <= 6  # one draw per pair; a draw may repeat if r is not a unit
+
+
+def test_blinding_gives_the_same_result_with_and_without_gmp(
+    key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blinding arithmetic runs on GMP when gmpy2 is installed, on Python ints otherwise."""
+    import ecservice.payments.ecash.blind_rsa as module
+
+    draws = [secrets.token_bytes(48), bytes(1) + secrets.token_bytes(127)]  # r < n: one draw
+    prepared = prepare(b"coin", Variant.PSS_DETERMINISTIC)
+    with_default = blind(key.public_key(), prepared, rng=scripted_rng(*draws))
+    monkeypatch.setattr(module, "_GMP", None)
+    without_gmp = blind(key.public_key(), prepared, rng=scripted_rng(*draws))
+    assert with_default == without_gmp

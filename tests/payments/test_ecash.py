@@ -39,10 +39,14 @@ from ecservice.payments.ecash import (
     CoinWallet,
     Denomination,
     DenominationExpired,
+    DepositReceipt,
     Mint,
+    PayoutRecord,
     Planchet,
     PurePythonBlindSigner,
+    RefreshRecord,
     RefundExceedsDeposit,
+    RefundWindowClosed,
     UnknownDenomination,
     UnknownDeposit,
     UnknownReserve,
@@ -529,9 +533,12 @@ def test_coin_of_another_mint_is_refused() -> None:
         SIGNERS[7].public_key, prepared, SIGNERS[7].blind_sign(blinded), inv
     )
     claimed = Coin(pub, our_ten.id, other_sig, prepared)
-    data = CoinSpend.signed_bytes_for(claimed, cny("1.00"), "teahouse", ORDER)
+    nonce = bytes(16)
+    data = CoinSpend.signed_bytes_for(claimed, cny("1.00"), "teahouse", ORDER, nonce)
     with pytest.raises(InvalidSignature, match="not signed by denomination"):
-        ours.mint.deposit(CoinSpend(claimed, cny("1.00"), "teahouse", ORDER, key.sign(data)))
+        ours.mint.deposit(
+            CoinSpend(claimed, cny("1.00"), "teahouse", ORDER, key.sign(data), nonce=nonce)
+        )
     assert ours.mint.deposits == ()
 
 
@@ -557,9 +564,15 @@ def test_spend_altered_after_signing_is_refused(world: World, change: dict[str, 
 
 def test_spend_signed_by_another_key_is_refused(world: World) -> None:
     coin = world.withdraw("1.00")
-    intruder = WalletCoin(coin, world.denoms["1.00"], Ed25519PrivateKey.generate())
+    with pytest.raises(ValidationError, match="not the key of coin"):
+        WalletCoin(coin, world.denoms["1.00"], Ed25519PrivateKey.generate())
+    nonce = bytes(range(16))
+    data = CoinSpend.signed_bytes_for(coin, cny("1.00"), "teahouse", ORDER, nonce)
+    forged = CoinSpend(
+        coin, cny("1.00"), "teahouse", ORDER, Ed25519PrivateKey.generate().sign(data), nonce=nonce
+    )
     with pytest.raises(InvalidSignature):
-        world.mint.deposit(intruder.spend(cny("1.00"), merchant="teahouse", contract=ORDER))
+        world.mint.deposit(forged)
     assert world.mint.remaining_value(coin) == cny("1.00")
 
 
@@ -849,5 +862,196 @@ def test_example_runs_and_prints_the_trace(capsys: pytest.CaptureFixture[str]) -
         "double spend refused:",
         "refund:",
         "change:",
+        "pay again: first payment of order 43 is deposit #2",
+        "pay again: second payment of order 43 is deposit #3",
+        "late refund refused:",
+        "expired:",
     ):
         assert any(line.startswith(start) for line in out.splitlines()), start
+
+
+# --- refunds never leave value unspendable; a second payment is not a replay --------------------
+
+
+def test_refund_after_the_deposit_window_is_refused_and_changes_nothing(world: World) -> None:
+    """A refund then would sit on a coin nobody can spend or refresh: refused."""
+    coin = world.withdraw("10.00")
+    (spend,) = world.wallet.pay(cny("6.00"), merchant="teahouse", contract=ORDER)
+    world.mint.deposit(spend)
+    world.clock.set(T0.add(days=60))  # deposit_until: the window is closed (exclusive end)
+    before = snapshot(world, coin)
+    with pytest.raises(RefundWindowClosed, match="could be deposited or refreshed only until"):
+        world.mint.refund(
+            merchant="teahouse",
+            coin_public_key=coin.public_key,
+            contract_hash=ORDER,
+            amount=cny("6.00"),
+        )
+    assert snapshot(world, coin) == before
+    assert issubclass(RefundWindowClosed, DenominationExpired)
+
+
+def test_refund_just_before_the_window_closes_can_still_be_refreshed(world: World) -> None:
+    coin = world.withdraw("10.00")
+    (spend,) = world.wallet.pay(cny("10.00"), merchant="teahouse", contract=ORDER)
+    world.mint.deposit(spend)
+    world.clock.set(T0.add(days=30))  # no denomination can be withdrawn any more...
+    world.mint.add_denomination(
+        cny("1.00"),
+        signer=SIGNERS[7],
+        withdraw_until=T0.add(days=90),
+        deposit_until=T0.add(days=120),
+    )
+    world.clock.set(T0.add(days=60).subtract(seconds=1))
+    receipt = world.mint.refund(
+        merchant="teahouse",
+        coin_public_key=coin.public_key,
+        contract_hash=ORDER,
+        amount=cny("3.00"),
+    )
+    world.wallet.apply_refund(receipt)
+    fresh = world.wallet.refresh(world.mint, coin.public_key)
+    assert len(fresh) == 3
+    world.clock.set(T0.add(days=61))
+    assert world.wallet.balance == cny("3.00")  # ...and the change outlives the old coin
+
+
+def test_paying_the_same_order_again_after_a_full_refund_is_a_new_payment(world: World) -> None:
+    """Identical spends were taken for a replay: the wallet paid, the mint credited nothing."""
+    coin = world.withdraw("5.00")
+    for round_ in range(3):
+        (spend,) = world.wallet.pay(cny("5.00"), merchant="teahouse", contract=ORDER)
+        receipt = world.mint.deposit(spend)
+        assert receipt.deposit_id == round_ + 1
+        assert world.mint.deposit(spend) == receipt  # the same spend again: a replay
+        assert world.mint.remaining_value(coin) == cny("0.00")
+        assert world.mint.pending_total("teahouse") == cny("5.00")
+        refund = world.mint.refund(
+            merchant="teahouse",
+            coin_public_key=coin.public_key,
+            contract_hash=ORDER,
+            amount=cny("5.00"),
+        )
+        world.wallet.apply_refund(refund)
+        assert world.mint.pending_total("teahouse") == cny("0.00")
+    assert len(world.mint.deposits) == 3
+
+
+def test_two_spends_of_one_coin_for_the_same_order_differ_by_their_nonce(world: World) -> None:
+    coin = world.withdraw("1.00")
+    secret = world.secret(coin)
+    first = secret.spend(cny("0.40"), merchant="teahouse", contract=ORDER)
+    second = secret.spend(cny("0.40"), merchant="teahouse", contract=ORDER)
+    assert first.nonce != second.nonce
+    assert first.signature != second.signature
+    world.mint.deposit(first)
+    world.mint.deposit(second)
+    assert world.mint.remaining_value(coin) == cny("0.20")
+    with pytest.raises(InvalidSignature, match="altered after signing"):
+        world.mint.deposit(attrs.evolve(first, nonce=second.nonce))
+
+
+def test_wallet_balance_counts_only_coins_still_spendable(world: World) -> None:
+    world.withdraw("5.00")
+    world.wallet.pay(cny("1.50"), merchant="teahouse", contract=ORDER)
+    assert (world.wallet.balance, world.wallet.expired_balance) == (cny("3.50"), cny("0.00"))
+    world.clock.set(T0.add(days=60))
+    assert (world.wallet.balance, world.wallet.expired_balance) == (cny("0.00"), cny("3.50"))
+    with pytest.raises(InsufficientFunds, match=r"holds\ 0\.00\ CNY\ spendable"):
+        world.wallet.pay(cny("0.01"), merchant="teahouse", contract=ORDER)
+
+
+# --- rehydration and hostile input ---------------------------------------------------------------
+
+
+def test_receipts_and_records_check_what_they_are_built_from(world: World) -> None:
+    coin = world.withdraw("1.00")
+    (spend,) = world.wallet.pay(cny("1.00"), merchant="teahouse", contract=ORDER)
+    receipt = world.mint.deposit(spend)
+    assert attrs.evolve(receipt) == receipt  # a genuine receipt rebuilds
+    cases: list[tuple[dict[str, Any], type[Exception], str]] = [
+        ({"deposit_id": 0}, ValidationError, "at least 1"),
+        ({"deposit_id": True}, ValidationError, "int"),
+        ({"coin_public_key": b"short"}, ValidationError, "32 bytes"),
+        ({"merchant": "tea\u202ehouse"}, ValidationError, "bidirectional"),
+        ({"merchant": " teahouse"}, ValidationError, "whitespace"),
+        ({"amount": cny("-1.00")}, InvalidAmount, "positive"),
+        ({"amount": "1.00"}, ValidationError, "Money"),
+        ({"deposited_at": T0.naive()}, NaiveDatetime, "time zone"),
+        ({"deposited_at": "2026-11-11"}, ValidationError, "datetime"),
+    ]
+    for change, error, message in cases:
+        with pytest.raises(error, match=message):
+            attrs.evolve(receipt, **change)
+    record = world.mint.withdrawals[0]
+    with pytest.raises(ValidationError, match="32 bytes"):
+        attrs.evolve(record, blinded_message_hash=b"")
+    with pytest.raises(ValidationError, match="each of its deposits once"):
+        PayoutRecord("teahouse", cny("1.00"), (1, 1), T0)
+    with pytest.raises(ValidationError, match="cannot issue"):
+        RefreshRecord(coin.public_key, coin.denomination_id, cny("1.00"), (bytes(32),),
+                      (bytes(32),), cny("2.00"), T0)  # fmt: skip
+    with pytest.raises(ValidationError, match="one new denomination id per"):
+        RefreshRecord(coin.public_key, coin.denomination_id, cny("1.00"), (), (), cny("0"), T0)
+
+
+def test_mint_ledgers_check_their_invariants() -> None:
+    from ecservice.payments.ecash._ledger import CoinLedger, DepositEntry
+
+    zero, one = cny("0.00"), cny("1.00")
+    with pytest.raises(ValidationError, match=r"cannot\ have\ \-1\.00\ CNY\ left"):
+        CoinLedger(bytes(32), one, cny("2.00"), zero, zero)
+    with pytest.raises(ValidationError, match="cannot refund"):
+        CoinLedger(bytes(32), one, zero, one, zero)
+    with pytest.raises(InvalidAmount, match="cannot be negative"):
+        CoinLedger(bytes(32), one, zero, zero, cny("-0.01"))
+    with pytest.raises(ValidationError, match="32 bytes"):
+        CoinLedger(b"x", one, zero, zero, zero)
+    receipt = DepositReceipt(1, bytes(32), bytes(32), "teahouse", ORDER, one, bytes(64), T0)
+    with pytest.raises(ValidationError, match=r"cannot\ have\ 2\.00\ CNY\ refunded"):
+        DepositEntry(receipt, cny("2.00"))
+    with pytest.raises(ValidationError, match="paid must be a bool"):
+        DepositEntry(receipt, zero, paid="yes")  # type: ignore[arg-type]
+
+
+def test_wallet_coin_and_spend_check_their_fields(world: World) -> None:
+    coin = world.withdraw("1.00")
+    secret = world.secret(coin)
+    with pytest.raises(ValidationError, match=r"not\ 5\.00\ CNY"):
+        WalletCoin(coin, world.denoms["5.00"], Ed25519PrivateKey.generate())
+    with pytest.raises(ValidationError, match="bidirectional"):
+        secret.spend(cny("0.10"), merchant="tea\u202ehouse", contract=ORDER)
+    with pytest.raises(ValidationError, match="at most 200"):
+        secret.spend(cny("0.10"), merchant="m" * 201, contract=ORDER)
+    spend = secret.spend(cny("0.10"), merchant="teahouse", contract=ORDER)
+    with pytest.raises(ValidationError, match="16 bytes"):
+        attrs.evolve(spend, nonce=b"1")
+    with pytest.raises(ValidationError, match="a coin must be a Coin, not str"):
+        attrs.evolve(spend, coin="coin")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "reserve", [None, "", "  ", "al\x00ice", "al\u202eice", " alice", "a" * 201, 7]
+)
+def test_bad_reserve_ids_are_refused(world: World, reserve: Any) -> None:
+    with pytest.raises(ValidationError):
+        world.mint.credit_reserve(reserve, cny("1.00"))
+
+
+def test_mint_and_wallet_need_a_clock() -> None:
+    with pytest.raises(ValidationError, match="clock must be a Clock"):
+        Mint("now", currency="CNY")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="clock must be a Clock"):
+        CoinWallet(None, currency="CNY")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="mint name"):
+        Mint(FixedClock(T0), currency="CNY", name="\x1b[31m")
+
+
+def test_refund_with_hostile_keys_raises_a_library_error(world: World) -> None:
+    with pytest.raises(UnknownDeposit):
+        world.mint.refund(
+            merchant=["x"],  # type: ignore[arg-type]
+            coin_public_key=bytearray(32),  # type: ignore[arg-type]
+            contract_hash=ORDER,
+            amount=cny("1.00"),
+        )

@@ -161,7 +161,7 @@ def test_coins_signed_with_another_mints_key_never_verify(denom: Denomination, k
 @FAST
 @given(
     amount=st.integers(1, 500).map(cents),
-    merchant=st.text(min_size=1, max_size=20).filter(str.strip),
+    merchant=st.text(min_size=1, max_size=20).filter(lambda m: m == m.strip() and m.isprintable()),
     contract=st.binary(min_size=1, max_size=64),
 )
 def test_spends_altered_after_signing_never_verify(
@@ -391,18 +391,48 @@ class EcashLedger(RuleBasedStateMachine):
                 amount=amount,
             )
 
+        # A refund draws on every deposit of this coin for this merchant and contract (the
+        # order may have been paid more than once), unpaid ones first, in deposit order.
+        key = (spend.coin.public_key, spend.merchant, spend.contract_hash)
+        group = [
+            o for s, o in self.orders if (s.coin.public_key, s.merchant, s.contract_hash) == key
+        ]
+        net = sum_money((o.net for o in group), "CNY")
+        unpaid = [o for o in group if not o.paid]
         before = self._snapshot()
-        if amount > order.net:
+        if amount > net:
             with pytest.raises(RefundExceedsDeposit):
                 do_refund()
             assert self._snapshot() == before
-        elif order.paid:
+        elif amount > sum_money((o.net for o in unpaid), "CNY"):
             with pytest.raises(AlreadyPaidOut):
                 do_refund()
             assert self._snapshot() == before
         else:
             self.wallet.apply_refund(do_refund())
-            order.refunded = order.refunded + amount
+            left = amount
+            for member in unpaid:
+                take = min(left, member.net)
+                member.refunded = member.refunded + take
+                left = left - take
+
+    @precondition(lambda self: bool(self.orders))
+    @rule(pick=st.integers(0, 10**6))
+    def pay_the_same_order_again(self, pick: int) -> None:
+        """Paying an order again (after a refund, say) is a new payment the mint credits."""
+        spend, _ = self.orders[pick % len(self.orders)]
+        if self.wallet.balance < spend.amount:
+            return
+        owed = self.mint.pending_total(spend.merchant)
+        known = {d.deposit_id for d in self.mint.deposits}
+        spends = self.wallet.pay(
+            spend.amount, merchant=spend.merchant, contract=spend.contract_hash
+        )
+        for again in spends:
+            receipt = self.mint.deposit(again)
+            assert receipt.deposit_id not in known
+            self.orders.append((again, _Order(receipt, cny("0"))))
+        assert self.mint.pending_total(spend.merchant) == owed + spend.amount
 
     @precondition(lambda self: bool(self.orders))
     @rule(merchant=st.sampled_from(MERCHANTS))

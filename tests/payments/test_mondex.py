@@ -38,6 +38,7 @@ from ecservice.payments.mondex import (
     TRIGGERS,
     Ack,
     Archive,
+    BalanceLimitExceeded,
     IgnoreReason,
     Network,
     PaymentDetails,
@@ -51,6 +52,7 @@ from ecservice.payments.mondex import (
     Side,
     StartFrom,
     StartTo,
+    UnsafeRates,
     Val,
     audit,
     transfer,
@@ -171,7 +173,7 @@ def test_payment_details_refuse_bad_values() -> None:
         PaymentDetails("a", "b", Decimal("1"), 0, 0)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="whole number >= 0"):
         PaymentDetails("a", "b", cny("1.00"), -1, 0)
-    with pytest.raises(ValidationError, match="non-blank string"):
+    with pytest.raises(ValidationError, match="non-empty string"):
         PaymentDetails(" ", "b", cny("1.00"), 0, 0)
 
 
@@ -201,7 +203,7 @@ def test_purse_construction_validates_balances() -> None:
         Purse("p", balances=[cny("1.00"), cny("2.00")])
     with pytest.raises(ValidationError, match="iterable of Money"):
         Purse("p", balances=cny("1.00"))  # type: ignore[arg-type]
-    with pytest.raises(ValidationError, match="non-blank"):
+    with pytest.raises(ValidationError, match="non-empty string"):
         Purse("")
     purse = Purse("p")
     assert purse.balance("JPY") == Money("0", "JPY")
@@ -475,7 +477,7 @@ def test_audit_refuses_two_purses_with_one_id() -> None:
 # --- conversions ------------------------------------------------------------------------------
 
 
-RATES = RateTable({("USD", "CNY"): Decimal("7.12345"), ("CNY", "USD"): "0.1404"})
+RATES = RateTable({("USD", "CNY"): Decimal("7.12345"), ("CNY", "USD"): "0.1403"})
 
 
 def test_conversion_records_exact_rounded_and_remainder(alice: Purse, clock: FixedClock) -> None:
@@ -494,17 +496,134 @@ def test_conversion_records_exact_rounded_and_remainder(alice: Purse, clock: Fix
 
 
 def test_conversion_rounding_mode_is_explicit(alice: Purse) -> None:
-    half_up = RateTable({("USD", "CNY"): Decimal("7.12345")}, rounding=decimal.ROUND_HALF_UP)
-    record = alice.convert(usd("1.00"), "CNY", half_up)
+    floor = RateTable({("USD", "CNY"): Decimal("7.12345")}, rounding=decimal.ROUND_FLOOR)
+    record = alice.convert(usd("1.00"), "CNY", floor)
     assert record.target == cny("7.12")
-    record = alice.convert(usd("0.01"), "CNY", half_up)
+    assert record.rounding == decimal.ROUND_FLOOR
+    record = alice.convert(usd("0.01"), "CNY", floor)
     assert record.exact == Decimal("0.0712345")
     assert record.target == cny("0.07")
     assert record.remainder == Decimal("0.0012345")
-    up = RateTable({("USD", "CNY"): Decimal("7.12345")}, rounding=decimal.ROUND_UP)
-    record = alice.convert(usd("1.00"), "CNY", up)
-    assert record.target == cny("7.13")
-    assert record.remainder == Decimal("-0.00655")  # the holder got more: recorded, not hidden
+
+
+@pytest.mark.parametrize(
+    "rounding",
+    sorted(
+        {
+            decimal.ROUND_CEILING,
+            decimal.ROUND_HALF_DOWN,
+            decimal.ROUND_HALF_EVEN,
+            decimal.ROUND_HALF_UP,
+            decimal.ROUND_UP,
+            decimal.ROUND_05UP,
+        }
+    ),
+)
+def test_rate_table_refuses_modes_that_round_up(rounding: str) -> None:
+    """Rounding a conversion up credits value nobody paid: such modes are refused."""
+    with pytest.raises(UnsafeRates, match=f"{rounding} can round a converted amount up"):
+        RateTable({("CNY", "JPY"): "20", ("JPY", "CNY"): "0.05"}, rounding=rounding)
+
+
+@pytest.mark.parametrize("rounding", sorted(mondex.ROUNDING_MODES))
+def test_round_trips_of_small_amounts_cannot_create_value(rounding: str) -> None:
+    """200 round trips of 0.03 CNY through JPY never turn 1.00 CNY into more (it was 5.00)."""
+    rates = RateTable({("CNY", "JPY"): "20", ("JPY", "CNY"): "0.05"}, rounding=rounding)
+    purse = Purse("p", balances=[cny("1.00")])
+    for _ in range(200):
+        try:
+            jpy = purse.convert(cny("0.03"), "JPY", rates).target
+        except InvalidAmount:  # 0.60 JPY rounds down to nothing: refused, nothing moved
+            continue
+        purse.convert(jpy, "CNY", rates)
+    assert purse.balance("CNY") == cny("1.00")
+    assert purse.balance("JPY").is_zero()
+    for _ in range(20):  # amounts that convert: every trip gives back at most what went out
+        jpy = purse.convert(cny("0.07"), "JPY", rates).target
+        purse.convert(jpy, "CNY", rates)
+    assert purse.balance("CNY") <= cny("1.00")
+
+
+class _UpRounding:
+    """A rate source (a live feed, say) that asks for rounding up: the purse refuses it."""
+
+    rounding = decimal.ROUND_UP
+
+    def rate(self, source: Any, target: Any) -> Decimal:
+        return Decimal("20")
+
+
+class _GainfulFeed:
+    """A rate source quoting both directions so that a round trip gains: refused."""
+
+    rounding = decimal.ROUND_DOWN
+
+    def rate(self, source: Any, target: Any) -> Decimal:
+        return Decimal("20") if source.code == "CNY" else Decimal("0.06")
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [(_UpRounding(), "can round a converted amount up"), (_GainfulFeed(), "multiply to more")],
+)
+def test_purse_refuses_unsafe_rate_sources(source: Any, message: str) -> None:
+    purse = Purse("p", balances=[cny("1.00")])
+    before = snapshot(purse)
+    with pytest.raises(UnsafeRates, match=message):
+        purse.convert(cny("0.03"), "JPY", source)
+    assert snapshot(purse) == before
+
+
+@pytest.mark.parametrize(
+    ("rates", "cycle"),
+    [
+        ({("CNY", "JPY"): "20", ("JPY", "CNY"): "0.06"}, "JPY -> CNY -> JPY multiply to 1.2,"),
+        (
+            {("CNY", "USD"): "0.14", ("USD", "EUR"): "0.93", ("EUR", "CNY"): "7.8"},
+            "multiply to 1.01556",
+        ),
+    ],
+)
+def test_rate_table_refuses_cycles_that_create_value(rates: Any, cycle: str) -> None:
+    with pytest.raises(UnsafeRates, match=cycle):
+        RateTable(rates)
+
+
+def test_rate_table_accepts_cycles_that_give_back_at_most_the_amount() -> None:
+    table = RateTable({("CNY", "JPY"): "20", ("JPY", "CNY"): "0.05", ("USD", "CNY"): "7"})
+    assert table.rate(currency("JPY"), currency("CNY")) == Decimal("0.05")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rounding=st.sampled_from(sorted(mondex.ROUNDING_MODES)),
+    codes=st.sampled_from([("CNY", "JPY"), ("USD", "KWD"), ("JPY", "KWD"), ("EUR", "CNY")]),
+    there=st.decimals(min_value=Decimal("0.001"), max_value=Decimal("500"), places=4),
+    back=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("1000"), places=4),
+    units=st.integers(min_value=1, max_value=10**7),
+    trips=st.integers(min_value=1, max_value=30),
+)
+def test_no_round_trip_creates_value(
+    rounding: str, codes: tuple[str, str], there: Decimal, back: Decimal, units: int, trips: int
+) -> None:
+    """Whatever accepted mode and rates: round trips end with at most the starting amount."""
+    home, away = codes
+    try:
+        table = RateTable({(home, away): there, (away, home): back}, rounding=rounding)
+    except UnsafeRates:
+        assert there * back > 1
+        return
+    start = Money.from_minor(units, home)
+    purse = Purse("p", balances=[start])
+    for _ in range(trips):
+        try:
+            out = purse.convert(purse.balance(home), away, table)
+            purse.convert(out.target, home, table)
+        except InvalidAmount:  # too little to convert: nothing moved
+            break
+    assert purse.balance(home) <= start
+    for record in purse.conversions:
+        assert record.remainder >= 0
 
 
 def test_conversion_to_a_currency_with_no_minor_unit() -> None:
@@ -635,6 +754,8 @@ def test_example_script_runs_and_exits_zero() -> None:
     assert done.returncode == 0, done.stderr
     assert "second recovery refused" in done.stdout
     assert "definitely lost: alice#1 -> bob#1: 12.50 CNY" in done.stdout
+    assert "refused: purse 'carol' cannot take 10.00 CNY" in done.stdout
+    assert "rate table refused: rounding mode ROUND_UP" in done.stdout
 
 
 def test_the_protocol_is_a_kernel_workflow_with_a_diagram() -> None:
@@ -648,3 +769,117 @@ def test_the_protocol_is_a_kernel_workflow_with_a_diagram() -> None:
     text = PURSE_WORKFLOW.mermaid()
     for trigger in TRIGGERS:
         assert trigger in text
+
+
+# --- all or nothing: limits and overflow ------------------------------------------------------
+
+
+def test_transfer_the_payee_cannot_take_is_refused_before_either_purse_changes(
+    alice: Purse, clock: FixedClock
+) -> None:
+    """A credit above the payee's limit used to fail after the payer was debited."""
+    carol = Purse("carol", balances=[cny("90.00")], limits=[cny("100.00")], clock=clock)
+    before = snapshot(alice, carol)
+    with pytest.raises(BalanceLimitExceeded, match=r"holds 90.00 CNY .* take at most 10.00 CNY"):
+        transfer(alice, carol, cny("10.01"))
+    assert snapshot(alice, carol) == before
+    assert transfer(alice, carol, cny("10.00")).completed
+    assert carol.balance("CNY") == carol.limits["CNY"]
+
+
+def test_transfer_that_would_overflow_the_payee_is_refused_before_either_purse_changes() -> None:
+    """Without a limit, a balance beyond what Money holds exactly is refused the same way."""
+    huge = Money("9" * 58, "CNY")
+    rich = Purse("rich", balances=[huge])
+    full = Purse("full", balances=[huge])
+    before = snapshot(rich, full)
+    with pytest.raises(BalanceLimitExceeded, match="more significant digits"):
+        transfer(rich, full, huge)
+    assert snapshot(rich, full) == before
+
+
+def test_a_val_that_no_longer_fits_is_logged_not_credited_and_recoverable(
+    clock: FixedClock,
+) -> None:
+    """A recovery may fill the payee while it waits for the value: the Val is then logged."""
+    alice = Purse("alice", balances=[cny("50.00")], clock=clock)
+    bob = Purse("bob", balances=[cny("30.00")], limits=[cny("40.00")], clock=clock)
+    net = Network([alice, bob])
+    archive = Archive(clock=clock)
+    lost = net.start_transfer("bob", "alice", cny("10.00"))  # bob pays alice; the Val is lost
+    net.deliver()
+    net.drop()
+    net.abort("bob"), net.abort("alice")
+    archive.collect(alice), archive.collect(bob)
+    assert bob.balance("CNY") == cny("20.00")
+    payment = net.start_transfer("alice", "bob", cny("20.00"))  # fits: 20.00 + 20.00 <= 40.00
+    net.deliver()  # alice debits and sends Val
+    archive.recover(lost, bob)  # bob gets his 10.00 back: now 30.00, no room for 20.00
+    outcome = net.deliver()
+    assert outcome.accepted
+    assert outcome.credited is None
+    assert outcome.emitted == ()
+    assert outcome.logged == payment
+    assert "refused the credit" in outcome.explanation
+    assert bob.status is PurseStatus.IDLE
+    assert bob.exception_log == (payment,)
+    assert bob.balance("CNY") == cny("30.00")
+    books = audit([alice, bob], archive)
+    assert books.in_flight == (payment,)
+    assert books.accounted_total("CNY") == cny("80.00")
+    net.abort("alice")
+    archive.collect(alice), archive.collect(bob)
+    assert archive.lost_payments() == (payment,)
+    assert audit([alice, bob], archive).accounted_total("CNY") == cny("80.00")
+    archive.recover(payment, alice)
+    assert (alice.balance("CNY"), bob.balance("CNY")) == (cny("50.00"), cny("30.00"))
+
+
+def test_recovery_that_does_not_fit_is_refused_and_changes_nothing(clock: FixedClock) -> None:
+    alice = Purse("alice", balances=[cny("50.00")], limits=[cny("50.00")], clock=clock)
+    bob = Purse("bob", clock=clock)
+    net = Network([alice, bob])
+    archive = Archive(clock=clock)
+    lost = net.start_transfer("alice", "bob", cny("10.00"))
+    net.deliver()
+    net.drop()
+    net.abort("alice"), net.abort("bob")
+    archive.collect(alice), archive.collect(bob)
+    transfer(Purse("gift", balances=[cny("10.00")]), alice, cny("10.00"))  # alice full again
+    before = snapshot(alice)
+    with pytest.raises(BalanceLimitExceeded, match=r"limit\ is\ 50\.00\ CNY"):
+        archive.recover(lost, alice)
+    assert snapshot(alice) == before
+    assert not archive.is_recovered(lost)
+
+
+def test_conversion_that_does_not_fit_is_refused_and_changes_nothing(clock: FixedClock) -> None:
+    purse = Purse("p", balances=[usd("10.00"), cny("95.00")], limits=[cny("100.00")], clock=clock)
+    before = snapshot(purse)
+    with pytest.raises(BalanceLimitExceeded, match=r"can\ take\ at\ most\ 5\.00\ CNY"):
+        purse.convert(usd("1.00"), "CNY", RATES)
+    assert snapshot(purse) == before
+
+
+def test_purse_limits_and_clock_are_validated() -> None:
+    with pytest.raises(BalanceLimitExceeded, match=r"cannot\ start\ with\ 20\.00\ CNY"):
+        Purse("p", balances=[cny("20.00")], limits=[cny("10.00")])
+    with pytest.raises(ValidationError, match="one limit per currency"):
+        Purse("p", limits=[cny("1.00"), cny("2.00")])
+    with pytest.raises(InvalidAmount, match="limits cannot be negative"):
+        Purse("p", limits=[cny("-1.00")])
+    with pytest.raises(ValidationError, match="clock must be a Clock"):
+        Purse("p", clock="now")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="iterable of Money"):
+        Purse("p", balances=None)  # type: ignore[arg-type]
+
+
+def test_balances_look_up_by_currency_code(alice: Purse) -> None:
+    assert alice.balances["CNY"] == cny("100.00")
+    assert alice.balances[currency("USD")] == usd("20.00")
+    assert "CNY" in alice.balances
+    assert currency("CNY") in alice.balances
+    assert "JPY" not in alice.balances
+    with pytest.raises(KeyError):
+        alice.balances["JPY"]
+    assert dict(alice.balances) == {currency("CNY"): cny("100.00"), currency("USD"): usd("20.00")}

@@ -19,6 +19,9 @@ after every step:
     debited-not-credited-not-recovered payments;
 
 * every payment is debited at most once, credited at most once, and credited only if debited;
+* no balance ever exceeds its purse's limit: a transfer the payee cannot take is refused before
+  either purse changes, and a ``Val`` that no longer fits is logged by the payee instead of
+  credited (the value stays accounted, and recoverable to the payer);
 * the archive calls a payment definitely lost only if it was debited and never credited, and a
   recovery refunds exactly its value, once.
 """
@@ -40,6 +43,7 @@ from ecservice.money import Currency, Money, currency
 from ecservice.payments.mondex import (
     LOGGED_ON_ABORT,
     Archive,
+    BalanceLimitExceeded,
     Network,
     Outcome,
     PaymentDetails,
@@ -64,7 +68,12 @@ STARTING = {
     "c": [Money("10.00", "USD")],
     "d": [Money("5.00", "CNY")],
 }
-RATES = RateTable({("CNY", "USD"): Decimal("0.1404"), ("USD", "CNY"): Decimal("7.1234")})
+#: Purse limits: small enough that payees are often full and refuse transfers.
+LIMITS = {
+    "b": [Money("45.00", "CNY")],
+    "d": [Money("20.00", "CNY"), Money("15.00", "USD")],
+}
+RATES = RateTable({("CNY", "USD"): Decimal("0.1403"), ("USD", "CNY"): Decimal("7.1234")})
 
 purse_ids = st.sampled_from(PURSES)
 codes = st.sampled_from(CODES)
@@ -78,7 +87,7 @@ class MondexProtocol(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = FixedClock(pendulum.datetime(2026, 11, 11, tz="UTC"))
-        self.purses = {pid: Purse(pid, balances=STARTING[pid], clock=self.clock) for pid in PURSES}
+        self.purses = {pid: self.new_purse(pid) for pid in PURSES}
         self.net = Network(self.purses.values())
         self.archive = Archive(clock=self.clock)
         self.start_total = {c: self.total_balance(c) for c in CURRENCIES}
@@ -90,6 +99,21 @@ class MondexProtocol(RuleBasedStateMachine):
         self.seen_seq = dict.fromkeys(PURSES, 0)
 
     # --- helpers -----------------------------------------------------------------------------
+
+    def new_purse(self, pid: str, next_seq: int = 0) -> Purse:
+        return Purse(
+            pid,
+            balances=STARTING[pid],
+            next_seq=next_seq,
+            clock=self.clock,
+            limits=LIMITS.get(pid, ()),
+        )
+
+    @staticmethod
+    def room(purse: Purse, cur: Currency) -> Money | None:
+        """What ``purse`` can still take in ``cur``; ``None`` when it has no limit there."""
+        limit = purse.limits.get(cur)
+        return None if limit is None else limit - purse.balance(cur)
 
     def total_balance(self, cur: Currency) -> Money:
         total = Money.zero(cur)
@@ -127,6 +151,12 @@ class MondexProtocol(RuleBasedStateMachine):
             assert isinstance(message, Val)
             assert outcome.credited == message.details.value
             self.credits[message.details] += 1
+        if outcome.trigger == "val" and outcome.logged is not None:
+            assert isinstance(message, Val)
+            assert outcome.logged == message.details
+            assert outcome.credited is None
+            assert outcome.emitted == ()
+            event("val refused: the payee is full; logged")
         if not outcome.accepted:
             assert outcome.emitted == ()
             assert outcome.debited is None
@@ -144,7 +174,12 @@ class MondexProtocol(RuleBasedStateMachine):
     def expected_error(self, payer: Purse, payee: Purse, value: Money) -> type[Exception] | None:
         if payer.id == payee.id:
             return SelfTransfer
-        if payer.status is not PurseStatus.IDLE or payee.status is not PurseStatus.IDLE:
+        if payee.status is not PurseStatus.IDLE:  # the payee is checked first
+            return InvalidTransition
+        room = self.room(payee, value.currency)
+        if room is not None and value > room:
+            return BalanceLimitExceeded
+        if payer.status is not PurseStatus.IDLE:
             return InvalidTransition
         if payer.balance(value.currency) < value:
             return InsufficientFunds
@@ -160,7 +195,7 @@ class MondexProtocol(RuleBasedStateMachine):
         transfers start; each payee's ``Req`` may be delivered at once, so the run often begins
         with value debited and in flight.
         """
-        self.purses[pid] = Purse(pid, balances=STARTING[pid], next_seq=first_seq, clock=self.clock)
+        self.purses[pid] = self.new_purse(pid, first_seq)
         self.net = Network(self.purses.values())
         self.seen_seq[pid] = first_seq
         for _ in range(2):
@@ -200,7 +235,12 @@ class MondexProtocol(RuleBasedStateMachine):
         payee = data.draw(st.sampled_from([p for p in idle if p != payer]), label="payee")
         held = [m for m in self.purses[payer].balances.values() if m]
         balance = data.draw(st.sampled_from(held), label="currency")
-        units = data.draw(st.integers(1, balance.minor_units), label="minor units")
+        room = self.room(self.purses[payee], balance.currency)
+        most = balance.minor_units if room is None else min(balance.minor_units, room.minor_units)
+        if most < 1:
+            event("start skipped: the payee is full")
+            return
+        units = data.draw(st.integers(1, most), label="minor units")
         value = Money.from_minor(units, balance.currency)
         details = self.net.start_transfer(payer, payee, value)
         event("start ok")
@@ -233,6 +273,10 @@ class MondexProtocol(RuleBasedStateMachine):
             expected = SelfTransfer
         elif as_payer and purse.balance(value.currency) < value:
             expected = InsufficientFunds
+        elif (
+            not as_payer and (room := self.room(purse, value.currency)) is not None and value > room
+        ):
+            expected = BalanceLimitExceeded
         if expected is None:
             assert self.net.start(pid, message).accepted
             return
@@ -305,7 +349,7 @@ class MondexProtocol(RuleBasedStateMachine):
         before = self.state()
         try:
             record = purse.convert(amount, target, RATES)
-        except (InvalidTransition, InsufficientFunds, InvalidAmount):
+        except (InvalidTransition, InsufficientFunds, InvalidAmount, BalanceLimitExceeded):
             assert self.state() == before
             return
         assert record.target.amount + record.remainder == record.exact
@@ -330,6 +374,14 @@ class MondexProtocol(RuleBasedStateMachine):
             assert self.state() == before
             return
         balance = payer.balance(details.value.currency)
+        room = self.room(payer, details.value.currency)
+        if room is not None and details.value > room:
+            before = self.state()
+            with pytest.raises(BalanceLimitExceeded):
+                self.archive.recover(details, payer)
+            assert self.state() == before
+            event("recovery refused: the payer is full")
+            return
         recovery = self.archive.recover(details, payer)
         event("recovered a lost payment")
         self.recoveries[details] += 1
@@ -345,14 +397,21 @@ class MondexProtocol(RuleBasedStateMachine):
         for purse in self.purses.values():
             self.archive.collect(purse)
             assert purse.exception_log == ()
-        for recovery in self.archive.recover_all(self.purses.values()):
+        for details in self.archive.lost_payments():
+            try:
+                recovery = self.archive.recover(details, self.purses[details.from_purse])
+            except BalanceLimitExceeded:  # the payer is full: the value stays lost, accounted
+                event("recovery refused at settlement: the payer is full")
+                continue
             event("recovered at settlement")
             self.recoveries[recovery.details] += 1
         books = audit(self.purses.values(), self.archive)
         assert books.in_flight == ()
-        assert books.lost == ()
+        for p in books.lost:
+            payer = self.purses[p.from_purse]
+            assert payer.balance(p.value.currency) + p.value > payer.limits[p.value.currency]
         for cur in CURRENCIES:
-            assert self.total_balance(cur) == self.expected_total(cur)
+            assert self.total_balance(cur) + books.lost_value(cur) == self.expected_total(cur)
         while self.net.in_flight:
             outcome = self.net.deliver()
             self.record(outcome)
@@ -372,6 +431,12 @@ class MondexProtocol(RuleBasedStateMachine):
         for purse in self.purses.values():
             for money in purse.balances.values():
                 assert not money.is_negative(), (purse, money)
+
+    @invariant()
+    def balances_never_exceed_limits(self) -> None:
+        for purse in self.purses.values():
+            for cur, limit in purse.limits.items():
+                assert purse.balance(cur) <= limit, (purse, limit)
 
     @invariant()
     def total_never_exceeds_the_starting_total(self) -> None:

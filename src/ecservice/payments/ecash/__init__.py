@@ -6,7 +6,16 @@ coin it sees deposited to the withdrawal that created it. A :class:`CoinWallet` 
 from a customer reserve, pays merchants with signed :class:`CoinSpend` values, applies refunds and
 makes change by refreshing a partly spent coin into fresh ones. Merchants deposit spends at the
 mint, which checks both signatures and the coin's remaining value atomically, treats an identical
-replay as a no-op and refuses a double spend.
+replay as a no-op and refuses a double spend. Every spend carries a fresh signed nonce, so paying
+the same order again (after a refund, say) is a new payment, not a replay. A refund goes back to
+the coin only while the coin can still be deposited or refreshed; later the mint refuses it
+(:class:`RefundWindowClosed`) rather than leave value on a coin nobody can spend.
+
+The mint's private-key operation is behind the
+:class:`~ecservice.payments.ecash.blind_rsa.BlindSigner` protocol:
+:class:`~ecservice.payments.ecash.blind_rsa.PurePythonBlindSigner` (not constant-time), or
+:class:`~ecservice.payments.ecash.hardened.HardenedBlindSigner` on GMP's constant-time
+``powmod_sec`` (install ``ecservice[hardened]``).
 
 >>> import pendulum
 >>> from ecservice.clock import FixedClock
@@ -44,6 +53,7 @@ from ecservice.payments.ecash._errors import (
     AlreadyPaidOut,
     DenominationExpired,
     RefundExceedsDeposit,
+    RefundWindowClosed,
     UnknownDenomination,
     UnknownDeposit,
     UnknownReserve,
@@ -74,6 +84,7 @@ from ecservice.payments.ecash.blind_rsa import (
     public_key_from_numbers,
     verify,
 )
+from ecservice.payments.ecash.hardened import HardenedBlindSigner
 
 __all__ = [
     "DEFAULT_VARIANT",
@@ -87,6 +98,7 @@ __all__ = [
     "Denomination",
     "DenominationExpired",
     "DepositReceipt",
+    "HardenedBlindSigner",
     "Mint",
     "PayoutRecord",
     "Planchet",
@@ -96,6 +108,7 @@ __all__ = [
     "RefreshRequest",
     "RefundExceedsDeposit",
     "RefundReceipt",
+    "RefundWindowClosed",
     "UnknownDenomination",
     "UnknownDeposit",
     "UnknownReserve",

@@ -28,14 +28,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ecservice.errors import CurrencyMismatch, InvalidAmount, InvalidSignature, ValidationError
 from ecservice.money import Money
+from ecservice.payments._shown import shown
 from ecservice.payments.ecash import blind_rsa
 from ecservice.payments.ecash._denomination import (
     ID_LEN,
     Denomination,
     encode_fields,
     encode_money,
+    instance_of,
+    require,
     short_hex,
 )
+from ecservice.text import SHORT_TEXT_MAX, check_text
 
 __all__ = [
     "BlindedPlanchet",
@@ -49,13 +53,16 @@ __all__ = [
 ]
 
 _COIN_TAG: Final = b"ecservice/ecash/coin/v1"
-_SPEND_TAG: Final = b"ecservice/ecash/spend/v1"
+_SPEND_TAG: Final = b"ecservice/ecash/spend/v2"
 _REFRESH_TAG: Final = b"ecservice/ecash/refresh/v1"
 _PREFIX_LEN: Final = 32  # the random prefix of the Randomized RFC 9474 variants
 _COIN_KEY_LEN: Final = 32  # raw Ed25519 public key
 _ED25519_SIG_LEN: Final = 64
 _MAX_CONTRACT_HASH_LEN: Final = 64
-_MAX_MERCHANT_LEN: Final = 200
+_MAX_MERCHANT_LEN: Final = SHORT_TEXT_MAX
+#: Length of a spend's random nonce: it makes every payment a distinct spend, so paying the same
+#: amount for the same contract again (after a refund, say) is a new deposit, not a replay.
+SPEND_NONCE_LEN: Final = 16
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -72,7 +79,12 @@ def contract_hash(terms: bytes | str) -> bytes:
     >>> len(contract_hash("order 2026-0001: 1 teapot, 59.00 CNY"))
     64
     """
-    data = terms.encode("utf-8") if isinstance(terms, str) else bytes(terms)
+    if isinstance(terms, str):
+        data = terms.encode("utf-8", errors="surrogatepass")
+    elif isinstance(terms, (bytes, bytearray, memoryview)):
+        data = bytes(terms)
+    else:
+        raise ValidationError(f"contract terms must be str or bytes, not {type(terms).__name__}")
     return hashlib.sha512(data).digest()
 
 
@@ -106,16 +118,16 @@ def _bytes_of(
 
 def _check_positive(_instance: object, _attribute: object, value: Any) -> None:
     if not isinstance(value, Money):
-        raise ValidationError(f"an e-cash amount must be Money, not {value!r}")
+        raise ValidationError(f"an e-cash amount must be Money, not {shown(value)}")
     if value.amount <= 0:
         raise InvalidAmount(f"an e-cash amount must be positive, not {value}")
 
 
 def _check_merchant(_instance: object, _attribute: object, value: Any) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_MERCHANT_LEN:
+    checked = check_text(value, "a merchant id", limit=_MAX_MERCHANT_LEN)
+    if checked != value:
         raise ValidationError(
-            f"a merchant id must be a non-blank string of at most {_MAX_MERCHANT_LEN} "
-            f"characters, not {value!r}"
+            "a merchant id must not start or end with whitespace (it is signed as given)"
         )
 
 
@@ -161,6 +173,28 @@ class Coin:
             InvalidSignature: the coin claims another denomination, its prepared message does not
                 bind its key and denomination, or the RSA signature does not verify.
         """
+        self._check_binding(denomination)
+        try:
+            blind_rsa.verify(
+                denomination.public_key,
+                self.prepared_message,
+                self.signature,
+                denomination.variant,
+            )
+        except ValidationError as exc:  # a signature of the wrong length: forged as well
+            raise InvalidSignature(f"coin {short_hex(self.public_key)}: {exc}") from None
+        except InvalidSignature as exc:
+            raise InvalidSignature(
+                f"coin {short_hex(self.public_key)} was not signed by denomination "
+                f"{denomination}: {exc}"
+            ) from None
+
+    def _check_binding(self, denomination: Denomination) -> None:
+        """Check that the coin claims ``denomination`` and its message binds key and denomination.
+
+        Raises:
+            InvalidSignature: either check fails.
+        """
         if denomination.id != self.denomination_id:
             raise InvalidSignature(
                 f"coin {short_hex(self.public_key)} claims denomination "
@@ -176,20 +210,6 @@ class Coin:
                 f"coin {short_hex(self.public_key)}: its prepared message does not bind its "
                 "public key and denomination"
             )
-        try:
-            blind_rsa.verify(
-                denomination.public_key,
-                self.prepared_message,
-                self.signature,
-                denomination.variant,
-            )
-        except ValidationError as exc:  # a signature of the wrong length: forged as well
-            raise InvalidSignature(f"coin {short_hex(self.public_key)}: {exc}") from None
-        except InvalidSignature as exc:
-            raise InvalidSignature(
-                f"coin {short_hex(self.public_key)} was not signed by denomination "
-                f"{denomination}: {exc}"
-            ) from None
 
     def __repr__(self) -> str:
         return (
@@ -206,24 +226,45 @@ class CoinSpend:
     Build it with :meth:`WalletCoin.spend`; the merchant checks it with :meth:`verify` and deposits
     it with :meth:`~ecservice.payments.ecash.Mint.deposit`.
 
+    Each spend carries a fresh random ``nonce``, signed with the rest: depositing the same spend
+    again is a replay (the mint returns the first receipt and credits nothing), while paying the
+    same amount for the same contract again (say after a full refund) is a new spend with another
+    nonce, credited again.
+
+    The signed bytes (:meth:`signed_bytes_for`) are the tag ``ecservice/ecash/spend/v2`` followed
+    by, each with a 4-byte big-endian length prefix: the coin public key (32 bytes), the
+    denomination id (32), the coin signature, the prepared coin message, the amount
+    (``"<minor units>:<currency code>"`` in ASCII), the merchant id (UTF-8), the contract hash
+    and the nonce (16 bytes).
+
     Args:
         coin: The coin paying.
         amount: The amount spent from this coin; positive.
         merchant: The merchant id the payment goes to.
         contract_hash: The hash of the order (see :func:`contract_hash`), 1 to 64 bytes.
         signature: The coin key's Ed25519 signature over all of the above.
+        nonce: 16 random bytes chosen by the wallet for this spend (keyword only).
+
+    Raises:
+        ValidationError: a field of the wrong type or length, or a merchant id that is blank,
+            longer than 200 characters, padded with whitespace or holding control or
+            bidirectional-override characters.
+        InvalidAmount: the amount is not positive.
     """
 
-    coin: Coin = attrs.field(validator=attrs.validators.instance_of(Coin))
+    coin: Coin = attrs.field(validator=instance_of(Coin, "a coin"))
     amount: Money = attrs.field(validator=_check_positive)
     merchant: str = attrs.field(validator=_check_merchant)
     contract_hash: bytes = attrs.field(
         validator=_bytes_of(None, "a contract hash", max_len=_MAX_CONTRACT_HASH_LEN)
     )
     signature: bytes = attrs.field(validator=_bytes_of(_ED25519_SIG_LEN, "a spend signature"))
+    nonce: bytes = attrs.field(kw_only=True, validator=_bytes_of(SPEND_NONCE_LEN, "a spend nonce"))
 
     @staticmethod
-    def signed_bytes_for(coin: Coin, amount: Money, merchant: str, contract: bytes) -> bytes:
+    def signed_bytes_for(
+        coin: Coin, amount: Money, merchant: str, contract: bytes, nonce: bytes
+    ) -> bytes:
         """The bytes a coin signs to spend ``amount`` at ``merchant`` for ``contract``."""
         return encode_fields(
             _SPEND_TAG,
@@ -234,11 +275,14 @@ class CoinSpend:
             encode_money(amount),
             merchant.encode("utf-8"),
             contract,
+            nonce,
         )
 
     def signed_bytes(self) -> bytes:
         """The bytes the coin key signed."""
-        return self.signed_bytes_for(self.coin, self.amount, self.merchant, self.contract_hash)
+        return self.signed_bytes_for(
+            self.coin, self.amount, self.merchant, self.contract_hash, self.nonce
+        )
 
     def verify_signature(self) -> None:
         """Check the coin key's signature over the spend.
@@ -309,7 +353,7 @@ class RefreshRequest:
         signature: The old coin key's Ed25519 signature over all of the above.
     """
 
-    coin: Coin = attrs.field(validator=attrs.validators.instance_of(Coin))
+    coin: Coin = attrs.field(validator=instance_of(Coin, "a coin"))
     amount: Money = attrs.field(validator=_check_positive)
     planchets: tuple[BlindedPlanchet, ...] = attrs.field(converter=_planchet_tuple)
     signature: bytes = attrs.field(validator=_bytes_of(_ED25519_SIG_LEN, "a refresh signature"))
@@ -358,12 +402,33 @@ class RefreshRequest:
 class WalletCoin:
     """A coin together with its secret key: what only the owning wallet holds.
 
-    ``repr`` shows the coin id and value, never the key.
+    ``repr`` shows the coin id and value, never the key. Building one (as a wallet does when it
+    loads its coins) checks that the coin is of ``denomination`` and that ``key`` is the coin's
+    key; it does not check the mint's signature (:meth:`Coin.verify` does).
+
+    Raises:
+        ValidationError: a field of the wrong type, a coin of another denomination, or a key
+            that is not the coin's.
     """
 
-    coin: Coin
-    denomination: Denomination
+    coin: Coin = attrs.field(validator=instance_of(Coin, "a coin"))
+    denomination: Denomination = attrs.field(validator=instance_of(Denomination, "a denomination"))
     _key: Ed25519PrivateKey = attrs.field(alias="key")
+
+    def __attrs_post_init__(self) -> None:
+        if self.coin.denomination_id != self.denomination.id:
+            raise ValidationError(
+                f"coin {short_hex(self.coin.public_key)} is of denomination "
+                f"{short_hex(self.coin.denomination_id)}, not {self.denomination}"
+            )
+        if not isinstance(self._key, Ed25519PrivateKey):
+            raise ValidationError(
+                f"a coin key must be an Ed25519 private key, not {type(self._key).__name__}"
+            )
+        if _raw_public_key(self._key) != self.coin.public_key:
+            raise ValidationError(
+                f"the key given is not the key of coin {short_hex(self.coin.public_key)}"
+            )
 
     @property
     def value(self) -> Money:
@@ -384,8 +449,10 @@ class WalletCoin:
         _check_positive(None, None, amount)
         check_currency(amount, self.denomination, "spend")
         _check_merchant(None, None, merchant)
-        data = CoinSpend.signed_bytes_for(self.coin, amount, merchant, contract)
-        return CoinSpend(self.coin, amount, merchant, contract, self._key.sign(data))
+        _bytes_of(None, "a contract hash", max_len=_MAX_CONTRACT_HASH_LEN)(None, None, contract)
+        nonce = secrets.token_bytes(SPEND_NONCE_LEN)
+        data = CoinSpend.signed_bytes_for(self.coin, amount, merchant, contract, nonce)
+        return CoinSpend(self.coin, amount, merchant, contract, self._key.sign(data), nonce=nonce)
 
     def refresh(self, amount: Money, planchets: Sequence[Planchet]) -> RefreshRequest:
         """Sign a request melting ``amount`` of this coin into ``planchets``.
@@ -432,7 +499,11 @@ class Planchet:
         Args:
             denomination: The denomination to withdraw.
             rng: Randomness for the RFC 9474 prefix, salt and blinding factor (tests only).
+
+        Raises:
+            ValidationError: ``denomination`` is not a :class:`Denomination`.
         """
+        require(denomination, Denomination, "a denomination")
         key = Ed25519PrivateKey.generate()
         message = coin_message(_raw_public_key(key), denomination.id)
         prepared = blind_rsa.prepare(message, denomination.variant, rng)
@@ -466,7 +537,7 @@ class Planchet:
             denomination.variant,
         )
         coin = Coin(self.public_key, denomination.id, signature, self.prepared_message)
-        coin.verify(denomination)
+        coin._check_binding(denomination)  # the RSA signature was verified by finalize
         return WalletCoin(coin, denomination, self._key)
 
     def __repr__(self) -> str:

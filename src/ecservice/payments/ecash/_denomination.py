@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-from typing import Any, Final, final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar, final
 
 import attrs
 from cryptography.hazmat.primitives import serialization
@@ -20,11 +21,14 @@ from pendulum import DateTime
 
 from ecservice.clock import ensure_utc
 from ecservice.errors import InvalidAmount, ValidationError
-from ecservice.money import Money
+from ecservice.money import Currency, Money, currency
+from ecservice.payments._shown import shown
 from ecservice.payments.ecash._errors import DenominationExpired
 from ecservice.payments.ecash.blind_rsa import DEFAULT_VARIANT, Variant
 
 __all__ = ["Denomination", "denomination_id"]
+
+_T = TypeVar("_T")
 
 _ID_TAG: Final = b"ecservice/ecash/denomination/v1"
 ID_LEN: Final = 32  # SHA-256
@@ -64,9 +68,48 @@ def denomination_id(public_key: rsa.RSAPublicKey, value: Money) -> bytes:
 
     Returns:
         32 bytes.
+
+    Raises:
+        ValidationError: a key that is not an RSA public key, or a value that is not Money.
     """
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise ValidationError(
+            f"a denomination key must be an RSA public key, not {type(public_key).__name__}"
+        )
+    require(value, Money, "a denomination value")
     data = encode_fields(_ID_TAG, public_key_der(public_key), encode_money(value))
     return hashlib.sha256(data).digest()
+
+
+def require(value: object, cls: type[_T], what: str) -> _T:
+    """Return ``value`` if it is a ``cls``, else raise :class:`ValidationError` naming ``what``."""
+    if not isinstance(value, cls):
+        raise ValidationError(f"{what} must be a {cls.__name__}, not {type(value).__name__}")
+    return value
+
+
+def as_currency(code: object) -> Currency:
+    """The currency of an ISO 4217 code (or a :class:`Currency`), refusing other types.
+
+    Raises:
+        ValidationError: not a string.
+        UnknownCurrency: an unknown code.
+    """
+    if not isinstance(code, (str, Currency)):
+        raise ValidationError(
+            f"a currency must be an ISO 4217 code such as 'CNY', not {type(code).__name__}"
+        )
+    return currency(code)
+
+
+def instance_of(cls: type, what: str) -> Callable[[object, object, Any], None]:
+    """An attrs validator raising :class:`ValidationError` (not ``TypeError``) for a wrong type."""
+
+    def check(_instance: object, _attribute: object, value: Any) -> None:
+        if not isinstance(value, cls):
+            raise ValidationError(f"{what} must be a {cls.__name__}, not {type(value).__name__}")
+
+    return check
 
 
 def short_hex(data: bytes) -> str:
@@ -75,12 +118,13 @@ def short_hex(data: bytes) -> str:
 
 
 def _utc(value: _dt.datetime) -> DateTime:
+    require(value, _dt.datetime, "a denomination window instant")
     return ensure_utc(value, what="denomination window instant")
 
 
 def _check_value(_instance: object, _attribute: object, value: Money) -> None:
     if not isinstance(value, Money):
-        raise ValidationError(f"a denomination value must be Money, not {value!r}")
+        raise ValidationError(f"a denomination value must be Money, not {shown(value)}")
     if value.amount <= 0:
         raise InvalidAmount(f"a denomination value must be positive, not {value}")
 
@@ -131,7 +175,7 @@ class Denomination:
                 f"{self.deposit_until.isoformat()}"
             )
         if not isinstance(self.variant, Variant):
-            raise ValidationError(f"variant must be a blind_rsa.Variant, not {self.variant!r}")
+            raise ValidationError(f"variant must be a blind_rsa.Variant, not {shown(self.variant)}")
         object.__setattr__(self, "id", denomination_id(self.public_key, self.value))
 
     @property

@@ -18,6 +18,7 @@ __all__ = [
     "AlreadyPaidOut",
     "DenominationExpired",
     "RefundExceedsDeposit",
+    "RefundWindowClosed",
     "UnknownDenomination",
     "UnknownDeposit",
     "UnknownReserve",
@@ -46,3 +47,11 @@ class AlreadyPaidOut(PolicyViolation):
 
 class RefundExceedsDeposit(PolicyViolation):
     """A refund asks for more than was deposited (net of refunds) for that coin and order."""
+
+
+class RefundWindowClosed(DenominationExpired):
+    """A refund comes after the coin's deposit window closed.
+
+    The refunded value would sit on a coin that can never again be deposited or refreshed, so
+    the mint refuses: refunds are possible only while the coin is still depositable.
+    """

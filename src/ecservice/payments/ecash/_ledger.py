@@ -5,15 +5,21 @@ Private to :mod:`ecservice.payments.ecash`; the mint exposes only frozen records
 
 from __future__ import annotations
 
-import attrs
+from collections.abc import Callable
+from typing import Any
 
-from ecservice.errors import InvalidSignature
+import attrs
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ecservice.errors import InvalidAmount, InvalidSignature, ValidationError
 from ecservice.money import Money
-from ecservice.payments.ecash._denomination import Denomination
+from ecservice.payments._shown import shown
+from ecservice.payments.ecash._denomination import ID_LEN, Denomination, instance_of
 from ecservice.payments.ecash._records import DepositReceipt
 from ecservice.payments.ecash.blind_rsa import BlindSigner, PurePythonBlindSigner
 
 __all__ = [
+    "SELF_CHECKING_SIGNERS",
     "CoinLedger",
     "DepositEntry",
     "DepositKey",
@@ -22,24 +28,79 @@ __all__ = [
     "blind_sign_checked",
 ]
 
+#: Signer classes of this library that check ``s^e == m`` themselves before returning (RFC 9474,
+#: 4.3); the mint checks the output of any other signer. Exact types: a subclass is checked.
+SELF_CHECKING_SIGNERS: set[type] = {PurePythonBlindSigner}
+
+
+def _bytes(length: int, what: str) -> Callable[[object, object, Any], None]:
+    def check(_instance: object, _attribute: object, value: Any) -> None:
+        if not isinstance(value, bytes) or len(value) != length:
+            raise ValidationError(f"{what} must be {length} bytes, not {shown(value)}")
+
+    return check
+
+
+def _money(_instance: object, attribute: attrs.Attribute[Money], value: object) -> None:
+    if not isinstance(value, Money):
+        raise ValidationError(f"{attribute.name} must be Money, not {type(value).__name__}")
+    if value.is_negative():
+        raise InvalidAmount(f"{attribute.name} cannot be negative: {value}")
+
 
 @attrs.define
 class Issued:
-    """A denomination the mint issues, with the signer holding its private key."""
+    """A denomination the mint issues, with the signer holding its private key.
 
-    denomination: Denomination
+    Raises:
+        ValidationError: not a denomination, a signer that is not a ``BlindSigner``, or a signer
+            whose public key is not the denomination's.
+    """
+
+    denomination: Denomination = attrs.field(validator=instance_of(Denomination, "a denomination"))
     signer: BlindSigner
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.signer, BlindSigner):
+            raise ValidationError(f"signer must be a BlindSigner, not {type(self.signer).__name__}")
+        key = self.signer.public_key
+        if not isinstance(key, rsa.RSAPublicKey) or (
+            key.public_numbers() != self.denomination.public_key.public_numbers()
+        ):
+            raise ValidationError(
+                f"the signer's key is not the key of denomination {self.denomination}"
+            )
 
 
 @attrs.define
 class CoinLedger:
-    """What the mint knows of one coin: its value and what was deposited, refunded, melted."""
+    """What the mint knows of one coin: its value and what was deposited, refunded, melted.
 
-    denomination_id: bytes
-    value: Money
-    deposited: Money
-    refunded: Money
-    melted: Money
+    Raises:
+        ValidationError: a field of the wrong type, mixed currencies, refunds above deposits,
+            or more taken from the coin than its value.
+        InvalidAmount: a negative amount.
+    """
+
+    denomination_id: bytes = attrs.field(validator=_bytes(ID_LEN, "a denomination id"))
+    value: Money = attrs.field(validator=_money)
+    deposited: Money = attrs.field(validator=_money)
+    refunded: Money = attrs.field(validator=_money)
+    melted: Money = attrs.field(validator=_money)
+
+    def __attrs_post_init__(self) -> None:
+        amounts = (self.value, self.deposited, self.refunded, self.melted)
+        if len({m.currency for m in amounts}) != 1:
+            raise ValidationError("a coin ledger keeps every amount in the coin's currency")
+        if self.refunded > self.deposited:
+            raise ValidationError(
+                f"a coin ledger cannot refund {self.refunded} of {self.deposited} deposited"
+            )
+        if self.remaining.is_negative() or self.remaining > self.value:
+            raise ValidationError(
+                f"a coin of {self.value} cannot have {self.remaining} left (deposited "
+                f"{self.deposited}, refunded {self.refunded}, melted {self.melted})"
+            )
 
     @property
     def remaining(self) -> Money:
@@ -49,11 +110,23 @@ class CoinLedger:
 
 @attrs.define
 class DepositEntry:
-    """A deposit with its mutable state: how much was refunded, whether it was paid out."""
+    """A deposit with its mutable state: how much was refunded, whether it was paid out.
 
-    receipt: DepositReceipt
-    refunded: Money
-    paid: bool = False
+    Raises:
+        ValidationError: a field of the wrong type, or more refunded than deposited.
+        InvalidAmount: a negative refund.
+    """
+
+    receipt: DepositReceipt = attrs.field(
+        validator=instance_of(DepositReceipt, "a deposit receipt")
+    )
+    refunded: Money = attrs.field(validator=_money)
+    paid: bool = attrs.field(default=False, validator=instance_of(bool, "paid"))
+
+    def __attrs_post_init__(self) -> None:
+        amount = self.receipt.amount
+        if self.refunded.currency != amount.currency or self.refunded > amount:
+            raise ValidationError(f"a deposit of {amount} cannot have {self.refunded} refunded")
 
     @property
     def net(self) -> Money:
@@ -61,8 +134,9 @@ class DepositEntry:
         return self.receipt.amount - self.refunded
 
 
-#: (coin public key, merchant, contract hash, amount): identifies an identical deposit.
-DepositKey = tuple[bytes, str, bytes, Money]
+#: (coin public key, merchant, contract hash, amount, spend nonce): identifies an identical
+#: deposit (a replay); two spends with other nonces are two payments.
+DepositKey = tuple[bytes, str, bytes, Money, bytes]
 #: (coin public key, merchant, contract hash): the deposits a refund may draw on.
 OrderKey = tuple[bytes, str, bytes]
 
@@ -75,9 +149,9 @@ def blind_sign_checked(issued: Issued, blinded_message: bytes) -> bytes:
     """
     blind_signature = issued.signer.blind_sign(blinded_message)
     numbers = issued.denomination.public_key.public_numbers()
-    # The library's own signer checks s^e == m itself before returning (RFC 9474, 4.3); any
-    # other signer (a subclass, an HSM adapter) is checked here as well.
-    self_checked = type(issued.signer) is PurePythonBlindSigner
+    # The library's own signers check s^e == m themselves before returning (RFC 9474, 4.3);
+    # any other signer (a subclass, an HSM adapter) is checked here as well.
+    self_checked = type(issued.signer) in SELF_CHECKING_SIGNERS
     if (
         not isinstance(blind_signature, bytes)
         or len(blind_signature) != issued.denomination.modulus_len

@@ -6,32 +6,36 @@ has seen spent (deposited, refunded, melted), and the deposits it owes each merc
 blinded message and the time: nothing that links the withdrawal to the coin spent later.
 
 Every operation checks everything first and records afterwards, under a lock, so an operation
-that raises leaves the mint exactly as it was.
+that raises leaves the mint exactly as it was. The signing side (withdraw, refresh) is written in
+``_mint_signing`` and the deposit side (deposit, refund) in ``_mint_deposits``; the :class:`Mint`
+methods that run them document their behaviour and errors.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import threading
-from collections.abc import Iterable
 from typing import final
 
 from ecservice.clock import Clock
 from ecservice.errors import (
     CurrencyMismatch,
     DoubleSpend,
-    InsufficientFunds,
     ValidationError,
 )
-from ecservice.money import Currency, Money, currency, positive, sum_money
+from ecservice.money import Currency, Money, positive, sum_money
+from ecservice.payments._shown import shown
+from ecservice.payments.ecash import _mint_deposits as _deposits
+from ecservice.payments.ecash import _mint_signing as _signing
 from ecservice.payments.ecash._coin import Coin, CoinSpend, RefreshRequest
-from ecservice.payments.ecash._denomination import Denomination, short_hex
+from ecservice.payments.ecash._denomination import (
+    Denomination,
+    as_currency,
+    require,
+    short_hex,
+)
 from ecservice.payments.ecash._errors import (
-    AlreadyPaidOut,
-    RefundExceedsDeposit,
     UnknownDenomination,
-    UnknownDeposit,
     UnknownReserve,
 )
 from ecservice.payments.ecash._ledger import (
@@ -40,7 +44,6 @@ from ecservice.payments.ecash._ledger import (
     DepositKey,
     Issued,
     OrderKey,
-    blind_sign_checked,
 )
 from ecservice.payments.ecash._records import (
     DepositReceipt,
@@ -56,14 +59,23 @@ from ecservice.payments.ecash.blind_rsa import (
     Variant,
     generate_key,
 )
+from ecservice.text import SHORT_TEXT_MAX, check_text
 
 __all__ = ["Mint"]
 
 
+def _check_merchant_name(merchant: object) -> str:
+    checked = check_text(merchant, "a merchant id", limit=SHORT_TEXT_MAX)
+    if checked != merchant:
+        raise ValidationError("a merchant id must not start or end with whitespace")
+    return checked
+
+
 def _check_reserve_name(reserve: object) -> str:
-    if not isinstance(reserve, str) or not reserve.strip():
-        raise ValidationError(f"a reserve id must be a non-blank string, not {reserve!r}")
-    return reserve
+    checked = check_text(reserve, "a reserve id", limit=SHORT_TEXT_MAX)
+    if checked != reserve:
+        raise ValidationError("a reserve id must not start or end with whitespace")
+    return checked
 
 
 # --- the mint ------------------------------------------------------------------------------------
@@ -73,16 +85,35 @@ def _check_reserve_name(reserve: object) -> str:
 class Mint:
     """A GNU-Taler-like mint (exchange) issuing RSA blind-signed coins in one currency.
 
+    **Refunds** go back to the coin that paid, and only while that coin can still be deposited
+    or refreshed (before its denomination's ``deposit_until``): a refund later than that would
+    leave the value on a coin nobody can ever spend or exchange, so the mint refuses it with
+    :class:`~ecservice.payments.ecash.RefundWindowClosed` and the merchant must repay the buyer
+    another way. A wallet should refresh a refunded coin promptly
+    (:meth:`~ecservice.payments.ecash.CoinWallet.refresh`), before that window closes.
+
+    **Deposits** are identified by the whole spend, including its random nonce: the identical
+    spend deposited again is a replay (same receipt, nothing credited), while a new spend of the
+    same coin for the same contract and amount is a new payment.
+
+    Thread-safe: every operation takes the mint's lock.
+
     Args:
         clock: Tells the mint the time (withdraw and deposit windows, record times).
         currency: The currency of every denomination and reserve.
-        name: A label for messages and ``repr``.
+        name: A label for messages and ``repr`` (at most 200 characters, no control characters).
+
+    Raises:
+        ValidationError: ``clock`` is not a :class:`~ecservice.clock.Clock`, or a bad name.
+        UnknownCurrency: an unknown currency code.
     """
 
     def __init__(self, clock: Clock, *, currency: str | Currency, name: str = "mint") -> None:
+        if not isinstance(clock, Clock):
+            raise ValidationError(f"clock must be a Clock (such as FixedClock), not {shown(clock)}")
         self._clock = clock
         self._currency = _as_currency(currency)
-        self._name = name
+        self._name = check_text(name, "a mint name", limit=SHORT_TEXT_MAX)
         self._lock = threading.RLock()
         self._issued: dict[bytes, Issued] = {}
         self._reserves: dict[str, Money] = {}
@@ -145,7 +176,7 @@ class Mint:
                 order.
         """
         if not isinstance(value, Money):
-            raise ValidationError(f"a denomination value must be Money, not {value!r}")
+            raise ValidationError(f"a denomination value must be Money, not {shown(value)}")
         if value.currency != self._currency:
             raise CurrencyMismatch(self._currency.code, value.currency.code, "issue")
         if signer is None:
@@ -192,6 +223,7 @@ class Mint:
         return tuple(sorted(found, key=lambda d: (d.value.amount, d.withdraw_until), reverse=True))
 
     def _lookup(self, denomination_id: bytes) -> Issued:
+        require(denomination_id, bytes, "a denomination id")
         issued = self._issued.get(denomination_id)
         if issued is None:
             raise UnknownDenomination(
@@ -222,8 +254,9 @@ class Mint:
 
         Raises:
             UnknownReserve: the mint holds no such reserve.
+            ValidationError: ``reserve`` is not a valid reserve id.
         """
-        balance = self._reserves.get(reserve)
+        balance = self._reserves.get(_check_reserve_name(reserve))
         if balance is None:
             raise UnknownReserve(f"{self._name} holds no reserve {reserve!r}")
         return balance
@@ -252,32 +285,7 @@ class Mint:
             ValidationError: the blinded message is malformed, or was withdrawn from another
                 reserve.
         """
-        with self._lock:
-            issued = self._lookup(denomination_id)
-            denomination = issued.denomination
-            balance = self.reserve_balance(reserve)
-            self._check_blinded(blinded_message, denomination)
-            digest = hashlib.sha256(blinded_message).digest()
-            prior = self._withdrawal_index.get((denomination_id, digest))
-            if prior is not None:
-                if prior.reserve != reserve:
-                    raise ValidationError(
-                        "this blinded message was already withdrawn from another reserve"
-                    )
-                return blind_sign_checked(issued, blinded_message)  # RSA is deterministic
-            now = self._clock.now()
-            denomination.check_withdraw(now)
-            if balance < denomination.value:
-                raise InsufficientFunds(
-                    f"reserve {reserve!r} holds {balance}, less than the {denomination.value} "
-                    "of the coin asked for"
-                )
-            blind_signature = blind_sign_checked(issued, blinded_message)
-            record = WithdrawalRecord(reserve, denomination_id, digest, now)
-            self._reserves[reserve] = balance - denomination.value
-            self._withdrawals.append(record)
-            self._withdrawal_index[(denomination_id, digest)] = record
-            return blind_signature
+        return _signing.withdraw(self, reserve, denomination_id, blinded_message)
 
     # --- deposit ---------------------------------------------------------------------------------
 
@@ -297,48 +305,9 @@ class Mint:
             InvalidSignature: a forged coin or an altered spend.
             DenominationExpired: the denomination's deposit window is closed.
             DoubleSpend: the coin has less value left than the amount.
+            ValidationError: ``spend`` is not a :class:`CoinSpend`.
         """
-        with self._lock:
-            issued = self._lookup(spend.coin.denomination_id)
-            denomination = issued.denomination
-            self._check_amount(spend.amount, "deposit")
-            spend.verify(denomination)
-            if spend.amount > denomination.value:
-                raise InsufficientFunds(f"a coin of {denomination.value} cannot pay {spend.amount}")
-            key: DepositKey = (
-                spend.coin.public_key,
-                spend.merchant,
-                spend.contract_hash,
-                spend.amount,
-            )
-            prior = self._deposit_index.get(key)
-            if prior is not None:
-                return prior.receipt
-            now = self._clock.now()
-            denomination.check_deposit(now)
-            ledger = self._ledger(spend.coin, denomination)
-            if spend.amount > ledger.remaining:
-                raise DoubleSpend(
-                    f"coin {short_hex(spend.coin.public_key)} has {ledger.remaining} left, "
-                    f"not the {spend.amount} this deposit spends: it was already spent elsewhere"
-                )
-            receipt = DepositReceipt(
-                deposit_id=len(self._deposits) + 1,
-                coin_public_key=spend.coin.public_key,
-                denomination_id=denomination.id,
-                merchant=spend.merchant,
-                contract_hash=spend.contract_hash,
-                amount=spend.amount,
-                spend_signature=spend.signature,
-                deposited_at=now,
-            )
-            deposit = DepositEntry(receipt, Money.zero(self._currency))
-            ledger.deposited = ledger.deposited + spend.amount
-            self._coins[spend.coin.public_key] = ledger
-            self._deposits.append(deposit)
-            self._deposit_index[key] = deposit
-            self._orders.setdefault(key[:3], []).append(deposit)
-            return receipt
+        return _deposits.deposit(self, spend)
 
     # --- refund and payout -----------------------------------------------------------------------
 
@@ -352,7 +321,11 @@ class Mint:
     ) -> RefundReceipt:
         """Give (part of) a merchant's deposit for an order back to the coin.
 
-        Only value not yet paid out to the merchant can be refunded.
+        Only value not yet paid out to the merchant can be refunded, and only while the coin can
+        still be deposited or refreshed (``now < deposit_until`` of its denomination): a refund
+        after that would leave value on a coin that can never be spent or exchanged, so it is
+        refused and the merchant must repay the buyer by other means. The refunded value is
+        spendable until the same instant; the wallet should refresh the coin before then.
 
         Raises:
             InvalidAmount: ``amount`` is not positive.
@@ -360,48 +333,23 @@ class Mint:
             UnknownDeposit: no deposit of this coin to this merchant for this contract.
             RefundExceedsDeposit: more than was deposited (net of earlier refunds).
             AlreadyPaidOut: the value was already paid out to the merchant.
+            RefundWindowClosed: the coin's deposit window has closed.
         """
-        with self._lock:
-            self._check_amount(amount, "refund")
-            deposits = self._orders.get((coin_public_key, merchant, contract_hash))
-            if not deposits:
-                raise UnknownDeposit(
-                    f"{self._name} has no deposit of coin {short_hex(coin_public_key)} to "
-                    f"merchant {merchant!r} for contract {short_hex(contract_hash)}"
-                )
-            net = sum_money((d.net for d in deposits), self._currency)
-            unpaid = [d for d in deposits if not d.paid]
-            refundable = sum_money((d.net for d in unpaid), self._currency)
-            if amount > net:
-                raise RefundExceedsDeposit(
-                    f"cannot refund {amount}: only {net} was deposited (net of refunds) by coin "
-                    f"{short_hex(coin_public_key)} for this contract"
-                )
-            if amount > refundable:
-                raise AlreadyPaidOut(
-                    f"cannot refund {amount}: merchant {merchant!r} was already paid out for "
-                    f"this contract; only {refundable} is still refundable"
-                )
-            left = amount
-            for deposit in unpaid:
-                take = min(left, deposit.net)
-                deposit.refunded = deposit.refunded + take
-                left = left - take
-            ledger = self._coins[coin_public_key]
-            ledger.refunded = ledger.refunded + amount
-            receipt = RefundReceipt(
-                refund_id=len(self._refunds) + 1,
-                coin_public_key=coin_public_key,
-                merchant=merchant,
-                contract_hash=contract_hash,
-                amount=amount,
-                refunded_at=self._clock.now(),
-            )
-            self._refunds.append(receipt)
-            return receipt
+        return _deposits.refund(
+            self,
+            merchant=merchant,
+            coin_public_key=coin_public_key,
+            contract_hash=contract_hash,
+            amount=amount,
+        )
 
     def pending_total(self, merchant: str) -> Money:
-        """What the mint owes ``merchant`` now: deposits not paid out, net of refunds."""
+        """What the mint owes ``merchant`` now: deposits not paid out, net of refunds.
+
+        Raises:
+            ValidationError: ``merchant`` is not a valid merchant id.
+        """
+        _check_merchant_name(merchant)
         with self._lock:
             return sum_money(
                 (d.net for d in self._deposits if d.receipt.merchant == merchant and not d.paid),
@@ -413,7 +361,11 @@ class Mint:
 
         Those deposits can no longer be refunded. Paying out a merchant owed nothing returns
         zero and records nothing.
+
+        Raises:
+            ValidationError: ``merchant`` is not a valid merchant id.
         """
+        _check_merchant_name(merchant)
         with self._lock:
             due = [d for d in self._deposits if d.receipt.merchant == merchant and not d.paid]
             total = sum_money((d.net for d in due), self._currency)
@@ -449,57 +401,10 @@ class Mint:
                 cannot be withdrawn now.
             InsufficientFunds: the new coins are worth more than the amount melted.
             DoubleSpend: the old coin has less value left than the amount melted.
-            ValidationError: a blinded message is malformed.
+            ValidationError: a blinded message is malformed, or ``request`` is not a
+                :class:`RefreshRequest`.
         """
-        with self._lock:
-            old = self._lookup(request.coin.denomination_id).denomination
-            self._check_amount(request.amount, "refresh")
-            request.coin.verify(old)
-            request.verify_signature()
-            new = [self._lookup(p.denomination_id) for p in request.planchets]
-            for planchet, issued in zip(request.planchets, new, strict=True):
-                self._check_blinded(planchet.blinded_message, issued.denomination)
-            digest = hashlib.sha256(request.signed_bytes()).digest()
-            if digest in self._refresh_index:
-                return self._sign_all(request, new)
-            now = self._clock.now()
-            old.check_deposit(now)
-            for issued in new:
-                issued.denomination.check_withdraw(now)
-            issued_total = sum_money((i.denomination.value for i in new), self._currency)
-            if issued_total > request.amount:
-                raise InsufficientFunds(
-                    f"the new coins are worth {issued_total}, more than the {request.amount} melted"
-                )
-            ledger = self._ledger(request.coin, old)
-            if request.amount > ledger.remaining:
-                raise DoubleSpend(
-                    f"coin {short_hex(request.coin.public_key)} has {ledger.remaining} left, "
-                    f"not the {request.amount} this refresh melts"
-                )
-            signatures = self._sign_all(request, new)
-            ledger.melted = ledger.melted + request.amount
-            self._coins[request.coin.public_key] = ledger
-            self._refresh_index.add(digest)
-            self._refreshes.append(
-                RefreshRecord(
-                    coin_public_key=request.coin.public_key,
-                    denomination_id=old.id,
-                    amount=request.amount,
-                    new_denomination_ids=tuple(p.denomination_id for p in request.planchets),
-                    blinded_message_hashes=tuple(p.blinded_message_hash for p in request.planchets),
-                    issued=issued_total,
-                    refreshed_at=now,
-                )
-            )
-            return signatures
-
-    @staticmethod
-    def _sign_all(request: RefreshRequest, new: Iterable[Issued]) -> tuple[bytes, ...]:
-        return tuple(
-            blind_sign_checked(issued, planchet.blinded_message)
-            for planchet, issued in zip(request.planchets, new, strict=True)
-        )
+        return _signing.refresh(self, request)
 
     # --- views -----------------------------------------------------------------------------------
 
@@ -508,7 +413,9 @@ class Mint:
 
         Raises:
             UnknownDenomination: the coin's denomination is not this mint's.
+            ValidationError: ``coin`` is not a :class:`Coin`.
         """
+        require(coin, Coin, "a coin")
         with self._lock:
             denomination = self._lookup(coin.denomination_id).denomination
             return self._ledger(coin, denomination).remaining
@@ -549,16 +456,6 @@ class Mint:
     def _check_amount(self, amount: Money, operation: str) -> None:
         positive(amount, f"the amount to {operation}", self._currency)
 
-    @staticmethod
-    def _check_blinded(blinded_message: bytes, denomination: Denomination) -> None:
-        if not isinstance(blinded_message, bytes) or len(blinded_message) != (
-            denomination.modulus_len
-        ):
-            raise ValidationError(
-                f"a blinded message for denomination {denomination} must be "
-                f"{denomination.modulus_len} bytes"
-            )
-
     def _ledger(self, coin: Coin, denomination: Denomination) -> CoinLedger:
         """The coin's ledger, or a fresh (unrecorded) one if the coin was never seen.
 
@@ -578,4 +475,4 @@ class Mint:
 
 
 def _as_currency(code: str | Currency) -> Currency:
-    return currency(code)
+    return as_currency(code)

@@ -1,18 +1,26 @@
 """What the mint records and returns: withdrawals, deposit and refund receipts, refreshes, payouts.
 
-All are frozen values. A :class:`WithdrawalRecord` deliberately holds nothing about the coin
-(no public key, no prepared message, no signature), only a hash of the blinded message, so the
-mint cannot link a withdrawal to the coin deposited later.
+All are frozen values, checked when built (storage rebuilds them through these constructors):
+a field of the wrong type or length raises :class:`~ecservice.errors.ValidationError`, a negative
+amount :class:`~ecservice.errors.InvalidAmount`. A :class:`WithdrawalRecord` deliberately holds
+nothing about the coin (no public key, no prepared message, no signature), only a hash of the
+blinded message, so the mint cannot link a withdrawal to the coin deposited later.
 """
 
 from __future__ import annotations
 
-from typing import final
+import datetime as _dt
+from collections.abc import Callable, Iterable
+from typing import Any, final
 
 import attrs
 from pendulum import DateTime
 
+from ecservice.clock import ensure_utc
+from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Money
+from ecservice.payments._shown import shown
+from ecservice.text import SHORT_TEXT_MAX, check_text
 
 __all__ = [
     "DepositReceipt",
@@ -22,16 +30,85 @@ __all__ = [
     "WithdrawalRecord",
 ]
 
+# Records are rebuilt from storage through these constructors, so every field is checked: a
+# record that could not have been made by a mint raises ValidationError (or InvalidAmount).
+
+_HASH_LEN = 32  # SHA-256: denomination ids, blinded-message hashes
+_KEY_LEN = 32  # raw Ed25519 public keys
+_SIG_LEN = 64  # Ed25519 signatures
+
+
+def _utc(value: _dt.datetime) -> DateTime:
+    if not isinstance(value, _dt.datetime):
+        raise ValidationError(f"a record time must be a datetime, not {type(value).__name__}")
+    return ensure_utc(value, what="record time")
+
+
+def _raw(length: int | None, what: str) -> Callable[[object, object, Any], None]:
+    def check(_instance: object, _attribute: object, value: Any) -> None:
+        if not isinstance(value, bytes):
+            raise ValidationError(f"{what} must be bytes, not {type(value).__name__}")
+        if length is not None and len(value) != length:
+            raise ValidationError(f"{what} must be {length} bytes, got {len(value)}")
+        if not 0 < len(value) <= 1024:
+            raise ValidationError(f"{what} must be 1 to 1024 bytes, got {len(value)}")
+
+    return check
+
+
+def _money(*, positive: bool) -> Callable[[object, object, Any], None]:
+    def check(_instance: object, _attribute: object, value: Any) -> None:
+        if not isinstance(value, Money):
+            raise ValidationError(f"a record amount must be Money, not {type(value).__name__}")
+        if value.is_negative() or (positive and value.is_zero()):
+            need = "positive" if positive else "zero or more"
+            raise InvalidAmount(f"a record amount must be {need}, not {value}")
+
+    return check
+
+
+def _record_id(_instance: object, _attribute: object, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"a record id must be an int of at least 1, not {shown(value)}")
+
+
+def _name(what: str) -> Callable[[object, object, Any], None]:
+    def check(_instance: object, _attribute: object, value: Any) -> None:
+        if check_text(value, what, limit=SHORT_TEXT_MAX) != value:
+            raise ValidationError(f"{what} must not start or end with whitespace")
+
+    return check
+
+
+def _hashes(value: Iterable[bytes]) -> tuple[bytes, ...]:
+    given: object = value  # storage may hand over anything
+    if isinstance(given, (bytes, str)) or not isinstance(given, Iterable):
+        raise ValidationError(f"expected a sequence of 32-byte hashes, not {type(value).__name__}")
+    found = tuple(value)
+    for item in found:
+        _raw(_HASH_LEN, "a hash")(None, None, item)
+    return found
+
+
+def _ids(value: Iterable[int]) -> tuple[int, ...]:
+    given: object = value  # storage may hand over anything
+    if isinstance(given, (bytes, str)) or not isinstance(given, Iterable):
+        raise ValidationError(f"expected a sequence of deposit ids, not {type(value).__name__}")
+    found = tuple(value)
+    for item in found:
+        _record_id(None, None, item)
+    return found
+
 
 @final
 @attrs.frozen
 class WithdrawalRecord:
     """All the mint keeps of a withdrawal: no coin key, no prepared message, no signature."""
 
-    reserve: str
-    denomination_id: bytes
-    blinded_message_hash: bytes
-    withdrawn_at: DateTime
+    reserve: str = attrs.field(validator=_name("a reserve id"))
+    denomination_id: bytes = attrs.field(validator=_raw(_HASH_LEN, "a denomination id"))
+    blinded_message_hash: bytes = attrs.field(validator=_raw(_HASH_LEN, "a blinded message hash"))
+    withdrawn_at: DateTime = attrs.field(converter=_utc)
 
 
 @final
@@ -43,14 +120,14 @@ class DepositReceipt:
     owner authorised it.
     """
 
-    deposit_id: int
-    coin_public_key: bytes
-    denomination_id: bytes
-    merchant: str
-    contract_hash: bytes
-    amount: Money
-    spend_signature: bytes
-    deposited_at: DateTime
+    deposit_id: int = attrs.field(validator=_record_id)
+    coin_public_key: bytes = attrs.field(validator=_raw(_KEY_LEN, "a coin public key"))
+    denomination_id: bytes = attrs.field(validator=_raw(_HASH_LEN, "a denomination id"))
+    merchant: str = attrs.field(validator=_name("a merchant id"))
+    contract_hash: bytes = attrs.field(validator=_raw(None, "a contract hash"))
+    amount: Money = attrs.field(validator=_money(positive=True))
+    spend_signature: bytes = attrs.field(validator=_raw(_SIG_LEN, "a spend signature"))
+    deposited_at: DateTime = attrs.field(converter=_utc)
 
 
 @final
@@ -58,12 +135,12 @@ class DepositReceipt:
 class RefundReceipt:
     """The mint's record of a refund: ``amount`` went back to the coin."""
 
-    refund_id: int
-    coin_public_key: bytes
-    merchant: str
-    contract_hash: bytes
-    amount: Money
-    refunded_at: DateTime
+    refund_id: int = attrs.field(validator=_record_id)
+    coin_public_key: bytes = attrs.field(validator=_raw(_KEY_LEN, "a coin public key"))
+    merchant: str = attrs.field(validator=_name("a merchant id"))
+    contract_hash: bytes = attrs.field(validator=_raw(None, "a contract hash"))
+    amount: Money = attrs.field(validator=_money(positive=True))
+    refunded_at: DateTime = attrs.field(converter=_utc)
 
 
 @final
@@ -71,13 +148,26 @@ class RefundReceipt:
 class RefreshRecord:
     """The mint's record of a refresh: ``amount`` melted from an old coin into new blind coins."""
 
-    coin_public_key: bytes
-    denomination_id: bytes
-    amount: Money
-    new_denomination_ids: tuple[bytes, ...]
-    blinded_message_hashes: tuple[bytes, ...]
-    issued: Money
-    refreshed_at: DateTime
+    coin_public_key: bytes = attrs.field(validator=_raw(_KEY_LEN, "a coin public key"))
+    denomination_id: bytes = attrs.field(validator=_raw(_HASH_LEN, "a denomination id"))
+    amount: Money = attrs.field(validator=_money(positive=True))
+    new_denomination_ids: tuple[bytes, ...] = attrs.field(converter=_hashes)
+    blinded_message_hashes: tuple[bytes, ...] = attrs.field(converter=_hashes)
+    issued: Money = attrs.field(validator=_money(positive=False))
+    refreshed_at: DateTime = attrs.field(converter=_utc)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.new_denomination_ids or len(self.new_denomination_ids) != len(
+            self.blinded_message_hashes
+        ):
+            raise ValidationError(
+                "a refresh record needs one new denomination id per blinded message hash, and "
+                "at least one"
+            )
+        if self.issued.currency != self.amount.currency or self.issued > self.amount:
+            raise ValidationError(
+                f"a refresh record cannot issue {self.issued} for {self.amount} melted"
+            )
 
 
 @final
@@ -85,7 +175,13 @@ class RefreshRecord:
 class PayoutRecord:
     """A payout of all of a merchant's outstanding deposits (net of refunds)."""
 
-    merchant: str
-    amount: Money
-    deposit_ids: tuple[int, ...]
-    paid_at: DateTime
+    merchant: str = attrs.field(validator=_name("a merchant id"))
+    amount: Money = attrs.field(validator=_money(positive=False))
+    deposit_ids: tuple[int, ...] = attrs.field(converter=_ids)
+    paid_at: DateTime = attrs.field(converter=_utc)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.deposit_ids or len(set(self.deposit_ids)) != len(self.deposit_ids):
+            raise ValidationError(
+                "a payout record names each of its deposits once, and at least one"
+            )

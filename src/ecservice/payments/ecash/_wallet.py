@@ -14,9 +14,15 @@ import attrs
 
 from ecservice.clock import Clock
 from ecservice.errors import CurrencyMismatch, InsufficientFunds, ValidationError
-from ecservice.money import Currency, Money, currency, positive, sum_money
+from ecservice.money import Currency, Money, positive, sum_money
+from ecservice.payments._shown import shown
 from ecservice.payments.ecash._coin import Coin, CoinSpend, Planchet, WalletCoin
-from ecservice.payments.ecash._denomination import Denomination, short_hex
+from ecservice.payments.ecash._denomination import (
+    Denomination,
+    as_currency,
+    require,
+    short_hex,
+)
 from ecservice.payments.ecash._mint import Mint
 from ecservice.payments.ecash._records import RefundReceipt
 
@@ -42,9 +48,20 @@ def make_change(amount: Money, denominations: Iterable[Denomination]) -> list[De
 
     Returns:
         The chosen denominations, largest first (one entry per coin).
+
+    Raises:
+        ValidationError: ``amount`` is not Money, or ``denominations`` is not an iterable of
+            :class:`Denomination`.
     """
+    require(amount, Money, "the amount to make change for")
+    given: object = denominations
+    if not isinstance(given, Iterable):
+        raise ValidationError(
+            f"denominations must be an iterable of Denomination, not {type(given).__name__}"
+        )
     best: dict[Money, Denomination] = {}
     for denomination in denominations:
+        require(denomination, Denomination, "a denomination")
         if denomination.value.currency != amount.currency:
             continue
         known = best.get(denomination.value)
@@ -63,12 +80,20 @@ def make_change(amount: Money, denominations: Iterable[Denomination]) -> list[De
 class CoinWallet:
     """A customer's e-cash wallet for one currency.
 
+    One writer per wallet: the wallet is not locked; callers serialise operations on one wallet.
+
     Args:
         clock: Tells the wallet the time (to skip coins that can no longer be deposited).
         currency: The wallet's currency.
+
+    Raises:
+        ValidationError: ``clock`` is not a :class:`~ecservice.clock.Clock`.
+        UnknownCurrency: an unknown currency code.
     """
 
     def __init__(self, clock: Clock, *, currency: str | Currency) -> None:
+        if not isinstance(clock, Clock):
+            raise ValidationError(f"clock must be a Clock (such as FixedClock), not {shown(clock)}")
         self._clock = clock
         self._currency = _as_currency(currency)
         self._holdings: dict[bytes, _Holding] = {}
@@ -83,8 +108,33 @@ class CoinWallet:
 
     @property
     def balance(self) -> Money:
-        """The value left on all coins held."""
-        return sum_money((h.remaining for h in self._holdings.values()), self._currency)
+        """The value the wallet can spend now, what is left on coins still depositable.
+
+        Coins whose denomination's deposit window has closed count in :attr:`expired_balance`
+        instead; they can no longer be spent or refreshed.
+        """
+        now = self._clock.now()
+        return sum_money(
+            (
+                h.remaining
+                for h in self._holdings.values()
+                if h.coin.denomination.depositable_at(now)
+            ),
+            self._currency,
+        )
+
+    @property
+    def expired_balance(self) -> Money:
+        """What is left on coins that can no longer be deposited or refreshed (value lost)."""
+        now = self._clock.now()
+        return sum_money(
+            (
+                h.remaining
+                for h in self._holdings.values()
+                if not h.coin.denomination.depositable_at(now)
+            ),
+            self._currency,
+        )
 
     @property
     def coins(self) -> tuple[Coin, ...]:
@@ -123,6 +173,8 @@ class CoinWallet:
                 :meth:`Mint.withdraw`.
             InvalidSignature: the mint's signature does not verify.
         """
+        require(mint, Mint, "mint")
+        require(denomination, Denomination, "a denomination")
         if denomination.value.currency != self._currency:
             raise CurrencyMismatch(
                 self._currency.code, denomination.value.currency.code, "withdraw"
@@ -143,12 +195,13 @@ class CoinWallet:
             InsufficientFunds: the reserve holds less than ``amount``.
         """
         self._check_amount(amount, "withdraw")
+        require(mint, Mint, "mint")
         chosen = make_change(amount, mint.withdrawable_denominations())
         if sum_money((d.value for d in chosen), self._currency) != amount:
             raise ValidationError(f"{mint.name}'s denominations cannot make {amount} exactly")
         balance = mint.reserve_balance(reserve)
         if balance < amount:
-            raise InsufficientFunds(f"reserve {reserve!r} holds {balance}, not {amount}")
+            raise InsufficientFunds(f"reserve {shown(reserve)} holds {balance}, not {amount}")
         return tuple(self.withdraw(mint, reserve, d) for d in chosen)
 
     # --- pay -------------------------------------------------------------------------------------
@@ -216,6 +269,7 @@ class CoinWallet:
                 ``allow_loss``).
             DoubleSpend, DenominationExpired, InvalidSignature: from :meth:`Mint.refresh`.
         """
+        require(mint, Mint, "mint")
         holding = self._holding(coin_id)
         remainder = holding.remaining
         if remainder.amount <= 0:
@@ -248,6 +302,7 @@ class CoinWallet:
                 above its face value.
             CurrencyMismatch: the refund is in another currency.
         """
+        require(receipt, RefundReceipt, "a refund receipt")
         holding = self._holding(receipt.coin_public_key)
         key = (receipt.coin_public_key, receipt.refund_id)
         if key in self._applied_refunds:
@@ -270,6 +325,7 @@ class CoinWallet:
         self._holdings[coin.coin.public_key] = _Holding(coin, coin.value)
 
     def _holding(self, coin_id: bytes) -> _Holding:
+        require(coin_id, bytes, "a coin id")
         holding = self._holdings.get(coin_id)
         if holding is None:
             raise ValidationError(f"the wallet holds no coin {short_hex(coin_id)}")
@@ -290,4 +346,4 @@ class CoinWallet:
 
 
 def _as_currency(code: str | Currency) -> Currency:
-    return currency(code)
+    return as_currency(code)

@@ -37,7 +37,14 @@ Money('5.00', 'CNY')
 
 from ecservice.payments.mondex._archive import Archive, Recovery, Side
 from ecservice.payments.mondex._audit import Audit, audit
-from ecservice.payments.mondex._errors import PaymentNotLost, RateUnavailable, SelfTransfer
+from ecservice.payments.mondex._balances import Balances
+from ecservice.payments.mondex._errors import (
+    BalanceLimitExceeded,
+    PaymentNotLost,
+    RateUnavailable,
+    SelfTransfer,
+    UnsafeRates,
+)
 from ecservice.payments.mondex._messages import (
     Ack,
     IgnoreReason,
@@ -60,16 +67,19 @@ from ecservice.payments.mondex._purse import (
     Purse,
     PurseStatus,
 )
-from ecservice.payments.mondex._rates import Conversion, RateSource, RateTable
+from ecservice.payments.mondex._rates import ROUNDING_MODES, Conversion, RateSource, RateTable
 
 __all__ = [
     "LOGGED_ON_ABORT",
     "PURSE_WORKFLOW",
+    "ROUNDING_MODES",
     "TRANSITIONS",
     "TRIGGERS",
     "Ack",
     "Archive",
     "Audit",
+    "BalanceLimitExceeded",
+    "Balances",
     "Conversion",
     "IgnoreReason",
     "LogArchive",
@@ -91,6 +101,7 @@ __all__ = [
     "StartFrom",
     "StartTo",
     "TransferResult",
+    "UnsafeRates",
     "Val",
     "audit",
     "transfer",

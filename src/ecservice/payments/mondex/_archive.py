@@ -22,9 +22,9 @@ from pendulum import DateTime
 
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import DoubleSpend, ValidationError
-from ecservice.money import Currency, Money, currency, sum_money
+from ecservice.money import Currency, Money, sum_money
 from ecservice.payments.mondex._errors import PaymentNotLost
-from ecservice.payments.mondex._messages import PaymentDetails
+from ecservice.payments.mondex._messages import PaymentDetails, as_currency, require
 from ecservice.payments.mondex._purse import Purse
 
 __all__ = ["Archive", "Recovery", "Side"]
@@ -35,6 +35,10 @@ class Side(enum.Enum):
 
     FROM = "from"
     TO = "to"
+
+
+def _is_details(value: object) -> bool:
+    return isinstance(value, PaymentDetails)
 
 
 def side_of(purse_id: str, details: PaymentDetails) -> Side:
@@ -94,8 +98,10 @@ class Archive:
             the entries that were new to the archive.
 
         Raises:
-            ValidationError: an entry names neither the purse as payer nor as payee.
+            ValidationError: an entry names neither the purse as payer nor as payee, or
+                ``purse`` is not a :class:`Purse`.
         """
+        require(purse, Purse, "the purse uploading")
         log = purse.exception_log
         sides = [side_of(purse.id, entry) for entry in log]  # validate all before storing
         new: list[PaymentDetails] = []
@@ -117,6 +123,8 @@ class Archive:
 
     def holds(self, purse_id: str, details: PaymentDetails) -> bool:
         """``True`` when the archive holds ``details`` as logged by ``purse_id``."""
+        if not _is_details(details) or not isinstance(purse_id, str):
+            return False
         try:
             side = side_of(purse_id, details)
         except ValidationError:
@@ -125,6 +133,8 @@ class Archive:
 
     def sides(self, details: PaymentDetails) -> frozenset[Side]:
         """The sides that have logged ``details`` into the archive."""
+        if not _is_details(details):
+            return frozenset()
         return frozenset(self._sides.get(details, ()))
 
     @property
@@ -136,6 +146,8 @@ class Archive:
 
     def is_definitely_lost(self, details: PaymentDetails) -> bool:
         """``True`` when both payer and payee logged ``details``: debited, never credited."""
+        if not _is_details(details):
+            return False
         return self._sides.get(details, set()) >= {Side.FROM, Side.TO}
 
     def lost_payments(self, *, include_recovered: bool = False) -> tuple[PaymentDetails, ...]:
@@ -158,7 +170,7 @@ class Archive:
 
     def lost_value(self, currency_: str | Currency) -> Money:
         """The value of the definitely lost payments in one currency not yet recovered."""
-        cur = currency(currency_)
+        cur = as_currency(currency_)
         return sum_money((d.value for d in self.lost_payments() if d.value.currency == cur), cur)
 
     # --- recovery ----------------------------------------------------------------------------
@@ -170,6 +182,8 @@ class Archive:
 
     def is_recovered(self, details: PaymentDetails) -> bool:
         """``True`` when ``details`` has been refunded."""
+        if not _is_details(details):
+            return False
         return details in self._recoveries
 
     def recover(self, details: PaymentDetails, purse: Purse) -> Recovery:
@@ -178,8 +192,13 @@ class Archive:
         Raises:
             PaymentNotLost: the archive does not hold ``details`` from both sides.
             DoubleSpend: ``details`` was already recovered.
-            ValidationError: ``purse`` is not the payer of ``details``.
+            ValidationError: ``purse`` is not the payer of ``details``, or an argument of the
+                wrong type.
+            BalanceLimitExceeded: the refund would take the payer above its limit (nothing is
+                recorded; recover again once the purse has room).
         """
+        require(details, PaymentDetails, "the payment to recover")
+        require(purse, Purse, "the purse to refund")
         if details in self._recoveries:
             raise DoubleSpend(
                 f"payment {details} was already recovered at "
@@ -198,8 +217,17 @@ class Archive:
         return recovery
 
     def recover_all(self, purses: Iterable[Purse]) -> tuple[Recovery, ...]:
-        """Refund every definitely lost, unrecovered payment whose payer is among ``purses``."""
-        by_id = {p.id: p for p in purses}
+        """Refund every definitely lost, unrecovered payment whose payer is among ``purses``.
+
+        Raises:
+            ValidationError: ``purses`` is not an iterable of :class:`Purse`.
+            BalanceLimitExceeded: a payer has no room for its refund (the refunds before it are
+                made; recover the rest once that purse has room).
+        """
+        given: object = purses
+        if isinstance(given, (str, bytes, Purse)) or not isinstance(given, Iterable):
+            raise ValidationError(f"expected an iterable of Purse, not {type(given).__name__}")
+        by_id = {require(p, Purse, "each purse").id: p for p in purses}
         return tuple(
             self.recover(d, by_id[d.from_purse])
             for d in self.lost_payments()

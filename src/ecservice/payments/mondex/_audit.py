@@ -35,9 +35,9 @@ from typing import final
 import attrs
 
 from ecservice.errors import ValidationError
-from ecservice.money import Currency, Money, currency, sum_money
+from ecservice.money import Currency, Money, sum_money
 from ecservice.payments.mondex._archive import Archive
-from ecservice.payments.mondex._messages import PaymentDetails
+from ecservice.payments.mondex._messages import PaymentDetails, as_currency, require
 from ecservice.payments.mondex._purse import Purse, PurseStatus
 
 __all__ = ["Audit", "audit"]
@@ -78,26 +78,26 @@ class Audit:
 
     def balance(self, currency_: str | Currency) -> Money:
         """Total balance in one currency."""
-        return _total(self.balances, currency(currency_))
+        return _total(self.balances, as_currency(currency_))
 
     def in_flight_value(self, currency_: str | Currency) -> Money:
         """Value of the in-flight payments in one currency."""
-        cur = currency(currency_)
+        cur = as_currency(currency_)
         return _total((d.value for d in self.in_flight), cur)
 
     def lost_value(self, currency_: str | Currency) -> Money:
         """Value of the lost, unrecovered payments in one currency."""
-        cur = currency(currency_)
+        cur = as_currency(currency_)
         return _total((d.value for d in self.lost), cur)
 
     def recovered_value(self, currency_: str | Currency) -> Money:
         """Value refunded by recoveries in one currency."""
-        cur = currency(currency_)
+        cur = as_currency(currency_)
         return _total((d.value for d in self.recovered), cur)
 
     def accounted_total(self, currency_: str | Currency) -> Money:
         """``balance + in_flight + lost + converted_out - converted_in``: the starting total."""
-        cur = currency(currency_)
+        cur = as_currency(currency_)
         return (
             self.balance(cur)
             + self.in_flight_value(cur)
@@ -111,10 +111,17 @@ def audit(purses: Iterable[Purse], archive: Archive | None = None) -> Audit:
     """Account for the value of ``purses`` (every purse that ever took part) and ``archive``.
 
     Raises:
-        ValidationError: two purses share an id.
+        ValidationError: two purses share an id, ``purses`` is not an iterable of
+            :class:`Purse`, or ``archive`` is not an :class:`Archive`.
     """
+    given: object = purses
+    if isinstance(given, (str, bytes, Purse)) or not isinstance(given, Iterable):
+        raise ValidationError(f"audit needs an iterable of Purse, not {type(given).__name__}")
+    if archive is not None:
+        require(archive, Archive, "archive")
     by_id: dict[str, Purse] = {}
     for purse in purses:
+        require(purse, Purse, "each purse audited")
         if purse.id in by_id and by_id[purse.id] is not purse:
             raise ValidationError(f"two purses named {purse.id!r}: purse ids must be unique")
         by_id[purse.id] = purse

@@ -6,9 +6,15 @@ general family (``ValidationError``, ``EcServiceError``) keep working.
 
 from __future__ import annotations
 
-from ecservice.errors import ValidationError
+from ecservice.errors import PolicyViolation, ValidationError
 
-__all__ = ["PaymentNotLost", "RateUnavailable", "SelfTransfer"]
+__all__ = [
+    "BalanceLimitExceeded",
+    "PaymentNotLost",
+    "RateUnavailable",
+    "SelfTransfer",
+    "UnsafeRates",
+]
 
 
 class SelfTransfer(ValidationError):
@@ -21,3 +27,19 @@ class RateUnavailable(ValidationError):
 
 class PaymentNotLost(ValidationError):
     """A recovery was asked for a payment the archive does not know to be definitely lost."""
+
+
+class BalanceLimitExceeded(PolicyViolation):
+    """A credit would take a purse's balance above its limit in that currency.
+
+    The limit is the purse's own (``Purse(limits=...)``) or, without one, the largest amount
+    :class:`~ecservice.money.Money` holds exactly (:data:`ecservice.money.PRECISION` digits).
+    """
+
+
+class UnsafeRates(ValidationError):
+    """A rate table would let a round trip of conversions create value.
+
+    Either its rounding mode can round a converted amount up, or a cycle of its quoted rates
+    (``USD -> CNY -> USD``, or longer) multiplies to more than 1.
+    """

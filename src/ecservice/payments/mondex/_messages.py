@@ -10,13 +10,17 @@ a real purse protects them cryptographically, and the in-memory
 from __future__ import annotations
 
 import enum
-from typing import TypeAlias, final
+from typing import TypeAlias, TypeVar, final
 
 import attrs
 
 from ecservice.errors import InvalidAmount, ValidationError
-from ecservice.money import Money
+from ecservice.money import Currency, Money, currency
+from ecservice.payments._shown import shown
 from ecservice.payments.mondex._errors import SelfTransfer
+from ecservice.text import SHORT_TEXT_MAX, check_text
+
+_T = TypeVar("_T")
 
 __all__ = [
     "Ack",
@@ -32,17 +36,43 @@ __all__ = [
 ]
 
 
-def check_purse_id(value: object, what: str = "purse id") -> str:
-    """Return ``value`` if it is a usable purse id (a non-blank string), else raise."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{what} must be a non-blank string, not {value!r}")
+def require(value: object, cls: type[_T], what: str) -> _T:
+    """Return ``value`` if it is a ``cls``, else raise :class:`ValidationError` naming ``what``."""
+    if not isinstance(value, cls):
+        raise ValidationError(f"{what} must be a {cls.__name__}, not {type(value).__name__}")
     return value
+
+
+def as_currency(code: object) -> Currency:
+    """The currency of an ISO 4217 code (or a :class:`Currency`), refusing other types.
+
+    Raises:
+        ValidationError: not a string.
+        UnknownCurrency: an unknown code.
+    """
+    if not isinstance(code, (str, Currency)):
+        raise ValidationError(
+            f"a currency must be an ISO 4217 code such as 'CNY', not {type(code).__name__}"
+        )
+    return currency(code)
+
+
+def check_purse_id(value: object, what: str = "purse id") -> str:
+    """Return ``value`` if it is a usable purse id, else raise :class:`ValidationError`.
+
+    A purse id is a non-blank string of at most 200 characters, without surrounding whitespace,
+    control or bidirectional-override characters (:func:`ecservice.text.check_text`).
+    """
+    checked = check_text(value, what, limit=SHORT_TEXT_MAX)
+    if checked != value:
+        raise ValidationError(f"{what} must not start or end with whitespace")
+    return checked
 
 
 def check_seq(value: object, what: str = "sequence number") -> int:
     """Return ``value`` if it is a valid sequence number (an int >= 0), else raise."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{what} must be a whole number >= 0, not {value!r}")
+        raise ValidationError(f"{what} must be a whole number >= 0, not {shown(value)}")
     return value
 
 

@@ -12,6 +12,7 @@ import attrs
 
 from ecservice.errors import ValidationError
 from ecservice.money import Money
+from ecservice.payments._shown import shown
 from ecservice.payments.mondex._errors import SelfTransfer
 from ecservice.payments.mondex._messages import (
     Ack,
@@ -20,6 +21,8 @@ from ecservice.payments.mondex._messages import (
     ProtocolMessage,
     StartFrom,
     StartTo,
+    check_purse_id,
+    require,
 )
 from ecservice.payments.mondex._purse import Purse
 
@@ -75,7 +78,12 @@ def transfer(from_purse: Purse, to_purse: Purse, value: Money) -> TransferResult
         SelfTransfer: both purses are the same.
         InvalidTransition: a purse is in the middle of another payment.
         InsufficientFunds: the payer holds less than ``value`` in its currency.
+        BalanceLimitExceeded: the payee cannot take ``value`` (its limit in that currency, or
+            more than an amount holds exactly): the transfer is all or nothing.
+        ValidationError: a purse that is not a :class:`Purse`.
     """
+    require(from_purse, Purse, "the paying purse")
+    require(to_purse, Purse, "the receiving purse")
     details, started_from, started = _start(from_purse, to_purse, value)
     outcomes = [started_from, started]
     pending: list[ProtocolMessage] = list(started.emitted)
@@ -89,6 +97,9 @@ def transfer(from_purse: Purse, to_purse: Purse, value: Money) -> TransferResult
 
 
 def _index(purses: Iterable[Purse]) -> dict[str, Purse]:
+    given: object = purses
+    if isinstance(given, (str, bytes, Purse)) or not isinstance(given, Iterable):
+        raise ValidationError(f"a network needs an iterable of Purse, not {type(given).__name__}")
     by_id: dict[str, Purse] = {}
     for purse in purses:
         if not isinstance(purse, Purse):
@@ -137,11 +148,11 @@ class Network:
             ValidationError: no such purse on this network.
         """
         try:
-            return self._purses[purse_id]
+            return self._purses[check_purse_id(purse_id)]
         except KeyError:
             known = ", ".join(sorted(self._purses)) or "none"
             raise ValidationError(
-                f"no purse {purse_id!r} on this network; purses: {known}"
+                f"no purse {shown(purse_id)} on this network; purses: {known}"
             ) from None
 
     def _send(self, messages: Iterable[ProtocolMessage]) -> None:
@@ -155,7 +166,7 @@ class Network:
             raise ValidationError(f"message index must be an int, not {type(index).__name__}")
         if not 0 <= index < len(self._in_flight):
             raise ValidationError(
-                f"no message at index {index}: {len(self._in_flight)} in flight "
+                f"no message at index {shown(index)}: {len(self._in_flight)} in flight "
                 f"(valid indexes 0 to {len(self._in_flight) - 1})"
             )
         return index
@@ -211,7 +222,7 @@ class Network:
         """
         if message not in self._history:
             raise ValidationError(
-                f"cannot replay {message!r}: only messages a purse emitted can be replayed"
+                f"cannot replay {shown(message)}: only messages a purse emitted can be replayed"
             )
         self._in_flight.append(message)
 
@@ -221,9 +232,15 @@ class Network:
         Raises:
             ValidationError: ``order`` is not a permutation of the in-flight indexes.
         """
-        if sorted(order) != list(range(len(self._in_flight))):
+        given: object = order
+        if (
+            not isinstance(given, Iterable)
+            or isinstance(given, (str, bytes))
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in order)
+            or sorted(order) != list(range(len(self._in_flight)))
+        ):
             raise ValidationError(
-                f"order {list(order)!r} must be a permutation of 0 to {len(self._in_flight) - 1}"
+                f"order {shown(order)} must be a permutation of 0 to {len(self._in_flight) - 1}"
             )
         self._in_flight = [self._in_flight[i] for i in order]
 

@@ -1,7 +1,7 @@
 """The stored-value purse and its side of the purse-to-purse value transfer protocol.
 
 The protocol is declared once, as data, with the workflow kernel in :data:`PURSE_WORKFLOW`
-(validated when this module is imported; :data:`TRANSITIONS` is the same table as a mapping).
+(validated when it is imported; :data:`TRANSITIONS` is the same table as a mapping).
 A purse is *idle* between payments. For one payment:
 
 * the paying purse gets :class:`StartFrom` and waits for a request (``epr``);
@@ -23,10 +23,10 @@ local terminal, so a bad one is an error: it raises and changes nothing.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable, Mapping
-from types import MappingProxyType
-from typing import Final, Protocol, assert_never
+from collections.abc import (
+    Iterable,  # noqa: F401 - resolves the attrs __init__ annotations for Sphinx
+)
+from typing import Protocol, assert_never
 
 import attrs
 
@@ -34,16 +34,22 @@ from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import (
     DoubleSpend,
     InsufficientFunds,
-    InvalidAmount,
-    InvalidTransition,
-    InvalidWorkflow,
     ValidationError,
 )
-from ecservice.money import Currency, Money, currency
-from ecservice.payments.mondex._errors import SelfTransfer
+from ecservice.money import Currency, Money
+from ecservice.payments.mondex import _purse_checks as _checks
+from ecservice.payments.mondex import _purse_conversion as _conversion
+from ecservice.payments.mondex._balances import (
+    Balances,
+    check_clock,
+    to_balances,
+    to_limits,
+)
+from ecservice.payments.mondex._errors import (
+    BalanceLimitExceeded,
+)
 from ecservice.payments.mondex._messages import (
     Ack,
-    IgnoreReason,
     Message,
     Outcome,
     PaymentDetails,
@@ -51,12 +57,22 @@ from ecservice.payments.mondex._messages import (
     StartFrom,
     StartTo,
     Val,
+    as_currency,
     check_purse_id,
     check_seq,
-    check_value,
+    require,
 )
-from ecservice.payments.mondex._rates import Conversion, RateSource, exact_product
-from ecservice.workflow import Workflow, transition
+from ecservice.payments.mondex._purse_workflow import (
+    LOGGED_ON_ABORT,
+    PURSE_WORKFLOW,
+    TRANSITIONS,
+    TRIGGERS,
+    PurseStatus,
+)
+from ecservice.payments.mondex._rates import (
+    Conversion,
+    RateSource,
+)
 
 __all__ = [
     "LOGGED_ON_ABORT",
@@ -69,82 +85,11 @@ __all__ = [
 ]
 
 
-class PurseStatus(enum.Enum):
-    """Where a purse is in the protocol."""
-
-    #: between payments; accepts ``start_from`` and ``start_to``.
-    IDLE = "idle"
-    #: payer after ``start_from``, expecting the payee's request.
-    EXPECTING_REQ = "epr"
-    #: payee after ``start_to``, expecting the value.
-    EXPECTING_VAL = "epv"
-    #: payer after debiting, expecting the payee's acknowledgement.
-    EXPECTING_ACK = "epa"
-
-
-#: Every trigger a purse has, each a method of :class:`Purse`.
-TRIGGERS: Final[tuple[str, ...]] = ("start_from", "start_to", "req", "val", "ack", "abort")
-
-_S = PurseStatus
-
-#: The protocol, declared with the workflow kernel: validated when this module is imported
-#: (reachability, a way out of every state) and drawn with ``PURSE_WORKFLOW.mermaid()``.
-PURSE_WORKFLOW: Final[Workflow[Purse]] = Workflow(
-    "mondex-purse",
-    states=PurseStatus,
-    initial=_S.IDLE,
-    transitions=[
-        transition("start_from", _S.IDLE, _S.EXPECTING_REQ),
-        transition("start_to", _S.IDLE, _S.EXPECTING_VAL),
-        transition("req", _S.EXPECTING_REQ, _S.EXPECTING_ACK),
-        transition("val", _S.EXPECTING_VAL, _S.IDLE),
-        transition("ack", _S.EXPECTING_ACK, _S.IDLE),
-        transition("abort", list(PurseStatus), _S.IDLE),
-    ],
-)
-
-#: The protocol as a table, ``(status, trigger) -> next status``, from :data:`PURSE_WORKFLOW`.
-TRANSITIONS: Final[Mapping[tuple[PurseStatus, str], PurseStatus]] = MappingProxyType(
-    {
-        (source, t.trigger): t.dest
-        for t in PURSE_WORKFLOW.transitions
-        for source in t.sources
-        if isinstance(source, PurseStatus) and isinstance(t.dest, PurseStatus)
-    }
-)
-if tuple(PURSE_WORKFLOW.triggers) != TRIGGERS:  # pragma: no cover - a definition error
-    raise InvalidWorkflow("mondex-purse", ["TRIGGERS must list the workflow's triggers in order"])
-
-#: States in which ``abort`` writes the current payment to the exception log.
-LOGGED_ON_ABORT: Final[frozenset[PurseStatus]] = frozenset({_S.EXPECTING_VAL, _S.EXPECTING_ACK})
-
-
 class LogArchive(Protocol):
     """Where a purse's exception log goes: anything that says whether it holds an entry."""
 
     def holds(self, purse_id: str, details: PaymentDetails) -> bool:
         """``True`` when the entry ``details`` logged by ``purse_id`` is safely archived."""
-
-
-def _to_balances(value: Iterable[Money]) -> dict[Currency, Money]:
-    given: object = value  # callers without a type checker may pass a single Money
-    if isinstance(given, (Money, str, bytes, Mapping)):
-        raise ValidationError(
-            "balances must be an iterable of Money, one per currency, such as "
-            "[Money('100.00', 'CNY'), Money('20.00', 'USD')]"
-        )
-    balances: dict[Currency, Money] = {}
-    for money in value:
-        if not isinstance(money, Money):
-            raise ValidationError(f"each balance must be a Money, not {type(money).__name__}")
-        if money.is_negative():
-            raise InvalidAmount(f"a balance cannot be negative: {money}; the minimum is 0")
-        if money.currency in balances:
-            raise ValidationError(
-                f"two balances in {money.currency.code}: give one balance per currency"
-            )
-        balances[money.currency] = money
-    return balances
 
 
 @attrs.define(slots=True, eq=False, repr=False)
@@ -155,31 +100,58 @@ class Purse:
     (:meth:`start_from`, :meth:`start_to`, :meth:`req`, :meth:`val`, :meth:`ack`, :meth:`abort`),
     :meth:`convert`, :meth:`clear_exception_log` and an archive's recovery.
 
+    A transfer is all or nothing: the payee checks at ``start_to`` (and again at ``val``) that
+    the credit fits under its limit, so :func:`~ecservice.payments.mondex.transfer` refuses a
+    payment the payee cannot take before either purse changes. Should a ``Val`` still not fit
+    when it arrives, the payee does not credit it: it logs the payment in its exception log and
+    becomes idle, as an abort in ``epv`` would, so the value is accounted as in flight and then,
+    once the payer aborts too, as lost and recoverable to the payer by the
+    :class:`~ecservice.payments.mondex.Archive` (balances plus logged lost value always equal
+    the starting total).
+
+    One writer per purse: a purse is not locked; callers serialise the operations on one purse.
+
     Args:
         id: the purse's unique name.
         balances: the starting balances, one :class:`~ecservice.money.Money` per currency,
             none negative.
         next_seq: the first sequence number the purse will hand out.
         clock: tells the time of conversions; defaults to the system clock.
+        limits: the most the purse may hold, one :class:`~ecservice.money.Money` per currency
+            (a currency without one is limited only by what ``Money`` holds exactly,
+            :data:`ecservice.money.PRECISION` significant digits).
 
     Raises:
-        ValidationError: a blank id, a negative sequence number, or two balances in a currency.
-        InvalidAmount: a negative balance.
+        ValidationError: a blank id, a negative sequence number, two balances or limits in a
+            currency, a clock that is not a :class:`~ecservice.clock.Clock`.
+        InvalidAmount: a negative balance or limit.
+        BalanceLimitExceeded: a starting balance above its limit.
     """
 
     id: str = attrs.field(validator=lambda _i, _a, v: check_purse_id(v))
     _balances: dict[Currency, Money] = attrs.field(
-        default=(), converter=_to_balances, alias="balances"
+        default=(), converter=to_balances, alias="balances"
     )
     _next_seq: int = attrs.field(
         default=0, validator=lambda _i, _a, v: check_seq(v), alias="next_seq"
     )
-    clock: Clock = attrs.field(default=SYSTEM_CLOCK, kw_only=True)
+    clock: Clock = attrs.field(default=SYSTEM_CLOCK, kw_only=True, validator=check_clock)
+    _limits: dict[Currency, Money] = attrs.field(
+        default=(), converter=to_limits, alias="limits", kw_only=True
+    )
     _status: PurseStatus = attrs.field(default=PurseStatus.IDLE, init=False)
     _payment: PaymentDetails | None = attrs.field(default=None, init=False)
     _exception_log: list[PaymentDetails] = attrs.field(factory=list, init=False)
     _conversions: list[Conversion] = attrs.field(factory=list, init=False)
     _recovered: set[PaymentDetails] = attrs.field(factory=set, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        for money in self._balances.values():
+            limit = self._limits.get(money.currency)
+            if limit is not None and money > limit:
+                raise BalanceLimitExceeded(
+                    f"purse {self.id!r} cannot start with {money}: its limit is {limit}"
+                )
 
     # --- views -------------------------------------------------------------------------------
 
@@ -199,13 +171,18 @@ class Purse:
         return self._payment
 
     @property
-    def balances(self) -> Mapping[Currency, Money]:
-        """A read-only copy of the balances, by currency."""
-        return MappingProxyType(dict(self._balances))
+    def balances(self) -> Balances:
+        """A read-only copy of the balances, by currency (a currency code looks up as well)."""
+        return Balances(self._balances)
+
+    @property
+    def limits(self) -> Balances:
+        """The purse's balance limits, by currency (a currency code looks up as well)."""
+        return Balances(self._limits)
 
     def balance(self, currency_: str | Currency) -> Money:
         """The balance in one currency; zero when the purse has never held it."""
-        cur = currency(currency_)
+        cur = as_currency(currency_)
         return self._balances.get(cur, Money.zero(cur))
 
     @property
@@ -228,8 +205,8 @@ class Purse:
         return frozenset(t for (s, t) in TRANSITIONS if s is self._status)
 
     def can(self, trigger: str) -> bool:
-        """``True`` when ``trigger`` is allowed in the current state."""
-        return (self._status, trigger) in TRANSITIONS
+        """``True`` when ``trigger`` is allowed in the current state (``False`` for a non-str)."""
+        return isinstance(trigger, str) and (self._status, trigger) in TRANSITIONS
 
     def __repr__(self) -> str:
         held = ", ".join(str(m) for _, m in sorted(self._balances.items(), key=lambda i: i[0].code))
@@ -240,47 +217,11 @@ class Purse:
 
     # --- the terminal's commands -------------------------------------------------------------
 
-    def _check_idle(self, trigger: str) -> None:
-        if self._status is not PurseStatus.IDLE:
-            raise InvalidTransition(
-                trigger,
-                self._status.value,
-                self.allowed_triggers(),
-                subject=f"purse {self.id!r}",
-            )
-
-    def _check_start_from(self, message: StartFrom) -> PaymentDetails:
-        """Validate ``message`` and return the payment it would start; change nothing."""
-        if not isinstance(message, StartFrom):
-            raise ValidationError(f"start_from needs a StartFrom, not {type(message).__name__}")
-        self._check_idle("start_from")
-        if message.to_purse == self.id:
-            raise SelfTransfer(
-                f"purse {self.id!r} cannot pay itself: the payee must be another purse"
-            )
-        held = self.balance(message.value.currency)
-        if held < message.value:
-            holding = ", ".join(sorted(str(m) for m in self._balances.values())) or "nothing"
-            raise InsufficientFunds(
-                f"purse {self.id!r} cannot pay {message.value}: it holds {held} "
-                f"(all balances: {holding}); transfer at most {held}"
-            )
-        return PaymentDetails(
-            self.id, message.to_purse, message.value, self._next_seq, message.to_seq
-        )
-
-    def _check_start_to(self, message: StartTo) -> PaymentDetails:
-        """Validate ``message`` and return the payment it would start; change nothing."""
-        if not isinstance(message, StartTo):
-            raise ValidationError(f"start_to needs a StartTo, not {type(message).__name__}")
-        self._check_idle("start_to")
-        if message.from_purse == self.id:
-            raise SelfTransfer(
-                f"purse {self.id!r} cannot be paid by itself: the payer must be another purse"
-            )
-        return PaymentDetails(
-            message.from_purse, self.id, message.value, message.from_seq, self._next_seq
-        )
+    # The checks change nothing; they are written in _purse_checks and bound here.
+    _credited = _checks.credited
+    _check_idle = _checks.check_idle
+    _check_start_from = _checks.check_start_from
+    _check_start_to = _checks.check_start_to
 
     def start_from(self, message: StartFrom) -> Outcome:
         """Become the payer of ``message.value`` to ``message.to_purse``; wait for its request.
@@ -307,6 +248,7 @@ class Purse:
         Raises:
             InvalidTransition: the purse is not idle (abort the current payment first).
             SelfTransfer: the payer is this purse.
+            BalanceLimitExceeded: the value would take the balance above the purse's limit.
         """
         details = self._check_start_to(message)
         self._begin(details)
@@ -327,35 +269,17 @@ class Purse:
 
     # --- messages from the other purse -------------------------------------------------------
 
-    def _screen(self, trigger: str, message: Req | Val | Ack, addressee: str) -> Outcome | None:
-        """Return an 'ignored' outcome when ``message`` is not for this purse now, else None."""
-        reason: IgnoreReason | None = None
-        if addressee != self.id:
-            reason = IgnoreReason.NOT_ADDRESSED
-            why = f"it is addressed to {addressee}"
-        elif not self.can(trigger):
-            reason = IgnoreReason.WRONG_STATUS
-            why = f"it is {self._status.value}; {type(message).__name__} is accepted only in " + (
-                ", ".join(sorted(s.value for (s, t) in TRANSITIONS if t == trigger))
-            )
-        elif message.details != self._payment:
-            reason = IgnoreReason.DETAILS_MISMATCH
-            why = f"its current payment is {self._payment}"
-        if reason is None:
-            return None
-        return Outcome(
-            self.id,
-            trigger,
-            message,
-            reason,
-            f"{self.id} ignored {type(message).__name__}({message.details}): {why}",
-        )
+    _screen = _checks.screen
 
     def req(self, message: Req) -> Outcome:
         """As payer in ``epr``: debit the value, send :class:`Val`, wait for the ack.
 
         A ``Req`` for another purse, in another state, or about another payment is ignored.
+
+        Raises:
+            ValidationError: ``message`` is not a :class:`Req`.
         """
+        require(message, Req, "req's message")
         ignored = self._screen("req", message, message.details.from_purse)
         if ignored is not None:
             return ignored
@@ -379,13 +303,34 @@ class Purse:
         """As payee in ``epv``: credit the value, send :class:`Ack`, be idle.
 
         A ``Val`` for another purse, in another state, or about another payment is ignored, so a
-        replayed ``Val`` is never credited twice.
+        replayed ``Val`` is never credited twice. A ``Val`` whose credit no longer fits under the
+        purse's limit (it was checked at ``start_to``; only a recovery credits a purse meanwhile)
+        is not credited: the purse logs the payment, as an abort in ``epv`` does, and is idle,
+        without sending ``Ack``; the value becomes recoverable to the payer once it aborts too.
+
+        Raises:
+            ValidationError: ``message`` is not a :class:`Val`.
         """
+        require(message, Val, "val's message")
         ignored = self._screen("val", message, message.details.to_purse)
         if ignored is not None:
             return ignored
         value = message.details.value
-        self._balances[value.currency] = self.balance(value.currency) + value
+        try:
+            after = self._credited(value)
+        except BalanceLimitExceeded as exc:
+            self._exception_log.append(message.details)
+            self._status = TRANSITIONS[(self._status, "abort")]
+            self._payment = None
+            return Outcome(
+                self.id,
+                "val",
+                message,
+                None,
+                f"{self.id} refused the credit and logged {message.details}: {exc}",
+                logged=message.details,
+            )
+        self._balances[value.currency] = after
         self._status = TRANSITIONS[(self._status, "val")]
         self._payment = None
         return Outcome(
@@ -399,7 +344,12 @@ class Purse:
         )
 
     def ack(self, message: Ack) -> Outcome:
-        """As payer in ``epa``: the payment is complete; be idle."""
+        """As payer in ``epa``: the payment is complete; be idle.
+
+        Raises:
+            ValidationError: ``message`` is not an :class:`Ack`.
+        """
+        require(message, Ack, "ack's message")
         ignored = self._screen("ack", message, message.details.from_purse)
         if ignored is not None:
             return ignored
@@ -430,7 +380,17 @@ class Purse:
         return Outcome(self.id, "abort", None, None, text, logged=logged)
 
     def receive(self, message: Message) -> Outcome:
-        """Dispatch ``message`` to the trigger of its kind."""
+        """Dispatch ``message`` to the trigger of its kind.
+
+        Raises:
+            ValidationError: ``message`` is not a protocol message; otherwise the errors of the
+                trigger it goes to.
+        """
+        given: object = message
+        if not isinstance(given, (StartFrom, StartTo, Req, Val, Ack)):
+            raise ValidationError(
+                f"a purse receives StartFrom, StartTo, Req, Val or Ack, not {type(given).__name__}"
+            )
         match message:
             case StartFrom():
                 return self.start_from(message)
@@ -451,9 +411,13 @@ class Purse:
         """Exchange ``amount`` of one balance into ``target`` at ``rates``; record it.
 
         The credited amount is ``amount * rate`` rounded to the target's minor unit with
-        ``rates.rounding``; the exact product and the remainder are kept in the returned
-        :class:`Conversion` (also in :attr:`conversions`). Only an idle purse converts, so a
-        payment in progress always finds the value it was started with.
+        ``rates.rounding``, a mode that never rounds up (``ROUND_DOWN`` or ``ROUND_FLOOR``), so
+        the purse never gets more than the exact value; the exact product and the remainder are
+        kept in the returned :class:`Conversion` (also in :attr:`conversions`). When ``rates``
+        also quotes the way back, the two rates must multiply to at most 1. Together these make
+        round trips unable to create value, whatever ``RateSource`` is used. Only an idle purse
+        converts, so a payment in progress always finds the value it was started with. A
+        refused conversion changes nothing.
 
         Raises:
             InvalidTransition: the purse is in the middle of a payment.
@@ -461,49 +425,25 @@ class Purse:
             ValidationError: the target currency is the currency of ``amount``.
             InsufficientFunds: the purse holds less than ``amount``.
             RateUnavailable: ``rates`` quotes no rate for the pair.
+            UnsafeRates: ``rates`` rounds with a mode that can round up, or its rates there and
+                back multiply to more than 1.
+            BalanceLimitExceeded: the credit would take the target balance above its limit.
         """
-        self._check_idle("convert")
-        check_value(amount, "amount to convert")
-        cur = currency(target)
-        if cur == amount.currency:
-            raise ValidationError(
-                f"cannot convert {amount} into {cur.code}: the target must be another currency"
-            )
-        held = self.balance(amount.currency)
-        if held < amount:
-            raise InsufficientFunds(
-                f"purse {self.id!r} cannot convert {amount}: it holds {held}; convert at most "
-                f"{held}"
-            )
-        rate = rates.rate(amount.currency, cur)
-        exact = exact_product(amount.amount, rate)
-        credited = Money.of(exact, cur, rounding=rates.rounding)
-        if credited.amount <= 0:
-            raise InvalidAmount(
-                f"{amount} at {rate} is {exact} {cur.code}, which rounds to {credited}: "
-                f"convert at least one minor unit's worth"
-            )
-        record = Conversion(
-            self.id,
-            amount,
-            credited,
-            rate,
-            exact,
-            exact - credited.amount,
-            rates.rounding,
-            self.clock.now(),
-        )
-        self._balances[amount.currency] = held - amount
-        self._balances[cur] = self.balance(cur) + credited
-        self._conversions.append(record)
-        return record
+        return _conversion.convert(self, amount, target, rates)
 
     def clear_exception_log(self, archive: LogArchive) -> tuple[PaymentDetails, ...]:
         """Remove the log entries that ``archive`` holds; keep every other entry.
 
         Returns:
             the entries removed, oldest first.
+
+        Raises:
+            ValidationError: ``archive`` has no ``holds`` method.
         """
+        if not callable(getattr(archive, "holds", None)):
+            raise ValidationError(
+                f"archive must offer holds(purse_id, details), not {type(archive).__name__}"
+            )
         kept: list[PaymentDetails] = []
         cleared: list[PaymentDetails] = []
         for entry in self._exception_log:
@@ -517,6 +457,8 @@ class Purse:
         Raises:
             ValidationError: this purse was not the payer.
             DoubleSpend: this payment was already refunded to this purse.
+            BalanceLimitExceeded: the refund would take the balance above the purse's limit
+                (nothing changes; recover once the purse has spent enough).
         """
         if details.from_purse != self.id:
             raise ValidationError(
@@ -526,6 +468,6 @@ class Purse:
         if details in self._recovered:
             raise DoubleSpend(f"payment {details} was already refunded to purse {self.id!r}")
         value = details.value
-        self._balances[value.currency] = self.balance(value.currency) + value
+        self._balances[value.currency] = self._credited(value)
         self._recovered.add(details)
         return value

@@ -19,17 +19,32 @@ import attrs
 from pendulum import DateTime
 
 from ecservice.errors import InvalidAmount, ValidationError
-from ecservice.money import Currency, Money, currency, to_decimal
-from ecservice.payments.mondex._errors import RateUnavailable
+from ecservice.money import Currency, Money, to_decimal
+from ecservice.payments._shown import shown
+from ecservice.payments.mondex._errors import RateUnavailable, UnsafeRates
+from ecservice.payments.mondex._messages import as_currency
 
-__all__ = ["ROUNDING_MODES", "Conversion", "RateSource", "RateTable", "exact_product"]
+__all__ = [
+    "ROUNDING_MODES",
+    "Conversion",
+    "RateSource",
+    "RateTable",
+    "check_no_gainful_cycle",
+    "check_rounding",
+    "exact_product",
+]
 
-#: The rounding modes of :mod:`decimal` that a rate table may use.
-ROUNDING_MODES: Final[frozenset[str]] = frozenset(
+#: The rounding modes a rate table may use: those that never round a positive amount up, so a
+#: conversion never credits more than the exact value of what it debited. (``ROUND_CEILING``,
+#: ``ROUND_UP``, the ``ROUND_HALF_*`` modes and ``ROUND_05UP`` all round some amounts up: with
+#: them, 200 round trips of 0.03 CNY through JPY at 20 JPY/CNY and 0.05 CNY/JPY would turn 1.00
+#: CNY into 5.00 CNY.)
+ROUNDING_MODES: Final[frozenset[str]] = frozenset({decimal.ROUND_DOWN, decimal.ROUND_FLOOR})
+
+#: Rounding modes :mod:`decimal` knows but a rate table refuses, because they round some amounts up.
+_UNSAFE_MODES: Final[frozenset[str]] = frozenset(
     {
         decimal.ROUND_CEILING,
-        decimal.ROUND_DOWN,
-        decimal.ROUND_FLOOR,
         decimal.ROUND_HALF_DOWN,
         decimal.ROUND_HALF_EVEN,
         decimal.ROUND_HALF_UP,
@@ -39,13 +54,36 @@ ROUNDING_MODES: Final[frozenset[str]] = frozenset(
 )
 
 
+def check_rounding(value: object) -> str:
+    """Return ``value`` if it is a rounding mode conversions may use, else raise.
+
+    Raises:
+        UnsafeRates: a :mod:`decimal` mode that rounds some amounts up (it would let round trips
+            create value).
+        ValidationError: not a :mod:`decimal` rounding mode at all.
+    """
+    if isinstance(value, str) and value in ROUNDING_MODES:
+        return value
+    allowed = " or ".join(sorted(ROUNDING_MODES))
+    if isinstance(value, str) and value in _UNSAFE_MODES:
+        raise UnsafeRates(
+            f"rounding mode {value} can round a converted amount up, crediting value nobody "
+            f"paid (round trips would create money); use {allowed}"
+        )
+    raise ValidationError(f"unknown rounding mode {shown(value)}: use {allowed}")
+
+
 @runtime_checkable
 class RateSource(Protocol):
     """Anything that quotes exchange rates: a :class:`RateTable` or a live feed adapter."""
 
     @property
     def rounding(self) -> str:
-        """The :mod:`decimal` rounding mode applied to converted amounts."""
+        """The :mod:`decimal` rounding mode applied to converted amounts.
+
+        One of ``ROUNDING_MODES`` (``ROUND_DOWN``, ``ROUND_FLOOR``); a purse refuses to convert
+        with any other.
+        """
 
     def rate(self, source: Currency, target: Currency) -> Decimal:
         """How many units of ``target`` one unit of ``source`` buys.
@@ -75,9 +113,9 @@ def _to_rates(
         if not isinstance(key, tuple) or len(key) != 2:
             raise ValidationError(
                 f"rate keys must be (source, target) currency pairs such as ('USD', 'CNY'), "
-                f"not {key!r}"
+                f"not {shown(key)}"
             )
-        source, target = currency(key[0]), currency(key[1])
+        source, target = as_currency(key[0]), as_currency(key[1])
         pair = f"{source.code}->{target.code}"
         if source == target:
             raise ValidationError(
@@ -90,10 +128,49 @@ def _to_rates(
 
 
 def _check_rounding(_instance: object, _attribute: object, value: object) -> None:
-    if value not in ROUNDING_MODES:
-        raise ValidationError(
-            f"unknown rounding mode {value!r}: use one of {', '.join(sorted(ROUNDING_MODES))}"
-        )
+    check_rounding(value)
+
+
+def check_no_gainful_cycle(rates: Mapping[tuple[Currency, Currency], Decimal]) -> None:
+    """Raise unless every cycle of quoted rates multiplies to at most 1.
+
+    A cycle ``c1 -> c2 -> ... -> c1`` whose rates multiply to more than 1 turns any amount into a
+    larger one by converting around it, before any rounding. Checked with the Floyd-Warshall
+    algorithm on the best (largest) product between each pair of currencies, in exact decimal
+    arithmetic (products rounded up if they ever need more than 200 digits, so the check errs
+    towards refusing).
+
+    Raises:
+        UnsafeRates: a cycle multiplies to more than 1; the message names it.
+    """
+    nodes = sorted({c for pair in rates for c in pair}, key=lambda c: c.code)
+    best: dict[tuple[Currency, Currency], tuple[Decimal, tuple[Currency, ...]]] = {
+        (s, t): (r, (s, t)) for (s, t), r in rates.items()
+    }
+    with decimal.localcontext() as ctx:
+        ctx.prec = 200
+        ctx.rounding = decimal.ROUND_CEILING
+        ctx.traps[decimal.Overflow] = True
+        for k in nodes:
+            for i in nodes:
+                left = best.get((i, k))
+                if left is None:
+                    continue
+                for j in nodes:
+                    right = best.get((k, j))
+                    if right is None:
+                        continue
+                    product = left[0] * right[0]
+                    known = best.get((i, j))
+                    if known is None or product > known[0]:
+                        best[(i, j)] = (product, left[1] + right[1][1:])
+                    if i == j and product > 1:
+                        path = " -> ".join(c.code for c in left[1] + right[1][1:])
+                        raise UnsafeRates(
+                            f"the rates of cycle {path} multiply to {product.normalize()}, more "
+                            "than 1: converting around it would create value; quote rates whose "
+                            "round trips give back at most what was converted"
+                        )
 
 
 @final
@@ -105,15 +182,24 @@ class RateTable:
         rates: ``{(source, target): rate}``; ``rate`` target units per source unit, a
             :class:`~decimal.Decimal` (or ``int``/decimal string; never a float), strictly
             positive. Pairs are directional: give both directions to convert both ways.
-        rounding: a :mod:`decimal` rounding mode for the converted amount. The default,
-            ``ROUND_DOWN``, never credits more than the exact value; the remainder is recorded.
+        rounding: the :mod:`decimal` rounding mode for the converted amount: ``ROUND_DOWN``
+            (the default) or ``ROUND_FLOOR``, which never credit more than the exact value (the
+            remainder is recorded). Modes that round up are refused.
+
+    Conversions can never create value by round trips: every conversion credits at most the
+    exact value, and the table refuses rates whose cycles (``A -> B -> A`` or longer) multiply to
+    more than 1. So converting an amount around any cycle of the table gives back at most that
+    amount.
 
     Raises:
         InvalidAmount: a rate is a float, not finite, zero or negative.
+        UnsafeRates: a rounding mode that rounds up, or a cycle of rates multiplying to more
+            than 1.
         ValidationError: a malformed key, a pair from a currency to itself, or an unknown
             rounding mode.
         UnknownCurrency: a currency code is unknown.
 
+    >>> from ecservice.money import currency
     >>> table = RateTable({("USD", "CNY"): Decimal("7.1234")})
     >>> table.rate(currency("USD"), currency("CNY"))
     Decimal('7.1234')
@@ -122,12 +208,17 @@ class RateTable:
     rates: Mapping[tuple[Currency, Currency], Decimal] = attrs.field(converter=_to_rates)
     rounding: str = attrs.field(default=decimal.ROUND_DOWN, validator=_check_rounding)
 
+    def __attrs_post_init__(self) -> None:
+        check_no_gainful_cycle(self.rates)
+
     def rate(self, source: Currency, target: Currency) -> Decimal:
         """How many units of ``target`` one unit of ``source`` buys.
 
         Raises:
             RateUnavailable: the table quotes no rate for ``source -> target``.
+            ValidationError, UnknownCurrency: a currency is not a known ISO 4217 code.
         """
+        source, target = as_currency(source), as_currency(target)
         try:
             return self.rates[(source, target)]
         except KeyError:
@@ -156,8 +247,8 @@ class Conversion:
     """The record of one conversion inside a purse: what went out, what came in, and why.
 
     ``source`` left the purse; ``target`` (``exact`` rounded with ``rounding``) entered it;
-    ``remainder`` is ``exact - target.amount`` in target-currency units: positive when the holder
-    received less than the exact value, negative when more. Nothing vanishes unaccounted.
+    ``remainder`` is ``exact - target.amount`` in target-currency units, never negative: the
+    holder never receives more than the exact value. Nothing vanishes unaccounted.
 
     Attributes:
         purse: the purse that converted.
