@@ -30,6 +30,7 @@ __all__ = [
     "InvalidWorkflow",
     "NaiveDatetime",
     "PolicyViolation",
+    "ReadOnlyField",
     "ReentrantTrigger",
     "TrackingOutOfOrder",
     "UnknownCurrency",
@@ -162,6 +163,14 @@ class ReentrantTrigger(WorkflowError):
             f"cannot {trigger!r} {subject} while its trigger {running!r} is running; "
             f"fire {trigger!r} after {running!r} has returned"
         )
+
+
+class ReadOnlyField(WorkflowError):
+    """A kernel-managed field (``status``, ``version``, ``history``) was assigned directly.
+
+    These fields change only when a trigger fires, so that every state change is checked by the
+    workflow, recorded in the history and counted in the version.
+    """
 
 
 class PolicyViolation(EcServiceError):

@@ -26,15 +26,8 @@ ecservice.errors.InvalidWorkflow: workflow 'broken' is invalid:
   - state LOCKED cannot be reached from OPEN
 """
 
-from ecservice.workflow._aggregate import (
-    Aggregate,
-    BoundTrigger,
-    BoundTypedTrigger,
-    ReadOnlyField,
-    TypedTrigger,
-    bind_workflow,
-    trigger,
-)
+from ecservice.errors import ReadOnlyField
+from ecservice.workflow._aggregate import Aggregate, bind_workflow
 from ecservice.workflow._definition import Guard, Hook, Transition, Workflow, transition
 from ecservice.workflow._diagram import DiagramUnavailable
 from ecservice.workflow._engine import CompiledWorkflow, Context
@@ -47,6 +40,7 @@ from ecservice.workflow._records import (
     TransitionRecord,
     state_label,
 )
+from ecservice.workflow._triggers import BoundTrigger, BoundTypedTrigger, TypedTrigger, trigger
 
 __all__ = [
     "Actor",

@@ -1,73 +1,38 @@
-"""The base of every aggregate that runs a workflow, and typed methods for custom triggers."""
+"""The base of every aggregate that runs a workflow, and how a workflow is bound to its class."""
 
 from __future__ import annotations
 
 import enum
 import functools
-import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    ClassVar,
-    Concatenate,
-    Generic,
-    ParamSpec,
-    Self,
-    TypeVar,
-    final,
-    overload,
-)
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, final
 
 import attrs
 
-from ecservice.clock import SYSTEM_CLOCK, Clock, FixedClock, SystemClock
+from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import (
     EcServiceError,
     InvalidTransition,
     InvalidWorkflow,
+    ReadOnlyField,
     ValidationError,
-    WorkflowError,
 )
-from ecservice.text import LONG_TEXT_MAX, SHORT_TEXT_MAX, check_optional_text
-from ecservice.workflow._history import History
+from ecservice.text import SHORT_TEXT_MAX, check_optional_text
+from ecservice.workflow._checks import _bad_actor, _check_aggregate, _plain_text
 from ecservice.workflow._records import Actor, DomainEvent, TransitionRecord
 
 if TYPE_CHECKING:
     from ecservice.workflow._definition import Workflow
     from ecservice.workflow._engine import CompiledWorkflow
 
-__all__ = [
-    "Aggregate",
-    "BoundTrigger",
-    "BoundTypedTrigger",
-    "ReadOnlyField",
-    "TypedTrigger",
-    "bind_workflow",
-    "trigger",
-]
+__all__ = ["Aggregate", "bind_workflow"]
 
 #: The state type of an aggregate. Covariant: an ``Order[OrderStatus]`` is an
 #: ``Order[OrderStatus | QC]`` too, since every state it can be in is one of those.
 S_co = TypeVar("S_co", bound=enum.Enum, covariant=True)
 AggT = TypeVar("AggT", bound="Aggregate[Any]")
-P = ParamSpec("P")
-P.__module__ = "ecservice.workflow"  # documented there, with the trigger classes
 
 _SYSTEM = Actor.system()
-_EMPTY: tuple[()] = ()
-_CLOCKS = frozenset({SystemClock, FixedClock})
-
-
-class ReadOnlyField(WorkflowError):
-    """A kernel-managed field (``status``, ``version``, ``history``) was assigned directly.
-
-    These fields change only when a trigger fires, so that every state change is checked by the
-    workflow, recorded in the history and counted in the version.
-    """
-
-
-ReadOnlyField.__module__ = "ecservice.workflow"  # where it is documented and imported from
 
 
 @final
@@ -356,97 +321,6 @@ def _rebuild(cls: type[AggT], names: tuple[str, ...], values: tuple[Any, ...]) -
     return obj
 
 
-def _check_aggregate(agg: Aggregate[Any]) -> None:
-    """The construction checks of :class:`Aggregate` (see its docstring)."""
-    cls = type(agg)
-    status = agg.status
-    try:
-        known = status in cls._compiled.allowed
-    except AttributeError:  # not bound to a workflow (yet)
-        known = isinstance(status, enum.Enum)
-    except Exception:  # an unhashable or hostile value
-        known = False
-    if not known:
-        workflow: Workflow[Any] | None = getattr(cls, "workflow", None)
-        if workflow is not None:
-            kinds = " | ".join(dict.fromkeys(type(s).__name__ for s in workflow.states))
-            allowed = ", ".join(s.name for s in workflow.states)
-            wanted = f"one of the {kinds} states of workflow {workflow.name!r} ({allowed})"
-        else:
-            wanted = "an Enum member"
-        raise ValidationError(
-            f"{cls.__name__} {agg.id!r}: status must be {wanted}, not {_describe(status)}"
-        )
-    version = agg.version
-    if type(version) is not int or version < 0:
-        raise ValidationError(
-            f"{cls.__name__} {agg.id!r}: version must be an int >= 0, not {_describe(version)}"
-        )
-    history = agg.history
-    if version == 0 and history is _EMPTY:
-        pass
-    elif type(history) is not tuple and type(history) is not History:
-        raise ValidationError(
-            f"{cls.__name__} {agg.id!r}: history must be a tuple of TransitionRecord, "
-            f"not {type(history).__name__}"
-        )
-    elif len(history) != version:
-        raise ValidationError(
-            f"{cls.__name__} {agg.id!r}: history has {len(history)} records but version is "
-            f"{version if version.bit_length() < 64 else 'above 2**64'}; there is one record per "
-            "version"
-        )
-    else:
-        for i, record in enumerate(history, 1):
-            if type(record) is not TransitionRecord:
-                raise ValidationError(
-                    f"{cls.__name__} {agg.id!r}: history item {i} must be a TransitionRecord, "
-                    f"not {type(record).__name__}"
-                )
-            if record.version != i:
-                raise ValidationError(
-                    f"{cls.__name__} {agg.id!r}: history item {i} has version "
-                    f"{record.version!r}; records are numbered 1..{version} in order"
-                )
-        if history[-1].dest is not status:
-            raise ValidationError(
-                f"{cls.__name__} {agg.id!r}: status is {status.name} but the last transition "
-                f"of its history led to {history[-1].dest.name}"
-            )
-    clock = agg.clock
-    if type(clock) not in _CLOCKS and not callable(getattr(clock, "now", None)):
-        raise ValidationError(
-            f"{cls.__name__} {agg.id!r}: clock must be a Clock (with a now() method), "
-            f"not {type(clock).__name__}"
-        )
-
-
-def _plain_text(note: str) -> bool:
-    """Whether ``note`` passes :func:`~ecservice.text.check_optional_text` unchanged (fast path:
-    printable, so no control, format or surrogate character, short, not padded)."""
-    # CPython's strip() returns the string itself when there is nothing to strip; where it does
-    # not, the full check runs, which gives the same answer.
-    return note.isprintable() and len(note) <= LONG_TEXT_MAX and note.strip() is note
-
-
-def _describe(value: object) -> str:
-    """A short description of a refused value (never a huge or hostile repr)."""
-    if isinstance(value, str):
-        return f"str {value[:60]!r}" + ("..." if len(value) > 60 else "")
-    if isinstance(value, enum.Enum):
-        return f"{type(value).__name__}.{value.name}"
-    if type(value) is int:
-        return f"int {value}" if value.bit_length() < 64 else "an int of more than 64 bits"
-    return type(value).__name__
-
-
-def _bad_actor(agg: Aggregate[Any], trigger: str, actor: object) -> ValidationError:
-    return ValidationError(
-        f"cannot {trigger!r} {agg._subject()}: actor must be an Actor (Actor.buyer(id), "
-        f"Actor.staff(id), Actor.system(), Actor.carrier(id)), not {type(actor).__name__}"
-    )
-
-
 _PREPARERS: dict[tuple[type, str], Callable[..., Mapping[str, object]] | None] = {}
 
 
@@ -493,219 +367,3 @@ def bind_workflow(cls: type[AggT], workflow: Workflow[Any]) -> type[AggT]:
     cls._compiled = compiled(workflow)
     _PREPARERS.clear()
     return cls
-
-
-# --- custom triggers ------------------------------------------------------------------------------
-
-
-@final
-class BoundTrigger:
-    """A custom trigger declared with ``trigger("name")``, bound to an aggregate."""
-
-    __slots__ = ("_aggregate", "_name")
-
-    def __init__(self, aggregate: Aggregate[Any], name: str) -> None:
-        self._aggregate = aggregate
-        self._name = name
-
-    def __call__(self, *, actor: Actor, note: str = "", **payload: object) -> TransitionRecord:
-        """Fire the trigger; returns the history record of the transition.
-
-        Raises:
-            the errors of :meth:`Aggregate._fire`.
-        """
-        agg = self._aggregate
-        prepare = _preparer(type(agg), self._name)
-        if prepare is not None:
-            if note:
-                payload["note"] = note
-            prepared = dict(prepare(agg, actor=actor, **payload))
-            note = prepared.pop("note", "")  # type: ignore[assignment]
-            return agg._fire(self._name, actor=actor, note=note, **prepared)
-        return agg._fire(self._name, actor=actor, note=note, **payload)
-
-    def can(self, *, actor: Actor | None = None, **payload: object) -> bool:
-        """Whether calling the trigger with these arguments now would succeed
-        (see :meth:`Aggregate.can`)."""
-        return self._aggregate.can(self._name, actor=actor, **payload)
-
-    def __repr__(self) -> str:
-        return f"<trigger {self._name!r} of {self._aggregate._subject()}>"
-
-
-@final
-class BoundTypedTrigger(Generic[P]):
-    """A custom trigger declared with ``@trigger`` on a signature, bound to an aggregate.
-
-    Calling it takes exactly the declared keyword arguments (type checkers check them too) and
-    fires the trigger with them as the payload (``actor`` and ``note`` go to
-    :meth:`Aggregate._fire`). If the class has ``_prepare_<trigger>``, it is called with the
-    arguments and its result is the payload, as for a hand-written trigger method.
-    """
-
-    __slots__ = ("_aggregate", "_trigger")
-
-    def __init__(self, aggregate: Aggregate[Any], declared: TypedTrigger[P]) -> None:
-        self._aggregate = aggregate
-        self._trigger = declared
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> TransitionRecord:
-        """Fire the trigger; returns the history record of the transition.
-
-        Raises:
-            TypeError: a positional argument, an unknown keyword or a missing one.
-            the errors of :meth:`Aggregate._fire`.
-        """
-        declared = self._trigger
-        declared.check_arguments(args, kwargs)
-        agg = self._aggregate
-        name = declared.name
-        prepare = _preparer(type(agg), name)
-        actor: Any = kwargs.pop("actor")
-        payload: dict[str, Any]
-        if prepare is not None:
-            payload = dict(prepare(agg, actor=actor, **kwargs))
-        else:
-            payload = {**declared.defaults, **kwargs}
-        note = payload.pop("note", "")
-        return agg._fire(name, actor=actor, note=note, **payload)
-
-    def can(self, *args: P.args, **kwargs: P.kwargs) -> bool:
-        """Whether calling the trigger with these arguments now would succeed
-        (see :meth:`Aggregate.can`).
-
-        Raises:
-            TypeError: a positional argument, an unknown keyword or a missing one.
-        """
-        declared = self._trigger
-        declared.check_arguments(args, kwargs)
-        arguments: dict[str, Any] = dict(kwargs)
-        if _preparer(type(self._aggregate), declared.name) is None:
-            arguments = {**declared.defaults, **arguments}
-        return self._aggregate.can(declared.name, **arguments)
-
-    def __repr__(self) -> str:
-        return f"<trigger {self._trigger.name!r} of {self._aggregate._subject()}>"
-
-
-class trigger:  # lower case: used like a function, `close = trigger("close")` or `@trigger`
-    """Declare a custom trigger on an aggregate subclass.
-
-    Used as a decorator on a signature, it declares the trigger's keyword arguments: the body is
-    never run; calling the method on an aggregate fires the trigger named after the function, with
-    the arguments as the payload, and type checkers reject a misspelt or mistyped keyword::
-
-        @trigger
-        def inspect(self, *, actor: Actor, passed: bool, note: str = "") -> TransitionRecord:
-            \"\"\"Record the quality inspection (质检).\"\"\"
-            raise NotImplementedError  # never run: calling it fires the trigger
-
-    Every parameter after ``self`` must be keyword-only, and ``actor`` must be one of them. The
-    result is a :class:`TypedTrigger`; on an instance, a :class:`BoundTypedTrigger`.
-
-    The older form ``close = trigger("close", "doc")`` declares a trigger that takes ``actor``,
-    ``note`` and any other keyword, unchecked; on an instance it is a :class:`BoundTrigger`.
-
-    Raises:
-        InvalidWorkflow: the signature has a positional parameter or no ``actor``.
-    """
-
-    name: str
-
-    @overload
-    def __new__(cls, name: str, doc: str = "") -> trigger: ...
-
-    @overload
-    def __new__(
-        cls, name: Callable[Concatenate[Any, P], object], doc: str = ""
-    ) -> TypedTrigger[P]: ...
-
-    def __new__(cls, name: str | Callable[..., object], doc: str = "") -> Any:
-        if isinstance(name, str):
-            self = object.__new__(cls)
-            self.name = name
-            self.__doc__ = doc or f"Fire the {name!r} trigger."
-            return self
-        typed = object.__new__(TypedTrigger)
-        typed._declare(name)
-        return typed
-
-    @overload
-    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
-
-    @overload
-    def __get__(self, obj: Aggregate[Any], owner: type[Any]) -> BoundTrigger: ...
-
-    def __get__(self, obj: Aggregate[Any] | None, owner: type[Any]) -> Self | BoundTrigger:
-        if obj is None:
-            return self
-        return BoundTrigger(obj, self.name)
-
-    def __call__(self, *args: object, **kwargs: object) -> object:
-        raise TypeError(f"trigger {self.name!r} must be called on an aggregate instance")
-
-
-@final
-class TypedTrigger(trigger, Generic[P]):
-    """A custom trigger whose keyword arguments are declared by a signature.
-
-    Made by :class:`trigger` used as a decorator; on an instance it is a
-    :class:`BoundTypedTrigger` with the declared signature (minus ``self``).
-    """
-
-    params: frozenset[str]
-    required: tuple[str, ...]
-    defaults: dict[str, object]
-
-    def _declare(self, signature: Callable[..., object]) -> None:
-        name = str(getattr(signature, "__name__", ""))
-        params = list(inspect.signature(signature).parameters.values())[1:]
-        problems = [
-            f"parameter {p.name!r} must be keyword-only (declare it after `*`)"
-            for p in params
-            if p.kind is not inspect.Parameter.KEYWORD_ONLY
-        ]
-        if "actor" not in {p.name for p in params}:
-            problems.append("it must declare the keyword-only parameter `actor: Actor`")
-        if problems:
-            raise InvalidWorkflow(name, [f"trigger {name!r}: {p}" for p in problems])
-        self.name = name
-        self.params = frozenset(p.name for p in params)
-        self.required = tuple(p.name for p in params if p.default is inspect.Parameter.empty)
-        self.defaults = {
-            p.name: p.default for p in params if p.default is not inspect.Parameter.empty
-        }
-        self.__doc__ = signature.__doc__ or f"Fire the {name!r} trigger."
-        self.__wrapped__ = signature
-
-    def check_arguments(self, args: tuple[object, ...], kwargs: Mapping[str, object]) -> None:
-        """Raise :class:`TypeError` unless ``kwargs`` match the declared keywords (internal)."""
-        if args:
-            raise TypeError(f"{self.name}() takes keyword arguments only")
-        unknown = kwargs.keys() - self.params
-        missing = [p for p in self.required if p not in kwargs]
-        if unknown or missing:
-            raise TypeError(
-                f"{self.name}() "
-                + (f"got unexpected keyword arguments {sorted(unknown)}; " if unknown else "")
-                + (f"is missing keyword arguments {missing}; " if missing else "")
-                + f"it takes {', '.join(sorted(self.params))}"
-            )
-
-    @overload  # type: ignore[override]
-    def __get__(self, obj: None, owner: type[Any]) -> Self: ...
-
-    @overload
-    def __get__(self, obj: Aggregate[Any], owner: type[Any]) -> BoundTypedTrigger[P]: ...
-
-    def __get__(self, obj: Aggregate[Any] | None, owner: type[Any]) -> Self | BoundTypedTrigger[P]:
-        if obj is None:
-            return self
-        return BoundTypedTrigger(obj, self)
-
-    def __set_name__(self, owner: type[Any], name: str) -> None:
-        if name != self.name:
-            raise InvalidWorkflow(
-                self.name,
-                [f"trigger {self.name!r} is assigned to the attribute {name!r}; use the same name"],
-            )
