@@ -15,12 +15,15 @@ A value that breaks a rule raises :class:`~ecservice.errors.ValidationError` (or
 the caller names), whose message says which field, which rule and what is allowed, without
 repeating a long or hostile value.
 
+>>> from ecservice.errors import ValidationError
 >>> from ecservice.text import check_text
 >>> check_text("  SF1001 ", "tracking number")
 'SF1001'
->>> check_text("a\u202eb", "note")
-Traceback (most recent call last):
-ecservice.errors.ValidationError: note must not contain control or bidirectional-override characters (found U+202E at position 1)
+>>> try:
+...     check_text("a\u202eb", "note")
+... except ValidationError as exc:
+...     print(exc)
+note must not contain control or bidirectional-override characters (found U+202E at position 1)
 """
 
 from __future__ import annotations
