@@ -34,7 +34,14 @@ from typing import Any, Final
 
 from ecservice.errors import ValidationError
 
-__all__ = ["LONG_TEXT_MAX", "SHORT_TEXT_MAX", "check_optional_text", "check_text", "text"]
+__all__ = [
+    "LONG_TEXT_MAX",
+    "SHORT_TEXT_MAX",
+    "check_key",
+    "check_optional_text",
+    "check_text",
+    "text",
+]
 
 #: Longest identifier, name or reference accepted, in characters.
 SHORT_TEXT_MAX: Final = 200
@@ -91,6 +98,23 @@ def check_text(
             f"(found U+{ord(bad[1]):04X} at position {bad[0]})"
         )
     return value
+
+
+def check_key(value: object, what: str = "idempotency_key") -> str:
+    """Return ``value`` if it is acceptable as a key compared byte for byte (an idempotency key).
+
+    Like :func:`check_text` with the short limit, but surrounding white space is refused rather
+    than stripped: ``"K-1"`` and ``"K-1\\n"`` must not silently name one request in one place and
+    two in another.
+
+    Raises:
+        ValidationError: not a str, blank, longer than :data:`SHORT_TEXT_MAX`, with a forbidden
+            character, or with white space around it.
+    """
+    checked = check_text(value, what)
+    if checked != value:
+        raise ValidationError(f"{what} must not start or end with white space")
+    return checked
 
 
 def check_optional_text(

@@ -113,7 +113,7 @@ def check_weight(value: object, what: str = "weight_kg") -> Decimal:
         ValidationError: a float, bool or other type, NaN, infinite, negative or too heavy.
     """
     if type(value) is Decimal and value.is_finite() and 0 <= value <= MAX_WEIGHT_KG:
-        return value
+        return value if value or not value.is_signed() else Decimal(0)  # no negative zero
     if isinstance(value, (bool, float)) or not isinstance(value, Decimal | int):
         raise ValidationError(
             f"{what} must be a Decimal or int number of kg, not {type(value).__name__}"
@@ -123,7 +123,7 @@ def check_weight(value: object, what: str = "weight_kg") -> Decimal:
     weight = Decimal(value)
     if not weight.is_finite() or not 0 <= weight <= MAX_WEIGHT_KG:
         raise ValidationError(f"{what} must be from 0 to {MAX_WEIGHT_KG:,} kg, not {weight:.6}")
-    return weight
+    return weight if weight else Decimal(0)
 
 
 def _quantity(value: int) -> int:
@@ -335,7 +335,7 @@ class Address:
 
     @phone.validator
     def _check_phone(self, _: attrs.Attribute[str], value: str) -> None:
-        if not isinstance(value, str) or len(value) > 40 or not _PHONE.match(value.strip()):
+        if not isinstance(value, str) or len(value) > 40 or not _PHONE.fullmatch(value):
             raise InvalidAddress(
                 f"phone {shown(value)} is not a phone number: use digits, spaces or dashes, "
                 "optionally starting with +, 5 to 20 characters"

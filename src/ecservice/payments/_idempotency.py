@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar, final
 
 from ecservice.errors import IdempotencyConflict
-from ecservice.text import check_text
+from ecservice.text import check_key
 
 __all__ = ["IdempotencyLedger"]
 
@@ -53,7 +53,7 @@ class IdempotencyLedger(Generic[R]):
             ValidationError: ``key`` is not acceptable text.
             Exception: whatever ``perform`` raises (nothing is stored then).
         """
-        check_text(key, "idempotency_key")
+        check_key(key)
         with self._lock:
             found = self._answers.get(key)
             if found is not None:

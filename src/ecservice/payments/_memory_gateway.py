@@ -21,7 +21,7 @@ from ecservice.money import Currency, Money, positive
 from ecservice.payments._gateway import GatewayResponse, Instrument
 from ecservice.payments._idempotency import IdempotencyLedger
 from ecservice.payments._shown import shown
-from ecservice.text import check_text
+from ecservice.text import check_key, check_text
 
 __all__ = ["InMemoryGateway"]
 
@@ -189,7 +189,7 @@ class InMemoryGateway:
         self, key: str, fingerprint: str, perform: Callable[[], GatewayResponse]
     ) -> GatewayResponse:
         """``perform()`` at most once per key; the caller holds the lock."""
-        check_text(key, "idempotency_key")
+        check_key(key)
         bound = self._bound.get(key)
         if bound is not None and bound != fingerprint:
             raise IdempotencyConflict(

@@ -21,7 +21,7 @@ from ecservice.payments._payment_loading import (
 )
 from ecservice.payments._payment_workflow import PAYMENT_WORKFLOW, failure_text
 from ecservice.payments._shown import shown
-from ecservice.text import LONG_TEXT_MAX, check_optional_text, check_text, text
+from ecservice.text import LONG_TEXT_MAX, check_key, check_optional_text, check_text, text
 from ecservice.workflow import Actor, Aggregate, TransitionRecord, bind_workflow
 
 __all__ = ["Payment"]
@@ -111,7 +111,7 @@ class Payment(Aggregate[PaymentStatus]):
     # --- idempotency ---------------------------------------------------------------------------
 
     def _replay(self, key: str, fingerprint: str) -> TransitionRecord | None:
-        check_text(key, "idempotency_key")
+        check_key(key)
         for k, f, version in self.idempotency:
             if k == key:
                 if f != fingerprint:
@@ -159,7 +159,7 @@ class Payment(Aggregate[PaymentStatus]):
             raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
         check_optional_text(note, "note")
         if key is not None:
-            check_text(key, "idempotency_key")
+            check_key(key)
 
     def _prepare_authorize(
         self,

@@ -25,7 +25,7 @@ from ecservice.money import Currency, Money, currency, sum_money
 from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind
 from ecservice.payments._idempotency import IdempotencyLedger
 from ecservice.payments._shown import shown
-from ecservice.text import check_text
+from ecservice.text import check_key, check_text
 
 __all__ = ["Authorization", "AuthorizationState", "Capture", "Declined", "InstrumentGatewayBase"]
 
@@ -233,7 +233,7 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         An approved answer is stored for the key. A decline is not (nothing moved, so asking the
         instrument again is safe), but the key stays bound to its request.
         """
-        check_text(key, "idempotency_key")
+        check_key(key)
         bound = self._declined.get(key)
         if bound is not None and bound != fingerprint:
             raise IdempotencyConflict(
