@@ -38,7 +38,7 @@ from ecservice.orders import (
     TrackingEvent,
 )
 from ecservice.text import LONG_TEXT_MAX, SHORT_TEXT_MAX
-from ecservice.workflow import Actor
+from ecservice.workflow import Actor, TransitionRecord
 from tests.orders.test_order import ADDRESS, FEE, STAFF, START
 
 TEA = OrderLine(sku="TEA", name="tea", unit_price=Money("10.00", "CNY"), quantity=3)
@@ -60,11 +60,29 @@ def cancelled(sku: str = "CUP", quantity: int = 1) -> Cancellation:
     return Cancellation(sku=sku, quantity=quantity, reason="gone", at=START, actor=STAFF)
 
 
+def steps(*path: tuple[str, Any, Any]) -> tuple[TransitionRecord, ...]:
+    """A stored history: one record per ``(trigger, source, dest)``, all at START."""
+    return tuple(
+        TransitionRecord(trigger, source, dest, START.in_tz("UTC"), STAFF, "", version)
+        for version, (trigger, source, dest) in enumerate(path, 1)
+    )
+
+
+#: How the stored order got in transit: an aggregate in a state other than the initial one is
+#: loaded with the history that led there.
+IN_TRANSIT_HISTORY = steps(
+    ("confirm", OrderStatus.PENDING_CONFIRMATION, OrderStatus.PROCESSING),
+    ("ship", OrderStatus.PROCESSING, OrderStatus.IN_TRANSIT),
+)
+
+
 def document(**changes: Any) -> dict[str, Any]:
     """The fields of a valid order in transit, with ``changes``."""
     fields: dict[str, Any] = {
         "id": "O-1",
         "status": OrderStatus.IN_TRANSIT,
+        "version": len(IN_TRANSIT_HISTORY),
+        "history": IN_TRANSIT_HISTORY,
         "buyer_id": "u-1",
         "lines": (TEA, CUP),
         "address": ADDRESS,
@@ -268,6 +286,12 @@ def test_address_parts_are_checked_text() -> None:
 def cart_document(**changes: Any) -> dict[str, Any]:
     line = CartLine(sku="TEA", name="tea", unit_price=Money("10.00", "CNY"), quantity=1)
     fields: dict[str, Any] = {"id": "C-1", "buyer_id": "u-1", "currency": "CNY", "lines": (line,)}
+    if changes.get("status") is CartStatus.ORDERED:
+        fields["history"] = steps(
+            ("checkout", CartStatus.SHOPPING, CartStatus.CHECKING_OUT),
+            ("place_order", CartStatus.CHECKING_OUT, CartStatus.ORDERED),
+        )
+        fields["version"] = 2
     fields.update(changes)
     return fields
 

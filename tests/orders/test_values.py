@@ -164,7 +164,8 @@ def test_order_line_weight_defaults_to_zero_and_accepts_ints() -> None:
 def test_order_line_weight_is_never_negative_zero(zero: Decimal) -> None:
     """A zero weight written with a sign is stored as plain zero, so it prints and compares as 0."""
     weight = line(weight_kg=zero).weight_kg
-    assert weight == 0 and not weight.is_signed()
+    assert weight == 0
+    assert not weight.is_signed()
 
 
 @pytest.mark.parametrize("field", ["sku", "name"])

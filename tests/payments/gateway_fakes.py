@@ -98,3 +98,63 @@ class ScriptedGateway:
         if isinstance(self.inner, OutcomeLookup):
             return self.inner.outcome(idempotency_key)
         return None
+
+
+class BlindGateway:
+    """A :class:`PaymentGateway` that cannot say what it did (no :class:`OutcomeLookup`): it
+    forwards the four operations and nothing else, like a provider without a query API."""
+
+    def __init__(self, inner: PaymentGateway) -> None:
+        self.inner = inner
+
+    def authorize(
+        self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
+    ) -> GatewayResponse:
+        return self.inner.authorize(
+            instrument, amount, reference=reference, idempotency_key=idempotency_key
+        )
+
+    def capture(
+        self, authorization: str, amount: Money, *, idempotency_key: str
+    ) -> GatewayResponse:
+        return self.inner.capture(authorization, amount, idempotency_key=idempotency_key)
+
+    def void(self, authorization: str, *, idempotency_key: str) -> GatewayResponse:
+        return self.inner.void(authorization, idempotency_key=idempotency_key)
+
+    def refund(self, capture: str, amount: Money, *, idempotency_key: str) -> GatewayResponse:
+        return self.inner.refund(capture, amount, idempotency_key=idempotency_key)
+
+
+class MisreportingGateway(BlindGateway):
+    """Forwards, then answers an approved operation named in ``says`` with another amount."""
+
+    def __init__(self, inner: PaymentGateway, says: dict[str, Money]) -> None:
+        super().__init__(inner)
+        self.says = says
+
+    def _said(self, operation: str, answer: GatewayResponse) -> GatewayResponse:
+        if operation not in self.says or not answer.approved:
+            return answer
+        return GatewayResponse(
+            approved=True, reference=answer.reference, amount=self.says[operation]
+        )
+
+    def authorize(
+        self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
+    ) -> GatewayResponse:
+        answer = super().authorize(
+            instrument, amount, reference=reference, idempotency_key=idempotency_key
+        )
+        return self._said("authorize", answer)
+
+    def capture(
+        self, authorization: str, amount: Money, *, idempotency_key: str
+    ) -> GatewayResponse:
+        answer = super().capture(authorization, amount, idempotency_key=idempotency_key)
+        return self._said("capture", answer)
+
+    def refund(self, capture: str, amount: Money, *, idempotency_key: str) -> GatewayResponse:
+        return self._said(
+            "refund", super().refund(capture, amount, idempotency_key=idempotency_key)
+        )

@@ -37,6 +37,7 @@ from ecservice.payments import (
     PaymentRefunded,
     PaymentStatus,
     PaymentVoided,
+    RefundKind,
     RefundRecord,
 )
 from ecservice.workflow import Actor
@@ -353,7 +354,10 @@ def test_a_payment_round_trips_through_its_constructor(
         ({"authorization": None}, ValidationError, "needs its authorization"),
         ({"captured": None}, InvalidAmount, "captured"),
         ({"captured": Money("120.00", "USD")}, ValidationError, "USD"),
-        ({"captured": cny("130.00")}, InvalidAmount, "more than its amount"),
+        ({"captured": cny("130.00")}, InvalidAmount, "more than it authorised"),
+        ({"authorized": None}, InvalidAmount, "authorised amount"),
+        ({"authorized": cny("130.00")}, InvalidAmount, "more than its amount"),
+        ({"authorized": cny("90.00")}, InvalidAmount, "more than it authorised"),
         ({"capture_reference": "x\x00"}, ValidationError, "control"),
         ({"failure": "no"}, ValidationError, "exactly when FAILED"),
         ({"refunds": [1]}, ValidationError, "RefundRecord"),
@@ -389,23 +393,27 @@ def test_rehydration_checks_refunds_against_the_status(
 ) -> None:
     """Refunds in another currency, beyond the capture, or not matching the status are refused."""
     payment = captured(clock, gateway)
-    refund = RefundRecord(amount=cny("20.00"), reason="r", reference="ref-1")
+    refund = RefundRecord(
+        amount=cny("20.00"), reason="r", reference="ref-1", kind=RefundKind.MANUAL
+    )
     with pytest.raises(ValidationError, match="must have no refunds"):
         Payment(**{**fields_of(payment), "refunds": (refund,)})
     payment.refund(gateway, cny("20.00"), reason="r", idempotency_key="r1", actor=SYSTEM)
     partial = fields_of(payment)
     with pytest.raises(ValidationError, match="less than captured"):
         Payment(**{**partial, "refunds": (refund,) * 6})
-    usd = RefundRecord(amount=Money("1.00", "USD"), reason="r", reference="ref-2")
+    usd = RefundRecord(
+        amount=Money("1.00", "USD"), reason="r", reference="ref-2", kind=RefundKind.MANUAL
+    )
     with pytest.raises(ValidationError, match="USD"):
         Payment(**{**partial, "refunds": (usd,)})
     payment.refund(gateway, cny("100.00"), reason="r", idempotency_key="r2", actor=SYSTEM)
     with pytest.raises(ValidationError, match="what was captured"):
         Payment(**{**fields_of(payment), "refunds": (refund,)})
     with pytest.raises(InvalidAmount):
-        RefundRecord(amount=cny("0.00"), reason="r", reference="x")
+        RefundRecord(amount=cny("0.00"), reason="r", reference="x", kind=RefundKind.MANUAL)
     with pytest.raises(ValidationError):
-        RefundRecord(amount=cny("1.00"), reason="r", reference="")
+        RefundRecord(amount=cny("1.00"), reason="r", reference="", kind=RefundKind.MANUAL)
 
 
 # --- orders ---------------------------------------------------------------------------------------
@@ -645,8 +653,14 @@ def test_only_library_errors_escape(
         lambda: GatewayResponse(approved=value),  # type: ignore[arg-type]
         lambda: GatewayResponse(approved=True, reference=value),  # type: ignore[arg-type]
         lambda: GatewayResponse(approved=True, amount=value),  # type: ignore[arg-type]
-        lambda: RefundRecord(amount=value, reason="r", reference="x"),  # type: ignore[arg-type]
-        lambda: RefundRecord(amount=cny("1.00"), reason=value, reference="x"),  # type: ignore[arg-type]
+        lambda: RefundRecord(amount=value, reason="r", reference="x", kind=RefundKind.MANUAL),  # type: ignore[arg-type]
+        lambda: RefundRecord(
+            amount=cny("1.00"),
+            reason=value,  # type: ignore[arg-type]
+            reference="x",
+            kind=RefundKind.MANUAL,
+        ),
+        lambda: RefundRecord(amount=cny("1.00"), reason="r", reference="x", kind=value),  # type: ignore[arg-type]
         lambda: Instrument(value, "tok"),  # type: ignore[arg-type]
         lambda: Instrument(InstrumentKind.CARD, value),  # type: ignore[arg-type]
     ]

@@ -98,6 +98,8 @@ def test_order_trigger_methods_are_typed() -> None:
     assert_type(order.amount_due, Money)
     assert_type(order.pull_events(), tuple[DomainEvent, ...])
     assert_type(order.can("cancel"), bool)
+    assert_type(order.can("cancel", actor=Actor.buyer("b"), reason="r"), bool)
+    order.can("cancel", actor=None, reason="r")  # type: ignore[arg-type]
     assert_type(order.allowed_triggers(), tuple[str, ...])
     assert_type(ORDER_WORKFLOW, Workflow[Order[Any]])
     assert_type(ORDER_WORKFLOW.mermaid(), str)
@@ -154,6 +156,7 @@ def test_custom_states_and_declared_trigger_keywords_are_typed() -> None:
             assert_type(order.status, Literal[QC.QUALITY_CHECK])
         order.inspect(actor=Actor.staff("qa"), pased=True)  # type: ignore[call-arg]
         order.inspect(actor=Actor.staff("qa"), passed="yes")  # type: ignore[arg-type]
+        order.inspect.can(actor=Actor.staff("qa"), pased=True)  # type: ignore[call-arg]
 
     plain: Order = _order()
     widened: Order[OrderStatus | QC] = plain  # covariant: every plain order state is allowed

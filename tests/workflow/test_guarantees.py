@@ -219,13 +219,22 @@ def test_a_final_state_is_never_left_by_a_trigger_fired_from_its_hooks(locker: L
     assert locker.allowed_triggers() == ()
 
 
-def test_can_may_be_called_from_a_hook(locker: Locker) -> None:
-    """can() runs no hook and changes nothing, so hooks may ask it."""
+def test_can_called_from_a_hook_answers_false_as_the_call_would_raise(locker: Locker) -> None:
+    """While a trigger runs, firing another raises ReentrantTrigger, so can() answers False
+    (it used to answer True for a trigger the state allowed); it changes nothing either way."""
     answers: list[bool] = []
+
+    def ask(agg: Locker, ctx: Context) -> None:
+        answers.append(agg.can("retire"))
+        answers.append(agg.can("note", text="x"))
+        answers.append(agg.note.can(actor=STAFF, text="x"))
+
     locker.fill(actor=STAFF, parcel="SF1")
-    locker.open(actor=STAFF, do=lambda agg, ctx: answers.append(agg.can("retire")))
-    assert answers == [True, False]  # before hook in FULL, after hook in OPEN
+    assert locker.can("retire")
+    locker.open(actor=STAFF, do=ask)
+    assert answers == [False] * 6  # before hook in FULL, after hook in OPEN
     assert locker.status is Slot.OPEN
+    assert locker.can("note", text="x")  # idle again: the answer is the state's
 
 
 def test_chaining_triggers_after_the_first_returned_works(locker: Locker) -> None:
@@ -251,7 +260,7 @@ bind_workflow(MutableLocker, LOCKER)
 
 
 def test_in_place_mutation_of_a_mutable_field_is_rolled_back(locker: Locker) -> None:
-    """Fields annotated with a list or dict are deep-copied before hooks run, so a hook that
+    """Fields annotated with a list or dict are copied on write before hooks run, so a hook that
     mutates them in place and then raises leaves them as they were."""
     m = MutableLocker(id="M-1", clock=FixedClock(START), labels=["a"], seen={"x": 1})
     m.fill(actor=STAFF, parcel="SF1")
@@ -500,10 +509,14 @@ def test_a_typed_trigger_fires_with_its_declared_keywords(locker: Locker) -> Non
 def test_a_typed_trigger_refuses_undeclared_or_missing_keywords(
     locker: Locker, args: tuple[Any, ...], kwargs: dict[str, Any], message: str
 ) -> None:
+    """The call raises TypeError; ``can`` with the same arguments answers False (it used to
+    raise), and so does ``can`` by name with the same keywords."""
     with pytest.raises(TypeError, match=message):
         locker.note(*args, **kwargs)
-    with pytest.raises(TypeError, match=message):
-        locker.note.can(*args, **kwargs)
+    assert locker.note.can(*args, **kwargs) is False
+    if not args and "actor" in kwargs:
+        assert locker.can("note", **kwargs) is False
+    assert locker.note.can(actor=STAFF, text="fine") is True
     assert locker.version == 0
 
 

@@ -20,6 +20,8 @@ from ecservice.payments._memory_gateway import InMemoryGateway
 from ecservice.payments._orders import OrderPayments
 from ecservice.payments._payment import Payment
 from ecservice.payments._payment_events import (
+    GatewayAnswerMismatch,
+    OutcomeUnknown,
     PaymentAuthorized,
     PaymentCaptured,
     PaymentDeclined,
@@ -27,6 +29,7 @@ from ecservice.payments._payment_events import (
     PaymentRefunded,
     PaymentStatus,
     PaymentVoided,
+    RefundKind,
     RefundRecord,
 )
 from ecservice.payments._payment_workflow import PAYMENT_WORKFLOW
@@ -41,6 +44,7 @@ __all__ = [
     "PAYMENT_WORKFLOW",
     "AuthorizationState",
     "EcashGateway",
+    "GatewayAnswerMismatch",
     "GatewayResponse",
     "IdempotencyConflict",
     "InMemoryGateway",
@@ -48,6 +52,7 @@ __all__ = [
     "InstrumentKind",
     "OrderPayments",
     "OutcomeLookup",
+    "OutcomeUnknown",
     "Payment",
     "PaymentAuthorized",
     "PaymentCaptured",
@@ -58,6 +63,7 @@ __all__ = [
     "PaymentStatus",
     "PaymentVoided",
     "PurseGateway",
+    "RefundKind",
     "RefundRecord",
     "WalletGateway",
 ]

@@ -61,7 +61,8 @@ class IdempotencyLedger(Generic[R]):
                 if seen != fingerprint:
                     raise IdempotencyConflict(
                         f"idempotency key {key!r} was used at {self.owner} for {seen!r}; "
-                        f"this request is {fingerprint!r}: use a new key for a new request"
+                        f"this request is {fingerprint!r}: a retry of that request must send it "
+                        "unchanged, and only a new request may take a new key"
                     )
                 return answer
             answer = perform()

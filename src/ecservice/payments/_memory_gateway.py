@@ -194,7 +194,8 @@ class InMemoryGateway:
         if bound is not None and bound != fingerprint:
             raise IdempotencyConflict(
                 f"idempotency key {key!r} was used at {self.name} for {bound!r}; this request "
-                f"is {fingerprint!r}: use a new key for a new request"
+                f"is {fingerprint!r}: a retry of that request must send it unchanged, and "
+                "only a new request may take a new key"
             )
 
         def attempt() -> GatewayResponse:

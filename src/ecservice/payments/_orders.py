@@ -1,27 +1,39 @@
 """Orders and their payments together: pay to start processing, reconcile what is owed back.
 
-How the keys are made (every gateway call of :class:`OrderPayments` uses one; ``P`` is the
-payment id):
+How the payment ids and keys are made (every gateway call of :class:`OrderPayments` uses a key;
+``P`` is the payment id):
 
+* ``O-PAY`` for the first attempt to pay order ``O``, ``O-PAY-N`` for attempt N (``N >= 2``,
+  chosen by the caller: one more than the attempts already made, e.g. after a declined card).
+  An id depends only on the order and the attempt, so a run again after a crash opens the same
+  payment and reaches the same keys.
 * ``P:authorize``, ``P:capture``, ``P:void``: a payment is authorised, captured and voided at
   most once, so one key each.
-* ``P:refund:N`` for the payment's N-th refund, where N is one more than the number of refunds
-  the payment has recorded. The key names the refund's *position*, not its amount. A retry
-  after a lost answer, or a second copy of the payment, computes the same N and so the same key:
-  the gateway replays its stored answer and the payment records it, instead of refunding again.
-  If the amount owed changed in between (more lines cancelled), the same key now carries
-  another amount: a gateway that can tell what it did (:class:`OutcomeLookup`) is asked first
-  and the payment records the N-th refund as it happened, then refunds the rest as refund N+1;
-  any other gateway raises :class:`~ecservice.errors.IdempotencyConflict` rather than refund
-  twice. (A key that also held the amount would let two attempts at the N-th refund with
-  different amounts both be paid.)
+* ``P:refund:N`` for the payment's N-th ``SETTLEMENT`` refund, where N is one more than the number
+  of such refunds the payment has recorded (refunds by hand have keys of their own and are not
+  counted, so a copy of the payment that does not know of one reaches the same N). The key names
+  the refund's *position*, not its amount. A retry after a lost answer, or a second copy of the
+  payment, computes the same N and so the same key: the gateway replays its stored answer and the
+  payment records it, instead of refunding again. If the amount owed changed in between (more
+  lines cancelled), the same key now carries another amount: a gateway that can tell what it did
+  (:class:`OutcomeLookup`) is asked first and the payment records the N-th refund as it happened,
+  then refunds the rest as refund N+1; any other gateway raises :class:`OutcomeUnknown` rather
+  than refund twice, and :meth:`OrderPayments.recover` records what the earlier request did. (A
+  key that also held the amount would let two attempts at the N-th refund with different amounts
+  both be paid.)
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar, final
 
-from ecservice.errors import PolicyViolation, ValidationError
+from ecservice.errors import (
+    IdempotencyConflict,
+    InsufficientFunds,
+    PolicyViolation,
+    ValidationError,
+)
 from ecservice.money import Money
 from ecservice.orders import Order, OrderStatus
 from ecservice.payments._gateway import (
@@ -31,33 +43,53 @@ from ecservice.payments._gateway import (
     PaymentGateway,
 )
 from ecservice.payments._payment import Payment
-from ecservice.payments._payment_events import PaymentStatus
+from ecservice.payments._payment_events import (
+    OutcomeUnknown,
+    PaymentDeclined,
+    PaymentStatus,
+    RefundKind,
+)
 from ecservice.workflow import Actor, TransitionRecord
 
 __all__ = ["OrderPayments"]
 
+_T = TypeVar("_T")
+
 _CAPTURED: Final = frozenset(
     {PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
 )
+_REFUNDABLE: Final = frozenset({PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED})
 #: How many refunds one reconciliation may record: one owed, plus ones a lost answer left behind.
 _MAX_REFUNDS_PER_SETTLE: Final = 16
+#: The largest attempt number :meth:`OrderPayments.open` accepts.
+MAX_ATTEMPTS: Final = 999
 
 
 @final
 class OrderPayments:
     """Coordinates an :class:`~ecservice.orders.Order` with its :class:`Payment`.
 
-    * :meth:`pay` authorises the order's amount due and captures what is due at capture time;
-      once captured, an order still awaiting confirmation is confirmed, so it enters processing
-      (正在处理). It refuses a cancelled order and any order with nothing due.
+    * :meth:`open` makes the payment of one attempt to pay (its id from the order id and the
+      attempt number); after a decline the buyer tries again with ``attempt`` one higher.
+    * :meth:`pay` authorises and captures what the order owes *now* (its
+      :attr:`~ecservice.orders.Order.amount_due`, which may be less than the payment's amount
+      when lines were cancelled since it was opened); once that is captured, the order is
+      confirmed, so it enters processing (正在处理). It refuses an order that no longer awaits
+      payment (not awaiting confirmation, cancelled, nothing due), so one order has one live
+      payment; the same ``pay(order, payment)`` run again returns its first record.
     * :meth:`settle` reconciles the payment with the order from their state alone: what the
-      payment kept (captured minus refunded) beyond the order's
-      :attr:`~ecservice.orders.Order.amount_due` is refunded to the instrument that paid, and an
-      uncaptured authorisation of an order with nothing due is voided. It can be run again any
-      number of times (after a decline, a timeout, a crash, before or after capture): with a
-      healthy gateway it ends with ``captured - refunded == order.amount_due``. It does not take
-      the order's events: :class:`~ecservice.orders.RefundDue` and the others stay for the
+      order's cancellations freed (``captured - settled refunds - amount_due``) is refunded to
+      the instrument that paid, and an uncaptured authorisation of an order with nothing due is
+      voided. Refunds made by hand (``RefundKind.MANUAL``: goodwill, compensation) are not
+      counted against the amount due. It can be run again any number of times (after a decline,
+      a timeout, a crash, before or after capture). With a healthy gateway, once the payment is
+      captured and settled: ``captured - settled == order.amount_due``, where ``settled`` is
+      the sum of its ``SETTLEMENT`` refunds; if manual refunds left less than that to refund,
+      everything captured is refunded (``refunded == captured``) instead. It does not take the
+      order's events: :class:`~ecservice.orders.RefundDue` and the others stay for the
       caller's outbox, and no money depends on who reads them.
+    * :meth:`recover` records what an earlier request did at a gateway that cannot tell
+      (no :class:`OutcomeLookup`), when its answer was lost and the order changed since.
 
     Every gateway call uses an idempotency key derived from the payment's state (see the module
     documentation), so running a step again, or from a second copy of the payment, never
@@ -98,11 +130,13 @@ class OrderPayments:
         return order, payment
 
     @staticmethod
-    def _something_due(order: Order[Any]) -> None:
-        if order.status is OrderStatus.CANCELLED or order.amount_due.is_zero():
+    def _awaiting(order: Order[Any]) -> None:
+        """Refuse an order that does not await payment."""
+        if order.status is not OrderStatus.PENDING_CONFIRMATION or order.amount_due.is_zero():
             raise PolicyViolation(
-                f"order {order.id!r} is {order.status.value} with {order.amount_due} due: there is "
-                "nothing to pay; pay an order that still owes something"
+                f"order {order.id!r} is {order.status.value} with {order.amount_due} due: there "
+                "is nothing to pay (an order is paid while it awaits confirmation and owes "
+                "something, by one payment)"
             )
 
     def _known(self, key: str) -> GatewayResponse | None:
@@ -112,22 +146,74 @@ class OrderPayments:
         found = self.gateway.outcome(key)
         return found if found is not None and found.approved else None
 
+    def _unknown(self, payment: Payment, key: str, call: Callable[[], _T]) -> _T:
+        """``call()``; a conflict under ``key`` at a gateway that cannot tell what it did
+        becomes :class:`OutcomeUnknown`, saying how to recover."""
+        try:
+            return call()
+        except OutcomeUnknown:
+            raise
+        except IdempotencyConflict as exc:
+            if isinstance(self.gateway, OutcomeLookup):
+                if not key.endswith(":authorize"):
+                    raise
+                raise IdempotencyConflict(
+                    f"{exc}. Payment id {payment.id!r} was used by an earlier attempt with "
+                    "another instrument or amount: open the next attempt instead, "
+                    "OrderPayments.open(order, instrument, attempt=N)"
+                ) from exc
+            raise OutcomeUnknown(
+                f"{exc}. The gateway holds an earlier request of payment {payment.id!r} under "
+                f"key {key!r}, whose answer was lost, for another amount, and cannot say what "
+                "it did. Do not send it under a new key: that could move the money twice. Ask "
+                f"the provider what it did under request number {key!r} and call "
+                "OrderPayments.recover(order, payment, amount) with that amount (if the "
+                "provider has no record of it, with the amount to move now); then run the "
+                "step again. If this payment id was used by an earlier attempt with another "
+                "instrument or amount, open the next attempt instead: "
+                "OrderPayments.open(order, instrument, attempt=N)"
+            ) from exc
+
     # --- opening and paying --------------------------------------------------------------------
 
     def open(
-        self, order: Order[Any], instrument: Instrument, *, payment_id: str | None = None
+        self,
+        order: Order[Any],
+        instrument: Instrument,
+        *,
+        attempt: int = 1,
+        payment_id: str | None = None,
     ) -> Payment:
         """A pending payment of the order's amount due with ``instrument``.
 
+        Args:
+            order: an order awaiting confirmation, with something due.
+            instrument: what pays.
+            attempt: which attempt to pay the order this is, from 1 to 999:
+                after a declined payment the buyer tries again (with another card, or the same
+                one topped up) as attempt 2, and so on. The payment id is ``{order.id}-PAY``
+                for attempt 1 and ``{order.id}-PAY-{attempt}`` after; the caller keeps the
+                attempt number with the order, so that running the step again after a crash
+                opens the same payment and its gateway keys replay instead of charging again.
+            payment_id: an id of the caller's own instead (then ``attempt`` is not used); it
+                must be unique at the gateway, since the keys start with it.
+
         Raises:
-            PolicyViolation: the order is cancelled or has nothing due.
-            ValidationError: not an order or instrument, or a bad ``payment_id``.
+            PolicyViolation: the order does not await payment (it is not awaiting
+                confirmation, or has nothing due).
+            ValidationError: not an order or instrument, a bad ``attempt`` or ``payment_id``.
         """
         if not isinstance(order, Order):
             raise ValidationError(f"expected an Order, not {type(order).__name__}")
-        self._something_due(order)
+        if type(attempt) is not int or not 1 <= attempt <= MAX_ATTEMPTS:
+            raise ValidationError(
+                f"attempt must be an int from 1 to {MAX_ATTEMPTS}, not {attempt!r:.40}"
+            )
+        self._awaiting(order)
+        if payment_id is None:
+            payment_id = f"{order.id}-PAY" if attempt == 1 else f"{order.id}-PAY-{attempt}"
         return Payment(
-            id=f"{order.id}-PAY" if payment_id is None else payment_id,
+            id=payment_id,
             order_id=order.id,
             amount=order.amount_due,
             instrument=instrument,
@@ -135,23 +221,32 @@ class OrderPayments:
         )
 
     def pay(self, order: Order[Any], payment: Payment) -> TransitionRecord:
-        """Authorise, then capture what the order owes now; confirm the order once captured.
+        """Authorise and capture what the order owes now; confirm the order once captured.
+
+        A pending payment authorises ``order.amount_due`` (less than the payment's amount when
+        lines were cancelled since it was opened); an authorised one captures the amount due
+        (the rest of the hold is released). The order is confirmed only when the payment
+        captured at least what it owes.
 
         Safe to run again: a payment already captured is not charged again (the order is still
-        confirmed if a crash came between the capture and the confirmation), and an answer lost
-        at authorisation or capture is recovered with the same key. If lines were cancelled
-        between authorisation and capture, only ``order.amount_due`` is captured (the rest of
-        the hold is released).
+        confirmed if a crash came between the capture and the confirmation), a declined one
+        returns its ``authorize`` record again, and an answer lost at authorisation or capture
+        is recovered with the same key.
 
         Returns:
             The payment's ``capture`` record on success, or its ``authorize`` record (to FAILED)
-            when the gateway declined.
+            when the gateway declined: then open the next attempt (``open(..., attempt=N + 1)``).
 
         Raises:
-            PolicyViolation: the order is cancelled or has nothing due, or the payment is voided.
-            ValidationError: the payment belongs to another order, or is for less than the
-                order owes.
+            PolicyViolation: the order does not await payment (another payment confirmed it,
+                it is cancelled or has nothing due), the payment is voided, or it captured less
+                than the order owes (the order is not confirmed).
+            ValidationError: the payment belongs to another order, or is (or was authorised)
+                for less than the order owes.
             PaymentDeclined: the gateway refused the capture; nothing changed.
+            OutcomeUnknown: an earlier request's answer was lost at a gateway that cannot say
+                what it did, and the amount changed since (see :meth:`recover`).
+            GatewayAnswerMismatch: the gateway approved another amount than asked.
         """
         order, payment = self._check_pair(order, payment)
         if payment.status in _CAPTURED:
@@ -164,41 +259,75 @@ class OrderPayments:
             raise PolicyViolation(
                 f"payment {payment.id!r} was voided; open a new payment for order {order.id!r}"
             )
-        self._something_due(order)
+        self._awaiting(order)
         due = order.amount_due
-        if due > payment.amount:
-            raise ValidationError(
-                f"payment {payment.id!r} is for {payment.amount}, less than the {due} order "
-                f"{order.id!r} owes; open a payment for the amount due"
+        if payment.status is PaymentStatus.PENDING:
+            if due > payment.amount:
+                raise ValidationError(
+                    f"payment {payment.id!r} is for {payment.amount}, less than the {due} order "
+                    f"{order.id!r} owes; open a payment for the amount due"
+                )
+            key = f"{payment.id}:authorize"
+            known = self._known(key)
+            ask = known.amount if known is not None and known.amount is not None else due
+            record = self._unknown(
+                payment,
+                key,
+                lambda: payment.authorize(self.gateway, ask, idempotency_key=key, actor=self.actor),
             )
-        record = payment.authorize(
-            self.gateway, idempotency_key=f"{payment.id}:authorize", actor=self.actor
-        )
-        if payment.is_final:  # FAILED: the gateway declined
-            return record
+            if payment.is_final:  # FAILED: the gateway declined
+                return record
+        held = payment.authorized
+        assert held is not None
+        if due > held:
+            raise ValidationError(
+                f"payment {payment.id!r} authorised {held}, less than the {due} order "
+                f"{order.id!r} owes; void it (payment.void) and open the next attempt for the "
+                "amount due"
+            )
         key = f"{payment.id}:capture"
         known = self._known(key)
         take = known.amount if known is not None and known.amount is not None else due
-        record = payment.capture(self.gateway, take, idempotency_key=key, actor=self.actor)
+        record = self._unknown(
+            payment,
+            key,
+            lambda: payment.capture(self.gateway, take, idempotency_key=key, actor=self.actor),
+        )
         self._confirm(order, payment)
         return record
 
     def _confirm(self, order: Order[Any], payment: Payment) -> None:
+        captured = payment.captured
+        assert captured is not None
+        if captured < order.amount_due:
+            raise PolicyViolation(
+                f"payment {payment.id!r} captured {captured}, less than the {order.amount_due} "
+                f"order {order.id!r} owes, so the order is not confirmed; refund the capture "
+                "(payment.refund) and open the next attempt for the amount due"
+            )
         if order.status is OrderStatus.PENDING_CONFIRMATION:
             order.confirm(actor=self.actor, note=f"payment {payment.id} captured")
 
     # --- reconciling ---------------------------------------------------------------------------
 
     def owed(self, order: Order[Any], payment: Payment) -> Money:
-        """What the payment should still give back: what it kept (captured minus refunded)
-        beyond the order's amount due, never below zero.
+        """What the payment should still give back for the order's cancellations.
+
+        ``captured - settled - order.amount_due``, where ``settled`` is what the payment's
+        ``SETTLEMENT`` refunds gave back, never below zero and never more than is left to refund
+        (refunds by hand may have taken the rest). Nothing before capture.
 
         Raises:
             ValidationError: the payment belongs to another order.
         """
         order, payment = self._check_pair(order, payment)
-        extra = payment.net - order.amount_due
-        return Money.zero(order.currency) if extra.is_negative() else extra
+        zero = Money.zero(order.currency)
+        if payment.captured is None:
+            return zero
+        extra = payment.captured - payment.refunded_of(RefundKind.SETTLEMENT) - order.amount_due
+        if extra.is_negative():
+            return zero
+        return min(extra, payment.refundable)
 
     def settle(self, order: Order[Any], payment: Payment) -> tuple[TransitionRecord, ...]:
         """Reconcile the payment with the order; return the payment records it appended.
@@ -206,32 +335,37 @@ class OrderPayments:
         1. If the gateway can tell (:class:`OutcomeLookup`), an authorisation or capture it made
            whose answer was lost is recorded first.
         2. An authorised, uncaptured payment of an order with nothing due (cancelled) is voided.
-        3. A captured payment refunds :meth:`owed`, with the key ``{payment.id}:refund:{N}``
-           (see the module documentation); refunds a lost answer left unrecorded are recorded
-           first.
+        3. A captured payment refunds :meth:`owed` as a ``SETTLEMENT`` refund, with the key
+           ``{payment.id}:refund:{N}`` for its N-th such refund (see the module documentation);
+           refunds a lost answer left unrecorded are recorded first.
 
         The order is not changed and its events are not taken. Run it after any change of the
         order, and again after a failure: it converges.
 
         Raises:
             ValidationError: the payment belongs to another order.
-            PaymentDeclined: the gateway refused the void or refund; run again later.
-            IdempotencyConflict: a key was used for another amount at a gateway that cannot
-                tell what it did under it.
+            PaymentDeclined: the gateway refused the void or refund; run again later. At a
+                gateway without :class:`OutcomeLookup` a declined void may mean that a capture
+                whose answer was lost did happen: the message says how to :meth:`recover`.
+            OutcomeUnknown: a key was used for another amount at a gateway that cannot tell what
+                it did under it (see :meth:`recover`).
         """
         order, payment = self._check_pair(order, payment)
         done: list[TransitionRecord] = []
         reason = self._reason(order)
-        if payment.status is PaymentStatus.PENDING and self._known(f"{payment.id}:authorize"):
-            done.append(
-                payment.authorize(
-                    self.gateway, idempotency_key=f"{payment.id}:authorize", actor=self.actor
+        if payment.status is PaymentStatus.PENDING:
+            known = self._known(f"{payment.id}:authorize")
+            if known is not None:
+                done.append(
+                    payment.authorize(
+                        self.gateway,
+                        known.amount,
+                        idempotency_key=f"{payment.id}:authorize",
+                        actor=self.actor,
+                    )
                 )
-            )
         if payment.status is PaymentStatus.AUTHORIZED:
             captured = self._known(f"{payment.id}:capture")
-            # A gateway that does not say the amount gets the request pay would make now: it
-            # replays its answer if that is the same request, or raises IdempotencyConflict.
             take = None
             if captured is not None:
                 take = order.amount_due if captured.amount is None else captured.amount
@@ -245,18 +379,11 @@ class OrderPayments:
                     )
                 )
             elif order.amount_due.is_zero():
-                done.append(
-                    payment.void(
-                        self.gateway,
-                        idempotency_key=f"{payment.id}:void",
-                        actor=self.actor,
-                        note=reason,
-                    )
-                )
+                done.append(self._void(payment, reason))
         for _ in range(_MAX_REFUNDS_PER_SETTLE):
-            if payment.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
+            if payment.status not in _REFUNDABLE:
                 break
-            key = f"{payment.id}:refund:{len(payment.refunds) + 1}"
+            key = self._refund_key(payment)
             known = self._known(key)
             if known is not None and known.amount is not None:
                 amount = known.amount  # made before, its answer lost: record it as it happened
@@ -264,12 +391,95 @@ class OrderPayments:
                 amount = self.owed(order, payment)
                 if amount.is_zero():
                     break
-            done.append(
-                payment.refund(
-                    self.gateway, amount, reason=reason, idempotency_key=key, actor=self.actor
-                )
-            )
+            done.append(self._refund(payment, amount, reason, key))
         return tuple(done)
+
+    def _refund(self, payment: Payment, amount: Money, reason: str, key: str) -> TransitionRecord:
+        return self._unknown(
+            payment,
+            key,
+            lambda: payment.refund(
+                self.gateway,
+                amount,
+                reason=reason,
+                idempotency_key=key,
+                actor=self.actor,
+                kind=RefundKind.SETTLEMENT,
+            ),
+        )
+
+    def _void(self, payment: Payment, reason: str) -> TransitionRecord:
+        key = f"{payment.id}:void"
+        try:
+            return payment.void(self.gateway, idempotency_key=key, actor=self.actor, note=reason)
+        except PaymentDeclined as exc:
+            if isinstance(self.gateway, OutcomeLookup):
+                raise
+            raise PaymentDeclined(
+                f"{exc}. If an earlier capture of payment {payment.id!r} lost its answer, the "
+                f"gateway may have captured it (key {payment.id}:capture) and cannot say so: "
+                "ask the provider, and if it captured, call OrderPayments.recover(order, "
+                "payment, amount) with the amount it captured, then settle, which refunds it"
+            ) from exc
+
+    def recover(self, order: Order[Any], payment: Payment, amount: Money) -> TransitionRecord:
+        """Record what the payment's pending request did at a gateway that cannot tell.
+
+        For a gateway without :class:`OutcomeLookup`, after an answer was lost and the order
+        changed since (so :meth:`pay` or :meth:`settle` raised :class:`OutcomeUnknown`, or a
+        void was declined because the capture had in fact happened). It sends the payment's
+        next request again, under the key the lost one used and with ``amount``, the amount that
+        request asked for (the provider's records tell): the gateway replays its stored answer
+        and the payment records it. The next request is the authorisation of a ``PENDING``
+        payment, the capture of an ``AUTHORIZED`` one, or the next ``SETTLEMENT`` refund of a
+        captured one. If the provider has no record of the request, ``amount`` is moved now,
+        as the step would have.
+
+        Returns:
+            The payment's new record; run :meth:`settle` (or :meth:`pay`) after it.
+
+        Raises:
+            PolicyViolation: the payment has no request that can be pending (it is final).
+            InsufficientFunds: a refund of more than :meth:`owed` (never more than the order's
+                cancellations freed).
+            InvalidAmount: an authorisation or capture of more than allowed.
+            IdempotencyConflict: the gateway's request under that key was for another amount.
+        """
+        order, payment = self._check_pair(order, payment)
+        status = payment.status
+        if status is PaymentStatus.PENDING:
+            return payment.authorize(
+                self.gateway, amount, idempotency_key=f"{payment.id}:authorize", actor=self.actor
+            )
+        if status is PaymentStatus.AUTHORIZED:
+            return payment.capture(
+                self.gateway, amount, idempotency_key=f"{payment.id}:capture", actor=self.actor
+            )
+        if status in _REFUNDABLE:
+            owed = self.owed(order, payment)
+            if not isinstance(amount, Money) or amount.currency != owed.currency or amount > owed:
+                raise InsufficientFunds(
+                    f"cannot recover a refund of {amount} for payment {payment.id!r}: the order's "
+                    f"cancellations leave {owed} to refund"
+                )
+            key = self._refund_key(payment)
+            return payment.refund(
+                self.gateway,
+                amount,
+                reason=self._reason(order),
+                idempotency_key=key,
+                actor=self.actor,
+                kind=RefundKind.SETTLEMENT,
+            )
+        raise PolicyViolation(
+            f"payment {payment.id!r} is {status.value}: it has no request left to recover"
+        )
+
+    @staticmethod
+    def _refund_key(payment: Payment) -> str:
+        """The key of the payment's next ``SETTLEMENT`` refund: its position among them."""
+        done = sum(1 for r in payment.refunds if r.kind is RefundKind.SETTLEMENT)
+        return f"{payment.id}:refund:{done + 1}"
 
     @staticmethod
     def _reason(order: Order[Any]) -> str:
@@ -283,7 +493,8 @@ class OrderPayments:
     ) -> tuple[TransitionRecord, ...]:
         """Cancel the order (for example when it is out of stock) and settle: what was paid is
         refunded, or the authorisation voided. Returns the payment records :meth:`settle` made;
-        the order's events stay queued for the caller's outbox.
+        the order's events stay queued for the caller's outbox. If settling fails, the order
+        stays cancelled: run :meth:`settle` again.
         """
         self._check_pair(order, payment)
         order.cancel(reason=reason, actor=actor)

@@ -12,9 +12,16 @@ from ecservice.errors import (
 )
 from ecservice.money import Money, positive
 from ecservice.payments._gateway import GatewayResponse, Instrument, PaymentGateway
-from ecservice.payments._payment_events import PaymentDeclined, PaymentStatus, RefundRecord
+from ecservice.payments._payment_events import (
+    GatewayAnswerMismatch,
+    PaymentDeclined,
+    PaymentStatus,
+    RefundKind,
+    RefundRecord,
+)
 from ecservice.payments._payment_loading import (
     as_tuple,
+    check_history,
     check_idempotency,
     check_money,
     check_references,
@@ -42,18 +49,25 @@ class Payment(Aggregate[PaymentStatus]):
     once and record the same outcome. The key is sent to the gateway as it is, so it must be
     unique per gateway: the library's own keys start with the payment id.
 
+    The gateway's answer is checked: an approved answer that names an ``amount`` (or currency)
+    other than the request's raises :class:`GatewayAnswerMismatch` and records nothing.
+
     Refunds never exceed what was captured, and go back through the capture, so to the
-    instrument that paid.
+    instrument that paid. Each refund has a :class:`RefundKind`: ``SETTLEMENT`` for the ones
+    :meth:`OrderPayments.settle` makes, ``MANUAL`` (the default) for any other.
 
     **Loading.** The constructor checks what storage hands it (raising
     :class:`~ecservice.errors.ValidationError` or a subclass, e.g.
     :class:`~ecservice.errors.InvalidAmount`, :class:`~ecservice.errors.CurrencyMismatch`): the
-    types of every field; ``authorization`` set from ``AUTHORIZED`` on, ``captured`` and
-    ``capture_reference`` set exactly in the captured states, with ``captured`` at most
-    ``amount``; refunds in the payment's currency, none before capture, adding up to less than
-    ``captured`` when ``PARTIALLY_REFUNDED`` and to exactly ``captured`` when ``REFUNDED``;
+    types of every field; ``authorization`` and ``authorized`` set exactly from ``AUTHORIZED``
+    on, with ``authorized`` at most ``amount``; ``captured`` and ``capture_reference`` set
+    exactly in the captured states, with ``captured`` at most ``authorized``; refunds in the
+    payment's currency, none before capture, adding up to less than ``captured`` when
+    ``PARTIALLY_REFUNDED`` and to exactly ``captured`` when ``REFUNDED``;
     ``failure`` set exactly when ``FAILED``; idempotency records ``(key, fingerprint, version)``
-    with distinct keys and versions of the history. Text fields follow
+    with distinct keys and versions of the history; and the history agrees with the data: one
+    approved ``authorize`` record exactly when ``authorization`` is set, one ``capture`` record
+    exactly when ``captured`` is set, one ``refund`` record per refund. Text fields follow
     :mod:`ecservice.text`.
 
     **Concurrency.** One writer per payment object; the gateway's keys make copies safe.
@@ -64,6 +78,8 @@ class Payment(Aggregate[PaymentStatus]):
     amount: Money
     instrument: Instrument
     authorization: str | None = None
+    #: What the gateway reserved (at most ``amount``); set from ``AUTHORIZED`` on.
+    authorized: Money | None = None
     capture_reference: str | None = None
     captured: Money | None = None
     refunds: tuple[RefundRecord, ...] = attrs.field(default=(), converter=as_tuple)
@@ -85,6 +101,7 @@ class Payment(Aggregate[PaymentStatus]):
         check_references(self, status)
         check_money(self, status)
         check_idempotency(self)
+        check_history(self)
 
     # --- views ---------------------------------------------------------------------------------
 
@@ -103,6 +120,14 @@ class Payment(Aggregate[PaymentStatus]):
             return Money.zero(self.amount.currency)
         return self.captured - self.refunded
 
+    def refunded_of(self, kind: RefundKind) -> Money:
+        """Everything refunded so far with refunds of ``kind``."""
+        total = Money.zero(self.amount.currency)
+        for r in self.refunds:
+            if r.kind is kind:
+                total = total + r.amount
+        return total
+
     @property
     def net(self) -> Money:
         """What the merchant keeps (captured minus refunded)."""
@@ -117,7 +142,9 @@ class Payment(Aggregate[PaymentStatus]):
                 if f != fingerprint:
                     raise IdempotencyConflict(
                         f"idempotency key {key!r} of payment {self.id!r} was used for "
-                        f"{f!r}; this request is {fingerprint!r}: use a new key"
+                        f"{f!r} (recorded at version {version}); this request is "
+                        f"{fingerprint!r}: a retry must repeat that request, and only a new "
+                        "request may take a new key"
                     )
                 return self.history[version - 1]
         return None
@@ -134,10 +161,33 @@ class Payment(Aggregate[PaymentStatus]):
         return check_optional_text(note, "note")
 
     def _capture_amount(self, amount: object) -> Money:
-        take = self.amount if amount is None else positive(amount, "a capture")
-        if take.currency != self.amount.currency or take > self.amount:
-            raise InvalidAmount(f"cannot capture {take}: the authorisation is for {self.amount}")
+        limit = self.authorized or self.amount
+        take = limit if amount is None else positive(amount, "a capture")
+        if take.currency != limit.currency or take > limit:
+            raise InvalidAmount(f"cannot capture {take}: the authorisation is for {limit}")
         return take
+
+    def _authorize_amount(self, amount: object) -> Money:
+        take = self.amount if amount is None else positive(amount, "an authorisation")
+        if take.currency != self.amount.currency or take > self.amount:
+            raise InvalidAmount(
+                f"cannot authorise {take} for payment {self.id!r}: at most its amount {self.amount}"
+            )
+        return take
+
+    @staticmethod
+    def _refund_fingerprint(take: Money, why: str, kind: RefundKind) -> str:
+        if kind is RefundKind.MANUAL:
+            return f"refund:{take}:{why}"
+        return f"refund:{kind.value}:{take}:{why}"
+
+    @staticmethod
+    def _check_kind(kind: object) -> RefundKind:
+        if not isinstance(kind, RefundKind):
+            raise ValidationError(
+                f"a refund's kind must be a RefundKind (SETTLEMENT, MANUAL), not {shown(kind)}"
+            )
+        return kind
 
     def _check_refundable(self, take: Money) -> None:
         if take.currency != self.amount.currency or take > self.refundable:
@@ -166,15 +216,20 @@ class Payment(Aggregate[PaymentStatus]):
         *,
         actor: Actor,
         gateway: object = None,
+        amount: object = None,
         idempotency_key: object = None,
         note: object = "",
         **extra: object,
     ) -> dict[str, object]:
         self._prepare_checks(actor, gateway, idempotency_key, note, extra)
+        take = self._authorize_amount(amount)
         if isinstance(idempotency_key, str):
-            self._replay(idempotency_key, f"authorize:{self.amount}:{self.instrument}")
+            self._replay(idempotency_key, f"authorize:{take}:{self.instrument}")
         # The gateway decides between AUTHORIZED and FAILED; either way the call succeeds.
-        return {"response": GatewayResponse(approved=True, reference="to be authorised")}
+        return {
+            "response": GatewayResponse(approved=True, reference="to be authorised"),
+            "amount": take,
+        }
 
     def _prepare_capture(
         self,
@@ -214,17 +269,25 @@ class Payment(Aggregate[PaymentStatus]):
         amount: object = None,
         reason: object = None,
         idempotency_key: object = None,
+        kind: object = RefundKind.MANUAL,
         **extra: object,
     ) -> dict[str, object]:
         self._prepare_checks(actor, gateway, idempotency_key, "", extra)
         take = positive(amount, "a refund")
         why = check_text(reason, "reason", limit=LONG_TEXT_MAX, multiline=True)
+        sort = self._check_kind(kind)
         if isinstance(idempotency_key, str):
-            self._replay(idempotency_key, f"refund:{take}:{why}")
+            self._replay(idempotency_key, self._refund_fingerprint(take, why, sort))
         self._check_refundable(take)
-        return {"refund": RefundRecord(amount=take, reason=why, reference="to be refunded")}
+        return {
+            "refund": RefundRecord(amount=take, reason=why, reference="to be refunded", kind=sort)
+        }
 
-    def _answer(self, response: object, operation: str) -> GatewayResponse:
+    def _answer(
+        self, response: object, operation: str, asked: Money | None, key: str
+    ) -> GatewayResponse:
+        """The gateway's answer, checked: a GatewayResponse, and when approved a reference and
+        (if it names one) the amount that was asked."""
         if not isinstance(response, GatewayResponse):
             raise ValidationError(
                 f"the gateway answered {operation} of payment {self.id!r} with "
@@ -232,6 +295,17 @@ class Payment(Aggregate[PaymentStatus]):
             )
         if response.approved:
             check_text(response.reference, f"the gateway's reference for {operation}")
+            said = response.amount
+            if (
+                asked is not None
+                and said is not None
+                and (said.currency != asked.currency or said.amount != asked.amount)
+            ):
+                raise GatewayAnswerMismatch(
+                    f"the gateway approved {operation} of payment {self.id!r} under key {key!r} "
+                    f"for {said}, but {asked} was asked (reference {response.reference!r}): "
+                    "nothing was recorded; settle the difference with the provider by hand"
+                )
         return response
 
     def _fire_once(
@@ -249,26 +323,38 @@ class Payment(Aggregate[PaymentStatus]):
     # --- triggers ------------------------------------------------------------------------------
 
     def authorize(
-        self, gateway: PaymentGateway, *, idempotency_key: str, actor: Actor, note: str = ""
+        self,
+        gateway: PaymentGateway,
+        amount: Money | None = None,
+        *,
+        idempotency_key: str,
+        actor: Actor,
+        note: str = "",
     ) -> TransitionRecord:
-        """Ask the gateway to reserve the amount: AUTHORIZED if approved, FAILED if declined.
+        """Ask the gateway to reserve ``amount`` (default: the payment's whole amount; at most
+        that): AUTHORIZED if approved, FAILED if declined. :attr:`authorized` records it.
 
         Raises:
             InvalidTransition: not PENDING (and the key is not one this payment recorded).
+            InvalidAmount: ``amount`` is not positive or is more than the payment's amount.
             IdempotencyConflict: the key was used for another request.
+            GatewayAnswerMismatch: the gateway approved another amount; nothing is recorded.
             ValidationError: a bad gateway, actor, note or key.
         """
         why = self._call_checks(gateway, actor, note)
-        fingerprint = f"authorize:{self.amount}:{self.instrument}"
+        take = self._authorize_amount(amount)
+        fingerprint = f"authorize:{take}:{self.instrument}"
         done = self._replay(idempotency_key, fingerprint)
         if done is not None:
             return done
         self._ensure_allowed("authorize")
         response = self._answer(
             gateway.authorize(
-                self.instrument, self.amount, reference=self.id, idempotency_key=idempotency_key
+                self.instrument, take, reference=self.id, idempotency_key=idempotency_key
             ),
             "authorize",
+            take,
+            idempotency_key,
         )
         message = failure_text(response.message) if not response.approved else ""
         return self._fire_once(
@@ -278,6 +364,7 @@ class Payment(Aggregate[PaymentStatus]):
             actor,
             why or message,
             response=response,
+            amount=take,
         )
 
     def capture(
@@ -295,9 +382,10 @@ class Payment(Aggregate[PaymentStatus]):
             InvalidAmount: more than authorised, or not positive.
             PaymentDeclined: the gateway refused; nothing changed.
             IdempotencyConflict: the key was used for another request.
+            GatewayAnswerMismatch: the gateway approved another amount; nothing is recorded.
         """
         why = self._call_checks(gateway, actor, note)
-        take = self.amount if amount is None else positive(amount, "a capture")
+        take = (self.authorized or self.amount) if amount is None else positive(amount, "a capture")
         fingerprint = f"capture:{take}"
         done = self._replay(idempotency_key, fingerprint)
         if done is not None:
@@ -306,7 +394,10 @@ class Payment(Aggregate[PaymentStatus]):
         self._capture_amount(take)
         assert self.authorization is not None
         response = self._answer(
-            gateway.capture(self.authorization, take, idempotency_key=idempotency_key), "capture"
+            gateway.capture(self.authorization, take, idempotency_key=idempotency_key),
+            "capture",
+            take,
+            idempotency_key,
         )
         if not response.approved:
             raise PaymentDeclined(f"capture of payment {self.id!r} declined: {response.message}")
@@ -331,7 +422,10 @@ class Payment(Aggregate[PaymentStatus]):
         self._ensure_allowed("void")
         assert self.authorization is not None
         response = self._answer(
-            gateway.void(self.authorization, idempotency_key=idempotency_key), "void"
+            gateway.void(self.authorization, idempotency_key=idempotency_key),
+            "void",
+            None,
+            idempotency_key,
         )
         if not response.approved:
             raise PaymentDeclined(f"void of payment {self.id!r} declined: {response.message}")
@@ -345,20 +439,26 @@ class Payment(Aggregate[PaymentStatus]):
         reason: str,
         idempotency_key: str,
         actor: Actor,
+        kind: RefundKind = RefundKind.MANUAL,
     ) -> TransitionRecord:
         """Give ``amount`` back to the instrument that paid.
 
-        ``reason`` is at most :data:`~ecservice.text.LONG_TEXT_MAX` characters.
+        ``reason`` is at most :data:`~ecservice.text.LONG_TEXT_MAX` characters. ``kind`` is
+        ``MANUAL`` for a refund decided by hand (goodwill, compensation): reconciliation
+        (:meth:`OrderPayments.settle`) does not count it against what the order owes;
+        ``SETTLEMENT`` is for the refunds reconciliation makes.
 
         Raises:
             InsufficientFunds: more than is left to refund (captured minus refunded).
             PaymentDeclined: the gateway refused; nothing changed.
             IdempotencyConflict: the key was used for another request.
+            GatewayAnswerMismatch: the gateway approved another amount; nothing is recorded.
         """
         self._call_checks(gateway, actor, "")
         take = positive(amount, "a refund")
         why = check_text(reason, "reason", limit=LONG_TEXT_MAX, multiline=True)
-        fingerprint = f"refund:{take}:{why}"
+        sort = self._check_kind(kind)
+        fingerprint = self._refund_fingerprint(take, why, sort)
         done = self._replay(idempotency_key, fingerprint)
         if done is not None:
             return done
@@ -368,10 +468,12 @@ class Payment(Aggregate[PaymentStatus]):
         response = self._answer(
             gateway.refund(self.capture_reference, take, idempotency_key=idempotency_key),
             "refund",
+            take,
+            idempotency_key,
         )
         if not response.approved:
             raise PaymentDeclined(f"refund of payment {self.id!r} declined: {response.message}")
-        record = RefundRecord(amount=take, reason=why, reference=response.reference)
+        record = RefundRecord(amount=take, reason=why, reference=response.reference, kind=sort)
         return self._fire_once("refund", idempotency_key, fingerprint, actor, why, refund=record)
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import final
+import enum
+from typing import Any, final
 
 import attrs
 
-from ecservice.errors import EcServiceError
+from ecservice.errors import EcServiceError, IdempotencyConflict, ValidationError
 from ecservice.money import Money, positive
+from ecservice.payments._shown import shown
 from ecservice.text import LONG_TEXT_MAX, text
 from ecservice.workflow import DomainEvent, LabelledState
 
 __all__ = [
+    "GatewayAnswerMismatch",
+    "OutcomeUnknown",
     "PaymentAuthorized",
     "PaymentCaptured",
     "PaymentDeclined",
@@ -19,6 +23,7 @@ __all__ = [
     "PaymentRefunded",
     "PaymentStatus",
     "PaymentVoided",
+    "RefundKind",
     "RefundRecord",
 ]
 
@@ -39,21 +44,60 @@ class PaymentDeclined(EcServiceError):
     """The gateway declined a capture, void or refund; the payment is unchanged."""
 
 
+class GatewayAnswerMismatch(EcServiceError):
+    """The gateway approved an operation for another amount or currency than was asked.
+
+    The payment records nothing (it would record money that did not move as recorded) and stays
+    in its state; the gateway did act as its answer says, so the difference has to be settled by
+    hand with the provider. A retry with the same key gets the same answer and raises again.
+    """
+
+
+class OutcomeUnknown(IdempotencyConflict):
+    """A gateway that cannot say what it did (no :class:`OutcomeLookup`) holds an earlier request
+    under the key a step needs, for another amount: that request's answer was lost and the order
+    changed since. Sending the request under a new key could move the money twice; the message
+    names the key and :meth:`OrderPayments.recover` records what the earlier request did.
+    """
+
+
+class RefundKind(enum.Enum):
+    """Why a refund was made, which decides whether reconciliation counts it.
+
+    * ``SETTLEMENT``: made by :meth:`OrderPayments.settle` because the order's amount due fell
+      (lines or the whole order cancelled);
+    * ``MANUAL``: made by hand (goodwill, compensation, an after-sales agreement), outside what
+      the order owes; reconciliation does not count it against the amount due.
+    """
+
+    SETTLEMENT = "settlement"
+    MANUAL = "manual"
+
+
+def _check_kind(_: object, __: object, value: Any) -> None:
+    if not isinstance(value, RefundKind):
+        raise ValidationError(
+            f"a refund's kind must be a RefundKind (SETTLEMENT, MANUAL), not {shown(value)}"
+        )
+
+
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class RefundRecord:
-    """One refund: how much, why, and the gateway's reference.
+    """One refund: how much, why, the gateway's reference and its kind.
 
     Attributes:
         amount: a positive amount in the payment's currency.
         reason: why (at most :data:`~ecservice.text.LONG_TEXT_MAX` characters, may span lines).
         reference: the gateway's reference for the refund
             (at most :data:`~ecservice.text.SHORT_TEXT_MAX` characters).
+        kind: :class:`RefundKind`; it has no default, so that a record stored without it fails
+            to load instead of being counted as the wrong kind by reconciliation.
 
     Raises:
         InvalidAmount: ``amount`` is not a positive :class:`~ecservice.money.Money`.
         ValidationError: ``reason`` or ``reference`` is not acceptable text
-            (:func:`ecservice.text.check_text`).
+            (:func:`ecservice.text.check_text`), or ``kind`` is not a :class:`RefundKind`.
     """
 
     amount: Money = attrs.field(validator=lambda _, __, v: positive(v, "a refund"))
@@ -61,6 +105,7 @@ class RefundRecord:
         validator=text("a refund's reason", limit=LONG_TEXT_MAX, multiline=True)
     )
     reference: str = attrs.field(validator=text("a refund's reference"))
+    kind: RefundKind = attrs.field(validator=_check_kind)
 
 
 @final

@@ -13,7 +13,7 @@ from ecservice.text import LONG_TEXT_MAX, text
 if TYPE_CHECKING:
     from ecservice.payments._payment import Payment
 
-__all__ = ["as_tuple", "check_idempotency", "check_money", "check_references"]
+__all__ = ["as_tuple", "check_history", "check_idempotency", "check_money", "check_references"]
 
 
 def as_tuple(value: object) -> object:
@@ -61,13 +61,27 @@ def check_references(payment: Payment, status: PaymentStatus) -> None:
 
 def check_money(payment: Payment, status: PaymentStatus) -> None:
     cur = payment.amount.currency
+    authorized = payment.authorized
+    if status in _AUTHORIZED:
+        positive(authorized, f"{payment._subject()}'s authorised amount", cur)
+        assert authorized is not None
+        if authorized > payment.amount:
+            raise InvalidAmount(
+                f"{payment._subject()} authorised {authorized}, more than its amount "
+                f"{payment.amount}"
+            )
+    elif authorized is not None:
+        raise ValidationError(
+            f"{payment._subject()} in {status.name} cannot have authorised {shown(authorized)}"
+        )
     captured = payment.captured
     if status in _CAPTURED:
         positive(captured, f"{payment._subject()}'s captured amount", cur)
         assert captured is not None
-        if captured > payment.amount:
+        assert authorized is not None
+        if captured > authorized:
             raise InvalidAmount(
-                f"{payment._subject()} captured {captured}, more than its amount {payment.amount}"
+                f"{payment._subject()} captured {captured}, more than it authorised {authorized}"
             )
     elif captured is not None:
         raise ValidationError(
@@ -137,3 +151,27 @@ def check_idempotency(payment: Payment) -> None:
                     f"{payment._subject()}: idempotency key {key!r} records {fingerprint!r} "
                     f"at version {version}, which was a {trigger!r}"
                 )
+
+
+def check_history(payment: Payment) -> None:
+    """The history's triggers agree with the data: one approved authorisation when
+    ``authorization`` is set, one capture when ``captured`` is, one refund per refund record."""
+    authorized = captured = refunded = 0
+    for record in payment.history:
+        if record.trigger == "authorize" and record.dest is not PaymentStatus.FAILED:
+            authorized += 1
+        elif record.trigger == "capture":
+            captured += 1
+        elif record.trigger == "refund":
+            refunded += 1
+    for what, found, wanted in (
+        ("approved 'authorize'", authorized, int(payment.authorization is not None)),
+        ("'capture'", captured, int(payment.captured is not None)),
+        ("'refund'", refunded, len(payment.refunds)),
+    ):
+        if found != wanted:
+            raise ValidationError(
+                f"{payment._subject()}: its history has {found} {what} record(s), its data "
+                f"{wanted} (authorization {shown(payment.authorization)}, captured "
+                f"{shown(payment.captured)}, {len(payment.refunds)} refund(s))"
+            )

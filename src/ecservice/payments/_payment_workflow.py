@@ -48,10 +48,10 @@ def _apply_authorization(payment: Payment, ctx: Context) -> None:
     response = ctx.arg("response", GatewayResponse)
     pid, at, actor = payment.id, ctx.at, ctx.actor
     if response.approved:
+        amount = ctx.arg("amount", Money)
         payment.authorization = response.reference
-        ctx.emit(
-            PaymentAuthorized(aggregate_id=pid, occurred_at=at, actor=actor, amount=payment.amount)
-        )
+        payment.authorized = amount
+        ctx.emit(PaymentAuthorized(aggregate_id=pid, occurred_at=at, actor=actor, amount=amount))
     else:
         payment.failure = failure_text(response.message)
         ctx.emit(

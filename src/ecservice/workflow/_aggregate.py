@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, final
 
@@ -87,17 +88,21 @@ class Aggregate(Generic[S_co]):
     * **Construction checks** (also when rehydrating from storage): ``status`` is one of the
       bound workflow's states (a ``str`` such as ``"processing"`` is refused); ``version`` is an
       ``int`` >= 0; ``history`` is a tuple (or :class:`~ecservice.workflow.History`) of
-      :class:`TransitionRecord` numbered 1..``version`` whose last destination is ``status``;
-      ``clock`` has a ``now()`` method. These run whether or not a subclass's own
-      ``__attrs_post_init__`` calls ``super()``. Failures raise
+      :class:`TransitionRecord` numbered 1..``version`` that the workflow can have produced: an
+      empty one (version 0) means ``status`` is the initial state; otherwise each record is a
+      transition the workflow declares for its trigger, starts where the previous one ended (the
+      first in the initial state), has an :class:`Actor` and an aware time no earlier than the
+      previous one, and the last ends in ``status``; ``clock`` has a ``now()`` method. These run
+      whether or not a subclass's own ``__attrs_post_init__`` calls ``super()``. Failures raise
       :class:`~ecservice.errors.ValidationError`.
     * **Kernel-managed fields**: assigning ``status``, ``version`` or ``history`` on a built
       aggregate raises :class:`ReadOnlyField`; fire a trigger instead. Other fields may be
       assigned (hooks do).
     * **Immutable field values**: fields hold immutable values (``str``, numbers, tuples, frozen
-      attrs classes), so that a failed trigger can restore them. Fields annotated with a mutable
-      container (``list``, ``dict``, ``set``...) are deep-copied before hooks run instead, which
-      is slower.
+      attrs classes), so that a failed trigger can restore them. A field annotated with a mutable
+      container (``list``, ``dict``, ``set``...) is copied on write instead, which is slower:
+      before hooks run the aggregate gets a deep copy and the original is kept for the rollback,
+      so hooks never change a container that a copy (``attrs.evolve``) shares.
 
     Attributes:
         id: the aggregate's identifier.
@@ -210,41 +215,78 @@ class Aggregate(Generic[S_co]):
         if trigger not in allowed:
             raise InvalidTransition(trigger, self.status.name, allowed, subject=self._subject())
 
-    def can(self, trigger: str, /, *, actor: Actor | None = None, **kwargs: object) -> bool:
+    def can(self, trigger: str, /, *, actor: Actor = _SYSTEM, **kwargs: object) -> bool:
         """Whether calling the trigger's method with these arguments now would succeed.
 
-        If the class has a method ``_prepare_<trigger>(self, *, actor, **kwargs)`` (the typed
-        method's argument checks, returning the payload for :meth:`_fire`), it is called with
-        ``kwargs``; an :class:`~ecservice.errors.EcServiceError` from it answers ``False``.
-        Then the trigger must be allowed in the current state and some candidate's guards must
-        pass with that payload. No hook runs and nothing changes. So when ``can`` answers
-        ``True``, the same call of the trigger method does not raise (unless a hook raises).
+        The answer is ``False`` when the call would raise for any of these reasons:
+
+        * a trigger of this aggregate is running (``can`` is called from a guard or hook, where
+          the call would raise :class:`~ecservice.errors.ReentrantTrigger`);
+        * ``actor`` is given but is not an :class:`Actor` (``actor=None`` included, unless the
+          trigger method's own ``actor`` defaults to ``None``, as ``Order.auto_confirm``'s does);
+        * the keywords do not fit the trigger method's signature: one it does not take (a
+          misspelt one), or a required keyword-only one left out (such as ``idempotency_key``).
+          A parameter the method also takes by position (a payment's ``gateway``, an order's
+          ``skus``) may be left out; the class's ``_prepare_<trigger>`` decides whether that is
+          an answer (orders: ``False``; payments: ``can`` is asked without the gateway);
+        * the class has a method ``_prepare_<trigger>(self, *, actor, **kwargs)`` (the typed
+          method's argument checks, returning the payload for :meth:`_fire`) and it raises an
+          :class:`~ecservice.errors.EcServiceError`, or ``note`` is not acceptable text;
+        * the workflow does not allow the trigger in the current state, or every candidate
+          transition is rejected by a guard evaluated with that payload. The guards run with
+          the aggregate marked busy, as during the call: a guard that fires a trigger of this
+          aggregate gets :class:`~ecservice.errors.ReentrantTrigger` (nothing changes) and the
+          answer is ``False``. A guard raising an :class:`~ecservice.errors.EcServiceError`
+          answers ``False``.
+
+        No hook runs and nothing changes. So when ``can(trigger, actor=a, **kwargs)`` answers
+        ``True``, ``aggregate.<trigger>(actor=a, **kwargs)`` (``actor=Actor.system()`` when
+        ``actor`` is left out) does not raise, except for errors raised by the transition's hooks
+        (``prepare`` hooks do not run in ``can``), by the code of the trigger method after its
+        ``_prepare_<trigger>`` (a payment gateway that declines or cannot be reached), or by a
+        guard whose answer changed in between (the clock moved).
 
         Args:
             trigger: the trigger's name.
-            actor: who would fire it (default: the system); not an :class:`Actor`: ``False``.
+            actor: who would fire it; left out: :meth:`Actor.system`. Anything that is not an
+                :class:`Actor` answers ``False``, as the call would fail; ``None`` too, unless
+                the trigger method accepts ``actor=None``.
             kwargs: the keyword arguments the trigger method would be called with.
         """
-        if type(trigger) is not str:
+        if type(trigger) is not str or self._firing is not None:
             return False
         compiled = self._compiled
         by_state = compiled.table.get(trigger)
         if by_state is None or self.status not in by_state:
             return False
-        if actor is None:
-            actor = _SYSTEM
-        elif type(actor) is not Actor:  # typed callers cannot get here; untyped ones can
-            return False  # type: ignore[unreachable]
-        prepare = _preparer(type(self), trigger)
+        shape = _call_shape(type(self), trigger)
+        if type(actor) is not Actor:  # typed callers cannot get here; untyped ones can
+            if actor is not None or not shape.actor_optional:  # type: ignore[unreachable]
+                return False
+            actor = _SYSTEM  # the method picks its own actor for None: any actor will do here
+        if not shape.fits(kwargs):
+            return False
+        prepare = shape.prepare
         payload: dict[str, object]
         try:
-            payload = dict(prepare(self, actor=actor, **kwargs)) if prepare else dict(kwargs)
+            if prepare is not None:
+                payload = dict(prepare(self, actor=actor, **kwargs))
+            else:
+                payload = {**shape.defaults, **kwargs}
             note = payload.pop("note", "")
             if type(note) is not str or note:
                 check_optional_text(note, "note")
         except EcServiceError:
             return False
-        return compiled.can(self, trigger, actor, payload)
+        # Marked busy as during the call, so that a guard firing a trigger of this aggregate gets
+        # ReentrantTrigger (and changes nothing) and the answer agrees with the call.
+        self._firing = trigger
+        try:
+            allowed = compiled.can(self, trigger, actor, payload)
+        finally:
+            reentered = self._firing is not trigger
+            self._firing = None
+        return allowed and not reentered
 
     def allowed_triggers(self) -> tuple[str, ...]:
         """The triggers the workflow allows from the current state (guards not evaluated)."""
@@ -335,6 +377,93 @@ def _preparer(cls: type, trigger: str) -> Callable[..., Mapping[str, object]] | 
         return found
 
 
+@final
+class _CallShape:
+    """What :meth:`Aggregate.can` knows of one trigger method's signature (cached per class).
+
+    Attributes:
+        names: the keywords the method takes besides ``actor`` (``None``: any keyword).
+        required: its required keyword-only parameters besides ``actor``.
+        defaults: the declared defaults a ``@trigger`` signature adds to the payload when the
+            class has no ``_prepare_<trigger>`` (as calling it does).
+        prepare: the class's ``_prepare_<trigger>``, or ``None``.
+        actor_optional: the method's ``actor`` defaults to ``None`` (it then picks its own actor,
+            as ``Order.auto_confirm`` does), so ``actor=None`` is a valid call.
+    """
+
+    __slots__ = ("actor_optional", "defaults", "names", "prepare", "required")
+
+    def __init__(
+        self,
+        names: frozenset[str] | None,
+        required: tuple[str, ...],
+        defaults: Mapping[str, object],
+        prepare: Callable[..., Mapping[str, object]] | None,
+        actor_optional: bool = False,
+    ) -> None:
+        self.names = names
+        self.required = required
+        self.defaults = defaults
+        self.prepare = prepare
+        self.actor_optional = actor_optional
+
+    def fits(self, kwargs: Mapping[str, object]) -> bool:
+        """Whether ``kwargs`` (and an actor) bind to the method's signature."""
+        names = self.names
+        if names is not None and not names.issuperset(kwargs):
+            return False
+        return all(name in kwargs for name in self.required)
+
+
+_SHAPES: dict[tuple[type, str], _CallShape] = {}
+
+
+def _call_shape(cls: type, trigger: str) -> _CallShape:
+    key = (cls, trigger)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        shape = _SHAPES[key] = _read_shape(cls, trigger)
+    return shape
+
+
+def _read_shape(cls: type, trigger: str) -> _CallShape:
+    from ecservice.workflow._triggers import TypedTrigger
+    from ecservice.workflow._triggers import trigger as untyped
+
+    prepare = _preparer(cls, trigger)
+    method = inspect.getattr_static(cls, trigger, None)
+    if isinstance(method, TypedTrigger):
+        return _CallShape(
+            method.params - {"actor"},
+            tuple(p for p in method.required if p != "actor"),
+            {} if prepare is not None else dict(method.defaults),
+            prepare,
+        )
+    if isinstance(method, untyped):  # trigger("name"): any keyword
+        return _CallShape(None, (), {}, prepare)
+    try:
+        params = list(inspect.signature(getattr(cls, trigger)).parameters.values())
+    except (TypeError, ValueError):  # no signature to read: leave it to the preparer
+        return _CallShape(None, (), {}, prepare)
+    if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        params = params[1:]  # self
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        names: frozenset[str] | None = None
+    else:
+        names = frozenset(
+            p.name
+            for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "actor"
+        )
+    required = tuple(
+        p.name
+        for p in params
+        if p.kind is p.KEYWORD_ONLY and p.default is p.empty and p.name != "actor"
+    )
+    actor_optional = any(p.name == "actor" and p.default is None for p in params)
+    return _CallShape(names, required, {}, prepare, actor_optional)
+
+
 def bind_workflow(cls: type[AggT], workflow: Workflow[Any]) -> type[AggT]:
     """Bind ``workflow`` to the aggregate class ``cls`` (and its subclasses).
 
@@ -366,4 +495,5 @@ def bind_workflow(cls: type[AggT], workflow: Workflow[Any]) -> type[AggT]:
     cls.workflow = workflow
     cls._compiled = compiled(workflow)
     _PREPARERS.clear()
+    _SHAPES.clear()
     return cls

@@ -177,7 +177,7 @@ class _Entry:
 class CompiledWorkflow(Generic[A]):
     """The execution table of a validated :class:`Workflow`."""
 
-    __slots__ = ("allowed", "name", "table", "workflow")
+    __slots__ = ("allowed", "initial", "name", "steps", "table", "workflow")
 
     def __init__(self, workflow: Workflow[A]) -> None:
         self.workflow = workflow
@@ -210,6 +210,16 @@ class CompiledWorkflow(Generic[A]):
         self.allowed: dict[enum.Enum, tuple[str, ...]] = {
             s: tuple(sorted(v)) for s, v in allowed.items()
         }
+        #: The state a new aggregate (version 0, empty history) is in.
+        self.initial: enum.Enum = workflow.initial
+        #: Every ``(trigger, source, dest)`` a history record may hold (``dest`` is ``source``
+        #: for an internal transition): what loading an aggregate checks its history against.
+        self.steps: frozenset[tuple[str, enum.Enum, enum.Enum]] = frozenset(
+            (trig, s, s if c.dest is None else c.dest)
+            for trig, per_state in self.table.items()
+            for s, entry in per_state.items()
+            for c in entry.candidates
+        )
 
     def can(
         self, aggregate: Aggregate[Any], trigger: str, actor: Actor, payload: Mapping[str, object]
@@ -348,7 +358,7 @@ def _reentry(aggregate: Aggregate[Any], trigger: str, running: object) -> Reentr
     return ReentrantTrigger(trigger, name, subject=aggregate._subject())
 
 
-#: Annotations of fields whose values can change in place: snapshot them with a deep copy.
+#: Annotations of fields whose values can change in place: copied before hooks run (copy-on-write).
 _MUTABLE = re.compile(
     r"^(?:typing\.|collections\.)?(?:list|dict|set|bytearray|List|Dict|Set|DefaultDict|"
     r"defaultdict|OrderedDict|Counter|deque|MutableMapping|MutableSequence|MutableSet)\b"
@@ -402,13 +412,18 @@ def _plan(cls: type) -> _FieldPlan:
 
 
 def _snapshot(aggregate: object) -> tuple[_FieldPlan, tuple[Any, ...]]:
+    """The field values to restore if the trigger fails.
+
+    A field annotated with a mutable container is copied on write: the aggregate gets a deep copy
+    for the hooks to change, and the snapshot keeps the original object, which copies of the
+    aggregate (``attrs.evolve``, ``copy.copy``) may share and which the hooks therefore never see.
+    """
     plan = _PLANS.get(type(aggregate)) or _plan(type(aggregate))
     values = plan.get(aggregate)
     if plan.deep:
-        copied = list(values)
+        setters = plan.setters
         for i in plan.deep:
-            copied[i] = copy.deepcopy(copied[i])
-        values = tuple(copied)
+            setters[i](aggregate, copy.deepcopy(values[i]))
     return plan, values
 
 

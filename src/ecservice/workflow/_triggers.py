@@ -20,6 +20,8 @@ from ecservice.errors import InvalidWorkflow
 from ecservice.workflow._aggregate import _preparer
 from ecservice.workflow._records import Actor, TransitionRecord
 
+_SYSTEM = Actor.system()
+
 if TYPE_CHECKING:
     from ecservice.workflow._aggregate import Aggregate
 
@@ -55,9 +57,9 @@ class BoundTrigger:
             return agg._fire(self._name, actor=actor, note=note, **prepared)
         return agg._fire(self._name, actor=actor, note=note, **payload)
 
-    def can(self, *, actor: Actor | None = None, **payload: object) -> bool:
+    def can(self, *, actor: Actor = _SYSTEM, **payload: object) -> bool:
         """Whether calling the trigger with these arguments now would succeed
-        (see :meth:`Aggregate.can`)."""
+        (see :meth:`Aggregate.can`; ``actor`` left out: :meth:`Actor.system`)."""
         return self._aggregate.can(self._name, actor=actor, **payload)
 
     def __repr__(self) -> str:
@@ -105,15 +107,13 @@ class BoundTypedTrigger(Generic[P]):
         """Whether calling the trigger with these arguments now would succeed
         (see :meth:`Aggregate.can`).
 
-        Raises:
-            TypeError: a positional argument, an unknown keyword or a missing one.
+        Arguments the call would refuse with :class:`TypeError` (a positional one, an unknown
+        keyword, a missing one, ``actor`` included) answer ``False``.
         """
-        declared = self._trigger
-        declared.check_arguments(args, kwargs)
+        if args or "actor" not in kwargs:
+            return False
         arguments: dict[str, Any] = dict(kwargs)
-        if _preparer(type(self._aggregate), declared.name) is None:
-            arguments = {**declared.defaults, **arguments}
-        return self._aggregate.can(declared.name, **arguments)
+        return self._aggregate.can(self._trigger.name, **arguments)
 
     def __repr__(self) -> str:
         return f"<trigger {self._trigger.name!r} of {self._aggregate._subject()}>"

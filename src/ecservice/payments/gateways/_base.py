@@ -238,7 +238,8 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         if bound is not None and bound != fingerprint:
             raise IdempotencyConflict(
                 f"idempotency key {key!r} was used at {self.name} for {bound!r}; this request is "
-                f"{fingerprint!r}: use a new key for a new request"
+                f"{fingerprint!r}: a retry must repeat its request exactly (if the amount changed "
+                "after a lost answer, see OrderPayments.recover); only a new request gets a new key"
             )
 
         def attempt() -> GatewayResponse:
