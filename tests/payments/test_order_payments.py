@@ -300,7 +300,7 @@ def test_a_lost_capture_then_fewer_lines_says_how_to_recover(
 
 def test_gateway_conflicts_never_advise_a_new_key_for_a_retry(gateway: InMemoryGateway) -> None:
     gateway.authorize(CARD, cny("10.00"), reference="P", idempotency_key="k")
-    with pytest.raises(IdempotencyConflict, match="retry of that request must send it unchanged"):
+    with pytest.raises(IdempotencyConflict, match="a retry must repeat its request exactly"):
         gateway.authorize(CARD, cny("20.00"), reference="P", idempotency_key="k")
 
 

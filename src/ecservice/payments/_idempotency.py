@@ -38,15 +38,40 @@ class IdempotencyLedger(Generic[R]):
     ('ref-1', 1)
     """
 
-    __slots__ = ("_answers", "_lock", "owner")
+    __slots__ = ("_answers", "_bound", "_lock", "owner")
 
     def __init__(self, owner: str) -> None:
         self.owner = owner
         self._answers: dict[str, tuple[str, R]] = {}
+        self._bound: dict[str, str] = {}  # keys of answers not stored, bound to their request
         self._lock = threading.RLock()
 
-    def run(self, key: str, fingerprint: str, perform: Callable[[], R]) -> R:
+    def _conflict(self, key: str, seen: str, fingerprint: str) -> IdempotencyConflict:
+        return IdempotencyConflict(
+            f"idempotency key {key!r} was used at {self.owner} for {seen!r}; this request is "
+            f"{fingerprint!r}: a retry must repeat its request exactly (if the amount changed "
+            "after a lost answer, see OrderPayments.recover); only a new request gets a new key"
+        )
+
+    def run(
+        self,
+        key: str,
+        fingerprint: str,
+        perform: Callable[[], R],
+        *,
+        keep: Callable[[R], bool] | None = None,
+    ) -> R:
         """The answer for ``key``: the stored one, or ``perform()``'s (stored if it returns).
+
+        Args:
+            key: the caller's idempotency key (compared exactly, see
+                :func:`~ecservice.text.check_key`).
+            fingerprint: the request (operation and arguments) the key stands for.
+            perform: does the request; called at most once per stored answer.
+            keep: which answers to store (default: all). An answer it refuses (a gateway's
+                decline: nothing moved, so asking again is safe) is returned but not stored;
+                the key stays bound to its request, so the same key cannot be reused for
+                another one.
 
         Raises:
             IdempotencyConflict: ``key`` was used for a request with another fingerprint.
@@ -59,13 +84,16 @@ class IdempotencyLedger(Generic[R]):
             if found is not None:
                 seen, answer = found
                 if seen != fingerprint:
-                    raise IdempotencyConflict(
-                        f"idempotency key {key!r} was used at {self.owner} for {seen!r}; "
-                        f"this request is {fingerprint!r}: a retry of that request must send it "
-                        "unchanged, and only a new request may take a new key"
-                    )
+                    raise self._conflict(key, seen, fingerprint)
                 return answer
+            bound = self._bound.get(key)
+            if bound is not None and bound != fingerprint:
+                raise self._conflict(key, bound, fingerprint)
             answer = perform()
+            if keep is not None and not keep(answer):
+                self._bound[key] = fingerprint
+                return answer
+            self._bound.pop(key, None)
             self._answers[key] = (fingerprint, answer)
             return answer
 

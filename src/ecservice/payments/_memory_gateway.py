@@ -16,7 +16,7 @@ from typing import final
 
 import attrs
 
-from ecservice.errors import IdempotencyConflict, ValidationError
+from ecservice.errors import ValidationError
 from ecservice.money import Currency, Money, positive
 from ecservice.payments._gateway import GatewayResponse, Instrument
 from ecservice.payments._idempotency import IdempotencyLedger
@@ -41,18 +41,15 @@ class _Capture:
     refunded: Money
 
 
-class _Declined(Exception):
-    """Carries a decline out of the ledger, which stores only what it returns."""
-
-    def __init__(self, answer: GatewayResponse) -> None:
-        super().__init__(answer.message)
-        self.answer = answer
-
-
 def _instrument(value: object) -> Instrument:
     if not isinstance(value, Instrument):
         raise ValidationError(f"expected an Instrument, not {type(value).__name__}")
     return value
+
+
+def _approved(answer: GatewayResponse) -> bool:
+    """Whether to store a gateway's answer for its key: only approvals moved money."""
+    return answer.approved
 
 
 @final
@@ -97,7 +94,6 @@ class InMemoryGateway:
         self._declines: dict[str, str] = {}
         self._lock = threading.RLock()
         self._ledger: IdempotencyLedger[GatewayResponse] = IdempotencyLedger(self.name)
-        self._bound: dict[str, str] = {}
         #: Every operation performed, as ``(operation, reference)`` (replays are not listed).
         self.calls: list[tuple[str, str]] = []
 
@@ -178,7 +174,7 @@ class InMemoryGateway:
         Raises:
             ValidationError: ``idempotency_key`` is not acceptable text.
         """
-        check_text(idempotency_key, "idempotency_key")
+        check_key(idempotency_key)
         with self._lock:
             found = self._ledger.answer(idempotency_key)
         return None if found is None else found[1]
@@ -188,29 +184,10 @@ class InMemoryGateway:
     def _once(
         self, key: str, fingerprint: str, perform: Callable[[], GatewayResponse]
     ) -> GatewayResponse:
-        """``perform()`` at most once per key; the caller holds the lock."""
-        check_key(key)
-        bound = self._bound.get(key)
-        if bound is not None and bound != fingerprint:
-            raise IdempotencyConflict(
-                f"idempotency key {key!r} was used at {self.name} for {bound!r}; this request "
-                f"is {fingerprint!r}: a retry of that request must send it unchanged, and "
-                "only a new request may take a new key"
-            )
-
-        def attempt() -> GatewayResponse:
-            answer = perform()
-            if not answer.approved:
-                raise _Declined(answer)
-            return answer
-
-        try:
-            answer = self._ledger.run(key, fingerprint, attempt)
-        except _Declined as declined:
-            self._bound[key] = fingerprint
-            return declined.answer
-        self._bound.pop(key, None)
-        return answer
+        """``perform()`` at most once per key: an approved answer is stored for the key; a
+        decline is not (nothing moved, so asking the instrument again is safe), but the key stays
+        bound to its request. The caller holds the lock."""
+        return self._ledger.run(key, fingerprint, perform, keep=_approved)
 
     def authorize(
         self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str

@@ -20,7 +20,7 @@ from typing import ClassVar, Generic, TypeVar
 
 import attrs
 
-from ecservice.errors import IdempotencyConflict, InvalidAmount, ValidationError
+from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, currency, sum_money
 from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind
 from ecservice.payments._idempotency import IdempotencyLedger
@@ -32,16 +32,13 @@ __all__ = ["Authorization", "AuthorizationState", "Capture", "Declined", "Instru
 H = TypeVar("H")
 
 
+def _approved(answer: GatewayResponse) -> bool:
+    """Whether to store a gateway's answer for its key: only approvals moved money."""
+    return answer.approved
+
+
 class Declined(Exception):
     """Raised by a hook: the instrument refused; nothing changed. The message says why."""
-
-
-class _NotStored(Exception):
-    """Carries a decline out of :meth:`IdempotencyLedger.run`, so that it is not stored."""
-
-    def __init__(self, answer: GatewayResponse) -> None:
-        super().__init__(answer.message)
-        self.answer = answer
 
 
 def _check_money(amount: object, what: str) -> None:
@@ -144,7 +141,6 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._ledger: IdempotencyLedger[GatewayResponse] = IdempotencyLedger(name)
-        self._declined: dict[str, str] = {}
         #: Every call, as ``(operation, reference)``: to check that retries do not call again.
         self.calls: list[tuple[str, str]] = []
 
@@ -228,33 +224,10 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
     def _once(
         self, key: str, fingerprint: str, perform: Callable[[], GatewayResponse]
     ) -> GatewayResponse:
-        """``perform()`` once per ``key`` (see the class documentation); the caller holds the lock.
-
-        An approved answer is stored for the key. A decline is not (nothing moved, so asking the
-        instrument again is safe), but the key stays bound to its request.
-        """
-        check_key(key)
-        bound = self._declined.get(key)
-        if bound is not None and bound != fingerprint:
-            raise IdempotencyConflict(
-                f"idempotency key {key!r} was used at {self.name} for {bound!r}; this request is "
-                f"{fingerprint!r}: a retry must repeat its request exactly (if the amount changed "
-                "after a lost answer, see OrderPayments.recover); only a new request gets a new key"
-            )
-
-        def attempt() -> GatewayResponse:
-            answer = perform()
-            if not answer.approved:
-                raise _NotStored(answer)
-            return answer
-
-        try:
-            answer = self._ledger.run(key, fingerprint, attempt)
-        except _NotStored as declined:
-            self._declined[key] = fingerprint
-            return declined.answer
-        self._declined.pop(key, None)
-        return answer
+        """``perform()`` at most once per key: an approved answer is stored for the key; a
+        decline is not (nothing moved, so asking the instrument again is safe), but the key stays
+        bound to its request. The caller holds the lock."""
+        return self._ledger.run(key, fingerprint, perform, keep=_approved)
 
     def outcome(self, idempotency_key: str) -> GatewayResponse | None:
         """The approved answer stored for ``idempotency_key`` (its ``amount`` says what was
@@ -266,7 +239,7 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         Raises:
             ValidationError: ``idempotency_key`` is not acceptable text.
         """
-        check_text(idempotency_key, "idempotency_key")
+        check_key(idempotency_key)
         with self._lock:
             found = self._ledger.answer(idempotency_key)
             return None if found is None else found[1]
