@@ -298,18 +298,18 @@ def test_the_gateway_replays_a_key_and_refuses_its_reuse(gateway: InMemoryGatewa
     assert gateway.merchant_balance("CNY") == cny("30.00")
 
 
-def test_a_decline_is_not_stored_but_binds_the_key(clock: FixedClock) -> None:
+def test_a_decline_is_not_stored_and_leaves_the_key_free(clock: FixedClock) -> None:
     """Declined for lack of funds, the same request with the same key succeeds after a top-up;
-    another request with that key is still a conflict."""
+    once approved, the key is taken and another request with it is a conflict."""
     gw = InMemoryGateway()
     gw.fund(CARD, cny("10.00"))
     refused = gw.authorize(CARD, cny("30.00"), reference="P-1", idempotency_key="k")
     assert not refused.approved
     assert gw.outcome("k") is None
-    with pytest.raises(IdempotencyConflict):
-        gw.authorize(CARD, cny("5.00"), reference="P-1", idempotency_key="k")
     gw.fund(CARD, cny("20.00"))
     assert gw.authorize(CARD, cny("30.00"), reference="P-1", idempotency_key="k").approved
+    with pytest.raises(IdempotencyConflict):
+        gw.authorize(CARD, cny("5.00"), reference="P-1", idempotency_key="k")
 
 
 def test_the_gateway_refuses_bad_input_with_library_errors(gateway: InMemoryGateway) -> None:

@@ -109,10 +109,12 @@ class PaymentGateway(Protocol):
     (timeout, connection reset), raises :class:`~ecservice.errors.GatewayUnavailable` so that
     the caller retries with the same key (or queries the provider's outcome for that number).
 
-    A decline moved no money and is not stored as an outcome: the same request with the same key
-    asks again (the buyer may have topped up). The key stays bound to its request, as the
-    providers' request numbers do, so another request with it still raises
-    :class:`~ecservice.errors.IdempotencyConflict`.
+    A decline moved no money and is not stored as an outcome: the same key asks again (the buyer
+    may have topped up), and may then carry another request. Reconciliation relies on this: a
+    copy of a payment that had not seen a manual refund may have a refund declined under the key
+    that the up-to-date copy then uses for the right amount. An adapter to a provider that keeps
+    declined request numbers (some do) maps the key to a fresh provider request number after a
+    decline (for example the key plus the number of declines seen for it).
 
     **Answers.** A response with ``approved=False`` must mean that no money moved. Unknown
     authorisation or capture references are programming errors and raise

@@ -38,12 +38,11 @@ class IdempotencyLedger(Generic[R]):
     ('ref-1', 1)
     """
 
-    __slots__ = ("_answers", "_bound", "_lock", "owner")
+    __slots__ = ("_answers", "_lock", "owner")
 
     def __init__(self, owner: str) -> None:
         self.owner = owner
         self._answers: dict[str, tuple[str, R]] = {}
-        self._bound: dict[str, str] = {}  # keys of answers not stored, bound to their request
         self._lock = threading.RLock()
 
     def _conflict(self, key: str, seen: str, fingerprint: str) -> IdempotencyConflict:
@@ -69,9 +68,9 @@ class IdempotencyLedger(Generic[R]):
             fingerprint: the request (operation and arguments) the key stands for.
             perform: does the request; called at most once per stored answer.
             keep: which answers to store (default: all). An answer it refuses (a gateway's
-                decline: nothing moved, so asking again is safe) is returned but not stored;
-                the key stays bound to its request, so the same key cannot be reused for
-                another one.
+                decline: nothing moved) is returned but not stored, and leaves the key free: a
+                retry asks again, and the key may then carry another request (a reconciliation
+                whose amount changed after the decline must not be stuck on its key).
 
         Raises:
             IdempotencyConflict: ``key`` was used for a request with another fingerprint.
@@ -86,14 +85,9 @@ class IdempotencyLedger(Generic[R]):
                 if seen != fingerprint:
                     raise self._conflict(key, seen, fingerprint)
                 return answer
-            bound = self._bound.get(key)
-            if bound is not None and bound != fingerprint:
-                raise self._conflict(key, bound, fingerprint)
             answer = perform()
             if keep is not None and not keep(answer):
-                self._bound[key] = fingerprint
                 return answer
-            self._bound.pop(key, None)
             self._answers[key] = (fingerprint, answer)
             return answer
 

@@ -61,7 +61,7 @@ class InMemoryGateway:
     arguments). An approved answer is stored under the caller's key: the same key with the same
     request returns it again without moving money; the same key with another request raises
     :class:`~ecservice.errors.IdempotencyConflict`. A decline moves nothing and is not stored (the
-    same request may be approved later, after a top-up), but the key stays bound to its request.
+    same request may be approved later, after a top-up), and the key stays free.
 
     **Threads.** One lock serialises every operation, view and top-up, so a gateway may be shared
     by the threads of one process.
@@ -185,8 +185,8 @@ class InMemoryGateway:
         self, key: str, fingerprint: str, perform: Callable[[], GatewayResponse]
     ) -> GatewayResponse:
         """``perform()`` at most once per key: an approved answer is stored for the key; a
-        decline is not (nothing moved, so asking the instrument again is safe), but the key stays
-        bound to its request. The caller holds the lock."""
+        decline is not (nothing moved, so asking the instrument again is safe) and leaves the key
+        free. The caller holds the lock."""
         return self._ledger.run(key, fingerprint, perform, keep=_approved)
 
     def authorize(

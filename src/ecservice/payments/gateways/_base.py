@@ -225,8 +225,8 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         self, key: str, fingerprint: str, perform: Callable[[], GatewayResponse]
     ) -> GatewayResponse:
         """``perform()`` at most once per key: an approved answer is stored for the key; a
-        decline is not (nothing moved, so asking the instrument again is safe), but the key stays
-        bound to its request. The caller holds the lock."""
+        decline is not (nothing moved, so asking the instrument again is safe) and leaves the key
+        free. The caller holds the lock."""
         return self._ledger.run(key, fingerprint, perform, keep=_approved)
 
     def outcome(self, idempotency_key: str) -> GatewayResponse | None:
