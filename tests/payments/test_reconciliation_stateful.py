@@ -158,13 +158,22 @@ class Reconciliation(RuleBasedStateMachine):
             return
         amount = min(cny(cents), payment.refundable)
         self.by_hand += 1
-        payment.refund(
-            self.bank,
-            amount,
-            reason="goodwill",
-            idempotency_key=f"hand-{self.by_hand}",
-            actor=STAFF,
-        )
+        before = self.bank.merchant_balance("CNY")
+        try:
+            payment.refund(
+                self.bank,
+                amount,
+                reason="goodwill",
+                idempotency_key=f"hand-{self.by_hand}",
+                actor=STAFF,
+            )
+        except PaymentDeclined:
+            # Only a copy that missed the other handler's refunds is declined: the gateway has
+            # less left of the capture than this copy believes, and nothing moved.
+            assert payment.captured is not None
+            gateway_refunded = payment.captured - before  # one payment: the merchant's balance
+            assert gateway_refunded > payment.refunded, "a hand refund within reach was declined"
+            assert self.bank.merchant_balance("CNY") == before
 
     def script(self, glitch: Glitch) -> None:
         """Make the next gateway calls misbehave as ``glitch`` says."""

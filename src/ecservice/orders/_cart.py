@@ -15,13 +15,14 @@ from ecservice.orders._events import OrderPlaced
 from ecservice.orders._order import Order
 from ecservice.orders._shipping import ShippingRate
 from ecservice.orders._values import (
+    MAX_QUANTITY,
     REQUIRED,
     Address,
-    OrderLine,
     Presale,
     _money,
+    _new_order_line,
     _quantity,
-    _trusted,
+    _setters,
     _tuple_of,
     _weight,
     check_quantity,
@@ -80,6 +81,25 @@ class CartLine:
     def subtotal(self) -> Money:
         """``unit_price * quantity``."""
         return self.unit_price * self.quantity
+
+
+_ZERO: Final = Decimal(0)
+_l_sku, _l_name, _l_unit_price, _l_quantity, _l_weight_kg = _setters(
+    CartLine, "sku", "name", "unit_price", "quantity", "weight_kg"
+)
+
+
+def _new_cart_line(
+    sku: str, name: str, unit_price: Money, quantity: int, weight_kg: Decimal
+) -> CartLine:
+    """A cart line from values already checked, without re-running its validators."""
+    new: CartLine = object.__new__(CartLine)
+    _l_sku(new, sku)
+    _l_name(new, name)
+    _l_unit_price(new, unit_price)
+    _l_quantity(new, quantity)
+    _l_weight_kg(new, weight_kg)
+    return new
 
 
 def _assign_lines(cart: Cart, ctx: Context) -> None:
@@ -171,7 +191,10 @@ class Cart(Aggregate[CartStatus]):
     @property
     def weight_kg(self) -> Decimal:
         """Total weight of the lines in kg."""
-        return sum((line.weight_kg * line.quantity for line in self.lines), Decimal(0))
+        total = _ZERO
+        for line in self.lines:
+            total += line.weight_kg * line.quantity
+        return total
 
     def line(self, sku: str) -> CartLine:
         """The line of ``sku``.
@@ -203,30 +226,32 @@ class Cart(Aggregate[CartStatus]):
         actor: Actor,
     ) -> dict[str, Any]:
         self._ensure_allowed("add_line")
-        require("add_line", sku=sku, name=name, unit_price=unit_price)
+        if sku is REQUIRED or name is REQUIRED or unit_price is REQUIRED:
+            require("add_line", sku=sku, name=name, unit_price=unit_price)
         sku = check_short(sku, "sku")
         name = check_short(name, "name")
         if not isinstance(unit_price, Money):
             raise ValidationError(f"unit_price must be Money, not {type(unit_price).__name__}")
-        if unit_price.currency != self.currency:
-            raise CurrencyMismatch(self.currency.code, unit_price.currency.code, "add")
-        if unit_price.is_negative():
+        cur = self.currency
+        if unit_price.currency is not cur and unit_price.currency != cur:
+            raise CurrencyMismatch(cur.code, unit_price.currency.code, "add")
+        if unit_price.amount < 0:
             raise ValidationError(f"unit_price must not be negative: {unit_price}")
-        quantity = check_quantity(quantity)
+        if type(quantity) is not int or not 0 < quantity <= MAX_QUANTITY:
+            quantity = check_quantity(quantity)
         weight = None if weight_kg is None else check_weight(weight_kg)
-        old = next((x for x in self.lines if x.sku == sku), None)
+        lines = self.lines
+        old = None
+        for x in lines:
+            if x.sku == sku:
+                old = x
+                break
         if old is None:
-            weight = Decimal(0) if weight is None else weight
             # Every field was checked above: build the line without re-running its validators.
-            new = _trusted(
-                CartLine,
-                sku=sku,
-                name=name,
-                unit_price=unit_price,
-                quantity=quantity,
-                weight_kg=weight,
+            new = _new_cart_line(
+                sku, name, unit_price, quantity, _ZERO if weight is None else weight
             )
-            lines = (*self.lines, new)
+            lines = (*lines, new)
         else:
             weight = old.weight_kg if weight is None else weight
             if old.unit_price != unit_price or old.name != name or old.weight_kg != weight:
@@ -267,7 +292,7 @@ class Cart(Aggregate[CartStatus]):
         payload = self._prepare_add_line(
             sku, name, unit_price, quantity, weight_kg=weight_kg, actor=actor
         )
-        return self._fire("add_line", actor=actor, **payload)
+        return self._fire_prepared("add_line", actor, payload)
 
     def _prepare_set_quantity(
         self, sku: str = REQUIRED, quantity: int = REQUIRED, *, actor: Actor
@@ -287,7 +312,7 @@ class Cart(Aggregate[CartStatus]):
             UnknownLine: no such line.
         """
         payload = self._prepare_set_quantity(sku, quantity, actor=actor)
-        return self._fire("set_quantity", actor=actor, **payload)
+        return self._fire_prepared("set_quantity", actor, payload)
 
     def _prepare_remove_line(self, sku: str = REQUIRED, *, actor: Actor) -> dict[str, Any]:
         self._ensure_allowed("remove_line")
@@ -302,7 +327,7 @@ class Cart(Aggregate[CartStatus]):
             UnknownLine: no such line.
         """
         payload = self._prepare_remove_line(sku, actor=actor)
-        return self._fire("remove_line", actor=actor, **payload)
+        return self._fire_prepared("remove_line", actor, payload)
 
     # --- checkout ------------------------------------------------------------------------------
 
@@ -318,7 +343,7 @@ class Cart(Aggregate[CartStatus]):
         Raises:
             EmptyCart: the cart has no lines.
         """
-        return self._fire("checkout", actor=actor, **self._prepare_checkout(actor=actor))
+        return self._fire_prepared("checkout", actor, self._prepare_checkout(actor=actor))
 
     def continue_shopping(self, *, actor: Actor) -> TransitionRecord:
         """Leave checkout and go back to shopping (继续购物); the lines are kept."""
@@ -336,7 +361,8 @@ class Cart(Aggregate[CartStatus]):
         order_type: type[Order[Any]] = Order,
     ) -> dict[str, Any]:
         self._ensure_allowed("place_order")
-        require("place_order", order_id=order_id, address=address, shipping=shipping)
+        if order_id is REQUIRED or address is REQUIRED or shipping is REQUIRED:
+            require("place_order", order_id=order_id, address=address, shipping=shipping)
         if not isinstance(actor, Actor):
             raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
         if not isinstance(address, Address):
@@ -358,15 +384,10 @@ class Cart(Aggregate[CartStatus]):
             buyer_id=self.buyer_id,
             # A cart line holds exactly the checked fields of an order line.
             lines=tuple(
-                _trusted(
-                    OrderLine,
-                    sku=x.sku,
-                    name=x.name,
-                    unit_price=x.unit_price,
-                    quantity=x.quantity,
-                    weight_kg=x.weight_kg,
-                )
-                for x in self.lines
+                [
+                    _new_order_line(x.sku, x.name, x.unit_price, x.quantity, x.weight_kg)
+                    for x in self.lines
+                ]
             ),
             address=address,
             shipping_fee=fee,

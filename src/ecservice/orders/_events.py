@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import final
+from typing import TypeVar, final
 
 import attrs
+from pendulum import DateTime
 
 from ecservice.money import Money
-from ecservice.orders._values import Cancellation, Shipment, TrackingEvent
-from ecservice.workflow import DomainEvent, LabelledState
+from ecservice.orders._values import Cancellation, Shipment, TrackingEvent, _setters
+from ecservice.workflow import Actor, DomainEvent, LabelledState
 
 __all__ = [
     "LinesCancelled",
@@ -132,3 +133,61 @@ class OrderCancelled(DomainEvent):
     """The whole order was cancelled (the refund is announced by :class:`RefundDue`)."""
 
     reason: str
+
+
+# --- building the events of the order's own transitions --------------------------------------
+#
+# The order area builds its events from values it read from a valid order or checked itself;
+# events have no validators or converters, so these builders only skip the keyword handling of
+# the attrs-generated ``__init__``. Each sets every field of its class.
+
+_E = TypeVar("_E", bound=DomainEvent)
+_aggregate_id, _occurred_at, _actor = _setters(DomainEvent, "aggregate_id", "occurred_at", "actor")
+(_shipment,) = _setters(ShipmentDispatched, "shipment")
+_tracked_id, _tracked_event = _setters(TrackingEventAdded, "shipment_id", "event")
+_received_id, _automatic = _setters(ShipmentReceived, "shipment_id", "automatic")
+
+
+def _plain_event(cls: type[_E], aggregate_id: str, at: DateTime, actor: Actor) -> _E:
+    """An event of a class without fields of its own (:class:`OrderConfirmed`,
+    :class:`OrderCompleted`)."""
+    event: _E = object.__new__(cls)
+    _aggregate_id(event, aggregate_id)
+    _occurred_at(event, at)
+    _actor(event, actor)
+    return event
+
+
+def _dispatched(
+    aggregate_id: str, at: DateTime, actor: Actor, shipment: Shipment
+) -> ShipmentDispatched:
+    event: ShipmentDispatched = object.__new__(ShipmentDispatched)
+    _aggregate_id(event, aggregate_id)
+    _occurred_at(event, at)
+    _actor(event, actor)
+    _shipment(event, shipment)
+    return event
+
+
+def _tracking_added(
+    aggregate_id: str, at: DateTime, actor: Actor, shipment_id: str, tracking: TrackingEvent
+) -> TrackingEventAdded:
+    event: TrackingEventAdded = object.__new__(TrackingEventAdded)
+    _aggregate_id(event, aggregate_id)
+    _occurred_at(event, at)
+    _actor(event, actor)
+    _tracked_id(event, shipment_id)
+    _tracked_event(event, tracking)
+    return event
+
+
+def _received(
+    aggregate_id: str, at: DateTime, actor: Actor, shipment_id: str, automatic: bool
+) -> ShipmentReceived:
+    event: ShipmentReceived = object.__new__(ShipmentReceived)
+    _aggregate_id(event, aggregate_id)
+    _occurred_at(event, at)
+    _actor(event, actor)
+    _received_id(event, shipment_id)
+    _automatic(event, automatic)
+    return event

@@ -28,7 +28,7 @@ from ecservice.orders._order_checks import (
     _remarks,
     check_order,
 )
-from ecservice.orders._order_workflow import ORDER_WORKFLOW, OrderChange, _open_after
+from ecservice.orders._order_workflow import ORDER_WORKFLOW, OrderChange, _open_after, new_change
 from ecservice.orders._policy import AutoConfirmPolicy
 from ecservice.orders._values import (
     Address,
@@ -249,12 +249,12 @@ class Order(Aggregate[OS_co]):
         events: tuple[DomainEvent, ...] = (),
     ) -> OrderChange:
         """The order's data as an :class:`OrderChange`, with the given parts replaced."""
-        return OrderChange(
-            shipments=self.shipments if shipments is None else shipments,
-            cancellations=self.cancellations if cancellations is None else cancellations,
-            out_of_stock=self.out_of_stock if out_of_stock is None else out_of_stock,
-            address=self.address if address is None else address,
-            events=events,
+        return new_change(
+            self.shipments if shipments is None else shipments,
+            self.cancellations if cancellations is None else cancellations,
+            self.out_of_stock if out_of_stock is None else out_of_stock,
+            self.address if address is None else address,
+            events,
         )
 
     def _event_base(self, actor: Actor, now: DateTime | None = None) -> dict[str, Any]:
@@ -288,7 +288,7 @@ class Order(Aggregate[OS_co]):
             ValidationError: ``address`` is not an :class:`Address`, a bad note or actor.
         """
         payload = self._prepare_confirm(actor=actor, address=address, note=note)
-        return self._fire("confirm", actor=actor, **payload)
+        return self._fire_prepared("confirm", actor, payload)
 
     _prepare_mark_out_of_stock = _prepare.prepare_mark_out_of_stock
 
@@ -306,7 +306,7 @@ class Order(Aggregate[OS_co]):
             InvalidQuantity: a line with no open units left.
         """
         payload = self._prepare_mark_out_of_stock(skus, actor=actor, note=note)
-        return self._fire("mark_out_of_stock", actor=actor, **payload)
+        return self._fire_prepared("mark_out_of_stock", actor, payload)
 
     _prepare_restock = _prepare.prepare_restock
 
@@ -322,7 +322,7 @@ class Order(Aggregate[OS_co]):
             UnknownLine: a SKU that is not out of stock.
         """
         payload = self._prepare_restock(skus, actor=actor, note=note)
-        return self._fire("restock", actor=actor, **payload)
+        return self._fire_prepared("restock", actor, payload)
 
     _prepare_ship = _prepare.prepare_ship
 
@@ -361,7 +361,7 @@ class Order(Aggregate[OS_co]):
             shipment_id=shipment_id,
             note=note,
         )
-        return self._fire("ship", actor=actor, **payload)
+        return self._fire_prepared("ship", actor, payload)
 
     _prepare_add_tracking_event = _prepare.prepare_add_tracking_event
 
@@ -376,7 +376,7 @@ class Order(Aggregate[OS_co]):
                 more than :attr:`tracking_lead` (one hour) ahead of the order's clock.
         """
         payload = self._prepare_add_tracking_event(shipment_id, event, actor=actor, note=note)
-        return self._fire("add_tracking_event", actor=actor, **payload)
+        return self._fire_prepared("add_tracking_event", actor, payload)
 
     _prepare_confirm_receipt = _prepare.prepare_confirm_receipt
 
@@ -389,7 +389,7 @@ class Order(Aggregate[OS_co]):
             ValidationError: no such shipment, or it was already received.
         """
         payload = self._prepare_confirm_receipt(shipment_id, actor=actor, note=note)
-        return self._fire("confirm_receipt", actor=actor, **payload)
+        return self._fire_prepared("confirm_receipt", actor, payload)
 
     _prepare_auto_confirm = _prepare.prepare_auto_confirm
 
@@ -411,7 +411,7 @@ class Order(Aggregate[OS_co]):
         """
         payload = self._prepare_auto_confirm(policy, actor=actor, note=note)
         who = Actor.system("auto-confirm") if actor is None else actor
-        return self._fire("auto_confirm", actor=who, **payload)
+        return self._fire_prepared("auto_confirm", who, payload)
 
     _prepare_cancel = _prepare.prepare_cancel
 
@@ -426,7 +426,7 @@ class Order(Aggregate[OS_co]):
             ValidationError: a missing or unacceptable reason.
         """
         payload = self._prepare_cancel(reason=reason, actor=actor)
-        return self._fire("cancel", actor=actor, **payload)
+        return self._fire_prepared("cancel", actor, payload)
 
     _prepare_cancel_lines = _prepare.prepare_cancel_lines
 
@@ -443,7 +443,7 @@ class Order(Aggregate[OS_co]):
             UnknownLine: a SKU the order does not have.
         """
         payload = self._prepare_cancel_lines(items, reason=reason, actor=actor)
-        return self._fire("cancel_lines", actor=actor, **payload)
+        return self._fire_prepared("cancel_lines", actor, payload)
 
 
 bind_workflow(Order, ORDER_WORKFLOW)

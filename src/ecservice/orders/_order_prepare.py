@@ -24,21 +24,22 @@ from ecservice.orders._events import (
     OrderConfirmed,
     OrderMarkedOutOfStock,
     OrderRestocked,
-    ShipmentDispatched,
-    ShipmentReceived,
-    TrackingEventAdded,
+    _dispatched,
+    _plain_event,
+    _received,
+    _tracking_added,
 )
 from ecservice.orders._order_checks import _check_policy
-from ecservice.orders._order_workflow import _open_after
+from ecservice.orders._order_workflow import _open_after, new_change
 from ecservice.orders._policy import AutoConfirmPolicy
 from ecservice.orders._values import (
     REQUIRED,
     Address,
     Cancellation,
-    Shipment,
     TrackingEvent,
+    _new_cancellation,
+    _new_shipment,
     _shipment_copy,
-    _trusted,
     check_note,
     check_short,
     quantities,
@@ -85,10 +86,13 @@ def prepare_confirm(
 ) -> dict[str, Any]:
     self._ensure_allowed("confirm")
     why = check_note(note)
-    if address is not None and not isinstance(address, Address):
+    if address is None:
+        address = self.address
+    elif not isinstance(address, Address):
         raise ValidationError(f"address must be an Address, not {type(address).__name__}")
-    event = OrderConfirmed(**self._event_base(_actor(actor)))
-    change = self._current(address=address, events=(event,))
+    who = _actor(actor)
+    event = _plain_event(OrderConfirmed, self.id, self.clock.now(), who)
+    change = new_change(self.shipments, self.cancellations, self.out_of_stock, address, (event,))
     return {"note": why, "change": change}
 
 
@@ -96,7 +100,8 @@ def prepare_mark_out_of_stock(
     self: Order[Any], skus: Iterable[str] | str = REQUIRED, *, actor: Actor, note: str = ""
 ) -> dict[str, Any]:
     self._ensure_allowed("mark_out_of_stock")
-    require("mark_out_of_stock", skus=skus)
+    if skus is REQUIRED:
+        require("mark_out_of_stock", skus=skus)
     why = check_note(note)
     names = tuple(sorted(set(_sku_names(skus, "skus"))))
     if not names:
@@ -139,14 +144,16 @@ def prepare_ship(
     note: str = "",
 ) -> dict[str, Any]:
     self._ensure_allowed("ship")
-    require("ship", carrier=carrier, tracking_no=tracking_no)
+    if carrier is REQUIRED or tracking_no is REQUIRED:
+        require("ship", carrier=carrier, tracking_no=tracking_no)
     why = check_note(note)
     carrier = check_short(carrier, "carrier")
     tracking_no = check_short(tracking_no, "tracking number")
     warehouse = check_short(warehouse, "warehouse")
-    open_now = _open_after(self, self.shipments, self.cancellations)
+    shipments = self.shipments
+    open_now = _open_after(self, shipments, self.cancellations)
     if items is None:
-        wanted = tuple(sorted((sku, qty) for sku, qty in open_now.items() if qty))
+        wanted = tuple(sorted([(sku, qty) for sku, qty in open_now.items() if qty]))
         if not wanted:
             raise InvalidQuantity(f"order {self.id!r} has no open units left to ship")
     else:
@@ -163,31 +170,23 @@ def prepare_ship(
                     f"(ordered {line.quantity}, shipped {self.shipped_quantity(sku)}, "
                     f"cancelled {self.cancelled_quantity(sku)})"
                 )
-    ids = {s.id for s in self.shipments}
+    ids = {s.id for s in shipments}
     if shipment_id is None:
-        n = len(self.shipments) + 1
-        while f"{self.id}-S{n}" in ids:
-            n += 1
+        n = len(shipments) + 1
         sid = f"{self.id}-S{n}"
+        while sid in ids:
+            n += 1
+            sid = f"{self.id}-S{n}"
     else:
         sid = check_text(shipment_id, "shipment id")
         if sid in ids:
             raise ValidationError(f"order {self.id!r} already has a shipment {sid!r}")
     now = self.clock.now()
-    shipment = _trusted(
-        Shipment,
-        id=sid,
-        warehouse=warehouse,
-        carrier=carrier,
-        tracking_no=tracking_no,
-        items=wanted,
-        shipped_at=now,
-        events=(),
-        received_at=None,
-        received_by=None,
+    shipment = _new_shipment(sid, warehouse, carrier, tracking_no, wanted, now, (), None, None)
+    event = _dispatched(self.id, now, _actor(actor), shipment)
+    change = new_change(
+        (*shipments, shipment), self.cancellations, self.out_of_stock, self.address, (event,)
     )
-    event = ShipmentDispatched(**self._event_base(_actor(actor), now), shipment=shipment)
-    change = self._current(shipments=(*self.shipments, shipment), events=(event,))
     return {"note": why, "change": change}
 
 
@@ -200,12 +199,14 @@ def prepare_add_tracking_event(
     note: str = "",
 ) -> dict[str, Any]:
     self._ensure_allowed("add_tracking_event")
-    require("add_tracking_event", shipment_id=shipment_id, event=event)
+    if shipment_id is REQUIRED or event is REQUIRED:
+        require("add_tracking_event", shipment_id=shipment_id, event=event)
     why = check_note(note)
     if not isinstance(event, TrackingEvent):
         raise ValidationError(f"event must be a TrackingEvent, not {type(event).__name__}")
+    shipments = self.shipments
     i = self._shipment_index(shipment_id)
-    shipment = self.shipments[i]
+    shipment = shipments[i]
     if not shipment.travelling:
         raise ValidationError(f"shipment {shipment_id!r} was already received")
     last = shipment.events[-1].at if shipment.events else shipment.shipped_at
@@ -224,12 +225,13 @@ def prepare_add_tracking_event(
             "a scan cannot come from the future: check the carrier's date"
         )
     updated = _shipment_copy(shipment, (*shipment.events, event), None, None)
-    shipments = self.shipments
-    added = TrackingEventAdded(
-        **self._event_base(_actor(actor), now), shipment_id=shipment.id, event=event
-    )
-    change = self._current(
-        shipments=(*shipments[:i], updated, *shipments[i + 1 :]), events=(added,)
+    added = _tracking_added(self.id, now, _actor(actor), shipment.id, event)
+    change = new_change(
+        (*shipments[:i], updated, *shipments[i + 1 :]),
+        self.cancellations,
+        self.out_of_stock,
+        self.address,
+        (added,),
     )
     return {"note": why, "change": change}
 
@@ -242,13 +244,12 @@ def _receipt(
     now = self.clock.now()
     wanted = set(ids)
     shipments = tuple(
-        _shipment_copy(s, s.events, now, actor) if s.id in wanted else s for s in self.shipments
+        [_shipment_copy(s, s.events, now, actor) if s.id in wanted else s for s in self.shipments]
     )
-    events = tuple(
-        ShipmentReceived(**self._event_base(actor, now), shipment_id=sid, automatic=automatic)
-        for sid in sorted(wanted)
-    )
-    return {"note": why, "change": self._current(shipments=shipments, events=events)}
+    order_id = self.id
+    events = tuple([_received(order_id, now, actor, sid, automatic) for sid in sorted(wanted)])
+    change = new_change(shipments, self.cancellations, self.out_of_stock, self.address, events)
+    return {"note": why, "change": change}
 
 
 def prepare_confirm_receipt(
@@ -272,7 +273,8 @@ def prepare_auto_confirm(
     note: str = "",
 ) -> dict[str, Any]:
     self._ensure_allowed("auto_confirm")
-    require("auto_confirm", policy=policy)
+    if policy is REQUIRED:
+        require("auto_confirm", policy=policy)
     _check_policy(policy)
     now = self.clock.now()
     due = [s.id for s in self.travelling if policy.is_due(s.shipped_at, now)]
@@ -290,15 +292,13 @@ def _cancellations(
     self: Order[Any], wanted: Iterable[tuple[str, int]], why: str, actor: Actor
 ) -> tuple[Cancellation, ...]:
     now = self.clock.now()
-    return tuple(
-        _trusted(Cancellation, sku=sku, quantity=qty, reason=why, at=now, actor=actor)
-        for sku, qty in wanted
-    )
+    return tuple([_new_cancellation(sku, qty, why, now, actor) for sku, qty in wanted])
 
 
 def prepare_cancel(self: Order[Any], *, reason: str = REQUIRED, actor: Actor) -> dict[str, Any]:
     self._ensure_allowed("cancel")
-    require("cancel", reason=reason)
+    if reason is REQUIRED:
+        require("cancel", reason=reason)
     why = check_text(reason, "reason", limit=LONG_TEXT_MAX, multiline=True)
     open_now = _open_after(self, self.shipments, self.cancellations)
     new = _cancellations(
@@ -312,7 +312,8 @@ def prepare_cancel_lines(
     self: Order[Any], items: Mapping[str, int] = REQUIRED, *, reason: str = REQUIRED, actor: Actor
 ) -> dict[str, Any]:
     self._ensure_allowed("cancel_lines")
-    require("cancel_lines", items=items, reason=reason)
+    if items is REQUIRED or reason is REQUIRED:
+        require("cancel_lines", items=items, reason=reason)
     why = check_text(reason, "reason", limit=LONG_TEXT_MAX, multiline=True)
     wanted = quantities(items)
     left = _open_after(self, self.shipments, self.cancellations)

@@ -121,7 +121,8 @@ class ShippingRate:
         weight = check_weight(weight_kg)
         if subtotal is not None and not isinstance(subtotal, Money):
             raise ValidationError(f"subtotal must be Money or None, not {type(subtotal).__name__}")
-        if subtotal is not None and subtotal.currency != self.first_fee.currency:
+        cur = self.first_fee.currency
+        if subtotal is not None and subtotal.currency is not cur and subtotal.currency != cur:
             raise CurrencyMismatch(
                 self.first_fee.currency.code, subtotal.currency.code, "price a parcel with"
             )
@@ -131,4 +132,6 @@ class ShippingRate:
         if extra <= 0:
             return self.first_fee
         steps = int((extra / self.additional_weight_kg).to_integral_value(rounding=ROUND_CEILING))
-        return self.first_fee + self.additional_fee * steps
+        # In whole minor units: exact, and one Money built instead of two.
+        units = self.first_fee.minor_units + self.additional_fee.minor_units * steps
+        return Money.from_minor(units, cur)

@@ -51,19 +51,6 @@ MAX_WEIGHT_KG: Final = Decimal(100_000)
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 
 _V = TypeVar("_V")
-_set = object.__setattr__
-
-
-def _trusted(cls: type[_V], **values: Any) -> _V:
-    """Build a frozen value object from values already checked, without re-running validators.
-
-    Only for values the order area has checked itself (a copy of a valid object with one field
-    changed to a checked value); everything that comes from outside goes through the constructor.
-    """
-    obj = object.__new__(cls)
-    for name, value in values.items():
-        _set(obj, name, value)
-    return obj
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -158,8 +145,9 @@ def quantities(items: object, *, what: str = "items") -> tuple[tuple[str, int], 
             :data:`MAX_QUANTITY` (also after adding up).
         ValidationError: a SKU is not acceptable short text.
     """
-    if isinstance(items, Mapping):
-        pairs: Iterable[object] = items.items()
+    pairs: Iterable[object]
+    if type(items) is dict or isinstance(items, Mapping):
+        pairs = items.items()
     elif isinstance(items, list | tuple):
         pairs = items
     else:
@@ -171,8 +159,13 @@ def quantities(items: object, *, what: str = "items") -> tuple[tuple[str, int], 
         if not isinstance(pair, tuple | list) or len(pair) != 2:
             raise InvalidQuantity(f"{what} must hold (sku, quantity) pairs, not {shown(pair)}")
         sku = check_short(pair[0], "sku")
-        qty = check_quantity(pair[1], what=f"quantity of {sku!r}")
-        merged[sku] = check_quantity(merged.get(sku, 0) + qty, what=f"quantity of {sku!r}")
+        qty = pair[1]
+        if type(qty) is not int or not 0 < qty <= MAX_QUANTITY:  # the messages name the SKU
+            qty = check_quantity(qty, what=f"quantity of {sku!r}")
+        previous = merged.get(sku)
+        if previous is not None:
+            qty = check_quantity(previous + qty, what=f"quantity of {sku!r}")
+        merged[sku] = qty
     if not merged:
         raise InvalidQuantity(f"{what}: name at least one line and a quantity")
     return tuple(sorted(merged.items()))
@@ -403,7 +396,7 @@ class TrackingEvent:
     ``description`` is short text; ``location`` is optional short text.
     """
 
-    at: DateTime = attrs.field(converter=_utc)
+    at: DateTime = attrs.field(converter=ensure_utc)
     description: str = attrs.field(validator=short_text("description"))
     location: str = attrs.field(default="", validator=_optional_short("location"))
 
@@ -475,6 +468,68 @@ class Shipment:
         return self.events[-1] if self.events else None
 
 
+# --- building value objects from values already checked ---------------------------------------
+#
+# Only for values the order area has checked itself (a copy of a valid object with one field
+# changed to a checked value, a cart line's fields for an order line); everything that comes from
+# outside goes through the constructor. The builders set every field, through the slots.
+
+
+def _setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slot setters of ``names`` on the slotted class ``cls`` (faster than setattr by name)."""
+    return tuple(getattr(cls, name).__set__ for name in names)
+
+
+(
+    _s_id,
+    _s_warehouse,
+    _s_carrier,
+    _s_tracking_no,
+    _s_items,
+    _s_shipped_at,
+    _s_events,
+    _s_received_at,
+    _s_received_by,
+) = _setters(
+    Shipment,
+    "id",
+    "warehouse",
+    "carrier",
+    "tracking_no",
+    "items",
+    "shipped_at",
+    "events",
+    "received_at",
+    "received_by",
+)
+
+
+def _new_shipment(
+    id: str,
+    warehouse: str,
+    carrier: str,
+    tracking_no: str,
+    items: tuple[tuple[str, int], ...],
+    shipped_at: DateTime,
+    events: tuple[TrackingEvent, ...],
+    received_at: DateTime | None,
+    received_by: Actor | None,
+) -> Shipment:
+    """A shipment built from values the order area checked itself, without re-running the
+    validators and converters."""
+    new: Shipment = object.__new__(Shipment)
+    _s_id(new, id)
+    _s_warehouse(new, warehouse)
+    _s_carrier(new, carrier)
+    _s_tracking_no(new, tracking_no)
+    _s_items(new, items)
+    _s_shipped_at(new, shipped_at)
+    _s_events(new, events)
+    _s_received_at(new, received_at)
+    _s_received_by(new, received_by)
+    return new
+
+
 def _shipment_copy(
     shipment: Shipment,
     events: tuple[TrackingEvent, ...],
@@ -483,16 +538,16 @@ def _shipment_copy(
 ) -> Shipment:
     """A copy of a valid shipment with checked ``events`` and receipt: the fast path of the
     order's own updates (``attrs.evolve`` would re-run every validator and converter)."""
-    new = object.__new__(Shipment)
-    _set(new, "id", shipment.id)
-    _set(new, "warehouse", shipment.warehouse)
-    _set(new, "carrier", shipment.carrier)
-    _set(new, "tracking_no", shipment.tracking_no)
-    _set(new, "items", shipment.items)
-    _set(new, "shipped_at", shipment.shipped_at)
-    _set(new, "events", events)
-    _set(new, "received_at", received_at)
-    _set(new, "received_by", received_by)
+    new: Shipment = object.__new__(Shipment)
+    _s_id(new, shipment.id)
+    _s_warehouse(new, shipment.warehouse)
+    _s_carrier(new, shipment.carrier)
+    _s_tracking_no(new, shipment.tracking_no)
+    _s_items(new, shipment.items)
+    _s_shipped_at(new, shipment.shipped_at)
+    _s_events(new, events)
+    _s_received_at(new, received_at)
+    _s_received_by(new, received_by)
     return new
 
 
@@ -518,3 +573,39 @@ class Cancellation:
     def describe(self) -> dict[str, Any]:
         """As a plain dict."""
         return attrs.asdict(self, recurse=False)
+
+
+_l_sku, _l_name, _l_unit_price, _l_quantity, _l_weight_kg = _setters(
+    OrderLine, "sku", "name", "unit_price", "quantity", "weight_kg"
+)
+
+
+def _new_order_line(
+    sku: str, name: str, unit_price: Money, quantity: int, weight_kg: Decimal
+) -> OrderLine:
+    """An order line from values already checked (a cart line's)."""
+    new: OrderLine = object.__new__(OrderLine)
+    _l_sku(new, sku)
+    _l_name(new, name)
+    _l_unit_price(new, unit_price)
+    _l_quantity(new, quantity)
+    _l_weight_kg(new, weight_kg)
+    return new
+
+
+_c_sku, _c_quantity, _c_reason, _c_at, _c_actor = _setters(
+    Cancellation, "sku", "quantity", "reason", "at", "actor"
+)
+
+
+def _new_cancellation(
+    sku: str, quantity: int, reason: str, at: DateTime, actor: Actor
+) -> Cancellation:
+    """A cancellation from values already checked."""
+    new: Cancellation = object.__new__(Cancellation)
+    _c_sku(new, sku)
+    _c_quantity(new, quantity)
+    _c_reason(new, reason)
+    _c_at(new, at)
+    _c_actor(new, actor)
+    return new

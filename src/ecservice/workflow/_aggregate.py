@@ -205,6 +205,25 @@ class Aggregate(Generic[S_co]):
             note = check_optional_text(note, f"the note of {trigger!r}")
         return self._compiled.fire(self, trigger, actor, note, payload)
 
+    def _fire_prepared(
+        self, trigger: str, actor: Actor, payload: Mapping[str, object]
+    ) -> TransitionRecord:
+        """:meth:`_fire` with the keyword arguments as one dict, as ``_prepare_<trigger>`` returns
+        them: ``self._fire_prepared("ship", actor, self._prepare_ship(...))`` is
+        ``self._fire("ship", actor=actor, **self._prepare_ship(...))`` without unpacking and
+        repacking the payload. The dict is taken over (its ``note`` is removed); the actor and
+        the note are checked as :meth:`_fire` checks them, and it raises what :meth:`_fire`
+        raises.
+        """
+        if type(payload) is not dict:  # a subclass's _prepare_<trigger> may return a Mapping
+            payload = dict(payload)
+        note = payload.pop("note", "")
+        if type(actor) is not Actor:
+            raise _bad_actor(self, trigger, actor)
+        if type(note) is not str or (note and not _plain_text(note)):
+            note = check_optional_text(note, f"the note of {trigger!r}")
+        return self._compiled.fire(self, trigger, actor, note, payload)
+
     def _ensure_allowed(self, trigger: str) -> None:
         """Raise :class:`~ecservice.errors.InvalidTransition` if ``trigger`` is not allowed now.
 

@@ -160,12 +160,16 @@ class _Candidate:
 class _Entry:
     """The compiled candidates of one ``(trigger, state)``."""
 
-    __slots__ = ("candidates", "hooked", "simple_dest")
+    __slots__ = ("candidates", "hooked", "simple_dest", "unguarded")
 
     def __init__(self, candidates: tuple[_Candidate, ...]) -> None:
         self.candidates = candidates
         self.hooked = any(c.hooked for c in candidates)
         only = candidates[0]
+        # One candidate without prepare hooks or guards: chosen without trying it.
+        self.unguarded = (
+            only if len(candidates) == 1 and not only.prepare and not only.checks else None
+        )
         # One unguarded, hook-free, external candidate: the common case, fired without a Context.
         self.simple_dest = (
             only.dest
@@ -282,38 +286,31 @@ class CompiledWorkflow(Generic[A]):
             )
             return record
         ctx = Context(trigger, state, at, actor, note, payload)
-        saved = _snapshot(aggregate) if entry.hooked else None
-        failed: list[str] = []
-        chosen: _Candidate | None = None
+        saved: tuple[_FieldPlan, tuple[Any, ...]] | None = None
+        if entry.hooked:
+            plan = _PLANS.get(type(aggregate)) or _plan(type(aggregate))
+            saved = (plan, plan.get(aggregate))
+            if plan.deep:
+                _copy_on_write(aggregate, plan, saved[1])
         aggregate._firing = trigger
         try:
-            for cand in entry.candidates:
-                ctx.dest = state if cand.dest is None else cand.dest
-                for hook in cand.prepare:
-                    hook(aggregate, ctx)
-                for fn, want in cand.checks:
-                    if bool(fn(aggregate, ctx)) is not want:
-                        failed.append(
-                            ("" if want else "unless ")
-                            + _guard_name(fn)
-                            + ("" if len(entry.candidates) == 1 else f" (to {ctx.dest.name})")
-                        )
-                        break
-                else:
-                    chosen = cand
-                    break
+            chosen = entry.unguarded
             if chosen is None:
-                raise GuardRejected(trigger, state.name, failed, subject=aggregate._subject())
-            for hook in chosen.before:
-                hook(aggregate, ctx)
+                chosen = _choose(aggregate, ctx, entry)
+            elif chosen.dest is not None:
+                ctx.dest = chosen.dest
+            if chosen.before:
+                for hook in chosen.before:
+                    hook(aggregate, ctx)
             if not chosen.internal:
                 for hook in chosen.exit:
                     hook(aggregate, ctx)
                 _set_status(aggregate, ctx.dest)
                 for hook in chosen.enter:
                     hook(aggregate, ctx)
-            for hook in chosen.after:
-                hook(aggregate, ctx)
+            if chosen.after:
+                for hook in chosen.after:
+                    hook(aggregate, ctx)
             if aggregate._firing is not trigger:
                 # A hook or guard fired a trigger of this aggregate and swallowed the error.
                 raise _swallowed(aggregate, trigger)
@@ -337,6 +334,33 @@ class CompiledWorkflow(Generic[A]):
         if ctx.events:
             _set(aggregate, "_events", (*aggregate._events, *ctx.events))
         return record
+
+
+def _choose(aggregate: Aggregate[Any], ctx: Context, entry: _Entry) -> _Candidate:
+    """The first candidate whose prepare hooks run and whose guards pass, with ``ctx.dest`` set
+    to its destination.
+
+    Raises:
+        GuardRejected: every candidate was rejected (the message names each failed guard).
+    """
+    state = ctx.source
+    candidates = entry.candidates
+    failed: list[str] = []
+    for cand in candidates:
+        ctx.dest = state if cand.dest is None else cand.dest
+        for hook in cand.prepare:
+            hook(aggregate, ctx)
+        for fn, want in cand.checks:
+            if bool(fn(aggregate, ctx)) is not want:
+                failed.append(
+                    ("" if want else "unless ")
+                    + _guard_name(fn)
+                    + ("" if len(candidates) == 1 else f" (to {ctx.dest.name})")
+                )
+                break
+        else:
+            return cand
+    raise GuardRejected(ctx.trigger, state.name, failed, subject=aggregate._subject())
 
 
 def _swallowed(aggregate: Aggregate[Any], trigger: str) -> ReentrantTrigger:
@@ -411,20 +435,17 @@ def _plan(cls: type) -> _FieldPlan:
     return plan
 
 
-def _snapshot(aggregate: object) -> tuple[_FieldPlan, tuple[Any, ...]]:
-    """The field values to restore if the trigger fails.
+def _copy_on_write(aggregate: object, plan: _FieldPlan, values: tuple[Any, ...]) -> None:
+    """Give ``aggregate`` deep copies of its mutable fields before hooks run.
 
     A field annotated with a mutable container is copied on write: the aggregate gets a deep copy
-    for the hooks to change, and the snapshot keeps the original object, which copies of the
-    aggregate (``attrs.evolve``, ``copy.copy``) may share and which the hooks therefore never see.
+    for the hooks to change, and ``values`` (the snapshot to restore if the trigger fails) keeps
+    the original object, which copies of the aggregate (``attrs.evolve``, ``copy.copy``) may share
+    and which the hooks therefore never see.
     """
-    plan = _PLANS.get(type(aggregate)) or _plan(type(aggregate))
-    values = plan.get(aggregate)
-    if plan.deep:
-        setters = plan.setters
-        for i in plan.deep:
-            setters[i](aggregate, copy.deepcopy(values[i]))
-    return plan, values
+    setters = plan.setters
+    for i in plan.deep:
+        setters[i](aggregate, copy.deepcopy(values[i]))
 
 
 def _restore(aggregate: object, saved: tuple[_FieldPlan, tuple[Any, ...]]) -> None:
