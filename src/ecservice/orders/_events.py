@@ -110,8 +110,10 @@ class RefundDue(DomainEvent):
 
     Emitted exactly once for each increase of :attr:`Order.cancelled_value
     <ecservice.orders.Order.cancelled_value>`, whichever trigger caused it, so the sum of all
-    ``RefundDue`` amounts of an order always equals its ``cancelled_value``. A payment integration
-    refunds on this event alone.
+    ``RefundDue`` amounts of an order always equals its ``cancelled_value``. It is information for
+    an outbox (a notice to the buyer, a report): no money depends on it.
+    :meth:`OrderPayments.settle <ecservice.payments.OrderPayments.settle>` computes what to refund
+    from the order's and the payment's state, whoever consumed the event.
     """
 
     amount: Money
