@@ -762,6 +762,21 @@ def test_wallet_refresh_refuses_inexact_change_unless_allowed() -> None:
     assert w.mint.remaining_value(coin) == cny("0.00")
 
 
+def test_wallet_refresh_names_the_real_cause_once_nothing_can_be_withdrawn() -> None:
+    """After every withdrawal window closed, refreshing says so (not "pass allow_loss=True",
+    which could not help), and nothing changes."""
+    w = build_world()
+    coin = w.withdraw("1.00")
+    (spend,) = w.wallet.pay(cny("0.30"), merchant="teahouse", contract=ORDER)
+    w.mint.deposit(spend)
+    w.clock.advance(days=30)  # new coins can no longer be withdrawn
+    before = snapshot(w, coin)
+    for allow_loss in (False, True):
+        with pytest.raises(ValidationError, match="no denomination that can be withdrawn now"):
+            w.wallet.refresh(w.mint, coin.public_key, allow_loss=allow_loss)
+    assert snapshot(w, coin) == before
+
+
 def test_refresh_of_an_empty_coin_is_refused(world: World) -> None:
     coin = world.withdraw("0.10")
     (spend,) = world.wallet.pay(cny("0.10"), merchant="teahouse", contract=ORDER)

@@ -274,9 +274,21 @@ class CoinWallet:
         remainder = holding.remaining
         if remainder.amount <= 0:
             raise ValidationError(f"coin {short_hex(coin_id)} has no value left to refresh")
-        chosen = make_change(remainder, mint.withdrawable_denominations())
+        withdrawable = mint.withdrawable_denominations()
+        if not withdrawable:
+            raise ValidationError(
+                f"{mint.name} has no denomination that can be withdrawn now, so coin "
+                f"{short_hex(coin_id)} cannot be refreshed into new coins; its {remainder} can "
+                "still be spent until its own deposit window closes"
+            )
+        chosen = make_change(remainder, withdrawable)
         issued = sum_money((d.value for d in chosen), self._currency)
-        if not chosen or (issued != remainder and not allow_loss):
+        if not chosen:
+            raise ValidationError(
+                f"{mint.name}'s smallest withdrawable denomination is more than the {remainder} "
+                f"left on coin {short_hex(coin_id)}: no new coin can hold it"
+            )
+        if issued != remainder and not allow_loss:
             raise ValidationError(
                 f"{mint.name}'s denominations cannot make {remainder} exactly "
                 f"(at most {issued}); pass allow_loss=True to accept the difference"
