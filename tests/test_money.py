@@ -1001,3 +1001,73 @@ def test_an_out_of_range_exponent_is_refused_even_without_traps() -> None:
         ctx.traps[decimal.InvalidOperation] = False
         with pytest.raises(InvalidAmount):
             Money("1e" + "9" * 30, "CNY")
+
+
+# --- fast paths against whole-number arithmetic -------------------------------------------------
+
+_LIMIT = 10**PRECISION
+_UNITS = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.integers(-_LIMIT + 1, _LIMIT - 1),
+    st.sampled_from([0, 1, -1, _LIMIT - 1, -_LIMIT + 1, _LIMIT // 2, -(_LIMIT // 2)]),
+)
+
+
+def _reference(units: int, cur: Currency) -> Money | type[InvalidAmount]:
+    """The exact answer: the Money of ``units`` minor units, or InvalidAmount when too large."""
+    if not -_LIMIT < units < _LIMIT:
+        return InvalidAmount
+    return Money(Decimal(f"{units}E-{cur.minor_units}"), cur)  # str to Decimal is exact
+
+
+def _outcome(compute: object) -> Money | type[InvalidAmount]:
+    assert callable(compute)
+    try:
+        result = compute()
+    except InvalidAmount:
+        return InvalidAmount
+    assert isinstance(result, Money)
+    return result
+
+
+def _same_money(got: Money | type[InvalidAmount], expected: Money | type[InvalidAmount]) -> None:
+    assert got == expected
+    if isinstance(got, Money) and isinstance(expected, Money):
+        # same digits, same sign: exactly the currency's decimals and never a negative zero
+        assert str(got) == str(expected)
+        assert not got.amount.is_signed() or got.amount < 0
+
+
+@PROPERTY
+@given(a=_UNITS, b=_UNITS, k=_UNITS, cur=currencies())
+def test_fast_arithmetic_agrees_with_whole_numbers(a: int, b: int, k: int, cur: Currency) -> None:
+    x, y = Money.from_minor(a, cur), Money.from_minor(b, cur)
+    _same_money(_outcome(lambda: x + y), _reference(a + b, cur))
+    _same_money(_outcome(lambda: x - y), _reference(a - b, cur))
+    _same_money(_outcome(lambda: x * k), _reference(a * k, cur))
+    _same_money(_outcome(lambda: k * x), _reference(a * k, cur))
+    _same_money(_outcome(lambda: sum_money([x, y], cur)), _reference(a + b, cur))
+    # each partial sum is checked, as when adding one by one
+    partial = _reference(a + b, cur)
+    expected = InvalidAmount if partial is InvalidAmount else _reference(a, cur)
+    _same_money(_outcome(lambda: sum_money([x, y, -y], cur.code)), expected)
+    _same_money(_outcome(lambda: Money.from_minor(a + b, cur.code)), _reference(a + b, cur))
+
+
+@PROPERTY
+@given(a=_UNITS, k=st.sampled_from([0, -1, -7]), cur=currencies())
+def test_fast_arithmetic_in_a_hostile_decimal_context(a: int, k: int, cur: Currency) -> None:
+    x = Money.from_minor(a, cur)
+    zero, product, double = _reference(0, cur), _reference(a * k, cur), _reference(2 * a, cur)
+    with decimal.localcontext() as context:
+        context.prec = 3
+        context.rounding = decimal.ROUND_FLOOR
+        context.traps[decimal.Inexact] = True
+        got = [
+            _outcome(lambda: x - x),
+            _outcome(lambda: x * k),
+            _outcome(lambda: sum_money([x, -x], cur)),
+            _outcome(lambda: x + x),
+        ]
+    for result, expected in zip(got, [zero, product, zero, double], strict=True):
+        _same_money(result, expected)

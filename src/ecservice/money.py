@@ -104,6 +104,10 @@ _WIDE = decimal.Context(
 # For quantising to a minor unit: the result has at most PRECISION + 4 digits once the magnitude
 # was checked, so this never rounds in the precision sense; rounding modes apply to the quantum.
 _QUANTISE = decimal.Context(prec=3 * PRECISION, traps=[decimal.InvalidOperation, decimal.Overflow])
+# The same, refusing to drop a non-zero digit (dropping trailing zeros is not inexact).
+_QUANTISE_EXACTLY = decimal.Context(
+    prec=3 * PRECISION, traps=[decimal.InvalidOperation, decimal.Overflow, decimal.Inexact]
+)
 _ROUNDING_MODES: Final = frozenset(
     {
         decimal.ROUND_CEILING,
@@ -118,13 +122,17 @@ _ROUNDING_MODES: Final = frozenset(
 )
 
 
+def _too_many_digits(operation: str) -> NoReturn:
+    raise InvalidAmount(
+        f"cannot {operation}: the result needs more than {PRECISION} significant digits"
+    ) from None
+
+
 def _exactly(operation: str, fn: Callable[[], Decimal]) -> Decimal:
     try:
         return fn()
     except decimal.DecimalException:
-        raise InvalidAmount(
-            f"cannot {operation}: the result needs more than {PRECISION} significant digits"
-        ) from None
+        _too_many_digits(operation)
 
 
 def _unsigned_zero(value: Decimal) -> Decimal:
@@ -247,17 +255,17 @@ def _quantise(value: Decimal, cur: Currency) -> Decimal:
     """``value`` with exactly ``cur``'s decimals; refuses extra significant decimals."""
     if value and value.adjusted() >= PRECISION - cur.minor_units:
         _too_large(value, cur)
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite, checked by _parse
-    if exponent < -cur.minor_units and value != value.quantize(
-        cur.quantum, decimal.ROUND_DOWN, context=_QUANTISE
-    ):
+    try:
+        quantised = value.quantize(cur.quantum, context=_QUANTISE_EXACTLY)
+    except decimal.Inexact:  # non-zero digits beyond the minor unit
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)  # finite, checked by _parse
         places = f"{-exponent}" if exponent > -1000 else "too many"
         raise InvalidAmount(
             f"{_show(value)} has {places} decimal places but {cur.code} allows at most "
             f"{cur.minor_units}"
-        )
-    return _unsigned_zero(value.quantize(cur.quantum, context=_QUANTISE))
+        ) from None
+    return _unsigned_zero(quantised)
 
 
 def _round(value: Decimal, cur: Currency, rounding: str) -> Decimal:
@@ -322,17 +330,14 @@ class Money:
     currency: Currency
 
     def __init__(self, amount: AmountLike, currency: str | Currency) -> None:
-        cur = _as_currency(currency)
-        object.__setattr__(self, "currency", cur)
-        object.__setattr__(self, "amount", _quantise(_parse(amount, "money amounts"), cur))
+        cur = currency if type(currency) is Currency else _as_currency(currency)
+        _set_currency(self, cur)
+        _set_amount(self, _quantise(_parse(amount, "money amounts"), cur))
 
     @classmethod
     def _exact(cls, amount: Decimal, cur: Currency) -> Money:
         """Build from an amount already quantised to ``cur`` (internal fast path)."""
-        m = object.__new__(cls)
-        object.__setattr__(m, "amount", amount)
-        object.__setattr__(m, "currency", cur)
-        return m
+        return _built(amount, cur)
 
     @classmethod
     def zero(cls, currency: str | Currency) -> Money:
@@ -353,9 +358,11 @@ class Money:
                 :data:`PRECISION` digits.
             UnknownCurrency: the currency is unknown.
         """
+        cur = currency if type(currency) is Currency else _as_currency(currency)
+        if type(units) is int and -_INT_LIMIT < units < _INT_LIMIT:
+            return _built(_EXACT.scaleb(units, -cur.minor_units), cur)
         if isinstance(units, bool) or not isinstance(units, int):
             raise InvalidAmount(f"minor units must be an int, not {type(units).__name__}")
-        cur = _as_currency(currency)
         if not -_INT_LIMIT < units < _INT_LIMIT:
             raise InvalidAmount(
                 f"{_show(units)} minor units of {cur.code} is too large: an amount holds at most "
@@ -423,17 +430,27 @@ class Money:
     def __add__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other, "add")
-        a, b = self.amount, other.amount
-        return Money._exact(_exactly("add", lambda: _EXACT.add(a, b)), self.currency)
+        cur = self.currency
+        if other.currency is not cur:
+            self._same(other, "add")
+        try:
+            total = _EXACT.add(self.amount, other.amount)
+        except decimal.DecimalException:
+            _too_many_digits("add")
+        return _built(total, cur)
 
     def __sub__(self, other: Money) -> Money:
         if not isinstance(other, Money):
             return NotImplemented
-        self._same(other, "subtract")
-        a, b = self.amount, other.amount
+        cur = self.currency
+        if other.currency is not cur:
+            self._same(other, "subtract")
         # x - x is +0 under ROUND_HALF_EVEN, so no negative zero can come out here
-        return Money._exact(_exactly("subtract", lambda: _EXACT.subtract(a, b)), self.currency)
+        try:
+            difference = _EXACT.subtract(self.amount, other.amount)
+        except decimal.DecimalException:
+            _too_many_digits("subtract")
+        return _built(difference, cur)
 
     def __neg__(self) -> Money:
         if not self.amount:
@@ -449,6 +466,13 @@ class Money:
         Raises:
             InvalidAmount: the product has more than :data:`PRECISION` digits of minor units.
         """
+        if type(factor) is int and -_INT_LIMIT < factor < _INT_LIMIT:
+            try:
+                product = _EXACT.multiply(self.amount, factor)
+            except decimal.DecimalException:
+                _too_many_digits("multiply")
+            # 0.00 * -3 and -1.00 * 0 are negative zeros in Decimal
+            return _built(product if product else product.copy_abs(), self.currency)
         if isinstance(factor, bool) or not isinstance(factor, int):
             return NotImplemented
         a = self.amount
@@ -518,6 +542,19 @@ class Money:
                 range of :func:`to_decimal`, or all ratios zero.
         """
         return allocate(self, ratios)
+
+
+_new_money = object.__new__
+_set_amount = Money.__dict__["amount"].__set__
+_set_currency = Money.__dict__["currency"].__set__
+
+
+def _built(amount: Decimal, cur: Currency) -> Money:
+    """A Money of ``amount``, already quantised to ``cur`` and never a negative zero."""
+    m: Money = _new_money(Money)
+    _set_amount(m, amount)
+    _set_currency(m, cur)
+    return m
 
 
 def allocate(total: Money, ratios: Sequence[int | Decimal]) -> list[Money]:
@@ -593,15 +630,24 @@ def sum_money(amounts: Iterable[Money], currency: str | Currency) -> Money:
         CurrencyMismatch: an amount is not in ``currency``.
         UnknownCurrency: ``currency`` is not a currency.
     """
-    result = Money.zero(currency)
+    cur = currency if type(currency) is Currency else _as_currency(currency)
     try:
         iterator = iter(amounts)
     except TypeError:
         raise InvalidAmount(
             f"sum_money adds an iterable of Money, not {type(amounts).__name__}"
         ) from None
+    # The Decimals are added with the same exact context as Money + Money, so every partial sum
+    # is checked as it would be when adding one by one; one Money is built at the end.
+    total = _EXACT.scaleb(0, -cur.minor_units)  # zero with the currency's decimals
+    add = _EXACT.add
     for amount in iterator:
-        if not isinstance(amount, Money):
+        if type(amount) is not Money:
             raise InvalidAmount(f"sum_money adds Money, not {type(amount).__name__}")
-        result = result + amount
-    return result
+        if amount.currency is not cur:
+            raise CurrencyMismatch(cur.code, amount.currency.code, "add")
+        try:
+            total = add(total, amount.amount)
+        except decimal.DecimalException:
+            _too_many_digits("add")
+    return _built(total, cur)

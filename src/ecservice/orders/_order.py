@@ -131,8 +131,19 @@ class Order(Aggregate[OS_co]):
 
     @property
     def total(self) -> Money:
-        """Goods plus shipping."""
-        return self.subtotal + self.shipping_fee
+        """Goods plus shipping.
+
+        Raises:
+            InvalidAmount: the total has more digits than an amount may hold.
+        """
+        return Money.from_minor(self._total_units(), self.currency)
+
+    def _total_units(self) -> int:
+        # Goods and shipping added up once, in whole minor units (exact).
+        units = self.shipping_fee.minor_units
+        for line in self.lines:
+            units += line.unit_price.minor_units * line.quantity
+        return units
 
     @property
     def ordered_quantity(self) -> int:
@@ -142,21 +153,31 @@ class Order(Aggregate[OS_co]):
     @property
     def cancelled_value(self) -> Money:
         """Value of cancelled units; includes the shipping fee once every unit is cancelled."""
+        return Money.from_minor(self._cancelled_units(), self.currency)
+
+    def _cancelled_units(self) -> int:
         if not self.cancellations:
-            return Money.zero(self.currency)
+            return 0
         per_sku: dict[str, int] = {}
         for c in self.cancellations:
             per_sku[c.sku] = per_sku.get(c.sku, 0) + c.quantity
         units = sum(self.line(sku).unit_price.minor_units * qty for sku, qty in per_sku.items())
-        value = Money.from_minor(units, self.currency)
         if sum(per_sku.values()) == self.ordered_quantity:
-            value = value + self.shipping_fee
-        return value
+            units += self.shipping_fee.minor_units
+        return units
 
     @property
     def amount_due(self) -> Money:
-        """What the buyer owes for what is not cancelled (the payment seam)."""
-        return self.total - self.cancelled_value
+        """What the buyer owes for what is not cancelled (the payment seam).
+
+        Raises:
+            InvalidAmount: the total has more digits than an amount may hold.
+        """
+        units, cur = self._total_units(), self.currency
+        total = Money.from_minor(units, cur)  # refused when too large, whatever was cancelled
+        if not self.cancellations:
+            return total
+        return Money.from_minor(units - self._cancelled_units(), cur)
 
     def line(self, sku: str) -> OrderLine:
         """The line of ``sku``.
