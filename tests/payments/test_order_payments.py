@@ -180,11 +180,98 @@ def test_a_second_payment_of_a_paid_order_is_refused(
     record = payments.pay(order, first)
     with pytest.raises(PolicyViolation, match="nothing to pay"):
         payments.open(order, CARD, payment_id="Y")
-    with pytest.raises(PolicyViolation, match="is processing"):
+    with pytest.raises(PolicyViolation, match=r"paid by payment 'O-1-PAY'.*'X' is superseded"):
         payments.pay(order, spare)
     assert spare.status is P.PENDING
     assert payments.pay(order, first) == record  # the same pay again returns its first record
     assert gateway.merchant_balance("CNY") == cny("115.00")
+    assert payments.paid_by(order) == "O-1-PAY"
+
+
+@pytest.mark.parametrize("blind", [False, True])
+def test_a_lost_capture_then_another_attempt_gives_the_first_back(
+    clock: FixedClock, gateway: InMemoryGateway, blind: bool
+) -> None:
+    """Attempt 1 captured but its answer was lost; attempt 2 paid: settling attempt 1 refunds
+    all it captured, so the order is paid once."""
+    scripted = ScriptedGateway(gateway)
+    payments = OrderPayments(BlindGateway(scripted) if blind else scripted)
+    order = make_order(clock)
+    first = payments.open(order, CARD)
+    scripted.then("capture", "lose")
+    with pytest.raises(GatewayUnavailable):
+        payments.pay(order, first)
+    second = payments.open(order, OTHER_CARD, attempt=2)
+    assert payments.pay(order, second).trigger == "capture"
+    assert gateway.merchant_balance("CNY") == cny("230.00")
+    with pytest.raises(PolicyViolation, match="superseded"):
+        payments.pay(order, first)
+    if blind:  # the void is refused, since the capture happened: recover it as the message says
+        with pytest.raises(PaymentDeclined, match=r"OrderPayments\.recover"):
+            payments.settle(order, first)
+        payments.recover(order, first, cny("115.00"))
+        assert [r.trigger for r in payments.settle(order, first)] == ["refund"]
+    else:
+        assert [r.trigger for r in payments.settle(order, first)] == ["capture", "refund"]
+    assert first.status is P.REFUNDED
+    assert first.refunds[0].kind is RefundKind.SETTLEMENT
+    assert first.refunds[0].reason == "order O-1 was paid by payment O-1-PAY-2"
+    assert payments.owed(order, first) == cny("0.00")
+    assert payments.settle(order, first) == ()
+    assert payments.settle(order, second) == ()
+    assert gateway.merchant_balance("CNY") == cny("115.00")
+    assert gateway.balance(CARD, "CNY") == cny("500.00")
+
+
+@pytest.mark.parametrize("blind", [False, True])
+def test_an_abandoned_attempts_hold_is_voided(
+    clock: FixedClock, gateway: InMemoryGateway, blind: bool
+) -> None:
+    """Attempt 1's authorisation answer was lost (money held); attempt 2 paid: settling
+    attempt 1 releases the hold (after recovering the authorisation at a blind gateway)."""
+    scripted = ScriptedGateway(gateway)
+    payments = OrderPayments(BlindGateway(scripted) if blind else scripted)
+    order = make_order(clock)
+    first = payments.open(order, CARD)
+    scripted.then("authorize", "lose")
+    with pytest.raises(GatewayUnavailable):
+        payments.pay(order, first)
+    payments.pay(order, payments.open(order, OTHER_CARD, attempt=2))
+    assert gateway.held("CNY") == cny("115.00")
+    if blind:
+        assert payments.settle(order, first) == ()  # it cannot tell the hold exists
+        payments.recover(order, first, cny("115.00"))
+        assert [r.trigger for r in payments.settle(order, first)] == ["void"]
+    else:
+        assert [r.trigger for r in payments.settle(order, first)] == ["authorize", "void"]
+    assert first.status is P.VOIDED
+    assert gateway.held("CNY") == cny("0.00")
+    assert gateway.balance(CARD, "CNY") == cny("500.00")
+    assert gateway.merchant_balance("CNY") == cny("115.00")
+
+
+def test_an_authorised_attempt_is_voided_once_another_paid(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    order = make_order(clock)
+    payments = OrderPayments(gateway)
+    first = payments.open(order, CARD)
+    first.authorize(gateway, idempotency_key="O-1-PAY:authorize", actor=SYSTEM)
+    payments.pay(order, payments.open(order, OTHER_CARD, attempt=2))
+    assert [r.trigger for r in payments.settle(order, first)] == ["void"]
+    assert gateway.held("CNY") == cny("0.00")
+
+
+def test_an_order_confirmed_by_hand_supersedes_no_payment(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    order = make_order(clock)
+    payments = OrderPayments(gateway)
+    payment = payments.open(order, CARD)
+    order.confirm(actor=STAFF, note="paid by bank transfer")
+    assert payments.paid_by(order) is None
+    assert payments.settle(order, payment) == ()
+    assert payment.status is P.PENDING
 
 
 # --- manual refunds ------------------------------------------------------------------------------
@@ -223,6 +310,31 @@ def test_manual_refunds_cap_what_reconciliation_refunds(
     assert payment.status is P.REFUNDED
     assert payment.refunded == payment.captured == cny("115.00")
     assert gateway.merchant_balance("CNY") == cny("0.00")
+
+
+def test_a_manual_refund_cannot_take_a_reserved_key(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    """A refund by hand under ``{payment.id}:...`` would stand in for a settlement refund and
+    block reconciliation: it is refused before anything is sent."""
+    order = make_order(clock)
+    payments = OrderPayments(gateway)
+    payment = payments.open(order, CARD)
+    payments.pay(order, payment)
+    before = fields_of(payment)
+    key = "O-1-PAY:refund:1"
+    assert not payment.can(
+        "refund", actor=STAFF, amount=cny("10.00"), reason="goodwill", idempotency_key=key
+    )
+    with pytest.raises(ValidationError, match=r"namespace 'O-1-PAY:' that OrderPayments reserves"):
+        payment.refund(gateway, cny("10.00"), reason="goodwill", idempotency_key=key, actor=STAFF)
+    assert fields_of(payment) == before
+    assert gateway.merchant_balance("CNY") == cny("115.00")
+    payment.refund(gateway, cny("10.00"), reason="goodwill", idempotency_key="G-1", actor=STAFF)
+    order.cancel_lines({"B": 1}, reason="cup broke", actor=STAFF)
+    assert [r.trigger for r in payments.settle(order, payment)] == ["refund"]
+    assert payment.idempotency[-1][0] == key
+    assert payment.refunded_of(RefundKind.SETTLEMENT) == cny("25.00")
 
 
 # --- gateways that cannot say what they did ------------------------------------------------------

@@ -21,6 +21,10 @@ How the payment ids and keys are made (every gateway call of :class:`OrderPaymen
   than refund twice, and :meth:`OrderPayments.recover` records what the earlier request did. (A
   key that also held the amount would let two attempts at the N-th refund with different amounts
   both be paid.)
+
+The ``P:`` namespace is reserved: :meth:`Payment.refund` refuses a caller's key that starts with
+the payment id and a colon, since a refund by hand under ``P:refund:N`` would stand in for the
+N-th settlement refund and block reconciliation.
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ _CAPTURED: Final = frozenset(
 _REFUNDABLE: Final = frozenset({PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED})
 #: How many refunds one reconciliation may record: one owed, plus ones a lost answer left behind.
 _MAX_REFUNDS_PER_SETTLE: Final = 16
+#: The note :meth:`OrderPayments.pay` confirms an order with: ``payment {id} captured``.
+_PAID_PREFIX: Final = "payment "
+_PAID_SUFFIX: Final = " captured"
 #: The largest attempt number :meth:`OrderPayments.open` accepts.
 MAX_ATTEMPTS: Final = 999
 
@@ -77,6 +84,12 @@ class OrderPayments:
       confirmed, so it enters processing (正在处理). It refuses an order that no longer awaits
       payment (not awaiting confirmation, cancelled, nothing due), so one order has one live
       payment; the same ``pay(order, payment)`` run again returns its first record.
+    * The payment whose capture confirmed the order is its *paying* payment (:meth:`paid_by`,
+      read from the order's ``confirm`` record, ``payment {id} captured``). Every other payment
+      of a confirmed order is *superseded* and owes back all it holds: :meth:`settle` voids its
+      authorisation and refunds all it captured, :meth:`owed` is everything left to refund, and
+      :meth:`pay` refuses it. The rule needs only the order and the payment, so money taken by
+      an attempt whose answer was lost while the next attempt paid is given back.
     * :meth:`settle` reconciles the payment with the order from their state alone: what the
       order's cancellations freed (``captured - settled refunds - amount_due``) is refunded to
       the instrument that paid, and an uncaptured authorisation of an order with nothing due is
@@ -138,6 +151,32 @@ class OrderPayments:
                 "is nothing to pay (an order is paid while it awaits confirmation and owes "
                 "something, by one payment)"
             )
+
+    @staticmethod
+    def paid_by(order: Order[Any]) -> str | None:
+        """The id of the payment whose capture confirmed ``order``, or None.
+
+        Read from the order's ``confirm`` history record, whose note :meth:`pay` writes as
+        ``payment {id} captured``; None while the order is unconfirmed, or when it was confirmed
+        otherwise (by hand, with another note).
+
+        Raises:
+            ValidationError: ``order`` is not an Order.
+        """
+        if not isinstance(order, Order):
+            raise ValidationError(f"expected an Order, not {type(order).__name__}")
+        for record in order.history:
+            if record.trigger == "confirm":
+                note = record.note
+                if note.startswith(_PAID_PREFIX) and note.endswith(_PAID_SUFFIX):
+                    return note[len(_PAID_PREFIX) : -len(_PAID_SUFFIX)] or None
+                return None
+        return None
+
+    def _superseded(self, order: Order[Any], payment: Payment) -> bool:
+        """Another payment confirmed the order, so this one owes back all it holds."""
+        paying = self.paid_by(order)
+        return paying is not None and paying != payment.id
 
     def _known(self, key: str) -> GatewayResponse | None:
         """What the gateway already did under ``key`` (approved), if it can tell."""
@@ -238,9 +277,10 @@ class OrderPayments:
             when the gateway declined: then open the next attempt (``open(..., attempt=N + 1)``).
 
         Raises:
-            PolicyViolation: the order does not await payment (another payment confirmed it,
-                it is cancelled or has nothing due), the payment is voided, or it captured less
-                than the order owes (the order is not confirmed).
+            PolicyViolation: the payment is superseded (another payment confirmed the order:
+                settle it instead), the order does not await payment (it is cancelled or has
+                nothing due), the payment is voided, or it captured less than the order owes
+                (the order is not confirmed).
             ValidationError: the payment belongs to another order, or is (or was authorised)
                 for less than the order owes.
             PaymentDeclined: the gateway refused the capture; nothing changed.
@@ -249,6 +289,12 @@ class OrderPayments:
             GatewayAnswerMismatch: the gateway approved another amount than asked.
         """
         order, payment = self._check_pair(order, payment)
+        if payment.status is not PaymentStatus.FAILED and self._superseded(order, payment):
+            raise PolicyViolation(
+                f"order {order.id!r} was paid by payment {self.paid_by(order)!r}, so payment "
+                f"{payment.id!r} is superseded: settle it (OrderPayments.settle), which gives "
+                "back all it captured and voids its authorisation"
+            )
         if payment.status in _CAPTURED:
             record = next(r for r in reversed(payment.history) if r.trigger == "capture")
             self._confirm(order, payment)
@@ -306,7 +352,7 @@ class OrderPayments:
                 "(payment.refund) and open the next attempt for the amount due"
             )
         if order.status is OrderStatus.PENDING_CONFIRMATION:
-            order.confirm(actor=self.actor, note=f"payment {payment.id} captured")
+            order.confirm(actor=self.actor, note=f"{_PAID_PREFIX}{payment.id}{_PAID_SUFFIX}")
 
     # --- reconciling ---------------------------------------------------------------------------
 
@@ -315,7 +361,9 @@ class OrderPayments:
 
         ``captured - settled - order.amount_due``, where ``settled`` is what the payment's
         ``SETTLEMENT`` refunds gave back, never below zero and never more than is left to refund
-        (refunds by hand may have taken the rest). Nothing before capture.
+        (refunds by hand may have taken the rest). Nothing before capture. A superseded payment
+        (another payment confirmed the order, see :meth:`paid_by`) owes everything left to
+        refund.
 
         Raises:
             ValidationError: the payment belongs to another order.
@@ -324,6 +372,8 @@ class OrderPayments:
         zero = Money.zero(order.currency)
         if payment.captured is None:
             return zero
+        if self._superseded(order, payment):
+            return payment.refundable
         extra = payment.captured - payment.refunded_of(RefundKind.SETTLEMENT) - order.amount_due
         if extra.is_negative():
             return zero
@@ -334,8 +384,12 @@ class OrderPayments:
 
         1. If the gateway can tell (:class:`OutcomeLookup`), an authorisation or capture it made
            whose answer was lost is recorded first.
-        2. An authorised, uncaptured payment of an order with nothing due (cancelled) is voided.
-        3. A captured payment refunds :meth:`owed` as a ``SETTLEMENT`` refund, with the key
+        2. An authorised, uncaptured payment of an order with nothing due (cancelled), or a
+           superseded one (another payment confirmed the order, see :meth:`paid_by`), is voided.
+           At a gateway without :class:`OutcomeLookup`, a pending payment whose authorisation
+           answer was lost is left as it is: :meth:`recover` it, then settle voids it.
+        3. A captured payment refunds :meth:`owed` (all it holds, when superseded) as a
+           ``SETTLEMENT`` refund, with the key
            ``{payment.id}:refund:{N}`` for its N-th such refund (see the module documentation);
            refunds a lost answer left unrecorded are recorded first.
 
@@ -352,7 +406,7 @@ class OrderPayments:
         """
         order, payment = self._check_pair(order, payment)
         done: list[TransitionRecord] = []
-        reason = self._reason(order)
+        reason = self._reason(order, payment)
         if payment.status is PaymentStatus.PENDING:
             known = self._known(f"{payment.id}:authorize")
             if known is not None:
@@ -378,7 +432,7 @@ class OrderPayments:
                         actor=self.actor,
                     )
                 )
-            elif order.amount_due.is_zero():
+            elif order.amount_due.is_zero() or self._superseded(order, payment):
                 done.append(self._void(payment, reason))
         for _ in range(_MAX_REFUNDS_PER_SETTLE):
             if payment.status not in _REFUNDABLE:
@@ -398,7 +452,7 @@ class OrderPayments:
         return self._unknown(
             payment,
             key,
-            lambda: payment.refund(
+            lambda: payment._refund_as(
                 self.gateway,
                 amount,
                 reason=reason,
@@ -463,10 +517,10 @@ class OrderPayments:
                     f"cancellations leave {owed} to refund"
                 )
             key = self._refund_key(payment)
-            return payment.refund(
+            return payment._refund_as(
                 self.gateway,
                 amount,
-                reason=self._reason(order),
+                reason=self._reason(order, payment),
                 idempotency_key=key,
                 actor=self.actor,
                 kind=RefundKind.SETTLEMENT,
@@ -481,9 +535,11 @@ class OrderPayments:
         done = sum(1 for r in payment.refunds if r.kind is RefundKind.SETTLEMENT)
         return f"{payment.id}:refund:{done + 1}"
 
-    @staticmethod
-    def _reason(order: Order[Any]) -> str:
-        """The refund reason, from the order's state: its latest cancellation's reason."""
+    def _reason(self, order: Order[Any], payment: Payment) -> str:
+        """The refund reason, from the order's state: the payment that paid the order instead
+        of this one, or the order's latest cancellation's reason."""
+        if self._superseded(order, payment):
+            return f"order {order.id} was paid by payment {self.paid_by(order)}"
         if order.cancellations:
             return order.cancellations[-1].reason
         return "order amount reduced"

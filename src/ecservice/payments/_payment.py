@@ -189,6 +189,17 @@ class Payment(Aggregate[PaymentStatus]):
             )
         return kind
 
+    def _check_unreserved(self, key: str) -> None:
+        """Refuse a caller's refund key in the namespace :class:`OrderPayments` keeps for its own
+        (``{payment.id}:``), where it would take the place of a settlement refund."""
+        if key.startswith(f"{self.id}:"):
+            raise ValidationError(
+                f"idempotency key {key!r} is in the namespace {self.id + ':'!r} that "
+                f"OrderPayments reserves for its own requests of payment {self.id!r}; give a "
+                "refund by hand a key of its own, outside that prefix (e.g. the refund ticket "
+                "number)"
+            )
+
     def _check_refundable(self, take: Money) -> None:
         if take.currency != self.amount.currency or take > self.refundable:
             raise InsufficientFunds(
@@ -273,6 +284,8 @@ class Payment(Aggregate[PaymentStatus]):
         **extra: object,
     ) -> dict[str, object]:
         self._prepare_checks(actor, gateway, idempotency_key, "", extra)
+        if isinstance(idempotency_key, str):
+            self._check_unreserved(idempotency_key)
         take = positive(amount, "a refund")
         why = check_text(reason, "reason", limit=LONG_TEXT_MAX, multiline=True)
         sort = self._check_kind(kind)
@@ -448,12 +461,34 @@ class Payment(Aggregate[PaymentStatus]):
         (:meth:`OrderPayments.settle`) does not count it against what the order owes;
         ``SETTLEMENT`` is for the refunds reconciliation makes.
 
+        ``idempotency_key`` must not start with ``{payment.id}:``: that namespace is reserved for
+        the keys :class:`OrderPayments` derives (``{payment.id}:refund:N`` names its N-th
+        settlement refund, so a refund by hand under such a key would stand in its place).
+
         Raises:
             InsufficientFunds: more than is left to refund (captured minus refunded).
             PaymentDeclined: the gateway refused; nothing changed.
             IdempotencyConflict: the key was used for another request.
             GatewayAnswerMismatch: the gateway approved another amount; nothing is recorded.
+            ValidationError: the key is in the reserved ``{payment.id}:`` namespace (nothing is
+                sent), or a bad gateway, actor, reason or kind.
         """
+        self._check_unreserved(check_key(idempotency_key))
+        return self._refund_as(
+            gateway, amount, reason=reason, idempotency_key=idempotency_key, actor=actor, kind=kind
+        )
+
+    def _refund_as(
+        self,
+        gateway: PaymentGateway,
+        amount: Money,
+        *,
+        reason: str,
+        idempotency_key: str,
+        actor: Actor,
+        kind: RefundKind,
+    ) -> TransitionRecord:
+        """:meth:`refund` with any key, the reserved ones included (for :class:`OrderPayments`)."""
         self._call_checks(gateway, actor, "")
         take = positive(amount, "a refund")
         why = check_text(reason, "reason", limit=LONG_TEXT_MAX, multiline=True)
