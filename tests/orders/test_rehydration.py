@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from ecservice.errors import (
     CurrencyMismatch,
     EcServiceError,
+    EmptyCart,
     InvalidAddress,
     InvalidQuantity,
     NaiveDatetime,
@@ -328,6 +329,12 @@ def test_an_inconsistent_cart_is_refused(changes: dict[str, Any], error: type[Ex
 def test_an_ordered_cart_loads_with_its_order_id() -> None:
     cart = Cart(**cart_document(status=CartStatus.ORDERED, order_id="O-1"))
     assert cart.order_id == "O-1"
+
+
+def test_an_ordered_cart_without_lines_is_refused() -> None:
+    """Checkout refuses an empty cart, so a stored ordered cart without lines is damaged."""
+    with pytest.raises(EmptyCart, match="only a cart with lines"):
+        Cart(**cart_document(status=CartStatus.ORDERED, order_id="O-1", lines=()))
 
 
 def test_cart_line_price_must_be_money() -> None:

@@ -132,7 +132,7 @@ class Cart(Aggregate[CartStatus]):
 
     The constructor (what storage calls to load a cart) checks every field: lines are
     :class:`CartLine` values of the cart's currency with distinct SKUs, and ``order_id`` is set
-    exactly when the cart is ordered.
+    exactly when the cart is ordered, and a cart that is checking out or ordered has lines.
 
     >>> import pendulum
     >>> from ecservice.clock import FixedClock
@@ -146,6 +146,7 @@ class Cart(Aggregate[CartStatus]):
     Raises:
         ValidationError: a field of the wrong type or unacceptable text, two lines of one SKU,
             an ``order_id`` that does not match the state.
+        EmptyCart: a cart checking out or ordered without lines.
         CurrencyMismatch: a line priced in another currency.
     """
 
@@ -168,6 +169,11 @@ class Cart(Aggregate[CartStatus]):
             raise ValidationError(
                 f"cart {self.id!r}: order_id must be set exactly when the cart is ordered "
                 f"(status {self.status.name}, order_id {self.order_id!r})"
+            )
+        if not self.lines and self.status is not CartStatus.SHOPPING:
+            raise EmptyCart(
+                f"cart {self.id!r} is {self.status.name} with no lines: only a cart with lines "
+                "can be checked out or ordered"
             )
 
     @classmethod
