@@ -140,7 +140,7 @@ def run(quick: bool) -> dict[str, Any]:
     started = time.perf_counter()
     if quick:
         n_create, n_fire, repeats, n_mem, n_growth, n_trans = 5_000, 5_000, 5, 20_000, 200_000, 200
-        n_typed, n_carts, n_orders = 500, 1, 0
+        n_typed, n_carts, n_orders = 500, 3, 0
     else:
         n_create, n_fire, repeats, n_mem, n_growth, n_trans = (
             20_000,
