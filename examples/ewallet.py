@@ -114,6 +114,8 @@ def main() -> None:
             locked_until=locked_until,
             clock=clock,
             signing_key=signing_key,
+            kdf=wallet.kdf,
+            policy=wallet.policy,
             cards=wallet.cards(),
             ledger=ledger,
             holds=wallet.holds(None),

@@ -307,6 +307,7 @@ def parts(clock: FixedClock) -> dict[str, Any]:
         "clock": clock,
         "signing_key": Ed25519PrivateKey.generate(),
         "kdf": FAST,
+        "policy": wallet.policy,
         "cards": wallet.cards(),
         "ledger": wallet.ledger,
         "holds": wallet.holds(None),

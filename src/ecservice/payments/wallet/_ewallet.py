@@ -159,8 +159,8 @@ class EWallet:
         pin_hash: PinHash,
         clock: Clock,
         signing_key: Ed25519PrivateKey,
-        kdf: KdfParams = DEFAULT_KDF,
-        policy: PinPolicy | None = None,
+        kdf: KdfParams,
+        policy: PinPolicy,
         failures: int = 0,
         locked_until: DateTime | None = None,
         cards: Iterable[CardReference] = (),
@@ -176,18 +176,25 @@ class EWallet:
         (:meth:`StoredValue.restore`), the cards and the holdings are checked as when they were
         made, so a wallet that loads is one the library could have produced.
 
+        ``kdf`` and ``policy`` have no defaults: they are part of the wallet (the PIN is
+        re-hashed with ``kdf`` on a change; ``policy`` sets the failure limit and lock-out the
+        stored count and lock are checked against), so storage must keep and pass them.
+
         Raises:
-            ValidationError: a part has the wrong type or breaks its rules (the failure count
-                is outside 0 to the policy's limit, the ledger does not match the holds...).
+            ValidationError: a part has the wrong type or breaks its rules: the failure count
+                is outside 0 to the policy's limit, a lock comes without exactly
+                ``policy.max_failures`` failures or that many failures without a lock, the lock
+                ends later than ``policy.lockout`` after ``clock.now()``, ledger entries are out
+                of time order, the ledger does not match the holds...
             DuplicateWalletItem: two cards share a token, or two holdings a kind and reference.
             FullCardNumberRefused: a stored text holds something shaped like a card number.
         """
         owner, wid = check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
         if wallet_id is None:
             raise ValidationError("a restored wallet needs its wallet_id")
-        if policy is not None and not isinstance(policy, PinPolicy):
+        if not isinstance(policy, PinPolicy):
             raise ValidationError(f"policy must be a PinPolicy, not {type(policy).__name__}")
-        guard = PinGuard(pin_hash, policy or PinPolicy(), failures, locked_until)
+        guard = PinGuard.restored(pin_hash, policy, failures, locked_until, clock.now())
         card_map = restored_cards(cards, wid)
         holding_map = _holdings.restored_holdings(holdings, wid)
         wallet = cls.__new__(cls)

@@ -276,9 +276,15 @@ class PinGuard:
     attempt interrupted during the hash stays counted. The owner (:class:`EWallet`) calls it
     under its lock, so the attempts of one wallet are checked one at a time.
 
+    So the states a run can reach are: fewer than ``policy.max_failures`` failures and no
+    lock, or exactly ``policy.max_failures`` failures and a lock (in force, or run out and not
+    yet cleared). Construction refuses every other combination; :meth:`restored` also refuses a
+    lock that ends later than ``policy.lockout`` after the current time.
+
     Raises:
         ValidationError: on construction, a field of the wrong type, a failure count outside
-            0 to ``policy.max_failures``, or a naive ``locked_until``.
+            0 to ``policy.max_failures``, a naive ``locked_until``, a lock without
+            ``policy.max_failures`` failures, or that many failures without a lock.
     """
 
     pin_hash: PinHash = attrs.field()
@@ -295,6 +301,49 @@ class PinGuard:
     def _check_policy(self, attribute: attrs.Attribute[PinPolicy], value: object) -> None:
         if not isinstance(value, PinPolicy):
             raise ValidationError(f"a PIN guard needs a PinPolicy, not {type(value).__name__}")
+
+    def __attrs_post_init__(self) -> None:
+        limit = self.policy.max_failures
+        if self.locked_until is not None and self.failures != limit:
+            raise ValidationError(
+                f"a PIN lock comes only with the policy's {limit} failures, not {self.failures}: "
+                "only the failure that reaches the limit locks, and the lock's end resets the count"
+            )
+        if self.locked_until is None and self.failures == limit:
+            raise ValidationError(
+                f"{limit} PIN failures (the policy's limit) always come with a lock; "
+                "give locked_until, or a lower count"
+            )
+
+    @classmethod
+    def restored(
+        cls,
+        pin_hash: PinHash,
+        policy: PinPolicy,
+        failures: int,
+        locked_until: _dt.datetime | None,
+        now: DateTime,
+    ) -> PinGuard:
+        """A guard as storage keeps it, checked against the rules and the time ``now``.
+
+        A lock starts at the failure that reaches the limit and lasts ``policy.lockout``; that
+        failure happened no later than ``now`` (clocks do not run backwards), so a lock may end
+        at ``now + policy.lockout`` at the latest. A lock that has run out is accepted: the
+        count is cleared at the next check.
+
+        Raises:
+            ValidationError: the construction rules above are broken, or the lock ends later
+                than ``now + policy.lockout``.
+        """
+        now = ensure_utc(now, what="the current time")
+        guard = cls(pin_hash, policy, failures, locked_until)
+        if guard.locked_until is not None and guard.locked_until > now + policy.lockout:
+            raise ValidationError(
+                f"a PIN lock ending {guard.locked_until.isoformat()} is longer than the policy's "
+                f"lock-out of {policy.lockout} from now ({now.isoformat()}); "
+                f"it can end at {(now + policy.lockout).isoformat()} at the latest"
+            )
+        return guard
 
     def current_lock(self, now: DateTime) -> DateTime | None:
         """The end of the lock in force at ``now``, or ``None``."""

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import final
 
 import attrs
+from pendulum import DateTime
 
 from ecservice.clock import Clock
 from ecservice.errors import CurrencyMismatch, InsufficientFunds, InvalidAmount, ValidationError
@@ -86,7 +87,8 @@ class StoredValue:
     ) -> StoredValue:
         """Rebuild books from their ledger and holds (as storage keeps them), checking both.
 
-        Checks: every entry is a :class:`LedgerEntry` numbered 1, 2, 3... in order; holds are
+        Checks: every entry is a :class:`LedgerEntry` numbered 1, 2, 3... in order, each dated
+        no earlier than the one before (the books stamp entries so); holds are
         :class:`Hold` values numbered ``H000001``, ``H000002``... in order; each hold has
         exactly the entries its status implies (a HOLD entry of its amount and reference; a
         CAPTURE of the captured amount and a RELEASE of the rest once captured; a RELEASE of all
@@ -107,6 +109,11 @@ class StoredValue:
                 )
             if entry.seq != i:
                 raise ValidationError(f"ledger entry {i} is numbered {entry.seq}; expected {i}")
+            if i > 1 and entry.at < entries[i - 2].at:
+                raise ValidationError(
+                    f"ledger entry {i} is dated {entry.at.isoformat()}, before entry {i - 1} "
+                    f"({entries[i - 2].at.isoformat()}); a ledger's times never fall"
+                )
         by_id: dict[str, Hold] = {}
         for i, hold in enumerate(hold_list, 1):
             if not isinstance(hold, Hold):
@@ -186,11 +193,28 @@ class StoredValue:
         hold_id: str | None = None,
         *,
         offset: int = 0,
+        at: DateTime | None = None,
     ) -> LedgerEntry:
         """Build (not record) the next entry; ``offset`` counts entries built before it."""
         return LedgerEntry(
-            len(self._ledger) + 1 + offset, kind, amount, reference, self.clock.now(), hold_id
+            len(self._ledger) + 1 + offset,
+            kind,
+            amount,
+            reference,
+            self._now() if at is None else at,
+            hold_id,
         )
+
+    def _now(self) -> DateTime:
+        """The clock's time, but never before the last entry: the ledger's times never fall.
+
+        A system clock can be set back; stamping such an entry with the last entry's time keeps
+        the ledger in time order, which :meth:`restore` checks.
+        """
+        now = self.clock.now()
+        if self._ledger and now < self._ledger[-1].at:
+            return self._ledger[-1].at
+        return now
 
     def _apply(self, *entries: LedgerEntry) -> None:
         """Record entries already built and checked: nothing here can fail."""
@@ -264,7 +288,7 @@ class StoredValue:
         ref = check_reference(reference, "an authorisation reference")
         with self._lock:
             self.require(amount, "authorise")
-            hold = Hold(self.next_hold_id(), amount, ref, self.clock.now())
+            hold = Hold(self.next_hold_id(), amount, ref, self._now())
             entry = self._entry(EntryKind.HOLD, amount, ref, hold.hold_id)
             self._apply(entry)
             self._holds[hold.hold_id] = hold
@@ -320,13 +344,18 @@ class StoredValue:
                 )
             if take > hold.amount:
                 raise InvalidAmount(f"cannot capture {take} from hold {hold_id} of {hold.amount}")
-            now = self.clock.now()
+            now = self._now()
             settled = attrs.evolve(hold, status=HoldStatus.CAPTURED, captured=take, settled_at=now)
-            entries = [self._entry(EntryKind.CAPTURE, take, hold.reference, hold_id)]
+            entries = [self._entry(EntryKind.CAPTURE, take, hold.reference, hold_id, at=now)]
             if settled.released:
                 entries.append(
                     self._entry(
-                        EntryKind.RELEASE, settled.released, hold.reference, hold_id, offset=1
+                        EntryKind.RELEASE,
+                        settled.released,
+                        hold.reference,
+                        hold_id,
+                        offset=1,
+                        at=now,
                     )
                 )
             self._apply(*entries)
@@ -351,7 +380,7 @@ class StoredValue:
                     f"hold {hold_id} was already captured for {hold.captured}; it cannot be "
                     "released"
                 )
-            settled = attrs.evolve(hold, status=HoldStatus.RELEASED, settled_at=self.clock.now())
+            settled = attrs.evolve(hold, status=HoldStatus.RELEASED, settled_at=self._now())
             entry = self._entry(EntryKind.RELEASE, hold.amount, hold.reference, hold_id)
             self._apply(entry)
             self._holds[hold_id] = settled
