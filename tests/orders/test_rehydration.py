@@ -10,6 +10,7 @@ import datetime as _dt
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from ecservice.errors import (
 )
 from ecservice.money import Money
 from ecservice.orders import (
+    ORDER_WORKFLOW,
     Address,
     Cancellation,
     Cart,
@@ -37,9 +39,10 @@ from ecservice.orders import (
     Presale,
     Shipment,
     TrackingEvent,
+    apply_change,
 )
 from ecservice.text import LONG_TEXT_MAX, SHORT_TEXT_MAX
-from ecservice.workflow import Actor, TransitionRecord
+from ecservice.workflow import Actor, TransitionRecord, bind_workflow, transition
 from tests.orders.test_order import ADDRESS, FEE, STAFF, START
 
 TEA = OrderLine(sku="TEA", name="tea", unit_price=Money("10.00", "CNY"), quantity=3)
@@ -73,8 +76,20 @@ def steps(*path: tuple[str, Any, Any]) -> tuple[TransitionRecord, ...]:
 #: loaded with the history that led there.
 IN_TRANSIT_HISTORY = steps(
     ("confirm", OrderStatus.PENDING_CONFIRMATION, OrderStatus.PROCESSING),
+    ("cancel_lines", OrderStatus.PROCESSING, OrderStatus.PROCESSING),
     ("ship", OrderStatus.PROCESSING, OrderStatus.IN_TRANSIT),
 )
+
+
+def in_transit_history(shipments: int, cancellations: int) -> tuple[TransitionRecord, ...]:
+    """The history of an order in transit with that many shipments and cancellations."""
+    p, t = OrderStatus.PROCESSING, OrderStatus.IN_TRANSIT
+    return steps(
+        ("confirm", OrderStatus.PENDING_CONFIRMATION, p),
+        *(("cancel_lines", p, p) for _ in range(cancellations)),
+        ("ship", p, t),
+        *(("ship", t, t) for _ in range(shipments - 1)),
+    )
 
 
 def document(**changes: Any) -> dict[str, Any]:
@@ -360,8 +375,19 @@ def test_a_loaded_order_never_has_negative_open_units(
     items = {f"L{i}": q for i, q in enumerate(shipped) if q}
     shipments = (parcel("P1", **items),) if items else ()
     cancellations = tuple(cancelled(f"L{i}", q) for i, q in enumerate(cancelled_units) if q)
+    history = in_transit_history(len(shipments), len(cancellations))
+    status = OrderStatus.IN_TRANSIT if shipments else OrderStatus.PROCESSING
     try:
-        order = Order(**document(lines=lines, shipments=shipments, cancellations=cancellations))
+        order = Order(
+            **document(
+                lines=lines,
+                shipments=shipments,
+                cancellations=cancellations,
+                history=history if shipments else history[:-1],
+                version=len(history) - (not shipments),
+                status=status,
+            )
+        )
     except EcServiceError:
         return
     assert all(q > 0 for q in order.open_items().values())
@@ -380,3 +406,81 @@ def test_actor_in_a_received_shipment_is_kept() -> None:
         received_by=Actor.buyer("u"),
     )
     assert s.items == (("A", 1),)
+
+
+P, T = OrderStatus.PROCESSING, OrderStatus.IN_TRANSIT
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        # a 'ship' record but no shipment: ship() would send the goods again
+        ({"shipments": ()}, "0 shipment\\(s\\), but its history has 1 'ship'"),
+        # two shipments, one 'ship' record
+        (
+            {"shipments": (parcel("P1"), parcel("P2"))},
+            "2 shipment\\(s\\), but its history has 1 'ship'",
+        ),
+        # a 'cancel_lines' record but no cancellation: the amount due would go back up
+        ({"cancellations": ()}, "0 cancellation\\(s\\), but its history has 1 'cancel'"),
+        # a cancellation without any 'cancel'/'cancel_lines' record
+        (
+            {"history": steps(("confirm", OrderStatus.PENDING_CONFIRMATION, P), ("ship", P, T))},
+            "no 'cancel' or 'cancel_lines' record",
+        ),
+        # a received parcel without 'confirm_receipt'/'auto_confirm'
+        (
+            {"shipments": (attrs.evolve(parcel(TEA=2), received_at=START, received_by=STAFF),)},
+            "shipment 'P1' is received, but its history has no 'confirm_receipt'",
+        ),
+    ],
+)
+def test_fields_that_contradict_the_history_are_refused(
+    changes: dict[str, Any], match: str
+) -> None:
+    if "history" in changes:
+        changes["version"] = len(changes["history"])
+    with pytest.raises(ValidationError, match=match):
+        Order(**document(**changes))
+
+
+def test_a_received_parcel_loads_with_its_confirm_receipt_record() -> None:
+    history = steps(
+        ("confirm", OrderStatus.PENDING_CONFIRMATION, P),
+        ("cancel_lines", P, P),
+        ("ship", P, T),
+        ("confirm_receipt", T, P),
+    )
+    received = attrs.evolve(parcel(TEA=2), received_at=START, received_by=STAFF)
+    order = Order(**document(status=P, history=history, version=4, shipments=(received,)))
+    assert order.status is P
+    assert not order.shipments[0].travelling
+
+
+@attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
+class RushOrder(Order[OrderStatus]):
+    """An order whose custom ``rush_ship`` trigger sends a parcel on its own."""
+
+    def rush_ship(self, *, actor: Actor) -> TransitionRecord:
+        return self._fire("rush_ship", actor=actor)
+
+
+bind_workflow(
+    RushOrder,
+    ORDER_WORKFLOW.derive(
+        "order-rush", add_transitions=[transition("rush_ship", P, T, before=[apply_change])]
+    ),
+)
+
+
+def test_a_custom_trigger_may_ship_cancel_and_confirm() -> None:
+    """Only the default triggers' records are counted: a custom trigger of a derived workflow
+    may add shipments, cancellations or receipts of its own."""
+    history = steps(("confirm", OrderStatus.PENDING_CONFIRMATION, P), ("rush_ship", P, T))
+    received = attrs.evolve(parcel(TEA=2), received_at=START, received_by=STAFF)
+    order = RushOrder(**document(history=history, version=2, shipments=(received,)))
+    assert order.shipments == (received,)
+    assert order.cancellations
+    # the default triggers' records still count as lower bounds
+    with pytest.raises(ValidationError, match="1 'cancel'"):
+        RushOrder(**document(cancellations=()))

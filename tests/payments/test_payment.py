@@ -434,6 +434,85 @@ def make_order(clock: FixedClock) -> Order:
     )
 
 
+def settled_with_a_manual_refund(clock: FixedClock, gateway: InMemoryGateway) -> Payment:
+    """A captured payment with a MANUAL refund, then a SETTLEMENT one for a cancelled line."""
+    order = make_order(clock)
+    payments = OrderPayments(gateway)
+    payment = payments.open(order, CARD)
+    payments.pay(order, payment)
+    payment.refund(
+        gateway, cny("5.00"), reason="goodwill", idempotency_key="GW-1", actor=Actor.staff("s")
+    )
+    order.cancel_lines({"B": 1}, reason="cracked", actor=Actor.staff("s"))
+    payments.settle(order, payment)
+    assert [r.kind for r in payment.refunds] == [RefundKind.MANUAL, RefundKind.SETTLEMENT]
+    return payment
+
+
+def test_a_settled_payment_round_trips(clock: FixedClock, gateway: InMemoryGateway) -> None:
+    payment = settled_with_a_manual_refund(clock, gateway)
+    assert Payment(**fields_of(payment)) == payment
+
+
+def _tampered(payment: Payment, name: str) -> dict[str, Any]:
+    fields = fields_of(payment)
+    manual, settlement = fields["refunds"]
+    if name == "kind MANUAL -> SETTLEMENT":
+        fields["refunds"] = (attrs.evolve(manual, kind=RefundKind.SETTLEMENT), settlement)
+    elif name == "kind SETTLEMENT -> MANUAL":
+        fields["refunds"] = (manual, attrs.evolve(settlement, kind=RefundKind.MANUAL))
+    elif name == "amounts swapped":
+        fields["refunds"] = (
+            attrs.evolve(manual, amount=settlement.amount),
+            attrs.evolve(settlement, amount=manual.amount),
+        )
+    elif name == "reason changed":
+        fields["refunds"] = (attrs.evolve(manual, reason="changed"), settlement)
+    elif name == "idempotency dropped":
+        fields["idempotency"] = ()
+    elif name == "one key dropped":
+        fields["idempotency"] = fields["idempotency"][:-1]
+    elif name == "settlement key renumbered":
+        _, fingerprint, version = fields["idempotency"][-1]
+        fields["idempotency"] = (
+            *fields["idempotency"][:-1],
+            (f"{payment.id}:refund:2", fingerprint, version),
+        )
+    elif name == "manual key in the settlement namespace":
+        fields["idempotency"] = tuple(
+            (f"{payment.id}:goodwill" if k == "GW-1" else k, f, v)
+            for k, f, v in fields["idempotency"]
+        )
+    return fields
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("kind MANUAL -> SETTLEMENT", r"SETTLEMENT, reason 'goodwill'\) contradicts .*'GW-1'"),
+        ("kind SETTLEMENT -> MANUAL", r"MANUAL, reason 'cracked'\) contradicts"),
+        ("amounts swapped", "refund of 25.00 CNY .* contradicts .*'GW-1'"),
+        ("reason changed", r"reason 'changed'\) contradicts"),
+        ("idempotency dropped", r"history record 1 \('authorize'\) has no idempotency record"),
+        ("one key dropped", r"history record 4 \('refund'\) has no idempotency record"),
+        ("settlement key renumbered", "has key 'O-1-PAY:refund:2'; .* keyed 'O-1-PAY:refund:1'"),
+        (
+            "manual key in the settlement namespace",
+            "'O-1-PAY:goodwill', in the namespace 'O-1-PAY:'",
+        ),
+    ],
+)
+def test_rehydration_refuses_refunds_that_contradict_their_keys(
+    clock: FixedClock, gateway: InMemoryGateway, name: str, match: str
+) -> None:
+    """A refund's amount, reason and kind are what its idempotency record requested, and every
+    history record has its key: otherwise reconciliation would count the refund as the wrong
+    kind, or a retry would run a request a second time."""
+    payment = settled_with_a_manual_refund(clock, gateway)
+    with pytest.raises(ValidationError, match=match):
+        Payment(**_tampered(payment, name))
+
+
 def test_paying_confirms_the_order(clock: FixedClock, gateway: InMemoryGateway) -> None:
     """Once captured, an order awaiting confirmation enters processing (正在处理)."""
     order = make_order(clock)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
 from ecservice.errors import CurrencyMismatch, InvalidQuantity, ValidationError
 from ecservice.money import Money
-from ecservice.orders._order_workflow import _settled
+from ecservice.orders._order_workflow import ORDER_WORKFLOW, _settled
 from ecservice.orders._policy import AutoConfirmPolicy
 from ecservice.orders._values import (
     Address,
@@ -103,6 +103,62 @@ def check_order(order: Order[Any]) -> None:
             raise CurrencyMismatch(order.currency.code, deposit.currency.code, "mix")
     if order.shipments or order.cancellations or order.out_of_stock:
         _check_progress(order)
+    if order.shipments or order.cancellations or order.history:
+        _check_against_history(order)
+
+
+#: The default workflow's triggers whose records the data must agree with.
+_SHIP: Final = "ship"
+_CANCELS: Final = frozenset({"cancel", "cancel_lines"})
+_RECEIPTS: Final = frozenset({"confirm_receipt", "auto_confirm"})
+_DEFAULT_TRIGGERS: Final = frozenset(ORDER_WORKFLOW.triggers)
+
+
+def _check_against_history(order: Order[Any]) -> None:
+    """Shipments, cancellations and receipts agree with the history's records.
+
+    Every default ``ship`` adds one shipment, every ``cancel``/``cancel_lines`` at least one
+    cancellation, and only ``confirm_receipt``/``auto_confirm`` mark parcels received. Only the
+    default triggers' records are counted: when the history also holds records of a custom
+    trigger (which may ship, cancel or confirm on its own), only the lower bounds are checked.
+    """
+    ships = cancels = receipts = 0
+    custom = False
+    for record in order.history:
+        trigger = record.trigger
+        if trigger == _SHIP:
+            ships += 1
+        elif trigger in _CANCELS:
+            cancels += 1
+        elif trigger in _RECEIPTS:
+            receipts += 1
+        elif trigger not in _DEFAULT_TRIGGERS:
+            custom = True
+    subject = f"order {order.id!r}"
+    shipments = len(order.shipments)
+    if shipments < ships or (shipments > ships and not custom):
+        raise ValidationError(
+            f"{subject}: shipments lists {shipments} shipment(s), but its history has "
+            f"{ships} 'ship' record(s); each 'ship' adds exactly one shipment"
+        )
+    cancellations = len(order.cancellations)
+    if cancellations < cancels:
+        raise ValidationError(
+            f"{subject}: cancellations lists {cancellations} cancellation(s), but its history "
+            f"has {cancels} 'cancel'/'cancel_lines' record(s); each adds at least one"
+        )
+    if cancellations and not cancels and not custom:
+        raise ValidationError(
+            f"{subject}: cancellations lists {cancellations} cancellation(s), but its history "
+            f"has no 'cancel' or 'cancel_lines' record"
+        )
+    if not receipts and not custom:
+        for s in order.shipments:
+            if s.received_at is not None:
+                raise ValidationError(
+                    f"{subject}: shipment {s.id!r} is received, but its history has no "
+                    f"'confirm_receipt' or 'auto_confirm' record"
+                )
 
 
 def _check_progress(order: Order[Any]) -> None:

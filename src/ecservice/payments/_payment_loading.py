@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 from ecservice.errors import CurrencyMismatch, InvalidAmount, ValidationError
 from ecservice.money import Money, positive
-from ecservice.payments._payment_events import PaymentStatus, RefundRecord
+from ecservice.payments._payment_events import PaymentStatus, RefundKind, RefundRecord
 from ecservice.payments._shown import shown
 from ecservice.text import LONG_TEXT_MAX, text
 
@@ -155,7 +155,9 @@ def check_idempotency(payment: Payment) -> None:
 
 def check_history(payment: Payment) -> None:
     """The history's triggers agree with the data: one approved authorisation when
-    ``authorization`` is set, one capture when ``captured`` is, one refund per refund record."""
+    ``authorization`` is set, one capture when ``captured`` is, one refund per refund record;
+    every history record has its idempotency record (every trigger of the payment workflow
+    takes a key), and each refund agrees with the request its key recorded."""
     authorized = captured = refunded = 0
     for record in payment.history:
         if record.trigger == "authorize" and record.dest is not PaymentStatus.FAILED:
@@ -174,4 +176,58 @@ def check_history(payment: Payment) -> None:
                 f"{payment._subject()}: its history has {found} {what} record(s), its data "
                 f"{wanted} (authorization {shown(payment.authorization)}, captured "
                 f"{shown(payment.captured)}, {len(payment.refunds)} refund(s))"
+            )
+    check_keys_cover_history(payment)
+
+
+def check_keys_cover_history(payment: Payment) -> None:
+    """Every record of the history has the idempotency record of its request, and the N-th
+    refund record agrees with the N-th ``refund`` record's request.
+
+    Every trigger of the payment workflow takes an idempotency key and records it with the
+    version it produced, so a history record without one means the keys were lost: a retry
+    would then run the request a second time. A refund's amount, reason and kind are what its
+    key's fingerprint recorded; a ``SETTLEMENT`` refund's key is :class:`OrderPayments`'
+    ``{payment.id}:refund:N`` for the N-th such refund, and a ``MANUAL`` refund's key is outside
+    the ``{payment.id}:`` namespace (:meth:`Payment.refund` refuses such keys).
+
+    Raises:
+        ValidationError: a record without its idempotency record, or a refund that contradicts
+            its key or fingerprint.
+    """
+    by_version = {version: (key, fingerprint) for key, fingerprint, version in payment.idempotency}
+    refunds = iter(payment.refunds)
+    settlements = 0
+    own = f"{payment.id}:"
+    for record in payment.history:
+        entry = by_version.get(record.version)
+        if entry is None:
+            raise ValidationError(
+                f"{payment._subject()}: history record {record.version} ({record.trigger!r}) "
+                "has no idempotency record; every trigger of a payment records its key"
+            )
+        if record.trigger != "refund":
+            continue
+        refund = next(refunds)
+        key, fingerprint = entry
+        wanted = payment._refund_fingerprint(refund.amount, refund.reason, refund.kind)
+        if fingerprint != wanted:
+            raise ValidationError(
+                f"{payment._subject()}: refund of {refund.amount} ({refund.kind.name}, reason "
+                f"{shown(refund.reason)}) contradicts its idempotency record {key!r} at "
+                f"version {record.version}, which requested {fingerprint!r}"
+            )
+        if refund.kind is RefundKind.SETTLEMENT:
+            settlements += 1
+            expected = f"{own}refund:{settlements}"
+            if key != expected:
+                raise ValidationError(
+                    f"{payment._subject()}: SETTLEMENT refund {settlements} (history record "
+                    f"{record.version}) has key {key!r}; settlement refunds are keyed "
+                    f"{expected!r} in turn"
+                )
+        elif key.startswith(own):
+            raise ValidationError(
+                f"{payment._subject()}: MANUAL refund (history record {record.version}) has key "
+                f"{key!r}, in the namespace {own!r} kept for settlement requests"
             )
