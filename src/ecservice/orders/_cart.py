@@ -22,13 +22,13 @@ from ecservice.orders._values import (
     _money,
     _new_order_line,
     _quantity,
-    _setters,
     _tuple_of,
     _weight,
     check_quantity,
     check_short,
     check_weight,
     goods_total,
+    line_builder,
     require,
     short_text,
     shown,
@@ -84,22 +84,8 @@ class CartLine:
 
 
 _ZERO: Final = Decimal(0)
-_l_sku, _l_name, _l_unit_price, _l_quantity, _l_weight_kg = _setters(
-    CartLine, "sku", "name", "unit_price", "quantity", "weight_kg"
-)
-
-
-def _new_cart_line(
-    sku: str, name: str, unit_price: Money, quantity: int, weight_kg: Decimal
-) -> CartLine:
-    """A cart line from values already checked, without re-running its validators."""
-    new: CartLine = object.__new__(CartLine)
-    _l_sku(new, sku)
-    _l_name(new, name)
-    _l_unit_price(new, unit_price)
-    _l_quantity(new, quantity)
-    _l_weight_kg(new, weight_kg)
-    return new
+#: A cart line from values already checked, without re-running its validators.
+_new_cart_line: Final = line_builder(CartLine)
 
 
 def _assign_lines(cart: Cart, ctx: Context) -> None:

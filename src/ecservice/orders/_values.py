@@ -575,22 +575,33 @@ class Cancellation:
         return attrs.asdict(self, recurse=False)
 
 
-_l_sku, _l_name, _l_unit_price, _l_quantity, _l_weight_kg = _setters(
-    OrderLine, "sku", "name", "unit_price", "quantity", "weight_kg"
-)
+L = TypeVar("L")
 
 
-def _new_order_line(
-    sku: str, name: str, unit_price: Money, quantity: int, weight_kg: Decimal
-) -> OrderLine:
-    """An order line from values already checked (a cart line's)."""
-    new: OrderLine = object.__new__(OrderLine)
-    _l_sku(new, sku)
-    _l_name(new, name)
-    _l_unit_price(new, unit_price)
-    _l_quantity(new, quantity)
-    _l_weight_kg(new, weight_kg)
-    return new
+def line_builder(
+    cls: type[L],
+) -> Callable[[str, str, Money, int, Decimal], L]:
+    """A function building a ``cls`` line (sku, name, unit price, quantity, unit weight) from
+    values already checked, slot by slot, without re-running its validators."""
+    sku, name, price, qty, weight = _setters(
+        cls, "sku", "name", "unit_price", "quantity", "weight_kg"
+    )
+    new_object = object.__new__
+
+    def build(s: str, n: str, p: Money, q: int, w: Decimal) -> L:
+        new: L = new_object(cls)
+        sku(new, s)
+        name(new, n)
+        price(new, p)
+        qty(new, q)
+        weight(new, w)
+        return new
+
+    return build
+
+
+#: An order line from values already checked (a cart line's).
+_new_order_line: Final = line_builder(OrderLine)
 
 
 _c_sku, _c_quantity, _c_reason, _c_at, _c_actor = _setters(
