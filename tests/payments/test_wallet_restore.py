@@ -137,3 +137,18 @@ def test_books_keep_time_order_when_the_clock_is_set_back() -> None:
     assert times[-1] == START
     restored = StoredValue.restore(clock, books.ledger, books.holds(None))
     assert restored.available("CNY") == cny("11.00")
+
+
+def test_generated_wallet_ids_never_look_like_card_numbers() -> None:
+    """A generated id is letters only: random digits would now and then pass the Luhn check and
+    be refused as a card number, failing the wallet's creation at random."""
+    from ecservice.payments.wallet._cards import looks_like_card_number
+    from ecservice.payments.wallet._restore import new_wallet_id
+
+    ids = {new_wallet_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for wid in ids:
+        assert wid.startswith("w-")
+        assert len(wid) == 18
+        assert wid[2:].isalpha()
+        assert not looks_like_card_number(wid)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -50,10 +50,20 @@ def check_identity(
         raise ValidationError(
             f"signing_key must be an Ed25519PrivateKey, not {type(signing_key).__name__}"
         )
-    wid = check_reference(
-        f"w-{secrets.token_hex(8)}" if wallet_id is None else wallet_id, "wallet id"
-    )
+    wid = check_reference(new_wallet_id() if wallet_id is None else wallet_id, "wallet id")
     return check_reference(owner, "wallet owner"), wid
+
+
+def new_wallet_id() -> str:
+    """A random wallet id: ``w-`` and 16 letters a-p (64 random bits, four per letter).
+
+    Letters only, so that an id can never look like a card number (random digits would, about
+    once in 200,000 ids: 16 digits passing the Luhn check) and be refused as one.
+    """
+    return "w-" + secrets.token_hex(8).translate(_HEX_TO_LETTERS)
+
+
+_HEX_TO_LETTERS: Final = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 
 
 def restored_cards(cards: Iterable[CardReference], wid: str) -> dict[str, CardReference]:
