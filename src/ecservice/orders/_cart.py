@@ -8,6 +8,7 @@ from typing import Any, Final, TypeVar, final, overload
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import CurrencyMismatch, EmptyCart, UnknownLine, ValidationError
 from ecservice.money import Currency, Money, currency
@@ -31,7 +32,6 @@ from ecservice.orders._values import (
     line_builder,
     require,
     short_text,
-    shown,
 )
 from ecservice.text import LONG_TEXT_MAX, check_optional_text, check_text
 from ecservice.workflow import (

@@ -11,6 +11,7 @@ import attrs
 from pendulum import DateTime
 from typing_extensions import TypeVar
 
+from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.errors import UnknownLine, ValidationError
 from ecservice.money import Currency, Money
@@ -39,7 +40,6 @@ from ecservice.orders._values import (
     TrackingEvent,
     goods_total,
     short_text,
-    shown,
 )
 from ecservice.workflow import Actor, Aggregate, DomainEvent, TransitionRecord, bind_workflow
 

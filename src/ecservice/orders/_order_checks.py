@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import CurrencyMismatch, InvalidQuantity, ValidationError
 from ecservice.money import Money
 from ecservice.orders._order_workflow import ORDER_WORKFLOW, _settled
@@ -18,7 +19,6 @@ from ecservice.orders._values import (
     Presale,
     Shipment,
     _tuple_of,
-    shown,
 )
 from ecservice.text import LONG_TEXT_MAX, check_optional_text
 

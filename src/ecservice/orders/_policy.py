@@ -8,9 +8,9 @@ from typing import Final, final
 import attrs
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.clock import DEFAULT_ZONE, UTC, ensure_utc, zone
 from ecservice.errors import ValidationError
-from ecservice.orders._values import shown
 from ecservice.text import check_text
 
 __all__ = ["MAX_AUTO_CONFIRM_DAYS", "AutoConfirmPolicy"]

@@ -20,6 +20,7 @@ from typing import Any, Final, TypeVar, final
 import attrs
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.errors import InvalidAddress, InvalidQuantity, ValidationError
 from ecservice.money import Currency, Money
@@ -51,21 +52,6 @@ MAX_WEIGHT_KG: Final = Decimal(100_000)
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 
 _V = TypeVar("_V")
-
-
-def shown(value: object, limit: int = 60) -> str:
-    """A short representation of a value given to the library, safe to put in a message.
-
-    Strings are cut to ``limit`` characters, huge ints are described by their size, and other
-    objects by their type (their ``repr`` may be long or raise).
-    """
-    if isinstance(value, str):
-        return repr(value[:limit]) + ("..." if len(value) > limit else "")
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"an int of {value.bit_length()} bits"
-    if value is None or isinstance(value, int | Decimal):
-        return repr(value)[:limit]
-    return f"a {type(value).__name__}"
 
 
 def check_quantity(value: object, *, what: str = "quantity") -> int:

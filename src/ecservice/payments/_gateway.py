@@ -7,10 +7,10 @@ from typing import Any, Protocol, final, runtime_checkable
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import ValidationError
 from ecservice.money import Money
 from ecservice.payments._card_numbers import looks_like_card_number
-from ecservice.payments._shown import shown
 from ecservice.text import check_text
 
 __all__ = ["GatewayResponse", "Instrument", "InstrumentKind", "OutcomeLookup", "PaymentGateway"]

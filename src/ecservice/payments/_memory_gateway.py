@@ -16,11 +16,11 @@ from typing import final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import ValidationError
 from ecservice.money import Currency, Money, positive
 from ecservice.payments._gateway import GatewayResponse, Instrument
 from ecservice.payments._idempotency import IdempotencyLedger
-from ecservice.payments._shown import shown
 from ecservice.text import check_key, check_text
 
 __all__ = ["InMemoryGateway"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -27,7 +28,6 @@ from ecservice.payments._payment_loading import (
     check_references,
 )
 from ecservice.payments._payment_workflow import PAYMENT_WORKFLOW, failure_text
-from ecservice.payments._shown import shown
 from ecservice.text import LONG_TEXT_MAX, check_key, check_optional_text, check_text, text
 from ecservice.workflow import Actor, Aggregate, TransitionRecord, bind_workflow
 

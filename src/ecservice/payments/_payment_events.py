@@ -7,9 +7,9 @@ from typing import Any, final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import EcServiceError, IdempotencyConflict, ValidationError
 from ecservice.money import Money, positive
-from ecservice.payments._shown import shown
 from ecservice.text import LONG_TEXT_MAX, text
 from ecservice.workflow import DomainEvent, LabelledState
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from ecservice._shown import shown
 from ecservice.errors import CurrencyMismatch, InvalidAmount, ValidationError
 from ecservice.money import Money, positive
 from ecservice.payments._payment_events import PaymentStatus, RefundKind, RefundRecord
-from ecservice.payments._shown import shown
 from ecservice.text import LONG_TEXT_MAX, text
 
 if TYPE_CHECKING:

@@ -26,9 +26,9 @@ from cryptography.exceptions import InvalidSignature as _CryptographyInvalidSign
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ecservice._shown import shown
 from ecservice.errors import CurrencyMismatch, InvalidAmount, InvalidSignature, ValidationError
 from ecservice.money import Money
-from ecservice.payments._shown import shown
 from ecservice.payments.ecash import blind_rsa
 from ecservice.payments.ecash._denomination import (
     ID_LEN,

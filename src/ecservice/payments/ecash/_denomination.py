@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, currency
-from ecservice.payments._shown import shown
 from ecservice.payments.ecash._errors import DenominationExpired
 from ecservice.payments.ecash.blind_rsa import DEFAULT_VARIANT, Variant
 

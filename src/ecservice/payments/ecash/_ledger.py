@@ -11,9 +11,9 @@ from typing import Any
 import attrs
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ecservice._shown import shown
 from ecservice.errors import InvalidAmount, InvalidSignature, ValidationError
 from ecservice.money import Money
-from ecservice.payments._shown import shown
 from ecservice.payments.ecash._denomination import ID_LEN, Denomination, instance_of
 from ecservice.payments.ecash._records import DepositReceipt
 from ecservice.payments.ecash.blind_rsa import BlindSigner, PurePythonBlindSigner

@@ -17,6 +17,7 @@ import datetime as _dt
 import threading
 from typing import final
 
+from ecservice._shown import shown
 from ecservice.clock import Clock
 from ecservice.errors import (
     CurrencyMismatch,
@@ -24,7 +25,6 @@ from ecservice.errors import (
     ValidationError,
 )
 from ecservice.money import Currency, Money, positive, sum_money
-from ecservice.payments._shown import shown
 from ecservice.payments.ecash import _mint_deposits as _deposits
 from ecservice.payments.ecash import _mint_signing as _signing
 from ecservice.payments.ecash._coin import Coin, CoinSpend, RefreshRequest

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ecservice._shown import shown
 from ecservice.errors import DoubleSpend, InsufficientFunds
 from ecservice.money import Money, sum_money
-from ecservice.payments._shown import shown
 from ecservice.payments.ecash._coin import CoinSpend
 from ecservice.payments.ecash._denomination import require, short_hex
 from ecservice.payments.ecash._errors import (

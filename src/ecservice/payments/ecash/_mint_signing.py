@@ -12,9 +12,9 @@ import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ecservice._shown import shown
 from ecservice.errors import DoubleSpend, InsufficientFunds, ValidationError
 from ecservice.money import sum_money
-from ecservice.payments._shown import shown
 from ecservice.payments.ecash._coin import RefreshRequest
 from ecservice.payments.ecash._denomination import Denomination, require, short_hex
 from ecservice.payments.ecash._ledger import Issued, blind_sign_checked

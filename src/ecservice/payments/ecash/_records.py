@@ -16,10 +16,10 @@ from typing import Any, final
 import attrs
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Money
-from ecservice.payments._shown import shown
 from ecservice.text import SHORT_TEXT_MAX, check_text
 
 __all__ = [

@@ -12,10 +12,10 @@ from typing import final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.clock import Clock
 from ecservice.errors import CurrencyMismatch, InsufficientFunds, ValidationError
 from ecservice.money import Currency, Money, positive, sum_money
-from ecservice.payments._shown import shown
 from ecservice.payments.ecash._coin import Coin, CoinSpend, Planchet, WalletCoin
 from ecservice.payments.ecash._denomination import (
     Denomination,

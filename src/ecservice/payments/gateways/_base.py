@@ -20,11 +20,11 @@ from typing import ClassVar, Generic, TypeVar
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, currency, sum_money
 from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind
 from ecservice.payments._idempotency import IdempotencyLedger
-from ecservice.payments._shown import shown
 from ecservice.text import check_key, check_text
 
 __all__ = ["Authorization", "AuthorizationState", "Capture", "Declined", "InstrumentGatewayBase"]

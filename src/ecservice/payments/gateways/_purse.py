@@ -7,10 +7,10 @@ from typing import ClassVar, final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import EcServiceError, ValidationError
 from ecservice.money import Currency, Money, sum_money
 from ecservice.payments._gateway import InstrumentKind
-from ecservice.payments._shown import shown
 from ecservice.payments.gateways._base import (
     Authorization,
     Capture,

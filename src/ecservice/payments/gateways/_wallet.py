@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, ClassVar, final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import EcServiceError, InsufficientFunds, ValidationError
 from ecservice.money import Currency, Money, sum_money
 from ecservice.payments._card_numbers import looks_like_card_number
 from ecservice.payments._gateway import InstrumentKind
-from ecservice.payments._shown import shown
 from ecservice.payments.gateways._base import (
     Authorization,
     Capture,

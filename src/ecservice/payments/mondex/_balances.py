@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from ecservice._shown import shown
 from ecservice.clock import Clock
 from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Currency, Money
-from ecservice.payments._shown import shown
 
 __all__ = ["Balances", "check_clock", "to_balances", "to_limits"]
 

@@ -14,9 +14,9 @@ from typing import TypeAlias, TypeVar, final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, currency
-from ecservice.payments._shown import shown
 from ecservice.payments.mondex._errors import SelfTransfer
 from ecservice.text import SHORT_TEXT_MAX, check_text
 

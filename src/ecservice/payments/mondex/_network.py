@@ -10,9 +10,9 @@ from typing import final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import ValidationError
 from ecservice.money import Money
-from ecservice.payments._shown import shown
 from ecservice.payments.mondex._errors import SelfTransfer
 from ecservice.payments.mondex._messages import (
     Ack,

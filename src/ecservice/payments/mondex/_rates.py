@@ -18,9 +18,9 @@ from typing import Final, Protocol, final, runtime_checkable
 import attrs
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, to_decimal
-from ecservice.payments._shown import shown
 from ecservice.payments.mondex._errors import RateUnavailable, UnsafeRates
 from ecservice.payments.mondex._messages import as_currency
 

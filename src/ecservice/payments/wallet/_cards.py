@@ -29,10 +29,10 @@ import attrs
 import pendulum
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
 from ecservice.errors import ValidationError
 from ecservice.payments._card_numbers import looks_like_card_number, luhn_valid
-from ecservice.payments._shown import shown
 from ecservice.payments.wallet._errors import FullCardNumberRefused
 from ecservice.text import SHORT_TEXT_MAX, check_text
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.errors import CurrencyMismatch, ValidationError
 from ecservice.money import Currency, Money, currency
-from ecservice.payments._shown import shown
 from ecservice.payments.wallet._errors import DuplicateWalletItem, UnknownHolding
 from ecservice.payments.wallet._ledger import Holding, HoldingKind
 from ecservice.payments.wallet._restore import items

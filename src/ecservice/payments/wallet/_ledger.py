@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Money
 from ecservice.payments._card_numbers import looks_like_card_number
-from ecservice.payments._shown import shown
 from ecservice.payments.wallet._errors import FullCardNumberRefused
 from ecservice.text import check_optional_text, text
 

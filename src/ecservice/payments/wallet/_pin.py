@@ -37,9 +37,9 @@ from typing import Final, final
 import attrs
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.errors import ValidationError
-from ecservice.payments._shown import shown
 from ecservice.payments.wallet._errors import InvalidPin, WalletLocked, WrongPin
 
 __all__ = ["DEFAULT_KDF", "KdfParams", "PinHash", "PinPolicy", "hash_pin"]

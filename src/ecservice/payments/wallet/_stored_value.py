@@ -23,10 +23,10 @@ from typing import final
 import attrs
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.clock import Clock
 from ecservice.errors import CurrencyMismatch, InsufficientFunds, InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, currency
-from ecservice.payments._shown import shown
 from ecservice.payments.wallet._cards import check_reference
 from ecservice.payments.wallet._errors import HoldSettled, UnknownHold
 from ecservice.payments.wallet._ledger import EntryKind, Hold, HoldStatus, LedgerEntry

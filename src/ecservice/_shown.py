@@ -1,8 +1,8 @@
-"""How payment messages show a value they refuse: briefly, and never failing themselves.
+"""How error messages show a value they refuse: briefly, and never failing themselves.
 
-Private to :mod:`ecservice.payments`. ``repr`` of a hostile value can be huge (a 10 MB string)
-or raise (an int of more than 4,300 digits, :func:`sys.set_int_max_str_digits`); an error message
-must do neither.
+Private to ecservice; every area's messages use it. ``repr`` of a hostile value can be huge (a
+10 MB string) or raise (an int of more than 4,300 digits, :func:`sys.set_int_max_str_digits`); an
+error message must do neither.
 
 >>> shown(10**5000)
 'an int of about 5001 digits'
