@@ -152,3 +152,9 @@ class OutcomeLookup(Protocol):
     def outcome(self, idempotency_key: str) -> GatewayResponse | None:
         """The approved answer given for ``idempotency_key`` (with its ``amount``), or ``None``
         if nothing moved under that key."""
+
+
+def approved_answer(answer: GatewayResponse) -> bool:
+    """Whether a gateway keeps ``answer`` for its idempotency key: only an approval moved money
+    (a decline is not stored, so asking again is safe)."""
+    return answer.approved

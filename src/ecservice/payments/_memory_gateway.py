@@ -19,7 +19,7 @@ import attrs
 from ecservice._shown import shown
 from ecservice.errors import ValidationError
 from ecservice.money import Currency, Money, positive
-from ecservice.payments._gateway import GatewayResponse, Instrument
+from ecservice.payments._gateway import GatewayResponse, Instrument, approved_answer
 from ecservice.payments._idempotency import IdempotencyLedger
 from ecservice.text import check_key, check_text
 
@@ -45,11 +45,6 @@ def _instrument(value: object) -> Instrument:
     if not isinstance(value, Instrument):
         raise ValidationError(f"expected an Instrument, not {type(value).__name__}")
     return value
-
-
-def _approved(answer: GatewayResponse) -> bool:
-    """Whether to store a gateway's answer for its key: only approvals moved money."""
-    return answer.approved
 
 
 @final
@@ -187,7 +182,7 @@ class InMemoryGateway:
         """``perform()`` at most once per key: an approved answer is stored for the key; a
         decline is not (nothing moved, so asking the instrument again is safe) and leaves the key
         free. The caller holds the lock."""
-        return self._ledger.run(key, fingerprint, perform, keep=_approved)
+        return self._ledger.run(key, fingerprint, perform, keep=approved_answer)
 
     def authorize(
         self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str

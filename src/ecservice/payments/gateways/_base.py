@@ -23,18 +23,13 @@ import attrs
 from ecservice._shown import shown
 from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, currency, sum_money
-from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind
+from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind, approved_answer
 from ecservice.payments._idempotency import IdempotencyLedger
 from ecservice.text import check_key, check_text
 
 __all__ = ["Authorization", "AuthorizationState", "Capture", "Declined", "InstrumentGatewayBase"]
 
 H = TypeVar("H")
-
-
-def _approved(answer: GatewayResponse) -> bool:
-    """Whether to store a gateway's answer for its key: only approvals moved money."""
-    return answer.approved
 
 
 class Declined(Exception):
@@ -227,7 +222,7 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         """``perform()`` at most once per key: an approved answer is stored for the key; a
         decline is not (nothing moved, so asking the instrument again is safe) and leaves the key
         free. The caller holds the lock."""
-        return self._ledger.run(key, fingerprint, perform, keep=_approved)
+        return self._ledger.run(key, fingerprint, perform, keep=approved_answer)
 
     def outcome(self, idempotency_key: str) -> GatewayResponse | None:
         """The approved answer stored for ``idempotency_key`` (its ``amount`` says what was
