@@ -91,10 +91,16 @@ class IdempotencyLedger(Generic[R]):
             self._answers[key] = (fingerprint, answer)
             return answer
 
-    def answer(self, key: str) -> tuple[str, R] | None:
-        """``(fingerprint, answer)`` stored for ``key``, or ``None`` (to query an outcome)."""
+    def stored(self, key: str) -> R | None:
+        """The answer stored for ``key``, or ``None`` if none was (to query an outcome).
+
+        Raises:
+            ValidationError: ``key`` is not acceptable as a key.
+        """
+        check_key(key)
         with self._lock:
-            return self._answers.get(key)
+            found = self._answers.get(key)
+        return None if found is None else found[1]
 
     def __len__(self) -> int:
         with self._lock:

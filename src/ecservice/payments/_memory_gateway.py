@@ -21,7 +21,7 @@ from ecservice.errors import ValidationError
 from ecservice.money import Currency, Money, positive
 from ecservice.payments._gateway import GatewayResponse, Instrument, approved_answer
 from ecservice.payments._idempotency import IdempotencyLedger
-from ecservice.text import check_key, check_text
+from ecservice.text import check_text
 
 __all__ = ["InMemoryGateway"]
 
@@ -169,10 +169,7 @@ class InMemoryGateway:
         Raises:
             ValidationError: ``idempotency_key`` is not acceptable text.
         """
-        check_key(idempotency_key)
-        with self._lock:
-            found = self._ledger.answer(idempotency_key)
-        return None if found is None else found[1]
+        return self._ledger.stored(idempotency_key)
 
     # --- PaymentGateway ------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, currency, sum_money
 from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind, approved_answer
 from ecservice.payments._idempotency import IdempotencyLedger
-from ecservice.text import check_key, check_text
+from ecservice.text import check_text
 
 __all__ = ["Authorization", "AuthorizationState", "Capture", "Declined", "InstrumentGatewayBase"]
 
@@ -234,10 +234,7 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         Raises:
             ValidationError: ``idempotency_key`` is not acceptable text.
         """
-        check_key(idempotency_key)
-        with self._lock:
-            found = self._ledger.answer(idempotency_key)
-            return None if found is None else found[1]
+        return self._ledger.stored(idempotency_key)
 
     def authorize(
         self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
