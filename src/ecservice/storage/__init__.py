@@ -1,0 +1,70 @@
+"""Storage: aggregates as JSON-ready documents, with schema versions and upcasting.
+
+Every aggregate is written as a :class:`Document`,
+``{"type", "schema_version", "id", "version", "body"}``, by a serializer (an
+:class:`AggregateSerializer` per class, built on a cattrs converter from :func:`make_converter`),
+and read back through the class's validating constructor: a damaged or hostile document raises
+:class:`DocumentError` (or the constructor's :class:`~ecservice.errors.ValidationError`), never a
+``KeyError`` or ``TypeError``. A document written with an older schema version is upcast on the
+way in; one from a newer version raises :class:`UnsupportedSchemaVersion`.
+
+>>> import json, pendulum
+>>> from ecservice import Actor, Cart, FixedClock, Money
+>>> clock = FixedClock(pendulum.datetime(2026, 11, 11, tz="Asia/Shanghai"))
+>>> cart = Cart.open("C-1", buyer_id="u-1", currency="CNY", clock=clock)
+>>> _ = cart.add_line("TEA-1", "Longjing tea", Money("88.00", "CNY"), 2, actor=Actor.buyer("u-1"))
+>>> doc = dump_cart(cart)
+>>> doc["type"], doc["schema_version"], doc["version"], doc["body"]["lines"][0]["unit_price"]
+('cart', 1, 1, {'amount': '88.00', 'currency': 'CNY'})
+>>> load_cart(json.loads(json.dumps(doc)), clock=clock) == cart
+True
+"""
+
+from ecservice.storage._aggregate import HISTORY_KEYS, AggregateSerializer
+from ecservice.storage._converter import datetime_text, make_converter, parse_datetime
+from ecservice.storage._document import ENVELOPE_KEYS, Document, Serializer, Upcaster
+from ecservice.storage._errors import DocumentError, UnsupportedSchemaVersion
+from ecservice.storage._orders import (
+    CART_SERIALIZER,
+    ORDER_SERIALIZER,
+    dump_cart,
+    dump_order,
+    load_cart,
+    load_order,
+)
+from ecservice.storage._payments import PAYMENT_SERIALIZER, dump_payment, load_payment
+from ecservice.storage._registry import SerializerRegistry
+
+__all__ = [
+    "CART_SERIALIZER",
+    "ENVELOPE_KEYS",
+    "HISTORY_KEYS",
+    "ORDER_SERIALIZER",
+    "PAYMENT_SERIALIZER",
+    "AggregateSerializer",
+    "Document",
+    "DocumentError",
+    "Serializer",
+    "SerializerRegistry",
+    "UnsupportedSchemaVersion",
+    "Upcaster",
+    "datetime_text",
+    "default_registry",
+    "dump_cart",
+    "dump_order",
+    "dump_payment",
+    "load_cart",
+    "load_order",
+    "load_payment",
+    "make_converter",
+    "parse_datetime",
+]
+
+
+def default_registry() -> SerializerRegistry:
+    """A new registry holding the library's serializers: ``"order"``, ``"cart"``, ``"payment"``.
+
+    Each call returns a new registry, so a shop can register its own serializers (or replace one)
+    without changing anyone else's.
+    """
+    return SerializerRegistry([ORDER_SERIALIZER, CART_SERIALIZER, PAYMENT_SERIALIZER])

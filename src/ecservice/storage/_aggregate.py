@@ -1,0 +1,379 @@
+"""Writing an aggregate as a document and reading it back through its constructor."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import sys
+from collections.abc import Mapping
+from typing import Any, Final, Generic, TypeVar, final
+
+import attrs
+import cattrs
+
+from ecservice._shown import shown
+from ecservice.clock import SYSTEM_CLOCK, Clock
+from ecservice.errors import EcServiceError, ValidationError
+from ecservice.storage._converter import datetime_text, make_converter, parse_datetime
+from ecservice.storage._document import (
+    Document,
+    Upcaster,
+    check_upcasters,
+    problems_of,
+    read_envelope,
+    upcast,
+)
+from ecservice.storage._errors import DocumentError
+from ecservice.text import check_optional_text
+from ecservice.workflow import Actor, Aggregate, History, TransitionRecord
+
+__all__ = ["HISTORY_KEYS", "AggregateSerializer"]
+
+AggT = TypeVar("AggT", bound=Aggregate[Any])
+
+#: The fields every aggregate has that are not written in the body as ordinary fields: ``id`` and
+#: ``version`` are in the envelope, ``status`` and ``history`` are written by name, the clock is
+#: passed in when loading.
+_KERNEL_FIELDS: Final = frozenset({"id", "status", "version", "history", "clock"})
+#: The keys of one history record, in the order they are written.
+HISTORY_KEYS: Final = ("trigger", "source", "dest", "at", "actor", "note")
+
+
+def _field_type(cls: type, name: str) -> Any:
+    """The resolved annotation of field ``name``, read where the class declaring it was written."""
+    for klass in cls.__mro__:
+        annotations = inspect.get_annotations(klass)
+        if name in annotations:
+            annotation = annotations[name]
+            if not isinstance(annotation, str):
+                return annotation
+            module = sys.modules.get(klass.__module__)
+            namespace = dict(vars(module)) if module is not None else {}
+            try:
+                return eval(annotation, namespace, dict(vars(klass)))
+            except Exception as exc:
+                raise ValidationError(
+                    f"cannot resolve the type {annotation!r} of {cls.__name__}.{name}: "
+                    f"{type(exc).__name__}: {exc}; pass it in field_types"
+                ) from None
+    raise ValidationError(f"{cls.__name__}.{name} has no type annotation; pass it in field_types")
+
+
+def _not_json(value: object, where: str) -> str | None:
+    """Where ``value`` holds something other than JSON data (str, int, bool, None, lists and
+    str-keyed dicts of those), or ``None``."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return None
+    if isinstance(value, list) and kind is list:
+        for i, item in enumerate(value):
+            found = _not_json(item, f"{where}[{i}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, dict) and kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return f"{where}: a key of type {type(key).__name__}, not a string"
+            found = _not_json(item, f"{where}.{key}")
+            if found is not None:
+                return found
+        return None
+    return f"{where}: a {kind.__name__} is not JSON data (str, int, bool, null, array, object)"
+
+
+@final
+class AggregateSerializer(Generic[AggT]):
+    """Writes aggregates of one class as :class:`~ecservice.storage.Document` values and reads
+    them back through the class's constructor.
+
+    The body holds ``status`` (the state's name), every ``__init__`` field of the class except
+    ``id``, ``version`` (both in the envelope) and ``clock`` (passed to :meth:`load`), and
+    ``history`` (a list of records ``{"trigger", "source", "dest", "at", "actor", "note"}``, the
+    states by name; a record's version is its position, from 1). Field values are written by the
+    ``converter`` (:func:`~ecservice.storage.make_converter`'s table). Queued domain events are
+    not written: pull them (for the outbox) before saving.
+
+    A custom aggregate class (an :class:`~ecservice.orders.Order` subclass bound to a derived
+    workflow, with fields of its own) gets a serializer of its own, with its own ``type_name``:
+    states are read by name among its workflow's states, and its extra fields are read with
+    their declared types (register hooks on ``converter`` for types the default converter does
+    not know). A shop that moves every order to a subclass keeps ``"order"`` as its type name
+    and registers the subclass's serializer in place of the default one.
+
+    Args:
+        aggregate_type: the exact class written and read (a subclass needs its own serializer).
+        type_name: the ``type`` of its documents, e.g. ``"order"`` (a non-empty str).
+        schema_version: the schema version of the body written now (an integer from 1).
+        upcasters: ``{k: function}`` turning a body of schema version ``k`` into one of
+            ``k + 1``, one for each ``k`` from 1 to ``schema_version - 1``.
+        converter: the cattrs converter for the field values; by default a new
+            :func:`~ecservice.storage.make_converter`.
+        field_types: types of fields whose annotations cannot be resolved at run time (names
+            imported only for type checking), ``{field name: type}``.
+
+    Raises:
+        ValidationError: ``aggregate_type`` is not an aggregate class bound to a workflow, a bad
+            ``type_name`` or ``schema_version``, upcasters that do not cover every step, or a
+            field whose type cannot be resolved.
+    """
+
+    __slots__ = (
+        "_converter",
+        "_fields",
+        "_states",
+        "_type",
+        "_type_name",
+        "_upcasters",
+        "_version",
+    )
+
+    def __init__(
+        self,
+        aggregate_type: type[AggT],
+        type_name: str,
+        *,
+        schema_version: int = 1,
+        upcasters: Mapping[int, Upcaster] | None = None,
+        converter: cattrs.Converter | None = None,
+        field_types: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not (
+            isinstance(aggregate_type, type)
+            and issubclass(aggregate_type, Aggregate)
+            and hasattr(aggregate_type, "workflow")
+        ):
+            raise ValidationError(
+                f"an AggregateSerializer needs an Aggregate subclass bound to a workflow, "
+                f"not {shown(aggregate_type)}"
+            )
+        if type(type_name) is not str or not type_name or not type_name.isprintable():
+            raise ValidationError(
+                f"type_name must be a non-empty printable str, not {shown(type_name)}"
+            )
+        self._type: type[AggT] = aggregate_type
+        self._type_name = type_name
+        self._upcasters = check_upcasters(type_name, schema_version, upcasters or {})
+        self._version = schema_version
+        self._converter = converter if converter is not None else make_converter()
+        types = dict(field_types or {})
+        self._fields: tuple[tuple[str, str, Any], ...] = tuple(
+            (f.name, f.alias or f.name, types.get(f.name) or _field_type(aggregate_type, f.name))
+            for f in attrs.fields(aggregate_type)
+            if f.init and f.name not in _KERNEL_FIELDS
+        )
+        self._states: dict[str, enum.Enum] = {s.name: s for s in aggregate_type.workflow.states}
+
+    @property
+    def type_name(self) -> str:
+        """The ``type`` written in the documents."""
+        return self._type_name
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version written, and the newest one read."""
+        return self._version
+
+    @property
+    def object_type(self) -> type[AggT]:
+        """The exact aggregate class written and read."""
+        return self._type
+
+    @property
+    def converter(self) -> cattrs.Converter:
+        """The converter of the field values (register hooks for a shop's own types here)."""
+        return self._converter
+
+    @property
+    def body_keys(self) -> tuple[str, ...]:
+        """The keys of a body, in the order they are written."""
+        return ("status", *(alias for _, alias, _ in self._fields), "history")
+
+    def __repr__(self) -> str:
+        return (
+            f"AggregateSerializer({self._type.__name__}, {self._type_name!r}, "
+            f"schema_version={self._version})"
+        )
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def dump(self, obj: AggT) -> Document:
+        """``obj`` as a JSON-ready document (keys in a fixed order).
+
+        Raises:
+            DocumentError: ``obj`` is not exactly of :attr:`object_type` (a subclass has a
+                serializer of its own), or a field holds a value the converter cannot write.
+        """
+        if type(obj) is not self._type:
+            raise DocumentError(
+                f"a {type(obj).__name__}",
+                [
+                    f"the {self._type_name!r} serializer writes {self._type.__name__} objects "
+                    "only; register a serializer for this class"
+                ],
+            )
+        unstructure = self._converter.unstructure
+        body: dict[str, Any] = {"status": obj.status.name}
+        try:
+            for name, alias, kind in self._fields:
+                body[alias] = unstructure(getattr(obj, name), unstructure_as=kind)
+        except EcServiceError as exc:
+            raise DocumentError(f"{self._type_name} {obj.id!r}", [str(exc)]) from exc
+        for alias, value in body.items():
+            problem = _not_json(value, f"body.{alias}")
+            if problem is not None:
+                raise DocumentError(
+                    f"{self._type_name} {obj.id!r}",
+                    [f"{problem}; register an unstructure hook for its type on the converter"],
+                )
+        body["history"] = [
+            {
+                "trigger": r.trigger,
+                "source": r.source.name,
+                "dest": r.dest.name,
+                "at": datetime_text(r.at),
+                "actor": {"kind": r.actor.kind.name, "id": r.actor.id},
+                "note": r.note,
+            }
+            for r in obj.history
+        ]
+        return {
+            "type": self._type_name,
+            "schema_version": self._version,
+            "id": obj.id,
+            "version": obj.version,
+            "body": body,
+        }
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def load(self, document: object, *, clock: Clock = SYSTEM_CLOCK) -> AggT:
+        """The aggregate ``document`` holds, built with the class's constructor (which checks it).
+
+        Args:
+            document: a document as :meth:`dump` writes it (or as ``json.loads`` reads it back);
+                an older schema version is upcast first.
+            clock: the clock the aggregate reads the time from.
+
+        Raises:
+            DocumentError: the document is malformed: see :class:`DocumentError`; every problem
+                found in the body is listed, each with its place (``body.lines[0].quantity``).
+            UnsupportedSchemaVersion: the document's schema version is newer than
+                :attr:`schema_version`.
+            ValidationError: the class's constructor refused the values (a broken invariant,
+                e.g. a history that does not lead to the status); raised as the constructor
+                raises it.
+        """
+        envelope = read_envelope(document, (self._type_name,))
+        subject = f"{self._type_name} document {shown(envelope.id, 80)}"
+        body = upcast(
+            subject, envelope.body, envelope.schema_version, self._version, self._upcasters
+        )
+        problems: list[str] = []
+        causes: list[EcServiceError] = []
+        expected = self.body_keys
+        missing = [k for k in expected if k not in body]
+        problems += [f"body.{k}: missing" for k in missing]
+        extra = [k for k in body if k not in expected]
+        if extra:
+            names = ", ".join(shown(k, 40) for k in extra[:5]) + (", ..." if len(extra) > 5 else "")
+            problems.append(f"body: unexpected key(s) {names}")
+        values: dict[str, Any] = {}
+        structure = self._converter.structure
+        for name, alias, kind in self._fields:
+            if alias not in body:
+                continue
+            try:
+                values[name] = structure(body[alias], kind)
+            except Exception as exc:  # cattrs' errors, the domain's, or a hostile value's
+                found, errors = problems_of(exc, f"body.{alias}")
+                problems += found
+                causes += errors
+        status = None
+        if "status" in body:
+            status = self._state(body["status"], "body.status", problems)
+        history: tuple[TransitionRecord, ...] = ()
+        if "history" in body:
+            history = self._history(body["history"], problems, causes)
+        if problems:
+            raise DocumentError(subject, problems) from (causes[0] if causes else None)
+        kwargs = {alias: values[name] for name, alias, _ in self._fields}
+        try:
+            return self._type(
+                id=envelope.id,
+                status=status,
+                version=envelope.version,
+                history=History(history),
+                clock=clock,
+                **kwargs,
+            )
+        except EcServiceError:
+            raise
+        except Exception as exc:  # a constructor that let a raw error through
+            problem = f"body: {type(exc).__name__}: {shown(str(exc), 200)}"
+            raise DocumentError(subject, [problem]) from exc
+
+    def _state(self, value: object, where: str, problems: list[str]) -> enum.Enum | None:
+        state = self._states.get(value) if type(value) is str else None
+        if state is None:
+            problems.append(
+                f"{where}: must be the name of a state of workflow "
+                f"{self._type.workflow.name!r} ({', '.join(self._states)}), not {shown(value, 60)}"
+            )
+        return state
+
+    def _history(
+        self, value: object, problems: list[str], causes: list[EcServiceError]
+    ) -> tuple[TransitionRecord, ...]:
+        if type(value) is not list and type(value) is not tuple:
+            problems.append(
+                f"body.history: must be an array of records, not {type(value).__name__}"
+            )
+            return ()
+        records: list[TransitionRecord] = []
+        structure = self._converter.structure
+        for i, item in enumerate(value):
+            where = f"body.history[{i}]"
+            if type(item) is not dict:
+                problems.append(
+                    f"{where}: must be an object with the keys {', '.join(HISTORY_KEYS)}, "
+                    f"not {type(item).__name__}"
+                )
+                continue
+            before = len(problems)
+            missing = [k for k in HISTORY_KEYS if k not in item]
+            problems += [f"{where}.{k}: missing" for k in missing]
+            extra = [k for k in item if k not in HISTORY_KEYS]
+            if extra:
+                names = ", ".join(shown(k, 40) for k in extra[:5])
+                problems.append(f"{where}: unexpected key(s) {names}")
+            if missing or extra:
+                continue
+            trigger, note = item["trigger"], item["note"]
+            if type(trigger) is not str:
+                problems.append(f"{where}.trigger: must be a string, not {type(trigger).__name__}")
+            if type(note) is not str:
+                problems.append(f"{where}.note: must be a string, not {type(note).__name__}")
+            else:
+                try:
+                    if check_optional_text(note, "a note") != note:
+                        problems.append(f"{where}.note: must not start or end with white space")
+                except EcServiceError as exc:
+                    problems.append(f"{where}.note: {exc}")
+                    causes.append(exc)
+            source = self._state(item["source"], f"{where}.source", problems)
+            dest = self._state(item["dest"], f"{where}.dest", problems)
+            at = actor = None
+            for key in ("at", "actor"):
+                try:
+                    if key == "at":
+                        at = parse_datetime(item["at"])
+                    else:
+                        actor = structure(item["actor"], Actor)
+                except Exception as exc:
+                    found, errors = problems_of(exc, f"{where}.{key}")
+                    problems += found
+                    causes += errors
+            if len(problems) == before:
+                records.append(TransitionRecord(trigger, source, dest, at, actor, note, i + 1))  # type: ignore[arg-type]
+        return tuple(records)

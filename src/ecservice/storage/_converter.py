@@ -1,0 +1,299 @@
+"""The cattrs converter that turns the domain's values into JSON-ready data and back.
+
+The table of what each value becomes is in :func:`make_converter`'s documentation.
+
+Reading calls the classes' own constructors, so every domain check runs. A shop with value types
+of its own (the fields of a custom :class:`~ecservice.orders.Order` subclass) registers hooks on
+the converter it passes to its serializers: ``converter.register_structure_hook(...)`` and
+``register_unstructure_hook(...)`` (see the cattrs documentation); attrs classes built from the
+types above need nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, Final, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn
+from pendulum import DateTime
+
+from ecservice._shown import shown
+from ecservice.clock import ensure_utc
+from ecservice.errors import InvalidAmount, NaiveDatetime, ValidationError
+from ecservice.money import Currency, Money, currency, to_decimal
+
+__all__ = ["datetime_text", "make_converter", "parse_datetime"]
+
+_ISO: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?",
+    re.ASCII,
+)
+_MONEY_KEYS: Final = ("amount", "currency")
+
+
+def _kind(value: object) -> str:
+    """The JSON name of ``value``'s type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _wrong(
+    wanted: str, value: object, error: type[ValidationError] = ValidationError
+) -> ValidationError:
+    return error(f"must be {wanted}, not {_kind(value)} {shown(value, 40)}")
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _str(value: object, _: object) -> str:
+    if type(value) is not str:
+        raise _wrong("a string", value)
+    return value
+
+
+def _int(value: object, _: object) -> int:
+    if type(value) is not int:
+        raise _wrong("an integer", value)
+    return value
+
+
+def _bool(value: object, _: object) -> bool:
+    if type(value) is not bool:
+        raise _wrong("true or false", value)
+    return value
+
+
+def _decimal(value: object, _: object) -> Decimal:
+    if type(value) is not str:
+        raise _wrong('a decimal number as a string (such as "0.5")', value, InvalidAmount)
+    return to_decimal(value, "a decimal number")
+
+
+def _currency(value: object, _: object) -> Currency:
+    if type(value) is not str:
+        raise _wrong('an ISO 4217 currency code as a string (such as "CNY")', value)
+    return currency(value)
+
+
+def _money(value: object, _: object) -> Money:
+    if type(value) is not dict or len(value) != 2 or not all(k in value for k in _MONEY_KEYS):
+        raise _wrong(
+            'an object with exactly the keys "amount" and "currency", such as '
+            '{"amount": "12.30", "currency": "CNY"}',
+            value,
+        )
+    amount = value["amount"]
+    if type(amount) is not str:
+        raise _wrong('an amount as a decimal string (such as "12.30")', amount, InvalidAmount)
+    return Money(amount, _currency(value["currency"], None))
+
+
+def parse_datetime(value: object) -> DateTime:
+    """Read an instant written by :func:`datetime_text` (or any ISO 8601 text with an offset).
+
+    Args:
+        value: ``"YYYY-MM-DDTHH:MM:SS[.ffffff]"`` followed by ``Z`` or ``+HH:MM``/``-HH:MM``.
+
+    Returns:
+        The instant as a pendulum ``DateTime`` in UTC.
+
+    Raises:
+        NaiveDatetime: the text has no offset.
+        ValidationError: not a string of that form, or not a real date and time.
+    """
+    if type(value) is not str or not (match := _ISO.fullmatch(value)):
+        raise _wrong('an ISO 8601 date and time such as "2026-11-11T02:00:00.000000+00:00"', value)
+    if match.group(1) is None:
+        raise NaiveDatetime(
+            f"{value!r} has no UTC offset: write the instant with Z or +00:00 (or its own offset)"
+        )
+    try:
+        parsed = _dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a real date and time") from None
+    return ensure_utc(parsed)
+
+
+def _datetime(value: object, _: object) -> DateTime:
+    return parse_datetime(value)
+
+
+def _enum(value: object, kind: type[enum.Enum]) -> enum.Enum:
+    member = kind.__members__.get(value) if type(value) is str else None
+    if member is None:
+        names = ", ".join(kind.__members__)
+        raise _wrong(f"the name of a {kind.__name__} ({names})", value)
+    return member
+
+
+def _is_tuple(kind: Any) -> bool:
+    return get_origin(kind) is tuple
+
+
+def _tuple_hook(kind: Any, converter: cattrs.Converter) -> Callable[[object, object], object]:
+    args = get_args(kind)
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = args[0]
+        item_hook = converter.get_structure_hook(item)
+
+        def homogeneous(value: object, _: object) -> tuple[Any, ...]:
+            if not isinstance(value, list | tuple):
+                raise _wrong("an array", value)
+            return _items(value, [(item, item_hook)] * len(value), kind)
+
+        return homogeneous
+    hooks = [(t, converter.get_structure_hook(t)) for t in args]
+
+    def heterogeneous(value: object, _: object) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple) or len(value) != len(hooks):
+            raise _wrong(f"an array of {len(hooks)} items", value)
+        return _items(value, hooks, kind)
+
+    return heterogeneous
+
+
+def _items(
+    values: list[Any] | tuple[Any, ...],
+    hooks: list[tuple[Any, Callable[[Any, Any], Any]]],
+    kind: Any,
+) -> tuple[Any, ...]:
+    """Each value read with its hook; problems collected as cattrs does, index by index."""
+    result: list[Any] = []
+    errors: list[Exception] = []
+    for index, (value, (item_type, hook)) in enumerate(zip(values, hooks, strict=True)):
+        try:
+            result.append(hook(value, item_type))
+        except Exception as exc:
+            note = cattrs.IterableValidationNote(f"item {index}", index, item_type)
+            exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+            errors.append(exc)
+    if errors:
+        raise cattrs.IterableValidationError("while reading an array", errors, kind)
+    return tuple(result)
+
+
+def _is_value_class(kind: Any) -> bool:
+    return isinstance(kind, type) and attrs.has(kind) and kind is not Money
+
+
+def _attrs_hook(kind: type[Any], converter: cattrs.Converter) -> Callable[[object, object], Any]:
+    generated = make_dict_structure_fn(kind, converter)
+    keys = ", ".join(f.alias or f.name for f in attrs.fields(kind) if f.init)
+
+    def read(value: object, _: object) -> Any:
+        if type(value) is not dict:
+            raise _wrong(f"an object with the keys of {kind.__name__} ({keys})", value)
+        return generated(value, kind)
+
+    return read
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def datetime_text(value: _dt.datetime) -> str:
+    """An instant as ISO 8601 text in UTC with microseconds: ``2026-11-11T02:00:00.000000+00:00``.
+
+    Raises:
+        NaiveDatetime: ``value`` has no time zone.
+    """
+    return ensure_utc(value).isoformat(timespec="microseconds")
+
+
+def _is_any_tuple(kind: Any) -> bool:
+    return kind is tuple or get_origin(kind) is tuple
+
+
+def _tuple_writer(kind: Any, converter: cattrs.Converter) -> Callable[[Any], list[Any]]:
+    """Tuples become lists; items are written as their declared type (or their own class)."""
+    args = get_args(kind)
+    write = converter.unstructure
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = args[0]
+        return lambda value: [write(v, unstructure_as=item) for v in value]
+    if args:
+        return lambda value: [write(v, unstructure_as=t) for v, t in zip(value, args, strict=True)]
+    return lambda value: [write(v) for v in value]
+
+
+def _money_data(value: Money) -> dict[str, str]:
+    return {"amount": str(value.amount), "currency": value.currency.code}
+
+
+def make_converter() -> cattrs.Converter:
+    """A new converter configured for the domain's values.
+
+    What each value becomes (and is read back from; nothing else is accepted when reading):
+
+    * ``str``, ``int``, ``bool``, ``None``: the same JSON type, strictly (``1`` is not a str,
+      ``true`` and ``1.0`` are not ints);
+    * :class:`~decimal.Decimal`: a string, ``"0.5"``, ``"1E-7"``, never a float (read with the
+      grammar of :func:`ecservice.money.to_decimal`);
+    * :class:`~ecservice.money.Currency`: its ISO 4217 code, ``"CNY"``;
+    * :class:`~ecservice.money.Money`: ``{"amount": "12.30", "currency": "CNY"}``, the amount a
+      string with the currency's decimals;
+    * pendulum ``DateTime`` and ``datetime``: ISO 8601 text in UTC with microseconds,
+      ``"2026-11-11T02:00:00.000000+00:00"``; read with any offset (``Z`` too) and converted to
+      UTC; text without an offset is refused;
+    * an ``Enum`` member: its name, ``"STAFF"``;
+    * a ``tuple`` (``tuple[X, ...]``, ``tuple[X, Y]``): a JSON array; a fixed-size tuple's
+      length is checked;
+    * an attrs class (``Address``, ``OrderLine``, ``Actor``...): a JSON object with one key per
+      ``__init__`` field, in field order; missing and extra keys are refused.
+
+    Each call returns a fresh converter, so a shop can add hooks for its own types without
+    changing anyone else's. Reading refuses extra keys in objects and checks every JSON type
+    strictly. A problem inside an object or array is raised as cattrs'
+    ``ClassValidationError`` / ``IterableValidationError`` (which record where each one is),
+    otherwise as the library error the hook or the class's constructor raised; the serializers
+    turn all of them into a :class:`~ecservice.storage.DocumentError` listing each problem with
+    its place, ``body.lines[0].quantity``.
+
+    Returns:
+        A ``cattrs.Converter``: ``converter.unstructure(value)`` writes a value,
+        ``converter.structure(data, SomeType)`` reads one.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_unstructure_hook_factory(_is_any_tuple, _tuple_writer)
+    for kind, read in (
+        (str, _str),
+        (int, _int),
+        (bool, _bool),
+        (Decimal, _decimal),
+        (Currency, _currency),
+        (Money, _money),
+        (_dt.datetime, _datetime),
+        (DateTime, _datetime),
+        (enum.Enum, _enum),
+    ):
+        converter.register_structure_hook(kind, read)
+    converter.register_structure_hook_factory(_is_tuple, _tuple_hook)
+    converter.register_structure_hook_factory(_is_value_class, _attrs_hook)
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_unstructure_hook(Currency, lambda value: value.code)
+    converter.register_unstructure_hook(Money, _money_data)
+    converter.register_unstructure_hook(_dt.datetime, datetime_text)
+    converter.register_unstructure_hook(DateTime, datetime_text)
+    converter.register_unstructure_hook(enum.Enum, lambda value: value.name)
+    return converter
