@@ -304,7 +304,8 @@ def prepare_cancel(self: Order[Any], *, reason: str = REQUIRED, actor: Actor) ->
     new = _cancellations(
         self, sorted((sku, qty) for sku, qty in open_now.items() if qty), why, _actor(actor)
     )
-    change = self._current(cancellations=self.cancellations + new)
+    # Nothing is left open, so nothing is waiting for stock any more.
+    change = self._current(cancellations=self.cancellations + new, out_of_stock=())
     return {"note": why, "change": change, "reason": why}
 
 
