@@ -15,7 +15,7 @@ import sys
 import textwrap
 import warnings
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 # -- Project -------------------------------------------------------------------------------------
 
@@ -31,6 +31,10 @@ for _category in (DeprecationWarning, PendingDeprecationWarning):
 
 # -- General -------------------------------------------------------------------------------------
 
+# The documentation's own extensions (docs/_ext): the workflow-diagram directive, and what the API
+# pages show beyond autodoc's defaults (property types, readable bases).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
+
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",  # must come before sphinx_autodoc_typehints
@@ -38,6 +42,8 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
     "myst_parser",
+    "workflow_diagram",
+    "api_pages",
 ]
 # No sphinx.ext.intersphinx: the build must not need the network.
 
@@ -100,9 +106,13 @@ typehints_formatter = _typehints_formatter
 # target; only those are ignored. Every reference to an ecservice name must resolve.
 nitpick_ignore_regex = [
     # Third-party packages.
-    (r"py:.*", r"(pendulum|attrs?|transitions|babel|cryptography)(\..*)?"),
+    (r"py:.*", r"(pendulum|attrs?|cattrs|transitions|babel|cryptography)(\..*)?"),
     # The standard library names that appear in signatures and docstrings.
-    (r"py:.*", r"(collections\.abc|datetime|decimal|enum|hashlib|hmac|secrets|typing)(\..*)?"),
+    (
+        r"py:.*",
+        r"(argparse|collections\.abc|datetime|decimal|enum|hashlib|hmac|json|pathlib|secrets"
+        r"|typing)(\..*)?",
+    ),
     # The ``...`` in ``tuple[X, ...]``.
     (r"py:data", r"Ellipsis"),
 ]
@@ -111,15 +121,14 @@ nitpick_ignore_regex = [
 
 # Plain ``>>>`` blocks (the examples in docstrings shown on the API pages) are tested too.
 doctest_test_doctest_blocks = "default"
-# Where these pages live, for doctests that read a page or an example script (the pasted diagrams
-# are compared with the ones the code draws, and examples/*.py are run).
-doctest_global_setup = f"DOCS_DIR = {str(Path(__file__).resolve().parent)!r}"
 
 # -- HTML ----------------------------------------------------------------------------------------
 
 html_theme = "furo"
 html_title = f"ecservice {release}"
 html_static_path = ["_static"]
+# Tables of state labels (Chinese labels never break one character per line) and the diagrams.
+html_css_files = ["ecservice.css"]
 
 
 # -- Making postponed annotations resolvable ---------------------------------------------------
@@ -181,36 +190,11 @@ def _prepare_annotations(*_: object) -> None:
 # -- Hooks ---------------------------------------------------------------------------------------
 
 
-def _show_generic_bases(
-    app: Any, name: str, obj: object, options: object, bases: list[object]
-) -> None:
-    """Show ``Generic[A]`` bases as text: their type variables are not documented names."""
-    for i, base in enumerate(bases):
-        origin = getattr(base, "__origin__", None)
-        args = getattr(base, "__args__", ())
-        if origin is Generic and args and all(isinstance(a, TypeVar) for a in args):
-            params = ", ".join(f"``{a.__name__}``" for a in args)
-            bases[i] = rf":py:class:`~typing.Generic`\ [{params}]"
-            continue
-        # A base from a private module (shared implementation, not public API) is shown as text.
-        cls = origin if isinstance(origin, type) else base
-        module = getattr(cls, "__module__", "")
-        parts = module.split(".")
-        private = [i for i, p in enumerate(parts) if p.startswith("_")]
-        if not isinstance(cls, type) or not private:
-            continue
-        public = sys.modules.get(".".join(parts[: private[0]]))
-        if getattr(public, cls.__name__, None) is not cls:
-            params = ", ".join(f"``{getattr(a, '__name__', a)}``" for a in args)
-            bases[i] = f"``{cls.__name__}``" + (rf"\ [{params}]" if params else "")
-
-
 def setup(app: Any) -> None:
     from pygments.lexers.special import TextLexer
 
     # ```mermaid blocks hold diagram text; show it as plain text (no Mermaid extension needed).
     app.add_lexer("mermaid", TextLexer)
-    app.connect("autodoc-process-bases", _show_generic_bases)
     # Before sphinx_autodoc_typehints (priority 500) reads the annotations.
     app.connect("autodoc-before-process-signature", _prepare_annotations, priority=400)
     app.connect("autodoc-process-signature", _prepare_annotations, priority=400)

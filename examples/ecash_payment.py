@@ -2,7 +2,9 @@
 
 Then: paying the same order again after a full refund is a new payment (not a replay), a refund
 after the coin's deposit window is refused (the value would be unspendable), and the wallet's
-balance leaves out expired coins.
+balance leaves out expired coins. On the way, the coin's and the spend's signatures are checked
+with the ``cryptography`` package alone, as a wallet or merchant in another language would (the
+bytes are specified in ``docs/ecash-protocol.md``).
 
 Run it with ``python examples/ecash_payment.py``. It uses 1024-bit test keys so it runs in a
 moment; a real mint uses at least 2048-bit keys (the default of ``Mint.add_denomination``). With
@@ -13,6 +15,9 @@ moment; a real mint uses at least 2048-bit keys (the default of ``Mint.add_denom
 from __future__ import annotations
 
 import pendulum
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ecservice.clock import FixedClock
 from ecservice.errors import DoubleSpend
@@ -63,6 +68,19 @@ def main() -> None:
     order = contract_hash("teahouse order 42: 1 Longjing 250 g, 7.30 CNY")
     (spend,) = wallet.pay(cny("7.30"), merchant="teahouse", contract=order)
     print(f"spend: {spend.amount} from coin {coin.public_key[:4].hex()} to {spend.merchant}")
+
+    # What any verifier does, with no ecservice code: the mint's RSA-PSS signature (SHA-384,
+    # MGF1-SHA-384, 48-byte salt: the default RFC 9474 variant) over the prepared coin message,
+    # and the coin key's Ed25519 signature over the spend's signed bytes.
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
+    ten.public_key.verify(coin.signature, coin.prepared_message, pss, hashes.SHA384())
+    Ed25519PublicKey.from_public_bytes(coin.public_key).verify(
+        spend.signature, spend.signed_bytes()
+    )
+    print(
+        f"checked with cryptography alone: RSA-PSS over the {len(coin.prepared_message)}-byte "
+        f"prepared coin message, Ed25519 over the {len(spend.signed_bytes())}-byte spend"
+    )
 
     receipt = mint.deposit(spend)
     print(f"deposit: receipt #{receipt.deposit_id}, coin has {mint.remaining_value(coin)} left")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from ecservice._demo import run_demo
-from ecservice.cli import main
-from ecservice.orders import OrderStatus
+from ecservice.cli import build_parser, main
+from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, OrderStatus
 
 
 def test_demo_prints_a_summary_by_status(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,20 +67,106 @@ def test_diagram_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     """`ecservice diagram order` prints Mermaid text with the bilingual state labels."""
     assert main(["diagram", "order"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("---\norder\n---\nstateDiagram-v2")
+    assert out.startswith('---\ntitle: "order"\n---\nstateDiagram-v2\n')
     assert "In transit / 货在途中" in out
     assert "PROCESSING --> IN_TRANSIT: ship" in out
+    assert "IN_TRANSIT --> IN_TRANSIT: add_tracking_event (internal)" in out
+    assert out == ORDER_WORKFLOW.mermaid()
+
+
+def test_diagram_hide_internal(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--hide-internal` leaves out the internal transitions."""
+    assert main(["diagram", "order", "--hide-internal"]) == 0
+    out = capsys.readouterr().out
+    assert "(internal)" not in out
+    assert "add_tracking_event" not in out
+    assert out == ORDER_WORKFLOW.mermaid(internal=False)
+
+
+def test_diagram_dot(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--format dot` prints Graphviz source."""
+    pytest.importorskip("graphviz")
+    assert main(["diagram", "cart", "--format", "dot", "--hide-internal"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("digraph cart {")
+    assert out == CART_WORKFLOW.dot(internal=False)
 
 
 def test_diagram_svg(capsys: pytest.CaptureFixture[str]) -> None:
-    """With Graphviz installed, `--format svg` prints an SVG document."""
+    """With Graphviz installed, `--format svg` prints an SVG document ready to inline."""
     pytest.importorskip("graphviz")
     if shutil.which("dot") is None:
         pytest.skip("Graphviz's dot is not installed")
     assert main(["diagram", "cart", "--format", "svg"]) == 0
     out = capsys.readouterr().out
-    assert "<svg" in out
+    assert out.startswith("<svg")
     assert "checkout" in out
+
+
+def test_diagram_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--output FILE` writes the diagram to FILE in UTF-8 and prints nothing."""
+    target = tmp_path / "order.mmd"
+    assert main(["diagram", "order", "--output", str(target)]) == 0
+    assert capsys.readouterr().out == ""
+    assert target.read_text(encoding="utf-8") == ORDER_WORKFLOW.mermaid()
+    assert main(["diagram", "cart", "-o", str(target), "--hide-internal"]) == 0
+    assert target.read_text(encoding="utf-8") == CART_WORKFLOW.mermaid(internal=False)
+
+
+def test_diagram_output_file_that_cannot_be_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file that cannot be written is an error (status 1) with the reason on stderr."""
+    target = tmp_path / "missing" / "order.mmd"
+    assert main(["diagram", "order", "--output", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ecservice: cannot write {target}: ")
+
+
+def test_diagram_missing_graphviz_is_status_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the graphviz package, `--format dot` says what to install and exits with 1."""
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
+    assert main(["diagram", "order", "--format", "dot"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "'graphviz' Python package" in captured.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["diagram"], ["diagram", "shop"], ["diagram", "order", "--format", "png"], ["nope"]],
+)
+def test_usage_errors_exit_with_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing command, an unknown workflow or format: argparse reports it, status 2."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "usage: ecservice" in capsys.readouterr().err
+
+
+def _options(parser: argparse.ArgumentParser) -> Iterator[str]:
+    """Every command, option and choice of ``parser`` and its subcommands."""
+    for action in parser._actions:
+        yield from action.option_strings
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield name
+                yield from _options(sub)
+        elif action.choices is not None:
+            yield from (str(c) for c in action.choices)
+
+
+def test_the_cli_page_mentions_every_command_option_and_choice() -> None:
+    """docs/cli.md names every command, option and choice of build_parser(), as code."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    code = re.findall(r"```console\n(.*?)```", page, re.DOTALL)
+    code += re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", page, flags=re.DOTALL))
+    words = set(re.findall(r"[-\w]+", " ".join(code)))
+    options = set(_options(build_parser())) - {"-h", "--help"}
+    assert {"demo", "diagram", "--format", "--hide-internal", "--output", "svg"} <= options
+    assert sorted(options - words) == []
 
 
 def test_console_script_entry_point() -> None:
@@ -99,3 +189,11 @@ def test_every_listed_workflow_can_be_drawn(name: str, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     for trigger in WORKFLOWS[name].triggers:
         assert trigger in out
+
+
+def test_the_cli_page_shows_the_real_output(capsys: pytest.CaptureFixture[str]) -> None:
+    """The page's `ecservice diagram cart` example is what the command prints today."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    shown = page.split("```console\n$ ecservice diagram cart\n", 1)[1].split("```", 1)[0]
+    assert main(["diagram", "cart"]) == 0
+    assert capsys.readouterr().out == shown

@@ -73,6 +73,10 @@ class Currency(str):
         minor_units: decimals of the minor unit from ISO 4217 (CNY 2, JPY 0, KWD 3).
         quantum: ``Decimal(1).scaleb(-minor_units)``, e.g. ``Decimal("0.01")``.
 
+    Args:
+        code: an ISO 4217 alphabetic code in upper case (``"CNY"``); ``Currency(code)`` returns
+            the one object for it, as :func:`currency` does.
+
     Raises:
         UnknownCurrency: see :func:`currency`.
     """

@@ -1,8 +1,15 @@
-"""The ``ecservice`` command: ``ecservice demo`` and ``ecservice diagram``."""
+"""The ``ecservice`` command: ``ecservice demo`` and ``ecservice diagram``.
+
+Exit statuses: 0 on success; 1 when a command fails (a diagram format needs software that is
+not installed, the output cannot be written, the demo's money does not add up); 2 for a usage
+error (reported by :mod:`argparse`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -15,7 +22,7 @@ from ecservice.payments import PAYMENT_WORKFLOW
 from ecservice.payments.mondex import PURSE_WORKFLOW
 from ecservice.workflow import Workflow
 
-__all__ = ["WORKFLOWS", "main"]
+__all__ = ["WORKFLOWS", "build_parser", "main"]
 
 #: Workflows the ``diagram`` command can draw.
 WORKFLOWS: dict[str, Workflow[Any]] = {
@@ -62,34 +69,91 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _diagram(args: argparse.Namespace) -> int:
     workflow = WORKFLOWS[args.workflow]
-    text = workflow.mermaid() if args.format == "mermaid" else workflow.svg()
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    internal = not args.hide_internal
+    if args.format == "mermaid":
+        text = workflow.mermaid(internal=internal)
+    elif args.format == "dot":
+        text = workflow.dot(internal=internal)
+    else:
+        text = workflow.svg(internal=internal)
+    if not text.endswith("\n"):
+        text += "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+    except OSError as exc:
+        print(f"ecservice: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's argument parser: the ``demo`` and ``diagram`` commands, their options.
+
+    :func:`main` parses with it; the command line's documentation is checked against it.
+    """
     parser = argparse.ArgumentParser(
         prog="ecservice", description="Typed e-commerce service workflows."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="simulate a batch of orders and print a summary")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = sub.add_parser(
+        "demo",
+        help="simulate a batch of orders and print a summary",
+        description="Simulate a batch of orders (with payments, shipments, cancellations and "
+        "refunds) and print how many ended in each status, and the money totals.",
+    )
     demo.add_argument("--orders", type=_positive, default=3000, help="how many (default 3000)")
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     demo.set_defaults(run=_demo)
-    diagram = sub.add_parser("diagram", help="draw a workflow")
-    diagram.add_argument("workflow", choices=sorted(WORKFLOWS))
-    diagram.add_argument("--format", choices=["mermaid", "svg"], default="mermaid")
+    diagram = sub.add_parser(
+        "diagram",
+        help="draw a workflow",
+        description="Draw one of the built-in workflows as Mermaid text, Graphviz DOT source "
+        "or SVG.",
+    )
+    diagram.add_argument("workflow", choices=sorted(WORKFLOWS), help="the workflow to draw")
+    diagram.add_argument(
+        "--format",
+        choices=["mermaid", "dot", "svg"],
+        default="mermaid",
+        help="mermaid (stateDiagram-v2 text, needs nothing installed), dot (Graphviz source, "
+        "needs the graphviz package) or svg (needs the graphviz package and Graphviz's dot "
+        "program); default mermaid",
+    )
+    diagram.add_argument(
+        "--hide-internal",
+        action="store_true",
+        help="leave out internal transitions (those that keep the state)",
+    )
+    diagram.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write the diagram to FILE (UTF-8) instead of standard output",
+    )
     diagram.set_defaults(run=_diagram)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
+
+    Usage errors make :mod:`argparse` exit with status 2 (raising :class:`SystemExit`).
+    """
+    args = build_parser().parse_args(argv)
     try:
         result: int = args.run(args)
     except EcServiceError as exc:
         print(f"ecservice: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader stopped early (``ecservice diagram order | head``): end quietly, and keep
+        # Python from reporting the pipe again when it flushes standard output at exit.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return result
 

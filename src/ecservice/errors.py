@@ -60,7 +60,13 @@ class UnknownCurrency(ValidationError):
 
 
 class CurrencyMismatch(ValidationError):
-    """Two amounts in different currencies were combined."""
+    """Two amounts in different currencies were combined.
+
+    Args:
+        left: the ISO 4217 code of the first amount (or of the cart, order or wallet).
+        right: the ISO 4217 code of the amount that does not match it.
+        operation: what was attempted, as a verb for the message (``"add"``, ``"mix"``).
+    """
 
     def __init__(self, left: str, right: str, operation: str) -> None:
         self.left = left
@@ -104,7 +110,12 @@ class WorkflowError(EcServiceError):
 
 
 class InvalidWorkflow(WorkflowError):
-    """A workflow definition is inconsistent; raised when the workflow is defined."""
+    """A workflow definition is inconsistent; raised when the workflow is defined.
+
+    Args:
+        workflow: the workflow's name.
+        problems: everything wrong with the definition, one sentence each.
+    """
 
     def __init__(self, workflow: str, problems: Iterable[str]) -> None:
         self.workflow = workflow
@@ -119,7 +130,14 @@ def _names(items: Iterable[str]) -> str:
 
 
 class InvalidTransition(WorkflowError):
-    """A trigger was fired in a state where the workflow does not allow it."""
+    """A trigger was fired in a state where the workflow does not allow it.
+
+    Args:
+        trigger: the trigger's name.
+        state: the name of the state the aggregate is in.
+        allowed: the triggers allowed in that state (kept sorted).
+        subject: the aggregate, for the message (``"Order 'o-1'"``).
+    """
 
     def __init__(self, trigger: str, state: str, allowed: Iterable[str], *, subject: str) -> None:
         self.trigger = trigger
@@ -133,7 +151,14 @@ class InvalidTransition(WorkflowError):
 
 
 class GuardRejected(WorkflowError):
-    """Every transition a trigger could take was rejected by one of its guards."""
+    """Every transition a trigger could take was rejected by one of its guards.
+
+    Args:
+        trigger: the trigger's name.
+        state: the name of the state the aggregate is in.
+        failed: the guards that rejected, each as its name and the first line of its docstring.
+        subject: the aggregate, for the message (``"Order 'o-1'"``).
+    """
 
     def __init__(self, trigger: str, state: str, failed: Iterable[str], *, subject: str) -> None:
         self.trigger = trigger
@@ -153,6 +178,11 @@ class ReentrantTrigger(WorkflowError):
     would then record a state and history the inner one already changed. The aggregate is left
     exactly as it was before the outer trigger. To chain triggers, fire the second one after the
     first returned (or from whatever consumes the first one's events).
+
+    Args:
+        trigger: the trigger that was fired too early.
+        running: the trigger still running on the same aggregate.
+        subject: the aggregate, for the message (``"Order 'o-1'"``).
     """
 
     def __init__(self, trigger: str, running: str, *, subject: str) -> None:

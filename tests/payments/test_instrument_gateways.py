@@ -810,6 +810,16 @@ def test_ecash_coins_of_another_mint_or_currency_are_declined(clock: FixedClock)
         EcashGateway(mint, {}, " ")
 
 
+@pytest.mark.parametrize("merchant", ["teahouse ", " teahouse", "tea\nhouse", "x" * 201, 7])
+def test_an_ecash_gateway_refuses_a_merchant_id_no_spend_could_name(
+    clock: FixedClock, merchant: object
+) -> None:
+    """The gateway checks its merchant id by the rule spends are signed under, when it is built,
+    instead of failing later inside ``authorize``."""
+    with pytest.raises(ValidationError, match="merchant id"):
+        EcashGateway(new_mint(clock), {}, merchant)  # type: ignore[arg-type]
+
+
 # --- purse specifics ------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ users keep typed trigger methods and typed results.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal, assert_type
@@ -14,6 +15,7 @@ import attrs
 import pendulum
 from pendulum import DateTime
 
+from ecservice.cli import build_parser
 from ecservice.clock import Clock, FixedClock, ensure_utc
 from ecservice.money import Currency, Money, allocate, currency
 from ecservice.orders import (
@@ -27,6 +29,7 @@ from ecservice.orders import (
     Shipment,
     ShippingRate,
 )
+from ecservice.storage import Document, dump_order, load_order
 from ecservice.workflow import (
     Actor,
     BoundTrigger,
@@ -103,6 +106,8 @@ def test_order_trigger_methods_are_typed() -> None:
     assert_type(order.allowed_triggers(), tuple[str, ...])
     assert_type(ORDER_WORKFLOW, Workflow[Order[Any]])
     assert_type(ORDER_WORKFLOW.mermaid(), str)
+    assert_type(ORDER_WORKFLOW.mermaid(internal=False), str)
+    assert_type(ORDER_WORKFLOW.dot(internal=False), str)
     assert order.status is OrderStatus.DONE
 
 
@@ -200,3 +205,14 @@ def test_top_level_names() -> None:
     assert_type(ecservice.Money("1", "CNY"), Money)
     assert_type(_order().status, ecservice.OrderStatus)
     assert_type(ecservice.__version__, str)
+
+
+def test_cli_parser_and_storage_are_typed() -> None:
+    parser = build_parser()
+    assert_type(parser, argparse.ArgumentParser)
+    assert parser.parse_args(["diagram", "order", "--hide-internal"]).hide_internal is True
+    order = _order()
+    assert_type(dump_order(order), Document)
+    loaded = load_order(dump_order(order), clock=order.clock)
+    assert_type(loaded, Order)
+    assert loaded == order

@@ -1,18 +1,13 @@
-"""Workflows are validated when they are defined, derived into custom ones, and drawn.
+"""Workflows are validated when they are defined, and derived into custom ones.
 
 Every invalid definition raises :class:`InvalidWorkflow` at construction, with one readable
-problem per mistake; :meth:`Workflow.derive` builds a new workflow that is validated the same way;
-Mermaid text and SVG come from the same definition.
+problem per mistake; :meth:`Workflow.derive` builds a new workflow that is validated the same way.
+Diagrams are tested in ``test_diagrams.py``.
 """
 
 from __future__ import annotations
 
 import enum
-import importlib
-import importlib.util
-import shutil
-import sys
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +16,6 @@ import pytest
 from ecservice.errors import InvalidWorkflow
 from ecservice.workflow import (
     Context,
-    DiagramUnavailable,
     LabelledState,
     Transition,
     Workflow,
@@ -553,74 +547,3 @@ def test_derived_workflow_rejects_a_state_named_like_an_existing_one() -> None:
     """Adding Plain.OPEN to the door collides with Door.OPEN."""
     problems = problems_of(lambda: door().derive("w", add_states=[Plain.OPEN]))
     assert "two states share the name 'OPEN'" in problems
-
-
-# --- diagrams ------------------------------------------------------------------------------------
-
-
-def test_mermaid_contains_every_state_label_and_every_trigger() -> None:
-    """The Mermaid text names each state with both labels and draws each trigger."""
-    wf: Any = door()
-    text = wf.mermaid()
-    assert text.lstrip("-\n").count("stateDiagram-v2") == 1
-    for s in Door:
-        assert f'state "{s.label_en} / {s.label_zh}" as {s.name}' in text
-    for trig in wf.triggers:
-        assert f": {trig}" in text
-    assert "[*] --> OPEN" in text
-    assert "s_active" not in text.split("classDef s_active")[-1]  # no state drawn as current
-
-
-def test_mermaid_of_a_derived_workflow_with_plain_enum_states() -> None:
-    """States without labels are drawn by name; added states and triggers appear."""
-    wf: Any = door().derive(
-        "w",
-        add_states=[Plain.SHUT],
-        add_transitions=[transition("shut", Door.CLOSED, Plain.SHUT)],
-        final=[Door.LOCKED, Door.BROKEN, Plain.SHUT],
-    )
-    text = wf.mermaid()
-    assert 'state "SHUT" as SHUT' in text
-    assert ": shut" in text
-
-
-def _graphviz_stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make ``import graphviz`` succeed, with the real package if it is installed.
-
-    transitions caches the graphviz module it finds on first import, so it is imported before
-    any stand-in goes into ``sys.modules`` (a stand-in must not leak into later tests).
-    """
-    importlib.import_module("transitions.extensions.diagrams_graphviz")
-    if importlib.util.find_spec("graphviz") is None:
-        monkeypatch.setitem(sys.modules, "graphviz", types.ModuleType("graphviz"))
-
-
-def test_svg_without_dot_raises_diagram_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the graphviz package importable but no `dot` on PATH, svg() says what is missing."""
-    wf: Any = door()
-    _graphviz_stand_in(monkeypatch)
-    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
-    with pytest.raises(DiagramUnavailable, match="'dot'"):
-        wf.svg()
-
-
-def test_svg_without_the_graphviz_package_raises_diagram_unavailable(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Without the python graphviz package, svg() raises DiagramUnavailable (not ImportError)."""
-    wf: Any = door()
-    importlib.import_module("transitions.extensions.diagrams_graphviz")
-    monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
-    with pytest.raises(DiagramUnavailable, match="'graphviz' Python package"):
-        wf.svg()
-
-
-def test_svg_is_drawn_when_graphviz_and_dot_are_installed() -> None:
-    """With both the package and the program, svg() returns SVG text naming the states."""
-    pytest.importorskip("graphviz")
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz's 'dot' program is not installed")
-    text = door().svg()
-    assert "<svg" in text
-    for s in Door:
-        assert s.name in text or s.label_en in text

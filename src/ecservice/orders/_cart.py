@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Final, TypeVar, final, overload
 
@@ -63,6 +62,16 @@ class CartStatus(LabelledState):
 class CartLine:
     """One SKU in the cart with its unit price, quantity and unit weight (kg).
 
+    Args:
+        sku: the stock-keeping unit that identifies the item (short text).
+        name: the item's name as the buyer sees it (short text).
+        unit_price: the price of one unit, a non-negative :class:`~ecservice.money.Money` in the
+            cart's currency.
+        quantity: how many units, a whole number from 1 to
+            :data:`~ecservice.orders.MAX_QUANTITY`.
+        weight_kg: the weight of one unit in kilograms, a ``Decimal`` or ``int`` from 0 to
+            :data:`~ecservice.orders.MAX_WEIGHT_KG` (not a float); 0 by default.
+
     Raises:
         ValidationError: a SKU or name that is not short text (:mod:`ecservice.text`), a price
             that is not a non-negative :class:`~ecservice.money.Money`, a weight outside 0 to
@@ -103,7 +112,7 @@ def has_lines(cart: Cart, ctx: Context) -> bool:
     return bool(cart.lines)
 
 
-def _cart_lines(value: Iterable[CartLine]) -> tuple[CartLine, ...]:
+def _cart_lines(value: tuple[CartLine, ...] | list[CartLine]) -> tuple[CartLine, ...]:
     return _tuple_of(value, CartLine, "lines")
 
 
@@ -128,6 +137,18 @@ class Cart(Aggregate[CartStatus]):
     ...                   actor=Actor.buyer("u-42"))
     >>> str(cart.subtotal)
     '176.00 CNY'
+
+    Args:
+        id: the cart's identifier (short text).
+        version: how many transitions succeeded; 0 for a new one.
+        history: every transition, oldest first (``version`` records).
+        clock: where the cart reads the time; the system clock by default.
+        status: the cart's state; ``CartStatus.SHOPPING`` for a new cart.
+        buyer_id: the buyer's identifier (short text).
+        currency: the ISO 4217 code (or :class:`~ecservice.money.Currency`) every line is
+            priced in.
+        lines: the cart's lines, at most one per SKU, all priced in ``currency``.
+        order_id: the id of the order checkout made; set exactly when the cart is ``ORDERED``.
 
     Raises:
         ValidationError: a field of the wrong type or unacceptable text, two lines of one SKU,

@@ -41,7 +41,15 @@ class OrderStatus(LabelledState):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class OrderPlaced(DomainEvent):
-    """An order was created at checkout."""
+    """An order was created at checkout.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        total: what the buyer owes: the goods subtotal plus the shipping fee, in the order's
+            currency.
+    """
 
     total: Money
 
@@ -49,13 +57,26 @@ class OrderPlaced(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class OrderConfirmed(DomainEvent):
-    """The shop checked the address and items; processing starts."""
+    """The shop checked the address and items; processing starts.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+    """
 
 
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class OrderMarkedOutOfStock(DomainEvent):
-    """Some lines cannot be fulfilled from stock now."""
+    """Some lines cannot be fulfilled from stock now.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        skus: the SKUs marked out of stock.
+    """
 
     skus: tuple[str, ...]
 
@@ -63,7 +84,14 @@ class OrderMarkedOutOfStock(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class OrderRestocked(DomainEvent):
-    """Missing lines are back in stock."""
+    """Missing lines are back in stock.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        skus: the SKUs back in stock.
+    """
 
     skus: tuple[str, ...]
 
@@ -71,7 +99,14 @@ class OrderRestocked(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class ShipmentDispatched(DomainEvent):
-    """A parcel left a warehouse."""
+    """A parcel left a warehouse.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        shipment: the parcel, as recorded on the order.
+    """
 
     shipment: Shipment
 
@@ -79,7 +114,15 @@ class ShipmentDispatched(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class TrackingEventAdded(DomainEvent):
-    """A carrier reported progress on a parcel."""
+    """A carrier reported progress on a parcel.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        shipment_id: the id of the parcel's :class:`~ecservice.orders.Shipment`.
+        event: the carrier's report.
+    """
 
     shipment_id: str
     event: TrackingEvent
@@ -88,7 +131,17 @@ class TrackingEventAdded(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class ShipmentReceived(DomainEvent):
-    """A parcel was received, confirmed by the buyer or automatically."""
+    """A parcel was received, confirmed by the buyer or automatically.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        shipment_id: the id of the parcel's :class:`~ecservice.orders.Shipment`.
+        automatic: ``True`` when the system confirmed it under an
+            :class:`~ecservice.orders.AutoConfirmPolicy` (自动确认收货), ``False`` when someone
+            confirmed it.
+    """
 
     shipment_id: str
     automatic: bool
@@ -97,7 +150,14 @@ class ShipmentReceived(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class LinesCancelled(DomainEvent):
-    """Some units will not be delivered."""
+    """Some units will not be delivered.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        cancellations: the cancellations the transition added to the order.
+    """
 
     cancellations: tuple[Cancellation, ...]
 
@@ -114,6 +174,14 @@ class RefundDue(DomainEvent):
     an outbox (a notice to the buyer, a report): no money depends on it.
     :meth:`OrderPayments.settle <ecservice.payments.OrderPayments.settle>` computes what to refund
     from the order's and the payment's state, whoever consumed the event.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        amount: what became due, in the order's currency (positive).
+        reason: why (the cancellation's reason or the trigger's note; long text).
+        order_version: the order's version after the transition that made the refund due.
     """
 
     amount: Money
@@ -126,13 +194,26 @@ class RefundDue(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class OrderCompleted(DomainEvent):
-    """Every line is delivered or cancelled and every parcel received (处理完毕)."""
+    """Every line is delivered or cancelled and every parcel received (处理完毕).
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+    """
 
 
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class OrderCancelled(DomainEvent):
-    """The whole order was cancelled (the refund is announced by :class:`RefundDue`)."""
+    """The whole order was cancelled (the refund is announced by :class:`RefundDue`).
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        reason: why (long text of at most :data:`~ecservice.text.LONG_TEXT_MAX` characters).
+    """
 
     reason: str
 

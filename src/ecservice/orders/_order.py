@@ -79,6 +79,25 @@ class Order(Aggregate[OS_co]):
     are unique; the shipping fee is a non-negative amount of the order's currency; out-of-stock
     SKUs are lines with open units.
 
+    Args:
+        id: the order's identifier (short text).
+        version: how many transitions succeeded; 0 for a new one.
+        history: every transition, oldest first (``version`` records).
+        clock: where the order reads the time; the system clock by default.
+        status: the order's state; ``OrderStatus.PENDING_CONFIRMATION`` for a new order.
+        buyer_id: the buyer's identifier (short text).
+        lines: the ordered lines (a tuple or list of :class:`OrderLine`, at least one, distinct
+            SKUs, one currency: the order's).
+        address: where to ship.
+        shipping_fee: the shipping fee charged, a non-negative amount of the order's currency.
+        created_at: when the order was placed; an aware datetime, converted to UTC.
+        remarks: the buyer's remarks to the shop (买家留言; long text of at most
+            :data:`~ecservice.text.LONG_TEXT_MAX` characters, possibly empty).
+        presale: the presale terms, or ``None`` for an order of goods in stock.
+        shipments: the parcels dispatched so far, with distinct ids.
+        cancellations: the units cancelled so far.
+        out_of_stock: the SKUs marked out of stock (缺货), each a line with open units.
+
     Raises:
         ValidationError: a field of the wrong type, unacceptable text, or a broken invariant
             (the specific subclasses :class:`~ecservice.errors.InvalidQuantity`,

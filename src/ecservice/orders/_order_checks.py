@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -28,21 +27,23 @@ if TYPE_CHECKING:
 __all__ = ["check_order"]
 
 
-def _as_lines(lines: Iterable[OrderLine]) -> tuple[OrderLine, ...]:
+def _as_lines(lines: tuple[OrderLine, ...] | list[OrderLine]) -> tuple[OrderLine, ...]:
     if not isinstance(lines, tuple | list):
         raise ValidationError(f"lines must be a tuple of OrderLine, not {type(lines).__name__}")
     return tuple(lines)
 
 
-def _as_shipments(value: Iterable[Shipment]) -> tuple[Shipment, ...]:
+def _as_shipments(value: tuple[Shipment, ...] | list[Shipment]) -> tuple[Shipment, ...]:
     return _tuple_of(value, Shipment, "shipments")
 
 
-def _as_cancellations(value: Iterable[Cancellation]) -> tuple[Cancellation, ...]:
+def _as_cancellations(
+    value: tuple[Cancellation, ...] | list[Cancellation],
+) -> tuple[Cancellation, ...]:
     return _tuple_of(value, Cancellation, "cancellations")
 
 
-def _as_skus(value: Iterable[str]) -> tuple[str, ...]:
+def _as_skus(value: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     if not isinstance(value, tuple | list):
         raise ValidationError(f"out_of_stock must be a tuple of SKUs, not {type(value).__name__}")
     return tuple(value)

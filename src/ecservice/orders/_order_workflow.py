@@ -39,7 +39,15 @@ class OrderChange:
 
     Typed trigger methods validate their arguments and compute an ``OrderChange``; the workflow's
     guards pick the destination state from it, and the ``apply_change`` hook assigns it. Custom
-    workflows reuse both through the default transitions.
+    workflows reuse both through the default transitions. It has no validators: whoever builds
+    one passes values already checked.
+
+    Args:
+        shipments: the order's shipments after the trigger (all of them, not only new ones).
+        cancellations: the order's cancellations after the trigger.
+        out_of_stock: the SKUs out of stock after the trigger.
+        address: the shipping address after the trigger.
+        events: the domain events the transition emits if it succeeds.
     """
 
     shipments: tuple[Shipment, ...]

@@ -51,6 +51,13 @@ class AutoConfirmPolicy:
     shop's zone, so a day that is 23 or 25 hours long because of a DST change still counts as one
     day; a wall-clock time that does not exist on the due day (in a DST gap) moves forward.
 
+    Args:
+        days: calendar days from dispatch to automatic confirmation, a whole number from 1 to
+            :data:`MAX_AUTO_CONFIRM_DAYS`. The default, 10, is Taobao's period for express
+            parcels (淘宝规则: 快递 10 天, 平邮 30 天).
+        zone: the shop's IANA time zone name, in which days are counted; ``"Asia/Shanghai"``
+            (:data:`~ecservice.clock.DEFAULT_ZONE`) by default.
+
     >>> import pendulum
     >>> policy = AutoConfirmPolicy(days=10, zone="America/New_York")
     >>> shipped = pendulum.datetime(2026, 3, 1, 15, 0, tz="America/New_York")  # EST, UTC-5

@@ -54,6 +54,19 @@ class ShippingRate:
     Weights are ``Decimal`` or ``int`` kg; each weight step is from :data:`MIN_WEIGHT_STEP_KG`
     (one gram) to :data:`~ecservice.orders.MAX_WEIGHT_KG`.
 
+    Args:
+        name: the rate's name (short text), ``"standard"`` by default.
+        first_weight_kg: the weight the first fee covers, in kg (``Decimal`` or ``int``, not a
+            float).
+        first_fee: the fee for a parcel up to ``first_weight_kg``, non-negative
+            :class:`~ecservice.money.Money` in the currency of the orders it prices.
+        additional_weight_kg: the size of each further weight step, in kg; a started step
+            counts in full.
+        additional_fee: the fee for each started further step, in the currency of
+            ``first_fee``.
+        free_over: the goods subtotal from which shipping is free (包邮; free when the subtotal
+            is at least this), in the same currency; ``None`` for no free shipping.
+
     Raises:
         ValidationError: a fee that is not non-negative :class:`~ecservice.money.Money`, a weight
             step out of range, a name that is not short text.

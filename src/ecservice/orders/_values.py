@@ -296,6 +296,17 @@ class Address:
     Every part is short text (:mod:`ecservice.text`: at most 200 characters, no control or
     bidirectional-override characters, no surrounding white space).
 
+    Args:
+        recipient: the name of the person who receives the parcel (收货人).
+        phone: the recipient's phone number: digits, spaces or dashes, optionally starting with
+            ``+``, 5 to 20 characters (``"+86 138-0013-8000"``).
+        province: the province, autonomous region or municipality (省).
+        city: the city (市).
+        district: the district or county (区/县); optional.
+        street: the street address, building and room.
+        postal_code: the postal code (邮编); optional, not checked against a format.
+        country: the country, ``"CN"`` by default (short text; not checked against a list).
+
     Raises:
         InvalidAddress: a required part is empty, a part is not acceptable text, or the phone
             number is malformed.
@@ -331,6 +342,16 @@ class Address:
 class OrderLine:
     """One ordered item: a SKU, its name, unit price, quantity and unit weight in kg.
 
+    Args:
+        sku: the stock-keeping unit that identifies the item (short text).
+        name: the item's name as the buyer saw it (short text).
+        unit_price: the price of one unit, a non-negative :class:`~ecservice.money.Money` in the
+            order's currency.
+        quantity: how many units, a whole number from 1 to :data:`MAX_QUANTITY`.
+        weight_kg: the weight of one unit in kilograms, a ``Decimal`` or ``int`` from 0 to
+            :data:`MAX_WEIGHT_KG` (not a float); 0 by default. Shipping fees are computed from
+            it (see :class:`ShippingRate`).
+
     Raises:
         ValidationError: a SKU or name that is not short text, a price that is not a
             non-negative :class:`~ecservice.money.Money`, a weight outside 0 to
@@ -360,6 +381,11 @@ class OrderLine:
 class Presale:
     """A presale (预售) order: the shop promises to ship by ``ship_by``.
 
+    Args:
+        ship_by: the latest promised dispatch time; an aware datetime, converted to UTC.
+        deposit: the deposit (定金) the buyer pays up front, in the order's currency, or ``None``
+            for a presale without a deposit.
+
     Raises:
         ValidationError: ``ship_by`` is not an aware datetime, or ``deposit`` is not a
             non-negative :class:`~ecservice.money.Money` (the order checks its currency).
@@ -379,7 +405,10 @@ class Presale:
 class TrackingEvent:
     """One carrier scan or status update of a shipment (物流跟踪).
 
-    ``description`` is short text; ``location`` is optional short text.
+    Args:
+        at: when the carrier scanned or reported; an aware datetime, converted to UTC.
+        description: what happened, as the carrier says it (short text, e.g. "已揽收").
+        location: where, if the carrier says (optional short text).
     """
 
     at: DateTime = attrs.field(converter=ensure_utc)
@@ -387,7 +416,9 @@ class TrackingEvent:
     location: str = attrs.field(default="", validator=_optional_short("location"))
 
 
-def _tracking_events(value: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
+def _tracking_events(
+    value: tuple[TrackingEvent, ...] | list[TrackingEvent],
+) -> tuple[TrackingEvent, ...]:
     return _tuple_of(value, TrackingEvent, "events")
 
 
@@ -399,6 +430,20 @@ class Shipment:
     ``items`` holds sorted ``(sku, quantity)`` pairs. A shipment *travels* until it is received.
     Tracking events are in time order, none before ``shipped_at``; ``received_at`` and
     ``received_by`` are both set (received, not before ``shipped_at``) or both ``None``.
+
+    Args:
+        id: the shipment's identifier, unique within its order (short text).
+        warehouse: the warehouse the parcel left from (short text).
+        carrier: the logistics company (short text, e.g. ``"SF Express"``).
+        tracking_no: the carrier's tracking number (运单号; short text).
+        items: which units the parcel carries: a mapping ``{sku: quantity}`` or ``(sku,
+            quantity)`` pairs, each quantity from 1 to :data:`MAX_QUANTITY`; stored as sorted
+            pairs, pairs of one SKU added up.
+        shipped_at: when the parcel was dispatched; an aware datetime, converted to UTC.
+        events: the carrier's tracking events, in time order, none before ``shipped_at``.
+        received_at: when the buyer (or the system, by auto-confirmation) received it, in UTC;
+            ``None`` while it travels.
+        received_by: who confirmed receipt; set exactly when ``received_at`` is.
 
     Raises:
         ValidationError: a field of the wrong type, text that is not acceptable short text,
@@ -547,7 +592,12 @@ def _reason(_instance: Any, _attribute: Any, value: str) -> None:
 class Cancellation:
     """Units of one line that will not be delivered, with why and who decided.
 
-    ``reason`` is long text (at most :data:`~ecservice.text.LONG_TEXT_MAX` characters).
+    Args:
+        sku: the line whose units are cancelled (short text).
+        quantity: how many units, a whole number from 1 to :data:`MAX_QUANTITY`.
+        reason: why (long text: at most :data:`~ecservice.text.LONG_TEXT_MAX` characters).
+        at: when the cancellation was decided; an aware datetime, converted to UTC.
+        actor: who decided it.
     """
 
     sku: str = attrs.field(validator=short_text("sku"))

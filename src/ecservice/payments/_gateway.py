@@ -45,7 +45,16 @@ def _check_kind(_: object, __: object, value: Any) -> None:
 @attrs.frozen(slots=True)
 class Instrument:
     """The means of payment: its kind and the gateway's reference for it (a card token, a
-    wallet id, a purse id). Never a full card number."""
+    wallet id, a purse id). Never a full card number.
+
+    Args:
+        kind: what pays (card, e-cash, purse, e-wallet).
+        reference: the gateway's reference for the instrument (short text without surrounding
+            white space). Text holding a run of 13 to 19 digits that passes the Luhn check
+            (ISO/IEC 7812-1) is refused as a full card number: only the provider's token is
+            kept, so no card number reaches storage (PCI DSS requirement 3, stored account
+            data).
+    """
 
     kind: InstrumentKind = attrs.field(validator=_check_kind)
     reference: str = attrs.field(validator=_check_reference)
@@ -78,10 +87,11 @@ def _check_amount(_: object, __: object, value: Any) -> None:
 class GatewayResponse:
     """What a gateway answered: approved or not, its reference for the operation, and why.
 
-    Attributes:
+    Args:
         approved: ``True`` when the operation was done; ``False`` means no money moved.
-        reference: the gateway's reference for the authorisation, capture or refund.
-        message: why it was declined, or a note.
+        reference: the gateway's reference for the authorisation, capture or refund (empty
+            for a decline).
+        message: why it was declined, or a note (empty by default).
         amount: the amount the operation authorised, captured, released or refunded, when the
             gateway says (``None`` otherwise). After a lost answer it tells the caller what the
             first attempt moved (see :class:`OutcomeLookup`).

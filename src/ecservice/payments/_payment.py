@@ -21,7 +21,8 @@ from ecservice.payments._payment_events import (
     RefundRecord,
 )
 from ecservice.payments._payment_loading import (
-    as_tuple,
+    as_idempotency,
+    as_refunds,
     check_history,
     check_idempotency,
     check_money,
@@ -71,6 +72,28 @@ class Payment(Aggregate[PaymentStatus]):
     :mod:`ecservice.text`.
 
     **Concurrency.** One writer per payment object; the gateway's keys make copies safe.
+
+    Args:
+        id: the payment's identifier (short text).
+        version: how many transitions succeeded; 0 for a new one.
+        history: every transition, oldest first (``version`` records).
+        clock: where the payment reads the time; the system clock by default.
+        status: the payment's state; ``PaymentStatus.PENDING`` for a new payment.
+        order_id: the id of the order it pays (short text).
+        amount: what the order owes, a positive :class:`~ecservice.money.Money`; its currency
+            is the payment's.
+        instrument: what pays.
+        authorization: the gateway's reference for the authorisation; set from ``AUTHORIZED``
+            on (short text).
+        authorized: what the gateway reserved (at most ``amount``); set from ``AUTHORIZED`` on.
+        capture_reference: the gateway's reference for the capture; set in the captured states
+            (``CAPTURED``, ``PARTIALLY_REFUNDED``, ``REFUNDED``).
+        captured: what was captured (at most ``authorized``); set in the captured states.
+        refunds: the refunds so far, oldest first (a list, as JSON gives it, becomes a tuple).
+        failure: the gateway's decline message; set exactly when ``FAILED`` (long text).
+        idempotency: the idempotency records ``(key, fingerprint, version)``: the key a trigger
+            was called with, the request it stands for, and the payment's version after the
+            call (lists become tuples).
     """
 
     status: PaymentStatus = PaymentStatus.PENDING
@@ -82,9 +105,11 @@ class Payment(Aggregate[PaymentStatus]):
     authorized: Money | None = None
     capture_reference: str | None = None
     captured: Money | None = None
-    refunds: tuple[RefundRecord, ...] = attrs.field(default=(), converter=as_tuple)
+    refunds: tuple[RefundRecord, ...] = attrs.field(default=(), converter=as_refunds)
     failure: str | None = None
-    idempotency: tuple[tuple[str, str, int], ...] = attrs.field(default=(), converter=as_tuple)
+    idempotency: tuple[tuple[str, str, int], ...] = attrs.field(
+        default=(), converter=as_idempotency
+    )
 
     def __attrs_post_init__(self) -> None:
         status = self.status

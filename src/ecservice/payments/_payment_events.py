@@ -86,7 +86,7 @@ def _check_kind(_: object, __: object, value: Any) -> None:
 class RefundRecord:
     """One refund: how much, why, the gateway's reference and its kind.
 
-    Attributes:
+    Args:
         amount: a positive amount in the payment's currency.
         reason: why (at most :data:`~ecservice.text.LONG_TEXT_MAX` characters, may span lines).
         reference: the gateway's reference for the refund
@@ -111,7 +111,15 @@ class RefundRecord:
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class PaymentAuthorized(DomainEvent):
-    """The gateway reserved the amount on the instrument."""
+    """The gateway reserved the amount on the instrument.
+
+    Args:
+        aggregate_id: the payment's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        amount: what the gateway reserved, in the payment's currency (at most the payment's
+            amount).
+    """
 
     amount: Money
 
@@ -119,7 +127,15 @@ class PaymentAuthorized(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class PaymentFailed(DomainEvent):
-    """The gateway declined the authorisation."""
+    """The gateway declined the authorisation.
+
+    Args:
+        aggregate_id: the payment's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        reason: the gateway's decline message as the payment stores it (``"declined"`` when the
+            gateway gave none or one that is not acceptable text).
+    """
 
     reason: str
 
@@ -127,7 +143,15 @@ class PaymentFailed(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class PaymentCaptured(DomainEvent):
-    """Money moved to the merchant."""
+    """Money moved to the merchant.
+
+    Args:
+        aggregate_id: the payment's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        order_id: the id of the order the payment pays.
+        amount: what was captured, in the payment's currency (at most what was authorised).
+    """
 
     order_id: str
     amount: Money
@@ -136,13 +160,27 @@ class PaymentCaptured(DomainEvent):
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class PaymentVoided(DomainEvent):
-    """The authorisation was released."""
+    """The authorisation was released.
+
+    Args:
+        aggregate_id: the payment's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+    """
 
 
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class PaymentRefunded(DomainEvent):
-    """Money went back to the instrument that paid."""
+    """Money went back to the instrument that paid.
+
+    Args:
+        aggregate_id: the payment's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who fired the trigger.
+        order_id: the id of the order the payment pays.
+        refund: the refund, as the payment records it.
+    """
 
     order_id: str
     refund: RefundRecord

@@ -13,7 +13,15 @@ from ecservice.text import LONG_TEXT_MAX, text
 if TYPE_CHECKING:
     from ecservice.payments._payment import Payment
 
-__all__ = ["as_tuple", "check_history", "check_idempotency", "check_money", "check_references"]
+__all__ = [
+    "as_idempotency",
+    "as_refunds",
+    "as_tuple",
+    "check_history",
+    "check_idempotency",
+    "check_money",
+    "check_references",
+]
 
 
 def as_tuple(value: object) -> object:
@@ -21,6 +29,18 @@ def as_tuple(value: object) -> object:
     if isinstance(value, list):
         return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return value
+
+
+def as_refunds(value: tuple[RefundRecord, ...] | list[RefundRecord]) -> object:
+    """The converter of ``Payment.refunds``: a list becomes a tuple (see :func:`as_tuple`)."""
+    return as_tuple(value)
+
+
+def as_idempotency(
+    value: tuple[tuple[str, str, int], ...] | list[tuple[str, str, int]],
+) -> object:
+    """The converter of ``Payment.idempotency``: lists become tuples (see :func:`as_tuple`)."""
+    return as_tuple(value)
 
 
 _AUTHORIZED: Final = frozenset(

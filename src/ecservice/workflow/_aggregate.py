@@ -104,12 +104,15 @@ class Aggregate(Generic[S_co]):
       before hooks run the aggregate gets a deep copy and the original is kept for the rollback,
       so hooks never change a container that a copy (``attrs.evolve``) shares.
 
-    Attributes:
-        id: the aggregate's identifier.
-        status: the current state.
-        version: how many transitions succeeded (for optimistic concurrency).
-        history: every transition, oldest first (an immutable sequence).
-        clock: where the aggregate reads the time (not part of equality).
+    Args:
+        id: the aggregate's identifier: non-empty printable text of at most
+            :data:`~ecservice.text.SHORT_TEXT_MAX` characters, without surrounding white space.
+        status: the current state, a member of the bound workflow's states (a new aggregate
+            starts in the workflow's initial state).
+        version: how many transitions succeeded (for optimistic concurrency); 0 for a new one.
+        history: every transition, oldest first (an immutable sequence of ``version`` records).
+        clock: where the aggregate reads the time (not part of equality); the system clock by
+            default.
     """
 
     workflow: ClassVar[Workflow[Any]]
@@ -337,6 +340,31 @@ class Aggregate(Generic[S_co]):
 RAW_FIELDS: dict[str, Any] = {}
 
 
+class _KernelField(property):
+    """A kernel-managed field: read at the speed of its slot, assigned only by the kernel.
+
+    Reading calls the slot's own ``__get__`` (no Python frame); :attr:`fget` shows
+    introspection (``inspect``, the API pages) an equivalent function annotated with the field's
+    type.
+    """
+
+    def __init__(
+        self,
+        get: Callable[[Any], Any],
+        put: Callable[[Any, Any], None],
+        typed: Callable[[Any], Any],
+        doc: str,
+    ) -> None:
+        super().__init__(get, put, doc=doc)
+        self.__doc__ = doc  # else the class's docstring shadows it
+        self._typed = typed
+
+    @property
+    def fget(self) -> Callable[[Any], Any]:  # type: ignore[override]
+        """The getter, as a function annotated with the field's type."""
+        return self._typed
+
+
 def _read_only(name: str) -> property:
     raw = Aggregate.__dict__[name]
     RAW_FIELDS[name] = raw
@@ -354,7 +382,14 @@ def _read_only(name: str) -> property:
             "attrs.evolve, which checks it"
         )
 
-    return property(raw.__get__, assign, doc=f"The aggregate's {name} (set by the kernel).")
+    get = raw.__get__
+
+    def read(obj: Aggregate[Any]) -> Any:
+        return get(obj)
+
+    # The field's own type, so that the API pages show ``status: S_co``, ``version: int``...
+    read.__annotations__["return"] = Aggregate.__annotations__[name]
+    return _KernelField(get, assign, read, f"The aggregate's {name} (set by the kernel).")
 
 
 for _name in ("status", "version", "history"):

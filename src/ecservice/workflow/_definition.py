@@ -38,7 +38,18 @@ class Transition(Generic[A]):
 
     ``dest=None`` declares an *internal* transition: hooks run and the history records it, but
     the state does not change and no exit/enter hooks run. Build transitions with
-    :func:`transition`.
+    :func:`transition`, which takes the same arguments (with iterables for the tuples).
+
+    Args:
+        trigger: the trigger's name (a lower-case identifier); also the name of the aggregate's
+            typed method.
+        sources: the states the trigger may fire from.
+        dest: the state it leads to, or ``None`` for an internal transition.
+        conditions: guards that must all return true, checked in order.
+        unless: guards that must all return false, checked after ``conditions``.
+        prepare: hooks run before the guards are checked (also when they then reject).
+        before: hooks run after the guards passed, before the state changes.
+        after: hooks run after the state changed.
     """
 
     trigger: str
@@ -274,16 +285,14 @@ class Workflow(Generic[A]):
                 for t in self.transitions
             ],
             "auto_transitions": False,
-            "title": self.name,
-            "show_conditions": True,
         }
 
     def _build_machine(self) -> Any:
-        """The ``transitions`` machine of this definition: validation and Mermaid diagrams."""
-        from transitions.extensions import GraphMachine
+        """The ``transitions`` machine of this definition, built once as a second validation."""
+        from transitions import Machine
 
         try:
-            return GraphMachine(model=None, graph_engine="mermaid", **self.machine_spec())
+            return Machine(model=None, **self.machine_spec())
         except (ValueError, KeyError) as exc:  # transitions' own validation
             raise InvalidWorkflow(self.name, [str(exc)]) from exc
 
@@ -445,21 +454,68 @@ class Workflow(Generic[A]):
 
     # --- diagrams ----------------------------------------------------------------------------
 
-    def mermaid(self) -> str:
-        """The workflow as a Mermaid ``stateDiagram-v2`` (no binaries needed)."""
+    def mermaid(self, *, internal: bool = True) -> str:
+        """The workflow as Mermaid ``stateDiagram-v2`` text; needs nothing installed.
+
+        States are labelled ``"English / 中文"`` (:class:`~ecservice.workflow.LabelledState`) or
+        by name; ``[*]`` marks the initial state and the final ones. Each arrow is one trigger
+        from one state to another, labelled with the trigger and its guards as UML guard text
+        (``confirm_receipt [nothing_travels, all_settled]``; ``not g`` for an ``unless`` guard).
+        Labels are escaped with Mermaid's entity codes (``#34;`` for ``"``) and states whose
+        names are not plain ASCII identifiers, or are Mermaid keywords, get ids ``s1``,
+        ``s2``..., so any workflow gives text Mermaid parses.
+
+        Args:
+            internal: draw internal transitions (``dest=None``) as arrows from a state to
+                itself labelled ``trigger (internal)``; ``False`` leaves them out.
+
+        Returns:
+            The diagram text, ending with a newline.
+        """
         from ecservice.workflow._diagram import mermaid
 
-        return mermaid(self)
+        return mermaid(self, internal=internal)
 
-    def svg(self) -> str:
-        """The workflow as SVG, drawn by Graphviz.
+    def dot(self, *, internal: bool = True) -> str:
+        """The workflow as Graphviz DOT source (top to bottom, bilingual state labels).
+
+        Arrows between the same two states are merged into one, with a line per trigger and its
+        guards; internal transitions are dashed loops. Nodes and edges carry ``id`` and ``class``
+        attributes (``state``, ``initial``, ``final``, ``transition``, ``internal``) that SVG
+        output keeps, for style sheets.
+
+        Args:
+            internal: draw internal transitions (``dest=None``); ``False`` leaves them out.
+
+        Returns:
+            The DOT source.
 
         Raises:
-            DiagramUnavailable: the ``graphviz`` package or the ``dot`` program is missing.
+            DiagramUnavailable: the ``graphviz`` Python package is not installed.
+        """
+        from ecservice.workflow._diagram import dot
+
+        return dot(self, internal=internal)
+
+    def svg(self, *, internal: bool = True) -> str:
+        """The workflow as SVG, drawn by Graphviz from :meth:`dot`.
+
+        The text starts at ``<svg``, without XML declaration or doctype, so it can be put
+        straight into an HTML page.
+
+        Args:
+            internal: draw internal transitions (``dest=None``); ``False`` leaves them out.
+
+        Returns:
+            The SVG text.
+
+        Raises:
+            DiagramUnavailable: the ``graphviz`` Python package or Graphviz's ``dot`` program is
+                missing.
         """
         from ecservice.workflow._diagram import svg
 
-        return svg(self)
+        return svg(self, internal=internal)
 
 
 def compiled(workflow: Workflow[A]) -> CompiledWorkflow[A]:

@@ -76,6 +76,17 @@ class Context:
         actor: who fired it.
         note: why (free text).
         payload: the keyword arguments the trigger method was called with.
+
+    The kernel builds one per trigger call and passes it to every guard and hook; ``dest`` starts
+    as ``source`` and is set to each candidate transition's destination as it is tried.
+
+    Args:
+        trigger: the trigger's name.
+        source: the aggregate's current state.
+        at: the time of the call, in UTC (from the aggregate's clock).
+        actor: who fired the trigger.
+        note: why (free text of at most :data:`~ecservice.text.LONG_TEXT_MAX` characters).
+        payload: the trigger method's keyword arguments (besides ``actor`` and ``note``).
     """
 
     __slots__ = ("actor", "at", "dest", "events", "note", "payload", "source", "trigger")
@@ -179,7 +190,13 @@ class _Entry:
 
 
 class CompiledWorkflow(Generic[A]):
-    """The execution table of a validated :class:`Workflow`."""
+    """The execution table of a validated :class:`Workflow`.
+
+    A :class:`Workflow` builds its own once, when it is defined; there is no need to build one.
+
+    Args:
+        workflow: the validated workflow to compile.
+    """
 
     __slots__ = ("allowed", "initial", "name", "steps", "table", "workflow")
 

@@ -71,6 +71,11 @@ class ActorKind(enum.Enum):
 class Actor:
     """Who did something: a buyer, a staff member, the system (a scheduled job) or a carrier.
 
+    Args:
+        kind: which kind of actor (buyer, staff, system, carrier).
+        id: the shop's identifier for them: text of at most
+            :data:`~ecservice.text.SHORT_TEXT_MAX` characters, without surrounding white space.
+
     >>> Actor.staff("li.na")
     Actor(kind=<ActorKind.STAFF: 'staff'>, id='li.na')
     """
@@ -229,6 +234,11 @@ class DomainEvent:
 
     Aggregates queue events as their transitions succeed; the caller collects them with
     ``pull_events()`` (for example to write them to an outbox in the same database transaction).
+
+    Args:
+        aggregate_id: the id of the aggregate the event happened to.
+        occurred_at: when it happened, in UTC (the time of the transition that queued it).
+        actor: who fired the trigger.
     """
 
     aggregate_id: str

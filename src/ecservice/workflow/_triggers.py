@@ -33,7 +33,14 @@ P.__module__ = "ecservice.workflow"  # documented there, with the trigger classe
 
 @final
 class BoundTrigger:
-    """A custom trigger declared with ``trigger("name")``, bound to an aggregate."""
+    """A custom trigger declared with ``trigger("name")``, bound to an aggregate.
+
+    Made by reading the trigger on an aggregate instance (``ticket.close``), not built directly.
+
+    Args:
+        aggregate: the aggregate the trigger fires on.
+        name: the trigger's name, as the workflow declares it.
+    """
 
     __slots__ = ("_aggregate", "_name")
 
@@ -74,6 +81,12 @@ class BoundTypedTrigger(Generic[P]):
     fires the trigger with them as the payload (``actor`` and ``note`` go to
     :meth:`Aggregate._fire`). If the class has ``_prepare_<trigger>``, it is called with the
     arguments and its result is the payload, as for a hand-written trigger method.
+
+    Made by reading the trigger on an aggregate instance (``ticket.inspect``), not built directly.
+
+    Args:
+        aggregate: the aggregate the trigger fires on.
+        declared: the class's :class:`TypedTrigger`, which holds the name and the signature.
     """
 
     __slots__ = ("_aggregate", "_trigger")
@@ -137,6 +150,13 @@ class trigger:  # lower case: used like a function, `close = trigger("close")` o
     The older form ``close = trigger("close", "doc")`` declares a trigger that takes ``actor``,
     ``note`` and any other keyword, unchecked; on an instance it is a :class:`BoundTrigger`.
 
+    Args:
+        name: the trigger's name as the workflow declares it (``trigger("close")``), or, used as
+            a decorator, the function whose signature declares the keyword arguments (its name
+            is the trigger's name and its docstring the method's).
+        doc: the docstring of the ``trigger("name")`` form (default: "Fire the 'name'
+            trigger."); unused with a signature.
+
     Raises:
         InvalidWorkflow: the signature has a positional parameter or no ``actor``.
     """
@@ -182,6 +202,10 @@ class TypedTrigger(trigger, Generic[P]):
 
     Made by :class:`trigger` used as a decorator; on an instance it is a
     :class:`BoundTypedTrigger` with the declared signature (minus ``self``).
+
+    Args:
+        name: the function whose signature declares the trigger (as for :class:`trigger`).
+        doc: unused (the function's docstring is the method's).
     """
 
     params: frozenset[str]

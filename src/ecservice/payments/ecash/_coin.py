@@ -123,12 +123,22 @@ def _check_positive(_instance: object, _attribute: object, value: Any) -> None:
         raise InvalidAmount(f"an e-cash amount must be positive, not {value}")
 
 
-def _check_merchant(_instance: object, _attribute: object, value: Any) -> None:
+def check_merchant_id(value: object) -> str:
+    """``value`` if it is a merchant id a spend can name, else raise :class:`ValidationError`.
+
+    A merchant id is printable text of at most 200 characters without surrounding white space:
+    it is signed byte for byte, so ``"teahouse "`` and ``"teahouse"`` would be different payees.
+    """
     checked = check_text(value, "a merchant id", limit=_MAX_MERCHANT_LEN)
     if checked != value:
         raise ValidationError(
             "a merchant id must not start or end with whitespace (it is signed as given)"
         )
+    return checked
+
+
+def _check_merchant(_instance: object, _attribute: object, value: Any) -> None:
+    check_merchant_id(value)
 
 
 def _planchet_tuple(planchets: Iterable[BlindedPlanchet]) -> tuple[BlindedPlanchet, ...]:
@@ -153,7 +163,8 @@ class Coin:
         public_key: The coin's Ed25519 public key, 32 raw bytes; it is the coin id.
         denomination_id: The id of the denomination the coin claims.
         signature: The mint's unblinded RSA signature over ``prepared_message``.
-        prepared_message: The RFC 9474 prepared coin message (random prefix and coin message).
+        prepared_message: The RFC 9474 prepared coin message (the coin message, after a
+            32-byte random prefix in the Randomized variants).
     """
 
     public_key: bytes = attrs.field(validator=_bytes_of(_COIN_KEY_LEN, "a coin public key"))
@@ -406,6 +417,11 @@ class WalletCoin:
     loads its coins) checks that the coin is of ``denomination`` and that ``key`` is the coin's
     key; it does not check the mint's signature (:meth:`Coin.verify` does).
 
+    Args:
+        coin: The public coin.
+        denomination: The coin's denomination (its id must be the coin's ``denomination_id``).
+        key: The coin's Ed25519 private key, whose public key is ``coin.public_key``.
+
     Raises:
         ValidationError: a field of the wrong type, a coin of another denomination, or a key
             that is not the coin's.
@@ -479,6 +495,18 @@ class Planchet:
 
     Create one with :meth:`create`, send ``blinded_message`` (with the denomination id) to the
     mint and pass the blind signature it returns to :meth:`finalize`. ``repr`` shows no secret.
+    The constructor takes the values :meth:`create` makes and checks none of them.
+
+    Args:
+        denomination: The denomination being withdrawn.
+        key: The future coin's Ed25519 private key.
+        prepared_message: The RFC 9474 prepared coin message (the coin message, after a
+            32-byte random prefix in the Randomized variants; see
+            :func:`~ecservice.payments.ecash.coin_message`).
+        blinded_message: The blinded message to send to the mint (``modulus_len`` bytes of the
+            denomination's RSA key).
+        inverse: The inverse of the blinding factor (``modulus_len`` bytes), needed by
+            :meth:`finalize`; secret.
     """
 
     denomination: Denomination

@@ -100,7 +100,8 @@ class Mint:
 
     Args:
         clock: Tells the mint the time (withdraw and deposit windows, record times).
-        currency: The currency of every denomination and reserve.
+        currency: The currency of every denomination and reserve (an ISO 4217 code or a
+            :class:`~ecservice.money.Currency`).
         name: A label for messages and ``repr`` (at most 200 characters, no control characters).
 
     Raises:

@@ -103,7 +103,16 @@ def _ids(value: Iterable[int]) -> tuple[int, ...]:
 @final
 @attrs.frozen
 class WithdrawalRecord:
-    """All the mint keeps of a withdrawal: no coin key, no prepared message, no signature."""
+    """All the mint keeps of a withdrawal: no coin key, no prepared message, no signature.
+
+    Args:
+        reserve: the id of the reserve the coin was paid from (short text, no surrounding white
+            space).
+        denomination_id: the id of the coin's denomination (32 bytes: SHA-256, see
+            :func:`~ecservice.payments.ecash.denomination_id`).
+        blinded_message_hash: SHA-256 of the blinded message the mint signed (32 bytes).
+        withdrawn_at: when the mint signed it; an aware datetime, converted to UTC.
+    """
 
     reserve: str = attrs.field(validator=_name("a reserve id"))
     denomination_id: bytes = attrs.field(validator=_raw(_HASH_LEN, "a denomination id"))
@@ -118,6 +127,19 @@ class DepositReceipt:
 
     ``spend_signature`` is the coin's signature over the spend: the mint's evidence that the coin
     owner authorised it.
+
+    Args:
+        deposit_id: the mint's number for the deposit (1, 2, ... in the order deposits came).
+        coin_public_key: the coin's raw Ed25519 public key (32 bytes).
+        denomination_id: the id of the coin's denomination (32 bytes: SHA-256, see
+            :func:`~ecservice.payments.ecash.denomination_id`).
+        merchant: the id of the merchant credited (short text, no surrounding white space).
+        contract_hash: the hash of the order's terms the coin paid for, as the spend carried it
+            (:func:`~ecservice.payments.ecash.contract_hash` gives 64 bytes, SHA-512).
+        amount: the value deposited, positive, in the mint's currency (at most the coin's face
+            value).
+        spend_signature: the coin's Ed25519 signature over the spend (64 bytes).
+        deposited_at: when the mint accepted it; an aware datetime, converted to UTC.
     """
 
     deposit_id: int = attrs.field(validator=_record_id)
@@ -133,7 +155,17 @@ class DepositReceipt:
 @final
 @attrs.frozen
 class RefundReceipt:
-    """The mint's record of a refund: ``amount`` went back to the coin."""
+    """The mint's record of a refund: ``amount`` went back to the coin.
+
+    Args:
+        refund_id: the mint's number for the refund (1, 2, ... in the order refunds came).
+        coin_public_key: the raw Ed25519 public key (32 bytes) of the coin credited.
+        merchant: the id of the merchant whose deposit was refunded (short text).
+        contract_hash: the hash of the order's terms of that deposit (as in
+            :class:`DepositReceipt`).
+        amount: the value given back to the coin, positive, in the mint's currency.
+        refunded_at: when; an aware datetime, converted to UTC.
+    """
 
     refund_id: int = attrs.field(validator=_record_id)
     coin_public_key: bytes = attrs.field(validator=_raw(_KEY_LEN, "a coin public key"))
@@ -146,7 +178,20 @@ class RefundReceipt:
 @final
 @attrs.frozen
 class RefreshRecord:
-    """The mint's record of a refresh: ``amount`` melted from an old coin into new blind coins."""
+    """The mint's record of a refresh: ``amount`` melted from an old coin into new blind coins.
+
+    Args:
+        coin_public_key: the raw Ed25519 public key (32 bytes) of the coin melted.
+        denomination_id: the id of its denomination (32 bytes: SHA-256).
+        amount: the value melted, positive, in the mint's currency.
+        new_denomination_ids: the denomination id of each new coin (32 bytes each, at least
+            one).
+        blinded_message_hashes: SHA-256 of each new coin's blinded message (32 bytes each), in
+            the order of ``new_denomination_ids``.
+        issued: the face value of the new coins together, at most ``amount`` (the whole
+            ``amount`` is melted: any difference is lost to the wallet).
+        refreshed_at: when; an aware datetime, converted to UTC.
+    """
 
     coin_public_key: bytes = attrs.field(validator=_raw(_KEY_LEN, "a coin public key"))
     denomination_id: bytes = attrs.field(validator=_raw(_HASH_LEN, "a denomination id"))
@@ -173,7 +218,14 @@ class RefreshRecord:
 @final
 @attrs.frozen
 class PayoutRecord:
-    """A payout of all of a merchant's outstanding deposits (net of refunds)."""
+    """A payout of all of a merchant's outstanding deposits (net of refunds).
+
+    Args:
+        merchant: the id of the merchant paid (short text).
+        amount: what was paid, zero or more, in the mint's currency.
+        deposit_ids: the ids of the deposits paid out, each once, at least one.
+        paid_at: when; an aware datetime, converted to UTC.
+    """
 
     merchant: str = attrs.field(validator=_name("a merchant id"))
     amount: Money = attrs.field(validator=_money(positive=False))

@@ -84,7 +84,7 @@ class CoinWallet:
 
     Args:
         clock: Tells the wallet the time (to skip coins that can no longer be deposited).
-        currency: The wallet's currency.
+        currency: The wallet's currency (an ISO 4217 code or a :class:`~ecservice.money.Currency`).
 
     Raises:
         ValidationError: ``clock`` is not a :class:`~ecservice.clock.Clock`.

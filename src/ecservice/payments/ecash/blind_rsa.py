@@ -110,7 +110,12 @@ DEFAULT_VARIANT = Variant.PSS_RANDOMIZED
 
 
 class BlindingResult(NamedTuple):
-    """What :func:`blind` returns; unpacks as ``blinded_msg, inv = blind(...)``."""
+    """What :func:`blind` returns; unpacks as ``blinded_msg, inv = blind(...)``.
+
+    Args:
+        blinded_msg: The blinded message for the signer, ``modulus_len`` bytes.
+        inv: The inverse of the blinding factor, ``modulus_len`` bytes (secret).
+    """
 
     blinded_msg: bytes
     """The encoded and blinded message to send to the signer (``modulus_len`` bytes)."""

@@ -93,10 +93,10 @@ class EcashGateway(InstrumentGatewayBase[_EcashHold]):
         name: str = "ecash",
     ) -> None:
         super().__init__(name)
-        if not isinstance(merchant, str) or not merchant.strip():
-            raise ValidationError(
-                f"a merchant id must be a non-blank string, not {shown(merchant)}"
-            )
+        # Imported here: the module itself must import without the crypto extra.
+        from ecservice.payments.ecash._coin import check_merchant_id
+
+        check_merchant_id(merchant)
         self.mint = mint
         self.wallets = wallets
         self.merchant = merchant

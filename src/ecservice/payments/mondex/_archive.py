@@ -62,7 +62,7 @@ def side_of(purse_id: str, details: PaymentDetails) -> Side:
 class Recovery:
     """A refund of one definitely lost payment to its payer.
 
-    Attributes:
+    Args:
         details: the lost payment.
         refunded: the value credited back to the payer.
         purse: the payer's id.

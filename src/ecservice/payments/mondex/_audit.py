@@ -52,7 +52,7 @@ def _total(amounts: Iterable[Money], cur: Currency) -> Money:
 class Audit:
     """Where the value of a set of purses is; see :func:`audit` for the definitions.
 
-    Attributes:
+    Args:
         balances: the total balance per currency, one :class:`~ecservice.money.Money` each,
             by currency code.
         in_flight: payments debited, not credited, that may still complete.

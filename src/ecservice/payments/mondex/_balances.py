@@ -56,6 +56,12 @@ class Balances(Mapping[Currency, Money]):
     ``balances[currency("CNY")]``.
     A currency the purse does not hold (or an unknown code) is a ``KeyError``, as in any mapping;
     :meth:`Purse.balance` answers zero instead.
+
+    Purses build it (:attr:`Purse.balances`); the view keeps its own copy of ``data``.
+
+    Args:
+        data: the balance in each currency, one :class:`~ecservice.money.Money` of that
+            currency per :class:`~ecservice.money.Currency`.
     """
 
     __slots__ = ("_by_code", "_data")

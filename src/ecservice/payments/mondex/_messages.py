@@ -142,6 +142,11 @@ class StartFrom:
 
     ``to_seq`` is the payee's next sequence number, read by the terminal before either purse
     starts; the payer copies it into the payment details.
+
+    Args:
+        to_purse: the id of the receiving purse (short text, no surrounding white space).
+        value: the amount to pay, a positive :class:`~ecservice.money.Money`.
+        to_seq: the payee's next sequence number (a whole number >= 0).
     """
 
     to_purse: str = attrs.field(validator=lambda _i, _a, v: check_purse_id(v, "to purse id"))
@@ -156,6 +161,11 @@ class StartTo:
 
     ``from_seq`` is the payer's next sequence number, read by the terminal before either purse
     starts; the payee copies it into the payment details.
+
+    Args:
+        from_purse: the id of the paying purse (short text, no surrounding white space).
+        value: the amount to expect, a positive :class:`~ecservice.money.Money`.
+        from_seq: the payer's next sequence number (a whole number >= 0).
     """
 
     from_purse: str = attrs.field(validator=lambda _i, _a, v: check_purse_id(v, "from purse id"))
@@ -166,7 +176,11 @@ class StartTo:
 @final
 @attrs.frozen(slots=True)
 class Req:
-    """Payee to payer: "please send the value of these payment details"."""
+    """Payee to payer: "please send the value of these payment details".
+
+    Args:
+        details: the payment asked for.
+    """
 
     details: PaymentDetails
 
@@ -179,7 +193,11 @@ class Req:
 @final
 @attrs.frozen(slots=True)
 class Val:
-    """Payer to payee: the value itself (the payer has already debited it)."""
+    """Payer to payee: the value itself (the payer has already debited it).
+
+    Args:
+        details: the payment whose value this carries.
+    """
 
     details: PaymentDetails
 
@@ -192,7 +210,11 @@ class Val:
 @final
 @attrs.frozen(slots=True)
 class Ack:
-    """Payee to payer: the value has been credited."""
+    """Payee to payer: the value has been credited.
+
+    Args:
+        details: the payment credited.
+    """
 
     details: PaymentDetails
 
@@ -224,7 +246,9 @@ class IgnoreReason(enum.Enum):
 class Outcome:
     """What a purse did with one trigger: accepted it (and what followed) or ignored it.
 
-    Attributes:
+    Purses build outcomes; callers read them.
+
+    Args:
         purse: the purse that handled the trigger.
         trigger: ``start_from``, ``start_to``, ``req``, ``val``, ``ack`` or ``abort``.
         message: the message handled (``None`` for ``abort``).

@@ -34,7 +34,7 @@ __all__ = ["Network", "TransferResult", "transfer"]
 class TransferResult:
     """The result of :func:`transfer`.
 
-    Attributes:
+    Args:
         details: the payment made.
         outcomes: what each purse did, in order: start_from, start_to, req, val, ack.
     """

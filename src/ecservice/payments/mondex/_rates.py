@@ -250,7 +250,7 @@ class Conversion:
     ``remainder`` is ``exact - target.amount`` in target-currency units, never negative: the
     holder never receives more than the exact value. Nothing vanishes unaccounted.
 
-    Attributes:
+    Args:
         purse: the purse that converted.
         source: the amount debited.
         target: the amount credited.

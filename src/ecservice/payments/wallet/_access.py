@@ -40,6 +40,12 @@ class WalletSession:
     Opened by :meth:`EWallet.open_session`; valid until ``expires_at`` (by the wallet's clock),
     until :meth:`EWallet.close_session`, a PIN change or a lock-out. The token is random and is
     neither shown by ``repr`` nor compared by anyone but the wallet that issued it.
+
+    Args:
+        wallet_id: the id of the wallet that opened it.
+        expires_at: when it stops being accepted, in UTC (opening time plus the
+            ``session_ttl`` of the wallet's :class:`PinPolicy`).
+        token: the wallet's random secret for the session (16 bytes).
     """
 
     wallet_id: str

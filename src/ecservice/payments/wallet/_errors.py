@@ -35,8 +35,9 @@ class InvalidPin(ValidationError):
 class WrongPin(ValidationError):
     """The PIN given does not match; the failure was counted.
 
-    Attributes:
-        attempts_left: consecutive failures still allowed before the wallet locks.
+    Args:
+        attempts_left: consecutive failures still allowed before the wallet locks (kept as the
+            attribute of the same name).
     """
 
     def __init__(self, attempts_left: int) -> None:
@@ -48,8 +49,11 @@ class WrongPin(ValidationError):
 class WalletLocked(PolicyViolation):
     """Too many consecutive wrong PINs: the wallet refuses every verification until a time.
 
-    Attributes:
+    Args:
         locked_until: the instant (UTC) from which the wallet accepts a PIN again.
+        failures: the consecutive wrong PINs that locked it.
+
+    Both are kept as attributes of the same names.
     """
 
     def __init__(self, locked_until: _dt.datetime, failures: int) -> None:
@@ -69,8 +73,9 @@ class FullCardNumberRefused(ValidationError):
     """A value looks like a full card number (PAN); only provider tokens and last four digits
     may be stored.
 
-    Attributes:
-        field: the name of the field that was refused (its value is never repeated).
+    Args:
+        field: the name of the field that was refused (its value is never repeated); kept as
+            the attribute of the same name.
     """
 
     def __init__(self, field: str) -> None:

@@ -87,14 +87,18 @@ class EWallet:
     enforced by storage (its ``version``).
 
     Args:
-        owner: the owner's id.
-        pin: the owner's PIN, 4 to 12 digits; only its scrypt hash is kept.
+        owner: the owner's id (short text, never a card number).
+        pin: the owner's PIN, 4 to 12 ASCII digits (the PIN lengths of ISO 9564-1); only its
+            scrypt hash is kept.
         clock: the time source for lock-outs, sessions, card expiry and ledger times.
         kdf: scrypt parameters for the PIN hash (default :data:`DEFAULT_KDF`; lower only in tests).
-        policy: lock-out and session settings (default 5 failures, 15 minutes, 5 minutes).
+        policy: lock-out and session settings (default ``PinPolicy()``: 5 failures, 15 minutes
+            locked, 5-minute sessions).
         signing_key: the Ed25519 key that signs instructions (default: a new random key).
-        wallet_id: the wallet's id (default: random).
-        tz: time zone in which card expiry months are read (default Asia/Shanghai).
+        wallet_id: the wallet's id (short text, never a card number; default: ``w-`` and 16
+            random letters).
+        tz: the IANA time zone in which card expiry months are read (default
+            ``"Asia/Shanghai"``).
 
     Raises:
         InvalidPin: the PIN is not 4 to 12 digits.

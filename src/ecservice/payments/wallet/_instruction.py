@@ -67,7 +67,22 @@ class SignedInstruction:
 
     Build one with :meth:`EWallet.instruct <ecservice.payments.wallet.EWallet.instruct>`;
     check one with :func:`verify_instruction`. Every field except ``signature`` is covered by
-    the signature (see the module documentation for the exact bytes).
+    the signature (see the module documentation for the exact bytes). The constructor only
+    converts ``issued_at`` to UTC; :func:`verify_instruction` checks the signature.
+
+    Args:
+        wallet_id: the id of the wallet that signed.
+        payer: the wallet's owner.
+        payee: who is paid.
+        amount: the amount to pay (its ISO 4217 currency is signed too).
+        reference: the caller's reference (order number, ...).
+        funding: ``"stored-value"``, or ``"card:<provider token>"`` for a card of the wallet.
+        hold_id: the hold reserving stored value (``H000001``, ...), or ``None``.
+        issued_at: when the wallet signed; an aware datetime, converted to UTC (signed to the
+            microsecond).
+        nonce: 32 lowercase hex digits, random per instruction.
+        public_key: the signer's raw Ed25519 public key (32 bytes).
+        signature: the Ed25519 signature of :meth:`canonical_bytes` (64 bytes).
     """
 
     wallet_id: str

@@ -40,7 +40,7 @@ from ecservice.payments.wallet._errors import FullCardNumberRefused
 from ecservice.text import check_optional_text, text
 
 if TYPE_CHECKING:
-    import datetime as _dt  # noqa: F401  (attrs copies ensure_utc's annotation into __init__)
+    import datetime as _dt  # attrs copies ensure_utc's annotation into __init__
 
 __all__ = [
     "EntryKind",
@@ -126,18 +126,25 @@ def _entry_hold_id(
 _HOLD_ID: Final = re.compile(r"H[0-9]{6,}")
 
 
+def _utc_or_none(value: _dt.datetime | None) -> DateTime | None:
+    """``ensure_utc`` for an optional time (typed, so that ``Hold``'s signature shows it)."""
+    return None if value is None else ensure_utc(value)
+
+
 @final
 @attrs.frozen(slots=True)
 class LedgerEntry:
     """One change to the wallet's stored value.
 
-    Attributes:
+    Args:
         seq: position in the ledger, from 1.
         kind: what the entry did (see the module's table).
-        amount: the positive amount moved.
-        reference: the caller's reference (order number, top-up id, ...).
-        at: when it happened (UTC).
-        hold_id: the hold it belongs to, for HOLD, CAPTURE and RELEASE entries.
+        amount: the positive amount moved, in the wallet's currency.
+        reference: the caller's reference (order number, top-up id, ...; short text without
+            surrounding white space, never a card number).
+        at: when it happened; an aware datetime, converted to UTC.
+        hold_id: the hold it belongs to, for HOLD, CAPTURE and RELEASE entries (``None`` for
+            the others).
 
     Raises:
         ValidationError: a field has the wrong type, ``seq`` is below 1, ``hold_id`` is missing
@@ -183,14 +190,16 @@ class HoldStatus(enum.Enum):
 class Hold:
     """An authorisation: value set aside for a payee until it is captured or released.
 
-    Attributes:
-        hold_id: the wallet's id for the hold (``H000001``, ...).
-        amount: the value set aside.
-        reference: the caller's reference.
-        created_at: when the hold was placed (UTC).
-        status: open, captured or released.
-        captured: the value captured (``None`` unless captured).
-        settled_at: when it was captured or released.
+    Args:
+        hold_id: the wallet's id for the hold: ``H`` and at least six digits (``H000001``, ...).
+        amount: the value set aside, positive, in the wallet's currency.
+        reference: the caller's reference (short text, never a card number).
+        created_at: when the hold was placed; an aware datetime, converted to UTC.
+        status: open (the default), captured or released.
+        captured: the value captured, above zero and at most ``amount`` (``None`` unless
+            captured).
+        settled_at: when it was captured or released (UTC, not before ``created_at``);
+            ``None`` while open.
 
     Raises:
         ValidationError: the id is not ``H`` and six digits, the status is not a
@@ -210,9 +219,7 @@ class Hold:
         default=HoldStatus.OPEN, validator=_instance("a hold's status", HoldStatus)
     )
     captured: Money | None = None
-    settled_at: DateTime | None = attrs.field(
-        default=None, converter=attrs.converters.optional(ensure_utc)
-    )
+    settled_at: DateTime | None = attrs.field(default=None, converter=_utc_or_none)
 
     @hold_id.validator
     def _check_hold_id(self, attribute: attrs.Attribute[str], value: object) -> None:
@@ -273,11 +280,12 @@ class Holding:
     own objects; the wallet records only an opaque reference and the last value reported, so that
     it can show the owner what they hold without depending on those objects' internals.
 
-    Attributes:
+    Args:
         kind: e-cash or purse.
-        reference: opaque id of the coin wallet, coin batch or purse.
+        reference: opaque id of the coin wallet, coin batch or purse (short text, never a card
+            number).
         value: the value last reported for it (never negative).
-        label: an optional name for display.
+        label: an optional name for display (at most 80 characters, no line breaks).
     """
 
     kind: HoldingKind

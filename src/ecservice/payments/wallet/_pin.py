@@ -72,11 +72,12 @@ class KdfParams:
     """scrypt cost parameters, stored with every :class:`PinHash`.
 
     Args:
-        n: CPU/memory cost, a power of two (default ``2**14``; lower only in tests).
-        r: block size (default 8).
-        p: parallelism (default 1).
-        dklen: length of the derived key in bytes (default 32).
-        salt_size: length of the random salt in bytes (default 16, at least 16).
+        n: CPU/memory cost, a power of two from 2 to ``2**20`` (default ``2**14``, the
+            interactive-login setting of RFC 7914; lower only in tests).
+        r: block size, 1 to 32 (default 8, the value RFC 7914 suggests).
+        p: parallelism, 1 to 16 (default 1).
+        dklen: length of the derived key in bytes, 16 to 64 (default 32).
+        salt_size: length of the random salt in bytes, 16 to 64 (default 16).
 
     Raises:
         ValidationError: a parameter is out of range.
@@ -126,6 +127,11 @@ class PinHash:
     Build one with :func:`hash_pin`; store it with :meth:`encode` (a PHC-style string
     ``$scrypt$ln=14,r=8,p=1$<salt>$<key>``, base64 without padding) and read it back with
     :meth:`decode`.
+
+    Args:
+        params: the scrypt parameters the digest was derived with (RFC 7914).
+        salt: the random salt, ``params.salt_size`` bytes.
+        digest: the derived key, ``params.dklen`` bytes.
 
     Raises:
         ValidationError: ``params`` is not :class:`KdfParams`, or the salt or digest is not
@@ -229,9 +235,12 @@ class PinPolicy:
     """How many wrong PINs lock a wallet, for how long, and how long a verified session lasts.
 
     Args:
-        max_failures: consecutive wrong PINs that lock the wallet (default 5).
-        lockout: how long the wallet stays locked (default 15 minutes).
-        session_ttl: how long a session opened with the PIN stays valid (default 5 minutes).
+        max_failures: consecutive wrong PINs that lock the wallet, 1 to 100 (default 5; NIST
+            SP 800-63B section 5.2.2 allows at most 100 consecutive failures).
+        lockout: how long the wallet stays locked, a positive ``timedelta`` (default 15
+            minutes).
+        session_ttl: how long a session opened with the PIN stays valid, a positive
+            ``timedelta`` (default 5 minutes).
     """
 
     max_failures: int = attrs.field(default=5, validator=_int_between(1, 100))
