@@ -654,6 +654,9 @@ def test_cancel_before_shipping(status: OrderStatus) -> None:
     assert isinstance(event, OrderCancelled)
     assert (event.reason, event.actor) == ("changed my mind", BUYER)
     assert order.open_items() == {}
+    # Nothing is open, so nothing waits for stock; the order rebuilds from its own fields.
+    assert order.out_of_stock == ()
+    assert attrs.evolve(order) == order
 
 
 @pytest.mark.parametrize("reason", ["", "   ", None])
