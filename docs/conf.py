@@ -106,7 +106,7 @@ typehints_formatter = _typehints_formatter
 # target; only those are ignored. Every reference to an ecservice name must resolve.
 nitpick_ignore_regex = [
     # Third-party packages.
-    (r"py:.*", r"(pendulum|attrs?|cattrs|transitions|babel|cryptography)(\..*)?"),
+    (r"py:.*", r"(pendulum|attrs?|cattrs|transitions|babel|cryptography|sqlalchemy|alembic|psycopg)(\..*)?"),
     # The standard library names that appear in signatures and docstrings.
     (
         r"py:.*",

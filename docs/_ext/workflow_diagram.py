@@ -202,22 +202,26 @@ def state_text(state: enum.Enum) -> str:
     return state.name
 
 
-def _guard_name(fn: object) -> str:
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    return str(name).rsplit(".", 1)[-1]
-
-
 def internal_rows(workflow: Any) -> list[tuple[str, str, str]]:
-    """(trigger, from-states, guards) of each internal transition, in declaration order."""
-    rows = []
-    for t in workflow.transitions:
+    """(trigger, from-states, guards) of each internal transition, in declaration order.
+
+    Guards are named as the diagram names them (``[else]`` for an unguarded fallback), so the
+    table and the picture agree; a transition whose guards differ by source state (a fallback
+    from one state only) gets one row per distinct guard text.
+    """
+    from ecservice.workflow._diagram import drawn_guards
+
+    grouped: dict[tuple[int, str], list[enum.Enum]] = {}
+    for t, source, names in drawn_guards(workflow):
         if t.dest is not None:
             continue
-        sources = ", ".join(state_text(s) for s in t.sources)
-        guards = [_guard_name(g) for g in t.conditions]
-        guards += [f"not {_guard_name(g)}" for g in t.unless]
-        rows.append((t.trigger, sources, ", ".join(guards) or "\N{EM DASH}"))
-    return rows
+        key = (id(t), ", ".join(names) or "\N{EM DASH}")
+        grouped.setdefault(key, []).append(source)
+    triggers = {id(t): t.trigger for t in workflow.transitions}
+    return [
+        (triggers[tid], ", ".join(state_text(s) for s in sources), guards)
+        for (tid, guards), sources in grouped.items()
+    ]
 
 
 def _table(rows: list[tuple[str, str, str]], title: str) -> nodes.table:
@@ -288,6 +292,7 @@ class WorkflowDiagram(SphinxDirective):
             internal=not table,
             label=f"State diagram of the {workflow.name!r} workflow",
             prefix=f"wf-{self.env.docname.replace('/', '-')}-{self.env.new_serialno('wf')}",
+            docname=self.env.docname,
         )
         self.set_source_info(picture)
         figure += picture
@@ -326,6 +331,21 @@ class DrawDiagrams(SphinxPostTransform):
                 )
                 node.parent.remove(node)
                 continue
+            # A standalone copy for reading a large diagram at its natural size: the inline
+            # picture is scaled down to the column's width.
+            images = Path(self.app.builder.outdir) / "_images"
+            images.mkdir(parents=True, exist_ok=True)
+            standalone = f"{node['prefix']}.svg"
+            (images / standalone).write_text(
+                '<?xml version="1.0" encoding="UTF-8"?>\n' + svg[svg.find("<svg") :],
+                encoding="utf-8",
+            )
+            href = "../" * node["docname"].count("/") + f"_images/{standalone}"
+            title = html.escape(f"{node['label']}, at full size", quote=True)
+            text = (
+                f'<a class="workflow-full-size" href="{href}" title="{title}">{text}</a>'
+                f'<p class="workflow-full-size-link"><a href="{href}">Open at full size</a></p>'
+            )
             node.replace_self(nodes.raw("", text, format="html", classes=["workflow-svg"]))
 
 

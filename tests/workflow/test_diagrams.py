@@ -348,3 +348,57 @@ def test_svg_without_the_dot_program(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DiagramUnavailable, match="'dot' program"):
         door().svg()
     assert door().dot().startswith("digraph door {")
+
+
+def _two_states(name: str, first: str, *, workflow: str = "w") -> Workflow[Any]:
+    states = list(enum.Enum(name, [(first, 0), ("B", 1)]))  # type: ignore[misc]
+    return Workflow(
+        workflow,
+        states=states,
+        initial=states[0],
+        final=[states[1]],
+        transitions=[transition("go", states[0], states[1])],
+    )
+
+
+@needs_dot
+@pytest.mark.parametrize("name", ["<b>x</b>", "<<i>draft</i>>", "<>", "<B>Paid"])
+def test_a_label_shaped_like_html_is_drawn_as_text(name: str) -> None:
+    """Graphviz reads a label written ``<...>`` as HTML: every label is passed as plain text,
+    so the tags are drawn literally and a malformed one cannot break the drawing."""
+    drawing = _two_states("H", name).svg()
+    ET.fromstring(drawing)
+    texts = ["".join(t.itertext()) for t in ET.fromstring(drawing).iter(f"{SVG}text")]
+    assert name in texts
+
+
+@needs_graphviz
+def test_workflows_named_without_ascii_get_distinct_ids() -> None:
+    """Two diagrams on one page never share element ids, whatever the workflows are called."""
+    first = _two_states("H", "A", workflow="订单").dot()
+    second = _two_states("H", "A", workflow="支付").dot()
+    ids = re.compile(r'id="?([^" \]]+)')
+    assert not set(ids.findall(first)) & set(ids.findall(second))
+
+
+def test_an_unguarded_fallback_is_labelled_else() -> None:
+    """Transitions of one trigger from one state are tried in order: the unguarded one after a
+    guarded one is drawn as UML's ``[else]``; an arrow that is always taken shows no guard."""
+
+    def paid(order: object, ctx: Context) -> bool:
+        return True
+
+    states = list(enum.Enum("P", [("NEW", 0), ("PAID", 1), ("FAILED", 2)]))  # type: ignore[misc]
+    workflow: Workflow[Any] = Workflow(
+        "p",
+        states=states,
+        initial=states[0],
+        final=states[1:],
+        transitions=[
+            transition("settle", states[0], states[1], conditions=[paid]),
+            transition("settle", states[0], states[2]),
+        ],
+    )
+    text = workflow.mermaid()
+    assert "  NEW --> PAID: settle [paid]\n" in text
+    assert "  NEW --> FAILED: settle [else]\n" in text

@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -125,10 +126,21 @@ def shown(stored: str) -> str:
     return _PLACEHOLDER.sub(lambda m: chr(int(m.group(1))), html.unescape(stored))
 
 
+def drawable(text: str) -> str:
+    """``text`` with the characters no drawing can show (controls other than tab and line
+    breaks, lone surrogates) replaced by U+FFFD, as the diagrams replace them."""
+    return "".join(
+        "\ufffd"
+        if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r"
+        else ch
+        for ch in text
+    )
+
+
 def state_label(state: enum.Enum) -> str:
     if isinstance(state, LabelledState):
-        return f"{state.label_en} / {state.label_zh}"
-    return state.name
+        return drawable(f"{state.label_en} / {state.label_zh}")
+    return drawable(state.name)
 
 
 def assert_round_trip(workflow: Workflow[Any], answer: dict[str, Any], *, internal: bool) -> None:
@@ -141,9 +153,8 @@ def assert_round_trip(workflow: Workflow[Any], answer: dict[str, Any], *, intern
     assert set(states) == {*ids.values(), "root_start", *(["root_end"] if workflow.final else [])}
     expected = Counter([("root_start", ids[workflow.initial], "")])
     expected.update((ids[s], "root_end", "") for s in workflow.states if s in workflow.final)
-    expected.update(
-        (ids[e.source], ids[e.dest], e.label()) for e in edges(workflow, internal=internal)
-    )
+    drawn = edges(workflow, internal=internal)
+    expected.update((ids[e.source], ids[e.dest], drawable(e.label())) for e in drawn)
     got = Counter((a, b, shown(title or "")) for a, b, title in answer["relations"])
     assert got == expected
 

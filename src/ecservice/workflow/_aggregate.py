@@ -388,7 +388,8 @@ def _read_only(name: str) -> property:
         return get(obj)
 
     # The field's own type, so that the API pages show ``status: S_co``, ``version: int``...
-    read.__annotations__["return"] = Aggregate.__annotations__[name]
+    # Only the return type: a documented parameter would show on the property's page.
+    read.__annotations__ = {"return": Aggregate.__annotations__[name]}
     return _KernelField(get, assign, read, f"The aggregate's {name} (set by the kernel).")
 
 

@@ -15,6 +15,7 @@ Two formats:
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import re
 import shutil
@@ -69,6 +70,28 @@ def guard_text(names: Iterable[str]) -> str:
     return f"[{', '.join(names)}]" if names else ""
 
 
+ELSE = "else"
+
+
+def drawn_guards(
+    workflow: Workflow[Any],
+) -> Iterator[tuple[Transition[Any], enum.Enum, tuple[str, ...]]]:
+    """Each declared transition per source state with the guard names a diagram shows for it.
+
+    Transitions of one trigger from one state are tried in declaration order; an unguarded one
+    declared after a guarded one is the fallback, shown as UML's ``[else]``.
+    """
+    guarded: set[tuple[str, enum.Enum]] = set()
+    for t in workflow.transitions:
+        names = guard_names(t)
+        for source in t.sources:
+            if names:
+                guarded.add((t.trigger, source))
+                yield t, source, names
+            else:
+                yield t, source, (ELSE,) if (t.trigger, source) in guarded else ()
+
+
 @attrs.frozen
 class Edge:
     """One arrow of a diagram: ``trigger`` leads from ``source`` to ``dest``.
@@ -107,19 +130,21 @@ def edges(workflow: Workflow[Any], *, internal: bool = True) -> tuple[Edge, ...]
     ``internal=False`` leaves out internal transitions (``dest`` is ``None``).
     """
     found: dict[tuple[enum.Enum, enum.Enum, str, bool], list[tuple[str, ...]]] = {}
-    for t in workflow.transitions:
+    for t, source, names in drawn_guards(workflow):
         if t.dest is None and not internal:
             continue
-        names = guard_names(t)
-        for source in t.sources:
-            key = (source, source if t.dest is None else t.dest, t.trigger, t.dest is None)
-            found.setdefault(key, []).append(names)
+        key = (source, source if t.dest is None else t.dest, t.trigger, t.dest is None)
+        found.setdefault(key, []).append(names)
     order = {s: i for i, s in enumerate(workflow.states)}
     keys = sorted(found, key=lambda k: order[k[0]])  # stable: declaration order within a source
     result: list[Edge] = []
     for key in keys:
         guards = found[key]
-        shown = () if () in guards else tuple(dict.fromkeys(guards))
+        # Unguarded (first or as the fallback) with no other destination for this trigger
+        # from this state: the arrow is always taken, so no guard is shown.
+        alone = not any(k[0] == key[0] and k[2] == key[2] and k[1] != key[1] for k in found)
+        always = () in guards or (alone and (ELSE,) in guards)
+        shown = () if always else tuple(dict.fromkeys(guards))
         result.append(Edge(key[0], key[1], key[2], key[3], shown))
     return tuple(result)
 
@@ -229,7 +254,11 @@ def mermaid_text(text: str) -> str:
     lead = len(text) - len(text.lstrip())
     trail = last - (len(text) - len(text.rstrip())) + 1
     for i, ch in enumerate(text):
-        if (
+        if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r":
+            # Control characters and lone surrogates have no drawing (and HTML reads #128; to
+            # #159; as Windows-1252 letters): shown as the replacement character, as in DOT.
+            out.append("\ufffd")
+        elif (
             ch in _MERMAID_SPECIAL
             or unicodedata.category(ch) in _MERMAID_INVISIBLE
             or i < lead
@@ -318,12 +347,20 @@ def _dot_label(lines: Iterable[str]) -> str:
     from graphviz import nohtml  # type: ignore[import-untyped, unused-ignore]
 
     parts = [_dot_line(part) for line in lines for part in _LINE_BREAKS.split(line)]
-    return str(nohtml("\\n".join(parts)))
+    # The NoHtml marker (a str subclass) must reach the graphviz package: a label shaped like
+    # ``<...>`` would otherwise be written unquoted and read as an HTML label.
+    label: str = nohtml("\\n".join(parts))
+    return label
 
 
 def _slug(text: str) -> str:
+    """An id prefix for ``text``: its ASCII letters and digits, plus a short hash when that
+    loses anything (so ``"订单"`` and ``"支付"`` get different prefixes)."""
     slug = re.sub(r"[^A-Za-z0-9_]+", "-", text).strip("-")
-    return slug or "workflow"
+    if slug == text:
+        return slug
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{slug}-{digest}" if slug else f"workflow-{digest}"
 
 
 def _graphviz() -> Any:
@@ -332,7 +369,8 @@ def _graphviz() -> Any:
     except ImportError:
         raise DiagramUnavailable(
             "DOT and SVG diagrams need the 'graphviz' Python package: "
-            "pip install 'ecservice[diagrams]'; Mermaid text needs nothing: use Workflow.mermaid()"
+            "pip install 'ecservice[diagrams]'; Mermaid text needs nothing: Workflow.mermaid(), "
+            "or 'ecservice diagram --format mermaid'"
         ) from None
     return graphviz
 
@@ -420,13 +458,19 @@ def svg(workflow: Workflow[Any], *, internal: bool = True) -> str:
     graphviz = _graphviz()
     if shutil.which("dot") is None:
         raise DiagramUnavailable(
-            "SVG diagrams need Graphviz's 'dot' program on PATH (apt-get install graphviz); "
-            "Mermaid text needs nothing: use Workflow.mermaid()"
+            "SVG diagrams need Graphviz's 'dot' program on PATH (apt-get install graphviz, "
+            "brew install graphviz, or https://graphviz.org/download/); Mermaid text needs "
+            "nothing: Workflow.mermaid(), or 'ecservice diagram --format mermaid'"
         )
     source = graphviz.Source(dot(workflow, internal=internal))
     try:
         data = source.pipe(format="svg", encoding="utf-8")
     except graphviz.ExecutableNotFound as exc:
         raise DiagramUnavailable(f"SVG diagrams need Graphviz's 'dot' program: {exc}") from None
+    except (graphviz.CalledProcessError, OSError) as exc:
+        raise DiagramUnavailable(
+            f"Graphviz's 'dot' could not draw workflow {workflow.name!r}: "
+            f"{str(exc).strip()[:500]}"
+        ) from None
     text: str = _PROLOG.sub("", str(data), count=1)
     return text

@@ -7,13 +7,12 @@ imported; :data:`TRANSITIONS` is the same table as a mapping, which
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from ecservice.errors import InvalidWorkflow
-from ecservice.workflow import Workflow, transition
+from ecservice.workflow import LabelledState, Workflow, transition
 
 if TYPE_CHECKING:
     from ecservice.payments.mondex._purse import Purse
@@ -27,17 +26,21 @@ __all__ = [
 ]
 
 
-class PurseStatus(enum.Enum):
-    """Where a purse is in the protocol."""
+class PurseStatus(LabelledState):
+    """Where a purse is in the protocol (the Mondex states ``idle``, ``epr``, ``epv``, ``epa``).
+
+    Each member's value is the protocol's short name; ``label_en`` and ``label_zh`` name it for
+    people.
+    """
 
     #: between payments; accepts ``start_from`` and ``start_to``.
-    IDLE = "idle"
+    IDLE = ("idle", "Idle", "空闲")
     #: payer after ``start_from``, expecting the payee's request.
-    EXPECTING_REQ = "epr"
+    EXPECTING_REQ = ("epr", "Expecting request", "等待收款请求")
     #: payee after ``start_to``, expecting the value.
-    EXPECTING_VAL = "epv"
+    EXPECTING_VAL = ("epv", "Expecting value", "等待到账")
     #: payer after debiting, expecting the payee's acknowledgement.
-    EXPECTING_ACK = "epa"
+    EXPECTING_ACK = ("epa", "Expecting acknowledgement", "等待确认")
 
 
 #: Every trigger a purse has, each a method of :class:`Purse`.
