@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -197,3 +198,27 @@ def test_the_cli_page_shows_the_real_output(capsys: pytest.CaptureFixture[str]) 
     shown = page.split("```console\n$ ecservice diagram cart\n", 1)[1].split("```", 1)[0]
     assert main(["diagram", "cart"]) == 0
     assert capsys.readouterr().out == shown
+
+
+def test_a_count_that_is_not_a_number_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--orders abc`` says what is wrong in the user's terms (exit status 2)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--orders", "abc"])
+    assert exc.value.code == 2
+    assert "must be a whole number, not 'abc'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_output_that_cannot_be_written_is_reported_not_a_traceback() -> None:
+    """Standard output on a full device: one line on standard error, exit status 1."""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "ecservice.cli", "diagram", "order"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith("ecservice: cannot write the output")
+    assert "Traceback" not in done.stderr

@@ -1,8 +1,8 @@
-"""The ``ecservice`` command: ``ecservice demo`` and ``ecservice diagram``.
+"""The ``ecservice`` command: ``ecservice demo``, ``ecservice diagram`` and ``ecservice db``.
 
 Exit statuses: 0 on success; 1 when a command fails (a diagram format needs software that is
-not installed, the output cannot be written, the demo's money does not add up); 2 for a usage
-error (reported by :mod:`argparse`).
+not installed, the output cannot be written, the demo's money does not add up, the database
+cannot be reached or migrated); 2 for a usage error (reported by :mod:`argparse`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecservice._demo import run_demo
 from ecservice.errors import EcServiceError
@@ -22,7 +22,14 @@ from ecservice.payments import PAYMENT_WORKFLOW
 from ecservice.payments.mondex import PURSE_WORKFLOW
 from ecservice.workflow import Workflow
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
 __all__ = ["WORKFLOWS", "build_parser", "main"]
+
+#: The database the ``db`` commands use without ``--db``: the file ``ecservice.db`` in the
+#: current directory.
+_DEFAULT_DB_URL = "sqlite:///ecservice.db"
 
 #: Workflows the ``diagram`` command can draw.
 WORKFLOWS: dict[str, Workflow[Any]] = {
@@ -34,7 +41,10 @@ WORKFLOWS: dict[str, Workflow[Any]] = {
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
@@ -90,8 +100,63 @@ def _diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The top-level modules of the ``sql`` extra.
+_SQL_EXTRA = frozenset({"sqlalchemy", "alembic"})
+
+
+def _migrations() -> ModuleType | None:
+    """:mod:`ecservice.storage.sql.migrations`, or ``None`` (said on stderr) without the extra."""
+    try:
+        from ecservice.storage.sql import migrations
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in _SQL_EXTRA:
+            raise
+        print(
+            "ecservice: the db commands need the sql extra: pip install 'ecservice[sql]'",
+            file=sys.stderr,
+        )
+        return None
+    return migrations
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    migrations = _migrations()
+    if migrations is None:
+        return 1
+    shown = migrations.shown_url(args.db)
+    try:
+        before = migrations.current(args.db)
+    except migrations.MigrationError:
+        before = "unknown"  # upgrading says what is wrong
+    after = migrations.upgrade(args.db)
+    if before == after:
+        print(f"{shown}: already at revision {after} (head)")
+    else:
+        print(f"{shown}: upgraded from {before or 'an empty database'} to revision {after} (head)")
+    return 0
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    migrations = _migrations()
+    if migrations is None:
+        return 1
+    shown = migrations.shown_url(args.db)
+    revision, head = migrations.current(args.db), migrations.head()
+    if revision is None:
+        print(f"{shown}: no ecservice schema (ecservice db upgrade creates it)")
+    elif revision == head:
+        print(f"{shown}: revision {revision} (head)")
+    else:
+        print(
+            f"{shown}: revision {revision}, not this version's head {head} "
+            "(ecservice db upgrade migrates an older database)"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line's argument parser: the ``demo`` and ``diagram`` commands, their options.
+    """The command line's argument parser: the ``demo``, ``diagram`` and ``db`` commands, their
+    options.
 
     :func:`main` parses with it; the command line's documentation is checked against it.
     """
@@ -135,6 +200,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the diagram to FILE (UTF-8) instead of standard output",
     )
     diagram.set_defaults(run=_diagram)
+    db = sub.add_parser(
+        "db",
+        help="create or upgrade the SQL database's schema",
+        description="Create the tables of the SQL store in a database, or migrate them to this "
+        "version's schema, and tell which schema revision a database is at. Needs the sql "
+        "extra: pip install 'ecservice[sql]'.",
+    )
+    actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    for name, run, help_text in (
+        ("upgrade", _db_upgrade, "create or migrate the schema to the newest revision"),
+        ("current", _db_current, "print the schema revision the database is at"),
+    ):
+        action = actions.add_parser(name, help=help_text, description=help_text.capitalize() + ".")
+        action.add_argument(
+            "--db",
+            metavar="URL",
+            default=_DEFAULT_DB_URL,
+            help="the database's SQLAlchemy URL, for example postgresql+psycopg://user@host/shop "
+            f"(default {_DEFAULT_DB_URL}: a file in the current directory)",
+        )
+        action.set_defaults(run=run)
     return parser
 
 
@@ -152,6 +238,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader stopped early (``ecservice diagram order | head``): end quietly, and keep
         # Python from reporting the pipe again when it flushes standard output at exit.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        # Standard output could not be written (a full disk, a closed terminal).
+        print(f"ecservice: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        print(f"ecservice: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

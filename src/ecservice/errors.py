@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "AggregateNotFound",
     "ConcurrencyConflict",
     "CurrencyMismatch",
     "DoubleSpend",
@@ -32,7 +33,9 @@ __all__ = [
     "PolicyViolation",
     "ReadOnlyField",
     "ReentrantTrigger",
+    "StorageUnavailable",
     "TrackingOutOfOrder",
+    "TransientStorageError",
     "UnknownCurrency",
     "UnknownLine",
     "ValidationError",
@@ -208,7 +211,39 @@ class PolicyViolation(EcServiceError):
 
 
 class ConcurrencyConflict(EcServiceError):
-    """An aggregate was changed by someone else since it was loaded (version mismatch)."""
+    """An aggregate was changed by someone else since it was loaded (version mismatch).
+
+    Nothing was written: reload the aggregate, apply the change again and save it (see
+    :func:`~ecservice.storage.run_in_transaction`, which can do this).
+
+    Args:
+        aggregate_type: the document type (``"order"``).
+        aggregate_id: the aggregate's id.
+        expected: the version the write was conditional on, or ``None`` for an aggregate added
+            as new.
+        found: the version stored now, or ``None`` if none is stored.
+    """
+
+    def __init__(
+        self, aggregate_type: str, aggregate_id: str, *, expected: int | None, found: int | None
+    ) -> None:
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+        self.expected = expected
+        self.found = found
+        subject = f"{aggregate_type} {aggregate_id!r}"
+        if expected is None and found is None:
+            what = f"cannot save {subject}: its events at this version are already recorded"
+        elif expected is None:
+            what = f"cannot add {subject}: it is already stored (version {found})"
+        elif found is None:
+            what = f"cannot save {subject} loaded at version {expected}: it is no longer stored"
+        else:
+            what = (
+                f"cannot save {subject}: it was loaded at version {expected} but version "
+                f"{found} is stored now (changed by someone else)"
+            )
+        super().__init__(f"{what}; reload it and apply the change again")
 
 
 # --- payments ----------------------------------------------------------------------------------
@@ -240,3 +275,37 @@ class DoubleSpend(EcServiceError):
 
 class InvalidSignature(EcServiceError):
     """A signature does not verify: the data was forged or altered, or the key is wrong."""
+
+
+# --- storage -----------------------------------------------------------------------------------
+
+
+class AggregateNotFound(EcServiceError, LookupError):
+    """No aggregate of that type and id is stored.
+
+    Args:
+        aggregate_type: the document type (``"order"``).
+        aggregate_id: the id looked up.
+    """
+
+    def __init__(self, aggregate_type: str, aggregate_id: str) -> None:
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+        super().__init__(f"no {aggregate_type} {aggregate_id!r} is stored")
+
+
+class StorageUnavailable(EcServiceError):
+    """The database failed or could not be reached; the message says what it answered.
+
+    The transaction was rolled back: nothing it wrote is kept.
+    """
+
+
+class TransientStorageError(StorageUnavailable):
+    """The database refused a transaction for a reason that may pass: a serialization failure
+    or deadlock on PostgreSQL (SQLSTATE 40001, 40P01), a locked database on SQLite.
+
+    The transaction was rolled back; running it again may succeed
+    (:func:`~ecservice.storage.run_in_transaction` does, a bounded number of times, and raises
+    this error, chained to the last failure, when it gives up).
+    """

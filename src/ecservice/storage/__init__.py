@@ -24,6 +24,23 @@ from ecservice.storage._aggregate import HISTORY_KEYS, AggregateSerializer
 from ecservice.storage._converter import datetime_text, make_converter, parse_datetime
 from ecservice.storage._document import ENVELOPE_KEYS, Document, Serializer, Upcaster
 from ecservice.storage._errors import DocumentError, UnsupportedSchemaVersion
+from ecservice.storage._instruments import (
+    PURSE_SERIALIZER,
+    CoinWalletSerializer,
+    EWalletSerializer,
+    MintSerializer,
+    PurseSerializer,
+    dump_coin_wallet,
+    dump_ewallet,
+    dump_mint,
+    dump_purse,
+    instrument_converter,
+    load_coin_wallet,
+    load_ewallet,
+    load_mint,
+    load_purse,
+)
+from ecservice.storage._memory import MemoryStore
 from ecservice.storage._orders import (
     CART_SERIALIZER,
     ORDER_SERIALIZER,
@@ -34,6 +51,17 @@ from ecservice.storage._orders import (
 )
 from ecservice.storage._payments import PAYMENT_SERIALIZER, dump_payment, load_payment
 from ecservice.storage._registry import SerializerRegistry
+from ecservice.storage._repository import (
+    OutboxRecord,
+    Repository,
+    Store,
+    Timer,
+    UnitOfWork,
+    default_backoff,
+    default_timers,
+    order_next_due,
+    run_in_transaction,
+)
 
 __all__ = [
     "CART_SERIALIZER",
@@ -41,30 +69,58 @@ __all__ = [
     "HISTORY_KEYS",
     "ORDER_SERIALIZER",
     "PAYMENT_SERIALIZER",
+    "PURSE_SERIALIZER",
     "AggregateSerializer",
+    "CoinWalletSerializer",
     "Document",
     "DocumentError",
+    "EWalletSerializer",
+    "MemoryStore",
+    "MintSerializer",
+    "OutboxRecord",
+    "PurseSerializer",
+    "Repository",
     "Serializer",
     "SerializerRegistry",
+    "Store",
+    "Timer",
+    "UnitOfWork",
     "UnsupportedSchemaVersion",
     "Upcaster",
     "datetime_text",
+    "default_backoff",
     "default_registry",
+    "default_timers",
     "dump_cart",
+    "dump_coin_wallet",
+    "dump_ewallet",
+    "dump_mint",
     "dump_order",
     "dump_payment",
+    "dump_purse",
+    "instrument_converter",
     "load_cart",
+    "load_coin_wallet",
+    "load_ewallet",
+    "load_mint",
     "load_order",
     "load_payment",
+    "load_purse",
     "make_converter",
+    "order_next_due",
     "parse_datetime",
+    "run_in_transaction",
 ]
 
 
 def default_registry() -> SerializerRegistry:
-    """A new registry holding the library's serializers: ``"order"``, ``"cart"``, ``"payment"``.
+    """A new registry holding the serializers that need no keys to load: ``"order"``,
+    ``"cart"``, ``"payment"`` and ``"purse"``.
 
-    Each call returns a new registry, so a shop can register its own serializers (or replace one)
-    without changing anyone else's.
+    Mints, coin wallets and e-wallets load with their keys, so a shop registers them itself
+    (``registry.register(MintSerializer(signers=[...]))``). Each call returns a new registry, so
+    a shop can register its own serializers (or replace one) without changing anyone else's.
     """
-    return SerializerRegistry([ORDER_SERIALIZER, CART_SERIALIZER, PAYMENT_SERIALIZER])
+    return SerializerRegistry(
+        [ORDER_SERIALIZER, CART_SERIALIZER, PAYMENT_SERIALIZER, PURSE_SERIALIZER]
+    )

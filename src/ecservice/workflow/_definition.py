@@ -143,6 +143,16 @@ class Workflow(Generic[A]):
         on_enter: hooks run on entering a state, after the state field is set.
         on_exit: hooks run on leaving a state, before the state field is set.
 
+    Attributes:
+        name (str): the identifier given.
+        states (tuple[enum.Enum, ...]): every state, in declaration order.
+        initial (enum.Enum): the state new aggregates start in.
+        final (frozenset[enum.Enum]): the states with no way out.
+        transitions (tuple[Transition, ...]): the declared transitions, in priority order.
+        triggers (tuple[str, ...]): each trigger's name once, in order of first declaration.
+        on_enter (dict[enum.Enum, tuple[Callable, ...]]): the hooks run on entering each state.
+        on_exit (dict[enum.Enum, tuple[Callable, ...]]): the hooks run on leaving each state.
+
     Raises:
         InvalidWorkflow: the definition is inconsistent (see :meth:`problems`).
     """

@@ -50,6 +50,7 @@ __all__ = [
     "WalletCoin",
     "coin_message",
     "contract_hash",
+    "refresh_signed_bytes",
 ]
 
 _COIN_TAG: Final = b"ecservice/ecash/coin/v1"
@@ -149,6 +150,21 @@ def check_currency(amount: Money, denomination: Denomination, operation: str) ->
     """Raise :class:`CurrencyMismatch` unless ``amount`` is in the denomination's currency."""
     if amount.currency != denomination.value.currency:
         raise CurrencyMismatch(denomination.value.currency.code, amount.currency.code, operation)
+
+
+def refresh_signed_bytes(
+    coin_public_key: bytes,
+    denomination_id: bytes,
+    amount: Money,
+    planchets: Iterable[tuple[bytes, bytes]],
+) -> bytes:
+    """The bytes a coin signs to melt ``amount`` into new coins, each given as its
+    ``(denomination id, blinded message hash)``: all a mint keeps of a refresh, so a restored
+    mint still recognises a replayed refresh."""
+    fields = [coin_public_key, denomination_id, encode_money(amount)]
+    for new_denomination, blinded_hash in planchets:
+        fields += [new_denomination, blinded_hash]
+    return encode_fields(_REFRESH_TAG, *fields)
 
 
 # --- public values -------------------------------------------------------------------------------
@@ -381,10 +397,12 @@ class RefreshRequest:
     @staticmethod
     def signed_bytes_for(coin: Coin, amount: Money, planchets: Sequence[BlindedPlanchet]) -> bytes:
         """The bytes an old coin signs to melt ``amount`` into ``planchets``."""
-        fields = [coin.public_key, coin.denomination_id, encode_money(amount)]
-        for planchet in planchets:
-            fields += [planchet.denomination_id, planchet.blinded_message_hash]
-        return encode_fields(_REFRESH_TAG, *fields)
+        return refresh_signed_bytes(
+            coin.public_key,
+            coin.denomination_id,
+            amount,
+            ((p.denomination_id, p.blinded_message_hash) for p in planchets),
+        )
 
     def signed_bytes(self) -> bytes:
         """The bytes the old coin key signed."""
@@ -450,6 +468,14 @@ class WalletCoin:
     def value(self) -> Money:
         """The coin's face value."""
         return self.denomination.value
+
+    def secret_key_bytes(self) -> bytes:
+        """The coin's Ed25519 private key as 32 raw bytes: whoever holds them can spend it."""
+        return self._key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
 
     def spend(self, amount: Money, *, merchant: str, contract: bytes) -> CoinSpend:
         """Sign a spend of ``amount`` from this coin to ``merchant`` for the order ``contract``.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
+from collections.abc import Iterable
 from typing import final
 
 from ecservice._shown import shown
@@ -26,6 +27,7 @@ from ecservice.errors import (
 )
 from ecservice.money import Currency, Money, positive, sum_money
 from ecservice.payments.ecash import _mint_deposits as _deposits
+from ecservice.payments.ecash import _mint_restore as _restore
 from ecservice.payments.ecash import _mint_signing as _signing
 from ecservice.payments.ecash._coin import Coin, CoinSpend, RefreshRequest
 from ecservice.payments.ecash._denomination import (
@@ -128,6 +130,105 @@ class Mint:
         self._refreshes: list[RefreshRecord] = []
         self._refresh_index: set[bytes] = set()
         self._payouts: list[PayoutRecord] = []
+        self._version = 0
+
+    @classmethod
+    def restore(
+        cls,
+        clock: Clock,
+        *,
+        currency: str | Currency,
+        name: str,
+        version: int,
+        denominations: Iterable[Denomination],
+        signers: Iterable[BlindSigner],
+        reserves: Iterable[tuple[str, Money]] = (),
+        withdrawals: Iterable[WithdrawalRecord] = (),
+        deposits: Iterable[tuple[DepositReceipt, bytes, Money, bool]] = (),
+        refunds: Iterable[RefundReceipt] = (),
+        refreshes: Iterable[RefreshRecord] = (),
+        payouts: Iterable[PayoutRecord] = (),
+    ) -> Mint:
+        """Rebuild a mint from what storage keeps, checking every part against the others.
+
+        The private keys are never part of what is stored: ``signers`` holds the signer of
+        every stored denomination (as :meth:`add_denomination` got it), each matched to its
+        denomination by public key; a denomination without a signer, or a signer without a
+        denomination, is refused. The rest must be what a run of the mint could have left:
+
+        * denominations in the mint's currency, each with its own key;
+        * reserves as ``(reserve id, balance)`` pairs, each once, balances zero or more;
+        * withdrawals from held reserves, of issued denominations, inside their withdraw
+          windows, no blinded message twice;
+        * deposits as :meth:`deposit_states` gives them, numbered 1, 2, ... in order, each
+          inside its deposit window, at most the coin's face value, no replay recorded twice;
+        * refunds numbered 1, 2, ..., each of a recorded deposit, made before its coin's deposit
+          window closed, and adding up, per coin, merchant and contract, to what the deposits
+          show refunded;
+        * refreshes whose new coins are worth what they record, melted and issued inside the
+          windows, no refresh twice;
+        * per coin, deposits less refunds plus melts never more than its face value;
+        * payouts each paying its merchant's deposits once, for their value net of refunds, and
+          exactly the deposits marked paid.
+
+        A restored mint goes on where the stored one stopped: a replayed deposit or refresh
+        gets its first answer, a coin spent before is refused as a double spend, a withdrawal
+        retried from the same reserve is signed again without a second debit.
+
+        Args:
+            clock, currency, name: as for the constructor.
+            version: the number of changes the mint went through (:attr:`version`).
+            denominations: the denominations, in the order they were added.
+            signers: the signer of each denomination, in any order.
+            reserves, withdrawals, deposits, refunds, refreshes, payouts: as the views
+                :attr:`reserves`, :attr:`withdrawals`, :meth:`deposit_states`, :attr:`refunds`,
+                :attr:`refreshes` and :attr:`payouts` give them.
+
+        Raises:
+            ValidationError: a part has the wrong type or breaks one of the rules above; the
+                message names the rule and the part.
+            UnknownCurrency: an unknown currency code.
+        """
+        mint = cls(clock, currency=currency, name=name)
+        _restore.restore(
+            mint,
+            denominations=denominations,
+            signers=signers,
+            reserves=reserves,
+            withdrawals=withdrawals,
+            deposits=deposits,
+            refunds=refunds,
+            refreshes=refreshes,
+            payouts=payouts,
+            version=version,
+        )
+        return mint
+
+    @property
+    def version(self) -> int:
+        """How many changes the mint went through (0 when made; storage compares it).
+
+        A denomination added, a reserve credited, a withdrawal, deposit, refund, refresh or
+        payout each count one; a replayed request, a refused one and a payout of nothing count
+        nothing.
+        """
+        return self._version
+
+    @property
+    def reserves(self) -> tuple[tuple[str, Money], ...]:
+        """Every reserve and its balance, as ``(reserve id, balance)`` pairs, oldest first."""
+        with self._lock:
+            return tuple(self._reserves.items())
+
+    def deposit_states(self) -> tuple[tuple[DepositReceipt, bytes, Money, bool], ...]:
+        """Every deposit with what storage keeps of it, oldest first.
+
+        Each is ``(receipt, spend nonce, value refunded from it, paid out)``: the nonce lets a
+        restored mint recognise a replayed spend (:meth:`restore`).
+        """
+        with self._lock:
+            nonces = {id(entry): key[4] for key, entry in self._deposit_index.items()}
+            return tuple((d.receipt, nonces[id(d)], d.refunded, d.paid) for d in self._deposits)
 
     # --- denominations ---------------------------------------------------------------------------
 
@@ -201,6 +302,7 @@ class Mint:
                         "each denomination needs its own key"
                     )
             self._issued[denomination.id] = Issued(denomination, signer)
+            self._version += 1
         return denomination
 
     @property
@@ -248,6 +350,7 @@ class Mint:
         with self._lock:
             balance = self._reserves.get(reserve, Money.zero(self._currency)) + amount
             self._reserves[reserve] = balance
+            self._version += 1
             return balance
 
     def reserve_balance(self, reserve: str) -> Money:
@@ -379,6 +482,7 @@ class Mint:
                     merchant, total, tuple(d.receipt.deposit_id for d in due), self._clock.now()
                 )
             )
+            self._version += 1
             return total
 
     # --- refresh ---------------------------------------------------------------------------------

@@ -86,6 +86,7 @@ def deposit(mint: Mint, spend: CoinSpend) -> DepositReceipt:
         mint._deposits.append(deposit)
         mint._deposit_index[key] = deposit
         mint._orders.setdefault(key[:3], []).append(deposit)
+        mint._version += 1
         return receipt
 
 
@@ -145,4 +146,5 @@ def refund(
             refunded_at=now,
         )
         mint._refunds.append(receipt)
+        mint._version += 1
         return receipt

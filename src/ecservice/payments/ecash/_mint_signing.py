@@ -53,6 +53,7 @@ def withdraw(mint: Mint, reserve: str, denomination_id: bytes, blinded_message: 
         mint._reserves[reserve] = balance - denomination.value
         mint._withdrawals.append(record)
         mint._withdrawal_index[(denomination_id, digest)] = record
+        mint._version += 1
         return blind_signature
 
 
@@ -100,6 +101,7 @@ def refresh(mint: Mint, request: RefreshRequest) -> tuple[bytes, ...]:
                 refreshed_at=now,
             )
         )
+        mint._version += 1
         return signatures
 
 

@@ -7,8 +7,9 @@ A :class:`CoinWallet` holds coins with their secret keys and what is left of eac
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
-from typing import final
+from typing import Final, TypeVar, final
 
 import attrs
 
@@ -25,8 +26,11 @@ from ecservice.payments.ecash._denomination import (
 )
 from ecservice.payments.ecash._mint import Mint
 from ecservice.payments.ecash._records import RefundReceipt
+from ecservice.text import SHORT_TEXT_MAX, check_text
 
 __all__ = ["CoinWallet", "make_change"]
+
+_T = TypeVar("_T")
 
 
 @attrs.define
@@ -85,19 +89,110 @@ class CoinWallet:
     Args:
         clock: Tells the wallet the time (to skip coins that can no longer be deposited).
         currency: The wallet's currency (an ISO 4217 code or a :class:`~ecservice.money.Currency`).
+        wallet_id: The wallet's id, the key it is stored under (short text; default ``cw-`` and
+            16 random letters).
 
     Raises:
-        ValidationError: ``clock`` is not a :class:`~ecservice.clock.Clock`.
+        ValidationError: ``clock`` is not a :class:`~ecservice.clock.Clock`, or a bad
+            ``wallet_id``.
         UnknownCurrency: an unknown currency code.
     """
 
-    def __init__(self, clock: Clock, *, currency: str | Currency) -> None:
+    def __init__(
+        self, clock: Clock, *, currency: str | Currency, wallet_id: str | None = None
+    ) -> None:
         if not isinstance(clock, Clock):
             raise ValidationError(f"clock must be a Clock (such as FixedClock), not {shown(clock)}")
         self._clock = clock
         self._currency = _as_currency(currency)
+        self._wallet_id = _check_wallet_id(wallet_id)
         self._holdings: dict[bytes, _Holding] = {}
         self._applied_refunds: set[tuple[bytes, int]] = set()
+        self._version = 0
+
+    @classmethod
+    def restore(
+        cls,
+        clock: Clock,
+        *,
+        currency: str | Currency,
+        wallet_id: str,
+        version: int,
+        coins: Iterable[tuple[WalletCoin, Money]],
+        applied_refunds: Iterable[tuple[bytes, int]] = (),
+    ) -> CoinWallet:
+        """Rebuild a wallet from what storage keeps, checking every part.
+
+        Args:
+            clock, currency, wallet_id: as for the constructor (``wallet_id`` is required).
+            version: the number of changes the wallet went through (:attr:`version`).
+            coins: each coin with its secret key (:class:`WalletCoin`, which checks that the key
+                is the coin's) and the value left on it, in the order they were added.
+            applied_refunds: the ``(coin id, refund id)`` pairs already credited
+                (:attr:`applied_refunds`), so a refund receipt applied again changes nothing.
+
+        Raises:
+            ValidationError: a part has the wrong type, a coin is of another currency or held
+                twice, the value left on a coin is negative or above its face value, a version
+                below 0, or a refund names a coin the wallet does not hold.
+            InvalidSignature: a coin does not carry its mint's signature for its denomination.
+            UnknownCurrency: an unknown currency code.
+        """
+        if wallet_id is None:
+            raise ValidationError("a restored coin wallet needs its wallet_id")
+        wallet = cls(clock, currency=currency, wallet_id=wallet_id)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise ValidationError(
+                f"a coin wallet's version must be a whole number >= 0, not {shown(version)}"
+            )
+        holdings: dict[bytes, _Holding] = {}
+        for item in _items(coins, "the coins"):
+            if not isinstance(item, tuple) or len(item) != 2:
+                raise ValidationError(
+                    f"a stored coin must be a (WalletCoin, remaining) pair, not {shown(item)}"
+                )
+            coin, remaining = item
+            require(coin, WalletCoin, "a stored coin")
+            require(remaining, Money, "the value left on a coin")
+            ident = short_hex(coin.coin.public_key)
+            if coin.value.currency != wallet.currency:
+                raise CurrencyMismatch(wallet.currency.code, coin.value.currency.code, "hold")
+            if remaining.currency != wallet.currency:
+                raise CurrencyMismatch(wallet.currency.code, remaining.currency.code, "hold")
+            if remaining.is_negative() or remaining > coin.value:
+                raise ValidationError(
+                    f"coin {ident} of {coin.value} cannot have {remaining} left: from zero to "
+                    "its face value"
+                )
+            if coin.coin.public_key in holdings:
+                raise ValidationError(f"coin {ident} is stored twice")
+            coin.coin.verify(coin.denomination)
+            holdings[coin.coin.public_key] = _Holding(coin, remaining)
+        applied: set[tuple[bytes, int]] = set()
+        for pair in _items(applied_refunds, "the applied refunds"):
+            if (
+                not isinstance(pair, tuple)
+                or len(pair) != 2
+                or not isinstance(pair[0], bytes)
+                or isinstance(pair[1], bool)
+                or not isinstance(pair[1], int)
+                or pair[1] < 1
+            ):
+                raise ValidationError(
+                    f"an applied refund is a (coin id, refund id >= 1) pair, not {shown(pair)}"
+                )
+            if pair[0] not in holdings:
+                raise ValidationError(
+                    f"refund {pair[1]} was applied to coin {short_hex(pair[0])}, which the "
+                    "wallet does not hold"
+                )
+            if pair in applied:
+                raise ValidationError(f"refund {pair[1]} is listed twice")
+            applied.add(pair)
+        wallet._holdings = holdings
+        wallet._applied_refunds = applied
+        wallet._version = version
+        return wallet
 
     # --- views -----------------------------------------------------------------------------------
 
@@ -105,6 +200,36 @@ class CoinWallet:
     def currency(self) -> Currency:
         """The wallet's currency."""
         return self._currency
+
+    @property
+    def wallet_id(self) -> str:
+        """The wallet's id."""
+        return self._wallet_id
+
+    @property
+    def version(self) -> int:
+        """How many changes the wallet went through (0 when made; storage compares it).
+
+        A withdrawal, a payment, a refresh and a refund applied each count one; a refused
+        operation and a refund applied again count nothing.
+        """
+        return self._version
+
+    @property
+    def applied_refunds(self) -> frozenset[tuple[bytes, int]]:
+        """The ``(coin id, refund id)`` of every refund receipt credited to a coin."""
+        return frozenset(self._applied_refunds)
+
+    def export_coin_key(self, coin_id: bytes) -> bytes:
+        """The coin's Ed25519 private key as 32 raw bytes.
+
+        Whoever holds these bytes can spend the coin: keep them only where the wallet itself
+        is kept, encrypted at rest. (:meth:`wallet_coin` signs with the key without showing it.)
+
+        Raises:
+            ValidationError: the wallet holds no such coin.
+        """
+        return self._holding(coin_id).coin.secret_key_bytes()
 
     @property
     def balance(self) -> Money:
@@ -183,6 +308,7 @@ class CoinWallet:
         blind_signature = mint.withdraw(reserve, denomination.id, planchet.blinded_message)
         coin = planchet.finalize(blind_signature)
         self._add(coin)
+        self._version += 1
         return coin.coin
 
     def withdraw_amount(self, mint: Mint, reserve: str, amount: Money) -> tuple[Coin, ...]:
@@ -245,6 +371,7 @@ class CoinWallet:
         spends = tuple(h.coin.spend(part, merchant=merchant, contract=contract) for h, part in plan)
         for holding, part in plan:
             holding.remaining = holding.remaining - part
+        self._version += 1
         return spends
 
     # --- change ----------------------------------------------------------------------------------
@@ -300,6 +427,7 @@ class CoinWallet:
         holding.remaining = Money.zero(self._currency)
         for coin in fresh:
             self._add(coin)
+        self._version += 1
         return tuple(c.coin for c in fresh)
 
     # --- refunds ---------------------------------------------------------------------------------
@@ -329,6 +457,7 @@ class CoinWallet:
             )
         holding.remaining = new_remaining
         self._applied_refunds.add(key)
+        self._version += 1
         return new_remaining
 
     # --- helpers ---------------------------------------------------------------------------------
@@ -359,3 +488,22 @@ class CoinWallet:
 
 def _as_currency(code: str | Currency) -> Currency:
     return as_currency(code)
+
+
+_HEX_TO_LETTERS: Final = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+
+def _check_wallet_id(wallet_id: object) -> str:
+    if wallet_id is None:
+        return "cw-" + secrets.token_hex(8).translate(_HEX_TO_LETTERS)
+    checked = check_text(wallet_id, "a coin wallet id", limit=SHORT_TEXT_MAX)
+    if checked != wallet_id:
+        raise ValidationError("a coin wallet id must not start or end with whitespace")
+    return checked
+
+
+def _items(values: Iterable[_T], what: str) -> list[_T]:
+    given: object = values  # storage may hand over anything
+    if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise ValidationError(f"{what} must be a sequence, not {type(given).__name__}")
+    return list(values)

@@ -23,9 +23,7 @@ local terminal, so a bad one is an error: it raises and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import (
-    Iterable,  # noqa: F401 - resolves the attrs __init__ annotations for Sphinx
-)
+from collections.abc import Iterable
 from typing import Protocol, assert_never
 
 import attrs
@@ -39,6 +37,7 @@ from ecservice.errors import (
 from ecservice.money import Currency, Money
 from ecservice.payments.mondex import _purse_checks as _checks
 from ecservice.payments.mondex import _purse_conversion as _conversion
+from ecservice.payments.mondex import _purse_restore as _restore
 from ecservice.payments.mondex._balances import (
     Balances,
     check_clock,
@@ -144,6 +143,7 @@ class Purse:
     _exception_log: list[PaymentDetails] = attrs.field(factory=list, init=False)
     _conversions: list[Conversion] = attrs.field(factory=list, init=False)
     _recovered: set[PaymentDetails] = attrs.field(factory=set, init=False)
+    _version: int = attrs.field(default=0, init=False)
 
     def __attrs_post_init__(self) -> None:
         for money in self._balances.values():
@@ -153,7 +153,77 @@ class Purse:
                     f"purse {self.id!r} cannot start with {money}: its limit is {limit}"
                 )
 
+    @classmethod
+    def restore(
+        cls,
+        id: str,
+        *,
+        balances: Iterable[Money],
+        next_seq: int,
+        status: PurseStatus,
+        payment: PaymentDetails | None,
+        version: int,
+        exception_log: Iterable[PaymentDetails] = (),
+        conversions: Iterable[Conversion] = (),
+        recovered: Iterable[PaymentDetails] = (),
+        limits: Iterable[Money] = (),
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> Purse:
+        """Rebuild a purse from what storage keeps, checking every part.
+
+        The id, balances, limits and sequence number are checked as by the constructor; then the
+        rest must be a state the protocol can reach:
+
+        * an idle purse has no current ``payment``; a purse in ``epr`` or ``epa`` is the payer of
+          its payment and one in ``epv`` its payee, under the last sequence number it handed out
+          (``next_seq - 1``); a purse in ``epr`` still holds the value it is about to pay;
+        * every ``exception_log`` entry names this purse as payer or payee under a sequence
+          number below ``next_seq``, and no payment or sequence number is logged twice;
+        * every ``recovered`` payment was paid by this purse (under a number below
+          ``next_seq``), each listed once;
+        * every conversion was made in this purse, between two currencies, with a rounding mode
+          that never rounds up, and its exact value, credit and remainder add up;
+        * ``version`` (the number of changes the purse went through, :attr:`version`) is a
+          whole number >= 0.
+
+        The restored purse continues where the stored one stopped: its next payment uses
+        ``next_seq``, a ``Val`` or ``Ack`` for its current payment is accepted, and an archive
+        refuses to refund a recovered payment again.
+
+        Raises:
+            ValidationError: a part has the wrong type or breaks one of the rules above (the
+                message names the rule and the entry).
+            InvalidAmount: a negative balance or limit.
+            BalanceLimitExceeded: a balance above its limit.
+        """
+        purse = cls(id, balances, next_seq, clock=clock, limits=limits)
+        state = _restore.restored_state(
+            purse,
+            status=status,
+            payment=payment,
+            exception_log=exception_log,
+            conversions=conversions,
+            recovered=recovered,
+            version=version,
+        )
+        purse._status = state.status
+        purse._payment = state.payment
+        purse._exception_log = state.exception_log
+        purse._conversions = state.conversions
+        purse._recovered = state.recovered
+        purse._version = state.version
+        return purse
+
     # --- views -------------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """How many changes the purse went through (0 when made; storage compares it).
+
+        Every accepted trigger, conversion, cleared log entry and recovery counts one; ignored
+        messages and an abort of an idle purse change nothing and count nothing.
+        """
+        return self._version
 
     @property
     def status(self) -> PurseStatus:
@@ -266,6 +336,7 @@ class Purse:
         self._payment = details
         self._next_seq += 1
         self._status = TRANSITIONS[(self._status, trigger)]
+        self._version += 1
 
     # --- messages from the other purse -------------------------------------------------------
 
@@ -289,6 +360,7 @@ class Purse:
             raise InsufficientFunds(f"purse {self.id!r} cannot pay {value}: it holds only {held}")
         self._balances[value.currency] = held - value
         self._status = TRANSITIONS[(self._status, "req")]
+        self._version += 1
         return Outcome(
             self.id,
             "req",
@@ -322,6 +394,7 @@ class Purse:
             self._exception_log.append(message.details)
             self._status = TRANSITIONS[(self._status, "abort")]
             self._payment = None
+            self._version += 1
             return Outcome(
                 self.id,
                 "val",
@@ -333,6 +406,7 @@ class Purse:
         self._balances[value.currency] = after
         self._status = TRANSITIONS[(self._status, "val")]
         self._payment = None
+        self._version += 1
         return Outcome(
             self.id,
             "val",
@@ -355,6 +429,7 @@ class Purse:
             return ignored
         self._status = TRANSITIONS[(self._status, "ack")]
         self._payment = None
+        self._version += 1
         return Outcome(
             self.id, "ack", message, None, f"{self.id} got the ack; payment {message.details} done"
         )
@@ -371,6 +446,8 @@ class Purse:
             self._exception_log.append(logged)
         self._status = TRANSITIONS[(before, "abort")]
         self._payment = None
+        if details is not None:
+            self._version += 1
         if logged is not None:
             text = f"{self.id} aborted in {before.value} and logged {logged}"
         elif details is not None:
@@ -449,6 +526,8 @@ class Purse:
         for entry in self._exception_log:
             (cleared if archive.holds(self.id, entry) else kept).append(entry)
         self._exception_log = kept
+        if cleared:
+            self._version += 1
         return tuple(cleared)
 
     def _credit_recovery(self, details: PaymentDetails) -> Money:
@@ -470,4 +549,5 @@ class Purse:
         value = details.value
         self._balances[value.currency] = self._credited(value)
         self._recovered.add(details)
+        self._version += 1
         return value

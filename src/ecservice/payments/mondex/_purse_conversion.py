@@ -72,4 +72,5 @@ def convert(purse: Purse, amount: Money, target: str | Currency, rates: RateSour
     purse._balances[amount.currency] = held - amount
     purse._balances[cur] = after
     purse._conversions.append(record)
+    purse._version += 1
     return record

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
-from collections.abc import Iterable
-from typing import final
+from collections.abc import Callable, Iterable
+from typing import Concatenate, ParamSpec, TypeVar, final
 
 import attrs
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pendulum import DateTime
 
@@ -51,6 +53,25 @@ from ecservice.payments.wallet._restore import (
 from ecservice.payments.wallet._stored_value import StoredValue, positive_money
 
 __all__ = ["STORED_VALUE", "EWallet"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _changes(
+    method: Callable[Concatenate[EWallet, _P], _R],
+) -> Callable[Concatenate[EWallet, _P], _R]:
+    """Count a call of a method that may change the wallet in its version, even a refused one."""
+
+    @functools.wraps(method)
+    def run(self: EWallet, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._version += 1
+
+    return run
+
 
 _log = logging.getLogger("ecservice.payments.wallet")
 
@@ -123,6 +144,7 @@ class EWallet:
     _books: StoredValue
     _holdings: dict[tuple[HoldingKind, str], Holding]
     _lock: threading.RLock
+    _version: int
 
     def __init__(
         self,
@@ -152,6 +174,7 @@ class EWallet:
             books=StoredValue(clock, f"wallet {wid}"),
             holdings={},
             lock=threading.RLock(),
+            version=0,
         )
 
     @classmethod
@@ -172,6 +195,7 @@ class EWallet:
         holds: Iterable[Hold] = (),
         holdings: Iterable[Holding] = (),
         tz: str = DEFAULT_ZONE,
+        version: int = 0,
     ) -> EWallet:
         """Rebuild a wallet from what storage keeps, checking every part.
 
@@ -183,6 +207,7 @@ class EWallet:
         ``kdf`` and ``policy`` have no defaults: they are part of the wallet (the PIN is
         re-hashed with ``kdf`` on a change; ``policy`` sets the failure limit and lock-out the
         stored count and lock are checked against), so storage must keep and pass them.
+        ``version`` is the stored :attr:`version`, a whole number >= 0.
 
         Raises:
             ValidationError: a part has the wrong type or breaks its rules: the failure count
@@ -196,6 +221,10 @@ class EWallet:
         owner, wid = check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
         if wallet_id is None:
             raise ValidationError("a restored wallet needs its wallet_id")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise ValidationError(
+                f"a wallet's version must be a whole number >= 0, not {version!r}"
+            )
         if not isinstance(policy, PinPolicy):
             raise ValidationError(f"policy must be a PinPolicy, not {type(policy).__name__}")
         guard = PinGuard.restored(pin_hash, policy, failures, locked_until, clock.now())
@@ -217,8 +246,35 @@ class EWallet:
             ),
             holdings=holding_map,
             lock=threading.RLock(),
+            version=version,
         )
         return wallet
+
+    @property
+    def version(self) -> int:
+        """How many calls that may change the wallet it went through (0 when made; storage
+        compares it).
+
+        Every call of a method that may change what storage keeps counts one, whether it
+        succeeds or is refused (a wrong PIN changes the failure count even though it raises):
+        ``verify_pin``, ``change_pin``, ``open_session``, the card, stored-value, hold and
+        holding methods that change them, and ``instruct``. Reading never counts.
+        """
+        return self._version
+
+    @locked
+    def export_signing_key(self) -> bytes:
+        """The wallet's Ed25519 signing key as 32 raw bytes, for storage.
+
+        Whoever holds these bytes can sign payment instructions as this wallet: keep them
+        only where the wallet itself is kept, encrypted at rest, or apart from its document
+        (pass them back to :meth:`restore` as ``signing_key``).
+        """
+        return self._signing_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
 
     @property
     @locked
@@ -265,6 +321,7 @@ class EWallet:
         return self.locked_until is not None
 
     @locked
+    @_changes
     def verify_pin(self, pin: str) -> None:
         """Check the owner's PIN; a right one resets the failure count.
 
@@ -276,6 +333,7 @@ class EWallet:
         _access.verify_pin(self, pin)
 
     @locked
+    @_changes
     def change_pin(self, old_pin: str, new_pin: str) -> None:
         """Replace the PIN; needs the old one. Closes every open session.
 
@@ -289,6 +347,7 @@ class EWallet:
         _access.change_pin(self, old_pin, new_pin)
 
     @locked
+    @_changes
     def open_session(self, pin: str) -> WalletSession:
         """Verify the PIN and open a session valid for ``policy.session_ttl``.
 
@@ -310,6 +369,7 @@ class EWallet:
     # --- cards -------------------------------------------------------------------------------
 
     @locked
+    @_changes
     def add_card(self, card: CardReference, *, auth: Auth) -> CardReference:
         """Add a card reference.
 
@@ -332,6 +392,7 @@ class EWallet:
         return card
 
     @locked
+    @_changes
     def remove_card(self, token: str) -> CardReference:
         """Remove and return the card with ``token``.
 
@@ -387,6 +448,7 @@ class EWallet:
         return self._books.ledger
 
     @locked
+    @_changes
     def credit(self, amount: Money, reference: str) -> LedgerEntry:
         """Add stored value (a top-up, a refund). Needs no PIN.
 
@@ -398,6 +460,7 @@ class EWallet:
         return self._books.credit(amount, reference)
 
     @locked
+    @_changes
     def pay(self, amount: Money, reference: str, *, auth: Auth) -> LedgerEntry:
         """Spend stored value at once.
 
@@ -414,6 +477,7 @@ class EWallet:
         return self._books.debit(amount, reference)
 
     @locked
+    @_changes
     def authorize(self, amount: Money, reference: str, *, auth: Auth) -> Hold:
         """Set ``amount`` of available stored value aside for a later capture.
 
@@ -442,6 +506,7 @@ class EWallet:
         return self._books.holds(status)
 
     @locked
+    @_changes
     def capture(self, hold_id: str, amount: Money | None = None) -> Hold:
         """Spend ``amount`` (default: all) of a hold; the rest goes back to available.
 
@@ -458,6 +523,7 @@ class EWallet:
         return self._books.capture(hold_id, amount)
 
     @locked
+    @_changes
     def release(self, hold_id: str) -> Hold:
         """Give all of an open hold back to available; releasing again returns it unchanged.
 
@@ -470,6 +536,7 @@ class EWallet:
     # --- external holdings -------------------------------------------------------------------
 
     @locked
+    @_changes
     def add_holding(self, holding: Holding) -> Holding:
         """Record e-cash or a purse the owner carries.
 
@@ -488,6 +555,7 @@ class EWallet:
         return _holdings.find_holding(self, kind, reference)
 
     @locked
+    @_changes
     def update_holding(self, kind: HoldingKind, reference: str, value: Money) -> Holding:
         """Record the latest value reported for a holding.
 
@@ -499,6 +567,7 @@ class EWallet:
         return _holdings.update_holding(self, kind, reference, value)
 
     @locked
+    @_changes
     def remove_holding(self, kind: HoldingKind, reference: str) -> Holding:
         """Forget a holding and return it.
 
@@ -530,6 +599,7 @@ class EWallet:
         return raw_public_key(self._signing_key)
 
     @locked
+    @_changes
     def instruct(
         self,
         payee: str,

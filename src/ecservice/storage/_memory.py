@@ -1,0 +1,230 @@
+"""A store in memory, with the same rules as the SQL store: for tests and demonstrations."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, final
+
+import attrs
+from pendulum import DateTime
+
+from ecservice.clock import SYSTEM_CLOCK, Clock
+from ecservice.errors import ConcurrencyConflict
+from ecservice.storage._registry import SerializerRegistry
+from ecservice.storage._repository import (
+    AggregateRow,
+    OutboxRecord,
+    Timer,
+    TrackedUnitOfWork,
+    UnitOfWork,
+    default_timers,
+    utc_now,
+)
+
+__all__ = ["MemoryStore"]
+
+
+@attrs.frozen
+class _Stored:
+    version: int
+    document: str  # JSON text: every load gets a new copy, as from a database
+    next_due_at: DateTime | None
+    updated_at: DateTime
+
+
+@final
+class MemoryStore:
+    """Aggregates and outbox rows in dictionaries, with the rules of the SQL store.
+
+    Writes are kept aside until the unit of work commits, and applied then, all at once, only if
+    every aggregate written is still at the version it was loaded at (else
+    :class:`~ecservice.errors.ConcurrencyConflict` and nothing changes). A unit of work that
+    ends without committing leaves nothing. Safe to share between threads.
+
+    >>> from ecservice.storage import MemoryStore
+    >>> store = MemoryStore()
+    >>> with store.unit_of_work() as uow:
+    ...     uow.orders.find("O-1") is None
+    True
+
+    Args:
+        registry: the serializers to read the typed repositories (``orders``, ``carts``,
+            ``payments``) with; :func:`~ecservice.storage.default_registry` by default.
+        timers: a :data:`~ecservice.storage.Timer` per document type; by default orders are due
+            when a parcel is to be confirmed automatically under the default
+            :class:`~ecservice.orders.AutoConfirmPolicy`.
+        clock: the clock given to loaded aggregates and used for ``updated_at``.
+    """
+
+    def __init__(
+        self,
+        *,
+        registry: SerializerRegistry | None = None,
+        timers: Mapping[str, Timer] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        from ecservice.storage import default_registry
+
+        self._registry = default_registry() if registry is None else registry
+        self._timers = dict(default_timers() if timers is None else timers)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._rows: dict[tuple[str, str], _Stored] = {}
+        self._outbox: list[tuple[int, OutboxRecord]] = []
+        self._event_ids: set[str] = set()
+        self._next_seq = 1
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work (use it in a ``with`` block)."""
+        return TrackedUnitOfWork(
+            lambda: _MemoryTransaction(self),
+            registry=self._registry,
+            timers=self._timers,
+            clock=self._clock,
+        )
+
+    def clear(self) -> None:
+        """Forget every aggregate and outbox row (between tests)."""
+        with self._lock:
+            self._rows.clear()
+            self._outbox.clear()
+            self._event_ids.clear()
+            self._next_seq = 1
+
+    def outbox(self) -> list[OutboxRecord]:
+        """The committed outbox rows, in the order they were written."""
+        with self._lock:
+            return [record for _, record in self._outbox]
+
+    def stored_version(self, type_name: str, id: str) -> int | None:
+        """The committed version of an aggregate, or ``None``."""
+        with self._lock:
+            found = self._rows.get((type_name, id))
+            return None if found is None else found.version
+
+    def next_due_at(self, type_name: str, id: str) -> DateTime | None:
+        """The committed ``next_due_at`` of an aggregate (``None`` if nothing is due or it is
+        not stored)."""
+        with self._lock:
+            found = self._rows.get((type_name, id))
+            return None if found is None else found.next_due_at
+
+
+@final
+class _MemoryTransaction:
+    """Writes staged until commit; reads see the committed rows and this transaction's own."""
+
+    __slots__ = ("_expected", "_outbox", "_store", "_writes")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._writes: dict[tuple[str, str], _Stored] = {}
+        # The committed version each write is conditional on (None: must not exist).
+        self._expected: dict[tuple[str, str], int | None] = {}
+        self._outbox: list[OutboxRecord] = []
+
+    def _visible(self, key: tuple[str, str]) -> _Stored | None:
+        staged = self._writes.get(key)
+        if staged is not None:
+            return staged
+        with self._store._lock:
+            return self._store._rows.get(key)
+
+    def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any]] | None:
+        found = self._visible((type_name, id))
+        if found is None:
+            return None
+        document: dict[str, Any] = json.loads(found.document)
+        return found.version, document
+
+    def _stage(self, row: AggregateRow) -> None:
+        key = (row.type_name, row.id)
+        self._writes[key] = _Stored(
+            version=row.version,
+            document=json.dumps(row.document, ensure_ascii=False),
+            next_due_at=row.next_due_at,
+            updated_at=utc_now(self._store._clock),
+        )
+
+    def insert(self, row: AggregateRow) -> None:
+        key = (row.type_name, row.id)
+        found = self._visible(key)
+        if found is not None:
+            raise ConcurrencyConflict(row.type_name, row.id, expected=None, found=found.version)
+        self._expected.setdefault(key, None)
+        self._stage(row)
+
+    def update(self, row: AggregateRow, expected: int) -> None:
+        key = (row.type_name, row.id)
+        found = self._visible(key)
+        if found is None or found.version != expected:
+            raise ConcurrencyConflict(
+                row.type_name,
+                row.id,
+                expected=expected,
+                found=None if found is None else found.version,
+            )
+        self._expected.setdefault(key, expected)
+        self._stage(row)
+
+    def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        with self._store._lock:
+            rows = dict(self._store._rows)
+        rows.update(self._writes)
+        due = sorted(
+            (
+                (stored.next_due_at, id)
+                for (kind, id), stored in rows.items()
+                if kind == type_name
+                and stored.next_due_at is not None
+                and stored.next_due_at <= now
+            ),
+        )[:limit]
+        return [
+            (rows[type_name, id].version, json.loads(rows[type_name, id].document)) for _, id in due
+        ]
+
+    def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
+        known = {r.event_id for r in self._outbox}
+        with self._store._lock:
+            known.update(self._store._event_ids)
+        for record in records:
+            if record.event_id in known:
+                raise ConcurrencyConflict(
+                    record.aggregate_type, record.aggregate_id, expected=None, found=None
+                )
+            known.add(record.event_id)
+        self._outbox.extend(copy.deepcopy(list(records)))
+
+    def commit(self) -> None:
+        store = self._store
+        with store._lock:
+            for key, expected in self._expected.items():
+                found = store._rows.get(key)
+                found_version = None if found is None else found.version
+                if found_version != expected:
+                    raise ConcurrencyConflict(
+                        key[0], key[1], expected=expected, found=found_version
+                    )
+            for record in self._outbox:
+                if record.event_id in store._event_ids:
+                    raise ConcurrencyConflict(
+                        record.aggregate_type, record.aggregate_id, expected=None, found=None
+                    )
+            store._rows.update(self._writes)
+            for record in self._outbox:
+                store._outbox.append((store._next_seq, record))
+                store._event_ids.add(record.event_id)
+                store._next_seq += 1
+        self.rollback()
+
+    def rollback(self) -> None:
+        self._writes.clear()
+        self._expected.clear()
+        self._outbox.clear()
+
+    def close(self) -> None:
+        self.rollback()

@@ -1,0 +1,530 @@
+"""Repositories and units of work: how aggregates are loaded, saved and their events recorded.
+
+A :class:`UnitOfWork` is one database transaction. Its repositories (one per document type)
+load aggregates, keep the version each was loaded at, and save them conditionally on that
+version: a stale save raises :class:`~ecservice.errors.ConcurrencyConflict` and writes nothing.
+Saving (or adding) an aggregate also takes its pending domain events (``pull_events()``) and
+writes them as outbox rows in the same transaction, and stores when its timer is next due
+(:data:`Timer`). Nothing is kept unless :meth:`UnitOfWork.commit` is called before the block ends.
+
+The stores (:class:`~ecservice.storage.MemoryStore`, :class:`~ecservice.storage.sql.SqlStore`)
+share the implementation here; they differ only in their :class:`Transaction`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeVar, final
+
+import attrs
+import pendulum
+from pendulum import DateTime
+
+from ecservice.clock import Clock, ensure_utc
+from ecservice.errors import (
+    AggregateNotFound,
+    ConcurrencyConflict,
+    EcServiceError,
+    TransientStorageError,
+    ValidationError,
+)
+from ecservice.orders import AutoConfirmPolicy, OrderStatus
+from ecservice.storage._converter import make_converter
+from ecservice.storage._document import Document, Serializer
+
+if TYPE_CHECKING:
+    import datetime as _dt
+
+    from ecservice.orders import Cart, Order
+    from ecservice.payments import Payment
+    from ecservice.storage._registry import SerializerRegistry
+
+__all__ = [
+    "OutboxRecord",
+    "Repository",
+    "Store",
+    "Timer",
+    "TrackedUnitOfWork",
+    "Transaction",
+    "UnitOfWork",
+    "default_backoff",
+    "default_timers",
+    "order_next_due",
+    "run_in_transaction",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: When an aggregate's timer is next due (UTC), or ``None`` when it has nothing scheduled. A
+#: store holds one per document type and stores the answer in ``next_due_at`` on every save.
+Timer = Callable[[Any], "DateTime | None"]
+
+#: Most aggregates one :meth:`Repository.due` call returns.
+MAX_DUE_LIMIT: Final = 10_000
+
+
+class Repository(Protocol[T]):
+    """The stored aggregates of one document type, seen through one unit of work."""
+
+    def get(self, id: str) -> T:
+        """The aggregate ``id``.
+
+        Raises:
+            AggregateNotFound: none is stored under that id.
+            DocumentError: the stored document cannot be read (see the serializer).
+        """
+
+    def find(self, id: str) -> T | None:
+        """The aggregate ``id``, or ``None`` if none is stored."""
+
+    def add(self, aggregate: T) -> None:
+        """Store a new aggregate at its current version, with its pending events.
+
+        Raises:
+            ConcurrencyConflict: one with the same id is already stored.
+        """
+
+    def save(self, aggregate: T) -> None:
+        """Store ``aggregate``, loaded or added in this unit of work, and its pending events.
+
+        The write is conditional on the version it was loaded (or last saved) at.
+
+        Raises:
+            ConcurrencyConflict: someone else saved it since; nothing is written and its
+                pending events stay queued.
+            ValidationError: it was not loaded or added through this unit of work.
+        """
+
+    def due(self, now: _dt.datetime, limit: int = 100) -> list[T]:
+        """Up to ``limit`` aggregates whose timer is due at ``now``, the longest overdue first.
+
+        On PostgreSQL the rows are locked (``FOR UPDATE SKIP LOCKED``) until the unit of work
+        ends, so concurrent workers get disjoint sets; on SQLite the unit of work holds the
+        database's write lock.
+        """
+
+
+class UnitOfWork(Protocol):
+    """One transaction: ``with store.unit_of_work() as uow: ...; uow.commit()``.
+
+    Leaving the block without :meth:`commit` (or through an exception) rolls back.
+    """
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def repository(self, serializer: Serializer[T]) -> Repository[T]:
+        """The repository of ``serializer``'s document type."""
+
+    @property
+    def orders(self) -> Repository[Order[Any]]:
+        """The ``"order"`` documents."""
+
+    @property
+    def carts(self) -> Repository[Cart]:
+        """The ``"cart"`` documents."""
+
+    @property
+    def payments(self) -> Repository[Payment]:
+        """The ``"payment"`` documents."""
+
+    def commit(self) -> None:
+        """Keep everything written so far; the unit of work can go on with a new transaction."""
+
+    def rollback(self) -> None:
+        """Discard everything written since the last commit."""
+
+
+class Store(Protocol):
+    """Where aggregates are stored: hands out units of work."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work (use it in a ``with`` block)."""
+
+
+@attrs.frozen
+class OutboxRecord:
+    """A domain event as written to the outbox, in the transaction that saved its aggregate.
+
+    Args:
+        event_id: ``"{type}:{id}:{version}:{n}"``: the aggregate's document type, id, its version
+            after the save, and the event's index among that save's events (from 0); unique, so
+            consumers de-duplicate on it.
+        aggregate_type: the aggregate's document type.
+        aggregate_id: the aggregate's id.
+        event_type: the event class's name (``"OrderShipped"``).
+        payload: the event's fields, JSON-ready (as the storage converter writes them).
+        occurred_at: when the event happened (UTC).
+    """
+
+    event_id: str
+    aggregate_type: str
+    aggregate_id: str
+    event_type: str
+    payload: dict[str, Any]
+    occurred_at: DateTime
+
+
+def order_next_due(policy: AutoConfirmPolicy) -> Timer:
+    """The timer of orders: the earliest automatic-confirmation instant of a parcel in transit.
+
+    >>> from ecservice.orders import AutoConfirmPolicy
+    >>> timer = order_next_due(AutoConfirmPolicy(days=10))
+
+    Raises:
+        ValidationError: ``policy`` is not an :class:`~ecservice.orders.AutoConfirmPolicy`.
+    """
+    if not isinstance(policy, AutoConfirmPolicy):
+        raise ValidationError(
+            f"order_next_due needs an AutoConfirmPolicy, not {type(policy).__name__}"
+        )
+
+    def next_due(order: Order[Any]) -> DateTime | None:
+        if order.status is not OrderStatus.IN_TRANSIT:
+            return None
+        return order.auto_confirm_due_at(policy)
+
+    return next_due
+
+
+def default_timers() -> dict[str, Timer]:
+    """The timers a store uses unless given others: orders are due when a parcel in transit is
+    to be confirmed automatically under the default
+    :class:`~ecservice.orders.AutoConfirmPolicy` (10 days, Asia/Shanghai). A shop with another
+    policy passes ``{"order": order_next_due(its_policy)}``."""
+    return {"order": order_next_due(AutoConfirmPolicy())}
+
+
+# --- the shared implementation ----------------------------------------------------------------
+
+
+@attrs.frozen
+class AggregateRow:
+    """What a store writes for one aggregate (internal)."""
+
+    type_name: str
+    id: str
+    version: int
+    schema_version: int
+    document: Document
+    next_due_at: DateTime | None
+
+
+class Transaction(Protocol):
+    """The primitive operations of one store's transaction (internal)."""
+
+    def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any]] | None:
+        """The stored version and document, or ``None``."""
+
+    def insert(self, row: AggregateRow) -> None:
+        """Insert a new row; :class:`ConcurrencyConflict` if the key exists."""
+
+    def update(self, row: AggregateRow, expected: int) -> None:
+        """Update the row stored at version ``expected``; :class:`ConcurrencyConflict` if none."""
+
+    def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """Versions and documents of due rows, oldest due first (locked where supported)."""
+
+    def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
+        """Insert outbox rows."""
+
+    def commit(self) -> None:
+        """Commit."""
+
+    def rollback(self) -> None:
+        """Roll back."""
+
+    def close(self) -> None:
+        """Release the connection (after a rollback or commit)."""
+
+
+@final
+class _Tracked:
+    __slots__ = ("obj", "version")
+
+    def __init__(self, obj: object, version: int) -> None:
+        self.obj = obj
+        self.version = version
+
+
+_CONVERTER = make_converter()
+
+
+class TrackedRepository(Repository[T]):
+    """The :class:`Repository` of every store (internal)."""
+
+    __slots__ = ("_serializer", "_uow")
+
+    def __init__(self, uow: TrackedUnitOfWork, serializer: Serializer[T]) -> None:
+        self._uow = uow
+        self._serializer = serializer
+
+    @property
+    def _type(self) -> str:
+        return self._serializer.type_name
+
+    def _load(self, id: str, version: int, document: dict[str, Any]) -> T:
+        key = (self._type, id)
+        seen = self._uow._seen.get(key)
+        if seen is not None:
+            return seen.obj  # type: ignore[return-value]
+        obj = self._serializer.load(document, clock=self._uow._clock)
+        self._uow._seen[key] = _Tracked(obj, version)
+        return obj
+
+    def find(self, id: str) -> T | None:
+        _check_id(id)
+        seen = self._uow._seen.get((self._type, id))
+        if seen is not None:
+            return seen.obj  # type: ignore[return-value]
+        found = self._uow._tx().read(self._type, id)
+        if found is None:
+            return None
+        return self._load(id, found[0], found[1])
+
+    def get(self, id: str) -> T:
+        found = self.find(id)
+        if found is None:
+            raise AggregateNotFound(self._type, id)
+        return found
+
+    def _row(self, aggregate: T) -> AggregateRow:
+        document = self._serializer.dump(aggregate)
+        timer = self._uow._timers.get(self._type)
+        due = timer(aggregate) if timer is not None else None
+        return AggregateRow(
+            type_name=self._type,
+            id=document["id"],
+            version=document["version"],
+            schema_version=document["schema_version"],
+            document=document,
+            next_due_at=None if due is None else ensure_utc(due, what="next_due_at"),
+        )
+
+    def add(self, aggregate: T) -> None:
+        row = self._row(aggregate)
+        key = (self._type, row.id)
+        tx = self._uow._tx()
+        seen = self._uow._seen.get(key)
+        if seen is not None:
+            raise ConcurrencyConflict(self._type, row.id, expected=None, found=seen.version)
+        tx.insert(row)
+        self._uow._seen[key] = _Tracked(aggregate, row.version)
+        self._write_events(aggregate, row)
+
+    def save(self, aggregate: T) -> None:
+        row = self._row(aggregate)
+        seen = self._uow._seen.get((self._type, row.id))
+        if seen is None or seen.obj is not aggregate:
+            raise ValidationError(
+                f"cannot save {self._type} {row.id!r}: it was not loaded or added through this "
+                "unit of work; load it here (get, find, due), change it, then save it"
+            )
+        if row.version < seen.version:
+            raise ValidationError(
+                f"cannot save {self._type} {row.id!r} at version {row.version}: it was loaded "
+                f"at version {seen.version}"
+            )
+        self._uow._tx().update(row, seen.version)
+        seen.version = row.version
+        self._write_events(aggregate, row)
+
+    def _write_events(self, aggregate: T, row: AggregateRow) -> None:
+        pull = getattr(aggregate, "pull_events", None)
+        if pull is None:
+            return
+        events = pull()
+        if not events:
+            return
+        records = [
+            OutboxRecord(
+                event_id=f"{row.type_name}:{row.id}:{row.version}:{n}",
+                aggregate_type=row.type_name,
+                aggregate_id=row.id,
+                event_type=type(event).__name__,
+                payload=_CONVERTER.unstructure(event),
+                occurred_at=ensure_utc(event.occurred_at, what="occurred_at"),
+            )
+            for n, event in enumerate(events)
+        ]
+        self._uow._tx().append_outbox(records)
+
+    def due(self, now: _dt.datetime, limit: int = 100) -> list[T]:
+        instant = ensure_utc(now, what="now")
+        if type(limit) is not int or not 1 <= limit <= MAX_DUE_LIMIT:
+            raise ValidationError(
+                f"limit must be a whole number from 1 to {MAX_DUE_LIMIT}, not {limit!r}"
+            )
+        rows = self._uow._tx().due(self._type, instant, limit)
+        return [self._load(doc["id"], version, doc) for version, doc in rows]
+
+
+def _check_id(id: object) -> None:
+    if type(id) is not str:
+        raise ValidationError(f"an aggregate id is a str, not {type(id).__name__}")
+
+
+class TrackedUnitOfWork(UnitOfWork):
+    """The :class:`UnitOfWork` of every store (internal): an identity map of what was loaded,
+    at which version, over one :class:`Transaction` at a time."""
+
+    def __init__(
+        self,
+        begin: Callable[[], Transaction],
+        *,
+        registry: SerializerRegistry,
+        timers: Mapping[str, Timer],
+        clock: Clock,
+    ) -> None:
+        self._begin = begin
+        self._registry = registry
+        self._timers = timers
+        self._clock = clock
+        self._current: Transaction | None = None
+        self._seen: dict[tuple[str, str], _Tracked] = {}
+        self._repositories: dict[str, TrackedRepository[Any]] = {}
+        self._closed = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc is None:
+                self.rollback()
+            else:
+                # The error that ended the block says more than a failed rollback would.
+                with contextlib.suppress(EcServiceError):
+                    self.rollback()
+        finally:
+            self._closed = True
+
+    def _tx(self) -> Transaction:
+        if self._closed:
+            raise ValidationError("this unit of work has ended; start a new one")
+        if self._current is None:
+            self._current = self._begin()
+        return self._current
+
+    def repository(self, serializer: Serializer[T]) -> Repository[T]:
+        name = serializer.type_name
+        found = self._repositories.get(name)
+        if found is None or found._serializer is not serializer:
+            found = TrackedRepository(self, serializer)
+            self._repositories[name] = found
+        return found
+
+    @property
+    def orders(self) -> Repository[Order[Any]]:
+        return self.repository(self._registry.for_type("order"))
+
+    @property
+    def carts(self) -> Repository[Cart]:
+        return self.repository(self._registry.for_type("cart"))
+
+    @property
+    def payments(self) -> Repository[Payment]:
+        return self.repository(self._registry.for_type("payment"))
+
+    def commit(self) -> None:
+        tx, self._current = self._current, None
+        if tx is None:
+            return
+        try:
+            tx.commit()
+        except BaseException:
+            self._seen.clear()
+            raise
+        finally:
+            tx.close()
+
+    def rollback(self) -> None:
+        tx, self._current = self._current, None
+        self._seen.clear()
+        if tx is None:
+            return
+        try:
+            tx.rollback()
+        finally:
+            tx.close()
+
+
+# --- retrying ---------------------------------------------------------------------------------
+
+
+def default_backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: 10 ms doubling per attempt, at most
+    0.5 s, with random jitter (half to all of it) so that workers that collided spread out."""
+    base: float = min(0.5, 0.01 * 2 ** (attempt - 1))
+    return base * (0.5 + random.random() / 2)
+
+
+def run_in_transaction(
+    store: Store,
+    work: Callable[[UnitOfWork], R],
+    *,
+    attempts: int = 5,
+    retry_conflicts: bool = False,
+    backoff: Callable[[int], float] = default_backoff,
+    sleep: Callable[[float], None] = time.sleep,
+) -> R:
+    """Run ``work(uow)`` in a new unit of work and commit it; retry transient failures.
+
+    A :class:`~ecservice.errors.TransientStorageError` (a PostgreSQL serialization failure or
+    deadlock, a locked SQLite database) and, with ``retry_conflicts=True``, a
+    :class:`~ecservice.errors.ConcurrencyConflict` roll back and run ``work`` again in a fresh
+    unit of work, after sleeping ``backoff(attempt)`` seconds through ``sleep``, up to
+    ``attempts`` times in all. ``work`` must therefore load what it changes through the unit of
+    work it is given, and have no other side effects. Any other error is raised at once.
+
+    >>> from ecservice.storage import MemoryStore
+    >>> run_in_transaction(MemoryStore(), lambda uow: uow.orders.find("O-404"))
+
+    Returns:
+        What ``work`` returned.
+
+    Raises:
+        TransientStorageError: every attempt failed; chained (``__cause__``) to the last failure.
+        ValidationError: ``attempts`` is not a whole number from 1 to 100.
+    """
+    if type(attempts) is not int or not 1 <= attempts <= 100:
+        raise ValidationError(f"attempts must be a whole number from 1 to 100, not {attempts!r}")
+    retryable: tuple[type[EcServiceError], ...] = (
+        (TransientStorageError, ConcurrencyConflict)
+        if retry_conflicts
+        else (TransientStorageError,)
+    )
+    for attempt in range(1, attempts + 1):
+        try:
+            with store.unit_of_work() as uow:
+                result = work(uow)
+                uow.commit()
+                return result
+        except retryable as exc:
+            if attempt == attempts:
+                raise TransientStorageError(
+                    f"gave up after {attempts} attempt{'s' if attempts > 1 else ''}: {exc}"
+                ) from exc
+        sleep(backoff(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def utc_now(clock: Clock) -> DateTime:
+    """``clock.now()`` in UTC (internal)."""
+    return ensure_utc(clock.now(), what="clock.now()").in_timezone(pendulum.UTC)

@@ -1,0 +1,23 @@
+"""The SQL adapter: SQLite (the embedded default) and PostgreSQL, through SQLAlchemy Core.
+
+Needs the ``sql`` extra (``pip install 'ecservice[sql]'``: SQLAlchemy, psycopg 3, Alembic).
+:class:`SqlStore` implements :class:`~ecservice.storage.Store`; its tables are
+:data:`AGGREGATES` and :data:`OUTBOX` (:data:`METADATA`); an :class:`OutboxRelay` delivers the
+outbox's events.
+"""
+
+from ecservice.storage.sql._relay import OutboxRelay
+from ecservice.storage.sql._retry import TRANSIENT_SQLSTATES, is_transient
+from ecservice.storage.sql._schema import AGGREGATES, METADATA, OUTBOX
+from ecservice.storage.sql._store import SqlStore, make_engine
+
+__all__ = [
+    "AGGREGATES",
+    "METADATA",
+    "OUTBOX",
+    "TRANSIENT_SQLSTATES",
+    "OutboxRelay",
+    "SqlStore",
+    "is_transient",
+    "make_engine",
+]

@@ -1,0 +1,82 @@
+"""What Alembic's ``env.py`` runs: the migrations, on the connection :func:`upgrade` hands over.
+
+:func:`~ecservice.storage.sql.migrations.upgrade` passes its connection in the ``Config``'s
+``attributes["connection"]``; Alembic's command functions used with
+:func:`~ecservice.storage.sql.migrations.alembic_config` (``url`` given) make their own engine
+from ``sqlalchemy.url``; ``--sql`` (offline) mode writes the SQL for that URL's dialect.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any, Final
+
+import sqlalchemy as sa
+from alembic import context
+from sqlalchemy.pool import NullPool
+
+from ecservice.storage.sql._schema import METADATA
+
+__all__ = ["migration_engine", "run_migrations"]
+
+#: The PostgreSQL advisory lock an upgrade holds for its transaction (one upgrader at a time).
+LOCK_KEY: Final = zlib.crc32(b"ecservice.storage.sql.migrations")
+
+
+def migration_engine(url: sa.URL) -> sa.Engine:
+    """An engine for migrating: no pool; on SQLite, transactions begin with ``BEGIN IMMEDIATE``
+    (Python's ``sqlite3`` would otherwise run DDL outside any transaction)."""
+    engine = sa.create_engine(url, poolclass=NullPool)
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin_immediate(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _migrate(connection: sa.Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=METADATA,
+        transactional_ddl=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        context.run_migrations()
+
+
+def run_migrations() -> None:
+    """Run the migrations Alembic's command asked for, online or offline."""
+    config = context.config
+    if context.is_offline_mode():
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"),
+            target_metadata=METADATA,
+            literal_binds=True,
+            transactional_ddl=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connection = config.attributes.get("connection")
+    if isinstance(connection, sa.Connection):
+        _migrate(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no connection and no sqlalchemy.url to migrate")
+    engine = migration_engine(sa.make_url(url))
+    try:
+        with engine.connect() as connection:
+            _migrate(connection)
+            connection.commit()
+    finally:
+        engine.dispose()
