@@ -20,26 +20,12 @@ way in; one from a newer version raises :class:`UnsupportedSchemaVersion`.
 True
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ecservice.storage._aggregate import HISTORY_KEYS, AggregateSerializer
 from ecservice.storage._converter import datetime_text, make_converter, parse_datetime
 from ecservice.storage._document import ENVELOPE_KEYS, Document, Serializer, Upcaster
 from ecservice.storage._errors import DocumentError, UnsupportedSchemaVersion
-from ecservice.storage._instruments import (
-    PURSE_SERIALIZER,
-    CoinWalletSerializer,
-    EWalletSerializer,
-    MintSerializer,
-    PurseSerializer,
-    dump_coin_wallet,
-    dump_ewallet,
-    dump_mint,
-    dump_purse,
-    instrument_converter,
-    load_coin_wallet,
-    load_ewallet,
-    load_mint,
-    load_purse,
-)
 from ecservice.storage._memory import MemoryStore
 from ecservice.storage._orders import (
     CART_SERIALIZER,
@@ -62,6 +48,24 @@ from ecservice.storage._repository import (
     order_next_due,
     run_in_transaction,
 )
+
+if TYPE_CHECKING:
+    from ecservice.storage._instruments import (
+        PURSE_SERIALIZER,
+        CoinWalletSerializer,
+        EWalletSerializer,
+        MintSerializer,
+        PurseSerializer,
+        dump_coin_wallet,
+        dump_ewallet,
+        dump_mint,
+        dump_purse,
+        instrument_converter,
+        load_coin_wallet,
+        load_ewallet,
+        load_mint,
+        load_purse,
+    )
 
 __all__ = [
     "CART_SERIALIZER",
@@ -114,13 +118,48 @@ __all__ = [
 
 
 def default_registry() -> SerializerRegistry:
-    """A new registry holding the serializers that need no keys to load: ``"order"``,
-    ``"cart"``, ``"payment"`` and ``"purse"``.
+    """A new registry holding the serializers of the core: ``"order"``, ``"cart"``,
+    ``"payment"``.
 
-    Mints, coin wallets and e-wallets load with their keys, so a shop registers them itself
-    (``registry.register(MintSerializer(signers=[...]))``). Each call returns a new registry, so
-    a shop can register its own serializers (or replace one) without changing anyone else's.
+    The payment instruments' serializers need the ``crypto`` extra, and mints, coin wallets and
+    e-wallets load with their keys, so a shop registers them itself
+    (``registry.register(PURSE_SERIALIZER)``,
+    ``registry.register(MintSerializer(signers=[...]))``). Each call returns a new registry, so a
+    shop can register its own serializers (or replace one) without changing anyone else's.
     """
-    return SerializerRegistry(
-        [ORDER_SERIALIZER, CART_SERIALIZER, PAYMENT_SERIALIZER, PURSE_SERIALIZER]
-    )
+    return SerializerRegistry([ORDER_SERIALIZER, CART_SERIALIZER, PAYMENT_SERIALIZER])
+
+
+#: Names served from ``_instruments``, imported on first use: that module needs the ``crypto``
+#: extra (cryptography), which storing orders, carts and payments does not.
+_INSTRUMENT_NAMES: frozenset[str] = frozenset(
+    {
+        "PURSE_SERIALIZER",
+        "CoinWalletSerializer",
+        "EWalletSerializer",
+        "MintSerializer",
+        "PurseSerializer",
+        "dump_coin_wallet",
+        "dump_ewallet",
+        "dump_mint",
+        "dump_purse",
+        "instrument_converter",
+        "load_coin_wallet",
+        "load_ewallet",
+        "load_mint",
+        "load_purse",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _INSTRUMENT_NAMES:
+        try:
+            from ecservice.storage import _instruments
+        except ImportError as exc:
+            raise ImportError(
+                f"ecservice.storage.{name} needs the crypto extra: "
+                "pip install 'ecservice[crypto]'"
+            ) from exc
+        return getattr(_instruments, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
