@@ -199,3 +199,9 @@ def setup(app: Any) -> None:
     app.connect("autodoc-before-process-signature", _prepare_annotations, priority=400)
     app.connect("autodoc-process-signature", _prepare_annotations, priority=400)
     app.connect("autodoc-process-docstring", _prepare_annotations, priority=400)
+
+# Error messages on the pages are part of what they teach: compare them too (Sphinx's default
+# includes IGNORE_EXCEPTION_DETAIL, which checks only the exception's class).
+import doctest as _doctest  # noqa: E402
+
+doctest_default_flags = _doctest.ELLIPSIS | _doctest.DONT_ACCEPT_TRUE_FOR_1

@@ -71,6 +71,7 @@ def test_docs_show_example_output() -> None:
         "custom_workflow.py",
         "ewallet.py",
         "mondex_transfer.py",
+        "store_orders.py",
     }
 
 

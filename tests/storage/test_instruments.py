@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecservice.clock import FixedClock
-from ecservice.errors import DoubleSpend, EcServiceError
+from ecservice.errors import ConcurrencyConflict, DoubleSpend, EcServiceError
+from ecservice.payments.ecash import CoinWallet, contract_hash
 from ecservice.payments.mondex import Archive, Purse
 from ecservice.storage import (
     PURSE_SERIALIZER,
     CoinWalletSerializer,
     DocumentError,
+    MemoryStore,
     MintSerializer,
     SerializerRegistry,
+    default_registry,
     dump_coin_wallet,
     dump_mint,
     dump_purse,
@@ -33,12 +37,15 @@ from ecservice.storage import (
     load_mint,
     load_purse,
 )
+from tests.storage.conftest import empty_pg
 from tests.storage.instruments import (
+    CNY,
     OPS,
     PURSE_OPS,
     START,
     EcashWorld,
     PurseWorld,
+    a_mint,
     cny,
     mint_view,
     purse_view,
@@ -214,3 +221,57 @@ def test_a_reloaded_payer_is_refunded_a_lost_payment_once() -> None:
     assert alice.exception_log == ()
     with pytest.raises(DoubleSpend):
         second.recover(lost, alice)
+
+
+@pytest.mark.parametrize("kind", ["memory", "postgresql"])
+def test_two_workers_cannot_both_deposit_one_coin(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    """A stored mint is saved on its version: two workers that load it and each deposit a spend
+    of the same coin cannot both commit. The later save conflicts and changes nothing; run again
+    from the stored state, it finds the coin spent. (SQLite runs one unit of work at a time, so
+    the two cannot interleave there.)"""
+    clock = FixedClock(START)
+    mint = a_mint(clock)
+    mint.credit_reserve("alice", cny("5.00"))
+    wallet = CoinWallet(clock, currency=CNY, wallet_id="cw-alice")
+    wallet.withdraw(mint, "alice", mint.denominations[2])
+    backup = dump_coin_wallet(wallet, secrets="include")  # the buyer's backup, keys included
+    (first,) = wallet.pay(cny("0.50"), merchant="tea", contract=contract_hash("A"))
+    copy = load_coin_wallet(through_json(backup), clock=clock)
+    (second,) = copy.pay(cny("0.50"), merchant="cake", contract=contract_hash("B"))
+    assert first.coin == second.coin
+
+    registry = default_registry()
+    serializer = MintSerializer(signers=signers())
+    registry.register(serializer)
+    store: Any
+    if kind == "memory":
+        store = MemoryStore(registry=registry, clock=clock)
+    else:
+        from ecservice.storage.sql import SqlStore
+
+        url = request.getfixturevalue("pg_url")
+        empty_pg(url)
+        store = SqlStore(url, registry=registry, clock=clock)
+    with store.unit_of_work() as setup:
+        setup.repository(serializer).add(mint)
+        setup.commit()
+
+    with store.unit_of_work() as a, store.unit_of_work() as b:
+        mint_a = a.repository(serializer).get("test-mint")
+        mint_b = b.repository(serializer).get("test-mint")
+        mint_a.deposit(first)
+        mint_b.deposit(second)  # each sees the coin unspent
+        a.repository(serializer).save(mint_a)
+        a.commit()
+        with pytest.raises(ConcurrencyConflict):
+            b.repository(serializer).save(mint_b)
+
+    with store.unit_of_work() as again:
+        fresh = again.repository(serializer).get("test-mint")
+        with pytest.raises(DoubleSpend):
+            fresh.deposit(second)
+        assert [r.merchant for r in fresh.deposits] == ["tea"]
+    if kind != "memory":
+        store.dispose()

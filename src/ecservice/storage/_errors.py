@@ -55,3 +55,8 @@ class UnsupportedSchemaVersion(DocumentError):
     It was written by a newer release of the shop's code; loading it here would drop or misread
     what the newer schema added. Load it with the newer code (or upgrade this one).
     """
+
+
+# Shown (in tracebacks, reprs and pickles) under the module users import them from.
+DocumentError.__module__ = "ecservice.storage"
+UnsupportedSchemaVersion.__module__ = "ecservice.storage"
