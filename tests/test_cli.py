@@ -11,16 +11,23 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
+import pendulum
 import pytest
 
 from ecservice._demo import run_demo
 from ecservice.cli import build_parser, main
 from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, OrderStatus
+from ecservice.storage import Store
 
 
-def test_demo_prints_a_summary_by_status(capsys: pytest.CaptureFixture[str]) -> None:
-    """`ecservice demo` prints every status with its Chinese label and the totals."""
-    assert main(["demo", "--orders", "300"]) == 0
+def test_demo_prints_a_summary_by_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ecservice demo` prints every status with its Chinese label and the totals, and what
+    is stored where."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert main(["demo", "--orders", "300", "--db", url]) == 0
     out = capsys.readouterr().out
     for status in OrderStatus:
         assert status.label_en in out
@@ -28,6 +35,71 @@ def test_demo_prints_a_summary_by_status(capsys: pytest.CaptureFixture[str]) -> 
     assert "300 orders simulated" in out
     assert "¥" in out
     assert "money conserved:        yes" in out
+    assert f"stored:                 300 orders in {url}\n" in out
+    assert "gateway:                in memory, this run's payments only" in out
+
+
+def test_demo_uses_a_file_in_the_current_directory_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --db the demo is stored in ecservice-demo.db in the current directory."""
+    pytest.importorskip("sqlalchemy")
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--orders", "30"]) == 0
+    assert "in sqlite:///ecservice-demo.db" in capsys.readouterr().out
+    assert (tmp_path / "ecservice-demo.db").exists()
+
+
+def test_demo_on_sqlite_continues_the_stored_shop(tmp_path: Path) -> None:
+    """Run again on the same database, the demo adds new orders after the stored ones (the
+    earlier ones stay stored) and checks its money from what the database holds."""
+    from ecservice.storage.sql import SqlStore
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    first = run_demo(120, seed=5, db=url)
+    second = run_demo(80, seed=6, db=url)
+    assert first.money_conserved
+    assert second.money_conserved
+    assert (first.stored_orders, first.earlier_orders) == (120, 0)
+    assert (second.stored_orders, second.earlier_orders, second.orders) == (200, 120, 80)
+    assert second.database == url
+    store = SqlStore(url)
+    try:
+        with store.unit_of_work() as uow:
+            assert uow.orders.find("O-000119") is not None
+            latest = uow.orders.get("O-000199")
+            assert uow.orders.find("O-000200") is None
+            first_of_second = uow.orders.get("O-000120")
+        # The second run's month starts after the first run's last order.
+        assert first_of_second.created_at > uow_created(store, "O-000119")
+        assert latest.created_at > first_of_second.created_at
+        assert store.outbox()
+    finally:
+        store.dispose()
+
+
+def uow_created(store: Store, order_id: str) -> pendulum.DateTime:
+    """When a stored order was placed."""
+    with store.unit_of_work() as uow:
+        return uow.orders.get(order_id).created_at
+
+
+def test_demo_gives_the_same_result_in_memory_and_on_sqlite(tmp_path: Path) -> None:
+    """The store changes nothing of the simulation: the summaries differ only in where they
+    were stored."""
+    in_memory = run_demo(150, seed=3)
+    on_sqlite = run_demo(150, seed=3, db=f"sqlite:///{tmp_path / 'shop.db'}")
+    assert attrs.evolve(on_sqlite, database="memory") == in_memory
+
+
+def test_demo_on_postgresql() -> None:
+    """The demo runs on PostgreSQL (when ECSERVICE_TEST_PG_URL names a server)."""
+    from tests.storage.pgdb import fresh_pg_database
+
+    with fresh_pg_database() as url:
+        summary = run_demo(60, seed=2, db=url)
+        assert summary.money_conserved
+        assert summary.stored_orders == 60
 
 
 def test_demo_is_deterministic_and_accounts_for_every_order() -> None:
@@ -222,3 +294,17 @@ def test_output_that_cannot_be_written_is_reported_not_a_traceback() -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("ecservice: cannot write the output")
     assert "Traceback" not in done.stderr
+
+
+def test_demo_with_a_database_that_cannot_be_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A --db that is not a URL, or names a database that cannot be opened: one line on
+    standard error, exit status 1, no traceback."""
+    assert main(["demo", "--orders", "5", "--db", "not a url"]) == 1
+    assert capsys.readouterr().err.startswith("ecservice: not a database URL")
+    missing = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"
+    assert main(["demo", "--orders", "5", "--db", missing]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ecservice: ")
+    assert "Traceback" not in err

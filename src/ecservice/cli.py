@@ -2,7 +2,8 @@
 
 Exit statuses: 0 on success; 1 when a command fails (a diagram format needs software that is
 not installed, the output cannot be written, the demo's money does not add up, the database
-cannot be reached or migrated); 2 for a usage error (reported by :mod:`argparse`).
+cannot be reached or migrated, the sql extra is missing); 2 for a usage error (reported by
+:mod:`argparse`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ __all__ = ["WORKFLOWS", "build_parser", "main"]
 #: The database the ``db`` commands use without ``--db``: the file ``ecservice.db`` in the
 #: current directory.
 _DEFAULT_DB_URL = "sqlite:///ecservice.db"
+#: The database the ``demo`` command uses without ``--db``.
+_DEFAULT_DEMO_DB_URL = "sqlite:///ecservice-demo.db"
 
 #: Workflows the ``diagram`` command can draw.
 WORKFLOWS: dict[str, Workflow[Any]] = {
@@ -50,9 +53,41 @@ def _positive(text: str) -> int:
     return value
 
 
+def _show_progress(done: int, total: int) -> None:
+    """The demo's progress on a terminal: a bar of simulated days, erased at the end."""
+    width = 30
+    filled = width * done // total
+    bar = "#" * filled + "." * (width - filled)
+    end = "\r" + " " * (width + 20) + "\r" if done == total else ""
+    sys.stderr.write(f"\r  day {done:>3}/{total} [{bar}]{end}")
+    sys.stderr.flush()
+
+
 def _demo(args: argparse.Namespace) -> int:
+    db: str | None = args.db
+    try:
+        import ecservice.storage.sql  # noqa: F401  (the demo's store)
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in _SQL_EXTRA:
+            raise
+        if db is not None:
+            print(
+                "ecservice: storing the demo in a database needs the sql extra: "
+                "pip install 'ecservice[sql]'",
+                file=sys.stderr,
+            )
+            return 1
+        print(
+            "ecservice: the sql extra is not installed, so the demo is stored in memory "
+            f"(pip install 'ecservice[sql]' stores it in {_DEFAULT_DEMO_DB_URL})",
+            file=sys.stderr,
+        )
+    else:
+        if db is None:
+            db = _DEFAULT_DEMO_DB_URL
     started = time.perf_counter()
-    summary = run_demo(args.orders, seed=args.seed)
+    progress = _show_progress if sys.stderr.isatty() else None
+    summary = run_demo(args.orders, seed=args.seed, db=db, progress=progress)
     elapsed = time.perf_counter() - started
     print(f"ecservice demo: {summary.orders} orders simulated (seed {args.seed})")
     print()
@@ -73,6 +108,10 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  refunded to cards:      {summary.refunded.format('zh_CN')}")
     print(f"  merchant balance:       {summary.merchant_balance.format('zh_CN')}")
     print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
+    earlier = f" ({summary.earlier_orders} from earlier runs)" if summary.earlier_orders else ""
+    where = "memory (gone when the command ends)" if db is None else summary.database
+    print(f"  stored:                 {summary.stored_orders} orders in {where}{earlier}")
+    print("  gateway:                in memory, this run's payments only")
     print(f"  time:                   {elapsed:.2f} s")
     return 0 if summary.money_conserved else 1
 
@@ -168,10 +207,20 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="simulate a batch of orders and print a summary",
         description="Simulate a batch of orders (with payments, shipments, cancellations and "
-        "refunds) and print how many ended in each status, and the money totals.",
+        "refunds), stored in a database, and print how many ended in each status, and the "
+        "money totals. Run again on the same database, it continues with new orders. A "
+        "database needs the sql extra: pip install 'ecservice[sql]'.",
     )
     demo.add_argument("--orders", type=_positive, default=3000, help="how many (default 3000)")
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="the database's SQLAlchemy URL, for example postgresql+psycopg://user@host/shop "
+        f"(default {_DEFAULT_DEMO_DB_URL}: a file in the current directory; in memory when "
+        "the sql extra is not installed); its schema is created or upgraded first",
+    )
     demo.set_defaults(run=_demo)
     diagram = sub.add_parser(
         "diagram",

@@ -1,0 +1,41 @@
+"""Use cases that span aggregates and storage.
+
+Each use case loads what it needs through a unit of work
+(:meth:`~ecservice.storage.Store.unit_of_work`), calls the domain, saves what changed and commits
+once, through :func:`~ecservice.storage.run_in_transaction`: a transient failure or a concurrent
+change runs it again from the stored state. Gateway calls carry idempotency keys derived from the
+stored state, so a use case run again after a crash converges and moves money once.
+
+>>> import pendulum
+>>> from ecservice import Actor, Cart, FixedClock, Money
+>>> from ecservice.orders import Address, ShippingRate
+>>> from ecservice.payments import InMemoryGateway, Instrument, InstrumentKind
+>>> from ecservice.storage import MemoryStore
+>>> clock = FixedClock(pendulum.datetime(2026, 11, 11, 10, tz="Asia/Shanghai"))
+>>> store, gateway = MemoryStore(clock=clock), InMemoryGateway()
+>>> buyer = Actor.buyer("u-1")
+>>> cart = Cart.open("C-1", buyer_id="u-1", currency="CNY", clock=clock)
+>>> _ = cart.add_line("TEA-1", "Longjing tea", Money("88.00", "CNY"), 2, actor=buyer)
+>>> with store.unit_of_work() as uow:
+...     uow.carts.add(cart)
+...     uow.commit()
+>>> service = OrderService(store, gateway, clock=clock)
+>>> order = service.place_order(
+...     "C-1", "O-1", actor=buyer, shipping=ShippingRate.per_kg(
+...         first_fee=Money("10.00", "CNY"), additional_fee=Money("6.00", "CNY")),
+...     address=Address(recipient="Li Lei", phone="13800138000", province="Zhejiang",
+...                     city="Hangzhou", street="1 West Lake Road"))
+>>> card = Instrument(InstrumentKind.CARD, "tok_1")
+>>> gateway.fund(card, Money("500.00", "CNY"))
+>>> outcome = service.pay("O-1", card)
+>>> outcome.paid, outcome.payment_id, outcome.order_status.name
+(True, 'O-1-PAY', 'PROCESSING')
+>>> service.pay("O-1", card) == outcome  # run again: nothing moves
+True
+>>> gateway.merchant_balance("CNY")
+Money('186.00', 'CNY')
+"""
+
+from ecservice.application._orders import OrderService, PaymentOutcome, payment_id, payments_of
+
+__all__ = ["OrderService", "PaymentOutcome", "payment_id", "payments_of"]

@@ -1,0 +1,429 @@
+"""The order use cases: place an order from a cart, pay it, settle its refunds, change it,
+cancel it, and run the automatic confirmation of receipt.
+
+Every use case is one unit of work run through :func:`~ecservice.storage.run_in_transaction`:
+it loads what it needs, calls the domain, saves what changed and commits once. A transient
+storage failure or a concurrent change rolls the unit of work back and runs the use case again
+from the stored state; so does a crash, when the caller runs it again. Gateway calls inside a
+use case carry idempotency keys derived from the stored state (see
+:class:`~ecservice.payments.OrderPayments`), so a use case run again after its transaction was
+lost asks the gateway the same questions and gets the same answers: money moves once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Final, TypeVar, final
+
+import attrs
+
+from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
+from ecservice.errors import PolicyViolation, ValidationError
+from ecservice.orders import (
+    Address,
+    AutoConfirmPolicy,
+    CartStatus,
+    Order,
+    OrderStatus,
+    ShippingRate,
+)
+from ecservice.payments import (
+    Instrument,
+    OrderPayments,
+    Payment,
+    PaymentGateway,
+    PaymentStatus,
+)
+from ecservice.storage import Store, UnitOfWork, default_backoff, run_in_transaction
+from ecservice.workflow import Actor, TransitionRecord
+
+__all__ = ["OrderService", "PaymentOutcome", "payment_id", "payments_of"]
+
+R = TypeVar("R")
+
+_CAPTURED: Final = frozenset(
+    {PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+)
+#: Most payments (attempts) one order can have: the limit of ``OrderPayments.open``.
+MAX_ATTEMPTS: Final = 999
+
+
+@attrs.frozen(kw_only=True)
+class PaymentOutcome:
+    """Where an order's payment stands after :meth:`OrderService.pay`.
+
+    Args:
+        order_id: the order.
+        payment_id: the payment of the attempt that ran (or that had already paid the order).
+        payment_status: the payment's status: ``CAPTURED`` when it paid the order, ``FAILED``
+            when the gateway declined it (pay again to make the next attempt).
+        order_status: the order's status (``PROCESSING`` once paid).
+    """
+
+    order_id: str
+    payment_id: str
+    payment_status: PaymentStatus
+    order_status: OrderStatus
+
+    @property
+    def paid(self) -> bool:
+        """The order was paid (by this payment)."""
+        captured = self.payment_status in _CAPTURED
+        return captured and self.order_status is not OrderStatus.PENDING_CONFIRMATION
+
+    @property
+    def attempt(self) -> int:
+        """The attempt number of :attr:`payment_id` (1 for ``{order_id}-PAY``)."""
+        base = f"{self.order_id}-PAY"
+        if self.payment_id == base:
+            return 1
+        tail = self.payment_id.removeprefix(base + "-")
+        return int(tail) if tail.isdigit() else 1
+
+    @property
+    def next_attempt(self) -> int:
+        """The attempt to make after a decline."""
+        return self.attempt + 1
+
+
+def payment_id(order_id: str, attempt: int) -> str:
+    """The id :meth:`~ecservice.payments.OrderPayments.open` gives attempt ``attempt``."""
+    return f"{order_id}-PAY" if attempt == 1 else f"{order_id}-PAY-{attempt}"
+
+
+def payments_of(uow: UnitOfWork, order_id: str) -> list[Payment]:
+    """The stored payments of an order, attempt 1 first.
+
+    Attempts are opened one after another (the next one only once the previous one failed), so
+    their ids are ``{order_id}-PAY``, ``{order_id}-PAY-2``, ... without gaps: the list ends at
+    the first id that is not stored.
+    """
+    found: list[Payment] = []
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        payment = uow.payments.find(payment_id(order_id, attempt))
+        if payment is None:
+            break
+        found.append(payment)
+    return found
+
+
+def _outcome(order: Order[Any], payment: Payment) -> PaymentOutcome:
+    return PaymentOutcome(
+        order_id=order.id,
+        payment_id=payment.id,
+        payment_status=payment.status,
+        order_status=order.status,
+    )
+
+
+@final
+class OrderService:
+    """The order use cases over one store, one gateway and one clock.
+
+    >>> from ecservice.payments import InMemoryGateway
+    >>> from ecservice.storage import MemoryStore
+    >>> service = OrderService(MemoryStore(), InMemoryGateway())
+    >>> service.run_due_timers()
+    0
+
+    Each method is one transaction (:meth:`pay` and :meth:`cancel` say where they are more),
+    retried through :func:`~ecservice.storage.run_in_transaction` on transient storage errors
+    and on :class:`~ecservice.errors.ConcurrencyConflict` (the work is done again from the
+    stored state). Running any of them again after a crash, before or after its commit,
+    converges to the state one run reaches, and never moves money twice.
+
+    Args:
+        store: where orders, carts and payments are stored (a
+            :class:`~ecservice.storage.MemoryStore` or :class:`~ecservice.storage.sql.SqlStore`).
+            Its order timer should use the same ``auto_confirm`` policy
+            (``timers={"order": order_next_due(policy)}``), so that the orders it finds due are
+            the ones this policy confirms.
+        gateway: the payment gateway (:class:`~ecservice.payments.OrderPayments` calls it).
+        clock: the time :meth:`run_due_timers` runs at.
+        auto_confirm: the shop's automatic-confirmation policy (10 days by default, Taobao's
+            rule for express parcels).
+        actor: who the payment and order histories record for payment steps (default
+            ``Actor.system("payments")``).
+        attempts: how many times a use case runs before a transient failure is raised.
+        backoff: seconds to wait before the next attempt (see
+            :func:`~ecservice.storage.default_backoff`).
+        sleep: how to wait (``time.sleep``).
+
+    Raises:
+        ValidationError: a gateway that is not a :class:`~ecservice.payments.PaymentGateway`,
+            a policy that is not an :class:`~ecservice.orders.AutoConfirmPolicy`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        gateway: PaymentGateway,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        auto_confirm: AutoConfirmPolicy | None = None,
+        actor: Actor | None = None,
+        attempts: int = 5,
+        backoff: Callable[[int], float] = default_backoff,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if auto_confirm is not None and not isinstance(auto_confirm, AutoConfirmPolicy):
+            raise ValidationError(
+                f"auto_confirm must be an AutoConfirmPolicy, not {type(auto_confirm).__name__}"
+            )
+        self.store = store
+        self.payments = OrderPayments(gateway, actor=actor)
+        self.clock = clock
+        self.auto_confirm = AutoConfirmPolicy() if auto_confirm is None else auto_confirm
+        self._attempts = attempts
+        self._backoff = backoff
+        self._sleep = sleep
+
+    def _run(self, work: Callable[[UnitOfWork], R]) -> R:
+        return run_in_transaction(
+            self.store,
+            work,
+            attempts=self._attempts,
+            retry_conflicts=True,
+            backoff=self._backoff,
+            sleep=self._sleep,
+        )
+
+    # --- placing ---------------------------------------------------------------------------------
+
+    def place_order(
+        self,
+        cart_id: str,
+        order_id: str,
+        *,
+        address: Address,
+        shipping: ShippingRate,
+        actor: Actor,
+        remarks: str = "",
+    ) -> Order[Any]:
+        """Place order ``order_id`` from the stored cart ``cart_id`` (checking it out first if
+        the buyer is still shopping); the cart and the new order are saved together.
+
+        Run again after the cart was ordered as ``order_id``, it returns the stored order.
+
+        Raises:
+            AggregateNotFound: no such cart.
+            PolicyViolation: the cart was already ordered as another order.
+            GuardRejected: the cart is empty (it cannot be checked out).
+            ValidationError: an unacceptable argument (see
+                :meth:`~ecservice.orders.Cart.place_order`).
+        """
+
+        def work(uow: UnitOfWork) -> Order[Any]:
+            cart = uow.carts.get(cart_id)
+            if cart.status is CartStatus.ORDERED:
+                if cart.order_id != order_id:
+                    raise PolicyViolation(
+                        f"cart {cart_id!r} was already ordered as order {cart.order_id!r}"
+                    )
+                return uow.orders.get(order_id)
+            if cart.status is CartStatus.SHOPPING:
+                cart.checkout(actor=actor)
+            order = cart.place_order(
+                order_id, address=address, shipping=shipping, actor=actor, remarks=remarks
+            )
+            uow.carts.save(cart)
+            uow.orders.add(order)
+            return order
+
+        return self._run(work)
+
+    # --- paying ----------------------------------------------------------------------------------
+
+    def pay(self, order_id: str, instrument: Instrument, *, attempt: int = 1) -> PaymentOutcome:
+        """Pay the order with ``instrument`` as attempt ``attempt``: authorise and capture its
+        amount due, confirm it.
+
+        Two transactions: the first stores the attempt's payment (pending) before any gateway
+        call, so that :meth:`settle` finds it whatever becomes of the gateway's answers; the
+        second calls the gateway and saves the order and the payment together.
+
+        The attempt's payment (``{order_id}-PAY`` for attempt 1, ``{order_id}-PAY-{attempt}``
+        after) is opened with ``instrument`` if it is not stored yet, or goes on from where it
+        stands: the gateway replays what it already did under its keys, and a declined attempt
+        answers ``FAILED`` again without calling the gateway. After a decline the buyer pays
+        again with ``attempt`` one higher (:attr:`PaymentOutcome.next_attempt`). An order
+        already paid is answered with its paying payment, without calling the gateway.
+
+        Args:
+            order_id: the order.
+            instrument: what pays; used only to open the attempt (a stored attempt keeps its
+                own instrument).
+            attempt: which attempt this is, from 1 to 999; attempts are made one after
+                another, so every earlier one must be stored.
+
+        Returns:
+            The outcome: ``paid``, or the payment ``FAILED`` (declined).
+
+        Raises:
+            AggregateNotFound: no such order.
+            ValidationError: an earlier attempt is not stored, or ``attempt`` is out of range.
+            PolicyViolation: the order does not await payment (cancelled, nothing due), or the
+                attempt's payment was voided or superseded (see
+                :meth:`~ecservice.payments.OrderPayments.pay`).
+            GatewayUnavailable: the gateway's answer was lost; the payment stays as stored.
+                Run it again (the same keys are used), or cancel the order and :meth:`settle`.
+            PaymentDeclined: the gateway refused the capture; the payment stays as stored.
+            OutcomeUnknown: see :meth:`~ecservice.payments.OrderPayments.recover`.
+        """
+        if type(attempt) is not int or not 1 <= attempt <= MAX_ATTEMPTS:
+            raise ValidationError(
+                f"attempt must be an int from 1 to {MAX_ATTEMPTS}, not {attempt!r:.40}"
+            )
+        shop = self.payments
+        pid = payment_id(order_id, attempt)
+
+        def open_attempt(uow: UnitOfWork) -> PaymentOutcome | None:
+            order = uow.orders.get(order_id)
+            paying = shop.paid_by(order)
+            if paying is not None:
+                return _outcome(order, uow.payments.get(paying))
+            if uow.payments.find(pid) is None:
+                made = len(payments_of(uow, order_id))
+                if made < attempt - 1:
+                    raise ValidationError(
+                        f"order {order_id!r} has {made} payment attempt"
+                        f"{'' if made == 1 else 's'}: the next one is attempt {made + 1}, "
+                        f"not {attempt}"
+                    )
+                uow.payments.add(shop.open(order, instrument, attempt=attempt))
+            return None
+
+        def pay(uow: UnitOfWork) -> PaymentOutcome:
+            order = uow.orders.get(order_id)
+            paying = shop.paid_by(order)
+            if paying is not None:
+                return _outcome(order, uow.payments.get(paying))
+            payment = uow.payments.get(pid)
+            order_version, payment_version = order.version, payment.version
+            shop.pay(order, payment)
+            if payment.version != payment_version:
+                uow.payments.save(payment)
+            if order.version != order_version:
+                uow.orders.save(order)
+            return _outcome(order, payment)
+
+        done = self._run(open_attempt)
+        return done if done is not None else self._run(pay)
+
+    # --- reconciling -----------------------------------------------------------------------------
+
+    def settle(self, order_id: str) -> tuple[TransitionRecord, ...]:
+        """Reconcile every payment of the order with it
+        (:meth:`~ecservice.payments.OrderPayments.settle`): refund what its cancellations
+        freed, void what is held for nothing, give back what a superseded attempt took. The
+        payments that changed are saved in one transaction; the order is not changed.
+
+        Returns:
+            The payment records appended (empty when nothing was owed).
+
+        Raises:
+            AggregateNotFound: no such order.
+            GatewayUnavailable, PaymentDeclined: the gateway did not answer or refused; nothing
+                was stored. Run it again later: the same keys are used.
+            OutcomeUnknown: see :meth:`~ecservice.payments.OrderPayments.recover`.
+        """
+        shop = self.payments
+
+        def work(uow: UnitOfWork) -> tuple[TransitionRecord, ...]:
+            order = uow.orders.get(order_id)
+            done: list[TransitionRecord] = []
+            for payment in payments_of(uow, order_id):
+                records = shop.settle(order, payment)
+                if records:
+                    uow.payments.save(payment)
+                    done.extend(records)
+            return tuple(done)
+
+        return self._run(work)
+
+    # --- changing --------------------------------------------------------------------------------
+
+    def change(self, order_id: str, change: Callable[[Order[Any]], R]) -> R:
+        """Load the order, apply ``change`` to it (a domain command: ``lambda o: o.ship(...)``),
+        save it if it changed, commit; returns what ``change`` returned.
+
+        ``change`` must only change the order it is given: it may run more than once (after a
+        transient failure or a concurrent change, on the freshly loaded order).
+
+        Raises:
+            AggregateNotFound: no such order.
+            EcServiceError: whatever ``change`` raised (nothing is stored).
+        """
+
+        def work(uow: UnitOfWork) -> R:
+            order = uow.orders.get(order_id)
+            version = order.version
+            result = change(order)
+            if order.version != version:
+                uow.orders.save(order)
+            return result
+
+        return self._run(work)
+
+    def cancel(self, order_id: str, *, reason: str, actor: Actor) -> tuple[TransitionRecord, ...]:
+        """Cancel the order, then :meth:`settle` it (two transactions: the cancellation is stored
+        even when the gateway does not answer; settling again finishes the refund).
+
+        Run again on a cancelled order, it only settles.
+
+        Returns:
+            The payment records settling appended.
+
+        Raises:
+            AggregateNotFound: no such order.
+            GuardRejected: a parcel has already shipped (cancel the open lines instead).
+            GatewayUnavailable, PaymentDeclined: the refund or void did not go through; the
+                order is cancelled: :meth:`settle` again later.
+        """
+
+        def cancel(order: Order[Any]) -> None:
+            if order.status is not OrderStatus.CANCELLED:
+                order.cancel(reason=reason, actor=actor)
+
+        self.change(order_id, cancel)
+        return self.settle(order_id)
+
+    # --- timers ----------------------------------------------------------------------------------
+
+    def run_due_timers(self, *, limit: int = 100) -> int:
+        """Confirm receipt automatically (自动确认收货) of every parcel whose time has come under
+        the shop's ``auto_confirm`` policy, at ``clock.now()``.
+
+        Due orders are claimed through the store's timer index
+        (:meth:`~ecservice.storage.Repository.due`) in batches of ``limit``, one transaction
+        each, until a batch confirms nothing more. An order the store finds due but the policy
+        does not (the store's timer uses another policy) is left alone.
+
+        Returns:
+            How many orders were confirmed.
+
+        Raises:
+            ValidationError: a bad ``limit`` (1 to 10,000).
+        """
+        now = ensure_utc(self.clock.now(), what="clock.now()")
+        policy = self.auto_confirm
+
+        def work(uow: UnitOfWork) -> tuple[int, int]:
+            due = uow.orders.due(now, limit)
+            confirmed = 0
+            for order in due:
+                at = order.auto_confirm_due_at(policy)
+                if at is None or at > now:
+                    continue
+                order.auto_confirm(policy)
+                uow.orders.save(order)
+                confirmed += 1
+            return confirmed, len(due)
+
+        total = 0
+        while True:
+            confirmed, seen = self._run(work)
+            total += confirmed
+            if confirmed == 0 or seen < limit:
+                return total
