@@ -183,6 +183,7 @@ class SqlStore:
         self._timers = dict(default_timers() if timers is None else timers)
         self._clock = clock
         self._postgresql = self.engine.dialect.name == "postgresql"
+        self._insert: sa.Insert = self._insert_aggregate()  # built once: see _READ
 
     def _reader(self) -> sa.Connection:
         """A connection for a read-only query (on SQLite it does not take the write lock)."""
@@ -277,6 +278,32 @@ class SqlStore:
         return found
 
 
+# The statements of the hot path, built once with bound parameters: SQLAlchemy then finds them
+# in its compiled cache without rebuilding or re-keying a statement per call.
+_READ: Final = sa.select(AGGREGATES.c.version, AGGREGATES.c.document).where(
+    AGGREGATES.c.type == sa.bindparam("type_name"), AGGREGATES.c.id == sa.bindparam("id_")
+)
+_READ_VERSION: Final = sa.select(AGGREGATES.c.version).where(
+    AGGREGATES.c.type == sa.bindparam("type_name"), AGGREGATES.c.id == sa.bindparam("id_")
+)
+_UPDATE: Final = (
+    AGGREGATES.update()
+    .where(
+        AGGREGATES.c.type == sa.bindparam("type_name"),
+        AGGREGATES.c.id == sa.bindparam("id_"),
+        AGGREGATES.c.version == sa.bindparam("expected"),
+    )
+    .values(
+        version=sa.bindparam("new_version"),
+        schema_version=sa.bindparam("new_schema_version"),
+        document=sa.bindparam("new_document", type_=AGGREGATES.c.document.type),
+        next_due_at=sa.bindparam("new_next_due_at", type_=AGGREGATES.c.next_due_at.type),
+        updated_at=sa.bindparam("new_updated_at", type_=AGGREGATES.c.updated_at.type),
+    )
+)
+_OUTBOX_INSERT: Final = OUTBOX.insert()
+
+
 @final
 class _SqlTransaction:
     """One connection and its transaction (begun on the first statement)."""
@@ -289,19 +316,15 @@ class _SqlTransaction:
             self._connection = store.engine.connect()
 
     def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any]] | None:
-        query = sa.select(AGGREGATES.c.version, AGGREGATES.c.document).where(
-            AGGREGATES.c.type == type_name, AGGREGATES.c.id == id
-        )
         with translated(f"read {type_name} {id!r}"):
-            row = self._connection.execute(query).first()
+            row = self._connection.execute(_READ, {"type_name": type_name, "id_": id}).first()
         return None if row is None else (row.version, row.document)
 
     def _found_version(self, type_name: str, id: str) -> int | None:
-        query = sa.select(AGGREGATES.c.version).where(
-            AGGREGATES.c.type == type_name, AGGREGATES.c.id == id
-        )
         with translated(f"read {type_name} {id!r}"):
-            found: int | None = self._connection.execute(query).scalar_one_or_none()
+            found: int | None = self._connection.execute(
+                _READ_VERSION, {"type_name": type_name, "id_": id}
+            ).scalar_one_or_none()
         return found
 
     def insert(self, row: AggregateRow) -> None:
@@ -315,29 +338,24 @@ class _SqlTransaction:
             "updated_at": utc_now(self._store._clock),
         }
         with translated(f"add {row.type_name} {row.id!r}"):
-            count = self._connection.execute(self._store._insert_aggregate(), values).rowcount
+            count = self._connection.execute(self._store._insert, values).rowcount
         if count != 1:
             found = self._found_version(row.type_name, row.id)
             raise ConcurrencyConflict(row.type_name, row.id, expected=None, found=found)
 
     def update(self, row: AggregateRow, expected: int) -> None:
-        statement = (
-            AGGREGATES.update()
-            .where(
-                AGGREGATES.c.type == row.type_name,
-                AGGREGATES.c.id == row.id,
-                AGGREGATES.c.version == expected,
-            )
-            .values(
-                version=row.version,
-                schema_version=row.schema_version,
-                document=row.document,
-                next_due_at=row.next_due_at,
-                updated_at=utc_now(self._store._clock),
-            )
-        )
+        values = {
+            "type_name": row.type_name,
+            "id_": row.id,
+            "expected": expected,
+            "new_version": row.version,
+            "new_schema_version": row.schema_version,
+            "new_document": row.document,
+            "new_next_due_at": row.next_due_at,
+            "new_updated_at": utc_now(self._store._clock),
+        }
         with translated(f"save {row.type_name} {row.id!r}"):
-            count = self._connection.execute(statement).rowcount
+            count = self._connection.execute(_UPDATE, values).rowcount
         if count != 1:
             found = self._found_version(row.type_name, row.id)
             raise ConcurrencyConflict(row.type_name, row.id, expected=expected, found=found)
@@ -377,7 +395,7 @@ class _SqlTransaction:
         try:
             with translated(f"record the events of {first.aggregate_type} {first.aggregate_id!r}"):
                 try:
-                    self._connection.execute(OUTBOX.insert(), values)
+                    self._connection.execute(_OUTBOX_INSERT, values)
                 except sa_exc.IntegrityError:
                     # Only event_id is unique: these events were recorded already. (On
                     # PostgreSQL the transaction is aborted; the unit of work must roll back.)

@@ -1,0 +1,378 @@
+"""Benchmark: saving and loading orders through the SQL store against the raw statements.
+
+Run ``python benchmarks/storage.py`` (full: 1,000 orders x 5 rounds per database, 100,000
+orders rehydrated; a few minutes) or ``--quick`` (small counts, used by CI); ``--json`` prints
+one JSON object as the last line of output. PostgreSQL is measured when ``--pg-url`` or the
+environment variable ``ECSERVICE_TEST_PG_URL`` names a server (a fresh database is created on
+it and dropped afterwards); without it the PostgreSQL figures are ``null``. The exit status is 0
+even when a target is missed; the table then says ``TARGET MISSED`` and the JSON has
+``"targets_met": false``.
+
+Method
+------
+Each database holds two sets of the same confirmed orders (two lines, processing), added
+through the store: the repository's and the floor's. One save is the change of one order: out of
+stock on even rounds, restocked on odd ones (one history record and one domain event per save).
+
+* **repository path**, the public API: ``with store.unit_of_work() as uow``,
+  ``uow.orders.get(id)`` (read and deserialise), the trigger, ``uow.orders.save(order)``
+  (serialise, timer, conditional update, outbox row) and ``uow.commit()``; one unit of work per
+  order.
+* **floor**: the statements a repository needs for the same save, on the DB-API connection
+  (``sqlite3``, ``psycopg``) with the same settings (SQLite: WAL, the same ``synchronous``,
+  ``BEGIN IMMEDIATE``; PostgreSQL: READ COMMITTED, durable commits): read the version, the
+  conditional ``UPDATE`` of the JSON document, the outbox ``INSERT``, commit; the documents and
+  event payloads are the repository's own, serialised to JSON text beforehand.
+* **loads**: a unit of work that gets one order and ends, against one read transaction that
+  selects the version and document and parses the JSON.
+* **rehydrate** (SQLite): N orders loaded through units of work of 1,000 ``get`` each, against
+  the same reads and JSON parsing in transactions of 1,000.
+* **PostgreSQL with several clients**: the same saves from 8 processes at once (disjoint
+  orders, started together); saves/s over the wall time from the first start to the last end.
+
+Repository and floor alternate round by round (their order too); each figure is the best round.
+The ratios are repository saves/s over floor saves/s (1 is the floor; higher is better).
+Targets: ``sqlite_save_ratio`` (``synchronous=FULL``, the store's default) and ``pg_save_ratio``
+(one client) ``>= 0.8``; the others are reported for information.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Final
+
+import sqlalchemy as sa
+
+from ecservice.storage.sql import SqlStore
+
+if TYPE_CHECKING or __package__:
+    from benchmarks.support import storage_work as w
+else:  # run as a script (``python benchmarks/storage.py``): its directory is sys.path[0]
+    from support import storage_work as w
+
+TARGETS: Final[dict[str, float]] = {"sqlite_save_ratio": 0.8, "pg_save_ratio": 0.8}
+
+
+def _timed(run: Callable[[int], float], round_no: int) -> float:
+    gc.collect()
+    gc.disable()
+    try:
+        return run(round_no)
+    finally:
+        gc.enable()
+
+
+def _ids(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}-{i}" for i in range(n)]
+
+
+def _pair(
+    rounds: int,
+    repo: Callable[[int], float],
+    floor: Callable[[int], float],
+) -> tuple[float, float]:
+    """Best seconds of ``repo(round)`` and ``floor(round)``, alternating which goes first."""
+    best_repo = best_floor = float("inf")
+    for r in range(rounds):
+        if r % 2 == 0:
+            best_repo = min(best_repo, _timed(repo, r))
+            best_floor = min(best_floor, _timed(floor, r))
+        else:
+            best_floor = min(best_floor, _timed(floor, r))
+            best_repo = min(best_repo, _timed(repo, r))
+    return best_repo, best_floor
+
+
+def measure_sqlite(
+    directory: str, synchronous: str, n: int, rounds: int, rehydrate: int
+) -> dict[str, Any]:
+    """Saves and loads per second on an SQLite file, repository and floor."""
+    path = os.path.join(directory, f"store-{synchronous.lower()}.db")
+    store = SqlStore(f"sqlite:///{path}", sqlite_synchronous=synchronous, clock=w.CLOCK)  # type: ignore[arg-type]
+    store.create_schema()
+    repo_ids, floor_ids = _ids("R", n), _ids("F", n)
+    w.seed(store, repo_ids)
+    w.seed(store, floor_ids)
+    prepared = w.prepare(floor_ids, rounds)
+    connection = w.sqlite_connect(path, synchronous, 5.0)
+    try:
+        w.repo_loads(store, repo_ids[:20])
+        w.sqlite_floor_loads(connection, floor_ids[:20])
+        save_repo, save_floor = _pair(
+            rounds,
+            lambda r: w.repo_saves(store, repo_ids, r),
+            lambda r: w.sqlite_floor_saves(connection, prepared[r]),
+        )
+        load_repo, load_floor = _pair(
+            max(2, rounds),
+            lambda _: w.repo_loads(store, repo_ids),
+            lambda _: w.sqlite_floor_loads(connection, floor_ids),
+        )
+        res: dict[str, Any] = {
+            "repo_saves_per_s": n / save_repo,
+            "floor_saves_per_s": n / save_floor,
+            "save_ratio": save_floor / save_repo,
+            "repo_loads_per_s": n / load_repo,
+            "floor_loads_per_s": n / load_floor,
+            "load_ratio": load_floor / load_repo,
+        }
+        if rehydrate:
+            many = _ids("H", rehydrate)
+            w.seed(store, many)
+            hydrate_repo, hydrate_floor = _pair(
+                2,
+                lambda _: w.repo_rehydrate(store, many, 1000),
+                lambda _: w.sqlite_floor_loads(connection, many, 1000),
+            )
+            res |= {
+                "rehydrate_orders": rehydrate,
+                "repo_rehydrate_per_s": rehydrate / hydrate_repo,
+                "floor_rehydrate_per_s": rehydrate / hydrate_floor,
+                "rehydrate_ratio": hydrate_floor / hydrate_repo,
+            }
+        return res
+    finally:
+        connection.close()
+        store.dispose()
+
+
+@contextmanager
+def fresh_pg_database(server: str) -> Iterator[str]:
+    """A new database on ``server`` for the run (dropped afterwards); yields its URL."""
+    url = sa.make_url(server)
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    name = f"ecs_bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _clients(url: str, side: str, ids: Sequence[Sequence[str]], round_no: int) -> float:
+    """Wall seconds for ``len(ids)`` processes saving their ids once, started together."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(ids))
+    results = context.Queue()
+    processes = [
+        context.Process(target=w.worker_pg, args=(side, url, part, round_no, barrier, results))
+        for part in ids
+    ]
+    for p in processes:
+        p.start()
+    spans: list[tuple[float, float]] = [results.get(timeout=600) for _ in processes]
+    for p in processes:
+        p.join()
+        if p.exitcode != 0:
+            raise RuntimeError(f"a {side} client failed (exit status {p.exitcode})")
+    return max(end for _, end in spans) - min(start for start, _ in spans)
+
+
+def measure_pg(url: str, n: int, rounds: int, workers: int, per_worker: int) -> dict[str, Any]:
+    """Saves and loads per second on PostgreSQL: one client, then ``workers`` processes."""
+    store = SqlStore(url, clock=w.CLOCK)
+    store.create_schema()
+    repo_ids, floor_ids = _ids("R", n), _ids("F", n)
+    w.seed(store, repo_ids)
+    w.seed(store, floor_ids)
+    prepared = w.prepare(floor_ids, rounds)
+    connection = w.pg_connect(url)
+    try:
+        w.repo_loads(store, repo_ids[:20])
+        w.pg_floor_loads(connection, floor_ids[:20])
+        save_repo, save_floor = _pair(
+            rounds,
+            lambda r: w.repo_saves(store, repo_ids, r),
+            lambda r: w.pg_floor_saves(connection, prepared[r]),
+        )
+        load_repo, load_floor = _pair(
+            max(2, rounds),
+            lambda _: w.repo_loads(store, repo_ids),
+            lambda _: w.pg_floor_loads(connection, floor_ids),
+        )
+    finally:
+        connection.close()
+    res: dict[str, Any] = {
+        "repo_saves_per_s": n / save_repo,
+        "floor_saves_per_s": n / save_floor,
+        "save_ratio": save_floor / save_repo,
+        "repo_loads_per_s": n / load_repo,
+        "floor_loads_per_s": n / load_floor,
+        "load_ratio": load_floor / load_repo,
+    }
+    repo_parts = [_ids(f"R{k}", per_worker) for k in range(workers)]
+    floor_parts = [_ids(f"F{k}", per_worker) for k in range(workers)]
+    for part in (*repo_parts, *floor_parts):
+        w.seed(store, part)
+    store.dispose()
+    many_rounds = max(1, rounds // 2)
+    many_repo, many_floor = _pair(
+        many_rounds,
+        lambda r: _clients(url, "repo", repo_parts, r),
+        lambda r: _clients(url, "floor", floor_parts, r),
+    )
+    total = workers * per_worker
+    res |= {
+        "workers": workers,
+        "repo_saves_per_s_many": total / many_repo,
+        "floor_saves_per_s_many": total / many_floor,
+        "save_ratio_many": many_floor / many_repo,
+        "repo_scaling": (total / many_repo) / res["repo_saves_per_s"],
+        "floor_scaling": (total / many_floor) / res["floor_saves_per_s"],
+    }
+    return res
+
+
+def report(res: dict[str, Any]) -> None:
+    """Print the table."""
+    print(f"storage benchmark ({res['mode']}; Python {platform.python_version()})")
+    print(f"{'line':<34}{'repository':>12}{'floor':>12}{'ratio':>8}")
+
+    def line(name: str, repo: float, floor: float, ratio: float, target: str | None) -> None:
+        mark = ""
+        if target is not None:
+            mark = "  ok" if ratio >= TARGETS[target] else "  TARGET MISSED"
+        print(f"{name:<34}{repo:>12,.0f}{floor:>12,.0f}{ratio:>8.2f}{mark}")
+
+    for sync in ("full", "normal"):
+        s = res[f"sqlite_{sync}"]
+        target = "sqlite_save_ratio" if sync == "full" else None
+        line(
+            f"SQLite {sync.upper()} saves/s",
+            s["repo_saves_per_s"],
+            s["floor_saves_per_s"],
+            s["save_ratio"],
+            target,
+        )
+        line(
+            f"SQLite {sync.upper()} loads/s",
+            s["repo_loads_per_s"],
+            s["floor_loads_per_s"],
+            s["load_ratio"],
+            None,
+        )
+    h = res["sqlite_full"]
+    if "rehydrate_orders" in h:
+        line(
+            f"SQLite rehydrate {h['rehydrate_orders']:,} orders/s",
+            h["repo_rehydrate_per_s"],
+            h["floor_rehydrate_per_s"],
+            h["rehydrate_ratio"],
+            None,
+        )
+    pg = res["pg"]
+    if pg is None:
+        print("PostgreSQL: not measured (no --pg-url or ECSERVICE_TEST_PG_URL)")
+        return
+    line(
+        "PostgreSQL 1 client saves/s",
+        pg["repo_saves_per_s"],
+        pg["floor_saves_per_s"],
+        pg["save_ratio"],
+        "pg_save_ratio",
+    )
+    line(
+        "PostgreSQL 1 client loads/s",
+        pg["repo_loads_per_s"],
+        pg["floor_loads_per_s"],
+        pg["load_ratio"],
+        None,
+    )
+    line(
+        f"PostgreSQL {pg['workers']} clients saves/s",
+        pg["repo_saves_per_s_many"],
+        pg["floor_saves_per_s_many"],
+        pg["save_ratio_many"],
+        None,
+    )
+    print(
+        f"PostgreSQL scaling {pg['workers']} clients / 1: repository "
+        f"{pg['repo_scaling']:.2f}, floor {pg['floor_scaling']:.2f}"
+    )
+
+
+def run(*, quick: bool, pg_url: str | None, workers: int) -> dict[str, Any]:
+    """Measure everything; the JSON-ready results."""
+    n, rounds, rehydrate, per_worker = (60, 2, 2_000, 30) if quick else (1_000, 5, 100_000, 250)
+    res: dict[str, Any] = {"mode": "quick" if quick else "full"}
+    with tempfile.TemporaryDirectory(prefix="ecs-storage-bench-") as directory:
+        res["sqlite_full"] = measure_sqlite(directory, "FULL", n, rounds, rehydrate)
+        res["sqlite_normal"] = measure_sqlite(directory, "NORMAL", n, rounds, 0)
+    res["pg"] = None
+    if pg_url:
+        with fresh_pg_database(pg_url) as url:
+            res["pg"] = measure_pg(url, n, rounds, workers, per_worker)
+    full, normal, pg = res["sqlite_full"], res["sqlite_normal"], res["pg"]
+    flat: dict[str, Any] = {
+        "mode": res["mode"],
+        "sqlite_save_ratio": full["save_ratio"],
+        "sqlite_normal_save_ratio": normal["save_ratio"],
+        "sqlite_load_ratio": full["load_ratio"],
+        "pg_save_ratio": None if pg is None else pg["save_ratio"],
+        "pg_load_ratio": None if pg is None else pg["load_ratio"],
+        "pg_save_ratio_many": None if pg is None else pg["save_ratio_many"],
+        "pg_workers": None if pg is None else pg["workers"],
+        "pg_repo_scaling": None if pg is None else pg["repo_scaling"],
+        "pg_floor_scaling": None if pg is None else pg["floor_scaling"],
+        "rehydrate_ratio": full.get("rehydrate_ratio"),
+        "rehydrate_orders": full.get("rehydrate_orders"),
+    }
+    for name, part in (("sqlite_full", full), ("sqlite_normal", normal), ("pg", pg)):
+        for key in (
+            "repo_saves_per_s",
+            "floor_saves_per_s",
+            "repo_loads_per_s",
+            "floor_loads_per_s",
+            "repo_saves_per_s_many",
+            "floor_saves_per_s_many",
+            "repo_rehydrate_per_s",
+            "floor_rehydrate_per_s",
+        ):
+            if part is not None and key in part:
+                flat[f"{name}_{key}"] = round(part[key], 1)
+            elif name == "pg" and key.endswith(("_s", "_many")) and "rehydrate" not in key:
+                flat[f"{name}_{key}"] = None
+    flat["targets_met"] = all(
+        flat[key] is None or flat[key] >= target for key, target in TARGETS.items()
+    )
+    res["flat"] = flat
+    return res
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the arguments, measure, print the table (and the JSON line)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="small counts (CI smoke run)")
+    parser.add_argument("--json", action="store_true", help="print a JSON object as last line")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("ECSERVICE_TEST_PG_URL") or None,
+        help="a PostgreSQL server URL (default: $ECSERVICE_TEST_PG_URL)",
+    )
+    parser.add_argument("--workers", type=int, default=8, help="PostgreSQL client processes")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    res = run(quick=args.quick, pg_url=args.pg_url, workers=args.workers)
+    report(res)
+    print(f"({time.perf_counter() - start:.1f} s)")
+    if args.json:
+        print(json.dumps(res["flat"], sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
