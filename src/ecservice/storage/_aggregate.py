@@ -6,7 +6,7 @@ import enum
 import inspect
 import sys
 from collections.abc import Mapping
-from typing import Any, Final, Generic, TypeVar, final
+from typing import Any, Final, TypeVar, final
 
 import attrs
 import cattrs
@@ -17,6 +17,7 @@ from ecservice.errors import EcServiceError, ValidationError
 from ecservice.storage._converter import datetime_text, make_converter, parse_datetime
 from ecservice.storage._document import (
     Document,
+    SerializerInfo,
     Upcaster,
     check_upcasters,
     problems_of,
@@ -83,7 +84,7 @@ def _not_json(value: object, where: str) -> str | None:
 
 
 @final
-class AggregateSerializer(Generic[AggT]):
+class AggregateSerializer(SerializerInfo[AggT]):
     """Writes aggregates of one class as :class:`~ecservice.storage.Document` values and reads
     them back through the class's constructor.
 
@@ -151,7 +152,7 @@ class AggregateSerializer(Generic[AggT]):
             raise ValidationError(
                 f"type_name must be a non-empty printable str, not {shown(type_name)}"
             )
-        self._type: type[AggT] = aggregate_type
+        self._object_type: type[AggT] = aggregate_type
         self._type_name = type_name
         self._upcasters = check_upcasters(type_name, schema_version, upcasters or {})
         self._version = schema_version
@@ -165,33 +166,13 @@ class AggregateSerializer(Generic[AggT]):
         self._states: dict[str, enum.Enum] = {s.name: s for s in aggregate_type.workflow.states}
 
     @property
-    def type_name(self) -> str:
-        """The ``type`` written in the documents."""
-        return self._type_name
-
-    @property
-    def schema_version(self) -> int:
-        """The schema version written, and the newest one read."""
-        return self._version
-
-    @property
-    def object_type(self) -> type[AggT]:
-        """The exact aggregate class written and read."""
-        return self._type
-
-    @property
-    def converter(self) -> cattrs.Converter:
-        """The converter of the field values (register hooks for a shop's own types here)."""
-        return self._converter
-
-    @property
     def body_keys(self) -> tuple[str, ...]:
         """The keys of a body, in the order they are written."""
         return ("status", *(alias for _, alias, _ in self._fields), "history")
 
     def __repr__(self) -> str:
         return (
-            f"AggregateSerializer({self._type.__name__}, {self._type_name!r}, "
+            f"AggregateSerializer({self._object_type.__name__}, {self._type_name!r}, "
             f"schema_version={self._version})"
         )
 
@@ -204,12 +185,13 @@ class AggregateSerializer(Generic[AggT]):
             DocumentError: ``obj`` is not exactly of :attr:`object_type` (a subclass has a
                 serializer of its own), or a field holds a value the converter cannot write.
         """
-        if type(obj) is not self._type:
+        if type(obj) is not self._object_type:
             raise DocumentError(
                 f"a {type(obj).__name__}",
                 [
-                    f"the {self._type_name!r} serializer writes {self._type.__name__} objects "
-                    "only; register a serializer for this class"
+                    f"the {self._type_name!r} serializer writes "
+                    f"{self._object_type.__name__} objects only; register a serializer for "
+                    "this class"
                 ],
             )
         unstructure = self._converter.unstructure
@@ -299,7 +281,7 @@ class AggregateSerializer(Generic[AggT]):
             raise DocumentError(subject, problems) from (causes[0] if causes else None)
         kwargs = {alias: values[name] for name, alias, _ in self._fields}
         try:
-            return self._type(
+            return self._object_type(
                 id=envelope.id,
                 status=status,
                 version=envelope.version,
@@ -318,7 +300,8 @@ class AggregateSerializer(Generic[AggT]):
         if state is None:
             problems.append(
                 f"{where}: must be the name of a state of workflow "
-                f"{self._type.workflow.name!r} ({', '.join(self._states)}), not {shown(value, 60)}"
+                f"{self._object_type.workflow.name!r} ({', '.join(self._states)}), "
+                f"not {shown(value, 60)}"
             )
         return state
 

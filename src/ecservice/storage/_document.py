@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, Protocol, TypedDict, TypeVar
+from typing import Any, Final, Generic, Protocol, TypedDict, TypeVar
 
 import cattrs
 
@@ -326,3 +326,37 @@ def problems_of(exc: BaseException, path: str) -> tuple[list[str], list[EcServic
 
     walk(exc, path)
     return problems, causes
+
+
+_S = TypeVar("_S")
+
+
+class SerializerInfo(Generic[_S]):
+    """What a serializer of the library tells about itself: the document type it writes, the
+    schema version, the class and the converter (shared by the aggregate and the instrument
+    serializers, which set the four attributes)."""
+
+    _type_name: str
+    _version: int
+    _object_type: type[_S]
+    _converter: cattrs.Converter
+
+    @property
+    def type_name(self) -> str:
+        """The ``type`` written in the documents."""
+        return self._type_name
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version written, and the newest one read."""
+        return self._version
+
+    @property
+    def object_type(self) -> type[_S]:
+        """The exact class written and read."""
+        return self._object_type
+
+    @property
+    def converter(self) -> cattrs.Converter:
+        """The converter of the body's values (register hooks for a shop's own types here)."""
+        return self._converter

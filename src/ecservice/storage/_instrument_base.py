@@ -10,7 +10,7 @@ import binascii
 import datetime as _dt
 import re
 from collections.abc import Mapping
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import cattrs
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -24,6 +24,7 @@ from ecservice.storage._aggregate import _not_json
 from ecservice.storage._converter import make_converter
 from ecservice.storage._document import (
     Document,
+    SerializerInfo,
     Upcaster,
     check_upcasters,
     problems_of,
@@ -147,7 +148,7 @@ def instrument_converter() -> cattrs.Converter:
     return converter
 
 
-class InstrumentSerializer(Generic[T]):
+class InstrumentSerializer(SerializerInfo[T]):
     """Writes objects of one class as documents whose bodies have fixed keys and types, and
     reads them back through a function that builds (and checks) the object."""
 
@@ -165,26 +166,6 @@ class InstrumentSerializer(Generic[T]):
         self._upcasters = check_upcasters(self._type_name, schema_version, upcasters or {})
         self._version = schema_version
         self._converter = converter if converter is not None else instrument_converter()
-
-    @property
-    def type_name(self) -> str:
-        """The ``type`` written in the documents."""
-        return self._type_name
-
-    @property
-    def schema_version(self) -> int:
-        """The schema version written, and the newest one read."""
-        return self._version
-
-    @property
-    def object_type(self) -> type[T]:
-        """The exact class written and read."""
-        return self._object_type
-
-    @property
-    def converter(self) -> cattrs.Converter:
-        """The converter of the body's values."""
-        return self._converter
 
     @property
     def body_keys(self) -> tuple[str, ...]:

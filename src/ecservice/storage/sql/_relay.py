@@ -21,7 +21,7 @@ from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ValidationError
 from ecservice.storage._repository import OutboxRecord
 from ecservice.storage.sql._retry import translated
-from ecservice.storage.sql._schema import OUTBOX
+from ecservice.storage.sql._schema import OUTBOX, outbox_record
 from ecservice.storage.sql._store import SqlStore
 
 __all__ = ["OutboxRelay"]
@@ -139,17 +139,7 @@ class OutboxRelay:
         )
         with translated("claim outbox rows"), self._transaction() as connection:
             rows = sorted(connection.execute(claim).all(), key=lambda row: int(row.seq))
-        return [
-            OutboxRecord(
-                event_id=row.event_id,
-                aggregate_type=row.aggregate_type,
-                aggregate_id=row.aggregate_id,
-                event_type=row.event_type,
-                payload=row.payload,
-                occurred_at=row.occurred_at,
-            )
-            for row in rows
-        ]
+        return [outbox_record(r) for r in rows]
 
     def mark_delivered(self, event_id: str) -> bool:
         """Record the row of ``event_id`` as delivered now; ``False`` if it already was.

@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from pendulum import DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 
+from ecservice.storage._repository import OutboxRecord
+
 __all__ = [
     "AGGREGATES",
     "METADATA",
@@ -110,3 +112,15 @@ OUTBOX: Final = sa.Table(
     sa.Column("dispatched_at", UtcDateTime(), nullable=True),
     sa.Index("ix_ecs_outbox_pending", "dispatched_at", "seq"),
 )
+
+
+def outbox_record(row: Any) -> OutboxRecord:
+    """The :class:`~ecservice.storage.OutboxRecord` of a row selected from :data:`OUTBOX`."""
+    return OutboxRecord(
+        event_id=row.event_id,
+        aggregate_type=row.aggregate_type,
+        aggregate_id=row.aggregate_id,
+        event_type=row.event_type,
+        payload=row.payload,
+        occurred_at=row.occurred_at,
+    )

@@ -25,7 +25,7 @@ from ecservice.storage._repository import (
     utc_now,
 )
 from ecservice.storage.sql._retry import translated
-from ecservice.storage.sql._schema import AGGREGATES, METADATA, OUTBOX
+from ecservice.storage.sql._schema import AGGREGATES, METADATA, OUTBOX, outbox_record
 
 __all__ = ["SqlStore", "make_engine"]
 
@@ -246,17 +246,7 @@ class SqlStore:
         ).order_by(OUTBOX.c.seq)
         with translated("read the outbox"), self._reader() as connection:
             rows = connection.execute(query).all()
-        return [
-            OutboxRecord(
-                event_id=r.event_id,
-                aggregate_type=r.aggregate_type,
-                aggregate_id=r.aggregate_id,
-                event_type=r.event_type,
-                payload=r.payload,
-                occurred_at=r.occurred_at,
-            )
-            for r in rows
-        ]
+        return [outbox_record(r) for r in rows]
 
     def stored_version(self, type_name: str, id: str) -> int | None:
         """The committed version of an aggregate, or ``None``."""
