@@ -78,6 +78,39 @@ def test_demo_on_sqlite_continues_the_stored_shop(tmp_path: Path) -> None:
         store.dispose()
 
 
+def test_demo_continues_after_a_kill_between_a_cart_and_its_order(tmp_path: Path) -> None:
+    """A run killed after storing a cart and before placing its order leaves the cart stored;
+    the next run places the order from it instead of failing on the stored cart."""
+    import random
+
+    from ecservice._demo import _new_cart
+    from ecservice.clock import FixedClock
+    from ecservice.storage.sql import SqlStore
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    run_demo(40, seed=5, db=url)
+    store = SqlStore(url)
+    try:
+        clock = FixedClock(pendulum.datetime(2026, 12, 1, tz="Asia/Shanghai"))
+        cart, _ = _new_cart(40, random.Random(1), clock)
+        with store.unit_of_work() as uow:
+            uow.carts.add(cart)  # what the killed run stored
+            uow.commit()
+    finally:
+        store.dispose()
+    again = run_demo(20, seed=6, db=url)
+    assert again.money_conserved
+    assert (again.stored_orders, again.earlier_orders) == (60, 40)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_demo_on_an_in_memory_sqlite_database(url: str) -> None:
+    """An in-memory database lives in the store's connection: the demo creates its tables there."""
+    summary = run_demo(30, seed=2, db=url)
+    assert summary.money_conserved
+    assert summary.stored_orders == 30
+
+
 def uow_created(store: Store, order_id: str) -> pendulum.DateTime:
     """When a stored order was placed."""
     with store.unit_of_work() as uow:

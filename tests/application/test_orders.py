@@ -475,3 +475,25 @@ def test_a_transient_failure_at_any_commit_is_retried_inside_the_use_case(
         assert run_scenario(store, LookupCrashingGateway(provider), clock) == (0, 14)
         assert store.commits == commits + 1
         assert outcome(store, provider) == expected, f"failure at commit {crash_at}"
+
+
+@pytest.mark.parametrize("lost_at", [1, 2], ids=["authorize", "capture"])
+def test_a_second_attempt_waits_until_the_first_can_take_no_money(
+    make_store: StoreFactory, lost_at: int
+) -> None:
+    """After a lost answer the first attempt may have taken the money: a second attempt with
+    another card is refused (it could charge the buyer twice) until the first is run again."""
+    clock = FixedClock(START)
+    store = make_store(clock)
+    provider = new_provider()
+    service = OrderService(store, LosingGateway(provider, lost_at), clock=clock)
+    add_cart(store, clock, "C-1")
+    service.place_order("C-1", "O-1", address=ADDRESS, shipping=RATE, actor=BUYER)
+    with pytest.raises(GatewayUnavailable):
+        service.pay("O-1", FUNDED)
+    with pytest.raises(PolicyViolation, match="attempt 1"):
+        service.pay("O-1", OTHER, attempt=2)
+    outcome = service.pay("O-1", FUNDED)  # the same attempt again: its keys, its outcome
+    assert outcome.paid
+    with store.unit_of_work() as uow:
+        assert [p.id for p in payments_of(uow, "O-1")] == ["O-1-PAY"]

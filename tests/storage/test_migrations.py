@@ -231,3 +231,25 @@ def test_shown_url_hides_the_password() -> None:
     assert shown_url("postgresql+psycopg://u:p%40ss@h:5/d") == "postgresql+psycopg://u:***@h:5/d"
     assert shown_url("sqlite:///ecservice.db") == "sqlite:///ecservice.db"
     assert shown_url("::") == "(not a database URL)"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+psycopg://shop:secret@db/shop", "postgresql+psycopg://shop:***@db/shop"),
+        (
+            "postgresql+psycopg://shop@db/shop?password=secret&sslmode=require",
+            "postgresql+psycopg://shop@db/shop?password=***&sslmode=require",
+        ),
+        (
+            "postgresql+psycopg://db/shop?sslpassword=secret",
+            "postgresql+psycopg://db/shop?sslpassword=***",
+        ),
+    ],
+)
+def test_urls_are_shown_without_their_secrets(url: str, shown: str) -> None:
+    """Messages and reprs never show a password, in the URL's user part or in its query."""
+    from ecservice.storage.sql import SqlStore
+
+    assert shown_url(url) == shown
+    assert "secret" not in repr(SqlStore(url))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from ecservice.clock import FixedClock
 from ecservice.errors import StorageUnavailable, TransientStorageError, ValidationError
-from ecservice.storage import order_next_due
+from ecservice.storage import DocumentError, order_next_due
 from ecservice.storage.sql import (
     AGGREGATES,
     METADATA,
@@ -240,3 +240,24 @@ def test_postgresql_due_rows_are_locked_for_one_worker(pg_store: SqlStore) -> No
         theirs = [o.id for o in second.orders.due(later, limit=3)]
     assert mine == ["O-0", "O-1", "O-2"]
     assert theirs == ["O-3", "O-4"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    ['{"type": "order", "body": {', "[" * 3000 + "]" * 3000, '{"version": ' + "9" * 5001 + "}"],
+    ids=["truncated", "too-deep", "huge-integer"],
+)
+def test_a_row_that_cannot_be_decoded_is_a_document_error(document: str) -> None:
+    """A stored row damaged outside the library (truncated JSON, nesting or integers past what
+    Python decodes) raises DocumentError, not a JSON, value or recursion error."""
+    clock = FixedClock(pendulum.datetime(2026, 11, 11, tz="UTC"))
+    store = SqlStore("sqlite://", clock=clock)
+    store.create_schema()
+    add(store, shipped_order(clock, "O-1"))
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE ecs_aggregates SET document = :d WHERE id = 'O-1'"), {"d": document}
+        )
+    with store.unit_of_work() as uow, pytest.raises(DocumentError, match="cannot be decoded"):
+        uow.orders.get("O-1")
+    store.dispose()

@@ -87,6 +87,10 @@ class PaymentOutcome:
         return self.attempt + 1
 
 
+#: The states in which an attempt can take no more money, so that the next may start.
+_ENDED_ATTEMPT: Final = frozenset({PaymentStatus.FAILED, PaymentStatus.VOIDED})
+
+
 def payment_id(order_id: str, attempt: int) -> str:
     """The id :meth:`~ecservice.payments.OrderPayments.open` gives attempt ``attempt``."""
     return f"{order_id}-PAY" if attempt == 1 else f"{order_id}-PAY-{attempt}"
@@ -263,6 +267,8 @@ class OrderService:
         Raises:
             AggregateNotFound: no such order.
             ValidationError: an earlier attempt is not stored, or ``attempt`` is out of range.
+            PolicyViolation: the previous attempt has not failed nor been voided (it may still
+                take the money), so this one cannot start.
             PolicyViolation: the order does not await payment (cancelled, nothing due), or the
                 attempt's payment was voided or superseded (see
                 :meth:`~ecservice.payments.OrderPayments.pay`).
@@ -284,12 +290,22 @@ class OrderService:
             if paying is not None:
                 return _outcome(order, uow.payments.get(paying))
             if uow.payments.find(pid) is None:
-                made = len(payments_of(uow, order_id))
-                if made < attempt - 1:
+                made = payments_of(uow, order_id)
+                if len(made) < attempt - 1:
                     raise ValidationError(
-                        f"order {order_id!r} has {made} payment attempt"
-                        f"{'' if made == 1 else 's'}: the next one is attempt {made + 1}, "
-                        f"not {attempt}"
+                        f"order {order_id!r} has {len(made)} payment attempt"
+                        f"{'' if len(made) == 1 else 's'}: the next one is attempt "
+                        f"{len(made) + 1}, not {attempt}"
+                    )
+                last = made[-1] if made else None
+                if last is not None and last.status not in _ENDED_ATTEMPT:
+                    # The previous attempt may still take the money (an answer was lost):
+                    # a second one could charge the buyer twice.
+                    raise PolicyViolation(
+                        f"attempt {attempt} of order {order_id!r} cannot start: attempt "
+                        f"{len(made)} ({last.id!r}) is {last.status.name}, not failed or "
+                        "voided; run pay again for that attempt (the same keys are used), or "
+                        "cancel the order and settle"
                     )
                 uow.payments.add(shop.open(order, instrument, attempt=attempt))
             return None

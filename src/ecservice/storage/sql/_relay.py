@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ValidationError
 from ecservice.storage._repository import OutboxRecord
-from ecservice.storage.sql._retry import translated
+from ecservice.storage.sql._retry import masked_url, translated
 from ecservice.storage.sql._schema import OUTBOX, outbox_record
 from ecservice.storage.sql._store import SqlStore
 
@@ -181,5 +181,5 @@ class OutboxRelay:
         return delivered
 
     def __repr__(self) -> str:
-        url = self._engine.url.render_as_string(hide_password=True)
+        url = masked_url(self._engine.url)
         return f"OutboxRelay({url!r}, batch={self._batch}, lease={self._lease})"

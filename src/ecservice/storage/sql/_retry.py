@@ -7,11 +7,12 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Final
 
+import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
 from ecservice.errors import StorageUnavailable, TransientStorageError
 
-__all__ = ["TRANSIENT_SQLSTATES", "is_transient", "translated"]
+__all__ = ["TRANSIENT_SQLSTATES", "is_transient", "masked_url", "translated"]
 
 #: PostgreSQL SQLSTATEs after which the same transaction, run again, may succeed:
 #: ``serialization_failure`` and ``deadlock_detected``.
@@ -58,3 +59,20 @@ def translated(doing: str) -> Iterator[None]:
                 "transaction again"
             ) from exc
         raise StorageUnavailable(f"the database failed to {doing}: {_describe(exc)}") from exc
+
+
+#: Query parameters of a database URL that hold secrets (libpq's ``password`` and
+#: ``sslpassword``, and the names drivers use for tokens and keys).
+_SECRET_QUERY: Final = ("password", "passwd", "pwd", "secret", "token", "key")
+
+
+def masked_url(url: sa.URL) -> str:
+    """``url`` as text for messages and reprs: the password and every query parameter that
+    may hold a secret (``?password=...``, ``sslpassword``, tokens, keys) shown as ``***``."""
+    secret = {
+        name: "***"
+        for name in url.query
+        if any(word in name.lower() for word in _SECRET_QUERY)
+    }
+    shown = url.update_query_dict(secret) if secret else url
+    return shown.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")

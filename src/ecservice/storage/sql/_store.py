@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final, Literal, final
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from sqlalchemy.dialects import sqlite as sa_sqlite
 
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ConcurrencyConflict, StorageUnavailable, ValidationError
+from ecservice.storage._errors import DocumentError
 from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
     AggregateRow,
@@ -24,7 +26,7 @@ from ecservice.storage._repository import (
     default_timers,
     utc_now,
 )
-from ecservice.storage.sql._retry import translated
+from ecservice.storage.sql._retry import masked_url, translated
 from ecservice.storage.sql._schema import AGGREGATES, METADATA, OUTBOX, outbox_record
 
 __all__ = ["SqlStore", "make_engine"]
@@ -208,7 +210,7 @@ class SqlStore:
         return AGGREGATES.insert()  # pragma: no cover - other databases raise IntegrityError
 
     def __repr__(self) -> str:
-        return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"SqlStore({masked_url(self.engine.url)!r})"
 
     def create_schema(self) -> None:
         """Create the tables and indexes that do not exist yet (for tests and embedded use; a
@@ -294,6 +296,18 @@ _UPDATE: Final = (
 _OUTBOX_INSERT: Final = OUTBOX.insert()
 
 
+@contextlib.contextmanager
+def _unreadable(subject: str) -> Iterator[None]:
+    """Turn a stored row that cannot even be decoded (truncated JSON, an integer past Python's
+    digit limit, nesting past the recursion limit) into a :class:`DocumentError`."""
+    try:
+        yield
+    except (ValueError, RecursionError) as exc:
+        raise DocumentError(
+            f"stored {subject}", [f"the row cannot be decoded: {type(exc).__name__}"]
+        ) from None
+
+
 @final
 class _SqlTransaction:
     """One connection and its transaction (begun on the first statement)."""
@@ -306,7 +320,7 @@ class _SqlTransaction:
             self._connection = store.engine.connect()
 
     def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any]] | None:
-        with translated(f"read {type_name} {id!r}"):
+        with translated(f"read {type_name} {id!r}"), _unreadable(f"{type_name} {id!r}"):
             row = self._connection.execute(_READ, {"type_name": type_name, "id_": id}).first()
         return None if row is None else (row.version, row.document)
 
@@ -363,7 +377,7 @@ class _SqlTransaction:
         )
         if self._store._postgresql:
             query = query.with_for_update(skip_locked=True)
-        with translated(f"find due {type_name} documents"):
+        with translated(f"find due {type_name} documents"), _unreadable(f"a due {type_name}"):
             rows = self._connection.execute(query).all()
         return [(r.version, r.document) for r in rows]
 

@@ -32,6 +32,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from ecservice.errors import EcServiceError
+from ecservice.storage.sql._retry import masked_url
 from ecservice.storage.sql.migrations._environment import migration_engine
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ def _url(url: str | sa.URL) -> sa.URL:
 
 
 def shown_url(url: str | sa.URL | sa.Engine) -> str:
-    """``url`` as text with its password replaced by ``***``, for messages.
+    """``url`` as text with its password (and any secret in its query, such as
+    ``?password=...``) replaced by ``***``, for messages.
 
     >>> shown_url("postgresql+psycopg://shop:secret@db.internal/shop")
     'postgresql+psycopg://shop:***@db.internal/shop'
@@ -74,7 +76,7 @@ def shown_url(url: str | sa.URL | sa.Engine) -> str:
     if isinstance(url, sa.Engine):
         url = url.url
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        return masked_url(sa.make_url(url))
     except (sa.exc.ArgumentError, ValueError):
         return "(not a database URL)"
 
