@@ -8,6 +8,7 @@ URL's password.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import io
 import multiprocessing
 import sqlite3
@@ -253,3 +254,12 @@ def test_urls_are_shown_without_their_secrets(url: str, shown: str) -> None:
 
     assert shown_url(url) == shown
     assert "secret" not in repr(SqlStore(url))
+
+
+def test_upgrading_a_sqlite_file_switches_it_to_wal(tmp_path: Path) -> None:
+    """The migrations leave a SQLite file in WAL mode, so the store's first connections need not
+    switch it (which SQLite does only with the database to itself, without waiting)."""
+    path = tmp_path / "shop.db"
+    upgrade(f"sqlite:///{path}")
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -122,7 +122,9 @@ def _configure_sqlite(engine: sa.Engine, *, synchronous: str, memory: bool) -> N
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            if not memory:
+            # Switching to WAL needs the database to itself, and SQLite does not wait for that:
+            # switch only a file not in WAL mode yet (the migrations already switch it).
+            if not memory and cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")

@@ -25,13 +25,17 @@ LOCK_KEY: Final = zlib.crc32(b"ecservice.storage.sql.migrations")
 
 def migration_engine(url: sa.URL) -> sa.Engine:
     """An engine for migrating: no pool; on SQLite, transactions begin with ``BEGIN IMMEDIATE``
-    (Python's ``sqlite3`` would otherwise run DDL outside any transaction)."""
+    (Python's ``sqlite3`` would otherwise run DDL outside any transaction) and a database file
+    is switched to WAL mode, which the store uses."""
     engine = sa.create_engine(url, poolclass=NullPool)
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
         def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
+            if url.database not in (None, "", ":memory:"):
+                # The store runs in WAL mode: switch the file now, while nobody else uses it.
+                dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
         @sa.event.listens_for(engine, "begin")
         def _begin_immediate(connection: sa.Connection) -> None:
