@@ -510,3 +510,18 @@ def test_an_authorisation_for_less_than_is_due_is_not_captured(
     with pytest.raises(ValidationError, match=r"authorised 100\.00 CNY, less than the 115\.00"):
         payments.pay(order, payment)
     assert (payment.status, order.status) == (P.AUTHORIZED, OrderStatus.PENDING_CONFIRMATION)
+
+
+def test_paying_a_cancelled_order_says_it_is_cancelled(
+    clock: FixedClock, gateway: InMemoryGateway
+) -> None:
+    """An authorisation voided because the order was cancelled: paying again names the
+    cancelled order, not the voided payment (a new payment would not help)."""
+    payments = OrderPayments(gateway)
+    order = make_order(clock)
+    payment = payments.open(order, CARD)
+    payment.authorize(gateway, idempotency_key=f"{payment.id}:authorize", actor=STAFF)
+    payments.cancel(order, payment, reason="buyer cancelled", actor=STAFF)
+    assert status_of(payment) is P.VOIDED
+    with pytest.raises(PolicyViolation, match="is cancelled"):
+        payments.pay(order, payment)

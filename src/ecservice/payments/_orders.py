@@ -302,6 +302,7 @@ class OrderPayments:
         if payment.status is PaymentStatus.FAILED:
             return payment.history[-1]
         if payment.status is PaymentStatus.VOIDED:
+            self._awaiting(order)  # an order that no longer awaits payment says so first
             raise PolicyViolation(
                 f"payment {payment.id!r} was voided; open a new payment for order {order.id!r}"
             )
