@@ -451,3 +451,12 @@ def test_storing_orders_needs_no_crypto_extra() -> None:
         "    raise AssertionError('MintSerializer imported without cryptography')\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_the_lazily_served_names_are_the_instrument_modules_own() -> None:
+    """``ecservice.storage`` serves exactly the instrument serializers' public names lazily."""
+    import ecservice.storage as storage
+    from ecservice.storage import _instruments
+
+    assert set(_instruments.__all__) == storage._INSTRUMENT_NAMES
+    assert set(storage.__all__) >= storage._INSTRUMENT_NAMES

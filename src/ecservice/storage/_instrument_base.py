@@ -5,6 +5,7 @@ Private to :mod:`ecservice.storage`; :func:`instrument_converter` is re-exported
 
 from __future__ import annotations
 
+import abc
 import base64
 import binascii
 import datetime as _dt
@@ -148,7 +149,7 @@ def instrument_converter() -> cattrs.Converter:
     return converter
 
 
-class InstrumentSerializer(SerializerInfo[T]):
+class InstrumentSerializer(SerializerInfo[T], abc.ABC):
     """Writes objects of one class as documents whose bodies have fixed keys and types, and
     reads them back through a function that builds (and checks) the object."""
 
@@ -175,13 +176,13 @@ class InstrumentSerializer(SerializerInfo[T]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._type_name!r}, schema_version={self._version})"
 
+    @abc.abstractmethod
     def _values(self, obj: T) -> tuple[str, int, dict[str, Any]]:
         """The id, the version and the body's values of ``obj``."""
-        raise NotImplementedError  # pragma: no cover
 
+    @abc.abstractmethod
     def _build(self, ident: str, version: int, values: dict[str, Any], clock: Clock) -> T:
         """The object made from the body's values (checked by its ``restore``)."""
-        raise NotImplementedError  # pragma: no cover
 
     def dump(self, obj: T) -> Document:
         """``obj`` as a JSON-ready document (keys in a fixed order).

@@ -21,7 +21,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeVar, final
 
 import attrs
-import pendulum
 from pendulum import DateTime
 
 from ecservice.clock import Clock, ensure_utc
@@ -527,4 +526,4 @@ def run_in_transaction(
 
 def utc_now(clock: Clock) -> DateTime:
     """``clock.now()`` in UTC (internal)."""
-    return ensure_utc(clock.now(), what="clock.now()").in_timezone(pendulum.UTC)
+    return ensure_utc(clock.now(), what="clock.now()")
