@@ -36,7 +36,8 @@ def test_demo_prints_a_summary_by_status(
     assert "¥" in out
     assert "money conserved:        yes" in out
     assert f"stored:                 300 orders in {url}\n" in out
-    assert "gateway:                in memory, this run's payments only" in out
+    gateway = url.replace("demo.db", "demo-gateway.db")
+    assert f"gateway's books:        {gateway} (checked in SQL)" in out
 
 
 def test_demo_uses_a_file_in_the_current_directory_by_default(
@@ -83,7 +84,7 @@ def test_demo_continues_after_a_kill_between_a_cart_and_its_order(tmp_path: Path
     the next run places the order from it instead of failing on the stored cart."""
     import random
 
-    from ecservice._demo import _new_cart
+    from ecservice._demo_shop import new_cart
     from ecservice.clock import FixedClock
     from ecservice.storage.sql import SqlStore
 
@@ -92,7 +93,7 @@ def test_demo_continues_after_a_kill_between_a_cart_and_its_order(tmp_path: Path
     store = SqlStore(url)
     try:
         clock = FixedClock(pendulum.datetime(2026, 12, 1, tz="Asia/Shanghai"))
-        cart, _ = _new_cart(40, random.Random(1), clock)
+        cart, _ = new_cart(40, random.Random(1), clock)
         with store.unit_of_work() as uow:
             uow.carts.add(cart)  # what the killed run stored
             uow.commit()
@@ -122,7 +123,99 @@ def test_demo_gives_the_same_result_in_memory_and_on_sqlite(tmp_path: Path) -> N
     were stored."""
     in_memory = run_demo(150, seed=3)
     on_sqlite = run_demo(150, seed=3, db=f"sqlite:///{tmp_path / 'shop.db'}")
-    assert attrs.evolve(on_sqlite, database="memory") == in_memory
+    assert attrs.evolve(on_sqlite, database="memory", gateway="memory") == in_memory
+
+
+def _stored(path: Path) -> int:
+    """How many orders the SQLite file holds (0 before its tables exist)."""
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    connection = sqlite3.connect(path, timeout=30)
+    try:
+        found = connection.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ecs_aggregates'"
+        ).fetchone()[0]
+        if not found:
+            return 0
+        count: int = connection.execute(
+            "SELECT COUNT(*) FROM ecs_aggregates WHERE type = 'order'"
+        ).fetchone()[0]
+        return count
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("kill_after", [60, 170])
+def test_a_demo_killed_with_sigkill_is_continued_without_loss(
+    tmp_path: Path, kill_after: int
+) -> None:
+    """kill -9 at some point of a run (mid-transaction, between a gateway call and the save of
+    its answer, ...): the next run continues the orders it left open, refunds what it
+    cancelled, and every stored order's money balances against the gateway's books in SQL."""
+    import time
+
+    path = tmp_path / "shop.db"
+    url = f"sqlite:///{path}"
+    code = f"from ecservice.cli import main; main(['demo', '--orders', '400', '--db', {url!r}])"
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while _stored(path) < kill_after:
+            assert process.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        process.kill()
+        process.wait()
+    killed = _stored(path)
+    assert killed >= kill_after
+    again = run_demo(50, seed=9, db=url)
+    assert again.money_conserved, again.gateway_problems
+    assert again.earlier_orders >= killed - 1  # the run may have been killed mid-placing
+    assert again.resumed_orders > 0
+    assert again.stored_orders == again.earlier_orders + 50
+    # Nothing is left half-paid: no payment holds money for an order that is not paying.
+    from ecservice.storage.sql import SqlGateway
+
+    books = SqlGateway(url.replace("shop.db", "shop-gateway.db"), name="demo")
+    try:
+        audit = books.audit("CNY")
+        assert audit.balanced
+        assert audit.held.is_zero()
+    finally:
+        books.dispose()
+
+
+def test_demo_workers_share_one_sqlite_file(tmp_path: Path) -> None:
+    """Two worker processes on one SQLite file: every order handled once, money conserved."""
+    summary = run_demo(120, seed=4, days=10, db=f"sqlite:///{tmp_path / 'shop.db'}", workers=2)
+    assert summary.money_conserved, summary.gateway_problems
+    assert summary.workers == 2
+    assert summary.stored_orders == summary.orders == 120
+    assert sum(summary.by_status.values()) == 120
+
+
+def test_demo_workers_need_a_shared_database() -> None:
+    """Several workers cannot share a store in memory."""
+    from ecservice.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="several workers need a database"):
+        run_demo(10, workers=2)
+    with pytest.raises(ValidationError, match="workers must be an int from 1 to 32"):
+        run_demo(10, workers=0)
+
+
+def test_demo_on_postgresql_with_four_workers() -> None:
+    """Four processes on PostgreSQL claim due orders with SKIP LOCKED; the money balances."""
+    from tests.storage.pgdb import fresh_pg_database
+
+    with fresh_pg_database() as url:
+        summary = run_demo(200, seed=3, days=20, db=url, workers=4)
+        assert summary.money_conserved, summary.gateway_problems
+        assert summary.stored_orders == 200
+        assert summary.auto_confirmed > 0
 
 
 def test_demo_on_postgresql() -> None:

@@ -2,117 +2,70 @@
 
 Every step goes through the application layer (:class:`~ecservice.application.OrderService`)
 into a store: carts, orders and payments are saved as documents with their events in the
-outbox, in memory or in a SQL database.
+outbox, in memory or in a SQL database; with a database the gateway keeps its books there too
+(:class:`~ecservice.storage.sql.SqlGateway`), so that the money is checked in SQL and a run
+killed at any point is continued by the next one.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import random
 from collections import Counter
 from collections.abc import Callable
-from decimal import Decimal
-from typing import Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
-import pendulum
 
+from ecservice._demo_shop import (
+    PAY,
+    RATE,
+    SETTLE,
+    START,
+    Dice,
+    Gateway,
+    LossyLine,
+    adding,
+    address_of,
+    card_of,
+    day_step,
+    new_cart,
+    order_id_of,
+)
 from ecservice.application import OrderService, payments_of
 from ecservice.clock import FixedClock
-from ecservice.errors import GatewayUnavailable
+from ecservice.errors import GatewayUnavailable, ValidationError
 from ecservice.money import Money, sum_money
-from ecservice.orders import (
-    Address,
-    AutoConfirmPolicy,
-    Cart,
-    Order,
-    OrderStatus,
-    ShippingRate,
-    TrackingEvent,
-)
-from ecservice.payments import (
-    GatewayResponse,
-    InMemoryGateway,
-    Instrument,
-    InstrumentKind,
-    Payment,
-    PaymentDeclined,
-    PaymentStatus,
-)
+from ecservice.orders import AutoConfirmPolicy, Order, OrderStatus
+from ecservice.payments import InMemoryGateway, Payment, PaymentDeclined, PaymentStatus
 from ecservice.storage import MemoryStore, Store, UnitOfWork, order_next_due, run_in_transaction
-from ecservice.workflow import Actor
 
-__all__ = ["DemoSummary", "run_demo"]
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Barrier
 
-_CATALOGUE = [
-    ("TEA-250", "Longjing tea 250 g", "88.00", "0.30"),
-    ("CUP-01", "Celadon cup", "45.50", "0.40"),
-    ("SILK-SC", "Silk scarf", "129.00", "0.10"),
-    ("RICE-5", "Wuchang rice 5 kg", "69.90", "5.00"),
-    ("PEN-BR", "Calligraphy brush set", "58.00", "0.35"),
-    ("FAN-SD", "Sandalwood fan", "35.00", "0.15"),
-]
-_CARRIERS = ["SF Express", "ZTO", "YTO", "JD Logistics"]
-_WAREHOUSES = ["Hangzhou", "Guangzhou", "Chengdu"]
-#: Share of gateway answers lost on the way back (the gateway acted; the shop retries next day).
-_LOST_ANSWERS = 0.02
-#: The first day of the first run.
-_START = pendulum.datetime(2026, 11, 1, 9, 0, tz="Asia/Shanghai")
-_RATE = ShippingRate.per_kg(
-    first_fee=Money("10.00", "CNY"),
-    additional_fee=Money("6.00", "CNY"),
-    free_over=Money("199.00", "CNY"),
-)
-_STAFF = Actor.staff("kefu-01")
-#: What a day's step asks of the payments, after it changed the order.
-_PAY: Final = "pay"
-_SETTLE: Final = "settle"
+    from ecservice.storage.sql import LedgerAudit
 
+__all__ = ["MAX_WORKERS", "DemoSummary", "gateway_url", "run_demo"]
 
-class _LossyLine:
-    """The network between the shop and its gateway: a few answers are lost after the gateway
-    acted, so the shop must retry with the same idempotency key (and reconcile)."""
-
-    def __init__(self, gateway: InMemoryGateway, rng: random.Random) -> None:
-        self.gateway = gateway
-        self.rng = rng
-        self.lost = 0
-        self.healthy = False
-
-    def _deliver(self, answer: GatewayResponse) -> GatewayResponse:
-        if not self.healthy and self.rng.random() < _LOST_ANSWERS:
-            self.lost += 1
-            raise GatewayUnavailable("the gateway's answer was lost")
-        return answer
-
-    def authorize(
-        self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
-    ) -> GatewayResponse:
-        return self._deliver(
-            self.gateway.authorize(
-                instrument, amount, reference=reference, idempotency_key=idempotency_key
-            )
-        )
-
-    def capture(
-        self, authorization: str, amount: Money, *, idempotency_key: str
-    ) -> GatewayResponse:
-        return self._deliver(
-            self.gateway.capture(authorization, amount, idempotency_key=idempotency_key)
-        )
-
-    def void(self, authorization: str, *, idempotency_key: str) -> GatewayResponse:
-        return self._deliver(self.gateway.void(authorization, idempotency_key=idempotency_key))
-
-    def refund(self, capture: str, amount: Money, *, idempotency_key: str) -> GatewayResponse:
-        return self._deliver(self.gateway.refund(capture, amount, idempotency_key=idempotency_key))
-
-    def outcome(self, idempotency_key: str) -> GatewayResponse | None:
-        return self.gateway.outcome(idempotency_key)
+#: Most worker processes ``run_demo`` starts.
+MAX_WORKERS: Final = 32
+#: The name of the demo's gateway in the gateway tables.
+GATEWAY_NAME: Final = "demo"
+#: What each card is funded with when its order is placed (most cards; a few stay empty).
+FUNDS: Final = Money("2000.00", "CNY")
+#: How long a worker waits for the others at the end of a simulated day, in seconds.
+DAY_TIMEOUT: Final = 600.0
 
 
 @attrs.frozen(kw_only=True)
 class DemoSummary:
-    """What a demo run produced (its own orders; ``stored_orders`` counts every run's)."""
+    """What a demo run produced (its own orders; ``stored_orders`` counts every run's).
+
+    ``money_conserved`` is the verdict on every stored order and the gateway's books (see
+    :func:`run_demo`); ``gateway_problems`` lists what the gateway's audit found wrong.
+    """
 
     orders: int
     by_status: dict[OrderStatus, int]
@@ -128,46 +81,104 @@ class DemoSummary:
     money_conserved: bool
     answers_lost: int = 0
     database: str = "memory"
+    gateway: str = "memory"
     stored_orders: int = 0
     earlier_orders: int = 0
+    resumed_orders: int = 0
+    workers: int = 1
+    gateway_problems: tuple[str, ...] = ()
 
 
 @attrs.frozen
-class _Dice:
-    """The random draws of one order's day, drawn before the step so that a step run again
-    (after a transient storage failure) makes the same choices."""
+class _Plan:
+    """What every worker of a run needs to know (sent to worker processes)."""
 
-    roll: float
-    second: float
-    carriers: tuple[str, str]
-    tracking: tuple[str, str]
-    warehouses: tuple[str, str]
-
-    @classmethod
-    def draw(cls, rng: random.Random) -> _Dice:
-        return cls(
-            rng.random(),
-            rng.random(),
-            (rng.choice(_CARRIERS), rng.choice(_CARRIERS)),
-            (f"T{rng.randrange(10**9)}", f"T{rng.randrange(10**9)}"),
-            (rng.choice(_WAREHOUSES), rng.choice(_WAREHOUSES)),
-        )
+    db: str | None
+    gateway_db: str | None
+    seed: int
+    days: int
+    start: Any  # the first simulated day (a pendulum DateTime)
+    ids: tuple[str, ...]  # this run's new orders, in placing order
+    first: int  # the index of the first new order
+    per_day: tuple[int, ...]
+    resume: tuple[str, ...]  # earlier orders not done yet
+    unsettled: tuple[str, ...]  # earlier orders that may owe a refund
+    workers: int
 
 
-def _order_id(i: int) -> str:
-    return f"O-{i:06d}"
+def gateway_url(db: str) -> str:
+    """Where the demo keeps its gateway's books for the store at ``db``: the same PostgreSQL
+    database; next to an SQLite file, a file named ``<stem>-gateway<suffix>`` (a unit of work
+    holds its file's write lock while the gateway is called, so the gateway needs its own
+    file); a new in-memory database for an in-memory one."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(db)
+    if url.get_backend_name() != "sqlite":
+        return db
+    if url.database in (None, "", ":memory:"):
+        return "sqlite://"
+    path = Path(url.database)
+    beside = path.with_name(f"{path.stem}-gateway{path.suffix or '.db'}")
+    return url.set(database=str(beside)).render_as_string(hide_password=False)
 
 
-def _card(order_id: str) -> Instrument:
-    return Instrument(InstrumentKind.CARD, f"tok_{order_id}")
+def _in_memory(db: str | None) -> bool:
+    if db is None:
+        return True
+    import sqlalchemy as sa
+
+    url = sa.make_url(db)
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def _open_store(db: str | None, clock: FixedClock, policy: AutoConfirmPolicy) -> Store:
+    timers = {"order": order_next_due(policy)}
+    if db is None:
+        return MemoryStore(clock=clock, timers=timers)
+    from ecservice.storage.sql import SqlStore
+
+    # The demo's commits need not survive a power loss (they do survive a crash).
+    store = SqlStore(db, clock=clock, timers=timers, sqlite_synchronous="NORMAL")
+    _prepare(db, store.engine)
+    return store
+
+
+def _prepare(db: str, engine: Any) -> None:
+    """Create the tables of an in-memory database (it lives in its engine), or migrate."""
+    from ecservice.storage.sql import METADATA
+    from ecservice.storage.sql.migrations import upgrade
+
+    if _in_memory(db):
+        METADATA.create_all(engine)
+    else:
+        upgrade(db)
+
+
+def _open_gateway(gateway_db: str | None, clock: FixedClock, *, prepare: bool) -> Gateway:
+    if gateway_db is None:
+        return InMemoryGateway(GATEWAY_NAME)
+    from ecservice.storage.sql import SqlGateway, make_engine
+
+    engine = make_engine(gateway_db, sqlite_synchronous="NORMAL")
+    if prepare:
+        _prepare(gateway_db, engine)
+    return SqlGateway(engine, name=GATEWAY_NAME, clock=clock)
+
+
+def _dispose(*things: object) -> None:
+    for thing in things:
+        dispose = getattr(thing, "dispose", None)
+        if dispose is not None:
+            dispose()
 
 
 def _stored_orders(store: Store) -> int:
-    """How many demo orders are stored: their ids are ``O-000000`` onwards without gaps."""
+    """How many demo orders are stored: their ids are ``O-000000`` onwards."""
 
     def work(uow: UnitOfWork) -> int:
         def stored(i: int) -> bool:
-            return uow.orders.find(_order_id(i)) is not None
+            return uow.orders.find(order_id_of(i)) is not None
 
         if not stored(0):
             return 0
@@ -186,114 +197,25 @@ def _stored_orders(store: Store) -> int:
     return run_in_transaction(store, work)
 
 
-def _new_cart(i: int, rng: random.Random, clock: FixedClock) -> tuple[Cart, Actor]:
-    buyer = Actor.buyer(f"u-{rng.randrange(10_000):05d}")
-    cart = Cart.open(f"CART-{i}", buyer_id=buyer.id, currency="CNY", clock=clock)
-    for sku, name, price, weight in rng.sample(_CATALOGUE, rng.randint(1, 3)):
-        cart.add_line(
-            sku,
-            name,
-            Money(price, "CNY"),
-            rng.randint(1, 3),
-            weight_kg=Decimal(weight),
-            actor=buyer,
-        )
-    return cart, buyer
+def _earlier_work(store: Store, earlier: int) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
+    """The earlier orders a run continues: those not done yet, those that may owe a refund
+    (cancelled lines; a run killed between a cancellation and its refund left it owed), and
+    when the last one was placed."""
 
+    def work(uow: UnitOfWork) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
+        resume: list[str] = []
+        unsettled: list[str] = []
+        last = None
+        for i in range(earlier):
+            order = uow.orders.get(order_id_of(i))
+            last = order.created_at
+            if order.status not in (OrderStatus.DONE, OrderStatus.CANCELLED):
+                resume.append(order.id)
+            if not order.cancelled_value.is_zero():
+                unsettled.append(order.id)
+        return tuple(resume), tuple(unsettled), last
 
-def _address(i: int) -> Address:
-    return Address(
-        recipient=f"Buyer {i}",
-        phone="13800138000",
-        province="Zhejiang",
-        city="Hangzhou",
-        street=f"{i} West Lake Road",
-    )
-
-
-def _step(
-    dice: _Dice, clock: FixedClock, *, declined: bool
-) -> Callable[[Order[Any]], tuple[str | None, OrderStatus]]:
-    """What a day brings one order: the change (run inside the unit of work), and what it asks
-    of the payments afterwards (pay, settle, or nothing)."""
-
-    def step(order: Order[Any]) -> tuple[str | None, OrderStatus]:
-        status = order.status
-        action: str | None = None
-        if status is OrderStatus.PENDING_CONFIRMATION:
-            if declined or order.amount_due.is_zero():
-                order.cancel(reason="payment declined", actor=Actor.system("payments"))
-                action = _SETTLE
-            elif dice.roll < 0.04:
-                order.cancel(reason="buyer changed their mind", actor=Actor.buyer(order.buyer_id))
-                action = _SETTLE
-            else:
-                action = _PAY  # captured: the order enters processing
-        elif status is OrderStatus.PROCESSING:
-            open_items = order.open_items()
-            if not order.shipments and dice.roll < 0.1:
-                order.mark_out_of_stock([next(iter(open_items))], actor=_STAFF, note="stock short")
-            else:
-                if len(open_items) > 1 and dice.second < 0.3:
-                    sku = next(iter(open_items))
-                    order.ship(
-                        items={sku: open_items[sku]},
-                        carrier=dice.carriers[1],
-                        tracking_no=dice.tracking[1],
-                        warehouse=dice.warehouses[1],
-                        actor=_STAFF,
-                    )
-                order.ship(
-                    carrier=dice.carriers[0],
-                    tracking_no=dice.tracking[0],
-                    warehouse=dice.warehouses[0],
-                    actor=_STAFF,
-                )
-        elif status is OrderStatus.OUT_OF_STOCK:
-            if dice.roll < 0.5:
-                order.restock(actor=_STAFF)
-            elif dice.roll < 0.8:
-                sku = order.out_of_stock[0]
-                order.cancel_lines(
-                    {sku: order.open_quantity(sku)}, reason="cannot restock", actor=_STAFF
-                )
-                action = _SETTLE
-            elif dice.roll < 0.85:
-                order.cancel(reason="out of stock for too long", actor=_STAFF)
-                action = _SETTLE
-        elif status is OrderStatus.IN_TRANSIT:
-            for shipment in order.travelling:
-                order.add_tracking_event(
-                    shipment.id,
-                    TrackingEvent(
-                        at=clock.now(), description="parcel scanned", location=dice.warehouses[0]
-                    ),
-                    actor=Actor.carrier(shipment.carrier),
-                )
-            if dice.second < 0.12:
-                order.confirm_receipt(order.travelling[0].id, actor=Actor.buyer(order.buyer_id))
-        return action, order.status
-
-    return step
-
-
-def _open_store(db: str | None, clock: FixedClock, policy: AutoConfirmPolicy) -> Store:
-    timers = {"order": order_next_due(policy)}
-    if db is None:
-        return MemoryStore(clock=clock, timers=timers)
-    import sqlalchemy as sa
-
-    from ecservice.storage.sql import SqlStore
-    from ecservice.storage.sql.migrations import upgrade
-
-    # The demo's commits need not survive a power loss (they do survive a crash).
-    store = SqlStore(db, clock=clock, timers=timers, sqlite_synchronous="NORMAL")
-    url = sa.make_url(db)
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        store.create_schema()  # an in-memory database lives only in the store's connection
-    else:
-        upgrade(db)
-    return store
+    return run_in_transaction(store, work)
 
 
 def run_demo(
@@ -302,94 +224,142 @@ def run_demo(
     seed: int = 2026,
     days: int = 30,
     db: str | None = None,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """Simulate ``n`` orders placed over ``days`` simulated days; summarise where they stand.
 
     Orders arrive spread over the days. Each day every open order moves on: it is paid by card
-    through an in-memory gateway (a few cards are declined and those orders cancelled) and so
-    confirmed, or cancelled by the buyer; it may run out of stock (then restocked, the missing
-    line cancelled, or the whole order cancelled), ships in one or two parcels, collects tracking
+    (a few cards are empty and declined, and those orders cancelled) and so confirmed, or
+    cancelled by the buyer; it may run out of stock (then restocked, the missing line
+    cancelled, or the whole order cancelled), ships in one or two parcels, collects tracking
     events, and is received by the buyer or confirmed automatically ten days after shipping
     (the store's timers find the orders due). Every cancellation is refunded to the card that
     paid. A few of the gateway's answers are lost on the way back (the gateway acted); the next
     day's run retries with the same idempotency keys and reconciles.
 
     Every step is a use case of :class:`~ecservice.application.OrderService`, stored in ``db``
-    (a SQLAlchemy URL; its schema is created or upgraded first) or, without it, in memory. A
-    database that already holds demo orders is continued: the new orders are numbered after
-    the stored ones and the simulated month starts the day after the last of them; the earlier
-    orders are left as they are, except that their parcels are confirmed automatically when due.
-    The gateway's accounts live in memory, for this run only.
+    (a SQLAlchemy URL; its schema is created or upgraded first) or, without it, in memory with
+    an :class:`~ecservice.payments.InMemoryGateway`. With a database the gateway is a
+    :class:`~ecservice.storage.sql.SqlGateway` whose books are in the same PostgreSQL database,
+    or in an SQLite file beside the store's (:func:`gateway_url`).
 
-    The summary is taken after a last reconciliation at the end of the last day, over this run's
-    orders as stored; ``money_conserved`` checks that the gateway neither created nor lost
-    money, that the merchant holds what the stored payments say they kept, and that every paid
-    order's stored payments kept exactly the order's amount due. The run is deterministic for a
-    given ``seed`` and starting database.
+    A database that already holds demo orders is continued: the orders an earlier run left
+    open (also one killed at any point) move on with the new ones, cancellations it did not
+    refund are refunded, and the new orders are numbered after the stored ones, in a month
+    that starts the day after the last of them.
+
+    ``workers`` processes (on a database several processes reach: an SQLite file or
+    PostgreSQL) share the orders, each order handled by one of them; they move through the days
+    together, and claim the orders due for automatic confirmation through the store's timer
+    index (``SKIP LOCKED`` on PostgreSQL), so that each is confirmed once.
+
+    ``money_conserved`` checks, over every stored order: that the gateway's books balance (in
+    memory: nothing created or lost; in SQL: :meth:`~ecservice.storage.sql.SqlGateway.audit`),
+    that the merchant holds what the stored payments say they kept, and that every paid order's
+    stored payments kept exactly the order's amount due. With one worker the run is
+    deterministic for a given ``seed`` and starting database.
 
     Args:
-        n: how many orders to place.
+        n: how many orders to place (at least 1).
         seed: the seed of the random choices.
-        days: over how many simulated days.
+        days: over how many simulated days (at least 1).
         db: the database's URL, or ``None`` for a store in memory.
+        workers: how many processes share the work (1 to :data:`MAX_WORKERS`).
         progress: called with (days done, days) at the end of each day.
 
     Raises:
+        ValidationError: a bad count, or several workers on a store only one process sees.
         MigrationError: the database cannot be reached or migrated.
         StorageUnavailable: the database failed during the run.
+        RuntimeError: a worker process failed (its error is in the message).
     """
-    rng = random.Random(seed)
-    clock = FixedClock(_START)
+    for name, value, high in (("n", n, 10**7), ("days", days, 3650), ("workers", workers, 32)):
+        if type(value) is not int or not 1 <= value <= high:
+            raise ValidationError(f"{name} must be an int from 1 to {high}, not {value!r:.40}")
+    if workers > 1 and _in_memory(db):
+        raise ValidationError(
+            "several workers need a database that several processes reach: an SQLite file or "
+            "PostgreSQL, not a store in memory"
+        )
+    clock = FixedClock(START)
     policy = AutoConfirmPolicy(days=10)
     store = _open_store(db, clock, policy)
+    gateway_db = None if db is None else gateway_url(db)
+    gateway = _open_gateway(gateway_db, clock, prepare=True)
     try:
-        return _run(store, n, rng, clock, policy, days, db, progress)
+        earlier = _stored_orders(store)
+        resume: tuple[str, ...] = ()
+        unsettled: tuple[str, ...] = ()
+        start = START
+        if earlier:
+            resume, unsettled, last = _earlier_work(store, earlier)
+            start = max(START, last.add(days=1))
+        plan = _Plan(
+            db=db,
+            gateway_db=gateway_db,
+            seed=seed,
+            days=days,
+            start=start,
+            ids=tuple(order_id_of(earlier + i) for i in range(n)),
+            first=earlier,
+            per_day=tuple(n // days + (1 if d < n % days else 0) for d in range(days)),
+            resume=resume,
+            unsettled=unsettled,
+            workers=workers,
+        )
+        if workers == 1:
+            clock.set(start)
+            auto, lost = _simulate(plan, 0, store, gateway, clock, random.Random(seed), progress)
+        else:
+            auto, lost = _run_workers(plan, progress)
+        return _summarise(store, gateway, plan, auto, lost, earlier)
     finally:
-        dispose = getattr(store, "dispose", None)
-        if dispose is not None:
-            dispose()
+        _dispose(store, gateway)
 
 
-def _run(
+def _mine(plan: _Plan, worker: int, order_id: str) -> bool:
+    """Whether ``worker`` handles ``order_id`` (orders are dealt round the workers)."""
+    return int(order_id.rpartition("-")[2]) % plan.workers == worker
+
+
+def _simulate(
+    plan: _Plan,
+    worker: int,
     store: Store,
-    n: int,
-    rng: random.Random,
+    gateway: Gateway,
     clock: FixedClock,
-    policy: AutoConfirmPolicy,
-    days: int,
-    db: str | None,
+    rng: random.Random,
     progress: Callable[[int, int], None] | None,
-) -> DemoSummary:
-    earlier = _stored_orders(store)
-    if earlier:
-        last = run_in_transaction(store, lambda uow: uow.orders.get(_order_id(earlier - 1)))
-        clock.set(max(clock.now(), last.created_at.add(days=1)))
-    gateway = InMemoryGateway("demo")
-    line = _LossyLine(gateway, rng)
+    barrier: Barrier | None = None,
+) -> tuple[int, int]:
+    """Run the plan's days for the orders of ``worker``; return (orders confirmed
+    automatically, answers lost)."""
+    policy = AutoConfirmPolicy(days=10)
+    line = LossyLine(gateway, rng)
     service = OrderService(store, line, clock=clock, auto_confirm=policy)
-    ids = [_order_id(earlier + i) for i in range(n)]
-    open_ids: list[str] = []
+    unsettled = {o for o in plan.unsettled if _mine(plan, worker, o)}
+    # Earlier orders still open, and finished ones that may owe a refund (settled on day one).
+    open_ids = [o for o in plan.resume if _mine(plan, worker, o)]
+    open_ids += sorted(unsettled.difference(open_ids))
     declined: set[str] = set()
-    unsettled: set[str] = set()
-    per_day = [n // days + (1 if d < n % days else 0) for d in range(days)]
     placed = 0
     auto = 0
-    for day in range(days):
+    for day in range(plan.days):
         # The scheduled job first: parcels nobody confirmed for ten days are confirmed.
         auto += service.run_due_timers(limit=500)
         still_open: list[str] = []
         for order_id in open_ids:
-            dice = _Dice.draw(rng)
+            dice = Dice.draw(rng)
             action, status = service.change(
-                order_id, _step(dice, clock, declined=order_id in declined)
+                order_id, day_step(dice, clock, declined=order_id in declined)
             )
             try:
-                if action == _PAY:
-                    paid = service.pay(order_id, _card(order_id))
+                if action == PAY:
+                    paid = service.pay(order_id, card_of(order_id))
                     if paid.payment_status is PaymentStatus.FAILED:
                         declined.add(order_id)
-                elif action == _SETTLE or order_id in unsettled:
+                elif action == SETTLE or order_id in unsettled:
                     service.settle(order_id)  # refunds whatever was cancelled
                     unsettled.discard(order_id)
             except (GatewayUnavailable, PaymentDeclined):
@@ -397,87 +367,195 @@ def _run(
             if status not in (OrderStatus.DONE, OrderStatus.CANCELLED) or order_id in unsettled:
                 still_open.append(order_id)
         open_ids = still_open
-        for _ in range(per_day[day]):
-            i = earlier + placed
-            order_id = ids[placed]
+        for _ in range(plan.per_day[day]):
+            order_id = plan.ids[placed]
+            i = plan.first + placed
             placed += 1
-            cart, buyer = _new_cart(i, rng, clock)
-            run_in_transaction(store, _adding(cart))
-            service.place_order(cart.id, order_id, address=_address(i), shipping=_RATE, actor=buyer)
+            if not _mine(plan, worker, order_id):
+                continue
+            cart, buyer = new_cart(i, rng, clock)
             if rng.random() >= 0.02:  # most cards are funded; a few are empty and get declined
-                gateway.fund(_card(order_id), Money("2000.00", "CNY"))
+                _fund(gateway, order_id)
+            run_in_transaction(store, adding(cart))
+            service.place_order(
+                cart.id, order_id, address=address_of(i), shipping=RATE, actor=buyer
+            )
             open_ids.append(order_id)
         clock.advance(days=1)
+        if barrier is not None:
+            barrier.wait(DAY_TIMEOUT)
         if progress is not None:
-            progress(day + 1, days)
+            progress(day + 1, plan.days)
     # The last reconciliation of the month, over a healthy line, of every order a lost answer
     # left unsettled (the others were settled when they changed).
     line.healthy = True
     for order_id in sorted(unsettled):
         service.settle(order_id)
-    return _summarise(store, ids, gateway, line, auto, db, earlier)
+    return auto, line.lost
 
 
-def _adding(cart: Cart) -> Callable[[UnitOfWork], None]:
-    def work(uow: UnitOfWork) -> None:
-        # A run killed between storing a cart and placing its order left the cart stored: the
-        # order is placed from that one (place_order checks it out if needed).
-        if uow.carts.find(cart.id) is None:
-            uow.carts.add(cart)
+def _fund(gateway: Gateway, order_id: str) -> None:
+    card = card_of(order_id)
+    if isinstance(gateway, InMemoryGateway):
+        gateway.fund(card, FUNDS)
+        return
+    from ecservice.storage.sql import SqlGateway
 
-    return work
+    assert isinstance(gateway, SqlGateway)
+    # Once per order, however often a killed run is continued.
+    gateway.fund(card, FUNDS, idempotency_key=f"fund-{order_id}")
+
+
+def _worker(
+    plan: _Plan,
+    worker: int,
+    barrier: Barrier,
+    days_done: multiprocessing.Queue[int],
+    results: multiprocessing.Queue[tuple[int, str, int, int]],
+) -> None:
+    """One worker process: its share of the plan, on its own connections."""
+    try:
+        clock = FixedClock(plan.start)
+        policy = AutoConfirmPolicy(days=10)
+        store = _open_store(plan.db, clock, policy)
+        gateway = _open_gateway(plan.gateway_db, clock, prepare=False)
+        try:
+            report = days_done.put if worker == 0 else None
+            rng = random.Random(f"{plan.seed}/{worker}/{plan.workers}")
+            auto, lost = _simulate(
+                plan,
+                worker,
+                store,
+                gateway,
+                clock,
+                rng,
+                None if report is None else lambda done, _total: report(done),
+                barrier,
+            )
+        finally:
+            _dispose(store, gateway)
+        results.put((worker, "", auto, lost))
+    except BaseException as exc:  # reported to the parent, which raises
+        barrier.abort()
+        results.put((worker, f"{type(exc).__name__}: {exc}", 0, 0))
+
+
+def _run_workers(plan: _Plan, progress: Callable[[int, int], None] | None) -> tuple[int, int]:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(plan.workers)
+    days_done: multiprocessing.Queue[int] = context.Queue()
+    results: multiprocessing.Queue[tuple[int, str, int, int]] = context.Queue()
+    processes = [
+        context.Process(target=_worker, args=(plan, w, barrier, days_done, results), daemon=True)
+        for w in range(plan.workers)
+    ]
+    for process in processes:
+        process.start()
+    reported = 0
+    finished: list[tuple[int, str, int, int]] = []
+    try:
+        while len(finished) < plan.workers:
+            try:
+                done = days_done.get(timeout=0.2)
+            except queue.Empty:
+                pass
+            else:
+                reported = done
+                if progress is not None:
+                    progress(done, plan.days)
+                continue
+            try:
+                finished.append(results.get_nowait())
+            except queue.Empty:
+                dead = [p for p in processes if p.exitcode not in (None, 0)]
+                if dead and results.empty():
+                    barrier.abort()
+                    raise RuntimeError(
+                        f"demo worker process {processes.index(dead[0])} ended with exit code "
+                        f"{dead[0].exitcode}"
+                    ) from None
+    finally:
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+    failed = sorted((w, why) for w, why, _, _ in finished if why)
+    if failed:
+        worker, why = failed[0]
+        raise RuntimeError(f"demo worker {worker} failed: {why}")
+    if progress is not None and reported < plan.days:
+        progress(plan.days, plan.days)
+    return sum(a for _, _, a, _ in finished), sum(lost for _, _, _, lost in finished)
 
 
 def _summarise(
     store: Store,
-    ids: list[str],
-    gateway: InMemoryGateway,
-    line: _LossyLine,
+    gateway: Gateway,
+    plan: _Plan,
     auto: int,
-    db: str | None,
+    lost: int,
     earlier: int,
 ) -> DemoSummary:
-    """The summary, from the stored orders and payments of this run and the gateway."""
+    """The summary of this run's orders as stored, and the verdict on all stored money."""
+    every = [order_id_of(i) for i in range(earlier)] + list(plan.ids)
 
     def load(uow: UnitOfWork) -> list[tuple[Order[Any], list[Payment]]]:
-        return [(uow.orders.get(i), payments_of(uow, i)) for i in ids]
+        return [(uow.orders.get(i), payments_of(uow, i)) for i in every]
 
     stored = run_in_transaction(store, load)
-    all_orders = [o for o, _ in stored]
-    payments = [p for _, ps in stored for p in ps]
-    live = [o for o in all_orders if o.status is not OrderStatus.CANCELLED]
+    mine = stored[earlier:]
+    this_run = [o for o, _ in mine]
+    payments = [p for _, ps in mine for p in ps]
+    all_payments = [p for _, ps in stored for p in ps]
+    live = [o for o in this_run if o.status is not OrderStatus.CANCELLED]
     zero = Money.zero("CNY")
     captured = sum_money((p.captured or zero for p in payments), "CNY")
     refunded = sum_money((p.refunded for p in payments), "CNY")
+    kept = sum_money((p.net for p in all_payments), "CNY")
     # Every order whose money was taken kept exactly what it owes, over all its attempts.
     reconciled = all(
         sum_money((p.net for p in ps), "CNY") == o.amount_due
         for o, ps in stored
         if any(p.captured is not None for p in ps)
     )
-    conserved = (
-        gateway.total_balance("CNY") + gateway.held("CNY") + gateway.merchant_balance("CNY")
-        == gateway.total_funded("CNY")
-        and gateway.merchant_balance("CNY") == captured - refunded
-        and reconciled
-    )
+    problems: tuple[str, ...] = ()
+    if isinstance(gateway, InMemoryGateway):
+        books = gateway.total_balance("CNY") + gateway.held("CNY") + gateway.merchant_balance(
+            "CNY"
+        ) == gateway.total_funded("CNY")
+        merchant = gateway.merchant_balance("CNY")
+        where = "memory"
+    else:
+        from ecservice.storage.sql import SqlGateway
+
+        assert isinstance(gateway, SqlGateway)
+        audit: LedgerAudit = gateway.audit("CNY")
+        problems = audit.problems
+        books = audit.balanced and audit.funded == (audit.instruments + audit.held + audit.merchant)
+        merchant = audit.merchant
+        where = _shown(plan.gateway_db or "")
+    conserved = books and merchant == kept and reconciled
     return DemoSummary(
-        orders=len(all_orders),
-        by_status=dict(Counter(o.status for o in all_orders)),
+        orders=len(this_run),
+        by_status=dict(Counter(o.status for o in this_run)),
         revenue=sum_money((o.amount_due for o in live), "CNY"),
-        refunds_due=sum_money((o.cancelled_value for o in all_orders), "CNY"),
-        shipments=sum(len(o.shipments) for o in all_orders),
-        transitions=sum(o.version for o in all_orders),
+        refunds_due=sum_money((o.cancelled_value for o in this_run), "CNY"),
+        shipments=sum(len(o.shipments) for o in this_run),
+        transitions=sum(o.version for o in this_run),
         auto_confirmed=auto,
         payments_declined=sum(p.status is PaymentStatus.FAILED for p in payments),
         captured=captured,
         refunded=refunded,
-        merchant_balance=gateway.merchant_balance("CNY"),
+        merchant_balance=merchant,
         money_conserved=conserved,
-        answers_lost=line.lost,
-        database="memory" if db is None else _shown(db),
-        stored_orders=earlier + len(all_orders),
+        answers_lost=lost,
+        database="memory" if plan.db is None else _shown(plan.db),
+        gateway=where,
+        stored_orders=len(stored),
         earlier_orders=earlier,
+        resumed_orders=len(plan.resume),
+        workers=plan.workers,
+        gateway_problems=problems,
     )
 
 

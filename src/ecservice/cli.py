@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ecservice._demo import run_demo
@@ -34,6 +34,10 @@ _DEFAULT_DB_URL = "sqlite:///ecservice.db"
 #: The database the ``demo`` command uses without ``--db``.
 _DEFAULT_DEMO_DB_URL = "sqlite:///ecservice-demo.db"
 
+#: How many orders the demo places by default, over how many simulated days.
+_DEMO_ORDERS = 2000
+_DEMO_DAYS = 30
+
 #: Workflows the ``diagram`` command can draw.
 WORKFLOWS: dict[str, Workflow[Any]] = {
     "cart": CART_WORKFLOW,
@@ -53,14 +57,44 @@ def _positive(text: str) -> int:
     return value
 
 
-def _show_progress(done: int, total: int) -> None:
-    """The demo's progress on a terminal: a bar of simulated days, erased at the end."""
+def _plain_progress(done: int, total: int) -> None:
+    """The demo's progress on a terminal without rich: a bar of simulated days, erased at the
+    end."""
     width = 30
     filled = width * done // total
     bar = "#" * filled + "." * (width - filled)
     end = "\r" + " " * (width + 20) + "\r" if done == total else ""
     sys.stderr.write(f"\r  day {done:>3}/{total} [{bar}]{end}")
     sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def _progress_bar(days: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback for the demo on a terminal: rich's bar when the ``cli`` extra is
+    installed, a plain one otherwise; none when standard error is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    try:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    except ImportError:
+        yield _plain_progress
+        return
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("simulated days", total=days)
+
+        def advance(done: int, _total: int) -> None:
+            bar.update(task, completed=done)
+
+        yield advance
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -85,9 +119,19 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         if db is None:
             db = _DEFAULT_DEMO_DB_URL
+    if args.workers > 1 and db is None:
+        print("ecservice: --workers needs the sql extra and a database", file=sys.stderr)
+        return 1
     started = time.perf_counter()
-    progress = _show_progress if sys.stderr.isatty() else None
-    summary = run_demo(args.orders, seed=args.seed, db=db, progress=progress)
+    with _progress_bar(_DEMO_DAYS) as progress:
+        summary = run_demo(
+            args.orders,
+            seed=args.seed,
+            days=_DEMO_DAYS,
+            db=db,
+            workers=args.workers,
+            progress=progress,
+        )
     elapsed = time.perf_counter() - started
     print(f"ecservice demo: {summary.orders} orders simulated (seed {args.seed})")
     print()
@@ -108,10 +152,22 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  refunded to cards:      {summary.refunded.format('zh_CN')}")
     print(f"  merchant balance:       {summary.merchant_balance.format('zh_CN')}")
     print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
-    earlier = f" ({summary.earlier_orders} from earlier runs)" if summary.earlier_orders else ""
+    for problem in summary.gateway_problems:
+        print(f"    {problem}")
+    earlier = ""
+    if summary.earlier_orders:
+        earlier = (
+            f" ({summary.earlier_orders} from earlier runs, {summary.resumed_orders} of them "
+            "continued)"
+        )
     where = "memory (gone when the command ends)" if db is None else summary.database
     print(f"  stored:                 {summary.stored_orders} orders in {where}{earlier}")
-    print("  gateway:                in memory, this run's payments only")
+    if db is None:
+        print("  gateway:                in memory, this run's payments only")
+    else:
+        print(f"  gateway's books:        {summary.gateway} (checked in SQL)")
+    if summary.workers > 1:
+        print(f"  workers:                {summary.workers} processes")
     print(f"  time:                   {elapsed:.2f} s")
     return 0 if summary.money_conserved else 1
 
@@ -211,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
         "money totals. Run again on the same database, it continues with new orders. A "
         "database needs the sql extra: pip install 'ecservice[sql]'.",
     )
-    demo.add_argument("--orders", type=_positive, default=3000, help="how many (default 3000)")
+    demo.add_argument(
+        "--orders", type=_positive, default=_DEMO_ORDERS, help=f"how many (default {_DEMO_ORDERS})"
+    )
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     demo.add_argument(
         "--db",
@@ -220,6 +278,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the database's SQLAlchemy URL, for example postgresql+psycopg://user@host/shop "
         f"(default {_DEFAULT_DEMO_DB_URL}: a file in the current directory; in memory when "
         "the sql extra is not installed); its schema is created or upgraded first",
+    )
+    demo.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="K",
+        help="share the orders among K processes (default 1; needs a database several "
+        "processes reach: PostgreSQL, or an SQLite file, whose writers take turns)",
     )
     demo.set_defaults(run=_demo)
     diagram = sub.add_parser(

@@ -35,6 +35,10 @@ from ecservice.storage.sql.migrations import (
 )
 from tests.storage.pgdb import fresh_pg_database
 
+#: The revisions the package ships, oldest first, and the last of them.
+REVISIONS = ["0001", "0002"]
+HEAD = REVISIONS[-1]
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -79,9 +83,15 @@ def _statements_of(engine: sa.Engine) -> list[str]:
     return seen
 
 
-def test_the_head_is_the_initial_revision() -> None:
-    """The package ships one revision so far, ``0001``."""
-    assert head() == "0001"
+def test_the_head_is_the_last_revision() -> None:
+    """The package's revisions form one chain ending at :data:`HEAD`."""
+    assert head() == HEAD
+    names = sorted(
+        p.name
+        for p in resources.files("ecservice.storage.sql.migrations").joinpath("versions").iterdir()
+        if p.name.endswith(".py")
+    )
+    assert [n[:4] for n in names] == REVISIONS
 
 
 def test_upgrade_builds_the_schema_of_the_metadata(database_url: str) -> None:
@@ -89,7 +99,7 @@ def test_upgrade_builds_the_schema_of_the_metadata(database_url: str) -> None:
     indexes (Alembic's autogenerate comparison is empty)."""
     assert current(database_url) is None
     assert _differences(database_url)  # an empty database differs: the comparison has teeth
-    assert upgrade(database_url) == "0001"
+    assert upgrade(database_url) == HEAD
     assert _differences(database_url) == []
     assert current(database_url) == head()
 
@@ -100,7 +110,7 @@ def test_upgrading_twice_changes_nothing(database_url: str) -> None:
     engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
     try:
         statements = _statements_of(engine)
-        assert upgrade(engine) == "0001"
+        assert upgrade(engine) == HEAD
     finally:
         engine.dispose()
     writes = [
@@ -110,7 +120,7 @@ def test_upgrading_twice_changes_nothing(database_url: str) -> None:
     ]
     assert statements
     assert writes == []
-    assert current(database_url) == "0001"
+    assert current(database_url) == HEAD
 
 
 def test_the_migration_writes_what_create_all_writes(tmp_path: Path) -> None:
@@ -144,7 +154,7 @@ def test_downgrade_to_base_removes_the_tables(database_url: str) -> None:
         assert not {"ecs_aggregates", "ecs_outbox"} & set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert upgrade(database_url) == "0001"
+    assert upgrade(database_url) == HEAD
     assert _differences(database_url) == []
 
 
@@ -154,10 +164,10 @@ def test_upgrades_racing_each_other_both_succeed(database_url: str) -> None:
     at the head. Threads of one process take turns."""
     spawn = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=spawn) as pool:
-        assert list(pool.map(upgrade, [database_url] * 2)) == ["0001"] * 2
+        assert list(pool.map(upgrade, [database_url] * 2)) == [HEAD] * 2
     assert _differences(database_url) == []
     with concurrent.futures.ThreadPoolExecutor(3) as threads:
-        assert list(threads.map(upgrade, [database_url] * 3)) == ["0001"] * 3
+        assert list(threads.map(upgrade, [database_url] * 3)) == [HEAD] * 3
 
 
 def test_current_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:

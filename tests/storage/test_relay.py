@@ -217,15 +217,17 @@ def _relay_until_empty(url: str, batch: int) -> list[str]:
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_concurrent_relays_deliver_every_event_once(backend: str, tmp_path: Path) -> None:
-    """Three relay processes share one outbox of 600 events: every event is delivered, none
-    twice (no lease expires during the run), each relay in seq order."""
+    """Relay processes (8 on PostgreSQL, 3 on one SQLite file) share one outbox of 600 events:
+    every event is delivered, none twice (no lease expires during the run), each relay in seq
+    order."""
     with migrated(backend, tmp_path) as url:
         engine = make_engine(url)
         ids = add_events(engine, 600)
         engine.dispose()
         spawn = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(3, mp_context=spawn) as pool:
-            results = list(pool.map(_relay_until_empty, [url] * 3, [7] * 3))
+        relays = 8 if backend == "postgresql" else 3
+        with concurrent.futures.ProcessPoolExecutor(relays, mp_context=spawn) as pool:
+            results = list(pool.map(_relay_until_empty, [url] * relays, [7] * relays))
         counts = Counter(e for result in results for e in result)
         assert sorted(counts) == sorted(ids)
         assert set(counts.values()) == {1}

@@ -3,9 +3,11 @@
 Needs the ``sql`` extra (``pip install 'ecservice[sql]'``: SQLAlchemy, psycopg 3, Alembic).
 :class:`SqlStore` implements :class:`~ecservice.storage.Store`; its tables are
 :data:`AGGREGATES` and :data:`OUTBOX` (:data:`METADATA`); an :class:`OutboxRelay` delivers the
-outbox's events.
+outbox's events. :class:`SqlGateway` is a payment gateway whose books are tables of the same
+metadata, shared by every process that reaches the database.
 """
 
+from ecservice.storage.sql._gateway import LedgerAudit, SqlGateway
 from ecservice.storage.sql._relay import OutboxRelay
 from ecservice.storage.sql._retry import TRANSIENT_SQLSTATES, is_transient
 from ecservice.storage.sql._schema import AGGREGATES, METADATA, OUTBOX
@@ -16,7 +18,9 @@ __all__ = [
     "METADATA",
     "OUTBOX",
     "TRANSIENT_SQLSTATES",
+    "LedgerAudit",
     "OutboxRelay",
+    "SqlGateway",
     "SqlStore",
     "is_transient",
     "make_engine",
