@@ -132,7 +132,8 @@ def test_the_tables_have_the_documented_columns(sqlite_url: str) -> None:
     store = SqlStore(sqlite_url)
     store.create_schema()
     names = set(sa.inspect(store.engine).get_table_names())
-    assert names == {"ecs_aggregates", "ecs_outbox"}
+    assert names == set(METADATA.tables)
+    assert {"ecs_aggregates", "ecs_outbox", "ecs_gw_accounts", "ecs_gw_requests"} <= names
     store.dispose()
 
 

@@ -685,6 +685,8 @@ class SqlGateway:
         def perform(connection: sa.Connection, seed: str) -> GatewayResponse:
             auth = self._authorization(connection, auth_id)
             held = Money.from_minor(auth.amount, auth.currency)
+            if auth.state != "open":
+                raise _DeclinedAnswer("the authorisation is already settled")
             if auth.currency != cur.code or units > auth.amount:
                 raise _DeclinedAnswer(f"capture {amount} does not fit authorisation {held}")
             if not self._settle(connection, auth_id, "captured"):

@@ -4,7 +4,8 @@
 :func:`current` tells which revision a database is at; the command line's ``ecservice db
 upgrade`` and ``ecservice db current`` call them. Alembic's own ``alembic_version`` table
 records the revision. The revisions live in this package's ``versions`` folder
-(``0001_initial.py``: the tables ``ecs_aggregates`` and ``ecs_outbox``); :func:`alembic_config`
+(``0001_initial.py``: the tables ``ecs_aggregates`` and ``ecs_outbox``;
+``0002_gateway_ledger.py``: the SQL gateway's ``ecs_gw_*`` tables); :func:`alembic_config`
 gives an Alembic ``Config`` for every other Alembic command (``history``, ``downgrade``,
 ``revision --autogenerate`` against :data:`ecservice.storage.sql.METADATA`).
 
@@ -107,7 +108,7 @@ def alembic_config(url: str | sa.URL | None = None) -> Config:
 
 
 def head() -> str:
-    """The newest revision this package ships (``"0001"``)."""
+    """The newest revision this package ships (``"0002"`` in this version)."""
     found = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert found is not None, "the migrations folder has no revision"
     return found
@@ -197,7 +198,7 @@ def upgrade(url: str | sa.URL | sa.Engine, revision: str = "head") -> str | None
     A database at ``revision`` already is left unchanged.
 
     >>> upgrade("sqlite://")  # an in-memory database, gone with its connection
-    '0001'
+    '0002'
 
     Args:
         url: a SQLAlchemy database URL (``sqlite:///ecservice.db``,

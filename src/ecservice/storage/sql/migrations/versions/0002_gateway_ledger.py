@@ -91,12 +91,12 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("refunded", sa.BigInteger(), nullable=False),
-        sa.CheckConstraint(
-            "refunded >= 0 AND refunded <= amount", name="ck_ecs_gw_captures_refunded"
-        ),
         sa.PrimaryKeyConstraint("gateway", "id"),
         sa.UniqueConstraint(
             "gateway", "authorization_id", name="uq_ecs_gw_captures_authorization"
+        ),
+        sa.CheckConstraint(
+            "refunded >= 0 AND refunded <= amount", name="ck_ecs_gw_captures_refunded"
         ),
     )
     op.create_table(
