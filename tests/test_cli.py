@@ -176,16 +176,32 @@ def test_a_demo_killed_with_sigkill_is_continued_without_loss(
     assert again.earlier_orders >= killed - 1  # the run may have been killed mid-placing
     assert again.resumed_orders > 0
     assert again.stored_orders == again.earlier_orders + 50
-    # Nothing is left half-paid: no payment holds money for an order that is not paying.
-    from ecservice.storage.sql import SqlGateway
+    # Nothing is left half-paid: money is held only for orders still awaiting their payment.
+    import sqlalchemy as sa
+
+    from ecservice.storage.sql import SqlGateway, SqlStore
 
     books = SqlGateway(url.replace("shop.db", "shop-gateway.db"), name="demo")
+    store = SqlStore(url)
     try:
-        audit = books.audit("CNY")
-        assert audit.balanced
-        assert audit.held.is_zero()
+        assert books.audit("CNY").balanced
+        with books.engine.connect() as connection:
+            held_for = (
+                connection.execute(
+                    sa.text(
+                        "SELECT payment_reference FROM ecs_gw_authorizations WHERE state = 'open'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        with store.unit_of_work() as uow:
+            for reference in held_for:
+                order_id = uow.payments.get(reference).order_id
+                assert uow.orders.get(order_id).status is OrderStatus.PENDING_CONFIRMATION
     finally:
         books.dispose()
+        store.dispose()
 
 
 def test_demo_workers_share_one_sqlite_file(tmp_path: Path) -> None:

@@ -125,9 +125,7 @@ def _only_json(value: object) -> None:
 def test_the_generated_runs_reach_the_interesting_states() -> None:
     """The strategies are not vacuous: they reach the states whose data is richest."""
     # A fixed seed: a vacuity check must give the same answer on every run.
-    quick = settings(
-        phases=[Phase.generate], max_examples=2000, database=None, derandomize=True
-    )
+    quick = settings(phases=[Phase.generate], max_examples=2000, database=None, derandomize=True)
     find(orders(), lambda o: o.status is OrderStatus.DONE, settings=quick)
     find(orders(), lambda o: o.status is OrderStatus.CANCELLED, settings=quick)
     find(orders(), lambda o: o.status is OrderStatus.OUT_OF_STOCK, settings=quick)

@@ -45,14 +45,18 @@ def test_authorise_capture_refund_void_and_their_books(engine: sa.Engine) -> Non
     gw = gateway(engine)
     gw.fund(CARD, cny("100.00"))
     auth = gw.authorize(CARD, cny("60.00"), reference="P-1", idempotency_key="a1")
-    assert auth.approved and auth.amount == cny("60.00")
-    assert gw.balance(CARD, "CNY") == cny("40.00") and gw.held("CNY") == cny("60.00")
+    assert auth.approved
+    assert auth.amount == cny("60.00")
+    assert gw.balance(CARD, "CNY") == cny("40.00")
+    assert gw.held("CNY") == cny("60.00")
     cap = gw.capture(auth.reference, cny("50.00"), idempotency_key="c1")
     assert cap.approved
-    assert gw.balance(CARD, "CNY") == cny("50.00") and gw.held("CNY") == cny("0.00")
+    assert gw.balance(CARD, "CNY") == cny("50.00")
+    assert gw.held("CNY") == cny("0.00")
     assert gw.merchant_balance("CNY") == cny("50.00")
     again = gw.capture(auth.reference, cny("50.00"), idempotency_key="c2")
-    assert not again.approved and again.message == "the authorisation is already settled"
+    assert not again.approved
+    assert again.message == "the authorisation is already settled"
     assert gw.refund(cap.reference, cny("20.00"), idempotency_key="r1").approved
     too_much = gw.refund(cap.reference, cny("30.01"), idempotency_key="r2")
     assert not too_much.approved
@@ -60,7 +64,8 @@ def test_authorise_capture_refund_void_and_their_books(engine: sa.Engine) -> Non
     assert gw.refund(cap.reference, cny("30.00"), idempotency_key="r2").approved
     second = gw.authorize(CARD, cny("10.00"), reference="P-2", idempotency_key="a2")
     voided = gw.void(second.reference, idempotency_key="v1")
-    assert voided.approved and voided.amount == cny("10.00")
+    assert voided.approved
+    assert voided.amount == cny("10.00")
     audit = gw.audit("CNY")
     assert audit.balanced, audit.problems
     assert (audit.funded, audit.instruments, audit.held, audit.merchant) == (
@@ -110,8 +115,10 @@ def test_declines_and_bad_input_leave_nothing_behind(engine: sa.Engine) -> None:
         gw.fund("tok_a", cny("1.00"))  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         gw.authorize(CARD, cny("1.00"), reference="P", idempotency_key=" k")
-    assert gw.outcome("k1") is None and gw.outcome("k3") is None
-    assert gw.audit("CNY").balanced and gw.total_balance("CNY") == cny("10.00")
+    assert gw.outcome("k1") is None
+    assert gw.outcome("k3") is None
+    assert gw.audit("CNY").balanced
+    assert gw.total_balance("CNY") == cny("10.00")
 
 
 def test_the_audit_finds_books_that_do_not_balance(engine: sa.Engine) -> None:
@@ -216,7 +223,7 @@ def _worker(url: str, name: str, seed: int) -> tuple[int, int, int]:
                 {"g": name},
             )
         ]
-    for n, auth in enumerate(auths):
+    for auth in auths:
         answer = gw.capture(auth, cny("100.00"), idempotency_key=f"cap-{auth}-{seed}")
         captured += answer.approved
         if answer.approved:
@@ -271,12 +278,14 @@ def _race(pool: Pool, url: str, processes: int) -> None:
         ).all()
     assert len(per_capture) == len(cards)
     for row in per_capture:
-        assert row.n == 3 and row.total == row.refunded == 9000
+        assert row.n == 3
+        assert row.total == row.refunded == 9000
     assert refunded >= 3 * len(cards)  # replays of a shared key also answer approved
     audit = gw.audit("CNY")
     assert audit.balanced, audit.problems
     assert audit.merchant == cny("40.00")
-    assert audit.instruments == cny("360.00") and audit.held == cny("0.00")
+    assert audit.instruments == cny("360.00")
+    assert audit.held == cny("0.00")
     gw.dispose()
 
 

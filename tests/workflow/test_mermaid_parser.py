@@ -130,9 +130,7 @@ def drawable(text: str) -> str:
     """``text`` with the characters no drawing can show (controls other than tab and line
     breaks, lone surrogates) replaced by U+FFFD, as the diagrams replace them."""
     return "".join(
-        "\ufffd"
-        if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r"
-        else ch
+        "\ufffd" if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" else ch
         for ch in text
     )
 

@@ -37,5 +37,14 @@ Money('186.00', 'CNY')
 """
 
 from ecservice.application._orders import OrderService, PaymentOutcome, payment_id, payments_of
+from ecservice.application._privacy import OrderErasure, PrivacyService, scrub_payload
 
-__all__ = ["OrderService", "PaymentOutcome", "payment_id", "payments_of"]
+__all__ = [
+    "OrderErasure",
+    "OrderService",
+    "PaymentOutcome",
+    "PrivacyService",
+    "payment_id",
+    "payments_of",
+    "scrub_payload",
+]

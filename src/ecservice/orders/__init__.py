@@ -32,6 +32,16 @@ from ecservice.orders._order_workflow import (
     stock_restored,
 )
 from ecservice.orders._policy import MAX_AUTO_CONFIRM_DAYS, AutoConfirmPolicy
+from ecservice.orders._privacy import (
+    ERASED,
+    ERASED_PHONE,
+    ErasurePolicy,
+    ErasureResult,
+    PersonalDataErased,
+    PersonalValues,
+    erased_address,
+    is_erased_address,
+)
 from ecservice.orders._shipping import MIN_WEIGHT_STEP_KG, ShippingRate
 from ecservice.orders._values import (
     MAX_QUANTITY,
@@ -46,6 +56,8 @@ from ecservice.orders._values import (
 
 __all__ = [
     "CART_WORKFLOW",
+    "ERASED",
+    "ERASED_PHONE",
     "MAX_AUTO_CONFIRM_DAYS",
     "MAX_QUANTITY",
     "MAX_WEIGHT_KG",
@@ -58,6 +70,8 @@ __all__ = [
     "Cart",
     "CartLine",
     "CartStatus",
+    "ErasurePolicy",
+    "ErasureResult",
     "LinesCancelled",
     "OS_co",
     "Order",
@@ -70,6 +84,8 @@ __all__ = [
     "OrderPlaced",
     "OrderRestocked",
     "OrderStatus",
+    "PersonalDataErased",
+    "PersonalValues",
     "Presale",
     "RefundDue",
     "Shipment",
@@ -82,6 +98,8 @@ __all__ = [
     "all_settled",
     "apply_change",
     "auto_confirm_due",
+    "erased_address",
+    "is_erased_address",
     "nothing_shipped",
     "nothing_travels",
     "stock_restored",

@@ -16,6 +16,7 @@ from ecservice.clock import ensure_utc
 from ecservice.errors import UnknownLine, ValidationError
 from ecservice.money import Currency, Money
 from ecservice.orders import _order_prepare as _prepare
+from ecservice.orders import _privacy
 from ecservice.orders._events import OrderStatus
 from ecservice.orders._order_checks import (
     _as_cancellations,
@@ -31,6 +32,7 @@ from ecservice.orders._order_checks import (
 )
 from ecservice.orders._order_workflow import ORDER_WORKFLOW, OrderChange, _open_after, new_change
 from ecservice.orders._policy import AutoConfirmPolicy
+from ecservice.orders._privacy import ErasurePolicy, ErasureResult
 from ecservice.orders._values import (
     Address,
     Cancellation,
@@ -484,6 +486,60 @@ class Order(Aggregate[OS_co]):
         """
         payload = self._prepare_cancel_lines(items, reason=reason, actor=actor)
         return self._fire_prepared("cancel_lines", actor, payload)
+
+    # --- personal data -------------------------------------------------------------------------
+
+    def erase_personal_data(
+        self,
+        *,
+        actor: Actor,
+        reason: str,
+        basis: str = _privacy.DEFAULT_BASIS,
+        policy: ErasurePolicy | None = None,
+        at: _dt.datetime | None = None,
+    ) -> ErasureResult:
+        """Erase the buyer's personal data (PIPL art. 47, GDPR art. 17), keeping the accounts.
+
+        The address becomes :func:`~ecservice.orders.erased_address` (every part
+        :data:`~ecservice.orders.ERASED`, the country kept); non-empty remarks, history notes
+        and cancellation reasons become :data:`~ecservice.orders.ERASED`; so do carriers'
+        tracking reports that repeat the address or the erased texts. Lines, amounts, statuses,
+        shipments (carriers, tracking numbers, times), cancellations' quantities and the history
+        records (trigger, states, time, actor, version) stay, so totals, refunds and payments
+        reconcile as before.
+
+        The erasure is not a transition: a final order has none left (its workflow may not leave
+        a final state), so ``version`` and the length of ``history`` do not change. It is
+        recorded by the :class:`~ecservice.orders.PersonalDataErased` event of the result (when,
+        who, legal basis, which parts; never an erased value), which
+        :class:`~ecservice.application.PrivacyService` writes to the outbox. Storing an erased
+        order is safe without a new version because a final order never changes again: no
+        other writer can hold a newer copy.
+
+        Idempotent: erasing an erased order changes nothing and returns a result with
+        ``erased=False``. Checks run first; if one fails the order is unchanged.
+
+        Args:
+            actor: who erases (usually staff acting on the buyer's request).
+            reason: why, e.g. the request's reference (long text; must not repeat erased data).
+            basis: the legal basis recorded (short text; ``"PIPL art. 47; GDPR art. 17"``).
+            policy: when erasing is allowed (:class:`~ecservice.orders.ErasurePolicy`, the
+                default one when ``None``: once the order is done or cancelled).
+            at: when, an aware datetime; the order's clock by default.
+
+        Returns:
+            An :class:`~ecservice.orders.ErasureResult`: whether anything was erased, which
+            parts, the event, and the erased values (in memory only) to scrub copies with.
+
+        Raises:
+            PolicyViolation: ``policy`` refuses (the order is open, or must still be kept).
+            ValidationError: ``actor`` is not an :class:`~ecservice.workflow.Actor`, a missing
+                or unacceptable ``reason`` or ``basis``, a naive ``at``, a ``policy`` of the
+                wrong type.
+        """
+        return _privacy.erase_order(
+            self, actor=actor, reason=reason, basis=basis, policy=policy, at=at
+        )
 
 
 bind_workflow(Order, ORDER_WORKFLOW)

@@ -158,8 +158,7 @@ def __getattr__(name: str) -> Any:
             from ecservice.storage import _instruments
         except ImportError as exc:
             raise ImportError(
-                f"ecservice.storage.{name} needs the crypto extra: "
-                "pip install 'ecservice[crypto]'"
+                f"ecservice.storage.{name} needs the crypto extra: pip install 'ecservice[crypto]'"
             ) from exc
         return getattr(_instruments, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

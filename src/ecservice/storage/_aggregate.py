@@ -6,7 +6,7 @@ import enum
 import inspect
 import sys
 from collections.abc import Mapping
-from typing import Any, Final, TypeVar, final
+from typing import Any, Final, TypeVar, cast, final
 
 import attrs
 import cattrs
@@ -26,7 +26,7 @@ from ecservice.storage._document import (
 )
 from ecservice.storage._errors import DocumentError
 from ecservice.text import check_optional_text
-from ecservice.workflow import Actor, Aggregate, History, TransitionRecord
+from ecservice.workflow import Actor, ActorKind, Aggregate, History, TransitionRecord
 
 __all__ = ["HISTORY_KEYS", "AggregateSerializer"]
 
@@ -38,6 +38,11 @@ AggT = TypeVar("AggT", bound=Aggregate[Any])
 _KERNEL_FIELDS: Final = frozenset({"id", "status", "version", "history", "clock"})
 #: The keys of one history record, in the order they are written.
 HISTORY_KEYS: Final = ("trigger", "source", "dest", "at", "actor", "note")
+_HISTORY_KEY_SET: Final = frozenset(HISTORY_KEYS)
+#: The types of JSON's scalars as ``json.loads`` makes them.
+_JSON_SCALARS: Final = frozenset({str, int, bool, type(None)})
+#: The names of the actor kinds, as written (a dict lookup instead of the enum's ``name``).
+_KIND_NAMES: Final = {kind: kind.name for kind in ActorKind}
 
 
 def _field_type(cls: type, name: str) -> Any:
@@ -64,21 +69,23 @@ def _not_json(value: object, where: str) -> str | None:
     """Where ``value`` holds something other than JSON data (str, int, bool, None, lists and
     str-keyed dicts of those), or ``None``."""
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind in _JSON_SCALARS:
         return None
-    if isinstance(value, list) and kind is list:
-        for i, item in enumerate(value):
-            found = _not_json(item, f"{where}[{i}]")
-            if found is not None:
-                return found
+    if kind is list:
+        for i, item in enumerate(cast("list[Any]", value)):
+            if type(item) not in _JSON_SCALARS:
+                found = _not_json(item, f"{where}[{i}]")
+                if found is not None:
+                    return found
         return None
-    if isinstance(value, dict) and kind is dict:
-        for key, item in value.items():
+    if kind is dict:
+        for key, item in cast("dict[Any, Any]", value).items():
             if type(key) is not str:
                 return f"{where}: a key of type {type(key).__name__}, not a string"
-            found = _not_json(item, f"{where}.{key}")
-            if found is not None:
-                return found
+            if type(item) not in _JSON_SCALARS:
+                found = _not_json(item, f"{where}.{key}")
+                if found is not None:
+                    return found
         return None
     return f"{where}: a {kind.__name__} is not JSON data (str, int, bool, null, array, object)"
 
@@ -120,8 +127,10 @@ class AggregateSerializer(SerializerInfo[AggT]):
     """
 
     __slots__ = (
+        "_body_key_set",
         "_converter",
         "_fields",
+        "_state_names",
         "_states",
         "_type",
         "_type_name",
@@ -164,6 +173,8 @@ class AggregateSerializer(SerializerInfo[AggT]):
             if f.init and f.name not in _KERNEL_FIELDS
         )
         self._states: dict[str, enum.Enum] = {s.name: s for s in aggregate_type.workflow.states}
+        self._state_names: dict[enum.Enum, str] = {s: name for name, s in self._states.items()}
+        self._body_key_set: frozenset[str] = frozenset(self.body_keys)
 
     @property
     def body_keys(self) -> tuple[str, ...]:
@@ -208,13 +219,18 @@ class AggregateSerializer(SerializerInfo[AggT]):
                     f"{self._type_name} {obj.id!r}",
                     [f"{problem}; register an unstructure hook for its type on the converter"],
                 )
+        names = self._state_names
+        kinds = _KIND_NAMES
         body["history"] = [
             {
                 "trigger": r.trigger,
-                "source": r.source.name,
-                "dest": r.dest.name,
+                "source": names.get(r.source) or r.source.name,
+                "dest": names.get(r.dest) or r.dest.name,
                 "at": datetime_text(r.at),
-                "actor": {"kind": r.actor.kind.name, "id": r.actor.id},
+                "actor": {
+                    "kind": kinds.get(r.actor.kind) or r.actor.kind.name,
+                    "id": r.actor.id,
+                },
                 "note": r.note,
             }
             for r in obj.history
@@ -247,19 +263,26 @@ class AggregateSerializer(SerializerInfo[AggT]):
                 raises it.
         """
         envelope = read_envelope(document, (self._type_name,))
-        subject = f"{self._type_name} document {shown(envelope.id, 80)}"
-        body = upcast(
-            subject, envelope.body, envelope.schema_version, self._version, self._upcasters
-        )
+        body = envelope.body
+        if envelope.schema_version != self._version:
+            body = upcast(
+                self._subject(envelope.id),
+                body,
+                envelope.schema_version,
+                self._version,
+                self._upcasters,
+            )
         problems: list[str] = []
         causes: list[EcServiceError] = []
-        expected = self.body_keys
-        missing = [k for k in expected if k not in body]
-        problems += [f"body.{k}: missing" for k in missing]
-        extra = [k for k in body if k not in expected]
-        if extra:
-            names = ", ".join(shown(k, 40) for k in extra[:5]) + (", ..." if len(extra) > 5 else "")
-            problems.append(f"body: unexpected key(s) {names}")
+        if body.keys() != self._body_key_set:
+            expected = self.body_keys
+            missing = [k for k in expected if k not in body]
+            problems += [f"body.{k}: missing" for k in missing]
+            extra = [k for k in body if k not in expected]
+            if extra:
+                names = ", ".join(shown(k, 40) for k in extra[:5])
+                more = ", ..." if len(extra) > 5 else ""
+                problems.append(f"body: unexpected key(s) {names}{more}")
         values: dict[str, Any] = {}
         structure = self._converter.structure
         for name, alias, kind in self._fields:
@@ -278,7 +301,9 @@ class AggregateSerializer(SerializerInfo[AggT]):
         if "history" in body:
             history = self._history(body["history"], problems, causes)
         if problems:
-            raise DocumentError(subject, problems) from (causes[0] if causes else None)
+            raise DocumentError(self._subject(envelope.id), problems) from (
+                causes[0] if causes else None
+            )
         kwargs = {alias: values[name] for name, alias, _ in self._fields}
         try:
             return self._object_type(
@@ -293,7 +318,11 @@ class AggregateSerializer(SerializerInfo[AggT]):
             raise
         except Exception as exc:  # a constructor that let a raw error through
             problem = f"body: {type(exc).__name__}: {shown(str(exc), 200)}"
-            raise DocumentError(subject, [problem]) from exc
+            raise DocumentError(self._subject(envelope.id), [problem]) from exc
+
+    def _subject(self, id: str) -> str:
+        """What a document of ``id`` is called in errors."""
+        return f"{self._type_name} document {shown(id, 80)}"
 
     def _state(self, value: object, where: str, problems: list[str]) -> enum.Enum | None:
         state = self._states.get(value) if type(value) is str else None
@@ -305,9 +334,59 @@ class AggregateSerializer(SerializerInfo[AggT]):
             )
         return state
 
+    def _well_formed_history(self, value: object) -> tuple[TransitionRecord, ...] | None:
+        """The records of a history with nothing wrong in it, or ``None`` if anything is (then
+        :meth:`_history` reads it again and says what). Each record is checked as
+        :meth:`_history` checks it; an actor that repeats in the same history (the same JSON
+        object) is read once, through the converter, and the value shared."""
+        if type(value) is not list:
+            return None
+        states = self._states
+        structure = self._converter.structure
+        actors: dict[tuple[object, object], Actor] = {}
+        records: list[TransitionRecord] = []
+        append = records.append
+        try:
+            for version, item in enumerate(value, 1):
+                if type(item) is not dict or item.keys() != _HISTORY_KEY_SET:
+                    return None
+                trigger, note, source, dest = (
+                    item["trigger"],
+                    item["note"],
+                    item["source"],
+                    item["dest"],
+                )
+                if type(trigger) is not str or type(source) is not str or type(dest) is not str:
+                    return None
+                if type(note) is not str or (note and check_optional_text(note, "a note") != note):
+                    return None
+                source, dest = states.get(source), states.get(dest)
+                if source is None or dest is None:
+                    return None
+                data = item["actor"]
+                if type(data) is not dict or len(data) != 2:
+                    return None
+                key = (data.get("kind"), data.get("id"))
+                if type(key[0]) is not str or type(key[1]) is not str:
+                    return None
+                actor = actors.get(key)
+                if actor is None:
+                    actor = actors[key] = structure(data, Actor)
+                append(
+                    TransitionRecord(
+                        trigger, source, dest, parse_datetime(item["at"]), actor, note, version
+                    )
+                )
+        except Exception:  # any problem: the full reading below reports it
+            return None
+        return tuple(records)
+
     def _history(
         self, value: object, problems: list[str], causes: list[EcServiceError]
     ) -> tuple[TransitionRecord, ...]:
+        well_formed = self._well_formed_history(value)
+        if well_formed is not None:
+            return well_formed
         if type(value) is not list and type(value) is not tuple:
             problems.append(
                 f"body.history: must be an array of records, not {type(value).__name__}"

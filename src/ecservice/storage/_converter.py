@@ -24,7 +24,7 @@ from cattrs.gen import make_dict_structure_fn
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.clock import ensure_utc
+from ecservice.clock import UTC, ensure_utc
 from ecservice.errors import InvalidAmount, NaiveDatetime, ValidationError
 from ecservice.money import Currency, Money, currency, to_decimal
 
@@ -36,6 +36,9 @@ _ISO: Final = re.compile(
     re.ASCII,
 )
 _MONEY_KEYS: Final = ("amount", "currency")
+_UTC_SUFFIXES: Final = ("+00:00", "Z")
+#: ``isoformat(timespec="microseconds")`` of an instant in UTC, without asking its time zone.
+_UTC_TEXT: Final = "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00"
 
 
 def _kind(value: object) -> str:
@@ -132,6 +135,17 @@ def parse_datetime(value: object) -> DateTime:
         parsed = _dt.datetime.fromisoformat(value)
     except ValueError:
         raise ValidationError(f"{value!r} is not a real date and time") from None
+    if match.group(1) in _UTC_SUFFIXES:  # what datetime_text writes: already UTC
+        return DateTime(
+            parsed.year,
+            parsed.month,
+            parsed.day,
+            parsed.hour,
+            parsed.minute,
+            parsed.second,
+            parsed.microsecond,
+            tzinfo=UTC,
+        )
     return ensure_utc(parsed)
 
 
@@ -218,6 +232,16 @@ def datetime_text(value: _dt.datetime) -> str:
     Raises:
         NaiveDatetime: ``value`` has no time zone.
     """
+    if value.__class__ is DateTime and value.tzinfo is UTC:  # what the library holds
+        return _UTC_TEXT % (
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+        )
     return ensure_utc(value).isoformat(timespec="microseconds")
 
 

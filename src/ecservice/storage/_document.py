@@ -40,6 +40,8 @@ T = TypeVar("T")
 #: The keys of a document, in the order they are written.
 ENVELOPE_KEYS: Final = ("type", "schema_version", "id", "version", "body")
 
+_ENVELOPE_KEY_SET: Final = frozenset(ENVELOPE_KEYS)
+
 #: Longest problem text kept from one error.
 _PROBLEM_MAX: Final = 300
 
@@ -142,6 +144,26 @@ def read_envelope(document: object, known: Iterable[str]) -> Envelope:
             strings, ``body`` an object), or an unknown ``type``.
     """
     known = tuple(known)
+    if type(document) is dict and document.keys() == _ENVELOPE_KEY_SET:
+        # The common case, checked in one pass; anything off is described below.
+        type_name, schema, ident, version, body = (
+            document["type"],
+            document["schema_version"],
+            document["id"],
+            document["version"],
+            document["body"],
+        )
+        if (
+            type(type_name) is str
+            and type_name in known
+            and type(schema) is int
+            and schema >= 1
+            and type(ident) is str
+            and type(version) is int
+            and version >= 0
+            and type(body) is dict
+        ):
+            return Envelope(type_name, schema, ident, version, body)
     if type(document) is not dict:
         raise DocumentError(
             "a document",

@@ -39,6 +39,7 @@ from ecservice.payments.ecash import (
     Denomination,
     DepositReceipt,
     Mint,
+    MintBook,
     PayoutRecord,
     RefreshRecord,
     RefundReceipt,
@@ -188,10 +189,17 @@ class MintSerializer(InstrumentSerializer[Mint]):
         registry = default_registry()
         registry.register(MintSerializer(signers=[signer_5, signer_10]))
 
+    A mint whose book is kept elsewhere (``mint.book.external``, such as an
+    :class:`~ecservice.storage.sql.SqlMintBook`) is written without its deposits, refunds,
+    refreshes and payouts, which live in the book's own rows; to read it back, give the
+    serializer that book under the mint's name in ``books``.
+
     Args:
         signers: the signer of every denomination of the mints read (any order; a document
             whose denominations lack a signer, or with a signer no denomination uses, is
             refused when loaded). Not needed to write.
+        books: the external book of each mint read, by mint name (a mint not named here is
+            read with its book in its document).
         schema_version: the schema version written (an integer from 1).
         upcasters: ``{k: function}`` turning a body of schema version ``k`` into one of
             ``k + 1``.
@@ -215,6 +223,7 @@ class MintSerializer(InstrumentSerializer[Mint]):
         self,
         signers: Iterable[BlindSigner] = (),
         *,
+        books: Mapping[str, MintBook] | None = None,
         schema_version: int = 1,
         upcasters: Mapping[int, Upcaster] | None = None,
         converter: cattrs.Converter | None = None,
@@ -222,10 +231,16 @@ class MintSerializer(InstrumentSerializer[Mint]):
         given: object = signers
         if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
             raise ValidationError(f"signers must be a sequence of BlindSigner, not {shown(given)}")
+        if books is not None and not isinstance(books, Mapping):
+            raise ValidationError(
+                f"books must be a mapping of mint names to books, not {shown(books)}"
+            )
         self._signers = tuple(signers)
+        self._books = dict(books or {})
         super().__init__(schema_version=schema_version, upcasters=upcasters, converter=converter)
 
     def _values(self, obj: Mint) -> tuple[str, int, dict[str, Any]]:
+        kept = not obj.book.external  # an external book keeps these in its own rows
         return (
             obj.name,
             obj.version,
@@ -234,10 +249,12 @@ class MintSerializer(InstrumentSerializer[Mint]):
                 "denominations": obj.denominations,
                 "reserves": obj.reserves,
                 "withdrawals": obj.withdrawals,
-                "deposits": tuple(_StoredDeposit(*state) for state in obj.deposit_states()),
-                "refunds": obj.refunds,
-                "refreshes": obj.refreshes,
-                "payouts": obj.payouts,
+                "deposits": tuple(_StoredDeposit(*state) for state in obj.deposit_states())
+                if kept
+                else (),
+                "refunds": obj.refunds if kept else (),
+                "refreshes": obj.refreshes if kept else (),
+                "payouts": obj.payouts if kept else (),
             },
         )
 
@@ -249,6 +266,7 @@ class MintSerializer(InstrumentSerializer[Mint]):
             version=version,
             signers=self._signers,
             deposits=deposits,
+            book=self._books.get(ident),
             **values,
         )
 

@@ -17,6 +17,7 @@ from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
     AggregateRow,
     OutboxRecord,
+    Redaction,
     Timer,
     TrackedUnitOfWork,
     UnitOfWork,
@@ -117,7 +118,7 @@ class MemoryStore:
 class _MemoryTransaction:
     """Writes staged until commit; reads see the committed rows and this transaction's own."""
 
-    __slots__ = ("_expected", "_outbox", "_store", "_writes")
+    __slots__ = ("_expected", "_outbox", "_redacted", "_store", "_writes")
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -125,6 +126,8 @@ class _MemoryTransaction:
         # The committed version each write is conditional on (None: must not exist).
         self._expected: dict[tuple[str, str], int | None] = {}
         self._outbox: list[OutboxRecord] = []
+        # Committed outbox rows rewritten by redact_outbox, by event id, applied on commit.
+        self._redacted: dict[str, OutboxRecord] = {}
 
     def _visible(self, key: tuple[str, str]) -> _Stored | None:
         staged = self._writes.get(key)
@@ -199,6 +202,31 @@ class _MemoryTransaction:
             known.add(record.event_id)
         self._outbox.extend(copy.deepcopy(list(records)))
 
+    def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:
+        def rewritten(record: OutboxRecord) -> OutboxRecord | None:
+            payload = redact(record.event_type, copy.deepcopy(record.payload))
+            if payload is None or payload == record.payload:
+                return None
+            return attrs.evolve(record, payload=copy.deepcopy(payload))
+
+        def mine(record: OutboxRecord) -> bool:
+            return record.aggregate_type == aggregate_type and record.aggregate_id == aggregate_id
+
+        count = 0
+        for i, record in enumerate(self._outbox):
+            new = rewritten(record) if mine(record) else None
+            if new is not None:
+                self._outbox[i] = new
+                count += 1
+        with self._store._lock:
+            committed = [r for _, r in self._store._outbox if mine(r)]
+        for record in committed:
+            new = rewritten(self._redacted.get(record.event_id, record))
+            if new is not None:
+                self._redacted[record.event_id] = new
+                count += 1
+        return count
+
     def commit(self) -> None:
         store = self._store
         with store._lock:
@@ -215,6 +243,11 @@ class _MemoryTransaction:
                         record.aggregate_type, record.aggregate_id, expected=None, found=None
                     )
             store._rows.update(self._writes)
+            if self._redacted:
+                store._outbox[:] = [
+                    (seq, self._redacted.get(record.event_id, record))
+                    for seq, record in store._outbox
+                ]
             for record in self._outbox:
                 store._outbox.append((store._next_seq, record))
                 store._event_ids.add(record.event_id)
@@ -225,6 +258,7 @@ class _MemoryTransaction:
         self._writes.clear()
         self._expected.clear()
         self._outbox.clear()
+        self._redacted.clear()
 
     def close(self) -> None:
         self.rollback()

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OutboxRecord",
+    "Redaction",
     "Repository",
     "Store",
     "Timer",
@@ -62,6 +63,10 @@ R = TypeVar("R")
 #: When an aggregate's timer is next due (UTC), or ``None`` when it has nothing scheduled. A
 #: store holds one per document type and stores the answer in ``next_due_at`` on every save.
 Timer = Callable[[Any], "DateTime | None"]
+
+#: How :meth:`UnitOfWork.redact_outbox` rewrites an outbox row: ``(event_type, payload)`` to the
+#: new payload, or ``None`` to keep the row.
+Redaction = Callable[[str, dict[str, Any]], "dict[str, Any] | None"]
 
 #: Most aggregates one :meth:`Repository.due` call returns.
 MAX_DUE_LIMIT: Final = 10_000
@@ -143,6 +148,28 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None:
         """Discard everything written since the last commit."""
+
+    def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:
+        """Rewrite the payloads of one aggregate's outbox rows, committed or written in this
+        unit of work, delivered or not, in this transaction (for erasing personal data).
+
+        Args:
+            aggregate_type: the aggregate's document type (``"order"``).
+            aggregate_id: its id.
+            redact: called with each row's event type and a copy of its payload; returns the
+                new payload, or ``None`` to leave the row as it is.
+
+        Returns:
+            How many rows were rewritten.
+        """
+
+    def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
+        """Write outbox rows that no save writes (a record of an erasure, which changes no
+        version), in this transaction.
+
+        Raises:
+            ConcurrencyConflict: a row with one of these event ids exists.
+        """
 
 
 class Store(Protocol):
@@ -237,6 +264,9 @@ class Transaction(Protocol):
 
     def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
         """Insert outbox rows."""
+
+    def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:
+        """Rewrite the payloads ``redact`` changes among one aggregate's outbox rows; the count."""
 
     def commit(self) -> None:
         """Commit."""
@@ -452,6 +482,13 @@ class TrackedUnitOfWork(UnitOfWork):
             raise
         finally:
             tx.close()
+
+    def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:
+        return self._tx().redact_outbox(aggregate_type, aggregate_id, redact)
+
+    def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
+        if records:
+            self._tx().append_outbox(records)
 
     def rollback(self) -> None:
         tx, self._current = self._current, None

@@ -469,8 +469,7 @@ def svg(workflow: Workflow[Any], *, internal: bool = True) -> str:
         raise DiagramUnavailable(f"SVG diagrams need Graphviz's 'dot' program: {exc}") from None
     except (graphviz.CalledProcessError, OSError) as exc:
         raise DiagramUnavailable(
-            f"Graphviz's 'dot' could not draw workflow {workflow.name!r}: "
-            f"{str(exc).strip()[:500]}"
+            f"Graphviz's 'dot' could not draw workflow {workflow.name!r}: {str(exc).strip()[:500]}"
         ) from None
     text: str = _PROLOG.sub("", str(data), count=1)
     return text

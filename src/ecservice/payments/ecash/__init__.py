@@ -9,7 +9,10 @@ mint, which checks both signatures and the coin's remaining value atomically, tr
 replay as a no-op and refuses a double spend. Every spend carries a fresh signed nonce, so paying
 the same order again (after a refund, say) is a new payment, not a replay. A refund goes back to
 the coin only while the coin can still be deposited or refreshed; later the mint refuses it
-(:class:`RefundWindowClosed`) rather than leave value on a coin nobody can spend.
+(:class:`RefundWindowClosed`) rather than leave value on a coin nobody can spend. What a mint
+must never do twice (spend a coin beyond its value, refund a deposit twice, pay a merchant out
+twice) is kept in its :class:`MintBook`: in memory by default, or in database rows shared by many
+processes (``ecservice.storage.sql.SqlMintBook``).
 
 The mint's private-key operation is behind the
 :class:`~ecservice.payments.ecash.blind_rsa.BlindSigner` protocol:
@@ -38,6 +41,7 @@ Money('3.20', 'CNY')
 (Money('1.80', 'CNY'), Money('1.80', 'CNY'))
 """
 
+from ecservice.payments.ecash._book import DepositDraft, MemoryMintBook, MintBook
 from ecservice.payments.ecash._coin import (
     BlindedPlanchet,
     Coin,
@@ -97,9 +101,12 @@ __all__ = [
     "CoinWallet",
     "Denomination",
     "DenominationExpired",
+    "DepositDraft",
     "DepositReceipt",
     "HardenedBlindSigner",
+    "MemoryMintBook",
     "Mint",
+    "MintBook",
     "PayoutRecord",
     "Planchet",
     "PurePythonBlindSigner",

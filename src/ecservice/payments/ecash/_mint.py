@@ -1,14 +1,16 @@
 """The mint: issues coins by blind signature, takes deposits, refunds, pays merchants out.
 
-The mint keeps customer *reserves* (money paid in, debited at withdrawal), a ledger per coin it
-has seen spent (deposited, refunded, melted), and the deposits it owes each merchant until
-:meth:`Mint.payout`. At withdrawal it records only the reserve, the denomination, a hash of the
-blinded message and the time: nothing that links the withdrawal to the coin spent later.
+The mint keeps customer *reserves* (money paid in, debited at withdrawal) and, in its
+:class:`~ecservice.payments.ecash.MintBook`, a ledger per coin it has seen spent (deposited,
+refunded, melted) and the deposits it owes each merchant until :meth:`Mint.payout`. At
+withdrawal it records only the reserve, the denomination, a hash of the blinded message and the
+time: nothing that links the withdrawal to the coin spent later.
 
-Every operation checks everything first and records afterwards, under a lock, so an operation
-that raises leaves the mint exactly as it was. The signing side (withdraw, refresh) is written in
-``_mint_signing`` and the deposit side (deposit, refund) in ``_mint_deposits``; the :class:`Mint`
-methods that run them document their behaviour and errors.
+Every operation checks everything first and records afterwards, under a lock (and, for what the
+book keeps, in one atomic step of the book), so an operation that raises leaves the mint exactly
+as it was. The signing side (withdraw, refresh) is written in ``_mint_signing`` and the deposit
+side (deposit, refund) in ``_mint_deposits``; the :class:`Mint` methods that run them document
+their behaviour and errors.
 """
 
 from __future__ import annotations
@@ -20,15 +22,12 @@ from typing import final
 
 from ecservice._shown import shown
 from ecservice.clock import Clock
-from ecservice.errors import (
-    CurrencyMismatch,
-    DoubleSpend,
-    ValidationError,
-)
-from ecservice.money import Currency, Money, positive, sum_money
+from ecservice.errors import CurrencyMismatch, ValidationError
+from ecservice.money import Currency, Money, positive
 from ecservice.payments.ecash import _mint_deposits as _deposits
 from ecservice.payments.ecash import _mint_restore as _restore
 from ecservice.payments.ecash import _mint_signing as _signing
+from ecservice.payments.ecash._book import MemoryMintBook, MintBook
 from ecservice.payments.ecash._coin import Coin, CoinSpend, RefreshRequest
 from ecservice.payments.ecash._denomination import (
     Denomination,
@@ -40,13 +39,7 @@ from ecservice.payments.ecash._errors import (
     UnknownDenomination,
     UnknownReserve,
 )
-from ecservice.payments.ecash._ledger import (
-    CoinLedger,
-    DepositEntry,
-    DepositKey,
-    Issued,
-    OrderKey,
-)
+from ecservice.payments.ecash._ledger import Issued
 from ecservice.payments.ecash._records import (
     DepositReceipt,
     PayoutRecord,
@@ -98,6 +91,12 @@ class Mint:
     spend deposited again is a replay (same receipt, nothing credited), while a new spend of the
     same coin for the same contract and amount is a new payment.
 
+    **The book** (:class:`~ecservice.payments.ecash.MintBook`) keeps what must never happen twice:
+    each coin's remaining value, deposits, refunds, refreshes and payouts. By default it is a
+    :class:`~ecservice.payments.ecash.MemoryMintBook`, part of the mint's document; a book kept
+    in a database (``ecservice.storage.sql.SqlMintBook``) lets several processes or machines run
+    the same mint without ever spending a coin twice.
+
     Thread-safe: every operation takes the mint's lock.
 
     Args:
@@ -105,31 +104,45 @@ class Mint:
         currency: The currency of every denomination and reserve (an ISO 4217 code or a
             :class:`~ecservice.money.Currency`).
         name: A label for messages and ``repr`` (at most 200 characters, no control characters).
+        book: Where the mint keeps its spent coins; a new
+            :class:`~ecservice.payments.ecash.MemoryMintBook` unless told. A book given must
+            carry the mint's name and currency.
 
     Raises:
-        ValidationError: ``clock`` is not a :class:`~ecservice.clock.Clock`, or a bad name.
+        ValidationError: ``clock`` is not a :class:`~ecservice.clock.Clock`, a bad name, or a
+            book that is not a ``MintBook`` of this mint's name and currency.
         UnknownCurrency: an unknown currency code.
     """
 
-    def __init__(self, clock: Clock, *, currency: str | Currency, name: str = "mint") -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        currency: str | Currency,
+        name: str = "mint",
+        book: MintBook | None = None,
+    ) -> None:
         if not isinstance(clock, Clock):
             raise ValidationError(f"clock must be a Clock (such as FixedClock), not {shown(clock)}")
         self._clock = clock
         self._currency = _as_currency(currency)
         self._name = check_text(name, "a mint name", limit=SHORT_TEXT_MAX)
+        if book is None:
+            book = MemoryMintBook(self._currency, name=self._name)
+        elif not isinstance(book, MintBook):
+            raise ValidationError(f"book must be a MintBook, not {shown(book)}")
+        elif book.name != self._name or book.currency != self._currency:
+            raise ValidationError(
+                f"the book of mint {book.name!r} in {book.currency.code} cannot serve mint "
+                f"{self._name!r} in {self._currency.code}: give the mint a book of its own name "
+                "and currency"
+            )
+        self._book: MintBook = book
         self._lock = threading.RLock()
         self._issued: dict[bytes, Issued] = {}
         self._reserves: dict[str, Money] = {}
         self._withdrawals: list[WithdrawalRecord] = []
         self._withdrawal_index: dict[tuple[bytes, bytes], WithdrawalRecord] = {}
-        self._coins: dict[bytes, CoinLedger] = {}
-        self._deposits: list[DepositEntry] = []
-        self._deposit_index: dict[DepositKey, DepositEntry] = {}
-        self._orders: dict[OrderKey, list[DepositEntry]] = {}
-        self._refunds: list[RefundReceipt] = []
-        self._refreshes: list[RefreshRecord] = []
-        self._refresh_index: set[bytes] = set()
-        self._payouts: list[PayoutRecord] = []
         self._version = 0
 
     @classmethod
@@ -148,6 +161,7 @@ class Mint:
         refunds: Iterable[RefundReceipt] = (),
         refreshes: Iterable[RefreshRecord] = (),
         payouts: Iterable[PayoutRecord] = (),
+        book: MintBook | None = None,
     ) -> Mint:
         """Rebuild a mint from what storage keeps, checking every part against the others.
 
@@ -183,13 +197,16 @@ class Mint:
             reserves, withdrawals, deposits, refunds, refreshes, payouts: as the views
                 :attr:`reserves`, :attr:`withdrawals`, :meth:`deposit_states`, :attr:`refunds`,
                 :attr:`refreshes` and :attr:`payouts` give them.
+            book: the mint's book when it is kept outside its document (a database); the
+                deposits, refunds, refreshes and payouts are then in the book, and must not be
+                given. The stored parts are then checked without them.
 
         Raises:
             ValidationError: a part has the wrong type or breaks one of the rules above; the
                 message names the rule and the part.
             UnknownCurrency: an unknown currency code.
         """
-        mint = cls(clock, currency=currency, name=name)
+        mint = cls(clock, currency=currency, name=name, book=book)
         _restore.restore(
             mint,
             denominations=denominations,
@@ -210,9 +227,21 @@ class Mint:
 
         A denomination added, a reserve credited, a withdrawal, deposit, refund, refresh or
         payout each count one; a replayed request, a refused one and a payout of nothing count
-        nothing.
+        nothing. With a book kept outside the document (:attr:`MintBook.external
+        <ecservice.payments.ecash.MintBook.external>`) deposits, refunds, refreshes and payouts
+        count nothing: the document does not hold them.
         """
         return self._version
+
+    @property
+    def book(self) -> MintBook:
+        """Where the mint keeps its spent coins, deposits, refunds, refreshes and payouts."""
+        return self._book
+
+    def _changed(self) -> None:
+        """Count a change the book recorded, if the mint's document holds the book."""
+        if not self._book.external:
+            self._version += 1
 
     @property
     def reserves(self) -> tuple[tuple[str, Money], ...]:
@@ -227,8 +256,7 @@ class Mint:
         restored mint recognise a replayed spend (:meth:`restore`).
         """
         with self._lock:
-            nonces = {id(entry): key[4] for key, entry in self._deposit_index.items()}
-            return tuple((d.receipt, nonces[id(d)], d.refunded, d.paid) for d in self._deposits)
+            return self._book.deposit_states()
 
     # --- denominations ---------------------------------------------------------------------------
 
@@ -455,10 +483,7 @@ class Mint:
         """
         _check_merchant_name(merchant)
         with self._lock:
-            return sum_money(
-                (d.net for d in self._deposits if d.receipt.merchant == merchant and not d.paid),
-                self._currency,
-            )
+            return self._book.pending_total(merchant)
 
     def payout(self, merchant: str) -> Money:
         """Pay ``merchant`` all outstanding deposits (net of refunds) and return the total.
@@ -471,19 +496,11 @@ class Mint:
         """
         _check_merchant_name(merchant)
         with self._lock:
-            due = [d for d in self._deposits if d.receipt.merchant == merchant and not d.paid]
-            total = sum_money((d.net for d in due), self._currency)
-            if not due:
-                return total
-            for deposit in due:
-                deposit.paid = True
-            self._payouts.append(
-                PayoutRecord(
-                    merchant, total, tuple(d.receipt.deposit_id for d in due), self._clock.now()
-                )
-            )
-            self._version += 1
-            return total
+            record = self._book.payout(merchant, self._clock.now())
+            if record is None:
+                return Money.zero(self._currency)
+            self._changed()
+            return record.amount
 
     # --- refresh ---------------------------------------------------------------------------------
 
@@ -523,7 +540,7 @@ class Mint:
         require(coin, Coin, "a coin")
         with self._lock:
             denomination = self._lookup(coin.denomination_id).denomination
-            return self._ledger(coin, denomination).remaining
+            return self._book.remaining(coin.public_key, denomination)
 
     @property
     def withdrawals(self) -> tuple[WithdrawalRecord, ...]:
@@ -533,22 +550,22 @@ class Mint:
     @property
     def deposits(self) -> tuple[DepositReceipt, ...]:
         """Every accepted deposit, oldest first."""
-        return tuple(d.receipt for d in self._deposits)
+        return tuple(state[0] for state in self._book.deposit_states())
 
     @property
     def refunds(self) -> tuple[RefundReceipt, ...]:
         """Every refund, oldest first."""
-        return tuple(self._refunds)
+        return self._book.refunds()
 
     @property
     def refreshes(self) -> tuple[RefreshRecord, ...]:
         """Every refresh, oldest first."""
-        return tuple(self._refreshes)
+        return self._book.refreshes()
 
     @property
     def payouts(self) -> tuple[PayoutRecord, ...]:
         """Every payout, oldest first."""
-        return tuple(self._payouts)
+        return self._book.payouts()
 
     def __repr__(self) -> str:
         return (
@@ -560,23 +577,6 @@ class Mint:
 
     def _check_amount(self, amount: Money, operation: str) -> None:
         positive(amount, f"the amount to {operation}", self._currency)
-
-    def _ledger(self, coin: Coin, denomination: Denomination) -> CoinLedger:
-        """The coin's ledger, or a fresh (unrecorded) one if the coin was never seen.
-
-        Raises:
-            DoubleSpend: the coin key was already spent as a coin of another denomination.
-        """
-        ledger = self._coins.get(coin.public_key)
-        if ledger is None:
-            zero = Money.zero(self._currency)
-            return CoinLedger(denomination.id, denomination.value, zero, zero, zero)
-        if ledger.denomination_id != denomination.id:
-            raise DoubleSpend(
-                f"coin key {short_hex(coin.public_key)} was already spent as a coin of another "
-                "denomination"
-            )
-        return ledger
 
 
 def _as_currency(code: str | Currency) -> Currency:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ecservice._shown import shown
 from ecservice.errors import ValidationError
 from ecservice.money import Currency, Money, sum_money
+from ecservice.payments.ecash._book import MemoryMintBook, StoredDeposit
 from ecservice.payments.ecash._coin import SPEND_NONCE_LEN, refresh_signed_bytes
 from ecservice.payments.ecash._denomination import Denomination, short_hex
 from ecservice.payments.ecash._ledger import CoinLedger, DepositEntry, DepositKey, Issued, OrderKey
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["StoredDeposit", "restore"]
 
 _T = TypeVar("_T")
-
-#: A deposit as storage keeps it: the receipt, the spend's nonce, the value refunded from it and
-#: whether it was paid out to the merchant.
-StoredDeposit = tuple[DepositReceipt, bytes, Money, bool]
 
 
 def _items(values: Iterable[_T], what: str) -> list[_T]:
@@ -216,6 +213,24 @@ def restore(
             )
         return amounts[public_key]
 
+    book = mint.book
+    if book.external:
+        given = {
+            "deposits": _items(deposits, "the deposits"),
+            "refunds": _items(refunds, "the refunds"),
+            "refreshes": _items(refreshes, "the refreshes"),
+            "payouts": _items(payouts, "the payouts"),
+        }
+        kept = [what for what, found in given.items() if found]
+        if kept:
+            raise check.fail(
+                f"its book is kept outside its document, yet {', '.join(kept)} were given: "
+                "those live in the book"
+            )
+        deposits, refunds, refreshes, payouts = (), (), (), ()
+    elif not isinstance(book, MemoryMintBook):  # pragma: no cover - MintBook says external
+        raise check.fail(f"a book inside the mint's document must be a MemoryMintBook: {book!r}")
+
     entries: list[DepositEntry] = []
     deposit_index: dict[DepositKey, DepositEntry] = {}
     orders: dict[OrderKey, list[DepositEntry]] = {}
@@ -388,12 +403,15 @@ def restore(
     mint._reserves = balances
     mint._withdrawals = withdrawal_list
     mint._withdrawal_index = withdrawal_index
-    mint._coins = ledgers
-    mint._deposits = entries
-    mint._deposit_index = deposit_index
-    mint._orders = orders
-    mint._refunds = refund_list
-    mint._refreshes = refresh_list
-    mint._refresh_index = refresh_index
-    mint._payouts = payout_list
+    if isinstance(book, MemoryMintBook):
+        book._install(
+            coins=ledgers,
+            deposits=entries,
+            deposit_index=deposit_index,
+            orders=orders,
+            refunds=refund_list,
+            refreshes=refresh_list,
+            refresh_index=refresh_index,
+            payouts=payout_list,
+        )
     mint._version = version

@@ -3,7 +3,7 @@
 :meth:`Mint.withdraw <ecservice.payments.ecash.Mint.withdraw>` and
 :meth:`Mint.refresh <ecservice.payments.ecash.Mint.refresh>` (which document the behaviour and
 the errors) run these functions; each checks everything under the mint's lock before it records
-anything.
+anything (a refresh records its melt through the mint's book, in one atomic step).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ecservice._shown import shown
-from ecservice.errors import DoubleSpend, InsufficientFunds, ValidationError
+from ecservice.errors import InsufficientFunds, ValidationError
 from ecservice.money import sum_money
 from ecservice.payments.ecash._coin import RefreshRequest
-from ecservice.payments.ecash._denomination import Denomination, require, short_hex
+from ecservice.payments.ecash._denomination import Denomination, require
 from ecservice.payments.ecash._ledger import Issued, blind_sign_checked
 from ecservice.payments.ecash._records import RefreshRecord, WithdrawalRecord
 
@@ -69,29 +69,23 @@ def refresh(mint: Mint, request: RefreshRequest) -> tuple[bytes, ...]:
         for planchet, issued in zip(request.planchets, new, strict=True):
             check_blinded(planchet.blinded_message, issued.denomination)
         digest = hashlib.sha256(request.signed_bytes()).digest()
-        if digest in mint._refresh_index:
-            return sign_all(request, new)
+        signatures: tuple[bytes, ...] = ()
         now = mint._clock.now()
-        old.check_deposit(now)
-        for issued in new:
-            issued.denomination.check_withdraw(now)
         issued_total = sum_money((i.denomination.value for i in new), mint._currency)
-        if issued_total > request.amount:
-            raise InsufficientFunds(
-                f"the new coins are worth {issued_total}, more than the {request.amount} melted"
-            )
-        ledger = mint._ledger(request.coin, old)
-        if request.amount > ledger.remaining:
-            raise DoubleSpend(
-                f"coin {short_hex(request.coin.public_key)} has {ledger.remaining} left, "
-                f"not the {request.amount} this refresh melts"
-            )
-        signatures = sign_all(request, new)
-        ledger.melted = ledger.melted + request.amount
-        mint._coins[request.coin.public_key] = ledger
-        mint._refresh_index.add(digest)
-        mint._refreshes.append(
-            RefreshRecord(
+
+        def check() -> None:
+            old.check_deposit(now)
+            for issued in new:
+                issued.denomination.check_withdraw(now)
+            if issued_total > request.amount:
+                raise InsufficientFunds(
+                    f"the new coins are worth {issued_total}, more than the {request.amount} melted"
+                )
+
+        def make() -> RefreshRecord:
+            nonlocal signatures
+            signatures = sign_all(request, new)
+            return RefreshRecord(
                 coin_public_key=request.coin.public_key,
                 denomination_id=old.id,
                 amount=request.amount,
@@ -100,8 +94,19 @@ def refresh(mint: Mint, request: RefreshRequest) -> tuple[bytes, ...]:
                 issued=issued_total,
                 refreshed_at=now,
             )
+
+        recorded = mint._book.refresh(
+            coin_public_key=request.coin.public_key,
+            denomination_id=old.id,
+            coin_value=old.value,
+            amount=request.amount,
+            digest=digest,
+            check=check,
+            make=make,
         )
-        mint._version += 1
+        if recorded is None:  # a replay: RSA signatures are deterministic
+            return sign_all(request, new)
+        mint._changed()
         return signatures
 
 

@@ -4,9 +4,11 @@ Needs the ``sql`` extra (``pip install 'ecservice[sql]'``: SQLAlchemy, psycopg 3
 :class:`SqlStore` implements :class:`~ecservice.storage.Store`; its tables are
 :data:`AGGREGATES` and :data:`OUTBOX` (:data:`METADATA`); an :class:`OutboxRelay` delivers the
 outbox's events. :class:`SqlGateway` is a payment gateway whose books are tables of the same
-metadata, shared by every process that reaches the database.
+metadata, shared by every process that reaches the database; :class:`SqlMintBook` keeps an
+e-cash mint's spent coins, deposits, refunds, refreshes and payouts in rows of it.
 """
 
+from ecservice.storage.sql._coins import SqlMintBook
 from ecservice.storage.sql._gateway import LedgerAudit, SqlGateway
 from ecservice.storage.sql._relay import OutboxRelay
 from ecservice.storage.sql._retry import TRANSIENT_SQLSTATES, is_transient
@@ -21,6 +23,7 @@ __all__ = [
     "LedgerAudit",
     "OutboxRelay",
     "SqlGateway",
+    "SqlMintBook",
     "SqlStore",
     "is_transient",
     "make_engine",

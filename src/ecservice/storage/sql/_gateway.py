@@ -135,6 +135,7 @@ class SqlGateway:
     lock while :class:`~ecservice.application.OrderService` calls the gateway, so a gateway on
     the same file would wait for it. On PostgreSQL the same database is fine.
 
+    >>> from ecservice.money import Money
     >>> from ecservice.payments import Instrument, InstrumentKind
     >>> from ecservice.storage.sql import SqlGateway, SqlStore
     >>> store = SqlStore("sqlite://")

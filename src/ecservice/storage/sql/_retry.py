@@ -70,9 +70,7 @@ def masked_url(url: sa.URL) -> str:
     """``url`` as text for messages and reprs: the password and every query parameter that
     may hold a secret (``?password=...``, ``sslpassword``, tokens, keys) shown as ``***``."""
     secret = {
-        name: "***"
-        for name in url.query
-        if any(word in name.lower() for word in _SECRET_QUERY)
+        name: "***" for name in url.query if any(word in name.lower() for word in _SECRET_QUERY)
     }
     shown = url.update_query_dict(secret) if secret else url
     return shown.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Final, Literal, final
+from typing import Any, Final, Literal, NoReturn, final
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -20,6 +20,7 @@ from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
     AggregateRow,
     OutboxRecord,
+    Redaction,
     Timer,
     TrackedUnitOfWork,
     UnitOfWork,
@@ -42,8 +43,13 @@ READ_ONLY_OPTION: Final = "ecservice_read_only"
 DEFAULT_BUSY_TIMEOUT: Final = 5.0
 
 
+_ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # json.dumps(value, ensure_ascii=False, separators=(",", ":")), without building an encoder
+    # per call.
+    return _ENCODE(value)
 
 
 def make_engine(
@@ -133,10 +139,17 @@ def _configure_sqlite(engine: sa.Engine, *, synchronous: str, memory: bool) -> N
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
-        if connection.get_execution_options().get(READ_ONLY_OPTION):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+        statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        if _watched(engine) or not _INTERNALS:
+            connection.exec_driver_sql(statement)
+            return
+        # Every unit of work begins here: on the DB-API connection, with SQLAlchemy's handling
+        # of a driver error (a locked database: OperationalError, then TransientStorageError).
+        try:
+            connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except Exception as exc:
+            connection._handle_dbapi_exception(exc, statement, (), None, None)
 
 
 @final
@@ -149,6 +162,12 @@ class SqlStore:
     >>> with store.unit_of_work() as uow:
     ...     uow.orders.find("O-1") is None
     True
+
+    Loads and saves run their statements (compiled by SQLAlchemy, with its bind processors) on
+    the unit of work's DB-API cursor, which costs less than SQLAlchemy's execution; while the
+    engine has ``echo`` on or a statement listener (``before_execute``, ``after_execute``,
+    ``before_cursor_execute``, ``after_cursor_execute``), they go through SQLAlchemy's execution,
+    so that logging and tracing see every statement.
 
     Args:
         url_or_engine: a database URL (the engine is made by :func:`make_engine`, with
@@ -188,6 +207,7 @@ class SqlStore:
         self._clock = clock
         self._postgresql = self.engine.dialect.name == "postgresql"
         self._insert: sa.Insert = self._insert_aggregate()  # built once: see _READ
+        self._hot: _HotPath | None = None  # compiled on the first connection: see _HotPath
 
     def _reader(self) -> sa.Connection:
         """A connection for a read-only query (on SQLite it does not take the write lock)."""
@@ -296,6 +316,98 @@ _UPDATE: Final = (
     )
 )
 _OUTBOX_INSERT: Final = OUTBOX.insert()
+#: The columns of an outbox row the store writes, in the order of the DB-API parameters.
+_OUTBOX_KEYS: Final = (
+    "event_id",
+    "aggregate_type",
+    "aggregate_id",
+    "event_type",
+    "payload",
+    "occurred_at",
+    "created_at",
+)
+
+#: Engine events that watch statements: while one has a listener (or ``echo`` is on), every
+#: statement goes through SQLAlchemy's execution so that the listener sees it (see _watched).
+_STATEMENT_EVENTS: Final = (
+    "before_execute",
+    "after_execute",
+    "before_cursor_execute",
+    "after_cursor_execute",
+)
+
+
+@final
+class _Compiled:
+    """A hot-path statement compiled once for a dialect, with SQLAlchemy's own bind processors
+    (JSON text, UTC datetimes) applied to the values in the driver's parameter style."""
+
+    __slots__ = ("_positional", "processors", "sql")
+
+    def __init__(
+        self, statement: sa.ClauseElement, dialect: sa.Dialect, keys: Sequence[str] | None = None
+    ) -> None:
+        compiled: Any = statement.compile(
+            dialect=dialect, column_keys=keys, for_executemany=keys is not None
+        )
+        self.sql: str = compiled.string
+        names: Sequence[str] = compiled.positiontup if dialect.positional else list(compiled.binds)
+        bind_processors: Mapping[str, Any] = compiled._bind_processors
+        self.processors: tuple[tuple[str, Any], ...] = tuple(
+            (name, bind_processors.get(name)) for name in names
+        )
+        self._positional: bool = dialect.positional
+
+    def parameters(self, values: Mapping[str, Any]) -> Any:
+        """The driver's parameters for ``values`` (a tuple or a dict, as the dialect wants)."""
+        if self._positional:
+            return tuple(
+                values[name] if process is None else process(values[name])
+                for name, process in self.processors
+            )
+        return {
+            name: values[name] if process is None else process(values[name])
+            for name, process in self.processors
+        }
+
+
+@final
+class _HotPath:
+    """The statements of every load and save, run on the DB-API cursor of the unit of work's
+    connection: the same SQL text and values as SQLAlchemy's execution, without its
+    per-statement machinery (a save pays it three times). The transaction is still begun and
+    ended through SQLAlchemy (so SQLite's ``BEGIN IMMEDIATE`` hook runs), and a driver error
+    goes through SQLAlchemy's error handling (disconnects invalidate the connection)."""
+
+    __slots__ = ("document", "outbox", "read", "update")
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.read = _Compiled(_READ, dialect)
+        self.update = _Compiled(_UPDATE, dialect)
+        self.outbox = _Compiled(_OUTBOX_INSERT, dialect, _OUTBOX_KEYS)
+        document_type: Any = AGGREGATES.c.document.type
+        self.document: Any = document_type.dialect_impl(dialect).result_processor(dialect, None)
+
+
+#: Whether this SQLAlchemy has the two internals the hot path relies on (a compiled statement's
+#: ``_bind_processors`` and ``Connection._handle_dbapi_exception``, both in 2.0 and 2.1). Without
+#: them every statement goes through SQLAlchemy's public execution: slower, never wrong.
+_INTERNALS: Final = hasattr(sa.Connection, "_handle_dbapi_exception") and hasattr(
+    sa.sql.compiler.SQLCompiler, "_bind_processors"
+)
+
+
+def _watched(engine: sa.Engine) -> bool:
+    """Whether the engine logs or has listeners that must see every statement (one of
+    :data:`_STATEMENT_EVENTS`); asked per transaction, as listeners may come at any time."""
+    events = engine.dispatch
+    return bool(
+        engine.echo
+        or events.before_execute
+        or events.after_execute
+        or events.before_cursor_execute
+        or events.after_cursor_execute
+    )
 
 
 @contextlib.contextmanager
@@ -310,18 +422,71 @@ def _unreadable(subject: str) -> Iterator[None]:
         ) from None
 
 
+def _raise_translated(doing: str, error: sa_exc.SQLAlchemyError) -> NoReturn:
+    """Raise ``error`` as :func:`translated` turns it into a library error (for the hot path,
+    which catches errors itself rather than entering a context manager per statement)."""
+    with translated(doing):
+        raise error
+    raise AssertionError("unreachable")  # pragma: no cover - translated() always raises
+
+
 @final
 class _SqlTransaction:
     """One connection and its transaction (begun on the first statement)."""
 
-    __slots__ = ("_connection", "_store")
+    __slots__ = ("_connection", "_cursor", "_hot", "_store")
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
         with translated("open a connection"):
             self._connection = store.engine.connect()
+        self._cursor: Any = None
+        self._hot: _HotPath | None = None
+        if _INTERNALS and not _watched(store.engine):
+            if store._hot is None:
+                store._hot = _HotPath(store.engine.dialect)
+            self._hot = store._hot
+
+    def _run(self, statement: _Compiled, values: Any, *, many: bool = False) -> Any:
+        """Run ``statement`` on the DB-API cursor, in the connection's transaction."""
+        connection = self._connection
+        if not connection.in_transaction():
+            connection.begin()
+        cursor = self._cursor
+        parameters: Any = None
+        try:
+            parameters = (
+                [statement.parameters(v) for v in values] if many else statement.parameters(values)
+            )
+            if cursor is None:
+                cursor = self._cursor = connection.connection.cursor()
+            if many:
+                cursor.executemany(statement.sql, parameters)
+            else:
+                cursor.execute(statement.sql, parameters)
+        except Exception as exc:
+            # SQLAlchemy's own handling: wraps a driver error (sa_exc.DBAPIError and its
+            # subclasses) or a bind processor's (StatementError), invalidates a disconnected
+            # connection, runs handle_error hooks.
+            connection._handle_dbapi_exception(exc, statement.sql, parameters, cursor, None)
+        return cursor
 
     def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any]] | None:
+        hot = self._hot
+        if hot is not None:
+            # try/except rather than translated() and _unreadable(): the same errors, without
+            # two context managers and their messages built per read.
+            try:
+                found = self._run(hot.read, {"type_name": type_name, "id_": id}).fetchone()
+                if found is None:
+                    return None
+                document = found[1] if hot.document is None else hot.document(found[1])
+            except sa_exc.SQLAlchemyError as exc:
+                _raise_translated(f"read {type_name} {id!r}", exc)
+            except (ValueError, RecursionError) as exc:
+                with _unreadable(f"{type_name} {id!r}"):
+                    raise exc from None
+            return (found[0], document)
         with translated(f"read {type_name} {id!r}"), _unreadable(f"{type_name} {id!r}"):
             row = self._connection.execute(_READ, {"type_name": type_name, "id_": id}).first()
         return None if row is None else (row.version, row.document)
@@ -360,8 +525,14 @@ class _SqlTransaction:
             "new_next_due_at": row.next_due_at,
             "new_updated_at": utc_now(self._store._clock),
         }
-        with translated(f"save {row.type_name} {row.id!r}"):
-            count = self._connection.execute(_UPDATE, values).rowcount
+        if self._hot is not None:
+            try:
+                count = self._run(self._hot.update, values).rowcount
+            except sa_exc.SQLAlchemyError as exc:
+                _raise_translated(f"save {row.type_name} {row.id!r}", exc)
+        else:
+            with translated(f"save {row.type_name} {row.id!r}"):
+                count = self._connection.execute(_UPDATE, values).rowcount
         if count != 1:
             found = self._found_version(row.type_name, row.id)
             raise ConcurrencyConflict(row.type_name, row.id, expected=expected, found=found)
@@ -401,7 +572,10 @@ class _SqlTransaction:
         try:
             with translated(f"record the events of {first.aggregate_type} {first.aggregate_id!r}"):
                 try:
-                    self._connection.execute(_OUTBOX_INSERT, values)
+                    if self._hot is not None:
+                        self._run(self._hot.outbox, values, many=True)
+                    else:
+                        self._connection.execute(_OUTBOX_INSERT, values)
                 except sa_exc.IntegrityError:
                     # Only event_id is unique: these events were recorded already. (On
                     # PostgreSQL the transaction is aborted; the unit of work must roll back.)
@@ -411,17 +585,48 @@ class _SqlTransaction:
                 first.aggregate_type, first.aggregate_id, expected=None, found=None
             ) from None
 
+    def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:
+        query = sa.select(OUTBOX.c.seq, OUTBOX.c.event_type, OUTBOX.c.payload).where(
+            OUTBOX.c.aggregate_type == aggregate_type, OUTBOX.c.aggregate_id == aggregate_id
+        )
+        if self._store._postgresql:
+            query = query.with_for_update()  # a relay may be reading them: wait for it
+        subject = f"{aggregate_type} {aggregate_id!r}"
+        count = 0
+        with translated(f"redact the outbox of {subject}"):
+            with _unreadable(f"outbox rows of {subject}"):
+                rows = self._connection.execute(query.order_by(OUTBOX.c.seq)).all()
+            for row in rows:
+                payload = redact(row.event_type, json.loads(json.dumps(row.payload)))
+                if payload is None or payload == row.payload:
+                    continue
+                self._connection.execute(
+                    OUTBOX.update().where(OUTBOX.c.seq == row.seq).values(payload=payload)
+                )
+                count += 1
+        return count
+
     def commit(self) -> None:
-        with translated("commit"):
+        try:
             self._connection.commit()
+        except sa_exc.SQLAlchemyError as exc:
+            _raise_translated("commit", exc)
 
     def rollback(self) -> None:
-        with translated("roll back"):
+        try:
             self._connection.rollback()
+        except sa_exc.SQLAlchemyError as exc:
+            _raise_translated("roll back", exc)
 
     def close(self) -> None:
-        with translated("release a connection"):
+        try:
+            if self._cursor is not None:
+                self._cursor, cursor = None, self._cursor
+                with contextlib.suppress(Exception):  # a broken connection is closed next
+                    cursor.close()
             self._connection.close()
+        except sa_exc.SQLAlchemyError as exc:
+            _raise_translated("release a connection", exc)
 
 
 class _Duplicate(Exception):

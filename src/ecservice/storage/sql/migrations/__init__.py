@@ -5,7 +5,8 @@
 upgrade`` and ``ecservice db current`` call them. Alembic's own ``alembic_version`` table
 records the revision. The revisions live in this package's ``versions`` folder
 (``0001_initial.py``: the tables ``ecs_aggregates`` and ``ecs_outbox``;
-``0002_gateway_ledger.py``: the SQL gateway's ``ecs_gw_*`` tables); :func:`alembic_config`
+``0002_gateway_ledger.py``: the SQL gateway's ``ecs_gw_*`` tables; ``0003_mint_book.py``: an
+e-cash mint's ``ecs_mint_*`` tables); :func:`alembic_config`
 gives an Alembic ``Config`` for every other Alembic command (``history``, ``downgrade``,
 ``revision --autogenerate`` against :data:`ecservice.storage.sql.METADATA`).
 
@@ -87,7 +88,7 @@ def alembic_config(url: str | sa.URL | None = None) -> Config:
 
     For Alembic's other commands, for example ``alembic.command.history(alembic_config())`` or
     ``alembic.command.downgrade(alembic_config(url), "base")``. New revisions are written as
-    ``versions/NNNN_message.py``: pass ``rev_id="0002"`` (the next number) to
+    ``versions/NNNN_message.py``: pass ``rev_id="0004"`` (the next number) to
     ``alembic.command.revision``.
 
     Args:
@@ -108,7 +109,7 @@ def alembic_config(url: str | sa.URL | None = None) -> Config:
 
 
 def head() -> str:
-    """The newest revision this package ships (``"0002"`` in this version)."""
+    """The newest revision this package ships (``"0003"`` in this version)."""
     found = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert found is not None, "the migrations folder has no revision"
     return found
@@ -198,7 +199,7 @@ def upgrade(url: str | sa.URL | sa.Engine, revision: str = "head") -> str | None
     A database at ``revision`` already is left unchanged.
 
     >>> upgrade("sqlite://")  # an in-memory database, gone with its connection
-    '0002'
+    '0003'
 
     Args:
         url: a SQLAlchemy database URL (``sqlite:///ecservice.db``,

@@ -92,9 +92,7 @@ def upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("refunded", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("gateway", "id"),
-        sa.UniqueConstraint(
-            "gateway", "authorization_id", name="uq_ecs_gw_captures_authorization"
-        ),
+        sa.UniqueConstraint("gateway", "authorization_id", name="uq_ecs_gw_captures_authorization"),
         sa.CheckConstraint(
             "refunded >= 0 AND refunded <= amount", name="ck_ecs_gw_captures_refunded"
         ),

@@ -1,0 +1,328 @@
+"""Erasing a buyer's personal data from storage (PIPL art. 47, GDPR art. 17).
+
+:class:`PrivacyService` erases, for each order, the order's personal data
+(:meth:`Order.erase_personal_data <ecservice.orders.Order.erase_personal_data>`), the copies of
+the erased texts in its payments' free text (refund reasons and history notes that repeat a
+cancellation reason, for instance), and the copies in the outbox rows of the order and of its
+payments, whether delivered or not; it records the erasure as a
+:class:`~ecservice.orders.PersonalDataErased` outbox row. All of it in one unit of work per
+order, so that an order is never stored erased while its outbox rows still hold its address.
+
+What stays: everything that accounts for the money and the goods (see
+:class:`~ecservice.orders.ErasurePolicy`). Carts hold no personal data to erase: their lines are
+goods, their history notes are written by the library (``"TEA-250 x2"``), the address and remarks
+given at checkout go to the order, and ``buyer_id`` is the shop's pseudonymous account key.
+Payments hold the instrument's *reference* (a gateway token and at most the last four digits of
+a card, never a card number): the shop cannot read a person's data from it, and refunds and
+reconciliation need it, so it is kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
+
+import attrs
+
+from ecservice.application._orders import payments_of
+from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
+from ecservice.errors import ValidationError
+from ecservice.orders import ERASED, ErasurePolicy, PersonalValues
+from ecservice.orders._privacy import DEFAULT_BASIS, redact_history
+from ecservice.storage import OutboxRecord, Store, UnitOfWork, run_in_transaction
+from ecservice.storage._converter import make_converter
+from ecservice.storage._repository import default_backoff
+from ecservice.text import check_text
+from ecservice.workflow import Actor
+
+if TYPE_CHECKING:
+    from ecservice.payments import Payment
+
+__all__ = ["OrderErasure", "PrivacyService", "scrub_payload"]
+
+#: Payload keys whose values are identifiers, amounts or times, never scrubbed (a SKU or a
+#: tracking number that happens to contain an erased text stays what it is).
+KEPT_KEYS: Final = frozenset(
+    {
+        "aggregate_id",
+        "amount",
+        "at",
+        "carrier",
+        "currency",
+        "id",
+        "kind",
+        "occurred_at",
+        "order_id",
+        "order_version",
+        "reference",
+        "shipment_id",
+        "sku",
+        "tracking_no",
+    }
+)
+
+_CONVERTER = make_converter()
+
+R = TypeVar("R")
+
+
+def scrub_payload(payload: Any, values: PersonalValues) -> Any:
+    """A copy of the JSON value ``payload`` with every string that ``values`` matches replaced
+    by :data:`~ecservice.orders.ERASED`; the values of identifiers, amounts and times (keys
+    ``aggregate_id``, ``amount``, ``at``, ``carrier``, ``currency``, ``id``, ``kind``,
+    ``occurred_at``, ``order_id``, ``order_version``, ``reference``, ``shipment_id``, ``sku``,
+    ``tracking_no``) are kept as they are.
+    A mapping holding ``recipient`` and ``phone`` (an address) has every part replaced but
+    ``country``."""
+    if isinstance(payload, str):
+        return values.scrub(payload)
+    if isinstance(payload, list):
+        return [scrub_payload(item, values) for item in payload]
+    if isinstance(payload, dict):
+        if "recipient" in payload and "phone" in payload:
+            return {
+                k: (v if k == "country" else ("00000" if k == "phone" else ERASED if v else v))
+                for k, v in payload.items()
+            }
+        return {k: (v if k in KEPT_KEYS else scrub_payload(v, values)) for k, v in payload.items()}
+    return payload
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class OrderErasure:
+    """What :class:`PrivacyService` did to one order.
+
+    Args:
+        order_id: the order's id.
+        erased: ``False`` when the order had been erased before (nothing was written).
+        parts: which parts of the order were erased (see
+            :class:`~ecservice.orders.ErasureResult`).
+        payments: the ids of the payments whose free text repeated erased data and was erased.
+        outbox_rows: how many outbox rows (of the order and of its payments) were rewritten.
+    """
+
+    order_id: str
+    erased: bool
+    parts: tuple[str, ...] = ()
+    payments: tuple[str, ...] = ()
+    outbox_rows: int = 0
+
+
+def _scrub_payment(payment: Payment, values: PersonalValues) -> bool:
+    """Erase the texts ``values`` matches from a payment's refund reasons, failure and history
+    notes; amounts, references and states stay. Whether anything changed."""
+    changed = bool(redact_history(payment, values))
+    reasons = {r.reason for r in payment.refunds if r.reason != ERASED and values.matches(r.reason)}
+    if reasons:
+        payment.refunds = tuple(
+            attrs.evolve(r, reason=ERASED) if r.reason in reasons else r for r in payment.refunds
+        )
+        # A refund's idempotency fingerprint ends with its reason: erased the same way, a retry
+        # that repeats the refund (its reason now read from the erased order) still matches it.
+        payment.idempotency = tuple(
+            (key, _erased_tail(fingerprint, reasons), version)
+            for key, fingerprint, version in payment.idempotency
+        )
+        changed = True
+    if (
+        payment.failure is not None
+        and payment.failure != ERASED
+        and values.matches(payment.failure)
+    ):
+        payment.failure = ERASED
+        changed = True
+    return changed
+
+
+def _erased_tail(fingerprint: str, reasons: set[str]) -> str:
+    """``fingerprint`` with a final ``":<reason>"`` of one of ``reasons`` made ``":[erased]"``."""
+    for reason in reasons:
+        if fingerprint.endswith(":" + reason):
+            return fingerprint[: len(fingerprint) - len(reason)] + ERASED
+    return fingerprint
+
+
+@final
+class PrivacyService:
+    """Erase buyers' personal data from a store, order by order.
+
+    Each order is erased in one unit of work, through
+    :func:`~ecservice.storage.run_in_transaction` (retried on transient failures and conflicts):
+    the order, the copies of its erased texts in its payments, its outbox rows and its payments'
+    ones, and an outbox row recording the erasure (event id ``"order:{id}:{version}:erased"``).
+    Erasing is idempotent: an order erased before is left alone and reported with
+    ``erased=False``.
+
+    Args:
+        store: where the orders are.
+        policy: when erasing is allowed (:class:`~ecservice.orders.ErasurePolicy`; the default
+            one: once an order is done or cancelled).
+        clock: when erasures happen.
+        attempts: how many times a unit of work is tried (see
+            :func:`~ecservice.storage.run_in_transaction`).
+        backoff: seconds to wait before attempt ``n + 1``.
+        sleep: how to wait (tests pass a fake).
+
+    Raises:
+        ValidationError: a ``policy`` that is not an :class:`~ecservice.orders.ErasurePolicy`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: ErasurePolicy | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        attempts: int = 5,
+        backoff: Callable[[int], float] = default_backoff,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if policy is not None and not isinstance(policy, ErasurePolicy):
+            raise ValidationError(f"policy must be an ErasurePolicy, not {type(policy).__name__}")
+        self.store = store
+        self.policy = ErasurePolicy() if policy is None else policy
+        self.clock = clock
+        self._attempts = attempts
+        self._backoff = backoff
+        self._sleep = sleep
+
+    def erase_buyer(
+        self,
+        buyer_id: str,
+        order_ids: Iterable[str],
+        *,
+        actor: Actor,
+        reason: str,
+        basis: str = DEFAULT_BASIS,
+    ) -> tuple[OrderErasure, ...]:
+        """Erase the personal data of buyer ``buyer_id`` from the orders ``order_ids``.
+
+        First every order is read and checked (it exists, belongs to ``buyer_id``, the policy
+        allows erasing it), so that a refusal normally erases nothing; then each order is erased
+        in a unit of work of its own (a refusal caused by a change in between leaves the orders
+        before it erased; run the call again: erasing is idempotent).
+
+        Args:
+            buyer_id: whose data (the orders' ``buyer_id``).
+            order_ids: the buyer's orders (each id once).
+            actor: who erases.
+            reason: why, e.g. the request's reference (long text; must not repeat erased data).
+            basis: the legal basis recorded.
+
+        Returns:
+            One :class:`OrderErasure` per order, in the order given.
+
+        Raises:
+            AggregateNotFound: an order is not stored.
+            ValidationError: an order belongs to another buyer, an id given twice, a bad actor,
+                reason or basis.
+            PolicyViolation: the policy refuses an order (open, or still to be kept).
+        """
+        buyer = check_text(buyer_id, "buyer_id")
+        ids = [check_text(i, "order id") for i in order_ids]
+        if len(set(ids)) != len(ids):
+            raise ValidationError("order_ids names an order twice")
+        now = ensure_utc(self.clock.now(), what="clock.now()")
+
+        def check(uow: UnitOfWork) -> None:
+            for order_id in ids:
+                order = uow.orders.get(order_id)
+                self._check_buyer(order.buyer_id, buyer, order_id)
+                self.policy.check(order, now)
+
+        self._run(check)
+        return tuple(
+            self.erase_order(order_id, actor=actor, reason=reason, basis=basis, buyer_id=buyer)
+            for order_id in ids
+        )
+
+    @staticmethod
+    def _check_buyer(found: str, wanted: str | None, order_id: str) -> None:
+        if wanted is not None and found != wanted:
+            raise ValidationError(
+                f"order {order_id!r} belongs to another buyer than {wanted!r}: its data is not "
+                "erased on this request"
+            )
+
+    def erase_order(
+        self,
+        order_id: str,
+        *,
+        actor: Actor,
+        reason: str,
+        basis: str = DEFAULT_BASIS,
+        buyer_id: str | None = None,
+    ) -> OrderErasure:
+        """Erase the buyer's personal data from one order, its payments and their outbox rows,
+        in one unit of work.
+
+        Args:
+            order_id: the order.
+            actor: who erases.
+            reason: why (long text; must not repeat erased data).
+            basis: the legal basis recorded.
+            buyer_id: when given, the order must belong to this buyer.
+
+        Raises:
+            AggregateNotFound: no such order.
+            ValidationError: the order belongs to another buyer; a bad actor, reason or basis.
+            PolicyViolation: the policy refuses (the order is open, or must still be kept).
+        """
+        policy = self.policy
+
+        def work(uow: UnitOfWork) -> OrderErasure:
+            order = uow.orders.get(order_id)
+            self._check_buyer(order.buyer_id, buyer_id, order_id)
+            result = order.erase_personal_data(
+                actor=actor, reason=reason, basis=basis, policy=policy, at=self.clock.now()
+            )
+            if not result.erased or result.event is None:
+                return OrderErasure(order_id=order_id, erased=False)
+            values = result.values
+            uow.orders.save(order)  # at the same version: see Order.erase_personal_data
+
+            def redact(_event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+                scrubbed: dict[str, Any] = scrub_payload(payload, values)
+                return scrubbed
+
+            rows = uow.redact_outbox("order", order_id, redact)
+            scrubbed_payments: list[str] = []
+            for payment in payments_of(uow, order_id):
+                if _scrub_payment(payment, values):
+                    uow.payments.save(payment)
+                    scrubbed_payments.append(payment.id)
+                rows += uow.redact_outbox("payment", payment.id, redact)
+            event = result.event
+            uow.append_outbox(
+                [
+                    OutboxRecord(
+                        event_id=f"order:{order_id}:{order.version}:erased",
+                        aggregate_type="order",
+                        aggregate_id=order_id,
+                        event_type=type(event).__name__,
+                        payload=_CONVERTER.unstructure(event),
+                        occurred_at=event.occurred_at,
+                    )
+                ]
+            )
+            return OrderErasure(
+                order_id=order_id,
+                erased=True,
+                parts=result.parts,
+                payments=tuple(scrubbed_payments),
+                outbox_rows=rows,
+            )
+
+        return self._run(work)
+
+    def _run(self, work: Callable[[UnitOfWork], R]) -> R:
+        return run_in_transaction(
+            self.store,
+            work,
+            attempts=self._attempts,
+            retry_conflicts=True,
+            backoff=self._backoff,
+            sleep=self._sleep,
+        )

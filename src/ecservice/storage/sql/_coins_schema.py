@@ -1,0 +1,183 @@
+"""The tables of :class:`~ecservice.storage.sql.SqlMintBook`, the mint's book of spent coins.
+
+Every row carries the ``mint`` name, so several mints share the tables. Amounts are whole numbers
+of the currency's minor units (``BIGINT``), never floating point; a coin worth more than
+2**63 - 1 minor units is refused.
+
+``ecs_mint_coins``
+    One row per coin seen spent: ``(mint, coin)`` primary key, its denomination and face
+    ``value``, what was ``deposited``, ``refunded`` and ``melted``, and the ``remaining`` value.
+    ``CHECK`` constraints keep ``remaining = value - deposited + refunded - melted`` between 0
+    and ``value``, and refunds at most the deposits. Every spend is a conditional update
+    (``... SET remaining = remaining - :v WHERE mint = :m AND coin = :c AND remaining >= :v``):
+    of two transactions spending the same value, the second finds the row changed and matches
+    nothing.
+``ecs_mint_deposits``
+    One row per deposit: ``deposit_id`` (increasing, the receipt's number), the spend (coin,
+    denomination, merchant, contract hash, amount, nonce, signature), when it was taken, the
+    value ``refunded`` from it (``CHECK``: at most ``amount``) and the ``payout_id`` that paid it
+    (``NULL`` until paid). ``UNIQUE (mint, coin, merchant, contract_hash, amount, nonce)``: the
+    identical spend is recorded once, and a replay finds the first receipt.
+``ecs_mint_refunds``
+    One row per refund: ``refund_id`` (increasing), coin, merchant, contract hash, amount, when.
+``ecs_mint_refreshes``
+    One row per refresh (melt): ``UNIQUE (mint, digest)`` (the hash of the signed request), the
+    coin, its denomination, the amount melted, the new coins' denominations and blinded-message
+    hashes (32 bytes each, concatenated), the value issued, when.
+``ecs_mint_payouts``
+    One row per payout: ``payout_id`` (increasing), merchant, amount, when; the deposits it paid
+    carry its id.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import sqlalchemy as sa
+
+from ecservice.storage.sql._schema import METADATA, UtcDateTime
+
+__all__ = [
+    "MINT_COINS",
+    "MINT_DEPOSITS",
+    "MINT_PAYOUTS",
+    "MINT_REFRESHES",
+    "MINT_REFUNDS",
+    "MINT_TABLES",
+]
+
+#: The length of a denomination id, a refresh digest and a blinded-message hash (SHA-256).
+HASH_LEN: Final = 32
+
+
+def _mint() -> sa.Column[str]:
+    return sa.Column("mint", sa.String(200), nullable=False)
+
+
+def _money(name: str) -> sa.Column[int]:
+    return sa.Column(name, sa.BigInteger, nullable=False)
+
+
+def _bytes(name: str, length: int) -> sa.Column[bytes]:
+    return sa.Column(name, sa.LargeBinary(length), nullable=False)
+
+
+MINT_COINS: Final = sa.Table(
+    "ecs_mint_coins",
+    METADATA,
+    sa.Column("mint", sa.String(200), primary_key=True, nullable=False),
+    sa.Column("coin", sa.LargeBinary(32), primary_key=True, nullable=False),
+    _bytes("denomination_id", HASH_LEN),
+    _money("value"),
+    _money("deposited"),
+    _money("refunded"),
+    _money("melted"),
+    _money("remaining"),
+    sa.CheckConstraint(
+        "remaining = value - deposited + refunded - melted", name="ck_ecs_mint_coins_sum"
+    ),
+    sa.CheckConstraint("remaining >= 0 AND remaining <= value", name="ck_ecs_mint_coins_left"),
+    sa.CheckConstraint(
+        "deposited >= 0 AND melted >= 0 AND refunded >= 0 AND refunded <= deposited",
+        name="ck_ecs_mint_coins_amounts",
+    ),
+)
+
+MINT_DEPOSITS: Final = sa.Table(
+    "ecs_mint_deposits",
+    METADATA,
+    sa.Column(
+        "deposit_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.Identity(),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    _mint(),
+    _bytes("coin", 32),
+    _bytes("denomination_id", HASH_LEN),
+    sa.Column("merchant", sa.String(200), nullable=False),
+    _bytes("contract_hash", 1024),
+    _money("amount"),
+    _bytes("nonce", 64),
+    _bytes("spend_signature", 64),
+    sa.Column("deposited_at", UtcDateTime(), nullable=False),
+    _money("refunded"),
+    sa.Column("payout_id", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint(
+        "mint", "coin", "merchant", "contract_hash", "amount", "nonce", name="uq_ecs_mint_deposits"
+    ),
+    sa.ForeignKeyConstraint(
+        ["mint", "coin"],
+        ["ecs_mint_coins.mint", "ecs_mint_coins.coin"],
+        name="fk_ecs_mint_deposits_coin",
+    ),
+    sa.CheckConstraint(
+        "amount > 0 AND refunded >= 0 AND refunded <= amount", name="ck_ecs_mint_deposits_refunded"
+    ),
+    sa.Index("ix_ecs_mint_deposits_merchant", "mint", "merchant", "payout_id"),
+)
+
+MINT_REFUNDS: Final = sa.Table(
+    "ecs_mint_refunds",
+    METADATA,
+    sa.Column(
+        "refund_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.Identity(),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    _mint(),
+    _bytes("coin", 32),
+    sa.Column("merchant", sa.String(200), nullable=False),
+    _bytes("contract_hash", 1024),
+    _money("amount"),
+    sa.Column("refunded_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("amount > 0", name="ck_ecs_mint_refunds_amount"),
+    sa.Index("ix_ecs_mint_refunds_mint", "mint", "refund_id"),
+)
+
+MINT_REFRESHES: Final = sa.Table(
+    "ecs_mint_refreshes",
+    METADATA,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.Identity(),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    _mint(),
+    _bytes("digest", HASH_LEN),
+    _bytes("coin", 32),
+    _bytes("denomination_id", HASH_LEN),
+    _money("amount"),
+    sa.Column("new_denomination_ids", sa.LargeBinary, nullable=False),
+    sa.Column("blinded_message_hashes", sa.LargeBinary, nullable=False),
+    _money("issued"),
+    sa.Column("refreshed_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("mint", "digest", name="uq_ecs_mint_refreshes"),
+    sa.CheckConstraint("amount > 0 AND issued >= 0 AND issued <= amount", name="ck_ecs_mint_melt"),
+)
+
+MINT_PAYOUTS: Final = sa.Table(
+    "ecs_mint_payouts",
+    METADATA,
+    sa.Column(
+        "payout_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.Identity(),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    _mint(),
+    sa.Column("merchant", sa.String(200), nullable=False),
+    _money("amount"),
+    sa.Column("paid_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("amount >= 0", name="ck_ecs_mint_payouts_amount"),
+    sa.Index("ix_ecs_mint_payouts_mint", "mint", "payout_id"),
+)
+
+#: Every table of the book.
+MINT_TABLES: Final = (MINT_COINS, MINT_DEPOSITS, MINT_REFUNDS, MINT_REFRESHES, MINT_PAYOUTS)
