@@ -27,7 +27,13 @@ from ecservice.orders import (
     ShippingRate,
     auto_confirm_due,
 )
-from ecservice.storage import OutboxRecord, UnitOfWork, order_next_due, run_in_transaction
+from ecservice.storage import (
+    OutboxRecord,
+    UnitOfWork,
+    default_timers,
+    order_next_due,
+    run_in_transaction,
+)
 from ecservice.storage.sql import OutboxRelay, SqlStore
 from ecservice.storage.sql.migrations import upgrade
 from ecservice.workflow import Actor
@@ -96,7 +102,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'shop.db'}"
         print(f"schema at revision {upgrade(url)}")
-        store = SqlStore(url, clock=clock, timers={"order": order_next_due(POLICY)})
+        timers = {**default_timers(), "order": order_next_due(POLICY)}
+        store = SqlStore(url, clock=clock, timers=timers)
         try:
             # 1. Place, confirm and ship, each in a unit of work of its own.
             with store.unit_of_work() as uow:

@@ -71,8 +71,8 @@ def test_a_database_at_an_older_or_unknown_revision(
     capsys.readouterr()
     assert main(["db", "current", "--db", url]) == 0
     assert capsys.readouterr().out == (
-        f"{url}: revision 0042, not this version's head 0003 "
-        "(ecservice db upgrade migrates an older database)\n"
+        f"{url}: revision 0042, unknown to this version (head 0003): written by a newer "
+        "ecservice, which this one must not use or migrate\n"
     )
     assert main(["db", "upgrade", "--db", url]) == 1
     err = capsys.readouterr().err
@@ -140,3 +140,18 @@ def test_db_usage_errors_exit_with_2(argv: list[str], capsys: pytest.CaptureFixt
         main(argv)
     assert exc.value.code == 2
     assert "usage: ecservice" in capsys.readouterr().err
+
+
+def test_current_tells_an_older_database_to_upgrade(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database at an earlier revision of this package is told to upgrade."""
+    from ecservice.storage.sql.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    assert upgrade(url, "0001") == "0001"
+    assert main(["db", "current", "--db", url]) == 0
+    assert capsys.readouterr().out == (
+        f"{url}: revision 0001, older than this version's head 0003 "
+        "(ecservice db upgrade migrates it)\n"
+    )

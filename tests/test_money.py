@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import decimal
 import pickle
+import re
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -1071,3 +1072,23 @@ def test_fast_arithmetic_in_a_hostile_decimal_context(a: int, k: int, cur: Curre
         ]
     for result, expected in zip(got, [zero, product, zero, double], strict=True):
         _same_money(result, expected)
+
+
+def test_money_with_a_non_money_operand_names_what_to_use_instead() -> None:
+    """A library error that is also a TypeError, with the operation to use instead."""
+    from ecservice.errors import EcServiceError, UnsupportedOperand
+
+    m = Money("1.00", "CNY")
+    cases = [
+        (lambda: m * Decimal("1.5"), "Money.multiply(factor, rounding=...)"),
+        (lambda: 0.5 * m, "Money.multiply(factor, rounding=...)"),
+        (lambda: sum([m, m]), "sum_money(amounts, currency)"),
+        (lambda: m + 1, "both sides must be Money"),
+        (lambda: 1 - m, "both sides must be Money"),
+        (lambda: m < 1, "Money.zero(currency)"),
+    ]
+    for operation, hint in cases:
+        with pytest.raises(UnsupportedOperand, match=re.escape(hint)) as caught:
+            operation()
+        assert isinstance(caught.value, TypeError)
+        assert isinstance(caught.value, EcServiceError)

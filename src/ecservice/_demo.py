@@ -40,7 +40,14 @@ from ecservice.errors import GatewayUnavailable, ValidationError
 from ecservice.money import Money, sum_money
 from ecservice.orders import AutoConfirmPolicy, Order, OrderStatus
 from ecservice.payments import InMemoryGateway, Payment, PaymentDeclined, PaymentStatus
-from ecservice.storage import MemoryStore, Store, UnitOfWork, order_next_due, run_in_transaction
+from ecservice.storage import (
+    MemoryStore,
+    Store,
+    UnitOfWork,
+    default_timers,
+    order_next_due,
+    run_in_transaction,
+)
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Barrier
@@ -133,7 +140,7 @@ def _in_memory(db: str | None) -> bool:
 
 
 def _open_store(db: str | None, clock: FixedClock, policy: AutoConfirmPolicy) -> Store:
-    timers = {"order": order_next_due(policy)}
+    timers = {**default_timers(), "order": order_next_due(policy)}
     if db is None:
         return MemoryStore(clock=clock, timers=timers)
     from ecservice.storage.sql import SqlStore
@@ -173,8 +180,16 @@ def _dispose(*things: object) -> None:
             dispose()
 
 
-def _stored_orders(store: Store) -> int:
-    """How many demo orders are stored: their ids are ``O-000000`` onwards."""
+def _stored_orders(store: Store) -> list[int]:
+    """The numbers of the demo orders stored (``O-000000`` is 0), in order.
+
+    One process places them in order, so in memory they have no gaps and a binary search finds
+    how many there are. Several workers killed together may leave gaps in their last day (each
+    places its own share), so a database is asked for the ids themselves.
+    """
+    from_sql = _stored_in_sql(store)
+    if from_sql is not None:
+        return from_sql
 
     def work(uow: UnitOfWork) -> int:
         def stored(i: int) -> bool:
@@ -194,21 +209,38 @@ def _stored_orders(store: Store) -> int:
                 high = mid
         return high
 
-    return run_in_transaction(store, work)
+    return list(range(run_in_transaction(store, work)))
 
 
-def _earlier_work(store: Store, earlier: int) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
+def _stored_in_sql(store: Store) -> list[int] | None:
+    engine = getattr(store, "engine", None)
+    if engine is None:
+        return None
+    import sqlalchemy as sa
+
+    from ecservice.storage.sql import AGGREGATES
+
+    query = sa.select(AGGREGATES.c.id).where(
+        AGGREGATES.c.type == "order", AGGREGATES.c.id.like("O-%")
+    )
+    with engine.connect() as connection:
+        ids = connection.execute(query).scalars().all()
+    numbers = (i.removeprefix("O-") for i in ids)
+    return sorted(int(n) for n in numbers if n.isdigit())
+
+
+def _earlier_work(store: Store, earlier: list[int]) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
     """The earlier orders a run continues: those not done yet, those that may owe a refund
     (cancelled lines; a run killed between a cancellation and its refund left it owed), and
-    when the last one was placed."""
+    the last instant anything happened to them (the next run's month starts the day after)."""
 
     def work(uow: UnitOfWork) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
         resume: list[str] = []
         unsettled: list[str] = []
-        last = None
-        for i in range(earlier):
+        last = START
+        for i in earlier:
             order = uow.orders.get(order_id_of(i))
-            last = order.created_at
+            last = max(last, order.created_at, *(r.at for r in order.history[-1:]))
             if order.status not in (OrderStatus.DONE, OrderStatus.CANCELLED):
                 resume.append(order.id)
             if not order.cancelled_value.is_zero():
@@ -288,12 +320,13 @@ def run_demo(
     gateway_db = None if db is None else gateway_url(db)
     gateway = _open_gateway(gateway_db, clock, prepare=True)
     try:
-        earlier = _stored_orders(store)
+        stored = _stored_orders(store)
+        earlier = stored[-1] + 1 if stored else 0
         resume: tuple[str, ...] = ()
         unsettled: tuple[str, ...] = ()
         start = START
-        if earlier:
-            resume, unsettled, last = _earlier_work(store, earlier)
+        if stored:
+            resume, unsettled, last = _earlier_work(store, stored)
             start = max(START, last.add(days=1))
         plan = _Plan(
             db=db,
@@ -313,7 +346,7 @@ def run_demo(
             auto, lost = _simulate(plan, 0, store, gateway, clock, random.Random(seed), progress)
         else:
             auto, lost = _run_workers(plan, progress)
-        return _summarise(store, gateway, plan, auto, lost, earlier)
+        return _summarise(store, gateway, plan, auto, lost, stored)
     finally:
         _dispose(store, gateway)
 
@@ -494,10 +527,11 @@ def _summarise(
     plan: _Plan,
     auto: int,
     lost: int,
-    earlier: int,
+    stored_before: list[int],
 ) -> DemoSummary:
     """The summary of this run's orders as stored, and the verdict on all stored money."""
-    every = [order_id_of(i) for i in range(earlier)] + list(plan.ids)
+    earlier = len(stored_before)
+    every = [order_id_of(i) for i in stored_before] + list(plan.ids)
 
     def load(uow: UnitOfWork) -> list[tuple[Order[Any], list[Payment]]]:
         return [(uow.orders.get(i), payments_of(uow, i)) for i in every]

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ecservice._demo import run_demo
+from ecservice._demo import MAX_WORKERS, run_demo
 from ecservice.errors import EcServiceError
 from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, OrderStatus
 from ecservice.payments import PAYMENT_WORKFLOW
@@ -54,6 +54,13 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _workers(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_WORKERS}, not {value}")
     return value
 
 
@@ -241,12 +248,29 @@ def _db_current(args: argparse.Namespace) -> int:
         print(f"{shown}: no ecservice schema (ecservice db upgrade creates it)")
     elif revision == head:
         print(f"{shown}: revision {revision} (head)")
+    elif _known_revision(migrations, revision):
+        print(
+            f"{shown}: revision {revision}, older than this version's head {head} "
+            "(ecservice db upgrade migrates it)"
+        )
     else:
         print(
-            f"{shown}: revision {revision}, not this version's head {head} "
-            "(ecservice db upgrade migrates an older database)"
+            f"{shown}: revision {revision}, unknown to this version (head {head}): written by "
+            "a newer ecservice, which this one must not use or migrate"
         )
     return 0
+
+
+def _known_revision(migrations: ModuleType, revision: str) -> bool:
+    """Whether this package's migrations include ``revision``."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    scripts = ScriptDirectory.from_config(migrations.alembic_config())
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,11 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--workers",
-        type=_positive,
+        type=_workers,
         default=1,
         metavar="K",
-        help="share the orders among K processes (default 1; needs a database several "
-        "processes reach: PostgreSQL, or an SQLite file, whose writers take turns)",
+        help=f"share the orders among K processes (1 to {MAX_WORKERS}, default 1; needs a "
+        "database several processes reach: PostgreSQL, or an SQLite file, whose writers take "
+        "turns)",
     )
     demo.set_defaults(run=_demo)
     diagram = sub.add_parser(

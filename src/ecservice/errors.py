@@ -38,6 +38,7 @@ __all__ = [
     "TransientStorageError",
     "UnknownCurrency",
     "UnknownLine",
+    "UnsupportedOperand",
     "ValidationError",
     "WorkflowError",
 ]
@@ -60,6 +61,16 @@ class InvalidAmount(ValidationError):
 
 class UnknownCurrency(ValidationError):
     """A currency code is not an ISO 4217 code known to the library."""
+
+
+class UnsupportedOperand(InvalidAmount, TypeError):
+    """Money was combined with something that is not Money (``m + 1``, ``m * Decimal("1.5")``,
+    ``m < 1``, ``sum([m, m])``). Also a :class:`TypeError`, as Python's operators raise.
+
+    The message names the operation to use instead: :meth:`Money.multiply
+    <ecservice.money.Money.multiply>` with an explicit rounding for a fractional factor,
+    :func:`~ecservice.money.sum_money` to add up amounts.
+    """
 
 
 class CurrencyMismatch(ValidationError):

@@ -52,7 +52,7 @@ from babel.numbers import parse_pattern
 
 from ecservice import _currency
 from ecservice._currency import Currency, _show, currency
-from ecservice.errors import CurrencyMismatch, InvalidAmount, ValidationError
+from ecservice.errors import CurrencyMismatch, InvalidAmount, UnsupportedOperand, ValidationError
 
 __all__ = [
     "ISO_4217_PUBLISHED",
@@ -120,6 +120,26 @@ _ROUNDING_MODES: Final = frozenset(
         decimal.ROUND_05UP,
     }
 )
+
+
+def _unsupported(operation: str, money: Money, other: object) -> NoReturn:
+    """Raise :class:`~ecservice.errors.UnsupportedOperand` for ``money`` combined with a
+    non-Money ``other``, naming what to use instead."""
+    kind = type(other).__name__
+    if operation == "multiply":
+        hint = (
+            "multiply by an int, or use Money.multiply(factor, rounding=...) for a Decimal or "
+            "string factor (rounded once, with the rounding you choose)"
+        )
+    elif (
+        operation == "add" and isinstance(other, int) and not isinstance(other, bool) and not other
+    ):
+        hint = "to add up amounts use sum_money(amounts, currency), which also sums none"
+    elif operation == "compare":
+        hint = "compare with an amount of the same currency, e.g. Money.zero(currency)"
+    else:
+        hint = "both sides must be Money of the same currency"
+    raise UnsupportedOperand(f"cannot {operation} {money} and a value of type {kind}: {hint}")
 
 
 def _too_many_digits(operation: str) -> NoReturn:
@@ -429,7 +449,7 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         if not isinstance(other, Money):
-            return NotImplemented
+            _unsupported("add", self, other)
         cur = self.currency
         if other.currency is not cur:
             self._same(other, "add")
@@ -441,7 +461,7 @@ class Money:
 
     def __sub__(self, other: Money) -> Money:
         if not isinstance(other, Money):
-            return NotImplemented
+            _unsupported("subtract", self, other)
         cur = self.currency
         if other.currency is not cur:
             self._same(other, "subtract")
@@ -474,7 +494,7 @@ class Money:
             # 0.00 * -3 and -1.00 * 0 are negative zeros in Decimal
             return _built(product if product else product.copy_abs(), self.currency)
         if isinstance(factor, bool) or not isinstance(factor, int):
-            return NotImplemented
+            _unsupported("multiply", self, factor)
         a = self.amount
         if not -_INT_LIMIT < factor < _INT_LIMIT:
             raise InvalidAmount(
@@ -485,6 +505,12 @@ class Money:
         return Money._exact(_unsigned_zero(product), self.currency)
 
     __rmul__ = __mul__
+
+    def __radd__(self, other: object) -> Money:
+        _unsupported("add", self, other)
+
+    def __rsub__(self, other: object) -> Money:
+        _unsupported("subtract", self, other)
 
     def multiply(self, factor: Decimal | int | str, *, rounding: str) -> Money:
         """Multiply by a factor and round the exact product once to the minor unit.
@@ -509,7 +535,7 @@ class Money:
 
     def _compare(self, other: object, operation: str) -> Money:
         if not isinstance(other, Money):
-            raise TypeError(f"cannot compare Money with {type(other).__name__}")
+            _unsupported(operation, self, other)
         self._same(other, operation)
         return other
 

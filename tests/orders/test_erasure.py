@@ -265,3 +265,19 @@ def test_a_one_letter_name_only_matches_itself() -> None:
     assert values.matches("王")
     assert not values.matches("王府井 hub")
     assert values.matches("call 138 0013 8000")
+
+
+def test_tracking_reports_are_erased_whatever_they_say() -> None:
+    """A carrier's report may name a neighbour who signed for the parcel: every report is
+    erased whole, not only those repeating the buyer's address."""
+    order, clock = _done_order()
+    shipment = order.shipments[0]
+    report = TrackingEvent(
+        at=clock.now(), description="signed for by neighbour Li Na, 13912345678", location="302"
+    )
+    events = (*shipment.events, report)
+    order.shipments = (attrs.evolve(shipment, events=events),)
+    result = order.erase_personal_data(actor=DPO, reason="request PR-4")
+    assert "tracking reports" in result.parts
+    assert {(e.description, e.location) for e in order.shipments[0].events} == {(ERASED, ERASED)}
+    assert "Li Na" not in repr(fields_of(order))

@@ -346,8 +346,8 @@ def test_the_registry_reads_by_type_and_writes_by_exact_class(document: dict[str
         registry.register(AggregateSerializer(Order, "order-2"))
     registry.register(GIFT_ORDERS)
     assert registry.load(copy.deepcopy(STORED_V1)).gift_note == ""
-    assert registry.type_names == ("cart", "gift-order", "order", "payment")
-    assert default_registry().type_names == ("cart", "order", "payment")
+    assert registry.type_names == ("aftersales_case", "cart", "gift-order", "order", "payment")
+    assert default_registry().type_names == ("aftersales_case", "cart", "order", "payment")
 
 
 def test_a_shop_can_read_every_order_as_its_own_subclass(document: dict[str, Any]) -> None:
@@ -436,12 +436,13 @@ def test_a_shop_registers_hooks_for_its_own_types() -> None:
 
 
 def test_storing_orders_needs_no_crypto_extra() -> None:
-    """Orders, carts and payments are stored without cryptography installed; the instruments'
-    serializers say which extra they need."""
+    """Orders, carts, payments and after-sales cases are stored without cryptography
+    installed; the instruments' serializers say which extra they need."""
     script = (
         "import sys; sys.modules['cryptography'] = None\n"
         "import ecservice.storage as storage\n"
-        "assert storage.default_registry().type_names == ('cart', 'order', 'payment')\n"
+        "assert storage.default_registry().type_names == "
+        "('aftersales_case', 'cart', 'order', 'payment')\n"
         "from ecservice.storage import MemoryStore, dump_order\n"
         "try:\n"
         "    storage.MintSerializer\n"

@@ -141,8 +141,8 @@ class OrderService:
         store: where orders, carts and payments are stored (a
             :class:`~ecservice.storage.MemoryStore` or :class:`~ecservice.storage.sql.SqlStore`).
             Its order timer should use the same ``auto_confirm`` policy
-            (``timers={"order": order_next_due(policy)}``), so that the orders it finds due are
-            the ones this policy confirms.
+            (``timers={**default_timers(), "order": order_next_due(policy)}``), so that the
+            orders it finds due are the ones this policy confirms.
         gateway: the payment gateway (:class:`~ecservice.payments.OrderPayments` calls it).
         clock: the time :meth:`run_due_timers` runs at.
         auto_confirm: the shop's automatic-confirmation policy (10 days by default, Taobao's
@@ -212,7 +212,8 @@ class OrderService:
 
         Raises:
             AggregateNotFound: no such cart.
-            PolicyViolation: the cart was already ordered as another order.
+            PolicyViolation: the cart was already ordered as another order, or ``order_id``
+                is taken by an order placed from another cart (nothing is changed).
             GuardRejected: the cart is empty (it cannot be checked out).
             ValidationError: an unacceptable argument (see
                 :meth:`~ecservice.orders.Cart.place_order`).
@@ -226,6 +227,12 @@ class OrderService:
                         f"cart {cart_id!r} was already ordered as order {cart.order_id!r}"
                     )
                 return uow.orders.get(order_id)
+            if uow.orders.find(order_id) is not None:
+                # Adding it would conflict on every retry: the id is taken, not contended.
+                raise PolicyViolation(
+                    f"order id {order_id!r} is already used by another order; cart "
+                    f"{cart_id!r} needs an id of its own"
+                )
             if cart.status is CartStatus.SHOPPING:
                 cart.checkout(actor=actor)
             order = cart.place_order(
@@ -368,9 +375,15 @@ class OrderService:
         transient failure or a concurrent change, on the freshly loaded order).
 
         Raises:
+            ValidationError: ``change`` is not callable.
             AggregateNotFound: no such order.
             EcServiceError: whatever ``change`` raised (nothing is stored).
         """
+
+        if not callable(change):
+            raise ValidationError(
+                f"change must be a callable taking the order, not {type(change).__name__}"
+            )
 
         def work(uow: UnitOfWork) -> R:
             order = uow.orders.get(order_id)

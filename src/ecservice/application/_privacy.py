@@ -221,6 +221,10 @@ class PrivacyService:
             PolicyViolation: the policy refuses an order (open, or still to be kept).
         """
         buyer = check_text(buyer_id, "buyer_id")
+        if isinstance(order_ids, (str, bytes)) or not isinstance(order_ids, Iterable):
+            raise ValidationError(
+                f"order_ids must be a list of order ids, not {type(order_ids).__name__}"
+            )
         ids = [check_text(i, "order id") for i in order_ids]
         if len(set(ids)) != len(ids):
             raise ValidationError("order_ids names an order twice")

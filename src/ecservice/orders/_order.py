@@ -502,8 +502,9 @@ class Order(Aggregate[OS_co]):
 
         The address becomes :func:`~ecservice.orders.erased_address` (every part
         :data:`~ecservice.orders.ERASED`, the country kept); non-empty remarks, history notes
-        and cancellation reasons become :data:`~ecservice.orders.ERASED`; so do carriers'
-        tracking reports that repeat the address or the erased texts. Lines, amounts, statuses,
+        and cancellation reasons become :data:`~ecservice.orders.ERASED`; so do the carriers'
+        tracking reports (description and location, whatever they say: a report may name
+        whoever signed for the parcel). Lines, amounts, statuses,
         shipments (carriers, tracking numbers, times), cancellations' quantities and the history
         records (trigger, states, time, actor, version) stay, so totals, refunds and payments
         reconcile as before.

@@ -291,18 +291,29 @@ def redact_history(aggregate: Any, values: PersonalValues | None = None) -> list
     return notes
 
 
-def _tracking(event: TrackingEvent, values: PersonalValues) -> TrackingEvent:
-    description = values.scrub(event.description)
-    location = values.scrub(event.location) if event.location else ""
+def _tracking(event: TrackingEvent) -> TrackingEvent:
+    """The event with the carrier's report erased (a report may name whoever signed for the
+    parcel, a neighbour's phone, a locker's address: it is erased whole, whatever it says)."""
+    description = ERASED
+    location = ERASED if event.location else ""
     if description == event.description and location == event.location:
         return event
     return attrs.evolve(event, description=description, location=location)
 
 
-def _shipments(shipments: tuple[Shipment, ...], values: PersonalValues) -> tuple[Shipment, ...]:
+def _tracking_texts(shipments: tuple[Shipment, ...]) -> set[str]:
+    """The carriers' reports not erased yet (their copies in outbox rows are erased too)."""
+    texts: set[str] = set()
+    for s in shipments:
+        for e in s.events:
+            texts.update(t for t in (e.description, e.location) if t and t != ERASED)
+    return texts
+
+
+def _shipments(shipments: tuple[Shipment, ...]) -> tuple[Shipment, ...]:
     out: list[Shipment] = []
     for s in shipments:
-        events = tuple(_tracking(e, values) for e in s.events)
+        events = tuple(_tracking(e) for e in s.events)
         changed = any(a is not b for a, b in zip(events, s.events, strict=True))
         out.append(attrs.evolve(s, events=events) if changed else s)
     return tuple(out)
@@ -364,10 +375,12 @@ def erase_order(
     if notes:
         parts.append("history notes")
         exact.update(notes)
-    values = PersonalValues(frozenset(exact), frozenset(contained))
-    shipments = _shipments(order.shipments, values)
-    if any(a is not b for a, b in zip(shipments, order.shipments, strict=True)):
+    reports = _tracking_texts(order.shipments)
+    if reports:
         parts.append("tracking reports")
+        exact |= reports
+    values = PersonalValues(frozenset(exact), frozenset(contained))
+    shipments = _shipments(order.shipments)
     if not parts:
         return ErasureResult(order_id=order.id, erased=False)
 

@@ -22,6 +22,14 @@ True
 
 from typing import TYPE_CHECKING, Any
 
+from ecservice.storage._aftersales import (
+    CASE_SERIALIZER,
+    case_next_due,
+    dump_case,
+    duration_text,
+    load_case,
+    parse_duration,
+)
 from ecservice.storage._aggregate import HISTORY_KEYS, AggregateSerializer
 from ecservice.storage._converter import datetime_text, make_converter, parse_datetime
 from ecservice.storage._document import ENVELOPE_KEYS, Document, Serializer, Upcaster
@@ -69,6 +77,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CART_SERIALIZER",
+    "CASE_SERIALIZER",
     "ENVELOPE_KEYS",
     "HISTORY_KEYS",
     "ORDER_SERIALIZER",
@@ -91,19 +100,23 @@ __all__ = [
     "UnitOfWork",
     "UnsupportedSchemaVersion",
     "Upcaster",
+    "case_next_due",
     "datetime_text",
     "default_backoff",
     "default_registry",
     "default_timers",
     "dump_cart",
+    "dump_case",
     "dump_coin_wallet",
     "dump_ewallet",
     "dump_mint",
     "dump_order",
     "dump_payment",
     "dump_purse",
+    "duration_text",
     "instrument_converter",
     "load_cart",
+    "load_case",
     "load_coin_wallet",
     "load_ewallet",
     "load_mint",
@@ -113,13 +126,14 @@ __all__ = [
     "make_converter",
     "order_next_due",
     "parse_datetime",
+    "parse_duration",
     "run_in_transaction",
 ]
 
 
 def default_registry() -> SerializerRegistry:
     """A new registry holding the serializers of the core: ``"order"``, ``"cart"``,
-    ``"payment"``.
+    ``"payment"`` and ``"aftersales_case"`` (:data:`CASE_SERIALIZER`).
 
     The payment instruments' serializers need the ``crypto`` extra, and mints, coin wallets and
     e-wallets load with their keys, so a shop registers them itself
@@ -127,11 +141,13 @@ def default_registry() -> SerializerRegistry:
     ``registry.register(MintSerializer(signers=[...]))``). Each call returns a new registry, so a
     shop can register its own serializers (or replace one) without changing anyone else's.
     """
-    return SerializerRegistry([ORDER_SERIALIZER, CART_SERIALIZER, PAYMENT_SERIALIZER])
+    return SerializerRegistry(
+        [ORDER_SERIALIZER, CART_SERIALIZER, PAYMENT_SERIALIZER, CASE_SERIALIZER]
+    )
 
 
 #: Names served from ``_instruments``, imported on first use: that module needs the ``crypto``
-#: extra (cryptography), which storing orders, carts and payments does not.
+#: extra (cryptography), which storing orders, carts, payments and cases does not.
 _INSTRUMENT_NAMES: frozenset[str] = frozenset(
     {
         "PURSE_SERIALIZER",

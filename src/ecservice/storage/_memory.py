@@ -53,10 +53,12 @@ class MemoryStore:
 
     Args:
         registry: the serializers to read the typed repositories (``orders``, ``carts``,
-            ``payments``) with; :func:`~ecservice.storage.default_registry` by default.
-        timers: a :data:`~ecservice.storage.Timer` per document type; by default orders are due
-            when a parcel is to be confirmed automatically under the default
-            :class:`~ecservice.orders.AutoConfirmPolicy`.
+            ``payments``, ``cases``) with; :func:`~ecservice.storage.default_registry` by default.
+        timers: a :data:`~ecservice.storage.Timer` per document type;
+            :func:`~ecservice.storage.default_timers` by default (orders due when a parcel is to
+            be confirmed automatically under the default
+            :class:`~ecservice.orders.AutoConfirmPolicy`, after-sales cases when their own
+            timers are).
         clock: the clock given to loaded aggregates and used for ``updated_at``.
     """
 

@@ -21,7 +21,7 @@ class SerializerRegistry:
 
     >>> from ecservice.storage import default_registry
     >>> default_registry().type_names
-    ('cart', 'order', 'payment')
+    ('aftersales_case', 'cart', 'order', 'payment')
 
     Args:
         serializers: the serializers to register (see :meth:`register`).

@@ -32,12 +32,14 @@ from ecservice.errors import (
     ValidationError,
 )
 from ecservice.orders import AutoConfirmPolicy, OrderStatus
+from ecservice.storage._aftersales import case_next_due
 from ecservice.storage._converter import make_converter
 from ecservice.storage._document import Document, Serializer
 
 if TYPE_CHECKING:
     import datetime as _dt
 
+    from ecservice.aftersales import AfterSalesCase
     from ecservice.orders import Cart, Order
     from ecservice.payments import Payment
     from ecservice.storage._registry import SerializerRegistry
@@ -143,6 +145,10 @@ class UnitOfWork(Protocol):
     def payments(self) -> Repository[Payment]:
         """The ``"payment"`` documents."""
 
+    @property
+    def cases(self) -> Repository[AfterSalesCase]:
+        """The ``"aftersales_case"`` documents."""
+
     def commit(self) -> None:
         """Keep everything written so far; the unit of work can go on with a new transaction."""
 
@@ -227,9 +233,11 @@ def order_next_due(policy: AutoConfirmPolicy) -> Timer:
 def default_timers() -> dict[str, Timer]:
     """The timers a store uses unless given others: orders are due when a parcel in transit is
     to be confirmed automatically under the default
-    :class:`~ecservice.orders.AutoConfirmPolicy` (10 days, Asia/Shanghai). A shop with another
-    policy passes ``{"order": order_next_due(its_policy)}``."""
-    return {"order": order_next_due(AutoConfirmPolicy())}
+    :class:`~ecservice.orders.AutoConfirmPolicy` (10 days, Asia/Shanghai); after-sales cases
+    when their own :meth:`~ecservice.aftersales.AfterSalesCase.next_due_at` says
+    (:func:`~ecservice.storage.case_next_due`). A shop with another policy passes
+    ``{**default_timers(), "order": order_next_due(its_policy)}``."""
+    return {"order": order_next_due(AutoConfirmPolicy()), "aftersales_case": case_next_due}
 
 
 # --- the shared implementation ----------------------------------------------------------------
@@ -471,6 +479,10 @@ class TrackedUnitOfWork(UnitOfWork):
     def payments(self) -> Repository[Payment]:
         return self.repository(self._registry.for_type("payment"))
 
+    @property
+    def cases(self) -> Repository[AfterSalesCase]:
+        return self.repository(self._registry.for_type("aftersales_case"))
+
     def commit(self) -> None:
         tx, self._current = self._current, None
         if tx is None:
@@ -537,8 +549,13 @@ def run_in_transaction(
 
     Raises:
         TransientStorageError: every attempt failed; chained (``__cause__``) to the last failure.
-        ValidationError: ``attempts`` is not a whole number from 1 to 100.
+        ValidationError: ``attempts`` is not a whole number from 1 to 100, or ``work`` is not
+            callable.
     """
+    if not callable(work):
+        raise ValidationError(
+            f"work must be a callable taking the unit of work, not {type(work).__name__}"
+        )
     if type(attempts) is not int or not 1 <= attempts <= 100:
         raise ValidationError(f"attempts must be a whole number from 1 to 100, not {attempts!r}")
     retryable: tuple[type[EcServiceError], ...] = (

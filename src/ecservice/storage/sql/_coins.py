@@ -61,7 +61,8 @@ __all__ = ["MAX_MINOR_UNITS", "SqlMintBook"]
 
 _T = TypeVar("_T")
 
-#: The largest value, in minor units, a coin of a book in the database may have (``BIGINT``).
+#: The largest amount, in minor units, the SQL books hold (a ``BIGINT`` column): a coin of a
+#: mint's book, an amount of the SQL gateway.
 MAX_MINOR_UNITS: Final = 2**63 - 1
 
 #: How many times an operation runs when the database reports a transient failure.

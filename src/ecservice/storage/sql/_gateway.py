@@ -28,6 +28,7 @@ from ecservice.money import Currency, Money, positive
 from ecservice.money import currency as _currency
 from ecservice.payments import GatewayResponse, Instrument
 from ecservice.storage._repository import utc_now
+from ecservice.storage.sql._coins import MAX_MINOR_UNITS
 from ecservice.storage.sql._gateway_schema import (
     EXTERNAL,
     GW_ACCOUNTS,
@@ -48,8 +49,6 @@ __all__ = ["LedgerAudit", "SqlGateway"]
 
 R = TypeVar("R")
 
-#: Largest amount the ledger holds, in minor units (a signed 64-bit column).
-MAX_MINOR: Final = 2**63 - 1
 #: How many times one request's transaction runs when the database refuses it for now.
 ATTEMPTS: Final = 8
 
@@ -62,9 +61,9 @@ def _instrument(value: object) -> Instrument:
 
 def _minor(amount: Money) -> int:
     units = amount.minor_units
-    if abs(units) > MAX_MINOR:
+    if abs(units) > MAX_MINOR_UNITS:
         raise InvalidAmount(
-            f"{amount} is too large for the gateway's ledger: at most {MAX_MINOR} minor units"
+            f"{amount} is too large for the gateway's ledger: at most {MAX_MINOR_UNITS} minor units"
         )
     return units
 
@@ -227,8 +226,9 @@ class SqlGateway:
                 self._sleep(random.uniform(0, 0.005 * attempt))
             except StorageUnavailable as exc:
                 raise GatewayUnavailable(
-                    f"gateway {self.name!r} could not {doing}: {exc}; call again with the same "
-                    "idempotency key"
+                    f"gateway {self.name!r} could not {doing}: {exc}; nothing moved, call "
+                    "again with the same idempotency key once the database answers (a database "
+                    "without the gateway's tables needs `ecservice db upgrade --db URL` first)"
                 ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 

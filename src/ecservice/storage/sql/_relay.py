@@ -67,7 +67,7 @@ class OutboxRelay:
             :class:`~ecservice.clock.FixedClock` in tests).
 
     Raises:
-        ValidationError: a bad ``batch`` or ``lease``.
+        ValidationError: a bad ``batch`` or ``lease``, or ``deliver`` is not callable.
     """
 
     def __init__(
@@ -88,6 +88,10 @@ class OutboxRelay:
         else:
             self._engine = engine_or_store.engine
         self._sqlite = self._engine.dialect.name == "sqlite"
+        if not callable(deliver):
+            raise ValidationError(
+                f"deliver must be a callable taking an OutboxRecord, not {type(deliver).__name__}"
+            )
         self._deliver = deliver
         self._batch = batch
         self._lease = lease

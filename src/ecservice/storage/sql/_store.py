@@ -173,7 +173,7 @@ class SqlStore:
         url_or_engine: a database URL (the engine is made by :func:`make_engine`, with
             ``sqlite_synchronous`` and ``busy_timeout``), or an engine, used as it is.
         registry: the serializers of the typed repositories (``orders``, ``carts``,
-            ``payments``); :func:`~ecservice.storage.default_registry` by default.
+            ``payments``, ``cases``); :func:`~ecservice.storage.default_registry` by default.
         timers: a :data:`~ecservice.storage.Timer` per document type
             (:func:`~ecservice.storage.default_timers` by default).
         clock: the clock given to loaded aggregates and used for ``updated_at``.
