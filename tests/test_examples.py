@@ -72,6 +72,7 @@ def test_docs_show_example_output() -> None:
         "ewallet.py",
         "mondex_transfer.py",
         "store_orders.py",
+        "aftersales_cases.py",
     }
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ecservice._demo import MAX_WORKERS, run_demo
+from ecservice.aftersales import CASE_WORKFLOW
 from ecservice.errors import EcServiceError
 from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, OrderStatus
 from ecservice.payments import PAYMENT_WORKFLOW
@@ -40,6 +41,7 @@ _DEMO_DAYS = 30
 
 #: Workflows the ``diagram`` command can draw.
 WORKFLOWS: dict[str, Workflow[Any]] = {
+    "aftersales": CASE_WORKFLOW,
     "cart": CART_WORKFLOW,
     "order": ORDER_WORKFLOW,
     "payment": PAYMENT_WORKFLOW,

@@ -9,7 +9,9 @@ time zone, exclusions from the 7-day no-reason return described by :class:`ItemT
 pays the return freight (:class:`ReturnFreight`), compensation bounds by
 :class:`CompensationTier`, evidence, restocking fees and the remedies each problem allows.
 :meth:`AfterSalesPolicy.eligible` answers with an :class:`Eligibility` that names every
-:class:`Refusal` and the :class:`Deadline` values that apply.
+:class:`Refusal` and the :class:`Deadline` values that apply. :func:`aftersales_report` gives
+the after-sales, refund and dispute rates over the orders paid in a window of days
+(:class:`AfterSalesReport`, :class:`Rate`, :class:`PaidOrder`) and the handling times.
 """
 
 from ecservice.aftersales._case import AfterSalesCase
@@ -79,6 +81,18 @@ from ecservice.aftersales._goods import (
     ItemTraits,
 )
 from ecservice.aftersales._policy import MAX_REPAIRS, MAX_WINDOW_DAYS, AfterSalesPolicy
+from ecservice.aftersales._reports import (
+    DEFAULT_REPORT_DAYS,
+    MAX_REPORT_DAYS,
+    RATE_PLACES,
+    AfterSalesReport,
+    OutcomeCount,
+    PaidOrder,
+    Rate,
+    aftersales_report,
+    nearest_rank,
+    paid_orders,
+)
 from ecservice.aftersales._timeouts import MAX_TIMEOUT, CaseTimeouts
 from ecservice.aftersales._windows import WindowCounting, day_start, window_end
 
@@ -89,20 +103,24 @@ __all__ = [
     "DEFAULT_EVIDENCE",
     "DEFAULT_LIABILITY",
     "DEFAULT_REMEDIES",
+    "DEFAULT_REPORT_DAYS",
     "FAILED_REPAIRS_BEFORE_REPLACEMENT",
     "MAX_CASE_QUANTITY",
     "MAX_PHOTOS",
     "MAX_REPAIRS",
+    "MAX_REPORT_DAYS",
     "MAX_TIMEOUT",
     "MAX_WARRANTY_DAYS",
     "MAX_WINDOW_DAYS",
     "MONEY_REMEDIES",
     "OUTRIGHT_EXCLUSIONS",
     "QUALITY_PROBLEMS",
+    "RATE_PLACES",
     "RETURN_REMEDIES",
     "TIMER_ACTOR",
     "AfterSalesCase",
     "AfterSalesPolicy",
+    "AfterSalesReport",
     "CaseApproved",
     "CaseClosed",
     "CaseEscalated",
@@ -129,9 +147,12 @@ __all__ = [
     "ItemTraits",
     "Liability",
     "NotEligible",
+    "OutcomeCount",
+    "PaidOrder",
     "PhotoReference",
     "ProblemCategory",
     "ProblemKind",
+    "Rate",
     "RefundDecided",
     "RefundSort",
     "Refusal",
@@ -148,7 +169,10 @@ __all__ = [
     "StaleCaseVersion",
     "UnitRepaired",
     "WindowCounting",
+    "aftersales_report",
     "day_start",
+    "nearest_rank",
+    "paid_orders",
     "refund_key",
     "window_end",
 ]

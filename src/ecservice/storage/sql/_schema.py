@@ -53,6 +53,18 @@ class UtcDateTime(sa.types.TypeDecorator[_dt.datetime]):
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> _dt.datetime | None:
         if value is None:
             return None
+        if value.__class__ is DateTime and value.tzinfo is pendulum.UTC:
+            # The instants the library makes (pendulum, UTC): no conversion to compute.
+            naive = _dt.datetime(
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+            )
+            return naive if dialect.name == "sqlite" else naive.replace(tzinfo=_dt.UTC)
         if not isinstance(value, _dt.datetime) or value.utcoffset() is None:
             raise ValueError(f"expected an aware datetime, not {value!r}")
         utc = value.astimezone(_dt.UTC)
