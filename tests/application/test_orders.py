@@ -8,13 +8,14 @@ merchant holds what the stored payments kept, and each paying payment kept its o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import pytest
 
+from ecservice.aftersales import AfterSalesCase
 from ecservice.application import OrderService, PaymentOutcome, payments_of
 from ecservice.clock import FixedClock
 from ecservice.errors import (
@@ -34,8 +35,16 @@ from ecservice.payments import (
     Payment,
     PaymentStatus,
 )
-from ecservice.storage import MemoryStore, Repository, Store, UnitOfWork, run_in_transaction
+from ecservice.storage import (
+    MemoryStore,
+    OutboxRecord,
+    Repository,
+    Store,
+    UnitOfWork,
+    run_in_transaction,
+)
 from ecservice.storage._document import Serializer
+from ecservice.storage._repository import Redaction
 from ecservice.workflow import Actor
 from tests.application.conftest import POLICY, START, StoreFactory
 
@@ -158,6 +167,16 @@ class _CrashingUnitOfWork:
     @property
     def payments(self) -> Repository[Payment]:
         return self._inner.payments
+
+    @property
+    def cases(self) -> Repository[AfterSalesCase]:
+        return self._inner.cases
+
+    def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
+        self._inner.append_outbox(records)
+
+    def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:
+        return self._inner.redact_outbox(aggregate_type, aggregate_id, redact)
 
     def commit(self) -> None:
         store = self._store

@@ -6,6 +6,7 @@ from typing import final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.aftersales._case_values import (
     Evidence,
     Inspection,
@@ -80,8 +81,8 @@ class StaleCaseVersion(EcServiceError):
         self.expected = expected
         self.found = found
         super().__init__(
-            f"after-sales case {case_id!r} is at version {found}, not {expected!r}: it changed "
-            "since it was read; read it again and answer what it is now"
+            f"after-sales case {case_id!r} is at version {found}, not {shown(expected)}: it "
+            "changed since it was read; read it again and answer what it is now"
         )
 
 

@@ -36,10 +36,12 @@ True
 Money('186.00', 'CNY')
 """
 
+from ecservice.application._aftersales import AfterSalesService
 from ecservice.application._orders import OrderService, PaymentOutcome, payment_id, payments_of
 from ecservice.application._privacy import OrderErasure, PrivacyService, scrub_payload
 
 __all__ = [
+    "AfterSalesService",
     "OrderErasure",
     "OrderService",
     "PaymentOutcome",

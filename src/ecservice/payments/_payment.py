@@ -210,7 +210,8 @@ class Payment(Aggregate[PaymentStatus]):
     def _check_kind(kind: object) -> RefundKind:
         if not isinstance(kind, RefundKind):
             raise ValidationError(
-                f"a refund's kind must be a RefundKind (SETTLEMENT, MANUAL), not {shown(kind)}"
+                "a refund's kind must be a RefundKind (SETTLEMENT, MANUAL, AFTERSALES), not "
+                f"{shown(kind)}"
             )
         return kind
 

@@ -66,18 +66,25 @@ class RefundKind(enum.Enum):
 
     * ``SETTLEMENT``: made by :meth:`OrderPayments.settle` because the order's amount due fell
       (lines or the whole order cancelled);
-    * ``MANUAL``: made by hand (goodwill, compensation, an after-sales agreement), outside what
-      the order owes; reconciliation does not count it against the amount due.
+    * ``MANUAL``: made by hand (goodwill, compensation), outside what the order owes;
+      reconciliation does not count it against the amount due.
+    * ``AFTERSALES``: decided by an after-sales case (a return and refund, a compensation) and
+      made by :class:`~ecservice.application.AfterSalesService` under the case's key
+      (``aftersales:<case id>:v<version>``). Like ``MANUAL`` it is outside what the order owes
+      and reconciliation does not count it against the amount due; it is a kind of its own so
+      that reports and audits can tell the refunds cases decided from the ones made by hand.
     """
 
     SETTLEMENT = "settlement"
     MANUAL = "manual"
+    AFTERSALES = "aftersales"
 
 
 def _check_kind(_: object, __: object, value: Any) -> None:
     if not isinstance(value, RefundKind):
         raise ValidationError(
-            f"a refund's kind must be a RefundKind (SETTLEMENT, MANUAL), not {shown(value)}"
+            "a refund's kind must be a RefundKind (SETTLEMENT, MANUAL, AFTERSALES), not "
+            f"{shown(value)}"
         )
 
 

@@ -248,6 +248,7 @@ def check_keys_cover_history(payment: Payment) -> None:
                 )
         elif key.startswith(own):
             raise ValidationError(
-                f"{payment._subject()}: MANUAL refund (history record {record.version}) has key "
+                f"{payment._subject()}: {refund.kind.name} refund (history record "
+                f"{record.version}) has key "
                 f"{key!r}, in the namespace {own!r} kept for settlement requests"
             )

@@ -1,0 +1,396 @@
+"""The after-sales use cases: pay out what cases decided, through the payment that paid the order,
+and run the cases' timers.
+
+A case decides money (:meth:`~ecservice.aftersales.AfterSalesCase.refund`,
+:meth:`~ecservice.aftersales.AfterSalesCase.compensate`, the automatic refund of its timer) and
+lists it as ``(idempotency key, amount)`` pairs
+(:meth:`~ecservice.aftersales.AfterSalesCase.refund_requests`, keys
+``aftersales:<case id>:v<version>``). :meth:`AfterSalesService.refund` sends each one to the
+order's paying payment (:meth:`~ecservice.payments.OrderPayments.paid_by`) as an
+``AFTERSALES`` refund (:class:`~ecservice.payments.RefundKind`) under that key, so the money goes
+back to the instrument that paid (every refund goes through the payment), and a run again
+after a crash or a lost answer asks the gateway the same question and records its stored answer:
+each decided refund moves money once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, final
+
+from ecservice.aftersales import (
+    AfterSalesCase,
+    AfterSalesPolicy,
+    CompensationTier,
+    Evidence,
+    EvidenceKind,
+    ItemTraits,
+    ProblemKind,
+    RemedyKind,
+)
+from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
+from ecservice.errors import GatewayUnavailable, PolicyViolation, ValidationError
+from ecservice.money import Money
+from ecservice.orders import Order
+from ecservice.payments import (
+    OrderPayments,
+    OutcomeLookup,
+    Payment,
+    PaymentDeclined,
+    PaymentGateway,
+    RefundKind,
+)
+from ecservice.storage import Store, UnitOfWork, default_backoff, run_in_transaction
+from ecservice.workflow import Actor, TransitionRecord
+
+__all__ = ["AfterSalesService"]
+
+R = TypeVar("R")
+
+
+@final
+class AfterSalesService:
+    """The after-sales use cases over one store, one gateway and one clock.
+
+    Each method is one unit of work run through :func:`~ecservice.storage.run_in_transaction`
+    (retried on transient storage errors and on :class:`~ecservice.errors.ConcurrencyConflict`,
+    from the stored state). Running one again after a crash, before or after its commit,
+    converges to what one run reaches and never refunds twice.
+
+    Args:
+        store: where orders, payments and after-sales cases are stored.
+        gateway: the payment gateway that paid the orders.
+        clock: the time :meth:`open_case` opens cases at and :meth:`run_due_timers` runs at.
+        policy: the shop's after-sales policy (:class:`~ecservice.aftersales.AfterSalesPolicy`,
+            the common practice by default): :meth:`open_case` checks requests against it and
+            takes the liability and the timeouts of new cases from it.
+        actor: who the payment histories record for the refunds (default
+            ``Actor.system("aftersales")``).
+        attempts: how many times a use case runs before a transient failure is raised.
+        backoff: seconds to wait before the next attempt.
+        sleep: how to wait (``time.sleep``).
+
+    Raises:
+        ValidationError: a gateway that is not a :class:`~ecservice.payments.PaymentGateway`,
+            a policy that is not an :class:`~ecservice.aftersales.AfterSalesPolicy`, or an actor
+            that is not an :class:`~ecservice.workflow.Actor`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        gateway: PaymentGateway,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        policy: AfterSalesPolicy | None = None,
+        actor: Actor | None = None,
+        attempts: int = 5,
+        backoff: Callable[[int], float] = default_backoff,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not isinstance(gateway, PaymentGateway):
+            raise ValidationError(
+                f"AfterSalesService needs a PaymentGateway, not {type(gateway).__name__}"
+            )
+        if policy is not None and not isinstance(policy, AfterSalesPolicy):
+            raise ValidationError(
+                f"policy must be an AfterSalesPolicy, not {type(policy).__name__}"
+            )
+        if actor is not None and not isinstance(actor, Actor):
+            raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
+        self.policy = AfterSalesPolicy() if policy is None else policy
+        self.store = store
+        self.gateway = gateway
+        self.clock = clock
+        self.actor = actor or Actor.system("aftersales")
+        self._attempts = attempts
+        self._backoff = backoff
+        self._sleep = sleep
+
+    def _run(self, work: Callable[[UnitOfWork], R]) -> R:
+        return run_in_transaction(
+            self.store,
+            work,
+            attempts=self._attempts,
+            retry_conflicts=True,
+            backoff=self._backoff,
+            sleep=self._sleep,
+        )
+
+    # --- opening ---------------------------------------------------------------------------------
+
+    def open_case(
+        self,
+        case_id: str,
+        order_id: str,
+        lines: Mapping[str, int],
+        remedy: RemedyKind,
+        problem: ProblemKind,
+        *,
+        asked: Money | None = None,
+        evidence: Iterable[Evidence] = (),
+        evidence_kinds: Iterable[EvidenceKind] = (),
+        traits: Mapping[str, ItemTraits] | None = None,
+        failed_repairs: int = 0,
+        claimed: Mapping[str, int] | None = None,
+        tier: CompensationTier | None = None,
+    ) -> AfterSalesCase:
+        """Open case ``case_id`` for a request about the stored order ``order_id``, at
+        ``clock.now()``, if the policy allows it
+        (:meth:`~ecservice.aftersales.AfterSalesPolicy.require_eligible`), and store it.
+
+        The case's buyer is the order's, its goods value what the order charged for ``lines``
+        (unit price times quantity), its liability the policy's for ``problem``, its timeouts
+        the policy's, and ``order_shipped`` whether a parcel of the order had left.
+
+        Run again after the case was stored, it returns the stored case (a case id names one
+        request).
+
+        Args:
+            case_id: the new case's id (short text).
+            order_id: the order the request is about.
+            lines: ``{sku: quantity}`` of the order's lines the request covers.
+            remedy: the remedy asked for.
+            problem: the problem claimed.
+            asked: the amount asked for a refund or a compensation, in the order's currency;
+                the goods value by default.
+            evidence: the evidence given (photo references and notes), kept on the case.
+            evidence_kinds: the kinds of evidence given, which the policy checks against what
+                the problem needs (:class:`~ecservice.aftersales.EvidenceKind`).
+            traits: :class:`~ecservice.aftersales.ItemTraits` per SKU (exclusions from the
+                7-day no-reason return, warranty).
+            failed_repairs: how many repairs of the goods failed within the warranty.
+            claimed: ``{sku: units}`` already covered by other open cases of the order.
+            tier: the compensation tier that bounds ``asked`` for a compensation.
+
+        Returns:
+            The stored case.
+
+        Raises:
+            AggregateNotFound: no such order.
+            NotEligible: the policy refuses the request (every refusal, with its rule, is in
+                the error); nothing is stored.
+            PolicyViolation: ``case_id`` is taken by a case of another order.
+            ValidationError: malformed input (see
+                :meth:`~ecservice.aftersales.AfterSalesPolicy.eligible` and
+                :class:`~ecservice.aftersales.AfterSalesCase`).
+        """
+        policy = self.policy
+        given = tuple(evidence)
+        kinds = tuple(evidence_kinds)
+        at = ensure_utc(self.clock.now(), what="clock.now()")
+
+        def work(uow: UnitOfWork) -> AfterSalesCase:
+            stored = uow.cases.find(case_id)
+            if stored is not None:
+                if stored.order_id != order_id:
+                    raise PolicyViolation(
+                        f"case id {case_id!r} is already used by a case of order "
+                        f"{stored.order_id!r}; a case of order {order_id!r} needs an id of its own"
+                    )
+                return stored
+            order = uow.orders.get(order_id)
+            policy.require_eligible(
+                order,
+                lines,
+                remedy,
+                problem,
+                at,
+                traits=traits,
+                evidence=kinds,
+                failed_repairs=failed_repairs,
+                claimed=claimed,
+                amount=asked,
+                tier=tier,
+            )
+            value = Money.zero(order.currency)
+            for sku, quantity in lines.items():
+                value = value + order.line(sku).unit_price * quantity
+            case = AfterSalesCase(
+                id=case_id,
+                order_id=order.id,
+                buyer_id=order.buyer_id,
+                remedy=remedy,
+                problem=problem,
+                liability=policy.liability[problem],
+                lines=dict(lines),
+                goods_value=value,
+                asked=value if asked is None else asked,
+                opened_at=at,
+                order_shipped=bool(order.shipments),
+                timeouts=policy.timeouts,
+                evidence=given,
+                clock=self.clock,
+            )
+            uow.cases.add(case)
+            return case
+
+        return self._run(work)
+
+    # --- refunding -------------------------------------------------------------------------------
+
+    def refund(self, case_id: str) -> tuple[TransitionRecord, ...]:
+        """Refund, through the payment that paid the case's order, every refund the case
+        decided that the payment has not recorded yet; the payment is saved in one transaction.
+
+        Each request is matched with the payment by its idempotency key (a key the payment
+        recorded is done). The others are refunded oldest first as ``AFTERSALES`` refunds
+        (:class:`~ecservice.payments.RefundKind`) under their own keys. When the gateway can
+        say what it did (:class:`~ecservice.payments.OutcomeLookup`), a refund it made whose
+        answer was lost is recorded as it happened, without asking anything new; at
+        any other gateway the same key and amount are sent again and the gateway replays its
+        answer. So the use case can be run any number of times: money moves once per decided
+        refund.
+
+        Refunds of all cases and of the order's cancellations never exceed what the payment
+        captured: the requests still to send must fit in what the payment has left to refund
+        less what the order's cancellations are owed and not yet settled
+        (:meth:`~ecservice.payments.OrderPayments.owed`); otherwise nothing is sent.
+
+        Returns:
+            The payment records appended (empty when everything was already refunded, or the
+            case decided no refund).
+
+        Raises:
+            AggregateNotFound: no such case, or its order or paying payment is not stored.
+            PolicyViolation: the order was not paid by a payment (nothing to refund through),
+                or the requests do not fit what is left to refund (the message gives the
+                amounts); nothing was sent.
+            ValidationError: the case's currency is not the payment's.
+            GatewayUnavailable: the gateway's answer was lost; nothing is stored. Run it again
+                (the same keys are used).
+            PaymentDeclined: the gateway refused a refund; nothing is stored (a refund of the
+                same run that went through is recorded by the next run, from its key).
+        """
+
+        def work(uow: UnitOfWork) -> tuple[TransitionRecord, ...]:
+            case = uow.cases.get(case_id)
+            if not case.refund_requests():
+                return ()
+            order = uow.orders.get(case.order_id)
+            payment = self._paying(uow, case, order)
+            records = self._refund_case(case, order, payment)
+            if records:
+                uow.payments.save(payment)
+            return records
+
+        return self._run(work)
+
+    @staticmethod
+    def _paying(uow: UnitOfWork, case: AfterSalesCase, order: Order[Any]) -> Payment:
+        paying = OrderPayments.paid_by(order)
+        if paying is None:
+            raise PolicyViolation(
+                f"order {order.id!r} of after-sales case {case.id!r} was not paid by a payment "
+                "(it is not confirmed by a capture), so there is nothing to refund through"
+            )
+        payment = uow.payments.get(paying)
+        currency = case.goods_value.currency
+        if payment.amount.currency != currency:
+            raise ValidationError(
+                f"after-sales case {case.id!r} is in {currency.code}, payment {payment.id!r} in "
+                f"{payment.amount.currency.code}: a case refunds in the currency that paid"
+            )
+        return payment
+
+    def _known(self, key: str) -> Money | None:
+        """The amount the gateway already refunded under ``key``, if it can tell."""
+        if not isinstance(self.gateway, OutcomeLookup):
+            return None
+        found = self.gateway.outcome(key)
+        if found is None or not found.approved:
+            return None
+        return found.amount
+
+    def _refund_case(
+        self, case: AfterSalesCase, order: Order[Any], payment: Payment
+    ) -> tuple[TransitionRecord, ...]:
+        recorded = {key for key, _fingerprint, _version in payment.idempotency}
+        pending = [(key, amount) for key, amount in case.refund_requests() if key not in recorded]
+        if not pending:
+            return ()
+        known = {key: self._known(key) for key, _amount in pending}
+        # What the gateway has not done yet must fit, all of it, before anything is sent.
+        new = [amount for key, amount in pending if known[key] is None]
+        if new:
+            asked = sum(new[1:], new[0])
+            left = payment.refundable
+            for key, amount in pending:
+                if known[key] is not None:
+                    left = left - amount
+            owed = OrderPayments(self.gateway).owed(order, payment)
+            free = left - owed
+            if asked > free:
+                raise PolicyViolation(
+                    f"after-sales case {case.id!r} asks {asked} more to be refunded, but payment "
+                    f"{payment.id!r} has {free} left to refund ({payment.captured} captured, "
+                    f"{payment.refunded} refunded, {owed} owed to the order's cancellations): "
+                    "refunds of all cases and cancellations never exceed what was captured; "
+                    "nothing was refunded"
+                )
+        reason = f"after-sales case {case.id}"
+        done: list[TransitionRecord] = []
+        for key, amount in pending:
+            done.append(
+                payment.refund(
+                    self.gateway,
+                    amount,
+                    reason=reason,
+                    idempotency_key=key,
+                    actor=self.actor,
+                    kind=RefundKind.AFTERSALES,
+                )
+            )
+        return tuple(done)
+
+    # --- timers ----------------------------------------------------------------------------------
+
+    def run_due_timers(self, *, limit: int = 100) -> int:
+        """Fire the timers of every after-sales case due at ``clock.now()`` (automatic approval,
+        closing, refund, receipt; :meth:`~ecservice.aftersales.AfterSalesCase.run_timeouts`)
+        and refund what they decided, one transaction per batch of ``limit`` cases.
+
+        The cases are claimed through the store's timer index
+        (:meth:`~ecservice.storage.Repository.due`; the store needs the ``"aftersales_case"``
+        timer of :func:`~ecservice.storage.default_timers`). A case whose refund cannot be made
+        (the gateway did not answer or declined) keeps its timers' steps
+        and is refunded by a later :meth:`refund`; the others are refunded right after their
+        steps are stored (one :meth:`refund` each).
+
+        Returns:
+            How many cases had a timer fire.
+
+        Raises:
+            ValidationError: a bad ``limit`` (1 to 10,000).
+            PolicyViolation: a refund a timer decided does not fit what is left to refund, or
+                its order was not paid by a payment (see :meth:`refund`); the timers' steps
+                are stored.
+        """
+        if type(limit) is not int or not 1 <= limit <= 10_000:
+            raise ValidationError(f"limit must be an int from 1 to 10,000, not {limit!r:.40}")
+        now = ensure_utc(self.clock.now(), what="clock.now()")
+
+        def steps(uow: UnitOfWork) -> tuple[list[str], int]:
+            due = uow.cases.due(now, limit)
+            fired: list[str] = []
+            for case in due:
+                at = case.next_due_at()
+                if at is None or at > now:
+                    continue
+                if case.run_timeouts():
+                    uow.cases.save(case)
+                    fired.append(case.id)
+            return fired, len(due)
+
+        total = 0
+        while True:
+            fired, seen = self._run(steps)
+            total += len(fired)
+            for case_id in fired:
+                # On a lost answer or a decline the case keeps its decision: refund() pays later.
+                with contextlib.suppress(GatewayUnavailable, PaymentDeclined):
+                    self.refund(case_id)
+            if not fired or seen < limit:
+                return total
