@@ -30,6 +30,7 @@ from ecservice.aftersales import (
     ProblemKind,
     RemedyKind,
 )
+from ecservice.application._runner import UseCaseRunner
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import GatewayUnavailable, PolicyViolation, ValidationError
 from ecservice.money import Money
@@ -42,7 +43,7 @@ from ecservice.payments import (
     PaymentGateway,
     RefundKind,
 )
-from ecservice.storage import Store, UnitOfWork, default_backoff, run_in_transaction
+from ecservice.storage import Store, UnitOfWork, default_backoff
 from ecservice.workflow import Actor, TransitionRecord
 
 __all__ = ["AfterSalesService"]
@@ -105,19 +106,7 @@ class AfterSalesService:
         self.gateway = gateway
         self.clock = clock
         self.actor = actor or Actor.system("aftersales")
-        self._attempts = attempts
-        self._backoff = backoff
-        self._sleep = sleep
-
-    def _run(self, work: Callable[[UnitOfWork], R]) -> R:
-        return run_in_transaction(
-            self.store,
-            work,
-            attempts=self._attempts,
-            retry_conflicts=True,
-            backoff=self._backoff,
-            sleep=self._sleep,
-        )
+        self._run = UseCaseRunner(store, attempts, backoff, sleep)
 
     # --- opening ---------------------------------------------------------------------------------
 

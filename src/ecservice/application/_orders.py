@@ -18,6 +18,7 @@ from typing import Any, Final, TypeVar, final
 
 import attrs
 
+from ecservice.application._runner import UseCaseRunner
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.orders import (
@@ -35,7 +36,7 @@ from ecservice.payments import (
     PaymentGateway,
     PaymentStatus,
 )
-from ecservice.storage import Store, UnitOfWork, default_backoff, run_in_transaction
+from ecservice.storage import Store, UnitOfWork, default_backoff
 from ecservice.workflow import Actor, TransitionRecord
 
 __all__ = ["OrderService", "PaymentOutcome", "payment_id", "payments_of"]
@@ -179,19 +180,7 @@ class OrderService:
         self.payments = OrderPayments(gateway, actor=actor)
         self.clock = clock
         self.auto_confirm = AutoConfirmPolicy() if auto_confirm is None else auto_confirm
-        self._attempts = attempts
-        self._backoff = backoff
-        self._sleep = sleep
-
-    def _run(self, work: Callable[[UnitOfWork], R]) -> R:
-        return run_in_transaction(
-            self.store,
-            work,
-            attempts=self._attempts,
-            retry_conflicts=True,
-            backoff=self._backoff,
-            sleep=self._sleep,
-        )
+        self._run = UseCaseRunner(store, attempts, backoff, sleep)
 
     # --- placing ---------------------------------------------------------------------------------
 

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 import attrs
 
 from ecservice.application._orders import payments_of
+from ecservice.application._runner import UseCaseRunner
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import ValidationError
 from ecservice.orders import ERASED, ErasurePolicy, PersonalValues
 from ecservice.orders._privacy import DEFAULT_BASIS, redact_history
-from ecservice.storage import OutboxRecord, Store, UnitOfWork, run_in_transaction
+from ecservice.storage import OutboxRecord, Store, UnitOfWork
 from ecservice.storage._converter import make_converter
 from ecservice.storage._repository import default_backoff
 from ecservice.text import check_text
@@ -184,9 +185,7 @@ class PrivacyService:
         self.store = store
         self.policy = ErasurePolicy() if policy is None else policy
         self.clock = clock
-        self._attempts = attempts
-        self._backoff = backoff
-        self._sleep = sleep
+        self._run = UseCaseRunner(store, attempts, backoff, sleep)
 
     def erase_buyer(
         self,
@@ -320,13 +319,3 @@ class PrivacyService:
             )
 
         return self._run(work)
-
-    def _run(self, work: Callable[[UnitOfWork], R]) -> R:
-        return run_in_transaction(
-            self.store,
-            work,
-            attempts=self._attempts,
-            retry_conflicts=True,
-            backoff=self._backoff,
-            sleep=self._sleep,
-        )

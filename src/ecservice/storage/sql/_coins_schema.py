@@ -35,7 +35,12 @@ from typing import Final
 
 import sqlalchemy as sa
 
-from ecservice.storage.sql._schema import METADATA, UtcDateTime
+from ecservice.storage.sql._schema import (
+    METADATA,
+    UtcDateTime,
+    minor_units_column,
+    sequence_column,
+)
 
 __all__ = [
     "MINT_COINS",
@@ -54,10 +59,6 @@ def _mint() -> sa.Column[str]:
     return sa.Column("mint", sa.String(200), nullable=False)
 
 
-def _money(name: str) -> sa.Column[int]:
-    return sa.Column(name, sa.BigInteger, nullable=False)
-
-
 def _bytes(name: str, length: int) -> sa.Column[bytes]:
     return sa.Column(name, sa.LargeBinary(length), nullable=False)
 
@@ -68,11 +69,11 @@ MINT_COINS: Final = sa.Table(
     sa.Column("mint", sa.String(200), primary_key=True, nullable=False),
     sa.Column("coin", sa.LargeBinary(32), primary_key=True, nullable=False),
     _bytes("denomination_id", HASH_LEN),
-    _money("value"),
-    _money("deposited"),
-    _money("refunded"),
-    _money("melted"),
-    _money("remaining"),
+    minor_units_column("value"),
+    minor_units_column("deposited"),
+    minor_units_column("refunded"),
+    minor_units_column("melted"),
+    minor_units_column("remaining"),
     sa.CheckConstraint(
         "remaining = value - deposited + refunded - melted", name="ck_ecs_mint_coins_sum"
     ),
@@ -86,23 +87,17 @@ MINT_COINS: Final = sa.Table(
 MINT_DEPOSITS: Final = sa.Table(
     "ecs_mint_deposits",
     METADATA,
-    sa.Column(
-        "deposit_id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.Identity(),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    sequence_column("deposit_id"),
     _mint(),
     _bytes("coin", 32),
     _bytes("denomination_id", HASH_LEN),
     sa.Column("merchant", sa.String(200), nullable=False),
     _bytes("contract_hash", 1024),
-    _money("amount"),
+    minor_units_column("amount"),
     _bytes("nonce", 64),
     _bytes("spend_signature", 64),
     sa.Column("deposited_at", UtcDateTime(), nullable=False),
-    _money("refunded"),
+    minor_units_column("refunded"),
     sa.Column("payout_id", sa.BigInteger, nullable=True),
     sa.UniqueConstraint(
         "mint", "coin", "merchant", "contract_hash", "amount", "nonce", name="uq_ecs_mint_deposits"
@@ -121,18 +116,12 @@ MINT_DEPOSITS: Final = sa.Table(
 MINT_REFUNDS: Final = sa.Table(
     "ecs_mint_refunds",
     METADATA,
-    sa.Column(
-        "refund_id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.Identity(),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    sequence_column("refund_id"),
     _mint(),
     _bytes("coin", 32),
     sa.Column("merchant", sa.String(200), nullable=False),
     _bytes("contract_hash", 1024),
-    _money("amount"),
+    minor_units_column("amount"),
     sa.Column("refunded_at", UtcDateTime(), nullable=False),
     sa.CheckConstraint("amount > 0", name="ck_ecs_mint_refunds_amount"),
     sa.Index("ix_ecs_mint_refunds_mint", "mint", "refund_id"),
@@ -141,21 +130,15 @@ MINT_REFUNDS: Final = sa.Table(
 MINT_REFRESHES: Final = sa.Table(
     "ecs_mint_refreshes",
     METADATA,
-    sa.Column(
-        "seq",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.Identity(),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    sequence_column("seq"),
     _mint(),
     _bytes("digest", HASH_LEN),
     _bytes("coin", 32),
     _bytes("denomination_id", HASH_LEN),
-    _money("amount"),
+    minor_units_column("amount"),
     sa.Column("new_denomination_ids", sa.LargeBinary, nullable=False),
     sa.Column("blinded_message_hashes", sa.LargeBinary, nullable=False),
-    _money("issued"),
+    minor_units_column("issued"),
     sa.Column("refreshed_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("mint", "digest", name="uq_ecs_mint_refreshes"),
     sa.CheckConstraint("amount > 0 AND issued >= 0 AND issued <= amount", name="ck_ecs_mint_melt"),
@@ -164,16 +147,10 @@ MINT_REFRESHES: Final = sa.Table(
 MINT_PAYOUTS: Final = sa.Table(
     "ecs_mint_payouts",
     METADATA,
-    sa.Column(
-        "payout_id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.Identity(),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    sequence_column("payout_id"),
     _mint(),
     sa.Column("merchant", sa.String(200), nullable=False),
-    _money("amount"),
+    minor_units_column("amount"),
     sa.Column("paid_at", UtcDateTime(), nullable=False),
     sa.CheckConstraint("amount >= 0", name="ck_ecs_mint_payouts_amount"),
     sa.Index("ix_ecs_mint_payouts_mint", "mint", "payout_id"),

@@ -330,6 +330,18 @@ class SqlGateway:
         ).rowcount
         return bool(done == 1)
 
+    def _debit_covered(
+        self, connection: sa.Connection, account: str, cur: Currency, units: int
+    ) -> None:
+        """Take ``units`` from one of the gateway's own accounts, which the books say covers
+        them (what an open authorisation holds, what a capture left the merchant); a failure
+        means the books were changed behind the gateway's back, and rolls the request back."""
+        if not self._debit(connection, account, cur, units):
+            raise AssertionError(
+                f"gateway {self.name!r}: {account} does not cover {units} minor units of "
+                f"{cur.code}; the books were changed outside the gateway"
+            )
+
     def _balance(self, connection: sa.Connection, account: str, cur: Currency) -> Money:
         found = connection.execute(
             sa.select(GW_ACCOUNTS.c.balance).where(
@@ -705,7 +717,7 @@ class SqlGateway:
                 )
             )
             moves = {HELD: -auth.amount, MERCHANT: units, auth.account: auth.amount - units}
-            assert self._debit(connection, HELD, cur, auth.amount)
+            self._debit_covered(connection, HELD, cur, auth.amount)
             self._credit(connection, MERCHANT, cur, units)
             if auth.amount != units:
                 self._credit(connection, auth.account, cur, auth.amount - units)
@@ -730,7 +742,7 @@ class SqlGateway:
             if not self._settle(connection, auth_id, "voided"):
                 raise _DeclinedAnswer("the authorisation is already settled")
             cur = _currency(auth.currency)
-            assert self._debit(connection, HELD, cur, auth.amount)
+            self._debit_covered(connection, HELD, cur, auth.amount)
             self._credit(connection, auth.account, cur, auth.amount)
             self._post(
                 connection, f"void:{auth_id}", cur, {HELD: -auth.amount, auth.account: auth.amount}
@@ -789,7 +801,7 @@ class SqlGateway:
                     amount=units,
                 )
             )
-            assert self._debit(connection, MERCHANT, cur, units)
+            self._debit_covered(connection, MERCHANT, cur, units)
             self._credit(connection, row.account, cur, units)
             self._post(
                 connection, f"refund:{refund_id}", cur, {MERCHANT: -units, row.account: units}

@@ -32,7 +32,12 @@ from typing import Final
 
 import sqlalchemy as sa
 
-from ecservice.storage.sql._schema import METADATA, UtcDateTime
+from ecservice.storage.sql._schema import (
+    METADATA,
+    UtcDateTime,
+    minor_units_column,
+    sequence_column,
+)
 
 __all__ = [
     "GW_ACCOUNTS",
@@ -60,17 +65,13 @@ def _ref() -> sa.String:
     return sa.String(200)
 
 
-def _minor() -> sa.BigInteger:
-    return sa.BigInteger()
-
-
 GW_ACCOUNTS: Final = sa.Table(
     "ecs_gw_accounts",
     METADATA,
     sa.Column("gateway", _name(), primary_key=True),
     sa.Column("account", sa.String(260), primary_key=True),
     sa.Column("currency", sa.String(3), primary_key=True),
-    sa.Column("balance", _minor(), nullable=False),
+    minor_units_column("balance"),
     sa.CheckConstraint(
         f"balance >= 0 OR account = '{EXTERNAL}'", name="ck_ecs_gw_accounts_not_negative"
     ),
@@ -79,18 +80,12 @@ GW_ACCOUNTS: Final = sa.Table(
 GW_ENTRIES: Final = sa.Table(
     "ecs_gw_entries",
     METADATA,
-    sa.Column(
-        "seq",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.Identity(),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    sequence_column("seq"),
     sa.Column("gateway", _name(), nullable=False),
     sa.Column("operation", sa.String(300), nullable=False),
     sa.Column("account", sa.String(260), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("amount", _minor(), nullable=False),
+    minor_units_column("amount"),
     sa.Column("posted_at", UtcDateTime(), nullable=False),
     sa.Index("ix_ecs_gw_entries_account", "gateway", "account", "currency"),
 )
@@ -103,7 +98,7 @@ GW_REQUESTS: Final = sa.Table(
     sa.Column("fingerprint", sa.String(1000), nullable=False),
     sa.Column("reference", _ref(), nullable=True),
     sa.Column("currency", sa.String(3), nullable=True),
-    sa.Column("amount", _minor(), nullable=True),
+    minor_units_column("amount", nullable=True),
     sa.Column("answered_at", UtcDateTime(), nullable=True),
 )
 
@@ -115,7 +110,7 @@ GW_AUTHORIZATIONS: Final = sa.Table(
     sa.Column("payment_reference", _ref(), nullable=False),
     sa.Column("account", sa.String(260), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("amount", _minor(), nullable=False),
+    minor_units_column("amount"),
     sa.Column("state", sa.String(16), nullable=False),
     sa.CheckConstraint("amount > 0", name="ck_ecs_gw_authorizations_positive"),
     sa.CheckConstraint(
@@ -131,8 +126,8 @@ GW_CAPTURES: Final = sa.Table(
     sa.Column("authorization_id", _ref(), nullable=False),
     sa.Column("account", sa.String(260), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("amount", _minor(), nullable=False),
-    sa.Column("refunded", _minor(), nullable=False),
+    minor_units_column("amount"),
+    minor_units_column("refunded"),
     sa.UniqueConstraint("gateway", "authorization_id", name="uq_ecs_gw_captures_authorization"),
     sa.CheckConstraint("refunded >= 0 AND refunded <= amount", name="ck_ecs_gw_captures_refunded"),
 )
@@ -144,7 +139,7 @@ GW_REFUNDS: Final = sa.Table(
     sa.Column("id", _ref(), primary_key=True),
     sa.Column("capture_id", _ref(), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("amount", _minor(), nullable=False),
+    minor_units_column("amount"),
     sa.CheckConstraint("amount > 0", name="ck_ecs_gw_refunds_positive"),
     sa.Index("ix_ecs_gw_refunds_capture", "gateway", "capture_id"),
 )

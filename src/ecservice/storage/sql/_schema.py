@@ -83,6 +83,23 @@ class UtcDateTime(sa.types.TypeDecorator[_dt.datetime]):
         return utc
 
 
+def sequence_column(name: str) -> sa.Column[int]:
+    """An ascending row number the database assigns: ``BIGINT`` identity on PostgreSQL, the
+    ``INTEGER PRIMARY KEY`` that numbers the rows on SQLite."""
+    return sa.Column(
+        name,
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.Identity(),
+        primary_key=True,
+        autoincrement=True,
+    )
+
+
+def minor_units_column(name: str, *, nullable: bool = False) -> sa.Column[int]:
+    """An amount as a whole number of its currency's minor units (``BIGINT``; never a float)."""
+    return sa.Column(name, sa.BigInteger(), nullable=nullable)
+
+
 def json_type() -> sa.types.TypeEngine[Any]:
     """JSON, as JSONB on PostgreSQL."""
     return sa.JSON().with_variant(JSONB(), "postgresql")
@@ -106,13 +123,7 @@ AGGREGATES: Final = sa.Table(
 OUTBOX: Final = sa.Table(
     "ecs_outbox",
     METADATA,
-    sa.Column(
-        "seq",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        sa.Identity(),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    sequence_column("seq"),
     sa.Column("event_id", sa.String(300), nullable=False, unique=True),
     sa.Column("aggregate_type", sa.String(64), nullable=False),
     sa.Column("aggregate_id", sa.String(200), nullable=False),
