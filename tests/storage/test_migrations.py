@@ -170,6 +170,45 @@ def test_upgrades_racing_each_other_both_succeed(database_url: str) -> None:
         assert list(threads.map(upgrade, [database_url] * 3)) == [HEAD] * 3
 
 
+def _locked(times: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make Alembic's upgrade fail ``times`` times with SQLite's busy error, then work."""
+    calls: list[int] = []
+    real = command.upgrade
+
+    def flaky(config: Any, revision: str, **options: Any) -> None:
+        calls.append(1)
+        if len(calls) <= times:
+            raise sa.exc.OperationalError(
+                "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+            )
+        real(config, revision, **options)
+
+    monkeypatch.setattr(command, "upgrade", flaky)
+    monkeypatch.setattr("ecservice.storage.sql.migrations.time.sleep", lambda _seconds: None)
+    return calls
+
+
+def test_an_upgrade_that_found_the_database_locked_is_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock another upgrader held past the wait rolls nothing forward: the upgrade runs again."""
+    calls = _locked(4, monkeypatch)
+    assert upgrade(f"sqlite:///{tmp_path / 'shop.db'}") == HEAD
+    assert len(calls) == 5
+
+
+def test_a_lock_that_outlasts_every_attempt_is_a_migration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After five attempts the busy error is reported, and the database was not migrated."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    calls = _locked(5, monkeypatch)
+    with pytest.raises(MigrationError, match="database is locked"):
+        upgrade(url)
+    assert len(calls) == 5
+    assert current(url) is None
+
+
 def test_current_does_not_create_a_missing_sqlite_file(tmp_path: Path) -> None:
     """Asking for the revision of a file that is not there answers None and leaves no file."""
     path = tmp_path / "typo.db"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -34,7 +35,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from ecservice.errors import EcServiceError
-from ecservice.storage.sql._retry import masked_url
+from ecservice.storage.sql._retry import is_transient, masked_url
 from ecservice.storage.sql.migrations._environment import migration_engine
 
 if TYPE_CHECKING:
@@ -45,6 +46,9 @@ __all__ = ["MigrationError", "alembic_config", "current", "head", "shown_url", "
 #: Alembic keeps the running command's context in module globals: one command at a time per
 #: process (processes are kept apart by the database itself).
 _ALEMBIC_LOCK: Final = threading.Lock()
+
+#: How many times an upgrade whose lock wait ran out is tried before it fails.
+_UPGRADE_ATTEMPTS: Final = 5
 
 #: The folder holding ``env.py``, ``script.py.mako`` and ``versions/``.
 SCRIPT_LOCATION: Final = Path(__file__).resolve().parent
@@ -196,7 +200,9 @@ def upgrade(url: str | sa.URL | sa.Engine, revision: str = "head") -> str | None
     """Migrate the database at ``url`` to ``revision`` (the newest by default); returns the
     revision it is then at.
 
-    A database at ``revision`` already is left unchanged.
+    A database at ``revision`` already is left unchanged. An upgrade is one transaction; one
+    that waited too long for another upgrader's lock (SQLite busy, a PostgreSQL deadlock) is
+    run again, up to 5 times.
 
     >>> upgrade("sqlite://")  # an in-memory database, gone with its connection
     '0003'
@@ -212,13 +218,25 @@ def upgrade(url: str | sa.URL | sa.Engine, revision: str = "head") -> str | None
             migration step fails (the transaction is rolled back).
     """
 
-    def run(engine: sa.Engine) -> str | None:
+    def once(engine: sa.Engine) -> str | None:
         config = alembic_config()
         with _ALEMBIC_LOCK, engine.connect() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
             connection.commit()
             return MigrationContext.configure(connection).get_current_revision()
+
+    def run(engine: sa.Engine) -> str | None:
+        # An upgrade is one transaction: when another upgrader's lock outlasts the wait (SQLite
+        # busy, a PostgreSQL deadlock), nothing was changed and running it again is safe.
+        for attempt in range(_UPGRADE_ATTEMPTS):
+            try:
+                return once(engine)
+            except sa.exc.DBAPIError as exc:
+                if not is_transient(exc) or attempt == _UPGRADE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     found: str | None = _guarded("cannot upgrade", _Connect(url), run)
     return found

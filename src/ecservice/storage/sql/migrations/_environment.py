@@ -22,13 +22,19 @@ __all__ = ["migration_engine", "run_migrations"]
 #: The PostgreSQL advisory lock an upgrade holds for its transaction (one upgrader at a time).
 LOCK_KEY: Final = zlib.crc32(b"ecservice.storage.sql.migrations")
 
+#: How long (seconds) an SQLite migration connection waits for a lock another one holds.
+SQLITE_BUSY_SECONDS: Final = 30.0
+
 
 def migration_engine(url: sa.URL) -> sa.Engine:
     """An engine for migrating: no pool; on SQLite, transactions begin with ``BEGIN IMMEDIATE``
     (Python's ``sqlite3`` would otherwise run DDL outside any transaction) and a database file
-    is switched to WAL mode, which the store uses."""
-    engine = sa.create_engine(url, poolclass=NullPool)
-    if engine.dialect.name == "sqlite":
+    is switched to WAL mode, which the store uses. SQLite connections wait up to
+    :data:`SQLITE_BUSY_SECONDS` for another upgrader's write lock."""
+    sqlite = url.get_backend_name() == "sqlite"
+    arguments: dict[str, Any] = {"timeout": SQLITE_BUSY_SECONDS} if sqlite else {}
+    engine = sa.create_engine(url, poolclass=NullPool, connect_args=arguments)
+    if sqlite:
 
         @sa.event.listens_for(engine, "connect")
         def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
