@@ -194,9 +194,12 @@ def quality_exchange() -> None:
         evidence=(Evidence(photos=(photo("AS-1001/crack.jpg"),), note="壶身底部有裂纹，漏水"),),
     )
     case.approve(expected_version=case.version, actor=SHOP, note="抱歉，运费由我们承担")
-    case.ship_return(carrier="SF Express", tracking_no="SF7001", actor=BUYER)
+    case.ship_return(
+        carrier="SF Express", tracking_no="SF7001", actor=BUYER, freight=Money("12.00", "CNY")
+    )
     clock.advance(days=2)
     case.receive_return(actor=SHOP)
+    print(f"  return freight reimbursed on receipt: {case.freight_total}")
     case.inspect(passed=True, actor=SHOP, note="crack confirmed")
     replacement = ShipmentReference(
         shipment_id="AS-1001-S1", carrier="SF Express", tracking_no="SF7002"

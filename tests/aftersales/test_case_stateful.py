@@ -30,7 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from ecservice.aftersales._case import AfterSalesCase
 from ecservice.aftersales._case_events import CaseStatus, RefundDecided
-from ecservice.aftersales._case_values import Evidence, ShipmentReference
+from ecservice.aftersales._case_values import Evidence, RefundSort, ShipmentReference
 from ecservice.aftersales._case_workflow import CASE_WORKFLOW, RETURN_REMEDIES
 from ecservice.aftersales._categories import RemedyKind
 from ecservice.clock import FixedClock
@@ -170,6 +170,8 @@ class CaseMachine(RuleBasedStateMachine):
             asked=Money.from_minor(asked, "CNY"),
         )
         self.approved_lines: tuple[Any, ...] | None = None
+        # The freight stated on each return parcel, by the version that shipped it.
+        self.stated_freight: dict[int, Money] = {}
 
     # --- the calls ------------------------------------------------------------------------
 
@@ -230,14 +232,19 @@ class CaseMachine(RuleBasedStateMachine):
         kwargs = {"expected_version": version, "reason": reason, "actor": SELLER}
         self._call("reject", {}, kwargs)
 
-    @rule()
-    def ship_return(self) -> None:
-        kwargs = {"carrier": "SF", "tracking_no": "SF1", "actor": BUYER}
+    @rule(freight=st.one_of(st.none(), st.integers(-100, 3_000)))
+    def ship_return(self, freight: int | None = None) -> None:
+        stated = None if freight is None else Money.from_minor(freight, "CNY")
+        kwargs = {"carrier": "SF", "tracking_no": "SF1", "actor": BUYER, "freight": stated}
         self._call("ship_return", {}, kwargs)
+        parcel = self.case.return_parcel
+        if parcel is not None and parcel.freight is not None:
+            self.stated_freight[len(self.case.history)] = parcel.freight
 
-    @rule()
-    def receive_return(self) -> None:
-        self._call("receive_return", {}, {"actor": SELLER})
+    @rule(freight=st.one_of(st.none(), st.integers(-100, 3_000)))
+    def receive_return(self, freight: int | None = None) -> None:
+        reimbursed = None if freight is None else Money.from_minor(freight, "CNY")
+        self._call("receive_return", {}, {"actor": SELLER, "freight": reimbursed})
 
     @rule(passed=st.booleans(), note=st.sampled_from(["", "scratched"]))
     def inspect(self, passed: bool, note: str) -> None:
@@ -388,6 +395,20 @@ class CaseMachine(RuleBasedStateMachine):
         case = self.case
         assert case.version == len(case.history)
         assert [r.version for r in case.history] == list(range(1, case.version + 1))
+
+    @invariant()
+    def freight_reimbursed_is_what_a_receipt_allowed(self) -> None:
+        """Each reimbursed freight follows a receipt (or an automatic refund) of a parcel whose
+        freight was stated, and is at most that freight."""
+        case = self.case
+        triggers = {r.version: r.trigger for r in case.history}
+        for refund in case.refunds:
+            if refund.sort is not RefundSort.FREIGHT:
+                continue
+            assert triggers[refund.version] in ("receive_return", "auto_receive", "auto_refund")
+            shipped = max(v for v in self.stated_freight if v < refund.version)
+            assert triggers[shipped] == "ship_return"
+            assert Money.zero("CNY") < refund.amount <= self.stated_freight[shipped]
 
     @invariant()
     def money_stays_within_its_bounds(self) -> None:

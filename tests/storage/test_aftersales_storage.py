@@ -266,12 +266,26 @@ def test_every_field_survives_a_json_document(scenario: Any) -> None:
     same_case(load_case(through_json(dump_case(case))), case)
 
 
+def test_a_return_parcel_stored_before_freight_was_recorded_loads_without_it() -> None:
+    """Documents written before ``ReturnParcel.freight`` existed have no such key: they load
+    with no freight stated."""
+    case = new_case(R.RETURN_AND_REFUND)
+    case.approve(expected_version=case.version, actor=SELLER)
+    case.ship_return(carrier="YTO", tracking_no="YT1", actor=BUYER)
+    document = dump_case(case)
+    del document["body"]["return_parcel"]["freight"]
+    loaded = load_case(document)
+    assert loaded.return_parcel is not None
+    assert loaded.return_parcel.freight is None
+    assert dump_case(loaded)["body"]["return_parcel"]["freight"] is None
+
+
 def test_the_body_names_every_field_in_plain_json() -> None:
     """Money as strings, enums by name, durations as ISO 8601 seconds, photos as references."""
     case = new_case(R.RETURN_AND_REFUND)
     case.add_evidence(Evidence(photos=(photo(7),), note="cracked"), actor=BUYER)
     case.approve(expected_version=case.version, actor=SELLER)
-    case.ship_return(carrier="YTO", tracking_no="YT1", actor=BUYER)
+    case.ship_return(carrier="YTO", tracking_no="YT1", actor=BUYER, freight=Money("8.00", "CNY"))
     body = dump_case(case)["body"]
     assert body["status"] == "RETURN_IN_TRANSIT"
     assert (body["remedy"], body["problem"], body["liability"]) == (
@@ -293,7 +307,11 @@ def test_the_body_names_every_field_in_plain_json() -> None:
     assert body["evidence"] == [
         {"photos": [{"sha256": f"{7:064x}", "uri": "oss://aftersales/AS/7.jpg"}], "note": "cracked"}
     ]
-    assert body["return_parcel"] == {"carrier": "YTO", "tracking_no": "YT1"}
+    assert body["return_parcel"] == {
+        "carrier": "YTO",
+        "tracking_no": "YT1",
+        "freight": {"amount": "8.00", "currency": "CNY"},
+    }
     assert body["inspection"] is None
     assert body["refunds"] == []
     assert [r["trigger"] for r in body["history"]] == ["add_evidence", "approve", "ship_return"]

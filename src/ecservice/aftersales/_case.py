@@ -24,6 +24,7 @@ from ecservice.aftersales._case_values import (
     CaseRefund,
     Evidence,
     Inspection,
+    RefundSort,
     RepairAttempt,
     ReturnParcel,
     Ruling,
@@ -172,10 +173,22 @@ class AfterSalesCase(Aggregate[CaseStatus]):
 
     @property
     def refund_total(self) -> Money:
-        """All money the case decided to pay back (refunds and compensations), in its currency."""
+        """The money the case decided to pay back for the goods (refunds and compensations),
+        in its currency; the return freight reimbursed is :attr:`freight_total`."""
         total = Money.zero(self.goods_value.currency)
         for refund in self.refunds:
-            total = total + refund.amount
+            if refund.sort is not RefundSort.FREIGHT:
+                total = total + refund.amount
+        return total
+
+    @property
+    def freight_total(self) -> Money:
+        """The return freight the seller reimbursed in the case (its own amount, recorded by
+        :meth:`receive_return`), in the case's currency."""
+        total = Money.zero(self.goods_value.currency)
+        for refund in self.refunds:
+            if refund.sort is RefundSort.FREIGHT:
+                total = total + refund.amount
         return total
 
     @property
@@ -187,10 +200,12 @@ class AfterSalesCase(Aggregate[CaseStatus]):
         return self.agreed - self.refund_total
 
     def refund_requests(self) -> tuple[tuple[str, Money], ...]:
-        """``(idempotency key, amount)`` for every refund the case decided, oldest first: what
-        the order's payment must refund, each under its key so that a retry moves money once.
-        The keys are ``"aftersales:<case id>:v<version>"``."""
-        return tuple((refund_key(self.id, r.version), r.amount) for r in self.refunds)
+        """``(idempotency key, amount)`` for every refund the case decided (goods,
+        compensation and freight), oldest first: what the order's payment must refund, each
+        under its key so that a retry moves money once.
+        The keys are :func:`refund_key`'s: ``"aftersales:<case id>:v<version>"``, with
+        ``":freight"`` after a reimbursed freight."""
+        return tuple((refund_key(self.id, r.version, r.sort), r.amount) for r in self.refunds)
 
     def repair_count(self, sku: str, unit: int) -> int:
         """How many times unit ``unit`` of line ``sku`` was repaired in the case."""
@@ -395,28 +410,51 @@ class AfterSalesCase(Aggregate[CaseStatus]):
     _prepare_ship_return = _prepare.prepare_ship_return
 
     def ship_return(
-        self, *, carrier: str, tracking_no: str, actor: Actor, note: str = ""
+        self,
+        *,
+        carrier: str,
+        tracking_no: str,
+        actor: Actor,
+        note: str = "",
+        freight: Money | None = None,
     ) -> TransitionRecord:
-        """The buyer sent the goods back (退货) with this parcel (short texts).
+        """The buyer sent the goods back (退货) with this parcel (short texts); ``freight`` is
+        what the buyer paid for it, when the buyer asks to have it reimbursed.
 
         Raises:
             InvalidTransition: the case is not awaiting the return.
             ValidationError: unacceptable text.
+            InvalidAmount: ``freight`` not :class:`~ecservice.money.Money` above zero.
+            CurrencyMismatch: ``freight`` in another currency than the case's.
         """
         payload = self._prepare_ship_return(
-            carrier=carrier, tracking_no=tracking_no, actor=actor, note=note
+            carrier=carrier, tracking_no=tracking_no, actor=actor, note=note, freight=freight
         )
         return self._fire_prepared("ship_return", actor, payload)
 
     _prepare_receive_return = _prepare.prepare_receive_return
 
-    def receive_return(self, *, actor: Actor, note: str = "") -> TransitionRecord:
-        """The seller received the returned goods (确认收货).
+    def receive_return(
+        self, *, actor: Actor, note: str = "", freight: Money | None = None
+    ) -> TransitionRecord:
+        """The seller received the returned goods (确认收货) and reimburses the return freight.
+
+        The freight reimbursed is its own :class:`CaseRefund` (sort ``FREIGHT``, outside the
+        amount agreed for the goods) and ``freight`` says how much: by default (``None``) the
+        freight the buyer stated on the parcel when the seller pays it (the seller, the
+        carrier or the platform liable: CPL art. 24 para. 2, E-Commerce Law art. 20), nothing
+        when the buyer does (CPL art. 25 para. 3); an amount from zero (nothing) to the freight
+        stated, also when the buyer is liable and the shop agreed to pay (CPL art. 25 para. 3,
+        "另有约定"). A return received automatically (the timer) reimburses what the default
+        would.
 
         Raises:
             InvalidTransition: no return is travelling.
+            InvalidAmount: ``freight`` negative, or above the freight the buyer stated (or
+                above zero when the buyer stated none).
+            CurrencyMismatch: ``freight`` in another currency than the case's.
         """
-        payload = self._prepare_receive_return(actor=actor, note=note)
+        payload = self._prepare_receive_return(actor=actor, note=note, freight=freight)
         return self._fire_prepared("receive_return", actor, payload)
 
     _prepare_inspect = _prepare.prepare_inspect

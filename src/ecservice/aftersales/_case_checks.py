@@ -71,6 +71,8 @@ _MONEY_TRIGGERS: Final = {
     "auto_refund": RefundSort.REFUND,
     "compensate": RefundSort.COMPENSATION,
 }
+#: The transitions that may also reimburse the return freight (a refund of sort ``FREIGHT``).
+_FREIGHT_TRIGGERS: Final = frozenset({"receive_return", "auto_receive", "auto_refund"})
 
 
 def as_tuple(value: object) -> object:
@@ -232,10 +234,11 @@ def _check_money(case: AfterSalesCase, status: CaseStatus) -> None:
         assert isinstance(refund, CaseRefund)
         if refund.amount.currency != cur:
             raise CurrencyMismatch(cur.code, refund.amount.currency.code, "refund")
-        total = total + refund.amount
+        if refund.sort is not RefundSort.FREIGHT:
+            total = total + refund.amount
     agreed = case.agreed
     if agreed is None:
-        if refunds:
+        if total.amount > 0:
             raise ValidationError(f"{case._subject()} has refunds but nothing was agreed")
         return
     if agreed.currency != cur:
@@ -272,6 +275,7 @@ def _check_counts(case: AfterSalesCase) -> None:
     refund per transition that decides money, at its version and of the matching sort."""
     repairs = shipments = rulings = 0
     money: dict[int, RefundSort] = {}
+    freight: set[int] = set()
     for record in case.history:
         trigger = record.trigger
         if trigger == "repair":
@@ -281,8 +285,10 @@ def _check_counts(case: AfterSalesCase) -> None:
             shipments += 1
         elif trigger == "rule":
             rulings += 1
-        elif trigger in _MONEY_TRIGGERS:
+        if trigger in _MONEY_TRIGGERS:
             money[record.version] = _MONEY_TRIGGERS[trigger]
+        if trigger in _FREIGHT_TRIGGERS:
+            freight.add(record.version)
     shipped = _tuple_of(case, "new_shipments", ShipmentReference)
     for what, found, wanted in (
         ("repair", len(case.repairs), repairs),
@@ -296,15 +302,22 @@ def _check_counts(case: AfterSalesCase) -> None:
     ids = [s.shipment_id for s in case.new_shipments]
     if len(set(ids)) != len(ids):
         raise ValidationError(f"{case._subject()}: a new shipment id appears twice")
-    versions = [r.version for r in case.refunds]
+    versions = [r.version for r in case.refunds if r.sort is not RefundSort.FREIGHT]
+    freights = [r.version for r in case.refunds if r.sort is RefundSort.FREIGHT]
     for refund in case.refunds:
-        if money.get(refund.version) is not refund.sort:
+        if refund.sort is RefundSort.FREIGHT:
+            if refund.version not in freight:
+                raise ValidationError(
+                    f"{case._subject()}: a freight reimbursement of {refund.amount} names version "
+                    f"{refund.version}, which is not a receipt of the return or an automatic refund"
+                )
+        elif money.get(refund.version) is not refund.sort:
             raise ValidationError(
                 f"{case._subject()}: a {refund.sort.value} of {refund.amount} names version "
                 f"{refund.version}, which is not a transition deciding a {refund.sort.value}"
             )
-    if len(set(versions)) != len(versions):
-        raise ValidationError(f"{case._subject()}: two refunds name the same version")
+    if len(set(versions)) != len(versions) or len(set(freights)) != len(freights):
+        raise ValidationError(f"{case._subject()}: two refunds of one sort name the same version")
     missing = sorted(set(money) - set(versions))
     if missing:
         raise ValidationError(

@@ -23,6 +23,7 @@ from ecservice.aftersales._case_values import (
     ShipmentReference,
     lines_of,
 )
+from ecservice.aftersales._categories import Liability
 from ecservice.errors import (
     CurrencyMismatch,
     InvalidAmount,
@@ -208,19 +209,44 @@ def prepare_ship_return(
     tracking_no: object = REQUIRED,
     actor: Actor,
     note: object = "",
+    freight: object = None,
 ) -> dict[str, Any]:
     payload = start(self, "ship_return", actor, note)
     _require("ship_return", carrier=carrier, tracking_no=tracking_no)
+    stated = None if freight is None else _money(self, freight, "the return freight")
     payload["parcel"] = ReturnParcel(
-        carrier=check_text(carrier, "carrier"), tracking_no=check_text(tracking_no, "tracking_no")
+        carrier=check_text(carrier, "carrier"),
+        tracking_no=check_text(tracking_no, "tracking_no"),
+        freight=stated,
     )
     return payload
 
 
+def freight_reimbursed(case: AfterSalesCase, freight: object = None) -> Money | None:
+    """The return freight a receipt of the return reimburses (see
+    :meth:`AfterSalesCase.receive_return`), or ``None`` for nothing."""
+    parcel = case.return_parcel
+    stated = None if parcel is None else parcel.freight
+    if freight is None:
+        if stated is None or case.liability is Liability.BUYER:
+            return None
+        return stated
+    amount = _money(case, freight, "the freight reimbursed")
+    most = stated if stated is not None else Money.zero(amount.currency)
+    if amount.is_negative() or amount > most:
+        raise InvalidAmount(
+            f"cannot reimburse {amount} of return freight in case {case.id!r}: from zero to "
+            f"the {most} the buyer stated on the return parcel"
+        )
+    return amount if amount.amount > 0 else None
+
+
 def prepare_receive_return(
-    self: AfterSalesCase, *, actor: Actor, note: object = ""
+    self: AfterSalesCase, *, actor: Actor, note: object = "", freight: object = None
 ) -> dict[str, Any]:
-    return start(self, "receive_return", actor, note)
+    payload = start(self, "receive_return", actor, note)
+    payload["freight"] = freight_reimbursed(self, freight)
+    return payload
 
 
 def prepare_inspect(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 from pendulum import DateTime
 
 from ecservice.aftersales._case_events import CaseStatus
-from ecservice.aftersales._case_prepare import start
+from ecservice.aftersales._case_prepare import freight_reimbursed, start
 from ecservice.aftersales._categories import RemedyKind
 from ecservice.errors import PolicyViolation
 from ecservice.workflow import Actor, TransitionRecord
@@ -124,8 +124,11 @@ def prepare_auto_close(self: AfterSalesCase, *, actor: Actor | None = None) -> d
 def prepare_auto_refund(self: AfterSalesCase, *, actor: Actor | None = None) -> dict[str, Any]:
     payload = _prepare(self, "auto_refund", actor)
     payload["amount"] = self.refundable
+    payload["freight"] = freight_reimbursed(self)
     return payload
 
 
 def prepare_auto_receive(self: AfterSalesCase, *, actor: Actor | None = None) -> dict[str, Any]:
-    return _prepare(self, "auto_receive", actor)
+    payload = _prepare(self, "auto_receive", actor)
+    payload["freight"] = freight_reimbursed(self)
+    return payload

@@ -223,13 +223,23 @@ class ReturnParcel:
     Args:
         carrier: the carrier's name (short text).
         tracking_no: the carrier's tracking number (short text).
+        freight: what the buyer paid the carrier for the return (the receipt's amount), above
+            zero, in the case's currency; ``None`` when not stated. The seller reimburses it
+            when it pays the freight (:meth:`AfterSalesCase.receive_return`).
 
     Raises:
         ValidationError: unacceptable text.
+        InvalidAmount: ``freight`` not :class:`~ecservice.money.Money` above zero.
     """
 
     carrier: str = attrs.field(validator=_short("a return parcel's carrier"))
     tracking_no: str = attrs.field(validator=_short("a return parcel's tracking number"))
+    freight: Money | None = attrs.field(default=None)
+
+    @freight.validator
+    def _check_freight(self, _: object, value: object) -> None:
+        if value is not None:
+            positive(value, "a return parcel's freight")
 
 
 @final
@@ -327,10 +337,15 @@ class Ruling:
 
 
 class RefundSort(enum.Enum):
-    """What a money decision of a case is: a refund of the goods, or a compensation."""
+    """What a money decision of a case is: a refund of the goods, a compensation, or the
+    return freight reimbursed."""
 
     REFUND = "refund"
     COMPENSATION = "compensation"
+    #: The return freight the seller reimburses (退货运费), its own amount beside the goods':
+    #: the seller bears it for goods that fail the quality required (CPL art. 24 para. 2) or
+    #: when it agreed to (CPL art. 25 para. 3).
+    FREIGHT = "freight"
 
 
 @final

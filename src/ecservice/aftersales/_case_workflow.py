@@ -99,10 +99,13 @@ R = RemedyKind
 S = CaseStatus
 
 
-def refund_key(case_id: str, version: int) -> str:
-    """The idempotency key of the refund a case decided at ``version``:
-    ``"aftersales:<case id>:v<version>"`` (stable across retries, distinct per decision)."""
-    return f"aftersales:{case_id}:v{version}"
+def refund_key(case_id: str, version: int, sort: RefundSort = RefundSort.REFUND) -> str:
+    """The idempotency key of the refund of ``sort`` a case decided at ``version``:
+    ``"aftersales:<case id>:v<version>"`` for the goods' refund or compensation,
+    ``"aftersales:<case id>:v<version>:freight"`` for the return freight reimbursed (stable
+    across retries, distinct per decision)."""
+    suffix = ":freight" if sort is RefundSort.FREIGHT else ""
+    return f"aftersales:{case_id}:v{version}{suffix}"
 
 
 # --- guards ------------------------------------------------------------------------------------
@@ -247,23 +250,7 @@ def apply_return_shipped(case: AfterSalesCase, ctx: Context) -> None:
     ctx.emit(_event(ReturnShipped, case, ctx, parcel=parcel))
 
 
-def apply_received(case: AfterSalesCase, ctx: Context) -> None:
-    """Emit :class:`ReturnReceived`."""
-    automatic = ctx.trigger == "auto_receive"
-    ctx.emit(_event(ReturnReceived, case, ctx, automatic=automatic))
-
-
-def apply_inspection(case: AfterSalesCase, ctx: Context) -> None:
-    """Record the inspection."""
-    inspection = ctx.arg("inspection", Inspection)
-    case.inspection = inspection
-    ctx.emit(_event(ReturnInspected, case, ctx, inspection=inspection))
-
-
-def apply_refund(case: AfterSalesCase, ctx: Context) -> None:
-    """Record the money decided (a refund, or a compensation) and emit :class:`RefundDecided`."""
-    amount = ctx.arg("amount", Money)
-    sort = RefundSort.COMPENSATION if ctx.trigger == "compensate" else RefundSort.REFUND
+def _decide(case: AfterSalesCase, ctx: Context, amount: Money, sort: RefundSort) -> None:
     version = case.version + 1
     case.refunds = (*case.refunds, CaseRefund(amount=amount, sort=sort, version=version))
     ctx.emit(
@@ -274,9 +261,38 @@ def apply_refund(case: AfterSalesCase, ctx: Context) -> None:
             order_id=case.order_id,
             amount=amount,
             sort=sort,
-            idempotency_key=refund_key(case.id, version),
+            idempotency_key=refund_key(case.id, version, sort),
         )
     )
+
+
+def _reimburse_freight(case: AfterSalesCase, ctx: Context) -> None:
+    freight = ctx.payload.get("freight")
+    if isinstance(freight, Money):
+        _decide(case, ctx, freight, RefundSort.FREIGHT)
+
+
+def apply_received(case: AfterSalesCase, ctx: Context) -> None:
+    """Emit :class:`ReturnReceived`; reimburse the return freight decided, as its own refund."""
+    automatic = ctx.trigger == "auto_receive"
+    ctx.emit(_event(ReturnReceived, case, ctx, automatic=automatic))
+    _reimburse_freight(case, ctx)
+
+
+def apply_inspection(case: AfterSalesCase, ctx: Context) -> None:
+    """Record the inspection."""
+    inspection = ctx.arg("inspection", Inspection)
+    case.inspection = inspection
+    ctx.emit(_event(ReturnInspected, case, ctx, inspection=inspection))
+
+
+def apply_refund(case: AfterSalesCase, ctx: Context) -> None:
+    """Record the money decided (a refund, or a compensation) and emit :class:`RefundDecided`;
+    an automatic refund also reimburses the return freight due."""
+    amount = ctx.arg("amount", Money)
+    sort = RefundSort.COMPENSATION if ctx.trigger == "compensate" else RefundSort.REFUND
+    _decide(case, ctx, amount, sort)
+    _reimburse_freight(case, ctx)
 
 
 def apply_new_shipment(case: AfterSalesCase, ctx: Context) -> None:

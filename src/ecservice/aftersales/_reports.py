@@ -21,6 +21,7 @@ from pendulum import DateTime
 from ecservice._shown import shown
 from ecservice.aftersales._case import AfterSalesCase
 from ecservice.aftersales._case_events import CaseStatus
+from ecservice.aftersales._case_values import RefundSort
 from ecservice.aftersales._categories import RemedyKind
 from ecservice.aftersales._windows import day_start
 from ecservice.clock import ensure_utc, zone
@@ -211,7 +212,8 @@ class AfterSalesReport:
         cases_opened: the cases opened in the window (whatever their order).
         orders_with_cases: paid orders of the window with a case opened in the window.
         orders_refunded: those with a case that paid money back (a refund of the goods or a
-            compensation: any :class:`CaseRefund` in its ``refunds``).
+            compensation: a :class:`CaseRefund` in its ``refunds`` of a sort other than
+            ``FREIGHT``; a reimbursed return freight alone does not count).
         orders_disputed: those with a case the platform ruled against the seller (its last
             :class:`Ruling` is ``for_buyer``) after either side asked it to step in (客服介入).
         aftersales_rate: the after-sales rate (售后率), ``orders_with_cases`` over
@@ -489,7 +491,7 @@ def aftersales_report(
             automatic += 1
         if case.order_id in window_orders:
             kinds[_Kind.CASE].add(case.order_id)
-            if case.refunds:
+            if any(r.sort is not RefundSort.FREIGHT for r in case.refunds):
                 kinds[_Kind.REFUND].add(case.order_id)
             if _ruled_against_seller(case):
                 kinds[_Kind.DISPUTE].add(case.order_id)
