@@ -73,6 +73,7 @@ def test_docs_show_example_output() -> None:
         "mondex_transfer.py",
         "store_orders.py",
         "aftersales_cases.py",
+        "working_calendar.py",
     }
 
 
