@@ -14,11 +14,12 @@ import queue
 import random
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ecservice._demo_aftersales import CaseDesk, case_id_of
+from ecservice._demo_figures import AfterSalesFigures, aftersales_figures, money_problems
 from ecservice._demo_shop import (
     PAY,
     RATE,
@@ -34,20 +35,23 @@ from ecservice._demo_shop import (
     new_cart,
     order_id_of,
 )
+from ecservice._demo_store import (
+    dispose,
+    gateway_url,
+    in_memory,
+    open_gateway,
+    open_store,
+    stored_ids,
+    stored_orders,
+)
+from ecservice.aftersales import AfterSalesCase
 from ecservice.application import OrderService, payments_of
 from ecservice.clock import FixedClock
 from ecservice.errors import GatewayUnavailable, ValidationError
 from ecservice.money import Money, sum_money
 from ecservice.orders import AutoConfirmPolicy, Order, OrderStatus
 from ecservice.payments import InMemoryGateway, Payment, PaymentDeclined, PaymentStatus
-from ecservice.storage import (
-    MemoryStore,
-    Store,
-    UnitOfWork,
-    default_timers,
-    order_next_due,
-    run_in_transaction,
-)
+from ecservice.storage import Store, UnitOfWork, run_in_transaction
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Barrier
@@ -58,8 +62,6 @@ __all__ = ["MAX_WORKERS", "DemoSummary", "gateway_url", "run_demo"]
 
 #: Most worker processes ``run_demo`` starts.
 MAX_WORKERS: Final = 32
-#: The name of the demo's gateway in the gateway tables.
-GATEWAY_NAME: Final = "demo"
 #: What each card is funded with when its order is placed (most cards; a few stay empty).
 FUNDS: Final = Money("2000.00", "CNY")
 #: How long a worker waits for the others at the end of a simulated day, in seconds.
@@ -71,7 +73,8 @@ class DemoSummary:
     """What a demo run produced (its own orders; ``stored_orders`` counts every run's).
 
     ``money_conserved`` is the verdict on every stored order and the gateway's books (see
-    :func:`run_demo`); ``gateway_problems`` lists what the gateway's audit found wrong.
+    :func:`run_demo`); ``gateway_problems`` lists what the gateway's audit and the orders' checks
+    found wrong; ``aftersales`` holds the after-sales figures of the run's month.
     """
 
     orders: int
@@ -94,6 +97,7 @@ class DemoSummary:
     resumed_orders: int = 0
     workers: int = 1
     gateway_problems: tuple[str, ...] = ()
+    aftersales: AfterSalesFigures | None = None
 
 
 @attrs.frozen
@@ -111,133 +115,40 @@ class _Plan:
     resume: tuple[str, ...]  # earlier orders not done yet
     unsettled: tuple[str, ...]  # earlier orders that may owe a refund
     workers: int
+    cases: tuple[str, ...] = ()  # the stored after-sales cases (continued if not done with)
 
 
-def gateway_url(db: str) -> str:
-    """Where the demo keeps its gateway's books for the store at ``db``: the same PostgreSQL
-    database; next to an SQLite file, a file named ``<stem>-gateway<suffix>`` (a unit of work
-    holds its file's write lock while the gateway is called, so the gateway needs its own
-    file); a new in-memory database for an in-memory one."""
-    import sqlalchemy as sa
+@attrs.frozen
+class _Tally:
+    """What a worker counted: orders confirmed automatically, answers lost, after-sales
+    requests the policy refused (by rule)."""
 
-    url = sa.make_url(db)
-    if url.get_backend_name() != "sqlite":
-        return db
-    if url.database in (None, "", ":memory:"):
-        return "sqlite://"
-    path = Path(url.database)
-    beside = path.with_name(f"{path.stem}-gateway{path.suffix or '.db'}")
-    return url.set(database=str(beside)).render_as_string(hide_password=False)
+    auto: int = 0
+    lost: int = 0
+    refusals: tuple[tuple[str, int], ...] = ()
 
-
-def _in_memory(db: str | None) -> bool:
-    if db is None:
-        return True
-    import sqlalchemy as sa
-
-    url = sa.make_url(db)
-    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    def __add__(self, other: _Tally) -> _Tally:
+        refusals = Counter(dict(self.refusals)) + Counter(dict(other.refusals))
+        return _Tally(
+            self.auto + other.auto, self.lost + other.lost, tuple(sorted(refusals.items()))
+        )
 
 
-def _open_store(db: str | None, clock: FixedClock, policy: AutoConfirmPolicy) -> Store:
-    timers = {**default_timers(), "order": order_next_due(policy)}
-    if db is None:
-        return MemoryStore(clock=clock, timers=timers)
-    from ecservice.storage.sql import SqlStore
-
-    # The demo's commits need not survive a power loss (they do survive a crash).
-    store = SqlStore(db, clock=clock, timers=timers, sqlite_synchronous="NORMAL")
-    _prepare(db, store.engine)
-    return store
-
-
-def _prepare(db: str, engine: Any) -> None:
-    """Create the tables of an in-memory database (it lives in its engine), or migrate."""
-    from ecservice.storage.sql import METADATA
-    from ecservice.storage.sql.migrations import upgrade
-
-    if _in_memory(db):
-        METADATA.create_all(engine)
-    else:
-        upgrade(db)
-
-
-def _open_gateway(gateway_db: str | None, clock: FixedClock, *, prepare: bool) -> Gateway:
-    if gateway_db is None:
-        return InMemoryGateway(GATEWAY_NAME)
-    from ecservice.storage.sql import SqlGateway, make_engine
-
-    engine = make_engine(gateway_db, sqlite_synchronous="NORMAL")
-    if prepare:
-        _prepare(gateway_db, engine)
-    return SqlGateway(engine, name=GATEWAY_NAME, clock=clock)
-
-
-def _dispose(*things: object) -> None:
-    for thing in things:
-        dispose = getattr(thing, "dispose", None)
-        if dispose is not None:
-            dispose()
-
-
-def _stored_orders(store: Store) -> list[int]:
-    """The numbers of the demo orders stored (``O-000000`` is 0), in order.
-
-    One process places them in order, so in memory they have no gaps and a binary search finds
-    how many there are. Several workers killed together may leave gaps in their last day (each
-    places its own share), so a database is asked for the ids themselves.
-    """
-    from_sql = _stored_in_sql(store)
-    if from_sql is not None:
-        return from_sql
-
-    def work(uow: UnitOfWork) -> int:
-        def stored(i: int) -> bool:
-            return uow.orders.find(order_id_of(i)) is not None
-
-        if not stored(0):
-            return 0
-        high = 1
-        while stored(high):
-            high *= 2
-        low = high // 2  # stored(low), not stored(high)
-        while high - low > 1:
-            mid = (low + high) // 2
-            if stored(mid):
-                low = mid
-            else:
-                high = mid
-        return high
-
-    return list(range(run_in_transaction(store, work)))
-
-
-def _stored_in_sql(store: Store) -> list[int] | None:
-    engine = getattr(store, "engine", None)
-    if engine is None:
-        return None
-    import sqlalchemy as sa
-
-    from ecservice.storage.sql import AGGREGATES
-
-    query = sa.select(AGGREGATES.c.id).where(
-        AGGREGATES.c.type == "order", AGGREGATES.c.id.like("O-%")
-    )
-    with engine.connect() as connection:
-        ids = connection.execute(query).scalars().all()
-    numbers = (i.removeprefix("O-") for i in ids)
-    return sorted(int(n) for n in numbers if n.isdigit())
-
-
-def _earlier_work(store: Store, earlier: list[int]) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
+def _earlier_work(
+    store: Store, earlier: list[int], cases: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
     """The earlier orders a run continues: those not done yet, those that may owe a refund
     (cancelled lines; a run killed between a cancellation and its refund left it owed), and
-    the last instant anything happened to them (the next run's month starts the day after)."""
+    the last instant anything happened to them or to their after-sales cases (the next run's
+    month starts the day after)."""
 
     def work(uow: UnitOfWork) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
         resume: list[str] = []
         unsettled: list[str] = []
         last = START
+        for case_id in cases:
+            case = uow.cases.get(case_id)
+            last = max(last, case.opened_at, *(r.at for r in case.history[-1:]))
         for i in earlier:
             order = uow.orders.get(order_id_of(i))
             last = max(last, order.created_at, *(r.at for r in order.history[-1:]))
@@ -270,6 +181,11 @@ def run_demo(
     paid. A few of the gateway's answers are lost on the way back (the gateway acted); the next
     day's run retries with the same idempotency keys and reconciles.
 
+    A few percent of the orders get an after-sales case (:mod:`ecservice._demo_aftersales` says
+    which and how often): opened through :class:`~ecservice.application.AfterSalesService`
+    (the policy refuses some, and the refusals are counted), moved on day by day, their timers
+    run each day, their refunds made through the payment that paid, once per key.
+
     Every step is a use case of :class:`~ecservice.application.OrderService`, stored in ``db``
     (a SQLAlchemy URL; its schema is created or upgraded first) or, without it, in memory with
     an :class:`~ecservice.payments.InMemoryGateway`. With a database the gateway is a
@@ -279,17 +195,19 @@ def run_demo(
     A database that already holds demo orders is continued: the orders an earlier run left
     open (also one killed at any point) move on with the new ones, cancellations it did not
     refund are refunded, and the new orders are numbered after the stored ones, in a month
-    that starts the day after the last of them.
+    that starts the day after the last of them; the cases it left in progress move on too.
 
     ``workers`` processes (on a database several processes reach: an SQLite file or
     PostgreSQL) share the orders, each order handled by one of them; they move through the days
     together, and claim the orders due for automatic confirmation through the store's timer
-    index (``SKIP LOCKED`` on PostgreSQL), so that each is confirmed once.
+    index (``SKIP LOCKED`` on PostgreSQL), so that each is confirmed once; the cases follow
+    their orders, and their timers are claimed the same way.
 
     ``money_conserved`` checks, over every stored order: that the gateway's books balance (in
     memory: nothing created or lost; in SQL: :meth:`~ecservice.storage.sql.SqlGateway.audit`),
     that the merchant holds what the stored payments say they kept, and that every paid order's
-    stored payments kept exactly the order's amount due. With one worker the run is
+    stored payments kept exactly the order's amount due less its cases' refunds, each made once
+    (:func:`~ecservice._demo_figures.money_problems`). With one worker the run is
     deterministic for a given ``seed`` and starting database.
 
     Args:
@@ -309,24 +227,25 @@ def run_demo(
     for name, value, high in (("n", n, 10**7), ("days", days, 3650), ("workers", workers, 32)):
         if type(value) is not int or not 1 <= value <= high:
             raise ValidationError(f"{name} must be an int from 1 to {high}, not {value!r:.40}")
-    if workers > 1 and _in_memory(db):
+    if workers > 1 and in_memory(db):
         raise ValidationError(
             "several workers need a database that several processes reach: an SQLite file or "
             "PostgreSQL, not a store in memory"
         )
     clock = FixedClock(START)
     policy = AutoConfirmPolicy(days=10)
-    store = _open_store(db, clock, policy)
+    store = open_store(db, clock, policy)
     gateway_db = None if db is None else gateway_url(db)
-    gateway = _open_gateway(gateway_db, clock, prepare=True)
+    gateway = open_gateway(gateway_db, clock, prepare=True)
     try:
-        stored = _stored_orders(store)
+        stored = stored_orders(store)
         earlier = stored[-1] + 1 if stored else 0
         resume: tuple[str, ...] = ()
         unsettled: tuple[str, ...] = ()
+        cases = tuple(stored_ids(store, "aftersales_case") or ())
         start = START
         if stored:
-            resume, unsettled, last = _earlier_work(store, stored)
+            resume, unsettled, last = _earlier_work(store, stored, cases)
             start = max(START, last.add(days=1))
         plan = _Plan(
             db=db,
@@ -340,15 +259,16 @@ def run_demo(
             resume=resume,
             unsettled=unsettled,
             workers=workers,
+            cases=cases,
         )
         if workers == 1:
             clock.set(start)
-            auto, lost = _simulate(plan, 0, store, gateway, clock, random.Random(seed), progress)
+            tally = _simulate(plan, 0, store, gateway, clock, random.Random(seed), progress)
         else:
-            auto, lost = _run_workers(plan, progress)
-        return _summarise(store, gateway, plan, auto, lost, stored)
+            tally = _run_workers(plan, progress)
+        return _summarise(store, gateway, plan, tally, stored)
     finally:
-        _dispose(store, gateway)
+        dispose(store, gateway)
 
 
 def _mine(plan: _Plan, worker: int, order_id: str) -> bool:
@@ -365,12 +285,25 @@ def _simulate(
     rng: random.Random,
     progress: Callable[[int, int], None] | None,
     barrier: Barrier | None = None,
-) -> tuple[int, int]:
-    """Run the plan's days for the orders of ``worker``; return (orders confirmed
-    automatically, answers lost)."""
+) -> _Tally:
+    """Run the plan's days for the orders of ``worker`` and their after-sales cases; return
+    what it counted."""
     policy = AutoConfirmPolicy(days=10)
     line = LossyLine(gateway, rng)
     service = OrderService(store, line, clock=clock, auto_confirm=policy)
+    # After-sales draws from its own stream, so that the orders' own choices stay the same.
+    cases_rng = random.Random(f"{plan.seed}/aftersales/{worker}/{plan.workers}")
+    cases_line = LossyLine(gateway, cases_rng)
+    desk = CaseDesk(
+        store,
+        cases_line,
+        clock,
+        cases_rng,
+        OrderService(store, cases_line, clock=clock, auto_confirm=policy),
+        lambda order_id: _mine(plan, worker, order_id),
+    )
+    desk.resume(plan.cases)
+    seen: dict[str, OrderStatus] = {}
     unsettled = {o for o in plan.unsettled if _mine(plan, worker, o)}
     # Earlier orders still open, and finished ones that may owe a refund (settled on day one).
     open_ids = [o for o in plan.resume if _mine(plan, worker, o)]
@@ -384,22 +317,37 @@ def _simulate(
         still_open: list[str] = []
         for order_id in open_ids:
             dice = Dice.draw(rng)
+            held = order_id in desk.held
             action, status = service.change(
-                order_id, day_step(dice, clock, declined=order_id in declined)
+                order_id, day_step(dice, clock, declined=order_id in declined, held=held)
             )
             try:
                 if action == PAY:
                     paid = service.pay(order_id, card_of(order_id))
                     if paid.payment_status is PaymentStatus.FAILED:
                         declined.add(order_id)
+                    elif paid.paid:
+                        desk.paid(order_id, day)
                 elif action == SETTLE or order_id in unsettled:
                     service.settle(order_id)  # refunds whatever was cancelled
                     unsettled.discard(order_id)
             except (GatewayUnavailable, PaymentDeclined):
                 unsettled.add(order_id)  # an answer was lost: tomorrow's run retries
+            if seen.get(order_id) is not status:
+                seen[order_id] = status
+                if status is OrderStatus.IN_TRANSIT:
+                    desk.shipped(order_id, day)
+                elif status is OrderStatus.DONE:
+                    desk.delivered(order_id, day)
             if status not in (OrderStatus.DONE, OrderStatus.CANCELLED) or order_id in unsettled:
                 still_open.append(order_id)
+            else:
+                seen.pop(order_id, None)
         open_ids = still_open
+        # The after-sales desk: the cases' timers, new requests, every case moved on.
+        desk.day(day)
+        unsettled |= desk.settle
+        desk.settle.clear()
         for _ in range(plan.per_day[day]):
             order_id = plan.ids[placed]
             i = plan.first + placed
@@ -421,10 +369,12 @@ def _simulate(
             progress(day + 1, plan.days)
     # The last reconciliation of the month, over a healthy line, of every order a lost answer
     # left unsettled (the others were settled when they changed).
-    line.healthy = True
-    for order_id in sorted(unsettled):
+    line.healthy = cases_line.healthy = True
+    desk.finish()
+    for order_id in sorted(unsettled | desk.settle):
         service.settle(order_id)
-    return auto, line.lost
+    refusals = tuple(sorted(desk.refusals.items()))
+    return _Tally(auto, line.lost + cases_line.lost, refusals)
 
 
 def _fund(gateway: Gateway, order_id: str) -> None:
@@ -444,18 +394,18 @@ def _worker(
     worker: int,
     barrier: Barrier,
     days_done: multiprocessing.Queue[int],
-    results: multiprocessing.Queue[tuple[int, str, int, int]],
+    results: multiprocessing.Queue[tuple[int, str, _Tally]],
 ) -> None:
     """One worker process: its share of the plan, on its own connections."""
     try:
         clock = FixedClock(plan.start)
         policy = AutoConfirmPolicy(days=10)
-        store = _open_store(plan.db, clock, policy)
-        gateway = _open_gateway(plan.gateway_db, clock, prepare=False)
+        store = open_store(plan.db, clock, policy)
+        gateway = open_gateway(plan.gateway_db, clock, prepare=False)
         try:
             report = days_done.put if worker == 0 else None
             rng = random.Random(f"{plan.seed}/{worker}/{plan.workers}")
-            auto, lost = _simulate(
+            tally = _simulate(
                 plan,
                 worker,
                 store,
@@ -466,18 +416,18 @@ def _worker(
                 barrier,
             )
         finally:
-            _dispose(store, gateway)
-        results.put((worker, "", auto, lost))
+            dispose(store, gateway)
+        results.put((worker, "", tally))
     except BaseException as exc:  # reported to the parent, which raises
         barrier.abort()
-        results.put((worker, f"{type(exc).__name__}: {exc}", 0, 0))
+        results.put((worker, f"{type(exc).__name__}: {exc}", _Tally()))
 
 
-def _run_workers(plan: _Plan, progress: Callable[[int, int], None] | None) -> tuple[int, int]:
+def _run_workers(plan: _Plan, progress: Callable[[int, int], None] | None) -> _Tally:
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(plan.workers)
     days_done: multiprocessing.Queue[int] = context.Queue()
-    results: multiprocessing.Queue[tuple[int, str, int, int]] = context.Queue()
+    results: multiprocessing.Queue[tuple[int, str, _Tally]] = context.Queue()
     processes = [
         context.Process(target=_worker, args=(plan, w, barrier, days_done, results), daemon=True)
         for w in range(plan.workers)
@@ -485,7 +435,7 @@ def _run_workers(plan: _Plan, progress: Callable[[int, int], None] | None) -> tu
     for process in processes:
         process.start()
     reported = 0
-    finished: list[tuple[int, str, int, int]] = []
+    finished: list[tuple[int, str, _Tally]] = []
     try:
         while len(finished) < plan.workers:
             try:
@@ -512,31 +462,38 @@ def _run_workers(plan: _Plan, progress: Callable[[int, int], None] | None) -> tu
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
-    failed = sorted((w, why) for w, why, _, _ in finished if why)
+    failed = sorted((w, why) for w, why, _ in finished if why)
     if failed:
         worker, why = failed[0]
         raise RuntimeError(f"demo worker {worker} failed: {why}")
     if progress is not None and reported < plan.days:
         progress(plan.days, plan.days)
-    return sum(a for _, _, a, _ in finished), sum(lost for _, _, _, lost in finished)
+    return sum((t for _, _, t in sorted(finished, key=lambda f: f[0])), _Tally())
 
 
 def _summarise(
     store: Store,
     gateway: Gateway,
     plan: _Plan,
-    auto: int,
-    lost: int,
+    tally: _Tally,
     stored_before: list[int],
 ) -> DemoSummary:
     """The summary of this run's orders as stored, and the verdict on all stored money."""
     earlier = len(stored_before)
     every = [order_id_of(i) for i in stored_before] + list(plan.ids)
 
-    def load(uow: UnitOfWork) -> list[tuple[Order[Any], list[Payment]]]:
-        return [(uow.orders.get(i), payments_of(uow, i)) for i in every]
+    case_ids = stored_ids(store, "aftersales_case")
 
-    stored = run_in_transaction(store, load)
+    def load(
+        uow: UnitOfWork,
+    ) -> tuple[list[tuple[Order[Any], list[Payment]]], list[AfterSalesCase]]:
+        orders = [(uow.orders.get(i), payments_of(uow, i)) for i in every]
+        if case_ids is not None:
+            return orders, [uow.cases.get(c) for c in case_ids]
+        found = (uow.cases.find(case_id_of(i)) for i in every)
+        return orders, [c for c in found if c is not None]
+
+    stored, cases = run_in_transaction(store, load)
     mine = stored[earlier:]
     this_run = [o for o, _ in mine]
     payments = [p for _, ps in mine for p in ps]
@@ -546,12 +503,9 @@ def _summarise(
     captured = sum_money((p.captured or zero for p in payments), "CNY")
     refunded = sum_money((p.refunded for p in payments), "CNY")
     kept = sum_money((p.net for p in all_payments), "CNY")
-    # Every order whose money was taken kept exactly what it owes, over all its attempts.
-    reconciled = all(
-        sum_money((p.net for p in ps), "CNY") == o.amount_due
-        for o, ps in stored
-        if any(p.captured is not None for p in ps)
-    )
+    # Every order whose money was taken kept exactly what it owes after its cancellations and
+    # its after-sales refunds, over all its attempts; its cases' refunds were made, once each.
+    wrong = tuple(money_problems(stored, cases))
     problems: tuple[str, ...] = ()
     if isinstance(gateway, InMemoryGateway):
         books = gateway.total_balance("CNY") + gateway.held("CNY") + gateway.merchant_balance(
@@ -568,7 +522,14 @@ def _summarise(
         books = audit.balanced and audit.funded == (audit.instruments + audit.held + audit.merchant)
         merchant = audit.merchant
         where = _shown(plan.gateway_db or "")
-    conserved = books and merchant == kept and reconciled
+    conserved = books and merchant == kept and not wrong
+    figures = aftersales_figures(
+        cases,
+        all_payments,
+        Counter(dict(tally.refusals)),
+        now=plan.start.add(days=plan.days),
+        days=plan.days,
+    )
     return DemoSummary(
         orders=len(this_run),
         by_status=dict(Counter(o.status for o in this_run)),
@@ -576,20 +537,21 @@ def _summarise(
         refunds_due=sum_money((o.cancelled_value for o in this_run), "CNY"),
         shipments=sum(len(o.shipments) for o in this_run),
         transitions=sum(o.version for o in this_run),
-        auto_confirmed=auto,
+        auto_confirmed=tally.auto,
         payments_declined=sum(p.status is PaymentStatus.FAILED for p in payments),
         captured=captured,
         refunded=refunded,
         merchant_balance=merchant,
         money_conserved=conserved,
-        answers_lost=lost,
+        answers_lost=tally.lost,
         database="memory" if plan.db is None else _shown(plan.db),
         gateway=where,
         stored_orders=len(stored),
         earlier_orders=earlier,
         resumed_orders=len(plan.resume),
         workers=plan.workers,
-        gateway_problems=problems,
+        gateway_problems=problems + wrong,
+        aftersales=figures,
     )
 
 

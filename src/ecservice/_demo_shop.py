@@ -57,6 +57,7 @@ CATALOGUE = [
     ("RICE-5", "Wuchang rice 5 kg", "69.90", "5.00"),
     ("PEN-BR", "Calligraphy brush set", "58.00", "0.35"),
     ("FAN-SD", "Sandalwood fan", "35.00", "0.15"),
+    ("CRAB-6", "Yangcheng Lake hairy crabs, 6", "238.00", "1.50"),
 ]
 CARRIERS = ["SF Express", "ZTO", "YTO", "JD Logistics"]
 WAREHOUSES = ["Hangzhou", "Guangzhou", "Chengdu"]
@@ -177,10 +178,12 @@ def address_of(i: int) -> Address:
 
 
 def day_step(
-    dice: Dice, clock: FixedClock, *, declined: bool
+    dice: Dice, clock: FixedClock, *, declined: bool, held: bool = False
 ) -> Callable[[Order[Any]], tuple[str | None, OrderStatus]]:
     """What a day brings one order: the change (run inside the unit of work), and what it asks
-    of the payments afterwards (pay, settle, or nothing)."""
+    of the payments afterwards (pay, settle, or nothing). A ``held`` order has an after-sales
+    case in the way: the shop does not ship it (a refund asked before shipment), or its buyer
+    cannot confirm a parcel that was lost."""
 
     def step(order: Order[Any]) -> tuple[str | None, OrderStatus]:
         status = order.status
@@ -194,6 +197,8 @@ def day_step(
                 action = SETTLE
             else:
                 action = PAY  # captured: the order enters processing
+        elif status is OrderStatus.PROCESSING and held:
+            pass
         elif status is OrderStatus.PROCESSING:
             open_items = order.open_items()
             if not order.shipments and dice.roll < 0.1:
@@ -235,7 +240,7 @@ def day_step(
                     ),
                     actor=Actor.carrier(shipment.carrier),
                 )
-            if dice.second < 0.12:
+            if dice.second < 0.12 and not held:
                 order.confirm_receipt(order.travelling[0].id, actor=Actor.buyer(order.buyer_id))
         return action, order.status
 

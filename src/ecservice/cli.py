@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import os
 import sys
 import time
@@ -17,7 +18,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ecservice._demo import MAX_WORKERS, run_demo
-from ecservice.aftersales import CASE_WORKFLOW
+from ecservice._demo_figures import AfterSalesFigures
+from ecservice.aftersales import CASE_WORKFLOW, CaseStatus, Rate
+from ecservice.complaints import COMPLAINT_WORKFLOW
 from ecservice.errors import EcServiceError
 from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, OrderStatus
 from ecservice.payments import PAYMENT_WORKFLOW
@@ -39,10 +42,24 @@ _DEFAULT_DEMO_DB_URL = "sqlite:///ecservice-demo.db"
 _DEMO_ORDERS = 2000
 _DEMO_DAYS = 30
 
+#: The statuses in which an after-sales case has ended (a remedy given, withdrawn, closed).
+_CASE_ENDS = frozenset(
+    {
+        CaseStatus.REFUNDED,
+        CaseStatus.EXCHANGED,
+        CaseStatus.REPAIRED,
+        CaseStatus.RESHIPPED,
+        CaseStatus.COMPENSATED,
+        CaseStatus.WITHDRAWN,
+        CaseStatus.CLOSED,
+    }
+)
+
 #: Workflows the ``diagram`` command can draw.
 WORKFLOWS: dict[str, Workflow[Any]] = {
     "aftersales": CASE_WORKFLOW,
     "cart": CART_WORKFLOW,
+    "complaint": COMPLAINT_WORKFLOW,
     "order": ORDER_WORKFLOW,
     "payment": PAYMENT_WORKFLOW,
     "purse": PURSE_WORKFLOW,
@@ -160,8 +177,10 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  captured by card:       {summary.captured.format('zh_CN')}")
     print(f"  refunded to cards:      {summary.refunded.format('zh_CN')}")
     print(f"  merchant balance:       {summary.merchant_balance.format('zh_CN')}")
+    if summary.aftersales is not None:
+        _print_aftersales(summary.aftersales)
     print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
-    for problem in summary.gateway_problems:
+    for problem in summary.gateway_problems[:10]:
         print(f"    {problem}")
     earlier = ""
     if summary.earlier_orders:
@@ -179,6 +198,51 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"  workers:                {summary.workers} processes")
     print(f"  time:                   {elapsed:.2f} s")
     return 0 if summary.money_conserved else 1
+
+
+def _percent(rate: Rate | None) -> str:
+    return "-" if rate is None else f"{rate.value * 100:.1f}%"
+
+
+def _days(value: dt.timedelta | None) -> str:
+    return "-" if value is None else f"{value / dt.timedelta(days=1):.1f} days"
+
+
+def _print_aftersales(figures: AfterSalesFigures) -> None:
+    """The after-sales block of the demo's summary: cases by remedy and outcome, refusals,
+    rates, automatic approvals, time to resolution and the money refunded."""
+    print()
+    still = sum(n for _, status, n in figures.outcomes if status not in _CASE_ENDS)
+    print(
+        f"  after-sales (售后):     {figures.opened} cases opened this month, "
+        f"{figures.opened - still} ended, {still} in progress"
+    )
+    print(f"    {'remedy':<22}{'售后类型':<6}{'cases':>6}  outcome")
+    for remedy, outcomes in figures.by_remedy().items():
+        ended = [f"{s.value} {n}" for s, n in outcomes.items() if s in _CASE_ENDS]
+        going = sum(n for s, n in outcomes.items() if s not in _CASE_ENDS)
+        if going:
+            ended.append(f"in progress {going}")
+        zh = remedy.label_zh + "\u3000" * (5 - len(remedy.label_zh))
+        print(f"    {remedy.label_en:<22}{zh}{sum(outcomes.values()):>6}  {', '.join(ended)}")
+    refused = sum(n for _, n in figures.refusals)
+    rules = ", ".join(f"{rule} {n}" for rule, n in figures.refusals)
+    print(f"  requests refused:       {refused}" + (f" ({rules})" if rules else ""))
+    print(
+        f"  after-sales rate:       {_percent(figures.aftersales_rate)} of the "
+        f"{figures.paid_orders} orders paid this month had a case"
+    )
+    print(f"  refund rate:            {_percent(figures.refund_rate)} (a case paid money back)")
+    print(f"  ruled for the buyer:    {_percent(figures.dispute_rate)} (the platform stepped in)")
+    print(f"  approved by timer:      {figures.automatic_approvals} (the seller did not answer)")
+    print(
+        f"  time to resolution:     average {_days(figures.average_handling)}, "
+        f"90th percentile {_days(figures.p90_handling)} ({figures.resolved} cases)"
+    )
+    print(
+        f"  after-sales refunds:    {figures.refunded.format('zh_CN')} "
+        f"(compensations {figures.compensated.format('zh_CN')})"
+    )
 
 
 def _diagram(args: argparse.Namespace) -> int:
