@@ -52,12 +52,12 @@ from ecservice.payments import (
 from ecservice.storage import (
     MemoryStore,
     OutboxRecord,
-    Repository,
     Store,
     UnitOfWork,
     default_timers,
     run_in_transaction,
 )
+from ecservice.storage._case_repository import CaseRepository
 from ecservice.storage._repository import Redaction
 from tests.application.conftest import START, StoreFactory
 from tests.application.test_orders import (
@@ -93,7 +93,7 @@ class CaseCrashingStore(CrashingStore):
 
 class _CaseCrashingUnitOfWork(_CrashingUnitOfWork):
     @property
-    def cases(self) -> Repository[AfterSalesCase]:
+    def cases(self) -> CaseRepository:
         return self._inner.cases
 
     def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:

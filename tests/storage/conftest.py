@@ -58,7 +58,9 @@ def empty_pg(url: str) -> None:
 
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
-        connection.exec_driver_sql("TRUNCATE ecs_aggregates, ecs_outbox RESTART IDENTITY")
+        connection.exec_driver_sql(
+            "TRUNCATE ecs_aggregates, ecs_outbox, ecs_case_facts RESTART IDENTITY"
+        )
     engine.dispose()
 
 

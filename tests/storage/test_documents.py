@@ -346,8 +346,21 @@ def test_the_registry_reads_by_type_and_writes_by_exact_class(document: dict[str
         registry.register(AggregateSerializer(Order, "order-2"))
     registry.register(GIFT_ORDERS)
     assert registry.load(copy.deepcopy(STORED_V1)).gift_note == ""
-    assert registry.type_names == ("aftersales_case", "cart", "gift-order", "order", "payment")
-    assert default_registry().type_names == ("aftersales_case", "cart", "order", "payment")
+    assert registry.type_names == (
+        "aftersales_case",
+        "cart",
+        "complaint",
+        "gift-order",
+        "order",
+        "payment",
+    )
+    assert default_registry().type_names == (
+        "aftersales_case",
+        "cart",
+        "complaint",
+        "order",
+        "payment",
+    )
 
 
 def test_a_shop_can_read_every_order_as_its_own_subclass(document: dict[str, Any]) -> None:
@@ -442,7 +455,7 @@ def test_storing_orders_needs_no_crypto_extra() -> None:
         "import sys; sys.modules['cryptography'] = None\n"
         "import ecservice.storage as storage\n"
         "assert storage.default_registry().type_names == "
-        "('aftersales_case', 'cart', 'order', 'payment')\n"
+        "('aftersales_case', 'cart', 'complaint', 'order', 'payment')\n"
         "from ecservice.storage import MemoryStore, dump_order\n"
         "try:\n"
         "    storage.MintSerializer\n"

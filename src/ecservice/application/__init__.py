@@ -37,15 +37,28 @@ Money('186.00', 'CNY')
 """
 
 from ecservice.application._aftersales import AfterSalesService
+from ecservice.application._claims import claimed_units, claims_units
+from ecservice.application._order_view import (
+    CaseShipment,
+    CaseSummary,
+    LineAfterSales,
+    OrderAfterSales,
+)
 from ecservice.application._orders import OrderService, PaymentOutcome, payment_id, payments_of
 from ecservice.application._privacy import OrderErasure, PrivacyService, scrub_payload
 
 __all__ = [
     "AfterSalesService",
+    "CaseShipment",
+    "CaseSummary",
+    "LineAfterSales",
+    "OrderAfterSales",
     "OrderErasure",
     "OrderService",
     "PaymentOutcome",
     "PrivacyService",
+    "claimed_units",
+    "claims_units",
     "payment_id",
     "payments_of",
     "scrub_payload",

@@ -30,6 +30,8 @@ from ecservice.aftersales import (
     ProblemKind,
     RemedyKind,
 )
+from ecservice.application._claims import claimed_units
+from ecservice.application._order_view import OrderAfterSales, order_view
 from ecservice.application._runner import UseCaseRunner
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import GatewayUnavailable, PolicyViolation, ValidationError
@@ -137,6 +139,14 @@ class AfterSalesService:
         Run again after the case was stored, it returns the stored case (a case id names one
         request).
 
+        **Units already claimed.** Unless ``claimed`` is given, the order's other cases are read
+        (``uow.cases.for_order``) with the order's lock, so that
+        two requests about the same order, in any processes, are checked one after the other:
+        on PostgreSQL the second waits for the first's commit and then sees its case; on SQLite
+        the unit of work holds the write lock; in a :class:`~ecservice.storage.MemoryStore` the
+        later commit conflicts and the use case runs again. No two cases together ever ask for
+        more units of a line than the order has for their remedies.
+
         Args:
             case_id: the new case's id (short text).
             order_id: the order the request is about.
@@ -151,7 +161,11 @@ class AfterSalesService:
             traits: :class:`~ecservice.aftersales.ItemTraits` per SKU (exclusions from the
                 7-day no-reason return, warranty).
             failed_repairs: how many repairs of the goods failed within the warranty.
-            claimed: ``{sku: units}`` already covered by other open cases of the order.
+            claimed: ``{sku: units}`` already covered by other cases of the order; by default
+                (``None``) what the order's stored cases claim at ``clock.now()``
+                (:func:`~ecservice.application.claimed_units`: cases being handled or
+                rejected, cases that gave a remedy, and closed cases that may still be
+                reopened).
             tier: the compensation tier that bounds ``asked`` for a compensation.
 
         Returns:
@@ -180,6 +194,14 @@ class AfterSalesService:
                         f"{stored.order_id!r}; a case of order {order_id!r} needs an id of its own"
                     )
                 return stored
+            taken = claimed
+            if taken is None:
+                # The order's lock first: the cases read next stay the order's cases until
+                # this unit of work ends (see CaseRepository.for_order).
+                others = uow.cases.for_order(order_id, lock=True)
+                units = claimed_units(others, at=at)
+                asked_skus = set(lines) if isinstance(lines, Mapping) else set()
+                taken = {sku: n for sku, n in units.items() if sku in asked_skus}
             order = uow.orders.get(order_id)
             policy.require_eligible(
                 order,
@@ -190,7 +212,7 @@ class AfterSalesService:
                 traits=traits,
                 evidence=kinds,
                 failed_repairs=failed_repairs,
-                claimed=claimed,
+                claimed=taken,
                 amount=asked,
                 tier=tier,
             )
@@ -215,6 +237,31 @@ class AfterSalesService:
             )
             uow.cases.add(case)
             return case
+
+        return self._run(work)
+
+    # --- the order's view -------------------------------------------------------------------------
+
+    def order_view(self, order_id: str) -> OrderAfterSales:
+        """The after-sales view of the stored order ``order_id`` at ``clock.now()``: its cases
+        (oldest opened first) with their status, lines, amounts and return parcel; every
+        parcel the cases sent (exchanges, reships, repaired goods) with its tracking; per order
+        line, the units the cases claim, the units still being handled and the units refunded;
+        and all the cases decided to pay back. What the shop shows on the order's page.
+
+        Read in one unit of work (the order and
+        ``uow.cases.for_order``); nothing is written.
+
+        Raises:
+            AggregateNotFound: no such order.
+            ValidationError: ``order_id`` is not a ``str``.
+            DocumentError: a stored case or the order cannot be read.
+        """
+        at = ensure_utc(self.clock.now(), what="clock.now()")
+
+        def work(uow: UnitOfWork) -> OrderAfterSales:
+            order = uow.orders.get(order_id)
+            return order_view(order, uow.cases.for_order(order_id), at=at)
 
         return self._run(work)
 

@@ -31,6 +31,12 @@ from ecservice.storage._aftersales import (
     parse_duration,
 )
 from ecservice.storage._aggregate import HISTORY_KEYS, AggregateSerializer
+from ecservice.storage._case_repository import CaseRepository
+from ecservice.storage._complaints import (
+    COMPLAINT_SERIALIZER,
+    dump_complaint,
+    load_complaint,
+)
 from ecservice.storage._converter import datetime_text, make_converter, parse_datetime
 from ecservice.storage._document import ENVELOPE_KEYS, Document, Serializer, Upcaster
 from ecservice.storage._errors import DocumentError, UnsupportedSchemaVersion
@@ -78,12 +84,14 @@ if TYPE_CHECKING:
 __all__ = [
     "CART_SERIALIZER",
     "CASE_SERIALIZER",
+    "COMPLAINT_SERIALIZER",
     "ENVELOPE_KEYS",
     "HISTORY_KEYS",
     "ORDER_SERIALIZER",
     "PAYMENT_SERIALIZER",
     "PURSE_SERIALIZER",
     "AggregateSerializer",
+    "CaseRepository",
     "CoinWalletSerializer",
     "Document",
     "DocumentError",
@@ -108,6 +116,7 @@ __all__ = [
     "dump_cart",
     "dump_case",
     "dump_coin_wallet",
+    "dump_complaint",
     "dump_ewallet",
     "dump_mint",
     "dump_order",
@@ -118,6 +127,7 @@ __all__ = [
     "load_cart",
     "load_case",
     "load_coin_wallet",
+    "load_complaint",
     "load_ewallet",
     "load_mint",
     "load_order",
@@ -133,7 +143,8 @@ __all__ = [
 
 def default_registry() -> SerializerRegistry:
     """A new registry holding the serializers of the core: ``"order"``, ``"cart"``,
-    ``"payment"`` and ``"aftersales_case"`` (:data:`CASE_SERIALIZER`).
+    ``"payment"``, ``"aftersales_case"`` (:data:`CASE_SERIALIZER`) and ``"complaint"``
+    (:data:`COMPLAINT_SERIALIZER`).
 
     The payment instruments' serializers need the ``crypto`` extra, and mints, coin wallets and
     e-wallets load with their keys, so a shop registers them itself
@@ -142,7 +153,13 @@ def default_registry() -> SerializerRegistry:
     shop can register its own serializers (or replace one) without changing anyone else's.
     """
     return SerializerRegistry(
-        [ORDER_SERIALIZER, CART_SERIALIZER, PAYMENT_SERIALIZER, CASE_SERIALIZER]
+        [
+            ORDER_SERIALIZER,
+            CART_SERIALIZER,
+            PAYMENT_SERIALIZER,
+            CASE_SERIALIZER,
+            COMPLAINT_SERIALIZER,
+        ]
     )
 
 

@@ -65,16 +65,41 @@ def _field_type(cls: type, name: str) -> Any:
     raise ValidationError(f"{cls.__name__}.{name} has no type annotation; pass it in field_types")
 
 
+def _is_json(value: object) -> bool:
+    """Whether ``value`` is JSON data (str, int, bool, None, lists and str-keyed dicts of those):
+    :func:`_not_json`'s answer without building the place of every item on the way."""
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return True
+    if kind is list:
+        for item in cast("list[Any]", value):
+            if type(item) not in _JSON_SCALARS and not _is_json(item):
+                return False
+        return True
+    if kind is dict:
+        for key, item in cast("dict[Any, Any]", value).items():
+            if type(key) is not str or (type(item) not in _JSON_SCALARS and not _is_json(item)):
+                return False
+        return True
+    return False
+
+
 def _not_json(value: object, where: str) -> str | None:
     """Where ``value`` holds something other than JSON data (str, int, bool, None, lists and
     str-keyed dicts of those), or ``None``."""
+    if _is_json(value):
+        return None
+    return _where_not_json(value, where)
+
+
+def _where_not_json(value: object, where: str) -> str | None:
     kind = type(value)
     if kind in _JSON_SCALARS:
         return None
     if kind is list:
         for i, item in enumerate(cast("list[Any]", value)):
             if type(item) not in _JSON_SCALARS:
-                found = _not_json(item, f"{where}[{i}]")
+                found = _where_not_json(item, f"{where}[{i}]")
                 if found is not None:
                     return found
         return None
@@ -83,7 +108,7 @@ def _not_json(value: object, where: str) -> str | None:
             if type(key) is not str:
                 return f"{where}: a key of type {type(key).__name__}, not a string"
             if type(item) not in _JSON_SCALARS:
-                found = _not_json(item, f"{where}.{key}")
+                found = _where_not_json(item, f"{where}.{key}")
                 if found is not None:
                     return found
         return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import re
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final, get_args, get_origin
@@ -174,7 +175,18 @@ def _tuple_hook(kind: Any, converter: cattrs.Converter) -> Callable[[object, obj
         def homogeneous(value: object, _: object) -> tuple[Any, ...]:
             if not isinstance(value, list | tuple):
                 raise _wrong("an array", value)
-            return _items(value, [(item, item_hook)] * len(value), kind)
+            hooks = [(item, item_hook)] * len(value)
+            if _READING.detailed:
+                return _items(value, hooks, kind)
+            try:  # every item read at once; only a refused one needs the reading that says where
+                return tuple([item_hook(v, item) for v in value])
+            except Exception:  # read again below, saying where
+                pass
+            _READING.detailed = True
+            try:
+                return _items(value, hooks, kind)
+            finally:
+                _READING.detailed = False
 
         return homogeneous
     hooks = [(t, converter.get_structure_hook(t)) for t in args]
@@ -207,18 +219,44 @@ def _items(
     return tuple(result)
 
 
+class _Reading(threading.local):
+    """Whether this thread is reading a value again to say where it is wrong: the objects and
+    arrays inside it are then read the detailed way at once (read quickly first, each level of
+    a refused value would be read twice per level above it)."""
+
+    detailed = False
+
+
+_READING: Final = _Reading()
+
+
 def _is_value_class(kind: Any) -> bool:
     return isinstance(kind, type) and attrs.has(kind) and kind is not Money
 
 
 def _attrs_hook(kind: type[Any], converter: cattrs.Converter) -> Callable[[object, object], Any]:
-    generated = make_dict_structure_fn(kind, converter)
+    # Two readings of the same fields with the same hooks and the same refusal of extra keys:
+    # ``quick`` stops at the first problem; ``detailed`` (the converter's own setting) collects
+    # every problem with its place, and runs only once ``quick`` has refused the value (reading
+    # has no side effects: constructors only check and build).
+    quick = make_dict_structure_fn(kind, converter, _cattrs_detailed_validation=False)
+    detailed = make_dict_structure_fn(kind, converter)
     keys = ", ".join(f.alias or f.name for f in attrs.fields(kind) if f.init)
 
     def read(value: object, _: object) -> Any:
         if type(value) is not dict:
             raise _wrong(f"an object with the keys of {kind.__name__} ({keys})", value)
-        return generated(value, kind)
+        if _READING.detailed:
+            return detailed(value, kind)
+        try:
+            return quick(value, kind)
+        except Exception:  # read again below, saying where
+            pass
+        _READING.detailed = True
+        try:
+            return detailed(value, kind)
+        finally:
+            _READING.detailed = False
 
     return read
 
@@ -253,10 +291,23 @@ def _tuple_writer(kind: Any, converter: cattrs.Converter) -> Callable[[Any], lis
     """Tuples become lists; items are written as their declared type (or their own class)."""
     args = get_args(kind)
     write = converter.unstructure
-    if len(args) == 2 and args[1] is Ellipsis:
+    homogeneous = len(args) == 2 and args[1] is Ellipsis
+    # ``write(v, unstructure_as=t)`` is ``converter.get_unstructure_hook(t)(v)``: the hooks are
+    # found once here (cattrs makes this writer again when a hook is registered), except for a
+    # class that contains itself, whose hook is still being made (cattrs raises RecursionError).
+    try:
+        hooks = [converter.get_unstructure_hook(t) for t in (args[:1] if homogeneous else args)]
+    except RecursionError:
+        hooks = None
+    if homogeneous:
+        if hooks is not None:
+            item_hook = hooks[0]
+            return lambda value: [item_hook(v) for v in value]
         item = args[0]
         return lambda value: [write(v, unstructure_as=item) for v in value]
     if args:
+        if hooks is not None:
+            return lambda value: [hook(v) for v, hook in zip(value, hooks, strict=True)]
         return lambda value: [write(v, unstructure_as=t) for v, t in zip(value, args, strict=True)]
     return lambda value: [write(v) for v in value]
 

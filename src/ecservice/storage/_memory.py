@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -11,8 +12,15 @@ from typing import Any, final
 import attrs
 from pendulum import DateTime
 
+from ecservice.aftersales import (
+    DEFAULT_REPORT_DAYS,
+    AfterSalesReport,
+    aftersales_report,
+    paid_orders,
+)
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ConcurrencyConflict
+from ecservice.storage._case_facts import CaseFacts
 from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
     AggregateRow,
@@ -79,6 +87,8 @@ class MemoryStore:
         self._outbox: list[tuple[int, OutboxRecord]] = []
         self._event_ids: set[str] = set()
         self._next_seq = 1
+        # How many committed units of work locked each aggregate (CaseRepository.for_order).
+        self._locked: dict[tuple[str, str], int] = {}
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work (use it in a ``with`` block)."""
@@ -95,6 +105,7 @@ class MemoryStore:
             self._rows.clear()
             self._outbox.clear()
             self._event_ids.clear()
+            self._locked.clear()
             self._next_seq = 1
 
     def outbox(self) -> list[OutboxRecord]:
@@ -115,12 +126,50 @@ class MemoryStore:
             found = self._rows.get((type_name, id))
             return None if found is None else found.next_due_at
 
+    def aftersales_report(
+        self, *, now: _dt.datetime, zone: str, days: int = DEFAULT_REPORT_DAYS
+    ) -> AfterSalesReport:
+        """The after-sales report of the committed cases and payments:
+        :func:`~ecservice.aftersales.aftersales_report` over every stored
+        ``"aftersales_case"`` and the orders the stored ``"payment"`` documents paid
+        (:func:`~ecservice.aftersales.paid_orders`); the same figures as
+        :class:`~ecservice.storage.sql.SqlAfterSalesReports` over a database.
+
+        Args:
+            now: when the report is asked for; an aware datetime.
+            zone: the shop's IANA time zone, in which days are counted.
+            days: the window's length in whole local days (1 to 366; 30 by default).
+
+        Raises:
+            ValidationError: a bad ``now``, ``zone`` or ``days`` (see
+                :func:`~ecservice.aftersales.aftersales_report`).
+            NaiveDatetime: ``now`` has no time zone.
+            DocumentError: a stored case or payment cannot be read.
+        """
+        with self._lock:
+            rows = dict(self._rows)
+        cases = self._registry.for_type("aftersales_case")
+        payments = self._registry.for_type("payment")
+        loaded: dict[str, list[Any]] = {"aftersales_case": [], "payment": []}
+        for (kind, _id), stored in sorted(rows.items()):
+            if kind in loaded:
+                serializer = cases if kind == "aftersales_case" else payments
+                document = json.loads(stored.document)
+                loaded[kind].append(serializer.load(document, clock=self._clock))
+        return aftersales_report(
+            loaded["aftersales_case"],
+            paid_orders(loaded["payment"]),
+            now=now,
+            zone=zone,
+            days=days,
+        )
+
 
 @final
 class _MemoryTransaction:
     """Writes staged until commit; reads see the committed rows and this transaction's own."""
 
-    __slots__ = ("_expected", "_outbox", "_redacted", "_store", "_writes")
+    __slots__ = ("_expected", "_locks", "_outbox", "_redacted", "_store", "_writes")
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -130,6 +179,8 @@ class _MemoryTransaction:
         self._outbox: list[OutboxRecord] = []
         # Committed outbox rows rewritten by redact_outbox, by event id, applied on commit.
         self._redacted: dict[str, OutboxRecord] = {}
+        # The lock count of each aggregate this transaction locked, when it locked it.
+        self._locks: dict[tuple[str, str], int] = {}
 
     def _visible(self, key: tuple[str, str]) -> _Stored | None:
         staged = self._writes.get(key)
@@ -192,6 +243,28 @@ class _MemoryTransaction:
             (rows[type_name, id].version, json.loads(rows[type_name, id].document)) for _, id in due
         ]
 
+    def write_case_facts(self, facts: CaseFacts) -> None:
+        # Nothing to index: cases_of_order reads the documents.
+        pass
+
+    def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
+        with self._store._lock:
+            rows = dict(self._store._rows)
+        rows.update(self._writes)
+        found = []
+        for (kind, _id), stored in rows.items():
+            if kind != type_name:
+                continue
+            document: dict[str, Any] = json.loads(stored.document)
+            if document["body"]["order_id"] == order_id:
+                found.append((stored.version, document))
+        return found
+
+    def lock(self, type_name: str, id: str) -> None:
+        key = (type_name, id)
+        with self._store._lock:
+            self._locks.setdefault(key, self._store._locked.get(key, 0))
+
     def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
         known = {r.event_id for r in self._outbox}
         with self._store._lock:
@@ -244,6 +317,15 @@ class _MemoryTransaction:
                     raise ConcurrencyConflict(
                         record.aggregate_type, record.aggregate_id, expected=None, found=None
                     )
+            for key, count in self._locks.items():
+                if store._locked.get(key, 0) != count:
+                    # Another unit of work that locked it committed since: this one decided on
+                    # what is no longer true.
+                    found = store._rows.get(key)
+                    version = None if found is None else found.version
+                    raise ConcurrencyConflict(key[0], key[1], expected=version, found=version)
+            for key in self._locks:
+                store._locked[key] = store._locked.get(key, 0) + 1
             store._rows.update(self._writes)
             if self._redacted:
                 store._outbox[:] = [
@@ -261,6 +343,7 @@ class _MemoryTransaction:
         self._expected.clear()
         self._outbox.clear()
         self._redacted.clear()
+        self._locks.clear()
 
     def close(self) -> None:
         self.rollback()

@@ -21,7 +21,7 @@ class SerializerRegistry:
 
     >>> from ecservice.storage import default_registry
     >>> default_registry().type_names
-    ('aftersales_case', 'cart', 'order', 'payment')
+    ('aftersales_case', 'cart', 'complaint', 'order', 'payment')
 
     Args:
         serializers: the serializers to register (see :meth:`register`).

@@ -39,9 +39,11 @@ from ecservice.storage._document import Document, Serializer
 if TYPE_CHECKING:
     import datetime as _dt
 
-    from ecservice.aftersales import AfterSalesCase
+    from ecservice.complaints import Complaint
     from ecservice.orders import Cart, Order
     from ecservice.payments import Payment
+    from ecservice.storage._case_facts import CaseFacts
+    from ecservice.storage._case_repository import CaseRepository
     from ecservice.storage._registry import SerializerRegistry
 
 __all__ = [
@@ -146,8 +148,12 @@ class UnitOfWork(Protocol):
         """The ``"payment"`` documents."""
 
     @property
-    def cases(self) -> Repository[AfterSalesCase]:
-        """The ``"aftersales_case"`` documents."""
+    def cases(self) -> CaseRepository:
+        """The ``"aftersales_case"`` documents, with ``for_order`` (the cases of one order)."""
+
+    @property
+    def complaints(self) -> Repository[Complaint]:
+        """The ``"complaint"`` documents."""
 
     def commit(self) -> None:
         """Keep everything written so far; the unit of work can go on with a new transaction."""
@@ -272,6 +278,15 @@ class Transaction(Protocol):
 
     def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
         """Insert outbox rows."""
+
+    def write_case_facts(self, facts: CaseFacts) -> None:
+        """Store (insert or replace) the indexed facts of an after-sales case just written."""
+
+    def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
+        """Versions and documents of the ``type_name`` cases of order ``order_id``."""
+
+    def lock(self, type_name: str, id: str) -> None:
+        """Lock the aggregate's row until the transaction ends (see ``for_order``)."""
 
     def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:
         """Rewrite the payloads ``redact`` changes among one aggregate's outbox rows; the count."""
@@ -461,11 +476,18 @@ class TrackedUnitOfWork(UnitOfWork):
 
     def repository(self, serializer: Serializer[T]) -> Repository[T]:
         name = serializer.type_name
-        found = self._repositories.get(name)
+        found: TrackedRepository[Any] | None = self._repositories.get(name)
         if found is None or found._serializer is not serializer:
-            found = TrackedRepository(self, serializer)
+            from ecservice.storage._case_repository import CASE_TYPE, TrackedCaseRepository
+
+            # The cases' repository also writes their facts, whichever way it is reached.
+            kind: type[TrackedRepository[Any]] = (
+                TrackedCaseRepository if name == CASE_TYPE else TrackedRepository
+            )
+            found = kind(self, serializer)
             self._repositories[name] = found
-        return found
+        repository: Repository[T] = found
+        return repository
 
     @property
     def orders(self) -> Repository[Order[Any]]:
@@ -480,8 +502,19 @@ class TrackedUnitOfWork(UnitOfWork):
         return self.repository(self._registry.for_type("payment"))
 
     @property
-    def cases(self) -> Repository[AfterSalesCase]:
-        return self.repository(self._registry.for_type("aftersales_case"))
+    def complaints(self) -> Repository[Complaint]:
+        return self.repository(self._registry.for_type("complaint"))
+
+    @property
+    def cases(self) -> CaseRepository:
+        from ecservice.storage._case_repository import CASE_TYPE, TrackedCaseRepository
+
+        serializer = self._registry.for_type(CASE_TYPE)
+        found = self._repositories.get(CASE_TYPE)
+        if not isinstance(found, TrackedCaseRepository) or found._serializer is not serializer:
+            found = TrackedCaseRepository(self, serializer)
+            self._repositories[CASE_TYPE] = found
+        return found
 
     def commit(self) -> None:
         tx, self._current = self._current, None

@@ -6,8 +6,12 @@ Needs the ``sql`` extra (``pip install 'ecservice[sql]'``: SQLAlchemy, psycopg 3
 outbox's events. :class:`SqlGateway` is a payment gateway whose books are tables of the same
 metadata, shared by every process that reaches the database; :class:`SqlMintBook` keeps an
 e-cash mint's spent coins, deposits, refunds, refreshes and payouts in rows of it.
+:data:`CASE_FACTS` indexes the stored after-sales cases by order and holds what
+:class:`SqlAfterSalesReports` counts.
 """
 
+from ecservice.storage.sql._aftersales_reports import SqlAfterSalesReports
+from ecservice.storage.sql._case_schema import CASE_FACTS
 from ecservice.storage.sql._coins import SqlMintBook
 from ecservice.storage.sql._gateway import LedgerAudit, SqlGateway
 from ecservice.storage.sql._relay import OutboxRelay
@@ -17,11 +21,13 @@ from ecservice.storage.sql._store import SqlStore, make_engine
 
 __all__ = [
     "AGGREGATES",
+    "CASE_FACTS",
     "METADATA",
     "OUTBOX",
     "TRANSIENT_SQLSTATES",
     "LedgerAudit",
     "OutboxRelay",
+    "SqlAfterSalesReports",
     "SqlGateway",
     "SqlMintBook",
     "SqlStore",

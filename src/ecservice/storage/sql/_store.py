@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final, Literal, NoReturn, final
 
@@ -15,6 +16,7 @@ from sqlalchemy.dialects import sqlite as sa_sqlite
 
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ConcurrencyConflict, StorageUnavailable, ValidationError
+from ecservice.storage._case_facts import CaseFacts
 from ecservice.storage._errors import DocumentError
 from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
@@ -27,6 +29,7 @@ from ecservice.storage._repository import (
     default_timers,
     utc_now,
 )
+from ecservice.storage.sql import _case_rows
 from ecservice.storage.sql._retry import masked_url, translated
 from ecservice.storage.sql._schema import AGGREGATES, METADATA, OUTBOX, outbox_record
 
@@ -342,7 +345,7 @@ class _Compiled:
     """A hot-path statement compiled once for a dialect, with SQLAlchemy's own bind processors
     (JSON text, UTC datetimes) applied to the values in the driver's parameter style."""
 
-    __slots__ = ("_positional", "processors", "sql")
+    __slots__ = ("_pick", "_positional", "_processed", "processors", "sql")
 
     def __init__(
         self, statement: sa.ClauseElement, dialect: sa.Dialect, keys: Sequence[str] | None = None
@@ -357,9 +360,24 @@ class _Compiled:
             (name, bind_processors.get(name)) for name in names
         )
         self._positional: bool = dialect.positional
+        # Positional parameters (SQLite): the values picked at once in parameter order, then only
+        # those with a bind processor replaced.
+        self._pick: Any = (
+            operator.itemgetter(*names) if dialect.positional and len(names) > 1 else None
+        )
+        self._processed: tuple[tuple[int, str, Any], ...] = tuple(
+            (i, name, process)
+            for i, (name, process) in enumerate(self.processors)
+            if process is not None
+        )
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         """The driver's parameters for ``values`` (a tuple or a dict, as the dialect wants)."""
+        if self._pick is not None:
+            row = list(self._pick(values))
+            for i, name, process in self._processed:
+                row[i] = process(values[name])
+            return tuple(row)
         if self._positional:
             return tuple(
                 values[name] if process is None else process(values[name])
@@ -438,8 +456,10 @@ class _SqlTransaction:
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
-        with translated("open a connection"):
+        try:  # translated() without a context manager per unit of work
             self._connection = store.engine.connect()
+        except sa_exc.SQLAlchemyError as exc:
+            _raise_translated("open a connection", exc)
         self._cursor: Any = None
         self._hot: _HotPath | None = None
         if _INTERNALS and not _watched(store.engine):
@@ -553,6 +573,18 @@ class _SqlTransaction:
         with translated(f"find due {type_name} documents"), _unreadable(f"a due {type_name}"):
             rows = self._connection.execute(query).all()
         return [(r.version, r.document) for r in rows]
+
+    def write_case_facts(self, facts: CaseFacts) -> None:
+        with translated(f"index aftersales_case {facts.case_id!r}"):
+            _case_rows.write_case_facts(self._connection, facts)
+
+    def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
+        with translated(f"find the cases of order {order_id!r}"), _unreadable("a case"):
+            return _case_rows.cases_of_order(self._connection, type_name, order_id)
+
+    def lock(self, type_name: str, id: str) -> None:
+        with translated(f"lock {type_name} {id!r}"):
+            _case_rows.lock_row(self._connection, type_name, id)
 
     def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
         now = utc_now(self._store._clock)

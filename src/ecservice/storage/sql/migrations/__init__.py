@@ -113,7 +113,7 @@ def alembic_config(url: str | sa.URL | None = None) -> Config:
 
 
 def head() -> str:
-    """The newest revision this package ships (``"0003"`` in this version)."""
+    """The newest revision this package ships (``"0004"`` in this version)."""
     found = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert found is not None, "the migrations folder has no revision"
     return found
@@ -205,7 +205,7 @@ def upgrade(url: str | sa.URL | sa.Engine, revision: str = "head") -> str | None
     run again, up to 5 times.
 
     >>> upgrade("sqlite://")  # an in-memory database, gone with its connection
-    '0003'
+    '0004'
 
     Args:
         url: a SQLAlchemy database URL (``sqlite:///ecservice.db``,

@@ -26,34 +26,27 @@ Workloads, each timed on both sides in the same run, alternating which goes firs
 
 The last JSON line has ``sla_due_ratio`` (ecservice time over businesstimedelta time for the
 due dates; lower is better, target ``<= 0.5``), ``elapsed_ratio`` and absolute figures.
-Run ``python benchmarks/calendar.py`` (``--quick`` for small counts, ``--json``).
+Run ``python benchmarks/working_calendar.py`` (``--quick`` for small counts, ``--json``).
 """
 
 from __future__ import annotations
 
-import os
+import argparse
+import datetime as _dt
+import gc
+import json
+import platform
+import random
 import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
-# Run as ``python benchmarks/calendar.py``, this file's folder comes first on the path and its
-# name would hide the standard library's ``calendar`` module (which pendulum imports).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+import businesstimedelta as btd
+import pendulum
+import pytz
 
-import argparse  # noqa: E402
-import datetime as _dt  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-from typing import Any, Final  # noqa: E402
-
-import businesstimedelta as btd  # noqa: E402
-import pendulum  # noqa: E402
-import pytz  # noqa: E402
-
-from ecservice.calendar import ChinaHolidays, DayKind, ShopCalendar  # noqa: E402
+from ecservice.calendar import ChinaHolidays, DayKind, ShopCalendar
 
 ZONE: Final = "Asia/Shanghai"
 YEARS: Final = (2025, 2026)
