@@ -136,3 +136,17 @@ def test_a_loaded_freight_refund_must_name_a_receipt_of_the_return() -> None:
     with pytest.raises(ValidationError, match="same version"):
         load_case(doubled)
     assert load_case(document).freight_total == cny("12.00")
+
+
+def test_no_transition_is_recorded_before_the_case_was_opened() -> None:
+    """A case opened after its clock's instant cannot record a transition before its opening:
+    it would be stored and then never load again."""
+    clock = FixedClock(START)
+    case = new_case(R.EXCHANGE, clock=clock, opened_at=START + _dt.timedelta(days=1))
+    before = snapshot(case)
+    with pytest.raises(ValidationError, match="before the case was opened"):
+        case.approve(expected_version=case.version, actor=SELLER)
+    assert snapshot(case) == before
+    clock.set(START + _dt.timedelta(days=1))
+    case.approve(expected_version=case.version, actor=SELLER)
+    assert load_case(dump_case(case)).version == 1

@@ -110,7 +110,11 @@ def test_two_cases_never_claim_more_units_than_were_delivered(make_store: StoreF
         assert [c.id for c in uow.cases.for_order("O-1")] == ["AS-1", "AS-2", "AS-3"]
 
 
-def test_a_claimed_mapping_given_by_the_caller_is_used_as_it_is(make_store: StoreFactory) -> None:
+def test_units_claimed_elsewhere_add_to_the_stored_cases_never_replace_them(
+    make_store: StoreFactory,
+) -> None:
+    """``claimed`` names units claimed outside the store: it adds to what the stored cases
+    claim, so a caller cannot open more cases than there are units by passing ``{}``."""
     clock = FixedClock(START)
     store = make_store(clock)
     delivered_order(store, clock)
@@ -120,11 +124,16 @@ def test_a_claimed_mapping_given_by_the_caller_is_used_as_it_is(make_store: Stor
             "AS-1", "O-1", {"TEA": 1}, R.RETURN_AND_REFUND, P.NO_REASON_RETURN, claimed={"TEA": 2}
         )
     open_return(cases, "AS-1", 2)
-    # the caller says nothing is claimed: the stored case is not consulted
-    case = cases.open_case(
-        "AS-2", "O-1", {"TEA": 1}, R.RETURN_AND_REFUND, P.NO_REASON_RETURN, claimed={}
-    )
-    assert case.id == "AS-2"
+    with pytest.raises(NotEligible, match="2 of them already claimed"):
+        cases.open_case(
+            "AS-2", "O-1", {"TEA": 1}, R.RETURN_AND_REFUND, P.NO_REASON_RETURN, claimed={}
+        )
+    with pytest.raises(ValidationError, match="claimed maps SKUs"):
+        cases.open_case(
+            "AS-2", "O-1", {"TEA": 1}, R.RETURN_AND_REFUND, P.NO_REASON_RETURN, claimed={"TEA": -1}
+        )
+    with store.unit_of_work() as uow:
+        assert [c.id for c in uow.cases.for_order("O-1")] == ["AS-1"]
 
 
 def test_cases_of_other_orders_and_other_lines_claim_nothing(make_store: StoreFactory) -> None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from ecservice.calendar import (
     CN_LAST_CONFIRMED_YEAR,
     ChinaHolidays,
     DayKind,
+    ShopCalendar,
     StatutoryDays,
 )
 from ecservice.errors import ValidationError
@@ -151,3 +153,39 @@ def test_kind_takes_a_date() -> None:
 def test_labels() -> None:
     """Each kind has a Chinese label."""
     assert [k.label_zh for k in DayKind] == ["平日", "放假", "调休上班"]
+
+
+class _Broken:
+    """A shop's statutory days source with mistakes in it."""
+
+    def __init__(self, kind: object, first: object = 2001, fail: bool = False) -> None:
+        self._kind, self._first, self._fail = kind, first, fail
+
+    @property
+    def first_confirmed(self) -> Any:
+        return self._first
+
+    @property
+    def last_confirmed(self) -> int:
+        return 2030
+
+    def kind(self, day: dt.date) -> Any:
+        if self._fail:
+            raise KeyError(day)
+        return self._kind
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        _Broken("holiday"),
+        _Broken(None),
+        _Broken(DayKind.HOLIDAY, first="2020"),
+        _Broken(None, fail=True),
+    ],
+    ids=["text", "none", "year-as-text", "raises"],
+)
+def test_a_source_that_answers_badly_is_refused_not_read_as_a_working_day(source: Any) -> None:
+    calendar = ShopCalendar(holidays=source)
+    with pytest.raises(ValidationError, match="statutory days source"):
+        calendar.is_working_day(dt.date(2026, 3, 2))

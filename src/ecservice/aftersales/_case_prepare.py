@@ -82,6 +82,13 @@ def start(case: AfterSalesCase, trigger: str, actor: object, note: object) -> di
     case._ensure_allowed(trigger)
     if not isinstance(actor, Actor):
         raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
+    now = case.clock.now()
+    if now < case.opened_at:
+        raise ValidationError(
+            f"cannot {trigger} case {case.id!r} at {now.isoformat()}: its clock is before the "
+            f"case was opened ({case.opened_at.isoformat()}); a transition is recorded at the "
+            "clock's instant, never before the opening"
+        )
     return {"note": check_optional_text(note, "note")}
 
 

@@ -139,7 +139,7 @@ class AfterSalesService:
         Run again after the case was stored, it returns the stored case (a case id names one
         request).
 
-        **Units already claimed.** Unless ``claimed`` is given, the order's other cases are read
+        **Units already claimed.** The order's other cases are read
         (``uow.cases.for_order``) with the order's lock, so that
         two requests about the same order, in any processes, are checked one after the other:
         on PostgreSQL the second waits for the first's commit and then sees its case; on SQLite
@@ -161,11 +161,11 @@ class AfterSalesService:
             traits: :class:`~ecservice.aftersales.ItemTraits` per SKU (exclusions from the
                 7-day no-reason return, warranty).
             failed_repairs: how many repairs of the goods failed within the warranty.
-            claimed: ``{sku: units}`` already covered by other cases of the order; by default
-                (``None``) what the order's stored cases claim at ``clock.now()``
+            claimed: ``{sku: units}`` claimed outside this store (requests the shop handles
+                elsewhere), added to what the order's stored cases claim at ``clock.now()``
                 (:func:`~ecservice.application.claimed_units`: cases being handled or
                 rejected, cases that gave a remedy, and closed cases that may still be
-                reopened).
+                reopened); it never lowers them.
             tier: the compensation tier that bounds ``asked`` for a compensation.
 
         Returns:
@@ -194,14 +194,14 @@ class AfterSalesService:
                         f"{stored.order_id!r}; a case of order {order_id!r} needs an id of its own"
                     )
                 return stored
-            taken = claimed
-            if taken is None:
-                # The order's lock first: the cases read next stay the order's cases until
-                # this unit of work ends (see CaseRepository.for_order).
-                others = uow.cases.for_order(order_id, lock=True)
-                units = claimed_units(others, at=at)
-                asked_skus = set(lines) if isinstance(lines, Mapping) else set()
-                taken = {sku: n for sku, n in units.items() if sku in asked_skus}
+            # The order's lock first: the cases read next stay the order's cases until this
+            # unit of work ends (see CaseRepository.for_order).
+            others = uow.cases.for_order(order_id, lock=True)
+            units = claimed_units(others, at=at)
+            for sku, n in _extra_claims(claimed).items():
+                units[sku] = units.get(sku, 0) + n
+            asked_skus = set(lines) if isinstance(lines, Mapping) else set()
+            taken = {sku: n for sku, n in units.items() if sku in asked_skus}
             order = uow.orders.get(order_id)
             policy.require_eligible(
                 order,
@@ -430,3 +430,22 @@ class AfterSalesService:
                     self.refund(case_id)
             if not fired or seen < limit:
                 return total
+
+
+def _extra_claims(claimed: object) -> dict[str, int]:
+    """``claimed`` checked: ``None`` or a mapping of SKUs to whole numbers of units from 0."""
+    if claimed is None:
+        return {}
+    if not isinstance(claimed, Mapping):
+        raise ValidationError(
+            f"claimed must be a mapping of SKU to units, not {type(claimed).__name__}"
+        )
+    extra: dict[str, int] = {}
+    for sku, units in claimed.items():
+        if not isinstance(sku, str) or type(units) is not int or units < 0:
+            raise ValidationError(
+                f"claimed maps SKUs (text) to whole numbers of units from 0, not "
+                f"{sku!r:.40}: {units!r:.40}"
+            )
+        extra[sku] = units
+    return extra

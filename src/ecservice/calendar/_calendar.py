@@ -26,7 +26,7 @@ from ecservice.calendar._statutory import ChinaHolidays, DayKind, StatutoryDays
 from ecservice.calendar._timeline import day_spans, from_micros, local_day, micros
 from ecservice.calendar._week import DEFAULT_WEEK, WeeklyHours
 from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
-from ecservice.errors import ValidationError
+from ecservice.errors import EcServiceError, ValidationError
 
 __all__ = ["HORIZON_DAYS", "ShopCalendar"]
 
@@ -90,6 +90,37 @@ def _pairs(
 
 def _optional_hours(value: OpeningHours | Iterable[TimeRange] | None) -> OpeningHours | None:
     return None if value is None else as_hours(value)
+
+
+def _confirmed_years(source: StatutoryDays) -> tuple[int, int]:
+    """The source's confirmed years, checked: a source is the shop's code too."""
+    first, last = source.first_confirmed, source.last_confirmed
+    if type(first) is not int or type(last) is not int or first > last:
+        raise ValidationError(
+            f"the statutory days source {type(source).__name__} must give first_confirmed and "
+            f"last_confirmed as years (int, first <= last), not {first!r:.20} and {last!r:.20}"
+        )
+    return first, last
+
+
+def _kind_of(source: StatutoryDays, day: _dt.date) -> DayKind:
+    """What ``source`` makes of ``day``, checked: anything but a :class:`DayKind` (or an error
+    of the library) is refused rather than read as an ordinary day."""
+    try:
+        kind = source.kind(day)
+    except EcServiceError:
+        raise
+    except Exception as exc:
+        raise ValidationError(
+            f"the statutory days source {type(source).__name__} failed on {day.isoformat()}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(kind, DayKind):
+        raise ValidationError(
+            f"the statutory days source {type(source).__name__} must answer a DayKind for "
+            f"{day.isoformat()}, not {kind!r:.40}"
+        )
+    return kind
 
 
 def _duration(value: _dt.timedelta) -> int:
@@ -193,11 +224,11 @@ class ShopCalendar:
         source = self.holidays
         if source is None:
             return self.week.on(day.weekday())
-        if not self.accept_predicted and not (
-            source.first_confirmed <= day.year <= source.last_confirmed
-        ):
-            raise CalendarNotConfirmed(day, source.first_confirmed, source.last_confirmed)
-        kind = source.kind(day)
+        if not self.accept_predicted:
+            first, last = _confirmed_years(source)
+            if not first <= day.year <= last:
+                raise CalendarNotConfirmed(day, first, last)
+        kind = _kind_of(source, day)
         if kind is DayKind.HOLIDAY:
             return CLOSED
         if kind is DayKind.MAKE_UP_WORKDAY:
