@@ -26,6 +26,7 @@ from ecservice.aftersales import (
     aftersales_report,
     paid_orders,
 )
+from ecservice.application import refunded_for_cancelled
 from ecservice.money import Money, sum_money
 from ecservice.orders import Order
 from ecservice.payments import Payment, RefundKind
@@ -109,7 +110,8 @@ def money_problems(
 ) -> list[str]:
     """What is wrong with the money of the stored orders given their cases (nothing: an empty
     list). For every order whose money was taken: its payments keep exactly its amount due less
-    what its cases refunded (nothing, for an order cancelled after a refund before shipment);
+    what its cases refunded for units it still charges
+    (:func:`~ecservice.application.refunded_for_cancelled` counts the others);
     their ``AFTERSALES`` refunds are exactly the refunds its cases decided, each under its key;
     and its cases never refunded more than was captured."""
     of_order: dict[str, list[AfterSalesCase]] = {}
@@ -120,13 +122,14 @@ def money_problems(
         if not any(p.captured is not None for p in payments):
             continue
         mine = of_order.get(order.id, [])
-        decided = sum_money((c.refund_total for c in mine), order.currency)
+        decided = sum_money((c.refund_total + c.freight_total for c in mine), order.currency)
         made = sum_money((p.refunded_of(RefundKind.AFTERSALES) for p in payments), order.currency)
         keys = {k for p in payments for k, _f, _v in p.idempotency if k.startswith("aftersales:")}
         wanted = {k for c in mine for k, _a in c.refund_requests()}
         captured = sum_money((p.captured for p in payments if p.captured), order.currency)
         kept = sum_money((p.net for p in payments), order.currency)
-        owed = order.amount_due - decided
+        # Units a case refunded and the order then cancelled are not owed twice.
+        owed = order.amount_due - (decided - refunded_for_cancelled(order, mine, payments))
         if owed.is_negative():
             owed = Money.zero(order.currency)
         if made != decided or keys != wanted:

@@ -1,8 +1,11 @@
-"""A reimbursed return freight is refunded through the payment that paid, under its own key."""
+"""Money a case pays beside the goods, and money it must not pay twice: a reimbursed return
+freight is refunded through the payment under its own key; a unit refunded by a case and then
+cancelled is refunded once."""
 
 from __future__ import annotations
 
 from ecservice.aftersales import AfterSalesCase, Liability, ProblemKind, RemedyKind
+from ecservice.application import OrderService
 from ecservice.clock import FixedClock
 from ecservice.money import Money
 from ecservice.payments import RefundKind
@@ -58,3 +61,42 @@ def test_the_freight_is_refunded_once_as_its_own_amount(make_store: StoreFactory
     ((key, _),) = case.refund_requests()
     assert key.endswith(":freight")
     assert provider.outcome(key) is not None
+
+
+def test_a_unit_refunded_by_a_case_then_cancelled_is_refunded_once(
+    make_store: StoreFactory,
+) -> None:
+    """A refund before shipment for one tea, then the tea's line cancelled: the settlement of
+    the cancellation does not refund the tea a second time."""
+    clock = FixedClock(START)
+    store, provider = make_store(clock), new_provider()
+    paid_order(store, provider, clock)
+    case = AfterSalesCase(
+        id="AS-T",
+        order_id="O-1",
+        buyer_id=BUYER.id,
+        remedy=RemedyKind.REFUND_ONLY,
+        problem=ProblemKind.REFUND_BEFORE_SHIPMENT,
+        liability=Liability.BUYER,
+        lines={"TEA": 1},
+        goods_value=cny("88.00"),
+        asked=cny("88.00"),
+        opened_at=clock.now(),
+        order_shipped=False,
+        clock=clock,
+    )
+    case.approve(expected_version=case.version, actor=SELLER)
+    case.refund(actor=SELLER)
+    store_case(store, case)
+    service(store, provider, clock).refund("AS-T")
+    orders = OrderService(store, provider, clock=clock, sleep=lambda _s: None)
+    orders.change("O-1", lambda o: o.cancel_lines({"TEA": 1}, reason="refunded", actor=SELLER))
+    assert orders.settle("O-1") == ()
+    payment = assert_conserved(store, provider)
+    assert payment.refunded == cny("88.00")
+    # the cups cancelled next are refunded in full: only the tea was covered
+    orders.change("O-1", lambda o: o.cancel_lines({"CUP": 1}, reason="broken", actor=SELLER))
+    orders.settle("O-1")
+    payment = assert_conserved(store, provider)
+    assert payment.refunded_of(RefundKind.SETTLEMENT) == cny("45.50")
+    assert payment.refunded == cny("133.50")

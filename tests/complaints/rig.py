@@ -10,12 +10,14 @@ import pendulum
 from hypothesis import strategies as st
 
 from ecservice.aftersales import CaseStatus, Liability, ProblemKind, RemedyKind
+from ecservice.calendar import ShopCalendar
 from ecservice.clock import FixedClock
 from ecservice.complaints import (
     Complaint,
     ComplaintChannel,
     ComplaintPriority,
     RootCause,
+    SlaPolicy,
     ThirdParty,
 )
 from ecservice.workflow import Actor
@@ -176,5 +178,9 @@ def complaints(draw: st.DrawFn, *, max_steps: int = 14) -> Complaint:
         pool = side if side and (not forward or draw(st.integers(0, 3)) == 0) else forward
         trigger, kwargs = draw(st.sampled_from(pool))
         getattr(complaint, trigger)(**kwargs)
+    if complaint.is_open and draw(st.booleans()):
+        # what an SLA timer records: every breach so far, at its instant
+        for cycle in complaint.sla(SlaPolicy.shop_default(), ShopCalendar()).breaches:
+            complaint.record_breach(breach=cycle)
     complaint.pull_events()
     return complaint

@@ -52,7 +52,7 @@ def test_a_complaint_round_trips_through_a_json_document(complaint: Complaint) -
     """Written, sent through JSON and read back, a complaint equals the original in every field
     and history record, and writes the same document again."""
     document = dump_complaint(complaint)
-    assert (document["type"], document["schema_version"]) == ("complaint", 1)
+    assert (document["type"], document["schema_version"]) == ("complaint", 2)
     assert (document["id"], document["version"]) == (complaint.id, complaint.version)
     assert list(document["body"]) == list(COMPLAINT_SERIALIZER.body_keys)
     clock = FixedClock(START)

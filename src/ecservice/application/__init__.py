@@ -37,7 +37,8 @@ Money('186.00', 'CNY')
 """
 
 from ecservice.application._aftersales import AfterSalesService
-from ecservice.application._claims import claimed_units, claims_units
+from ecservice.application._claims import claimed_units, claims_units, refunded_for_cancelled
+from ecservice.application._complaints import ComplaintService
 from ecservice.application._order_view import (
     CaseShipment,
     CaseSummary,
@@ -51,6 +52,7 @@ __all__ = [
     "AfterSalesService",
     "CaseShipment",
     "CaseSummary",
+    "ComplaintService",
     "LineAfterSales",
     "OrderAfterSales",
     "OrderErasure",
@@ -61,5 +63,6 @@ __all__ = [
     "claims_units",
     "payment_id",
     "payments_of",
+    "refunded_for_cancelled",
     "scrub_payload",
 ]

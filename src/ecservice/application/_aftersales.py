@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar, final
+from typing import Any, Final, TypeVar, final
 
 from ecservice.aftersales import (
     AfterSalesCase,
@@ -30,7 +30,7 @@ from ecservice.aftersales import (
     ProblemKind,
     RemedyKind,
 )
-from ecservice.application._claims import claimed_units
+from ecservice.application._claims import claimed_units, covered_by_keys
 from ecservice.application._order_view import OrderAfterSales, order_view
 from ecservice.application._runner import UseCaseRunner
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
@@ -51,6 +51,10 @@ from ecservice.workflow import Actor, TransitionRecord
 __all__ = ["AfterSalesService"]
 
 R = TypeVar("R")
+
+
+#: How many settlement refunds with lost answers a case refund looks for (one per settle run).
+_MAX_UNRECORDED: Final = 16
 
 
 @final
@@ -307,7 +311,13 @@ class AfterSalesService:
                 return ()
             order = uow.orders.get(case.order_id)
             payment = self._paying(uow, case, order)
-            records = self._refund_case(case, order, payment)
+            cases = uow.cases.for_order(order.id)
+            made = {key for key, _fingerprint, _version in payment.idempotency}
+            # Coverage once this case's refunds are made: units of the case the order has
+            # since cancelled are refunded by the case, not by the cancellation's settlement.
+            keys = made | {key for key, _amount in case.refund_requests()}
+            covered = covered_by_keys(order, cases, keys)
+            records = self._refund_case(case, order, payment, covered)
             if records:
                 uow.payments.save(payment)
             return records
@@ -340,8 +350,20 @@ class AfterSalesService:
             return None
         return found.amount
 
+    def _unrecorded_settlements(self, payment: Payment) -> Money:
+        """What settlement refunds the gateway made and the payment has not recorded (their
+        answers were lost): the keys ``{payment}:refund:N`` after the recorded ones."""
+        total = Money.zero(payment.amount.currency)
+        done = sum(1 for r in payment.refunds if r.kind is RefundKind.SETTLEMENT)
+        for n in range(done + 1, done + 1 + _MAX_UNRECORDED):
+            found = self._known(f"{payment.id}:refund:{n}")
+            if found is None:
+                break
+            total = total + found
+        return total
+
     def _refund_case(
-        self, case: AfterSalesCase, order: Order[Any], payment: Payment
+        self, case: AfterSalesCase, order: Order[Any], payment: Payment, covered: Money
     ) -> tuple[TransitionRecord, ...]:
         recorded = {key for key, _fingerprint, _version in payment.idempotency}
         pending = [(key, amount) for key, amount in case.refund_requests() if key not in recorded]
@@ -350,13 +372,25 @@ class AfterSalesService:
         known = {key: self._known(key) for key, _amount in pending}
         # What the gateway has not done yet must fit, all of it, before anything is sent.
         new = [amount for key, amount in pending if known[key] is None]
+        if new and payment.captured is not None:
+            settled = payment.refunded_of(RefundKind.SETTLEMENT) + self._unrecorded_settlements(
+                payment
+            )
+            twice = covered - (payment.captured - settled - order.amount_due)
+            if not twice.is_negative() and not twice.is_zero():
+                raise PolicyViolation(
+                    f"after-sales case {case.id!r} would refund {twice} for units order "
+                    f"{order.id!r} has cancelled and its settlement already refunded: a unit is "
+                    "refunded once; close the case (the cancellation refunded it); nothing was "
+                    "refunded"
+                )
         if new:
             asked = sum(new[1:], new[0])
             left = payment.refundable
             for key, amount in pending:
                 if known[key] is not None:
                     left = left - amount
-            owed = OrderPayments(self.gateway).owed(order, payment)
+            owed = OrderPayments(self.gateway).owed(order, payment, covered=covered)
             free = left - owed
             if asked > free:
                 raise PolicyViolation(

@@ -4,14 +4,18 @@ more units of a line than the order has for the remedy."""
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from typing import Any
 
 from ecservice._shown import shown
-from ecservice.aftersales import AfterSalesCase, CaseStatus, RefundSort
+from ecservice.aftersales import AfterSalesCase, CaseStatus, RefundSort, refund_key
 from ecservice.clock import ensure_utc
 from ecservice.errors import ValidationError
+from ecservice.money import Money
+from ecservice.orders import Order
+from ecservice.payments import Payment
 
-__all__ = ["claimed_units", "claims_units"]
+__all__ = ["claimed_units", "claims_units", "refunded_for_cancelled"]
 
 
 def _remedy_given(case: AfterSalesCase) -> bool:
@@ -86,3 +90,56 @@ def claimed_units(cases: Iterable[AfterSalesCase], *, at: _dt.datetime) -> dict[
             for line in case.lines:
                 claimed[line.sku] = claimed.get(line.sku, 0) + line.quantity
     return claimed
+
+
+def refunded_for_cancelled(
+    order: Order[Any], cases: Iterable[AfterSalesCase], payments: Iterable[Payment]
+) -> Money:
+    """What the order's after-sales cases already refunded for units the order has since
+    cancelled: the ``covered`` amount of :meth:`~ecservice.payments.OrderPayments.owed`, so
+    that a unit refunded by a case and then cancelled is refunded once, not by the case and
+    again by the cancellation's settlement.
+
+    Only refunds the payments made count (a case refund recorded on a payment under its key);
+    one decided and not made yet covers nothing. The order's cancelled units of each SKU are
+    matched to the cases' lines in the order the cases were opened; a case covers the value of
+    its matched units (unit price times units), at most the money its payments refunded for
+    the goods (refunds of sort ``REFUND``; compensations and reimbursed freight pay for
+    something else).
+
+    Args:
+        order: the order.
+        cases: its after-sales cases (others are left out).
+        payments: its payments.
+
+    Returns:
+        A non-negative amount in the order's currency.
+    """
+    made = {key for payment in payments for key, _fingerprint, _version in payment.idempotency}
+    return covered_by_keys(order, cases, made)
+
+
+def covered_by_keys(
+    order: Order[Any], cases: Iterable[AfterSalesCase], made: Collection[str]
+) -> Money:
+    """:func:`refunded_for_cancelled` with the case refunds made given by their keys."""
+    left = {line.sku: order.cancelled_quantity(line.sku) for line in order.lines}
+    price = {line.sku: line.unit_price for line in order.lines}
+    total = Money.zero(order.currency)
+    mine = [c for c in cases if c.order_id == order.id]
+    for case in sorted(mine, key=lambda c: (c.opened_at, c.id)):
+        goods = Money.zero(order.currency)
+        for refund in case.refunds:
+            key = refund_key(case.id, refund.version, refund.sort)
+            if refund.sort is RefundSort.REFUND and key in made:
+                goods = goods + refund.amount
+        if goods.is_zero() or goods.currency != order.currency:
+            continue
+        matched = Money.zero(order.currency)
+        for line in case.lines:
+            units = min(line.quantity, left.get(line.sku, 0))
+            if units:
+                left[line.sku] -= units
+                matched = matched + price[line.sku] * units
+        total = total + min(matched, goods)
+    return total

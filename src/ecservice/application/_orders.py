@@ -18,6 +18,7 @@ from typing import Any, Final, TypeVar, final
 
 import attrs
 
+from ecservice.application._claims import refunded_for_cancelled
 from ecservice.application._runner import UseCaseRunner
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
@@ -328,7 +329,9 @@ class OrderService:
     def settle(self, order_id: str) -> tuple[TransitionRecord, ...]:
         """Reconcile every payment of the order with it
         (:meth:`~ecservice.payments.OrderPayments.settle`): refund what its cancellations
-        freed, void what is held for nothing, give back what a superseded attempt took. The
+        freed, void what is held for nothing, give back what a superseded attempt took. Units
+        an after-sales case already refunded and the order then cancelled are not refunded
+        again (:func:`~ecservice.application.refunded_for_cancelled`). The
         payments that changed are saved in one transaction; the order is not changed.
 
         Returns:
@@ -344,9 +347,11 @@ class OrderService:
 
         def work(uow: UnitOfWork) -> tuple[TransitionRecord, ...]:
             order = uow.orders.get(order_id)
+            payments = payments_of(uow, order_id)
+            covered = refunded_for_cancelled(order, uow.cases.for_order(order_id), payments)
             done: list[TransitionRecord] = []
-            for payment in payments_of(uow, order_id):
-                records = shop.settle(order, payment)
+            for payment in payments:
+                records = shop.settle(order, payment, covered=covered)
                 if records:
                     uow.payments.save(payment)
                     done.extend(records)

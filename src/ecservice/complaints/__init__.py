@@ -10,6 +10,7 @@ customer's satisfaction. It reuses the after-sales taxonomy
 :class:`RootCause`, :class:`ComplaintSolution`, :class:`FollowUpVisit` and :class:`ThirdParty`.
 """
 
+from ecservice.complaints._breaches import SlaBreach
 from ecservice.complaints._complaint import Complaint
 from ecservice.complaints._events import (
     ComplaintAnalysed,
@@ -26,6 +27,7 @@ from ecservice.complaints._events import (
     ComplaintResumed,
     ComplaintStatus,
     ComplaintWithdrawn,
+    SlaBreached,
 )
 from ecservice.complaints._sla_clock import (
     CycleEnd,
@@ -126,6 +128,8 @@ __all__ = [
     "InvalidTimeline",
     "PauseState",
     "RootCause",
+    "SlaBreach",
+    "SlaBreached",
     "SlaCycle",
     "SlaEscalation",
     "SlaEvaluation",

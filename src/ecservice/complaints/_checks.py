@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ecservice._shown import shown
 from ecservice.aftersales import CaseLine, CaseStatus, Liability, ProblemKind
+from ecservice.complaints._breaches import SlaBreach
 from ecservice.complaints._events import ComplaintStatus
 from ecservice.complaints._values import (
     MAX_ESCALATION_LEVEL,
@@ -155,6 +156,7 @@ def check_complaint(complaint: Complaint) -> None:
         elif trigger == "reopen":
             judged = analysed = fed = resolved = visited = False
     _agree(complaint, recorded, judged, analysed, fed, resolved, visited)
+    _check_breaches(complaint)
     status = complaint.status
     if complaint.level != escalations:
         raise ValidationError(
@@ -172,6 +174,43 @@ def check_complaint(complaint: Complaint) -> None:
     if (complaint.waiting_for is not None) is not (status is S.AWAITING_THIRD_PARTY):
         verb = "needs" if status is S.AWAITING_THIRD_PARTY else "cannot have"
         raise ValidationError(f"{complaint._subject()} in {status.name} {verb} waiting_for")
+
+
+def _check_breaches(complaint: Complaint) -> None:
+    """One breach per ``record_breach`` record, in its order, described by its note, recorded
+    at or after its instant, of a cycle started at or after the opening, no cycle twice."""
+    breaches = complaint.breaches
+    subject = complaint._subject()
+    if not isinstance(breaches, tuple) or not all(isinstance(b, SlaBreach) for b in breaches):
+        raise ValidationError(f"{subject}: breaches must be SlaBreach values")
+    records = [r for r in complaint.history if r.trigger == "record_breach"]
+    if len(records) != len(breaches):
+        raise ValidationError(
+            f"{subject}: {len(breaches)} breach(es), but its history records {len(records)}"
+        )
+    seen: set[object] = set()
+    for record, breach in zip(records, breaches, strict=True):
+        if record.note != breach.describe():
+            raise ValidationError(
+                f"{subject}: version {record.version} records {record.note!r}, not the breach "
+                f"{breach.describe()!r}"
+            )
+        if breach.breached_at > record.at:
+            raise ValidationError(
+                f"{subject}: version {record.version} at {record.at.isoformat()} records a "
+                f"breach of {breach.breached_at.isoformat()}, before it happened"
+            )
+        if breach.started_at < complaint.opened_at:
+            raise ValidationError(
+                f"{subject}: the breached {breach.kind.value} cycle #{breach.index} started "
+                "before the complaint was opened"
+            )
+        if breach.key in seen:
+            raise ValidationError(
+                f"{subject}: the breach of {breach.kind.value} cycle #{breach.index} is "
+                "recorded twice"
+            )
+        seen.add(breach.key)
 
 
 def _agree(

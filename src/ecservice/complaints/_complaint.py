@@ -10,10 +10,14 @@ from pendulum import DateTime
 
 from ecservice.aftersales import CaseLine, CaseStatus, Liability, ProblemCategory, ProblemKind
 from ecservice.aftersales import RemedyKind as _RemedyKind
+from ecservice.calendar import WorkingCalendar
 from ecservice.clock import ensure_utc
 from ecservice.complaints import _prepare
+from ecservice.complaints._breaches import SLA_TIMER, SlaBreach, breach_tuple
 from ecservice.complaints._checks import check_complaint, check_reopen_window
 from ecservice.complaints._events import ComplaintStatus
+from ecservice.complaints._sla_clock import SlaCycle, SlaEvaluation, evaluate_sla
+from ecservice.complaints._sla_policy import SlaPolicy
 from ecservice.complaints._values import (
     DEFAULT_REOPEN_WINDOW,
     INSPECTIONS,
@@ -48,6 +52,10 @@ def _window(value: _dt.timedelta) -> _dt.timedelta:
     return check_reopen_window(value)
 
 
+def _breaches(value: Iterable[SlaBreach]) -> tuple[SlaBreach, ...]:
+    return breach_tuple(value)
+
+
 @attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
 class Complaint(Aggregate[ComplaintStatus]):
     """A customer's complaint (投诉) and its handling, in six steps: reply (回复投诉), record
@@ -70,7 +78,9 @@ class Complaint(Aggregate[ComplaintStatus]):
 
     **Service levels.** Everything an SLA clock needs is in the history: when each step was
     reached (:meth:`entered_at`), every reply (:attr:`replies`, the first one
-    :attr:`first_replied_at`), and every wait with its start and end (:meth:`waits`).
+    :attr:`first_replied_at`), and every wait with its start and end (:meth:`waits`). The
+    breaches an SLA timer found are recorded in ``breaches`` (:meth:`record_breach`, once
+    each, at their exact instant).
 
     **Loading.** The constructor checks what storage hands it: every field's type, and that the
     data of each step is there exactly when the history (since the last reopening) took that
@@ -78,7 +88,10 @@ class Complaint(Aggregate[ComplaintStatus]):
     ``cause`` once analysed (valid complaints only), ``solution`` once fed back, ``case_outcome``
     once the case ended, ``visit`` once visited; ``level`` is the number of escalations;
     ``paused_from`` is the step the current wait left and each resumption went back to the step
-    its wait left; ``waiting_for`` is set exactly while a third party is awaited.
+    its wait left; ``waiting_for`` is set exactly while a third party is awaited;
+    ``breaches`` holds one breach per ``record_breach`` record of the history, in its order
+    (each record's note describes its breach), no cycle twice, each recorded at or after its
+    instant.
 
     Args:
         id: the complaint's identifier (short text).
@@ -109,6 +122,8 @@ class Complaint(Aggregate[ComplaintStatus]):
         waiting_for: the third party awaited, in ``AWAITING_THIRD_PARTY``.
         reopen_window: how long after closing it may be reopened (a shop setting;
             :data:`DEFAULT_REOPEN_WINDOW`, 15 days, by default).
+        breaches: the SLA breaches recorded (:class:`SlaBreach` values, oldest recorded
+            first), set by :meth:`record_breach`; none by default.
 
     Raises:
         ValidationError: a field of the wrong type, unacceptable text, or fields that disagree
@@ -138,6 +153,7 @@ class Complaint(Aggregate[ComplaintStatus]):
     paused_from: ComplaintStatus | None = None
     waiting_for: ThirdParty | None = None
     reopen_window: _dt.timedelta = attrs.field(default=DEFAULT_REOPEN_WINDOW, converter=_window)
+    breaches: tuple[SlaBreach, ...] = attrs.field(default=(), converter=_breaches)
 
     def __attrs_post_init__(self) -> None:
         check_complaint(self)
@@ -214,6 +230,36 @@ class Complaint(Aggregate[ComplaintStatus]):
     def closed_at(self) -> DateTime | None:
         """When the complaint closed, while it is closed."""
         return self.entered_at(S.CLOSED) if self.status is S.CLOSED else None
+
+    def sla(
+        self,
+        policy: SlaPolicy,
+        calendar: WorkingCalendar,
+        *,
+        now: _dt.datetime | None = None,
+    ) -> SlaEvaluation:
+        """The complaint's SLA clocks under ``policy`` on ``calendar``
+        (:func:`evaluate_sla` of its opening, history, priority and problem) at ``now``: its
+        clock's ``now`` by default; an earlier instant than its last transition counts as that
+        transition's instant.
+
+        Raises:
+            NaiveDatetime: ``now`` has no time zone.
+            ValidationError: a policy that is not an :class:`SlaPolicy` or a calendar that is
+                not a :class:`~ecservice.calendar.WorkingCalendar`.
+            CalendarNotConfirmed: a due date needs a day whose holidays are not confirmed.
+        """
+        at = ensure_utc(self.clock.now() if now is None else now, what="now")
+        last = self.history[-1].at if self.history else self.opened_at
+        return evaluate_sla(
+            self.opened_at,
+            self.history,
+            policy,
+            calendar,
+            priority=self.priority,
+            problem=self.problem,
+            now=max(at, last),
+        )
 
     @property
     def reopen_count(self) -> int:
@@ -376,6 +422,28 @@ class Complaint(Aggregate[ComplaintStatus]):
         """
         payload = self._prepare_escalate(reason=reason, actor=actor)
         return self._fire_prepared("escalate", actor, payload)
+
+    _prepare_record_breach = _prepare.prepare_record_breach
+
+    def record_breach(
+        self, *, breach: SlaBreach | SlaCycle, actor: Actor = SLA_TIMER
+    ) -> TransitionRecord:
+        """Record a breach of a service level (an internal transition, allowed in every open
+        state): a breached :class:`SlaCycle` of an evaluation (:func:`evaluate_sla`) or its
+        :class:`SlaBreach`. It is added to ``breaches`` and :class:`SlaBreached` is
+        emitted; the history record's note describes it. No clock rule names this trigger, so
+        recording a breach moves no SLA clock. The actor is the SLA timer
+        (``Actor.system("sla-timer")``) by default.
+
+        Raises:
+            InvalidTransition: the complaint is closed.
+            PolicyViolation: the breach of that cycle (same kind and index) is already
+                recorded, or its instant is after the complaint's clock's ``now``.
+            ValidationError: ``breach`` is neither an :class:`SlaBreach` nor a breached
+                :class:`SlaCycle`, or its cycle started before the complaint was opened.
+        """
+        payload = self._prepare_record_breach(breach=breach, actor=actor)
+        return self._fire_prepared("record_breach", actor, payload)
 
     _prepare_await_customer = _prepare.prepare_await_customer
 

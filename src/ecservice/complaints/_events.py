@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import final
 
 import attrs
+from pendulum import DateTime
 
 from ecservice.aftersales import CaseStatus, Liability, ProblemKind
+from ecservice.complaints._sla_rules import SlaTargetKind
 from ecservice.complaints._values import (
     ComplaintCause,
     ComplaintPriority,
@@ -32,6 +34,7 @@ __all__ = [
     "ComplaintResumed",
     "ComplaintStatus",
     "ComplaintWithdrawn",
+    "SlaBreached",
 ]
 
 
@@ -251,3 +254,28 @@ class ComplaintReopened(DomainEvent):
         occurred_at: when, in UTC.
         actor: who reopened it.
     """
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class SlaBreached(DomainEvent):
+    """A service level was breached and the complaint recorded it
+    (:meth:`Complaint.record_breach <ecservice.complaints.Complaint.record_breach>`). The event
+    occurs when the breach is recorded; the breach itself happened at ``breached_at``.
+
+    Args:
+        aggregate_id: the complaint's id.
+        occurred_at: when the breach was recorded, in UTC.
+        actor: who recorded it (the SLA timer by default).
+        kind: the target kind breached.
+        index: the cycle's index among the cycles of its kind (from 0).
+        started_at: when the cycle's clock started, in UTC.
+        due_at: when the cycle was due, in UTC.
+        breached_at: when it was breached: the due date, in UTC.
+    """
+
+    kind: SlaTargetKind
+    index: int
+    started_at: DateTime
+    due_at: DateTime
+    breached_at: DateTime

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ecservice._shown import shown
 from ecservice.aftersales import CaseStatus, Liability, ProblemKind, RemedyKind
+from ecservice.complaints._breaches import SlaBreach
+from ecservice.complaints._sla_clock import SlaCycle
 from ecservice.complaints._values import (
     ESCALATION_LEVELS,
     INSPECTIONS,
@@ -46,6 +48,7 @@ __all__ = [
     "prepare_follow_up",
     "prepare_judge",
     "prepare_record",
+    "prepare_record_breach",
     "prepare_reopen",
     "prepare_reply",
     "prepare_resume",
@@ -74,6 +77,13 @@ def _start(complaint: Complaint, trigger: str, actor: object, note: object) -> d
     complaint._ensure_allowed(trigger)
     if not isinstance(actor, Actor):
         raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
+    now = complaint.clock.now()
+    if now < complaint.opened_at:
+        raise ValidationError(
+            f"cannot {trigger} complaint {complaint.id!r} at {now.isoformat()}: its clock is "
+            f"before the complaint was opened ({complaint.opened_at.isoformat()}); a transition "
+            "is recorded at the clock's instant, never before the opening"
+        )
     return {"note": check_optional_text(note, "note")}
 
 
@@ -236,6 +246,36 @@ def prepare_escalate(self: Complaint, *, reason: object = REQUIRED, actor: Actor
             "escalated further"
         )
     payload["reason"] = payload["note"] = _long(reason, "an escalation's reason")
+    return payload
+
+
+def prepare_record_breach(
+    self: Complaint, *, breach: object = REQUIRED, actor: Actor
+) -> dict[str, Any]:
+    payload = _start(self, "record_breach", actor, "")
+    _require("record_breach", breach=breach)
+    if isinstance(breach, SlaCycle):
+        breach = SlaBreach.of(breach)
+    if not isinstance(breach, SlaBreach):
+        raise ValidationError(f"breach must be an SlaBreach or an SlaCycle, not {shown(breach)}")
+    if breach.started_at < self.opened_at:
+        raise ValidationError(
+            f"{self._subject()} opened at {self.opened_at.isoformat()}: a breach of a cycle "
+            f"started at {breach.started_at.isoformat()} is not its own"
+        )
+    if any(b.key == breach.key for b in self.breaches):
+        raise PolicyViolation(
+            f"{self._subject()} has already recorded the breach of {breach.kind.value} "
+            f"cycle #{breach.index}; a breach is recorded once"
+        )
+    now = self.clock.now()
+    if breach.breached_at > now:
+        raise PolicyViolation(
+            f"the {breach.kind.value} cycle #{breach.index} of {self._subject()} is due at "
+            f"{breach.breached_at.isoformat()}: it is not breached at {now.isoformat()}"
+        )
+    payload["breach"] = breach
+    payload["note"] = breach.describe()
     return payload
 
 

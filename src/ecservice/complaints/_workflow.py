@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ecservice.aftersales import CaseStatus, Liability, ProblemKind
+from ecservice.complaints._breaches import SlaBreach
 from ecservice.complaints._events import (
     ComplaintAnalysed,
     ComplaintCaseResolved,
@@ -21,6 +22,7 @@ from ecservice.complaints._events import (
     ComplaintResumed,
     ComplaintStatus,
     ComplaintWithdrawn,
+    SlaBreached,
 )
 from ecservice.complaints._values import (
     ComplaintCause,
@@ -45,8 +47,8 @@ WORKING_STEPS: Final[tuple[ComplaintStatus, ...]] = (S.REPLIED, S.RECORDED, S.JU
 WAITING_STATES: Final[frozenset[ComplaintStatus]] = frozenset(
     {S.AWAITING_CUSTOMER, S.AWAITING_THIRD_PARTY}
 )
-#: Every state of the default workflow but ``CLOSED``: replies, escalations and withdrawal are
-#: allowed in each.
+#: Every state of the default workflow but ``CLOSED``: replies, escalations, recorded SLA
+#: breaches and withdrawal are allowed in each.
 OPEN_STATES: Final[tuple[ComplaintStatus, ...]] = tuple(
     s for s in ComplaintStatus if s is not S.CLOSED
 )
@@ -177,6 +179,25 @@ def apply_escalation(complaint: Complaint, ctx: Context) -> None:
     ctx.emit(_event(ComplaintEscalated, complaint, ctx, level=complaint.level, reason=reason))
 
 
+def apply_breach(complaint: Complaint, ctx: Context) -> None:
+    """Add the breach to :attr:`~ecservice.complaints.Complaint.breaches`; emit
+    :class:`SlaBreached`."""
+    breach = ctx.arg("breach", SlaBreach)
+    complaint.breaches = (*complaint.breaches, breach)
+    ctx.emit(
+        SlaBreached(
+            aggregate_id=complaint.id,
+            occurred_at=ctx.at,
+            actor=ctx.actor,
+            kind=breach.kind,
+            index=breach.index,
+            started_at=breach.started_at,
+            due_at=breach.due_at,
+            breached_at=breach.breached_at,
+        )
+    )
+
+
 def apply_pause(complaint: Complaint, ctx: Context) -> None:
     """Remember the step the complaint waits in, and for whom."""
     source = ctx.source
@@ -277,6 +298,8 @@ COMPLAINT_WORKFLOW: Final[Workflow[Complaint]] = Workflow(
         transition("follow_up", S.FOLLOW_UP, S.CLOSED, before=[apply_visit]),
         transition("customer_unreachable", S.FOLLOW_UP, S.CLOSED, before=[apply_visit]),
         transition("escalate", OPEN_STATES, None, before=[apply_escalation]),
+        # Internal, named by no clock rule: recording a breach moves no SLA clock.
+        transition("record_breach", OPEN_STATES, None, before=[apply_breach]),
         transition("await_customer", WORKING_STEPS, S.AWAITING_CUSTOMER, before=[apply_pause]),
         transition(
             "await_third_party", WORKING_STEPS, S.AWAITING_THIRD_PARTY, before=[apply_pause]

@@ -357,30 +357,41 @@ class OrderPayments:
 
     # --- reconciling ---------------------------------------------------------------------------
 
-    def owed(self, order: Order[Any], payment: Payment) -> Money:
+    def owed(self, order: Order[Any], payment: Payment, *, covered: Money | None = None) -> Money:
         """What the payment should still give back for the order's cancellations.
 
-        ``captured - settled - order.amount_due``, where ``settled`` is what the payment's
-        ``SETTLEMENT`` refunds gave back, never below zero and never more than is left to refund
-        (refunds by hand may have taken the rest). Nothing before capture. A superseded payment
-        (another payment confirmed the order, see :meth:`paid_by`) owes everything left to
-        refund.
+        ``captured - settled - order.amount_due - covered``, where ``settled`` is what the
+        payment's ``SETTLEMENT`` refunds gave back and ``covered`` what other refunds already
+        gave back for units the order has since cancelled (an after-sales refund of goods that
+        were then cancelled: the application computes it from the order's cases), never below
+        zero and never more than is left to refund (refunds by hand may have taken the rest).
+        Nothing before capture. A superseded payment (another payment confirmed the order, see
+        :meth:`paid_by`) owes everything left to refund.
 
         Raises:
-            ValidationError: the payment belongs to another order.
+            ValidationError: the payment belongs to another order, or ``covered`` is not a
+                non-negative :class:`~ecservice.money.Money` in the order's currency.
         """
         order, payment = self._check_pair(order, payment)
         zero = Money.zero(order.currency)
+        already = _covered(covered, zero)
         if payment.captured is None:
             return zero
         if self._superseded(order, payment):
             return payment.refundable
-        extra = payment.captured - payment.refunded_of(RefundKind.SETTLEMENT) - order.amount_due
+        extra = (
+            payment.captured
+            - payment.refunded_of(RefundKind.SETTLEMENT)
+            - order.amount_due
+            - already
+        )
         if extra.is_negative():
             return zero
         return min(extra, payment.refundable)
 
-    def settle(self, order: Order[Any], payment: Payment) -> tuple[TransitionRecord, ...]:
+    def settle(
+        self, order: Order[Any], payment: Payment, *, covered: Money | None = None
+    ) -> tuple[TransitionRecord, ...]:
         """Reconcile the payment with the order; return the payment records it appended.
 
         1. If the gateway can tell (:class:`OutcomeLookup`), an authorisation or capture it made
@@ -397,8 +408,14 @@ class OrderPayments:
         The order is not changed and its events are not taken. Run it after any change of the
         order, and again after a failure: it converges.
 
+        Args:
+            order: the order.
+            payment: one of its payments.
+            covered: what other refunds already gave back for units the order has since
+                cancelled (see :meth:`owed`); nothing by default.
+
         Raises:
-            ValidationError: the payment belongs to another order.
+            ValidationError: the payment belongs to another order, or a bad ``covered``.
             PaymentDeclined: the gateway refused the void or refund; run again later. At a
                 gateway without :class:`OutcomeLookup` a declined void may mean that a capture
                 whose answer was lost did happen: the message says how to :meth:`recover`.
@@ -406,6 +423,7 @@ class OrderPayments:
                 it did under it (see :meth:`recover`).
         """
         order, payment = self._check_pair(order, payment)
+        _covered(covered, Money.zero(order.currency))
         done: list[TransitionRecord] = []
         reason = self._reason(order, payment)
         if payment.status is PaymentStatus.PENDING:
@@ -443,7 +461,7 @@ class OrderPayments:
             if known is not None and known.amount is not None:
                 amount = known.amount  # made before, its answer lost: record it as it happened
             else:
-                amount = self.owed(order, payment)
+                amount = self.owed(order, payment, covered=covered)
                 if amount.is_zero():
                     break
             done.append(self._refund(payment, amount, reason, key))
@@ -556,3 +574,16 @@ class OrderPayments:
         self._check_pair(order, payment)
         order.cancel(reason=reason, actor=actor)
         return self.settle(order, payment)
+
+
+def _covered(covered: object, zero: Money) -> Money:
+    """``covered`` checked: ``None`` (nothing) or a non-negative amount in ``zero``'s currency."""
+    if covered is None:
+        return zero
+    if not isinstance(covered, Money) or covered.currency != zero.currency:
+        raise ValidationError(
+            f"covered must be a Money in {zero.currency.code}, not {covered!r:.60}"
+        )
+    if covered.is_negative():
+        raise ValidationError(f"covered must not be negative, not {covered}")
+    return covered

@@ -34,6 +34,7 @@ from ecservice.storage._aggregate import HISTORY_KEYS, AggregateSerializer
 from ecservice.storage._case_repository import CaseRepository
 from ecservice.storage._complaints import (
     COMPLAINT_SERIALIZER,
+    complaint_next_due,
     dump_complaint,
     load_complaint,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "UnsupportedSchemaVersion",
     "Upcaster",
     "case_next_due",
+    "complaint_next_due",
     "datetime_text",
     "default_backoff",
     "default_registry",
