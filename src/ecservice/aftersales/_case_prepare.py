@@ -32,8 +32,9 @@ from ecservice.errors import (
     ValidationError,
 )
 from ecservice.money import Money
-from ecservice.text import LONG_TEXT_MAX, check_optional_text, check_text
+from ecservice.text import LONG_TEXT_MAX, check_text
 from ecservice.workflow import Actor
+from ecservice.workflow._arguments import REQUIRED, begin, require
 
 if TYPE_CHECKING:
     from ecservice.aftersales._case import AfterSalesCase
@@ -61,35 +62,8 @@ __all__ = [
 ]
 
 
-class _Required:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<required>"
-
-
-#: Default of required arguments: ``can(trigger)`` without one answers ``False``.
-REQUIRED: Any = _Required()
-
-
-def _require(trigger: str, **arguments: object) -> None:
-    missing = [name for name, value in arguments.items() if value is REQUIRED]
-    if missing:
-        raise ValidationError(f"{trigger!r} needs the argument(s) {', '.join(missing)}")
-
-
 def start(case: AfterSalesCase, trigger: str, actor: object, note: object) -> dict[str, Any]:
-    case._ensure_allowed(trigger)
-    if not isinstance(actor, Actor):
-        raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
-    now = case.clock.now()
-    if now < case.opened_at:
-        raise ValidationError(
-            f"cannot {trigger} case {case.id!r} at {now.isoformat()}: its clock is before the "
-            f"case was opened ({case.opened_at.isoformat()}); a transition is recorded at the "
-            "clock's instant, never before the opening"
-        )
-    return {"note": check_optional_text(note, "note")}
+    return begin(case, trigger, actor, note, what="case")
 
 
 def _reason(value: object, what: str) -> str:
@@ -171,7 +145,7 @@ def prepare_add_evidence(
     self: AfterSalesCase, evidence: object = REQUIRED, *, actor: Actor, note: object = ""
 ) -> dict[str, Any]:
     payload = start(self, "add_evidence", actor, note)
-    _require("add_evidence", evidence=evidence)
+    require("add_evidence", evidence=evidence)
     if not isinstance(evidence, Evidence):
         raise ValidationError(f"evidence must be an Evidence, not {type(evidence).__name__}")
     payload["evidence"] = evidence
@@ -187,7 +161,7 @@ def prepare_approve(
     note: object = "",
 ) -> dict[str, Any]:
     payload = start(self, "approve", actor, note)
-    _require("approve", expected_version=expected_version)
+    require("approve", expected_version=expected_version)
     _check_version(self, expected_version)
     payload["agreed"] = _agreement(self, amount, "the amount agreed")
     return payload
@@ -201,7 +175,7 @@ def prepare_reject(
     actor: Actor,
 ) -> dict[str, Any]:
     payload = start(self, "reject", actor, "")
-    _require("reject", expected_version=expected_version, reason=reason)
+    require("reject", expected_version=expected_version, reason=reason)
     _check_version(self, expected_version)
     why = _reason(reason, "a rejection's reason")
     payload["reason"] = why
@@ -219,7 +193,7 @@ def prepare_ship_return(
     freight: object = None,
 ) -> dict[str, Any]:
     payload = start(self, "ship_return", actor, note)
-    _require("ship_return", carrier=carrier, tracking_no=tracking_no)
+    require("ship_return", carrier=carrier, tracking_no=tracking_no)
     stated = None if freight is None else _money(self, freight, "the return freight")
     payload["parcel"] = ReturnParcel(
         carrier=check_text(carrier, "carrier"),
@@ -260,7 +234,7 @@ def prepare_inspect(
     self: AfterSalesCase, *, passed: object = REQUIRED, actor: Actor, note: object = ""
 ) -> dict[str, Any]:
     payload = start(self, "inspect", actor, note)
-    _require("inspect", passed=passed)
+    require("inspect", passed=passed)
     if type(passed) is not bool:
         raise ValidationError(f"passed must be True or False, not {shown(passed)}")
     payload["inspection"] = Inspection(passed=passed, note=payload["note"])
@@ -284,7 +258,7 @@ def prepare_compensate(
 
 
 def _shipment(self: AfterSalesCase, trigger: str, shipment: object) -> ShipmentReference:
-    _require(trigger, shipment=shipment)
+    require(trigger, shipment=shipment)
     if not isinstance(shipment, ShipmentReference):
         raise ValidationError(
             f"shipment must be a ShipmentReference, not {type(shipment).__name__}"
@@ -324,7 +298,7 @@ def prepare_repair(
     note: object = "",
 ) -> dict[str, Any]:
     payload = start(self, "repair", actor, note)
-    _require("repair", sku=sku, unit=unit, succeeded=succeeded)
+    require("repair", sku=sku, unit=unit, succeeded=succeeded)
     attempt = RepairAttempt(sku=sku, unit=unit, succeeded=succeeded, note=payload["note"])  # type: ignore[arg-type]
     quantity = self.quantities.get(attempt.sku)
     if quantity is None:
@@ -351,7 +325,7 @@ def prepare_escalate(
     self: AfterSalesCase, *, reason: object = REQUIRED, actor: Actor
 ) -> dict[str, Any]:
     payload = start(self, "escalate", actor, "")
-    _require("escalate", reason=reason)
+    require("escalate", reason=reason)
     payload["reason"] = payload["note"] = _reason(reason, "an escalation's reason")
     return payload
 
@@ -365,7 +339,7 @@ def prepare_rule(
     amount: object = None,
 ) -> dict[str, Any]:
     payload = start(self, "rule", actor, "")
-    _require("rule", for_buyer=for_buyer, grounds=grounds)
+    require("rule", for_buyer=for_buyer, grounds=grounds)
     ruling = Ruling(
         for_buyer=for_buyer,  # type: ignore[arg-type]
         note=_reason(grounds, "a ruling's grounds"),

@@ -31,6 +31,7 @@ from ecservice.complaints._workflow import CASE_ENDS
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.text import LONG_TEXT_MAX, check_optional_text, check_text
 from ecservice.workflow import Actor
+from ecservice.workflow._arguments import REQUIRED, begin, require
 
 if TYPE_CHECKING:
     from ecservice.complaints._complaint import Complaint
@@ -56,35 +57,8 @@ __all__ = [
 ]
 
 
-class _Required:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<required>"
-
-
-#: Default of required arguments: ``can(trigger)`` without one answers ``False``.
-REQUIRED: Any = _Required()
-
-
-def _require(trigger: str, **arguments: object) -> None:
-    missing = [name for name, value in arguments.items() if value is REQUIRED]
-    if missing:
-        raise ValidationError(f"{trigger!r} needs the argument(s) {', '.join(missing)}")
-
-
 def _start(complaint: Complaint, trigger: str, actor: object, note: object) -> dict[str, Any]:
-    complaint._ensure_allowed(trigger)
-    if not isinstance(actor, Actor):
-        raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
-    now = complaint.clock.now()
-    if now < complaint.opened_at:
-        raise ValidationError(
-            f"cannot {trigger} complaint {complaint.id!r} at {now.isoformat()}: its clock is "
-            f"before the complaint was opened ({complaint.opened_at.isoformat()}); a transition "
-            "is recorded at the clock's instant, never before the opening"
-        )
-    return {"note": check_optional_text(note, "note")}
+    return begin(complaint, trigger, actor, note, what="complaint")
 
 
 def _long(value: object, what: str) -> str:
@@ -100,7 +74,7 @@ def _member(value: object, kind: type, what: str) -> Any:
 
 def prepare_reply(self: Complaint, *, message: object = REQUIRED, actor: Actor) -> dict[str, Any]:
     payload = _start(self, "reply", actor, "")
-    _require("reply", message=message)
+    require("reply", message=message)
     payload["note"] = _long(message, "a reply's message")
     return payload
 
@@ -115,7 +89,7 @@ def prepare_record(
     note: object = "",
 ) -> dict[str, Any]:
     payload = _start(self, "record", actor, note)
-    _require("record", problem=problem, summary=summary)
+    require("record", problem=problem, summary=summary)
     payload["problem"] = _member(problem, ProblemKind, "problem")
     payload["summary"] = _long(summary, "a complaint's summary")
     payload["priority"] = (
@@ -133,7 +107,7 @@ def prepare_judge(
     note: object = "",
 ) -> dict[str, Any]:
     payload = _start(self, "judge", actor, note)
-    _require("judge", valid=valid)
+    require("judge", valid=valid)
     if type(valid) is not bool:
         raise ValidationError(f"valid must be True or False, not {shown(valid)}")
     if valid:
@@ -159,7 +133,7 @@ def prepare_analyse(
     note: object = "",
 ) -> dict[str, Any]:
     payload = _start(self, "analyse", actor, note)
-    _require("analyse", cause=cause)
+    require("analyse", cause=cause)
     payload["cause"] = ComplaintCause(
         text=_long(cause, "a complaint's cause"),
         root_cause=None if root_cause is None else _member(root_cause, RootCause, "root_cause"),
@@ -177,7 +151,7 @@ def prepare_feedback(
     note: object = "",
 ) -> dict[str, Any]:
     payload = _start(self, "feedback", actor, note)
-    _require("feedback", solution=solution)
+    require("feedback", solution=solution)
     payload["solution"] = ComplaintSolution(
         text=_long(solution, "a complaint's solution"),
         case_id=None if case_id is None else check_text(case_id, "a solution's case_id"),
@@ -195,7 +169,7 @@ def prepare_case_resolved(
     note: object = "",
 ) -> dict[str, Any]:
     payload = _start(self, "case_resolved", actor, note)
-    _require("case_resolved", case_id=case_id, outcome=outcome)
+    require("case_resolved", case_id=case_id, outcome=outcome)
     solution = self.solution
     # AWAITING_CASE needs a solution naming a case (checked when the complaint was built)
     assert solution is not None
@@ -221,7 +195,7 @@ def prepare_follow_up(
     comment: object = "",
 ) -> dict[str, Any]:
     payload = _start(self, "follow_up", actor, "")
-    _require("follow_up", satisfaction=satisfaction)
+    require("follow_up", satisfaction=satisfaction)
     text = check_optional_text(comment, "a follow-up comment")
     payload["visit"] = FollowUpVisit(reached=True, satisfaction=satisfaction, comment=text)  # type: ignore[arg-type]
     payload["note"] = text
@@ -238,7 +212,7 @@ def prepare_customer_unreachable(
 
 def prepare_escalate(self: Complaint, *, reason: object = REQUIRED, actor: Actor) -> dict[str, Any]:
     payload = _start(self, "escalate", actor, "")
-    _require("escalate", reason=reason)
+    require("escalate", reason=reason)
     if self.level >= MAX_ESCALATION_LEVEL:
         top = ESCALATION_LEVELS[MAX_ESCALATION_LEVEL][0].lower()
         raise PolicyViolation(
@@ -253,7 +227,7 @@ def prepare_record_breach(
     self: Complaint, *, breach: object = REQUIRED, actor: Actor
 ) -> dict[str, Any]:
     payload = _start(self, "record_breach", actor, "")
-    _require("record_breach", breach=breach)
+    require("record_breach", breach=breach)
     if isinstance(breach, SlaCycle):
         breach = SlaBreach.of(breach)
     if not isinstance(breach, SlaBreach):
@@ -283,7 +257,7 @@ def prepare_await_customer(
     self: Complaint, *, reason: object = REQUIRED, actor: Actor
 ) -> dict[str, Any]:
     payload = _start(self, "await_customer", actor, "")
-    _require("await_customer", reason=reason)
+    require("await_customer", reason=reason)
     payload["reason"] = payload["note"] = _long(reason, "what is awaited")
     return payload
 
@@ -292,7 +266,7 @@ def prepare_await_third_party(
     self: Complaint, *, party: object = REQUIRED, reason: object = REQUIRED, actor: Actor
 ) -> dict[str, Any]:
     payload = _start(self, "await_third_party", actor, "")
-    _require("await_third_party", party=party, reason=reason)
+    require("await_third_party", party=party, reason=reason)
     payload["party"] = _member(party, ThirdParty, "party")
     payload["reason"] = payload["note"] = _long(reason, "what is awaited")
     return payload
@@ -306,7 +280,7 @@ def prepare_await_inspection(
     actor: Actor,
 ) -> dict[str, Any]:
     payload = _start(self, "await_inspection", actor, "")
-    _require("await_inspection", reason=reason)
+    require("await_inspection", reason=reason)
     found = _member(party, ThirdParty, "party")
     if found not in INSPECTIONS:
         raise ValidationError(

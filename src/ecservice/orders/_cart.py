@@ -16,7 +16,6 @@ from ecservice.orders._order import Order
 from ecservice.orders._shipping import ShippingRate
 from ecservice.orders._values import (
     MAX_QUANTITY,
-    REQUIRED,
     Address,
     Presale,
     _money,
@@ -29,7 +28,6 @@ from ecservice.orders._values import (
     check_weight,
     goods_total,
     line_builder,
-    require,
     short_text,
 )
 from ecservice.text import LONG_TEXT_MAX, check_optional_text, check_text
@@ -43,6 +41,7 @@ from ecservice.workflow import (
     bind_workflow,
     transition,
 )
+from ecservice.workflow._arguments import REQUIRED, require
 
 __all__ = ["CART_WORKFLOW", "Cart", "CartLine", "CartStatus"]
 

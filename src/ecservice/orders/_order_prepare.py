@@ -33,7 +33,6 @@ from ecservice.orders._order_checks import _check_policy
 from ecservice.orders._order_workflow import _open_after, new_change
 from ecservice.orders._policy import AutoConfirmPolicy
 from ecservice.orders._values import (
-    REQUIRED,
     Address,
     Cancellation,
     TrackingEvent,
@@ -43,10 +42,10 @@ from ecservice.orders._values import (
     check_note,
     check_short,
     quantities,
-    require,
 )
 from ecservice.text import LONG_TEXT_MAX, check_text
 from ecservice.workflow import Actor
+from ecservice.workflow._arguments import REQUIRED, require
 
 if TYPE_CHECKING:
     from ecservice.orders._order import Order

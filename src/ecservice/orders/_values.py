@@ -157,28 +157,6 @@ def quantities(items: object, *, what: str = "items") -> tuple[tuple[str, int], 
     return tuple(sorted(merged.items()))
 
 
-@final
-class _Required:
-    """The default of an argument that the trigger method requires (see :func:`require`)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<required>"
-
-
-#: Default of the required arguments of ``_prepare_<trigger>`` methods: ``can(trigger)`` called
-#: without one answers False (the typed call would fail) instead of raising TypeError.
-REQUIRED: Any = _Required()
-
-
-def require(trigger: str, **arguments: object) -> None:
-    """Raise :class:`ValidationError` naming the ``arguments`` still :data:`REQUIRED`."""
-    missing = [name for name, value in arguments.items() if value is REQUIRED]
-    if missing:
-        raise ValidationError(f"{trigger!r} needs the argument(s) {', '.join(missing)}")
-
-
 def check_short(value: object, what: str) -> str:
     """:func:`ecservice.text.check_text` for short text, with a fast path for a valid value."""
     if (
