@@ -289,6 +289,102 @@ class AfterSalesReport:
             counts[o.status] = counts.get(o.status, 0) + o.cases
         return {s: counts[s] for s in CaseStatus if s in counts}
 
+    @classmethod
+    def from_counts(
+        cls,
+        *,
+        now: DateTime,
+        zone: str,
+        days: int,
+        window_start: DateTime,
+        window_end: DateTime,
+        paid_orders: int,
+        cases_opened: int,
+        orders_with_cases: int,
+        orders_refunded: int,
+        orders_disputed: int,
+        outcomes: Mapping[tuple[RemedyKind, CaseStatus], int],
+        automatic_approvals: int,
+        durations: Iterable[_dt.timedelta],
+    ) -> AfterSalesReport:
+        """The report of counts made elsewhere (in memory by :func:`aftersales_report`, by SQL
+        queries over stored cases), with its rates, handling times and explanation: the
+        fields are those of the class; ``outcomes`` maps (remedy, status) to cases, and
+        ``durations`` are the handling times of the cases resolved in the window.
+
+        Raises:
+            ValidationError: a figure of the wrong type, or a window that ends before it starts.
+        """
+        handled = sorted(_checked_durations(durations))
+        span = (
+            f"the {days} days from {window_start.isoformat()} to {window_end.isoformat()} "
+            "(exclusive)"
+        )
+        counted = {
+            _Kind.CASE: (orders_with_cases, "After-sales rate"),
+            _Kind.REFUND: (orders_refunded, "Refund rate"),
+            _Kind.DISPUTE: (orders_disputed, "Dispute rate"),
+        }
+        rates = {k: Rate(n, paid_orders) if paid_orders else None for k, (n, _) in counted.items()}
+        explanation = [
+            f"Window: {span}, UTC, counted in {zone} days.",
+            f"{paid_orders} orders were paid in the window (first capture of a payment).",
+            f"{cases_opened} cases were opened in the window.",
+        ]
+        for kind, (_count, label) in counted.items():
+            rate = rates[kind]
+            if rate is not None:
+                explanation.append(
+                    f"{label} {rate}: orders paid in the window with {kind.value} opened in the "
+                    "window, over the orders paid in the window."
+                )
+        rates_unavailable = None if paid_orders else f"no order was paid in {span}"
+        handling_unavailable = None if handled else f"no case was resolved in {span}"
+        average = sum(handled, _dt.timedelta()) / len(handled) if handled else None
+        p90 = nearest_rank(handled, _PERCENTILE)
+        if handled:
+            explanation.append(
+                f"{len(handled)} cases were resolved in the window; handling time from opening "
+                f"to resolution: average {average}, 90th percentile (nearest rank) {p90}, "
+                f"fastest {handled[0]}, slowest {handled[-1]}."
+            )
+        explanation.append(
+            f"{automatic_approvals} cases opened in the window were approved by a timer."
+        )
+        for reason in (rates_unavailable, handling_unavailable):
+            if reason is not None:
+                explanation.append(f"Not available: {reason}.")
+        return cls(
+            now=now,
+            zone=zone,
+            days=days,
+            window_start=window_start,
+            window_end=window_end,
+            paid_orders=paid_orders,
+            cases_opened=cases_opened,
+            orders_with_cases=orders_with_cases,
+            orders_refunded=orders_refunded,
+            orders_disputed=orders_disputed,
+            aftersales_rate=rates[_Kind.CASE],
+            refund_rate=rates[_Kind.REFUND],
+            dispute_rate=rates[_Kind.DISPUTE],
+            rates_unavailable=rates_unavailable,
+            outcomes=tuple(
+                OutcomeCount(r, s, outcomes[(r, s)])
+                for r in RemedyKind
+                for s in CaseStatus
+                if (r, s) in outcomes
+            ),
+            automatic_approvals=automatic_approvals,
+            cases_resolved=len(handled),
+            average_handling=average,
+            p90_handling=p90,
+            fastest_handling=handled[0] if handled else None,
+            slowest_handling=handled[-1] if handled else None,
+            handling_unavailable=handling_unavailable,
+            explanation=tuple(explanation),
+        )
+
 
 _N = type(None)
 _REPORT_TYPES: Final[dict[str, tuple[type, ...]]] = {
@@ -495,77 +591,23 @@ def aftersales_report(
                 kinds[_Kind.REFUND].add(case.order_id)
             if _ruled_against_seller(case):
                 kinds[_Kind.DISPUTE].add(case.order_id)
-    outcomes = tuple(
-        OutcomeCount(r, s, outcome[(r, s)])
-        for r in RemedyKind
-        for s in CaseStatus
-        if (r, s) in outcome
-    )
-
     durations = []
     for case in case_list:
         resolved = case.resolved_at
         if resolved is not None and start <= resolved < end:
             durations.append(_elapsed(case.opened_at, resolved))
-    durations.sort()
-
-    span = f"the {day_count} days from {start.isoformat()} to {end.isoformat()} (exclusive)"
-    n_paid = len(window_orders)
-    rates: dict[_Kind, Rate | None] = {
-        k: Rate(len(kinds[k]), n_paid) if n_paid else None for k in _Kind
-    }
-    explanation = [
-        f"Window: {span}, UTC, counted in {zone_name} days.",
-        f"{n_paid} orders were paid in the window (first capture of a payment).",
-        f"{len(opened)} cases were opened in the window.",
-    ]
-    for kind, label in (
-        (_Kind.CASE, "After-sales rate"),
-        (_Kind.REFUND, "Refund rate"),
-        (_Kind.DISPUTE, "Dispute rate"),
-    ):
-        rate = rates[kind]
-        if rate is not None:
-            explanation.append(
-                f"{label} {rate}: orders paid in the window with {kind.value} opened in the "
-                "window, over the orders paid in the window."
-            )
-    rates_unavailable = None if n_paid else f"no order was paid in {span}"
-    handling_unavailable = None if durations else f"no case was resolved in {span}"
-    average = sum(durations, _dt.timedelta()) / len(durations) if durations else None
-    p90 = nearest_rank(durations, _PERCENTILE)
-    if durations:
-        explanation.append(
-            f"{len(durations)} cases were resolved in the window; handling time from opening to "
-            f"resolution: average {average}, 90th percentile (nearest rank) {p90}, fastest "
-            f"{durations[0]}, slowest {durations[-1]}."
-        )
-    explanation.append(f"{automatic} cases opened in the window were approved by a timer.")
-    for reason in (rates_unavailable, handling_unavailable):
-        if reason is not None:
-            explanation.append(f"Not available: {reason}.")
-    return AfterSalesReport(
+    return AfterSalesReport.from_counts(
         now=at,
         zone=zone_name,
         days=day_count,
         window_start=start,
         window_end=end,
-        paid_orders=n_paid,
+        paid_orders=len(window_orders),
         cases_opened=len(opened),
         orders_with_cases=len(kinds[_Kind.CASE]),
         orders_refunded=len(kinds[_Kind.REFUND]),
         orders_disputed=len(kinds[_Kind.DISPUTE]),
-        aftersales_rate=rates[_Kind.CASE],
-        refund_rate=rates[_Kind.REFUND],
-        dispute_rate=rates[_Kind.DISPUTE],
-        rates_unavailable=rates_unavailable,
-        outcomes=outcomes,
+        outcomes=outcome,
         automatic_approvals=automatic,
-        cases_resolved=len(durations),
-        average_handling=average,
-        p90_handling=p90,
-        fastest_handling=durations[0] if durations else None,
-        slowest_handling=durations[-1] if durations else None,
-        handling_unavailable=handling_unavailable,
-        explanation=tuple(explanation),
+        durations=durations,
     )

@@ -14,11 +14,8 @@ from ecservice.aftersales import (
     DEFAULT_REPORT_DAYS,
     AfterSalesReport,
     CaseStatus,
-    OutcomeCount,
-    Rate,
     RemedyKind,
     aftersales_report,
-    nearest_rank,
 )
 from ecservice.errors import ValidationError
 from ecservice.storage._case_repository import CASE_TYPE
@@ -234,73 +231,19 @@ def _member(kind: Any, name: str) -> Any:
 
 def _assemble(empty: AfterSalesReport, figures: _Figures) -> AfterSalesReport:
     """The report of ``figures``, worded as :func:`~ecservice.aftersales.aftersales_report`
-    words it."""
-    start, end = empty.window_start, empty.window_end
-    span = f"the {empty.days} days from {start.isoformat()} to {end.isoformat()} (exclusive)"
-    n_paid = figures.paid_orders
-    durations = figures.durations
-
-    def rate(count: int) -> Rate | None:
-        return Rate(count, n_paid) if n_paid else None
-
-    rates = {
-        "a case": (rate(figures.with_cases), "After-sales rate"),
-        "a case that paid money back": (rate(figures.refunded), "Refund rate"),
-        "a case the platform ruled against the seller": (rate(figures.disputed), "Dispute rate"),
-    }
-    explanation = [
-        f"Window: {span}, UTC, counted in {empty.zone} days.",
-        f"{n_paid} orders were paid in the window (first capture of a payment).",
-        f"{figures.cases_opened} cases were opened in the window.",
-    ]
-    for what, (value, label) in rates.items():
-        if value is not None:
-            explanation.append(
-                f"{label} {value}: orders paid in the window with {what} opened in the "
-                "window, over the orders paid in the window."
-            )
-    rates_unavailable = None if n_paid else f"no order was paid in {span}"
-    handling_unavailable = None if durations else f"no case was resolved in {span}"
-    average = sum(durations, _dt.timedelta()) / len(durations) if durations else None
-    p90 = nearest_rank(durations, _PERCENTILE)
-    if durations:
-        explanation.append(
-            f"{len(durations)} cases were resolved in the window; handling time from opening to "
-            f"resolution: average {average}, 90th percentile (nearest rank) {p90}, fastest "
-            f"{durations[0]}, slowest {durations[-1]}."
-        )
-    explanation.append(f"{figures.automatic} cases opened in the window were approved by a timer.")
-    for reason in (rates_unavailable, handling_unavailable):
-        if reason is not None:
-            explanation.append(f"Not available: {reason}.")
-    outcomes = tuple(
-        OutcomeCount(r, s, figures.outcomes[(r, s)])
-        for r in RemedyKind
-        for s in CaseStatus
-        if (r, s) in figures.outcomes
-    )
-    return AfterSalesReport(
+    words it (:meth:`~ecservice.aftersales.AfterSalesReport.from_counts`)."""
+    return AfterSalesReport.from_counts(
         now=empty.now,
         zone=empty.zone,
         days=empty.days,
-        window_start=start,
-        window_end=end,
-        paid_orders=n_paid,
+        window_start=empty.window_start,
+        window_end=empty.window_end,
+        paid_orders=figures.paid_orders,
         cases_opened=figures.cases_opened,
         orders_with_cases=figures.with_cases,
         orders_refunded=figures.refunded,
         orders_disputed=figures.disputed,
-        aftersales_rate=rates["a case"][0],
-        refund_rate=rates["a case that paid money back"][0],
-        dispute_rate=rates["a case the platform ruled against the seller"][0],
-        rates_unavailable=rates_unavailable,
-        outcomes=outcomes,
+        outcomes=figures.outcomes,
         automatic_approvals=figures.automatic,
-        cases_resolved=figures.resolved,
-        average_handling=average,
-        p90_handling=p90,
-        fastest_handling=durations[0] if durations else None,
-        slowest_handling=durations[-1] if durations else None,
-        handling_unavailable=handling_unavailable,
-        explanation=tuple(explanation),
+        durations=figures.durations,
     )
