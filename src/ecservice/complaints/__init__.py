@@ -57,6 +57,7 @@ from ecservice.complaints._sla_rules import (
     state_name,
 )
 from ecservice.complaints._sla_time import add_time
+from ecservice.complaints._stats import ComplaintReport, TargetAttainment, complaint_report
 from ecservice.complaints._values import (
     DEFAULT_REOPEN_WINDOW,
     ESCALATION_LEVELS,
@@ -116,6 +117,7 @@ __all__ = [
     "ComplaintRecorded",
     "ComplaintReopened",
     "ComplaintReplied",
+    "ComplaintReport",
     "ComplaintResumed",
     "ComplaintSolution",
     "ComplaintStatus",
@@ -138,9 +140,11 @@ __all__ = [
     "SlaSnapshot",
     "SlaTarget",
     "SlaTargetKind",
+    "TargetAttainment",
     "ThirdParty",
     "TimeBasis",
     "add_time",
+    "complaint_report",
     "evaluate_sla",
     "state_name",
 ]
