@@ -390,6 +390,36 @@ def test_a_consistent_history_is_accepted_and_kept() -> None:
     assert restored.version == 3
 
 
+class _SettableClock:
+    """A clock that can be set back (a FixedClock refuses to)."""
+
+    def __init__(self, at: pendulum.DateTime) -> None:
+        self.at = at
+
+    def now(self) -> pendulum.DateTime:
+        return self.at
+
+
+def test_a_clock_behind_the_last_record_records_its_instant_and_the_history_reloads() -> None:
+    """A clock set back, or another machine's clock running behind, does not write a history
+    out of time order (which the constructor would refuse when the aggregate is loaded): the
+    record takes the last record's instant, on the kernel's fast path and on the hooked one."""
+    clock = _SettableClock(START)
+    locker = Locker(id="L-3", clock=clock)
+    locker.fill(actor=STAFF, parcel="P-1")
+    clock.at = START.subtract(minutes=5)
+    hooked = locker.open(actor=STAFF)
+    fast = locker.empty(actor=STAFF)
+    assert (hooked.at, fast.at) == (START, START)
+    clock.at = START.add(minutes=1)
+    assert locker.fill(actor=STAFF, parcel="P-2").at == START.add(minutes=1)
+    fields = attrs.asdict(locker, recurse=False)
+    for name in ("_firing", "_events"):
+        fields.pop(name, None)
+    reloaded = Locker(**{k: v for k, v in fields.items() if not k.startswith("_")})
+    assert tuple(reloaded.history) == tuple(locker.history)
+
+
 @attrs.define(slots=True, kw_only=True)
 class CheckedLocker(Locker):
     """A subclass whose own post-init check does not call super()."""

@@ -92,7 +92,9 @@ class Aggregate(Generic[S_co]):
       empty one (version 0) means ``status`` is the initial state; otherwise each record is a
       transition the workflow declares for its trigger, starts where the previous one ended (the
       first in the initial state), has an :class:`Actor` and an aware time no earlier than the
-      previous one, and the last ends in ``status``; ``clock`` has a ``now()`` method. These run
+      previous one, and the last ends in ``status``; ``clock`` has a ``now()`` method. Firing
+      keeps that order: a clock behind the last record's instant (set back, or another
+      machine's clock running behind) records the last record's instant. These run
       whether or not a subclass's own ``__attrs_post_init__`` calls ``super()``. Failures raise
       :class:`~ecservice.errors.ValidationError`.
     * **Kernel-managed fields**: assigning ``status``, ``version`` or ``history`` on a built

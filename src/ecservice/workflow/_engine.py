@@ -287,6 +287,12 @@ class CompiledWorkflow(Generic[A]):
                 subject=aggregate._subject(),
             )
         at = aggregate.clock.now()
+        history = aggregate.history
+        if history and at < history[-1].at:
+            # A clock that went back, or a machine whose clock is behind the one that fired the
+            # last transition: the history stays in time order (its construction check) and
+            # the record takes the previous instant.
+            at = history[-1].at
         dest = entry.simple_dest
         if dest is not None:
             # No guard and no hook: nothing can fail or re-enter between here and the return.
@@ -294,7 +300,6 @@ class CompiledWorkflow(Generic[A]):
             record = TransitionRecord(trigger, state, dest, at, actor, note, version)
             _set_status(aggregate, dest)
             _set_version(aggregate, version)
-            history = aggregate.history
             _set_history(
                 aggregate,
                 history + (record,)  # noqa: RUF005 - faster than (*history, record)

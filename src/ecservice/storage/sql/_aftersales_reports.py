@@ -162,9 +162,6 @@ class _Figures:
         resolved = sa.and_(
             F.c.resolved_at.is_not(None), F.c.resolved_at >= start, F.c.resolved_at < end
         )
-        self.resolved: int = connection.execute(
-            sa.select(sa.func.count()).select_from(_stored_facts()).where(resolved)
-        ).scalar_one()
         spans = connection.execute(
             sa.select(F.c.opened_at, F.c.resolved_at).select_from(_stored_facts()).where(resolved)
         ).all()

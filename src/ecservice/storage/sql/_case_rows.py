@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as sa_postgresql
 from sqlalchemy.dialects import sqlite as sa_sqlite
 
+from ecservice.errors import ValidationError
 from ecservice.storage._case_facts import CaseFacts
 from ecservice.storage.sql._case_schema import CASE_FACTS
 from ecservice.storage.sql._schema import AGGREGATES
@@ -42,8 +43,11 @@ def _upsert(dialect: str) -> Any:
         insert: Any = sa_postgresql.insert(CASE_FACTS)
     elif dialect == "sqlite":
         insert = sa_sqlite.insert(CASE_FACTS)
-    else:  # pragma: no cover - the store supports SQLite and PostgreSQL
-        raise NotImplementedError(dialect)
+    else:  # pragma: no cover - the store is built on SQLite or PostgreSQL only
+        raise ValidationError(
+            f"after-sales case facts need SQLite or PostgreSQL, not {dialect}: their statement "
+            "is INSERT ... ON CONFLICT DO UPDATE"
+        )
     return insert.on_conflict_do_update(
         index_elements=[CASE_FACTS.c.case_id],
         set_={name: insert.excluded[name] for name in _FACT_COLUMNS},
