@@ -192,6 +192,7 @@ def test_a_demo_killed_with_sigkill_is_continued_without_loss(
     assert again.earlier_orders == killed
     assert again.resumed_orders > 0
     assert again.stored_orders == again.earlier_orders + 50
+    _assert_complaints_match_orders(url)
     # Nothing is left half-paid: money is held only for orders still awaiting their payment.
     import sqlalchemy as sa
 
@@ -231,6 +232,38 @@ def test_demo_workers_share_one_sqlite_file(tmp_path: Path) -> None:
     assert summary.aftersales is not None
     assert summary.aftersales.opened > 0
     _assert_cases_match_orders(url)
+    assert summary.complaints is not None
+    assert _assert_complaints_match_orders(url) == summary.complaints.opened > 0
+
+
+def _assert_complaints_match_orders(url: str) -> int:
+    """Every stored complaint is about a stored order and named after it, its history never
+    runs backwards in time, and a complaint waiting on a case waits on its order's case; the
+    number of complaints."""
+    from ecservice._demo_aftersales import case_id_of
+    from ecservice._demo_complaints import complaint_id_of
+    from ecservice._demo_store import stored_ids
+    from ecservice.complaints import ComplaintStatus
+    from ecservice.storage.sql import SqlStore
+
+    store = SqlStore(url)
+    try:
+        ids = stored_ids(store, "complaint") or []
+        with store.unit_of_work() as uow:
+            for complaint_id in ids:
+                complaint = uow.complaints.get(complaint_id)
+                assert complaint.order_id is not None
+                assert uow.orders.find(complaint.order_id) is not None
+                assert complaint_id_of(complaint.order_id) == complaint_id
+                times = [r.at for r in complaint.history]
+                assert times == sorted(times)
+                if complaint.status is ComplaintStatus.AWAITING_CASE:
+                    assert complaint.solution is not None
+                    assert complaint.solution.case_id == case_id_of(complaint.order_id)
+                    assert uow.cases.find(complaint.solution.case_id) is not None
+        return len(ids)
+    finally:
+        store.dispose()
 
 
 def _assert_cases_match_orders(url: str) -> None:

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from ecservice._demo_aftersales import CaseDesk, case_id_of
-from ecservice._demo_figures import AfterSalesFigures, aftersales_figures, money_problems
+from ecservice._demo_complaints import ComplaintDesk, complaint_id_of
+from ecservice._demo_figures import (
+    AfterSalesFigures,
+    ComplaintFigures,
+    aftersales_figures,
+    complaint_figures,
+    money_problems,
+)
 from ecservice._demo_shop import (
     PAY,
     RATE,
@@ -47,6 +54,7 @@ from ecservice._demo_store import (
 from ecservice.aftersales import AfterSalesCase
 from ecservice.application import OrderService, payments_of
 from ecservice.clock import FixedClock
+from ecservice.complaints import Complaint
 from ecservice.errors import GatewayUnavailable, ValidationError
 from ecservice.money import Money, sum_money
 from ecservice.orders import AutoConfirmPolicy, Order, OrderStatus
@@ -74,7 +82,8 @@ class DemoSummary:
 
     ``money_conserved`` is the verdict on every stored order and the gateway's books (see
     :func:`run_demo`); ``gateway_problems`` lists what the gateway's audit and the orders' checks
-    found wrong; ``aftersales`` holds the after-sales figures of the run's month.
+    found wrong; ``aftersales`` and ``complaints`` hold the after-sales and complaint figures of
+    the run's month.
     """
 
     orders: int
@@ -98,6 +107,7 @@ class DemoSummary:
     workers: int = 1
     gateway_problems: tuple[str, ...] = ()
     aftersales: AfterSalesFigures | None = None
+    complaints: ComplaintFigures | None = None
 
 
 @attrs.frozen
@@ -116,6 +126,7 @@ class _Plan:
     unsettled: tuple[str, ...]  # earlier orders that may owe a refund
     workers: int
     cases: tuple[str, ...] = ()  # the stored after-sales cases (continued if not done with)
+    complaints: tuple[str, ...] = ()  # the stored complaints (continued if not done with)
 
 
 @attrs.frozen
@@ -135,12 +146,12 @@ class _Tally:
 
 
 def _earlier_work(
-    store: Store, earlier: list[int], cases: tuple[str, ...]
+    store: Store, earlier: list[int], cases: tuple[str, ...], complaints: tuple[str, ...]
 ) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
     """The earlier orders a run continues: those not done yet, those that may owe a refund
     (cancelled lines; a run killed between a cancellation and its refund left it owed), and
-    the last instant anything happened to them or to their after-sales cases (the next run's
-    month starts the day after)."""
+    the last instant anything happened to them, to their after-sales cases or to their
+    complaints (the next run's month starts the simulated day after its day)."""
 
     def work(uow: UnitOfWork) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
         resume: list[str] = []
@@ -149,6 +160,9 @@ def _earlier_work(
         for case_id in cases:
             case = uow.cases.get(case_id)
             last = max(last, case.opened_at, *(r.at for r in case.history[-1:]))
+        for complaint_id in complaints:
+            complaint = uow.complaints.get(complaint_id)
+            last = max(last, complaint.opened_at, *(r.at for r in complaint.history[-1:]))
         for i in earlier:
             order = uow.orders.get(order_id_of(i))
             last = max(last, order.created_at, *(r.at for r in order.history[-1:]))
@@ -185,6 +199,14 @@ def run_demo(
     which and how often): opened through :class:`~ecservice.application.AfterSalesService`
     (the policy refuses some, and the refusals are counted), moved on day by day, their timers
     run each day, their refunds made through the payment that paid, once per key.
+
+    About 2% of the orders get a complaint (:mod:`ecservice._demo_complaints` says which and
+    how): opened and moved on through :class:`~ecservice.application.ComplaintService` within
+    each day's working hours, against :meth:`SlaPolicy.shop_default()
+    <ecservice.complaints.SlaPolicy.shop_default>` on a working calendar of Asia/Shanghai
+    (the store's timers find the breaches due, recorded at their instants); some are resolved
+    by an after-sales case that the complaint then follows, which moves its money as every case
+    does.
 
     Every step is a use case of :class:`~ecservice.application.OrderService`, stored in ``db``
     (a SQLAlchemy URL; its schema is created or upgraded first) or, without it, in memory with
@@ -243,10 +265,12 @@ def run_demo(
         resume: tuple[str, ...] = ()
         unsettled: tuple[str, ...] = ()
         cases = tuple(stored_ids(store, "aftersales_case") or ())
+        complaints = tuple(stored_ids(store, "complaint") or ())
         start = START
         if stored:
-            resume, unsettled, last = _earlier_work(store, stored, cases)
-            start = max(START, last.add(days=1))
+            resume, unsettled, last = _earlier_work(store, stored, cases, complaints)
+            # Simulated days start at START's hour; complaints move within a day.
+            start = START.add(days=int((last - START).total_seconds() // 86_400) + 1)
         plan = _Plan(
             db=db,
             gateway_db=gateway_db,
@@ -260,6 +284,7 @@ def run_demo(
             unsettled=unsettled,
             workers=workers,
             cases=cases,
+            complaints=complaints,
         )
         if workers == 1:
             clock.set(start)
@@ -303,6 +328,15 @@ def _simulate(
         lambda order_id: _mine(plan, worker, order_id),
     )
     desk.resume(plan.cases)
+    # Complaints draw from a stream of their own too; they may open cases at the desk.
+    complaints = ComplaintDesk(
+        store,
+        clock,
+        random.Random(f"{plan.seed}/complaints/{worker}/{plan.workers}"),
+        desk,
+        lambda order_id: _mine(plan, worker, order_id),
+    )
+    complaints.resume(plan.complaints)
     seen: dict[str, OrderStatus] = {}
     unsettled = {o for o in plan.unsettled if _mine(plan, worker, o)}
     # Earlier orders still open, and finished ones that may owe a refund (settled on day one).
@@ -328,6 +362,7 @@ def _simulate(
                         declined.add(order_id)
                     elif paid.paid:
                         desk.paid(order_id, day)
+                        complaints.paid(order_id, day)
                 elif action == SETTLE or order_id in unsettled:
                     service.settle(order_id)  # refunds whatever was cancelled
                     unsettled.discard(order_id)
@@ -337,8 +372,10 @@ def _simulate(
                 seen[order_id] = status
                 if status is OrderStatus.IN_TRANSIT:
                     desk.shipped(order_id, day)
+                    complaints.shipped(order_id, day)
                 elif status is OrderStatus.DONE:
                     desk.delivered(order_id, day)
+                    complaints.delivered(order_id, day)
             if status not in (OrderStatus.DONE, OrderStatus.CANCELLED) or order_id in unsettled:
                 still_open.append(order_id)
             else:
@@ -362,7 +399,9 @@ def _simulate(
                 cart.id, order_id, address=address_of(i), shipping=RATE, actor=buyer
             )
             open_ids.append(order_id)
-        clock.advance(days=1)
+        # The complaint desk works through the day's hours; then the next day starts.
+        complaints.day(day)
+        clock.set(plan.start.add(days=day + 1))
         if barrier is not None:
             barrier.wait(DAY_TIMEOUT)
         if progress is not None:
@@ -371,6 +410,7 @@ def _simulate(
     # left unsettled (the others were settled when they changed).
     line.healthy = cases_line.healthy = True
     desk.finish()
+    complaints.finish()
     for order_id in sorted(unsettled | desk.settle):
         service.settle(order_id)
     refusals = tuple(sorted(desk.refusals.items()))
@@ -483,17 +523,20 @@ def _summarise(
     every = [order_id_of(i) for i in stored_before] + list(plan.ids)
 
     case_ids = stored_ids(store, "aftersales_case")
+    complaint_ids = stored_ids(store, "complaint")
 
     def load(
         uow: UnitOfWork,
-    ) -> tuple[list[tuple[Order[Any], list[Payment]]], list[AfterSalesCase]]:
+    ) -> tuple[list[tuple[Order[Any], list[Payment]]], list[AfterSalesCase], list[Complaint]]:
         orders = [(uow.orders.get(i), payments_of(uow, i)) for i in every]
-        if case_ids is not None:
-            return orders, [uow.cases.get(c) for c in case_ids]
+        if case_ids is not None and complaint_ids is not None:
+            cases = [uow.cases.get(c) for c in case_ids]
+            return orders, cases, [uow.complaints.get(c) for c in complaint_ids]
         found = (uow.cases.find(case_id_of(i)) for i in every)
-        return orders, [c for c in found if c is not None]
+        told = (uow.complaints.find(complaint_id_of(i)) for i in every)
+        return orders, [c for c in found if c is not None], [c for c in told if c is not None]
 
-    stored, cases = run_in_transaction(store, load)
+    stored, cases, complaints = run_in_transaction(store, load)
     mine = stored[earlier:]
     this_run = [o for o, _ in mine]
     payments = [p for _, ps in mine for p in ps]
@@ -530,6 +573,13 @@ def _summarise(
         now=plan.start.add(days=plan.days),
         days=plan.days,
     )
+    told = complaint_figures(
+        store,
+        complaints,
+        orders=len(plan.ids) + len(plan.resume),
+        now=plan.start.add(days=plan.days),
+        days=plan.days,
+    )
     return DemoSummary(
         orders=len(this_run),
         by_status=dict(Counter(o.status for o in this_run)),
@@ -552,6 +602,7 @@ def _summarise(
         workers=plan.workers,
         gateway_problems=problems + wrong,
         aftersales=figures,
+        complaints=told,
     )
 
 

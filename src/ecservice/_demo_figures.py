@@ -1,14 +1,17 @@
-"""The after-sales figures of ``ecservice demo`` and the checks of the money its cases moved.
+"""The after-sales and complaint figures of ``ecservice demo`` and the checks of the money its
+cases moved.
 
 Private to the demo (:mod:`ecservice._demo` runs it). :func:`aftersales_figures` is the one place
-the figures are computed (from the stored cases and payments, through
-:func:`~ecservice.aftersales.aftersales_report`); :func:`money_problems` says what is wrong with
-the money of the stored orders given their cases.
+the after-sales figures are computed (from the stored cases and payments, through
+:func:`~ecservice.aftersales.aftersales_report`), :func:`complaint_figures` the one place the
+complaint figures are (through :func:`complaint_report_of`); :func:`money_problems` says what is
+wrong with the money of the stored orders given their cases.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -16,10 +19,12 @@ from typing import Any
 import attrs
 
 from ecservice._demo_aftersales import ZONE
+from ecservice._demo_complaints import CALENDAR, POLICY
 from ecservice.aftersales import (
     MAX_REPORT_DAYS,
     AfterSalesCase,
     CaseStatus,
+    ProblemCategory,
     Rate,
     RefundSort,
     RemedyKind,
@@ -27,11 +32,20 @@ from ecservice.aftersales import (
     paid_orders,
 )
 from ecservice.application import refunded_for_cancelled
+from ecservice.complaints import Complaint, ComplaintReport, TargetAttainment, complaint_report
 from ecservice.money import Money, sum_money
 from ecservice.orders import Order
 from ecservice.payments import Payment, RefundKind
+from ecservice.storage import MemoryStore, Store
 
-__all__ = ["AfterSalesFigures", "aftersales_figures", "money_problems"]
+__all__ = [
+    "AfterSalesFigures",
+    "ComplaintFigures",
+    "aftersales_figures",
+    "complaint_figures",
+    "complaint_report_of",
+    "money_problems",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -102,6 +116,92 @@ def aftersales_figures(
         p90_handling=report.p90_handling,
         refunded=sum_money(refunded, "CNY"),
         compensated=sum_money(compensated, "CNY"),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintFigures:
+    """The complaint figures of a run's month (see :func:`complaint_figures`): the complaints
+    opened in the window, ``orders`` the orders the run handled (placed, or continued from an
+    earlier run; ``share``: complaints per order), the rest as
+    :class:`~ecservice.complaints.ComplaintReport` gives them (working time on the demo's
+    calendar), ``still_open`` those not closed, ``via_cases`` those whose solution an
+    after-sales case carried out (the complaint followed the case to its end)."""
+
+    opened: int
+    orders: int
+    share: Rate | None
+    by_category: tuple[tuple[ProblemCategory, int], ...]
+    unclassified: int
+    targets: tuple[TargetAttainment, ...]
+    replied: int
+    first_reply_median: _dt.timedelta | None
+    first_reply_p90: _dt.timedelta | None
+    resolved: int
+    resolution_median: _dt.timedelta | None
+    resolution_p90: _dt.timedelta | None
+    reopened: int
+    reopen_rate: Rate | None
+    visits: int
+    satisfaction_average: decimal.Decimal | None
+    satisfied_rate: Rate | None
+    via_cases: int
+    still_open: int
+
+
+def in_memory_store(store: Store) -> bool:
+    """Whether ``store`` keeps its documents in memory (no SQL to count with)."""
+    return isinstance(store, MemoryStore)
+
+
+def complaint_report_of(
+    store: Store, complaints: Iterable[Complaint], *, now: _dt.datetime, days: int
+) -> ComplaintReport:
+    """The complaint report of the ``days`` local days before the day of ``now`` (at most
+    :data:`~ecservice.aftersales.MAX_REPORT_DAYS`) under the demo's policy and calendar, of the
+    complaints ``store`` holds (``complaints``: all of them, loaded): counted by the database
+    (:class:`~ecservice.storage.sql.SqlComplaintReports`, from the facts the store writes with
+    every complaint) on SQLite and PostgreSQL, else by
+    :func:`~ecservice.complaints.complaint_report` (the one place the demo asks for it)."""
+    window = min(days, MAX_REPORT_DAYS)
+    if not in_memory_store(store):
+        from ecservice.storage.sql import SqlComplaintReports, SqlStore
+
+        if isinstance(store, SqlStore):
+            return SqlComplaintReports(store).report(POLICY, now=now, zone_name=ZONE, days=window)
+    return complaint_report(complaints, POLICY, CALENDAR, now=now, zone_name=ZONE, days=window)
+
+
+def complaint_figures(
+    store: Store, complaints: Iterable[Complaint], *, orders: int, now: _dt.datetime, days: int
+) -> ComplaintFigures:
+    """The complaint figures of the ``days`` local days before the day of ``now``, from every
+    stored complaint (:func:`complaint_report_of`); ``orders`` is how many orders the run
+    handled."""
+    every = list(complaints)
+    report = complaint_report_of(store, every, now=now, days=days)
+    start, end = report.window_start, report.window_end
+    window = [c for c in every if start <= c.opened_at < end]
+    return ComplaintFigures(
+        opened=report.complaints_opened,
+        orders=orders,
+        share=Rate(report.complaints_opened, orders) if orders else None,
+        by_category=report.by_category,
+        unclassified=report.unclassified,
+        targets=report.targets,
+        replied=report.replied,
+        first_reply_median=report.first_reply_median,
+        first_reply_p90=report.first_reply_p90,
+        resolved=report.resolved,
+        resolution_median=report.resolution_median,
+        resolution_p90=report.resolution_p90,
+        reopened=report.reopened,
+        reopen_rate=report.reopen_rate,
+        visits=report.visits,
+        satisfaction_average=report.satisfaction_average,
+        satisfied_rate=report.satisfied_rate,
+        via_cases=sum(any(r.trigger == "case_resolved" for r in c.history) for c in window),
+        still_open=sum(c.is_open for c in window),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
+from ecservice._demo_complaints import CALENDAR, POLICY
 from ecservice._demo_shop import Gateway, order_id_of
 from ecservice.clock import FixedClock
 from ecservice.orders import AutoConfirmPolicy
@@ -16,6 +17,7 @@ from ecservice.storage import (
     MemoryStore,
     Store,
     UnitOfWork,
+    complaint_next_due,
     default_timers,
     order_next_due,
     run_in_transaction,
@@ -64,7 +66,13 @@ def in_memory(db: str | None) -> bool:
 
 
 def open_store(db: str | None, clock: FixedClock, policy: AutoConfirmPolicy) -> Store:
-    timers = {**default_timers(), "order": order_next_due(policy)}
+    """The demo's store: orders timed for automatic confirmation under ``policy``, complaints
+    for their service levels (the demo's SLA policy on its working calendar)."""
+    timers = {
+        **default_timers(),
+        "order": order_next_due(policy),
+        "complaint": complaint_next_due(POLICY, CALENDAR),
+    }
     if db is None:
         return MemoryStore(clock=clock, timers=timers)
     from ecservice.storage.sql import SqlStore

@@ -18,13 +18,18 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ecservice._demo import MAX_WORKERS, run_demo
-from ecservice._demo_figures import AfterSalesFigures
+from ecservice._demo_figures import AfterSalesFigures, ComplaintFigures
 from ecservice.aftersales import CASE_WORKFLOW, CaseStatus, Rate
+from ecservice.calendar import CN_LAST_CONFIRMED_YEAR
 from ecservice.complaints import COMPLAINT_WORKFLOW
+from ecservice.consultation import CONSULTATION_WORKFLOW
 from ecservice.errors import EcServiceError
+from ecservice.feedback import FEEDBACK_WORKFLOW
 from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, OrderStatus
 from ecservice.payments import PAYMENT_WORKFLOW
 from ecservice.payments.mondex import PURSE_WORKFLOW
+from ecservice.ratings import RATING_WORKFLOW
+from ecservice.satisfaction import SURVEY_WORKFLOW
 from ecservice.workflow import Workflow
 
 if TYPE_CHECKING:
@@ -60,9 +65,13 @@ WORKFLOWS: dict[str, Workflow[Any]] = {
     "aftersales": CASE_WORKFLOW,
     "cart": CART_WORKFLOW,
     "complaint": COMPLAINT_WORKFLOW,
+    "consultation": CONSULTATION_WORKFLOW,
+    "feedback": FEEDBACK_WORKFLOW,
     "order": ORDER_WORKFLOW,
     "payment": PAYMENT_WORKFLOW,
     "purse": PURSE_WORKFLOW,
+    "rating": RATING_WORKFLOW,
+    "survey": SURVEY_WORKFLOW,
 }
 
 
@@ -179,6 +188,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  merchant balance:       {summary.merchant_balance.format('zh_CN')}")
     if summary.aftersales is not None:
         _print_aftersales(summary.aftersales)
+    if summary.complaints is not None:
+        _print_complaints(summary.complaints)
     print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
     for problem in summary.gateway_problems[:10]:
         print(f"    {problem}")
@@ -242,6 +253,57 @@ def _print_aftersales(figures: AfterSalesFigures) -> None:
     print(
         f"  after-sales refunds:    {figures.refunded.format('zh_CN')} "
         f"(compensations {figures.compensated.format('zh_CN')})"
+    )
+
+
+def _hours(value: dt.timedelta | None) -> str:
+    return "-" if value is None else f"{value / dt.timedelta(hours=1):.1f} h"
+
+
+def _print_complaints(figures: ComplaintFigures) -> None:
+    """The complaint block of the demo's summary: complaints by category, SLA attainment per
+    target, working time to first reply and to resolution, reopenings, satisfaction."""
+    print()
+    print(
+        f"  complaints (投诉):      {figures.opened} opened this month "
+        f"({_percent(figures.share)} of {figures.orders} orders), "
+        f"{figures.opened - figures.still_open} closed, {figures.still_open} open"
+    )
+    print(f"    {'category':<22}类别\u3000\u3000\u3000\u3000{'complaints':>12}")
+    for category, n in figures.by_category:
+        zh = category.label_zh + "\u3000" * (6 - len(category.label_zh))
+        print(f"    {category.label_en:<22}{zh}{n:>12}")
+    if figures.unclassified:
+        print(f"    {'not recorded yet':<22}未记录\u3000\u3000\u3000{figures.unclassified:>12}")
+    heading = f"{'cycles':>7}{'met':>6}{'breached':>10}{'attained':>10}"
+    print(f"    {'SLA target':<22}时效\u3000\u3000\u3000\u3000{heading}")
+    for target in figures.targets:
+        zh = target.kind.label_zh + "\u3000" * (6 - len(target.kind.label_zh))
+        print(
+            f"    {target.kind.label_en:<22}{zh}{target.cycles:>7}{target.met:>6}"
+            f"{target.breached:>10}{_percent(target.attainment):>10}"
+        )
+    print(
+        f"  first reply:            median {_hours(figures.first_reply_median)}, 90th percentile "
+        f"{_hours(figures.first_reply_p90)} of working time ({figures.replied} complaints)"
+    )
+    print(
+        f"  resolution:             median {_hours(figures.resolution_median)}, 90th percentile "
+        f"{_hours(figures.resolution_p90)} of working time ({figures.resolved} complaints)"
+    )
+    print(f"  through after-sales:    {figures.via_cases} resolved by an after-sales case")
+    print(
+        f"  reopened:               {figures.reopened} ({_percent(figures.reopen_rate)} of "
+        "those closed)"
+    )
+    average = "-" if figures.satisfaction_average is None else f"{figures.satisfaction_average:.2f}"
+    print(
+        f"  satisfaction:           average {average} of 5, {_percent(figures.satisfied_rate)} "
+        f"satisfied (4 or 5), {figures.visits} visits"
+    )
+    print(
+        f"  holidays:               due dates after {CN_LAST_CONFIRMED_YEAR} use predicted ones "
+        f"(the {CN_LAST_CONFIRMED_YEAR + 1} notice is not out yet)"
     )
 
 

@@ -59,7 +59,8 @@ def empty_pg(url: str) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
         connection.exec_driver_sql(
-            "TRUNCATE ecs_aggregates, ecs_outbox, ecs_case_facts RESTART IDENTITY"
+            "TRUNCATE ecs_aggregates, ecs_outbox, ecs_case_facts, ecs_complaint_facts, "
+            "ecs_complaint_cycles RESTART IDENTITY"
         )
     engine.dispose()
 

@@ -185,7 +185,7 @@ def check_backfill(url: str, cases: list[AfterSalesCase]) -> None:
                 )
     finally:
         engine.dispose()
-    assert upgrade(url) == "0004"
+    assert upgrade(url, "0004") == "0004"
     store = SqlStore(url)
     try:
         assert facts_rows(store) == {c.id: case_facts(c).values() for c in cases}

@@ -350,16 +350,24 @@ def test_the_registry_reads_by_type_and_writes_by_exact_class(document: dict[str
         "aftersales_case",
         "cart",
         "complaint",
+        "consultation",
+        "feedback",
         "gift-order",
         "order",
         "payment",
+        "rating",
+        "survey",
     )
     assert default_registry().type_names == (
         "aftersales_case",
         "cart",
         "complaint",
+        "consultation",
+        "feedback",
         "order",
         "payment",
+        "rating",
+        "survey",
     )
 
 
@@ -455,7 +463,8 @@ def test_storing_orders_needs_no_crypto_extra() -> None:
         "import sys; sys.modules['cryptography'] = None\n"
         "import ecservice.storage as storage\n"
         "assert storage.default_registry().type_names == "
-        "('aftersales_case', 'cart', 'complaint', 'order', 'payment')\n"
+        "('aftersales_case', 'cart', 'complaint', 'consultation', 'feedback', 'order', "
+        "'payment', 'rating', 'survey')\n"
         "from ecservice.storage import MemoryStore, dump_order\n"
         "try:\n"
         "    storage.MintSerializer\n"

@@ -20,7 +20,7 @@ from ecservice.clock import FixedClock, ensure_utc
 from ecservice.errors import EcServiceError, StorageUnavailable
 from ecservice.storage import ORDER_SERIALIZER, datetime_text, parse_datetime
 from ecservice.storage.sql import SqlStore
-from ecservice.storage.sql._store import _STATEMENT_EVENTS
+from ecservice.storage.sql._engine import _STATEMENT_EVENTS
 from ecservice.workflow import Actor
 from tests.storage.aggregates import orders
 from tests.storage.conftest import POLICY, empty_pg

@@ -92,6 +92,7 @@ from ecservice.aftersales._reports import (
     aftersales_report,
     nearest_rank,
     paid_orders,
+    report_window,
 )
 from ecservice.aftersales._timeouts import MAX_TIMEOUT, CaseTimeouts
 from ecservice.aftersales._windows import WindowCounting, day_start, window_end
@@ -174,5 +175,6 @@ __all__ = [
     "nearest_rank",
     "paid_orders",
     "refund_key",
+    "report_window",
     "window_end",
 ]

@@ -40,6 +40,7 @@ __all__ = [
     "aftersales_report",
     "nearest_rank",
     "paid_orders",
+    "report_window",
 ]
 
 #: The default length of a report's window in days (the "rolling 30 days" of marketplaces).
@@ -488,17 +489,46 @@ def _check_paid(paid: Iterable[PaidOrder]) -> dict[str, DateTime]:
     return out
 
 
-def _window(now: DateTime, zone_name: str, days: int) -> tuple[DateTime, DateTime]:
-    tz = zone(zone_name)
+def report_window(
+    now: object, zone_name: object, days: object, *, zone_what: str = "zone_name"
+) -> tuple[DateTime, str, DateTime, DateTime]:
+    """The window every report of the library counts over: the ``days`` whole local days of
+    ``zone_name`` before the day of ``now`` (today left out; the first instant in, the last
+    out), as ``(now in UTC, the zone's name, start, end)``, start and end in UTC.
+
+    >>> import pendulum
+    >>> from ecservice.aftersales import report_window
+    >>> at, name, start, end = report_window(
+    ...     pendulum.datetime(2026, 12, 1, 9, tz="Asia/Shanghai"), "Asia/Shanghai", 30)
+    >>> start.isoformat(), end.isoformat()
+    ('2026-10-31T16:00:00+00:00', '2026-11-30T16:00:00+00:00')
+
+    Args:
+        now: when the report is asked for; an aware datetime.
+        zone_name: the shop's IANA time zone.
+        days: the window's length, an ``int`` from 1 to :data:`MAX_REPORT_DAYS`.
+        zone_what: how an error names the zone argument.
+
+    Raises:
+        NaiveDatetime: ``now`` has no time zone.
+        ValidationError: ``now`` not a datetime, an unknown zone, ``days`` out of range, or a
+            window outside the years 1 to 9999.
+    """
+    if not isinstance(now, _dt.datetime):
+        raise ValidationError(f"now must be a timezone-aware datetime, not {shown(now)}")
+    at = ensure_utc(now, what="now")
+    name = check_text(zone_name, zone_what)
+    count = _check_days(days)
+    tz = zone(name)
     try:
-        today = now.in_timezone(tz).date()
-        first = today - _dt.timedelta(days=days)
+        today = at.in_timezone(tz).date()
+        first = today - _dt.timedelta(days=count)
+        return at, name, day_start(first, name), day_start(today, name)
     except OverflowError:
         raise ValidationError(
-            f"a window of {days} days before the day of {now.isoformat()} in {zone_name} "
+            f"a window of {count} days before the day of {at.isoformat()} in {name} "
             "falls outside the years 1 to 9999"
         ) from None
-    return day_start(first, zone_name), day_start(today, zone_name)
 
 
 def _elapsed(start: DateTime, end: DateTime) -> _dt.timedelta:
@@ -566,14 +596,10 @@ def aftersales_report(
             iterable of :class:`AfterSalesCase` or :class:`PaidOrder`, a case or an order
             named twice, or a window outside the calendar.
     """
-    if not isinstance(now, _dt.datetime):
-        raise ValidationError(f"now must be a timezone-aware datetime, not {shown(now)}")
-    at = ensure_utc(now, what="now")
-    zone_name = check_text(zone, "zone")
+    at, zone_name, start, end = report_window(now, zone, days, zone_what="zone")
     day_count = _check_days(days)
     case_list = _check_cases(cases)
     paid_at = _check_paid(paid)
-    start, end = _window(at, zone_name, day_count)
 
     window_orders = {oid for oid, t in paid_at.items() if start <= t < end}
     opened = [c for c in case_list if start <= c.opened_at < end]

@@ -39,6 +39,7 @@ Money('186.00', 'CNY')
 from ecservice.application._aftersales import AfterSalesService
 from ecservice.application._claims import claimed_units, claims_units, refunded_for_cancelled
 from ecservice.application._complaints import ComplaintService
+from ecservice.application._disclosure import DisclosedDetails, DisclosureService
 from ecservice.application._order_view import (
     CaseShipment,
     CaseSummary,
@@ -53,6 +54,8 @@ __all__ = [
     "CaseShipment",
     "CaseSummary",
     "ComplaintService",
+    "DisclosedDetails",
+    "DisclosureService",
     "LineAfterSales",
     "OrderAfterSales",
     "OrderErasure",

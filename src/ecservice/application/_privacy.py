@@ -33,7 +33,7 @@ from ecservice.orders import ERASED, ErasurePolicy, PersonalValues
 from ecservice.orders._privacy import DEFAULT_BASIS, redact_history
 from ecservice.storage import OutboxRecord, Store, UnitOfWork
 from ecservice.storage._converter import make_converter
-from ecservice.storage._repository import default_backoff
+from ecservice.storage._retrying import default_backoff
 from ecservice.text import check_text
 from ecservice.workflow import Actor
 

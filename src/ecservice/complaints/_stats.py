@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final, final
 
 import attrs
@@ -13,21 +13,20 @@ from pendulum import DateTime
 
 from ecservice._shown import shown
 from ecservice.aftersales import (
-    MAX_REPORT_DAYS,
     ProblemCategory,
     ProblemKind,
     Rate,
-    day_start,
     nearest_rank,
 )
+from ecservice.aftersales import (
+    report_window as shared_window,
+)
 from ecservice.calendar import WorkingCalendar
-from ecservice.clock import ensure_utc, zone
 from ecservice.complaints._complaint import Complaint
 from ecservice.complaints._sla_clock import CycleEnd, SlaCycle
 from ecservice.complaints._sla_policy import SlaPolicy
 from ecservice.complaints._sla_rules import SlaTargetKind
 from ecservice.errors import ValidationError
-from ecservice.text import check_text
 
 __all__ = ["ComplaintReport", "TargetAttainment", "complaint_report"]
 
@@ -127,6 +126,157 @@ class ComplaintReport:
                 return found
         return None
 
+    @classmethod
+    def from_counts(
+        cls,
+        *,
+        now: _dt.datetime,
+        zone_name: str,
+        days: int,
+        complaints_opened: int,
+        problems: Mapping[ProblemKind, int],
+        unclassified: int,
+        cycles: Mapping[SlaTargetKind, tuple[int, int]],
+        first_replies: Iterable[_dt.timedelta],
+        resolutions: Iterable[_dt.timedelta],
+        reopened: int,
+        closed_once: int,
+        scores: Mapping[int, int],
+    ) -> ComplaintReport:
+        """The report of figures counted elsewhere (in memory by :func:`complaint_report`, by
+        SQL in :class:`~ecservice.storage.sql.SqlComplaintReports`), over the window of the
+        ``days`` whole local days before the day of ``now`` in ``zone_name``.
+
+        Args:
+            now: when the report is asked for; an aware datetime.
+            zone_name: the shop's IANA time zone.
+            days: the window's length in whole local days, from 1 to
+                :data:`~ecservice.aftersales.MAX_REPORT_DAYS`.
+            complaints_opened: the complaints opened in the window.
+            problems: complaints per recorded problem (problems with none may be left out).
+            unclassified: complaints whose problem is not recorded.
+            cycles: per target kind, ``(met, breached)`` cycles decided by ``now``.
+            first_replies: the working times from opening to first reply.
+            resolutions: the working times from opening to resolution.
+            reopened: complaints reopened at least once.
+            closed_once: complaints closed at least once (reopened ones included).
+            scores: follow-up visits per satisfaction score (1-5).
+
+        Raises:
+            NaiveDatetime: ``now`` has no time zone.
+            ValidationError: an unknown zone, ``days`` out of range, a negative count or
+                duration, a count that exceeds what it is part of, a score out of 1-5.
+        """
+        at, name, start, end = report_window(now, zone_name, days)
+        for what, count in (
+            ("complaints_opened", complaints_opened),
+            ("unclassified", unclassified),
+            ("reopened", reopened),
+            ("closed_once", closed_once),
+        ):
+            _check_count(what, count)
+        by_problem: dict[ProblemKind, int] = {}
+        for problem, count in dict(problems).items():
+            if not isinstance(problem, ProblemKind):
+                raise ValidationError(f"problems are keyed by ProblemKind, not {shown(problem)}")
+            _check_count(f"the count of {problem.name}", count)
+            if count:
+                by_problem[problem] = count
+        if sum(by_problem.values()) + unclassified != complaints_opened:
+            raise ValidationError(
+                "the complaints per problem and the unclassified ones must add up to the "
+                f"complaints opened ({complaints_opened})"
+            )
+        if reopened > closed_once or closed_once > complaints_opened:
+            raise ValidationError(
+                "reopened <= closed_once <= complaints_opened must hold, not "
+                f"{reopened}, {closed_once}, {complaints_opened}"
+            )
+        categories: dict[ProblemCategory, int] = {}
+        for problem, count in by_problem.items():
+            categories[problem.category] = categories.get(problem.category, 0) + count
+        targets = []
+        for kind in SlaTargetKind:
+            if kind not in cycles:
+                continue
+            met, breached = cycles[kind]
+            _check_count(f"met {kind.value} cycles", met)
+            _check_count(f"breached {kind.value} cycles", breached)
+            if met + breached:
+                targets.append(
+                    TargetAttainment(
+                        kind=kind,
+                        cycles=met + breached,
+                        met=met,
+                        breached=breached,
+                        attainment=_rate(met, met + breached),
+                        breach_rate=_rate(breached, met + breached),
+                    )
+                )
+        to_reply = _durations(first_replies, "first_replies")
+        to_resolve = _durations(resolutions, "resolutions")
+        visits = satisfied = total = 0
+        for score, count in dict(scores).items():
+            if type(score) is not int or not 1 <= score <= 5:
+                raise ValidationError(
+                    f"a satisfaction score is an int from 1 to 5, not {shown(score)}"
+                )
+            _check_count(f"visits scored {score}", count)
+            visits += count
+            total += score * count
+            satisfied += count if score >= 4 else 0
+        average = None
+        if visits:
+            average = decimal.Decimal(total) / decimal.Decimal(visits)
+        return cls(
+            now=at,
+            zone=name,
+            days=days,
+            window_start=start,
+            window_end=end,
+            complaints_opened=complaints_opened,
+            by_category=tuple((c, categories[c]) for c in ProblemCategory if c in categories),
+            by_problem=tuple((p, by_problem[p]) for p in ProblemKind if p in by_problem),
+            unclassified=unclassified,
+            targets=tuple(targets),
+            replied=len(to_reply),
+            first_reply_median=nearest_rank(to_reply, 50),
+            first_reply_p90=nearest_rank(to_reply, 90),
+            resolved=len(to_resolve),
+            resolution_median=nearest_rank(to_resolve, 50),
+            resolution_p90=nearest_rank(to_resolve, 90),
+            reopened=reopened,
+            reopen_rate=_rate(reopened, closed_once),
+            visits=visits,
+            satisfaction_average=average,
+            satisfied_rate=_rate(satisfied, visits),
+        )
+
+
+def report_window(
+    now: object, zone_name: object, days: object
+) -> tuple[DateTime, str, DateTime, DateTime]:
+    """``now`` in UTC, the zone's name, and the window of the ``days`` whole local days before
+    the day of ``now`` (start in, end out), checked (internal; see
+    :func:`~ecservice.aftersales.report_window`)."""
+    return shared_window(now, zone_name, days)
+
+
+def _check_count(what: str, value: object) -> None:
+    if type(value) is not int or value < 0:
+        raise ValidationError(f"{what} must be a whole number, 0 or more, not {shown(value)}")
+
+
+def _durations(values: object, what: str) -> list[_dt.timedelta]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ValidationError(f"{what} must be an iterable of timedelta, not {shown(values)}")
+    out = []
+    for value in values:
+        if not isinstance(value, _dt.timedelta) or value < _dt.timedelta(0):
+            raise ValidationError(f"{what} must hold durations of 0 or more, not {shown(value)}")
+        out.append(value)
+    return out
+
 
 def _rate(part: int, whole: int) -> Rate | None:
     return Rate(part, whole) if whole else None
@@ -176,17 +326,9 @@ def complaint_report(
             :class:`Complaint`, a complaint named twice.
         CalendarNotConfirmed: the calendar cannot count a day the window's complaints span.
     """
-    if not isinstance(now, _dt.datetime):
-        raise ValidationError(f"now must be a timezone-aware datetime, not {shown(now)}")
-    at = ensure_utc(now, what="now")
-    name = check_text(zone_name, "zone_name")
-    if type(days) is not int or not 1 <= days <= MAX_REPORT_DAYS:
-        raise ValidationError(f"days must be an int from 1 to {MAX_REPORT_DAYS}, not {days!r:.40}")
+    at, name, start, end = report_window(now, zone_name, days)
     if not isinstance(policy, SlaPolicy):
         raise ValidationError(f"policy must be an SlaPolicy, not {shown(policy)}")
-    today = at.in_timezone(zone(name)).date()
-    start = day_start(today - _dt.timedelta(days=days), name)
-    end = day_start(today, name)
     seen: set[str] = set()
     opened: list[Complaint] = []
     for complaint in complaints:
@@ -198,25 +340,22 @@ def complaint_report(
         if start <= complaint.opened_at < end:
             opened.append(complaint)
 
-    categories: dict[ProblemCategory, int] = {}
     problems: dict[ProblemKind, int] = {}
-    counts: dict[SlaTargetKind, list[int]] = {}
+    counts: dict[SlaTargetKind, tuple[int, int]] = {}
     to_reply: list[_dt.timedelta] = []
     to_resolve: list[_dt.timedelta] = []
     reopened = closed_once = 0
-    scores: list[int] = []
+    scores: dict[int, int] = {}
     for complaint in opened:
         if complaint.problem is not None:
             problems[complaint.problem] = problems.get(complaint.problem, 0) + 1
-            category = complaint.problem.category
-            categories[category] = categories.get(category, 0) + 1
         evaluation = complaint.sla(policy, calendar, now=max(at, complaint.opened_at))
         for cycle in evaluation.cycles:
             decided = _decided(cycle)
             if decided is None:
                 continue
-            tally = counts.setdefault(cycle.kind, [0, 0])
-            tally[0 if decided else 1] += 1
+            met, breached = counts.get(cycle.kind, (0, 0))
+            counts[cycle.kind] = (met + 1, breached) if decided else (met, breached + 1)
         replied_at = complaint.first_replied_at
         if replied_at is not None and replied_at <= at:
             to_reply.append(calendar.elapsed(complaint.opened_at, replied_at))
@@ -229,43 +368,18 @@ def complaint_report(
             closed_once += 1
         visit = complaint.visit
         if visit is not None and visit.satisfaction is not None:
-            scores.append(visit.satisfaction)
-
-    targets = tuple(
-        TargetAttainment(
-            kind=kind,
-            cycles=sum(counts[kind]),
-            met=counts[kind][0],
-            breached=counts[kind][1],
-            attainment=_rate(counts[kind][0], sum(counts[kind])),
-            breach_rate=_rate(counts[kind][1], sum(counts[kind])),
-        )
-        for kind in SlaTargetKind
-        if kind in counts
-    )
-    average = None
-    if scores:
-        average = decimal.Decimal(sum(scores)) / decimal.Decimal(len(scores))
-    return ComplaintReport(
+            scores[visit.satisfaction] = scores.get(visit.satisfaction, 0) + 1
+    return ComplaintReport.from_counts(
         now=at,
-        zone=name,
+        zone_name=name,
         days=days,
-        window_start=start,
-        window_end=end,
         complaints_opened=len(opened),
-        by_category=tuple((c, categories[c]) for c in ProblemCategory if c in categories),
-        by_problem=tuple((p, problems[p]) for p in ProblemKind if p in problems),
+        problems=problems,
         unclassified=sum(1 for c in opened if c.problem is None),
-        targets=targets,
-        replied=len(to_reply),
-        first_reply_median=nearest_rank(to_reply, 50),
-        first_reply_p90=nearest_rank(to_reply, 90),
-        resolved=len(to_resolve),
-        resolution_median=nearest_rank(to_resolve, 50),
-        resolution_p90=nearest_rank(to_resolve, 90),
+        cycles=counts,
+        first_replies=to_reply,
+        resolutions=to_resolve,
         reopened=reopened,
-        reopen_rate=_rate(reopened, closed_once),
-        visits=len(scores),
-        satisfaction_average=average,
-        satisfied_rate=_rate(sum(1 for s in scores if s >= 4), len(scores)),
+        closed_once=closed_once,
+        scores=scores,
     )

@@ -6,6 +6,16 @@ out of stock (缺货), in transit (货在途中), done (处理完毕), cancelled
 
 from ecservice.orders._auto_confirm import auto_confirm_due
 from ecservice.orders._cart import CART_WORKFLOW, Cart, CartLine, CartStatus
+from ecservice.orders._disclosure import (
+    Consent,
+    Disclosure,
+    DisclosureBasis,
+    DisclosureRefused,
+    OrderDetail,
+    OrderDetailsDisclosed,
+    VerifiedRequest,
+    authorize_disclosure,
+)
 from ecservice.orders._events import (
     LinesCancelled,
     OrderCancelled,
@@ -20,6 +30,7 @@ from ecservice.orders._events import (
     ShipmentReceived,
     TrackingEventAdded,
 )
+from ecservice.orders._masking import MASK, mask_name, mask_phone, mask_text
 from ecservice.orders._order import TRACKING_LEAD, Order, OS_co
 from ecservice.orders._order_workflow import (
     ORDER_WORKFLOW,
@@ -58,6 +69,7 @@ __all__ = [
     "CART_WORKFLOW",
     "ERASED",
     "ERASED_PHONE",
+    "MASK",
     "MAX_AUTO_CONFIRM_DAYS",
     "MAX_QUANTITY",
     "MAX_WEIGHT_KG",
@@ -70,6 +82,10 @@ __all__ = [
     "Cart",
     "CartLine",
     "CartStatus",
+    "Consent",
+    "Disclosure",
+    "DisclosureBasis",
+    "DisclosureRefused",
     "ErasurePolicy",
     "ErasureResult",
     "LinesCancelled",
@@ -79,6 +95,8 @@ __all__ = [
     "OrderChange",
     "OrderCompleted",
     "OrderConfirmed",
+    "OrderDetail",
+    "OrderDetailsDisclosed",
     "OrderLine",
     "OrderMarkedOutOfStock",
     "OrderPlaced",
@@ -94,12 +112,17 @@ __all__ = [
     "ShippingRate",
     "TrackingEvent",
     "TrackingEventAdded",
+    "VerifiedRequest",
     "all_cancelled",
     "all_settled",
     "apply_change",
+    "authorize_disclosure",
     "auto_confirm_due",
     "erased_address",
     "is_erased_address",
+    "mask_name",
+    "mask_phone",
+    "mask_text",
     "nothing_shipped",
     "nothing_travels",
     "stock_restored",

@@ -61,6 +61,12 @@ _PENDING: Any = OrderStatus.PENDING_CONFIRMATION
 _SCAN_LINES: Final = 8
 
 
+def _remarks_shown(remarks: str) -> str:
+    """The remarks in a repr: their length only (they often hold a phone number or an
+    address)."""
+    return f"<{len(remarks)} characters>"
+
+
 @attrs.define(slots=True, kw_only=True, on_setattr=attrs.setters.NO_OP)
 class Order(Aggregate[OS_co]):
     """An order: lines, buyer, shipping address, remarks, shipments and cancellations.
@@ -119,7 +125,7 @@ class Order(Aggregate[OS_co]):
     address: Address = attrs.field(validator=_check_address)
     shipping_fee: Money
     created_at: DateTime = attrs.field(converter=ensure_utc)
-    remarks: str = attrs.field(default="", validator=_remarks)
+    remarks: str = attrs.field(default="", validator=_remarks, repr=_remarks_shown)
     presale: Presale | None = attrs.field(default=None, validator=_check_presale)
     shipments: tuple[Shipment, ...] = attrs.field(default=(), converter=_as_shipments)
     cancellations: tuple[Cancellation, ...] = attrs.field(default=(), converter=_as_cancellations)

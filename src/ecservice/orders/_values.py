@@ -24,6 +24,7 @@ from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.errors import InvalidAddress, InvalidQuantity, ValidationError
 from ecservice.money import Currency, Money
+from ecservice.orders._masking import mask_name, mask_phone, mask_text
 from ecservice.text import LONG_TEXT_MAX, SHORT_TEXT_MAX, check_optional_text, check_text, text
 from ecservice.workflow import Actor
 
@@ -266,7 +267,7 @@ def _tuple_of(value: object, kind: type[_V], what: str) -> tuple[_V, ...]:
 
 
 @final
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class Address:
     """A shipping address (收货地址).
 
@@ -310,9 +311,33 @@ class Address:
             )
 
     def one_line(self) -> str:
-        """The address on one line, in Chinese order (province, city, district, street)."""
+        """The address on one line, in Chinese order (province, city, district, street), with
+        the recipient and the full phone number: for the parcel's label and the account that
+        placed the order, never for logs (see :meth:`masked`)."""
         parts = [self.province, self.city, self.district, self.street]
         return " ".join(p for p in parts if p) + f" ({self.recipient}, {self.phone})"
+
+    def masked(self) -> str:
+        """The address on one line with its personal parts masked
+        (:func:`~ecservice.orders.mask_phone`, :func:`~ecservice.orders.mask_name`,
+        :func:`~ecservice.orders.mask_text`): the region in full, the street's first two
+        characters, the recipient's first character, the phone's first three and last four
+        digits. ``repr()`` and ``str()`` show only this.
+
+        >>> from ecservice.orders import Address
+        >>> Address(recipient="张三", phone="13812345678", province="浙江省", city="杭州市",
+        ...         district="余杭区", street="文一西路969号").masked()
+        '浙江省 杭州市 余杭区 文一****** (张*, 138****5678)'
+        """
+        parts = [self.province, self.city, self.district, mask_text(self.street)]
+        return " ".join(p for p in parts if p) + (
+            f" ({mask_name(self.recipient)}, {mask_phone(self.phone)})"
+        )
+
+    def __repr__(self) -> str:
+        return f"Address(<{self.masked()}>)"
+
+    __str__ = __repr__
 
 
 @final

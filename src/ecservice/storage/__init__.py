@@ -34,13 +34,16 @@ from ecservice.storage._aggregate import HISTORY_KEYS, AggregateSerializer
 from ecservice.storage._case_repository import CaseRepository
 from ecservice.storage._complaints import (
     COMPLAINT_SERIALIZER,
+    ComplaintSlaTimer,
     complaint_next_due,
     dump_complaint,
     load_complaint,
 )
+from ecservice.storage._consultation import CONSULTATION_SERIALIZER
 from ecservice.storage._converter import datetime_text, make_converter, parse_datetime
 from ecservice.storage._document import ENVELOPE_KEYS, Document, Serializer, Upcaster
 from ecservice.storage._errors import DocumentError, UnsupportedSchemaVersion
+from ecservice.storage._feedback import FEEDBACK_SERIALIZER, feedback_next_due
 from ecservice.storage._memory import MemoryStore
 from ecservice.storage._orders import (
     CART_SERIALIZER,
@@ -51,18 +54,12 @@ from ecservice.storage._orders import (
     load_order,
 )
 from ecservice.storage._payments import PAYMENT_SERIALIZER, dump_payment, load_payment
+from ecservice.storage._ratings import RATING_SERIALIZER, rating_next_due
 from ecservice.storage._registry import SerializerRegistry
-from ecservice.storage._repository import (
-    OutboxRecord,
-    Repository,
-    Store,
-    Timer,
-    UnitOfWork,
-    default_backoff,
-    default_timers,
-    order_next_due,
-    run_in_transaction,
-)
+from ecservice.storage._repository import OutboxRecord, Repository, Store, Timer, UnitOfWork
+from ecservice.storage._retrying import default_backoff, run_in_transaction
+from ecservice.storage._surveys import SURVEY_SERIALIZER, survey_next_due
+from ecservice.storage._timers import default_timers, order_next_due
 
 if TYPE_CHECKING:
     from ecservice.storage._instruments import (
@@ -86,14 +83,19 @@ __all__ = [
     "CART_SERIALIZER",
     "CASE_SERIALIZER",
     "COMPLAINT_SERIALIZER",
+    "CONSULTATION_SERIALIZER",
     "ENVELOPE_KEYS",
+    "FEEDBACK_SERIALIZER",
     "HISTORY_KEYS",
     "ORDER_SERIALIZER",
     "PAYMENT_SERIALIZER",
     "PURSE_SERIALIZER",
+    "RATING_SERIALIZER",
+    "SURVEY_SERIALIZER",
     "AggregateSerializer",
     "CaseRepository",
     "CoinWalletSerializer",
+    "ComplaintSlaTimer",
     "Document",
     "DocumentError",
     "EWalletSerializer",
@@ -125,6 +127,7 @@ __all__ = [
     "dump_payment",
     "dump_purse",
     "duration_text",
+    "feedback_next_due",
     "instrument_converter",
     "load_cart",
     "load_case",
@@ -139,14 +142,18 @@ __all__ = [
     "order_next_due",
     "parse_datetime",
     "parse_duration",
+    "rating_next_due",
     "run_in_transaction",
+    "survey_next_due",
 ]
 
 
 def default_registry() -> SerializerRegistry:
     """A new registry holding the serializers of the core: ``"order"``, ``"cart"``,
-    ``"payment"``, ``"aftersales_case"`` (:data:`CASE_SERIALIZER`) and ``"complaint"``
-    (:data:`COMPLAINT_SERIALIZER`).
+    ``"payment"``, ``"aftersales_case"`` (:data:`CASE_SERIALIZER`), ``"complaint"``
+    (:data:`COMPLAINT_SERIALIZER`), ``"rating"`` (:data:`RATING_SERIALIZER`), ``"feedback"``
+    (:data:`FEEDBACK_SERIALIZER`), ``"survey"`` (:data:`SURVEY_SERIALIZER`) and
+    ``"consultation"`` (:data:`CONSULTATION_SERIALIZER`).
 
     The payment instruments' serializers need the ``crypto`` extra, and mints, coin wallets and
     e-wallets load with their keys, so a shop registers them itself
@@ -161,6 +168,10 @@ def default_registry() -> SerializerRegistry:
             PAYMENT_SERIALIZER,
             CASE_SERIALIZER,
             COMPLAINT_SERIALIZER,
+            RATING_SERIALIZER,
+            FEEDBACK_SERIALIZER,
+            SURVEY_SERIALIZER,
+            CONSULTATION_SERIALIZER,
         ]
     )
 

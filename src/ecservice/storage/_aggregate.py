@@ -238,7 +238,9 @@ class AggregateSerializer(SerializerInfo[AggT]):
         except EcServiceError as exc:
             raise DocumentError(f"{self._type_name} {obj.id!r}", [str(exc)]) from exc
         for alias, value in body.items():
-            problem = _not_json(value, f"body.{alias}")
+            if type(value) in _JSON_SCALARS or _is_json(value):  # no place built when right
+                continue
+            problem = _where_not_json(value, f"body.{alias}")
             if problem is not None:
                 raise DocumentError(
                     f"{self._type_name} {obj.id!r}",

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Final
+from typing import Any, Final, final
 
+import attrs
 import cattrs
 from pendulum import DateTime
 
 from ecservice._shown import shown
 from ecservice.calendar import WorkingCalendar
 from ecservice.clock import SYSTEM_CLOCK, Clock
-from ecservice.complaints import Complaint, SlaPolicy
+from ecservice.complaints import Complaint, SlaEvaluation, SlaPolicy
 from ecservice.errors import ValidationError
 from ecservice.storage._aftersales import duration_text, parse_duration
 from ecservice.storage._aggregate import AggregateSerializer
@@ -21,6 +22,7 @@ from ecservice.storage._repository import Timer
 
 __all__ = [
     "COMPLAINT_SERIALIZER",
+    "ComplaintSlaTimer",
     "complaint_next_due",
     "dump_complaint",
     "load_complaint",
@@ -31,7 +33,7 @@ def _duration(value: object, _: object) -> _dt.timedelta:
     return parse_duration(value)
 
 
-def _complaint_converter() -> cattrs.Converter:
+def complaint_converter() -> cattrs.Converter:
     """:func:`~ecservice.storage.make_converter` with durations written as ISO 8601 text."""
     converter = make_converter()
     converter.register_structure_hook(_dt.timedelta, _duration)
@@ -52,7 +54,7 @@ COMPLAINT_SERIALIZER: Final[AggregateSerializer[Complaint]] = AggregateSerialize
     "complaint",
     schema_version=2,
     upcasters={1: _no_breaches},
-    converter=_complaint_converter(),
+    converter=complaint_converter(),
 )
 
 
@@ -100,6 +102,72 @@ def load_complaint(document: object, *, clock: Clock = SYSTEM_CLOCK) -> Complain
     return COMPLAINT_SERIALIZER.load(document, clock=clock)
 
 
+@final
+@attrs.frozen(slots=True)
+class ComplaintSlaTimer:
+    """The timer of complaints under one SLA policy on one working calendar: called with a
+    complaint, its next SLA instant (see :func:`complaint_next_due`, which builds it).
+
+    A store whose ``"complaint"`` timer is one also writes, with every complaint it adds or
+    saves, the facts the complaint report counts under that policy and calendar (a SQL store's
+    ``ecs_complaint_facts`` and ``ecs_complaint_cycles`` rows, which
+    :class:`~ecservice.storage.sql.SqlComplaintReports` reads).
+
+    Args:
+        policy: the SLA policy the complaints run under.
+        calendar: the shop's working calendar.
+
+    Raises:
+        ValidationError: ``policy`` is not an :class:`~ecservice.complaints.SlaPolicy` or
+            ``calendar`` not a :class:`~ecservice.calendar.WorkingCalendar`.
+    """
+
+    policy: SlaPolicy
+    calendar: WorkingCalendar
+    # The last evaluation, keyed by the complaint object, its version and the instant: a save
+    # asks for it twice (the timer, then the facts), with the same complaint at the same time.
+    _last: tuple[int, int, DateTime, SlaEvaluation] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.policy, SlaPolicy):
+            raise ValidationError(
+                f"complaint_next_due needs an SlaPolicy, not {shown(self.policy)}"
+            )
+        if not isinstance(self.calendar, WorkingCalendar):
+            raise ValidationError(
+                f"complaint_next_due needs a WorkingCalendar, not {shown(self.calendar)}"
+            )
+
+    def evaluate(self, complaint: Complaint) -> SlaEvaluation:
+        """``complaint.sla(policy, calendar)`` at the complaint's clock (the last evaluation
+        is reused while the complaint, its version and its clock's time are the same)."""
+        now = complaint.clock.now()
+        last = self._last
+        if (
+            last is not None
+            and last[0] == id(complaint)
+            and last[1] == complaint.version
+            and last[2] == now
+        ):
+            return last[3]
+        evaluation = complaint.sla(self.policy, self.calendar, now=now)
+        object.__setattr__(self, "_last", (id(complaint), complaint.version, now, evaluation))
+        return evaluation
+
+    def __call__(self, complaint: Complaint) -> DateTime | None:
+        """The next instant ``complaint`` needs attention, or ``None`` (closed, or nothing
+        scheduled)."""
+        if not complaint.is_open:
+            return None
+        sla = self.evaluate(complaint)
+        recorded = {b.key for b in complaint.breaches}
+        late = [c.due_at for c in sla.breaches if (c.kind, c.index) not in recorded]
+        late += [e.at for e in sla.escalations if e.at <= sla.now and e.level > complaint.level]
+        return min(late, default=None) or sla.next_due
+
+
 def complaint_next_due(policy: SlaPolicy, calendar: WorkingCalendar) -> Timer:
     """The timer of complaints under ``policy`` on ``calendar``: the complaint's next SLA
     instant, from its evaluation at its clock's ``now``
@@ -114,29 +182,20 @@ def complaint_next_due(policy: SlaPolicy, calendar: WorkingCalendar) -> Timer:
     calendar)}`` stores it as the complaint's ``next_due_at`` on every save, and
     ``uow.complaints.due(now)`` claims the complaints with something to record
     (:meth:`ComplaintService.run_due_timers
-    <ecservice.application.ComplaintService.run_due_timers>`).
+    <ecservice.application.ComplaintService.run_due_timers>`). Such a store also writes the
+    facts the complaint report counts under that policy and calendar
+    (the timer is a :class:`ComplaintSlaTimer`; typed as a :data:`Timer` so that it joins the
+    other timers of a mapping).
 
     >>> from ecservice.calendar import ShopCalendar
     >>> from ecservice.complaints import SlaPolicy
     >>> from ecservice.storage import complaint_next_due
     >>> timer = complaint_next_due(SlaPolicy.shop_default(), ShopCalendar())
+    >>> timer.policy.name
+    'shop-default'
 
     Raises:
         ValidationError: ``policy`` is not an :class:`~ecservice.complaints.SlaPolicy` or
             ``calendar`` not a :class:`~ecservice.calendar.WorkingCalendar`.
     """
-    if not isinstance(policy, SlaPolicy):
-        raise ValidationError(f"complaint_next_due needs an SlaPolicy, not {shown(policy)}")
-    if not isinstance(calendar, WorkingCalendar):
-        raise ValidationError(f"complaint_next_due needs a WorkingCalendar, not {shown(calendar)}")
-
-    def next_due(complaint: Complaint) -> DateTime | None:
-        if not complaint.is_open:
-            return None
-        sla = complaint.sla(policy, calendar)
-        recorded = {b.key for b in complaint.breaches}
-        late = [c.due_at for c in sla.breaches if (c.kind, c.index) not in recorded]
-        late += [e.at for e in sla.escalations if e.at <= sla.now and e.level > complaint.level]
-        return min(late, default=None) or sla.next_due
-
-    return next_due
+    return ComplaintSlaTimer(policy, calendar)

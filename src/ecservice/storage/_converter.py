@@ -40,6 +40,8 @@ _MONEY_KEYS: Final = ("amount", "currency")
 _UTC_SUFFIXES: Final = ("+00:00", "Z")
 #: ``isoformat(timespec="microseconds")`` of an instant in UTC, without asking its time zone.
 _UTC_TEXT: Final = "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00"
+#: ``datetime.__new__``, which pendulum's ``DateTime`` inherits without a constructor of its own.
+_NEW_DATETIME: Final = _dt.datetime.__new__
 
 
 def _kind(value: object) -> str:
@@ -128,7 +130,8 @@ def parse_datetime(value: object) -> DateTime:
     """
     if type(value) is not str or not (match := _ISO.fullmatch(value)):
         raise _wrong('an ISO 8601 date and time such as "2026-11-11T02:00:00.000000+00:00"', value)
-    if match.group(1) is None:
+    offset = match.group(1)
+    if offset is None:
         raise NaiveDatetime(
             f"{value!r} has no UTC offset: write the instant with Z or +00:00 (or its own offset)"
         )
@@ -136,8 +139,11 @@ def parse_datetime(value: object) -> DateTime:
         parsed = _dt.datetime.fromisoformat(value)
     except ValueError:
         raise ValidationError(f"{value!r} is not a real date and time") from None
-    if match.group(1) in _UTC_SUFFIXES:  # what datetime_text writes: already UTC
-        return DateTime(
+    if offset in _UTC_SUFFIXES:  # what datetime_text writes: already UTC
+        # datetime's own constructor with positional values (pendulum's DateTime adds none):
+        # the same instant as DateTime(..., tzinfo=UTC), without its keyword argument.
+        return _NEW_DATETIME(
+            DateTime,
             parsed.year,
             parsed.month,
             parsed.day,
@@ -145,7 +151,7 @@ def parse_datetime(value: object) -> DateTime:
             parsed.minute,
             parsed.second,
             parsed.microsecond,
-            tzinfo=UTC,
+            UTC,
         )
     return ensure_utc(parsed)
 

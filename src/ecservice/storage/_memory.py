@@ -21,6 +21,7 @@ from ecservice.aftersales import (
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ConcurrencyConflict
 from ecservice.storage._case_facts import CaseFacts
+from ecservice.storage._complaint_facts import ComplaintFacts
 from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
     AggregateRow,
@@ -29,9 +30,9 @@ from ecservice.storage._repository import (
     Timer,
     TrackedUnitOfWork,
     UnitOfWork,
-    default_timers,
-    utc_now,
 )
+from ecservice.storage._retrying import utc_now
+from ecservice.storage._timers import default_timers
 
 __all__ = ["MemoryStore"]
 
@@ -245,6 +246,10 @@ class _MemoryTransaction:
 
     def write_case_facts(self, facts: CaseFacts) -> None:
         # Nothing to index: cases_of_order reads the documents.
+        pass
+
+    def write_complaint_facts(self, facts: ComplaintFacts) -> None:
+        # Nothing to index: the complaint report in memory reads the complaints.
         pass
 
     def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:

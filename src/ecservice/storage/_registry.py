@@ -20,8 +20,9 @@ class SerializerRegistry:
     """The serializers a store reads and writes with: one per document type and per class.
 
     >>> from ecservice.storage import default_registry
-    >>> default_registry().type_names
-    ('aftersales_case', 'cart', 'complaint', 'order', 'payment')
+    >>> default_registry().type_names  # doctest: +NORMALIZE_WHITESPACE
+    ('aftersales_case', 'cart', 'complaint', 'consultation', 'feedback', 'order', 'payment',
+     'rating', 'survey')
 
     Args:
         serializers: the serializers to register (see :meth:`register`).

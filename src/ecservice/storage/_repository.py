@@ -14,11 +14,9 @@ share the implementation here; they differ only in their :class:`Transaction`.
 from __future__ import annotations
 
 import contextlib
-import random
-import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, Self, TypeVar, final
 
 import attrs
 from pendulum import DateTime
@@ -28,11 +26,8 @@ from ecservice.errors import (
     AggregateNotFound,
     ConcurrencyConflict,
     EcServiceError,
-    TransientStorageError,
     ValidationError,
 )
-from ecservice.orders import AutoConfirmPolicy, OrderStatus
-from ecservice.storage._aftersales import case_next_due
 from ecservice.storage._converter import make_converter
 from ecservice.storage._document import Document, Serializer
 
@@ -40,10 +35,15 @@ if TYPE_CHECKING:
     import datetime as _dt
 
     from ecservice.complaints import Complaint
+    from ecservice.consultation import ConsultationSession
+    from ecservice.feedback import FeedbackRecord
     from ecservice.orders import Cart, Order
     from ecservice.payments import Payment
+    from ecservice.ratings import Rating
+    from ecservice.satisfaction import Survey
     from ecservice.storage._case_facts import CaseFacts
     from ecservice.storage._case_repository import CaseRepository
+    from ecservice.storage._complaint_facts import ComplaintFacts
     from ecservice.storage._registry import SerializerRegistry
 
 __all__ = [
@@ -55,10 +55,6 @@ __all__ = [
     "TrackedUnitOfWork",
     "Transaction",
     "UnitOfWork",
-    "default_backoff",
-    "default_timers",
-    "order_next_due",
-    "run_in_transaction",
 ]
 
 T = TypeVar("T")
@@ -155,6 +151,22 @@ class UnitOfWork(Protocol):
     def complaints(self) -> Repository[Complaint]:
         """The ``"complaint"`` documents."""
 
+    @property
+    def ratings(self) -> Repository[Rating]:
+        """The ``"rating"`` documents."""
+
+    @property
+    def feedback(self) -> Repository[FeedbackRecord]:
+        """The ``"feedback"`` documents."""
+
+    @property
+    def surveys(self) -> Repository[Survey]:
+        """The ``"survey"`` documents."""
+
+    @property
+    def consultations(self) -> Repository[ConsultationSession]:
+        """The ``"consultation"`` documents."""
+
     def commit(self) -> None:
         """Keep everything written so far; the unit of work can go on with a new transaction."""
 
@@ -214,44 +226,12 @@ class OutboxRecord:
     occurred_at: DateTime
 
 
-def order_next_due(policy: AutoConfirmPolicy) -> Timer:
-    """The timer of orders: the earliest automatic-confirmation instant of a parcel in transit.
-
-    >>> from ecservice.orders import AutoConfirmPolicy
-    >>> timer = order_next_due(AutoConfirmPolicy(days=10))
-
-    Raises:
-        ValidationError: ``policy`` is not an :class:`~ecservice.orders.AutoConfirmPolicy`.
-    """
-    if not isinstance(policy, AutoConfirmPolicy):
-        raise ValidationError(
-            f"order_next_due needs an AutoConfirmPolicy, not {type(policy).__name__}"
-        )
-
-    def next_due(order: Order[Any]) -> DateTime | None:
-        if order.status is not OrderStatus.IN_TRANSIT:
-            return None
-        return order.auto_confirm_due_at(policy)
-
-    return next_due
-
-
-def default_timers() -> dict[str, Timer]:
-    """The timers a store uses unless given others: orders are due when a parcel in transit is
-    to be confirmed automatically under the default
-    :class:`~ecservice.orders.AutoConfirmPolicy` (10 days, Asia/Shanghai); after-sales cases
-    when their own :meth:`~ecservice.aftersales.AfterSalesCase.next_due_at` says
-    (:func:`~ecservice.storage.case_next_due`). A shop with another policy passes
-    ``{**default_timers(), "order": order_next_due(its_policy)}``."""
-    return {"order": order_next_due(AutoConfirmPolicy()), "aftersales_case": case_next_due}
-
-
 # --- the shared implementation ----------------------------------------------------------------
 
 
-@attrs.frozen
-class AggregateRow:
-    """What a store writes for one aggregate (internal)."""
+class AggregateRow(NamedTuple):
+    """What a store writes for one aggregate (internal; a named tuple: made once per save, it
+    costs a fifth of a frozen attrs instance)."""
 
     type_name: str
     id: str
@@ -281,6 +261,9 @@ class Transaction(Protocol):
 
     def write_case_facts(self, facts: CaseFacts) -> None:
         """Store (insert or replace) the indexed facts of an after-sales case just written."""
+
+    def write_complaint_facts(self, facts: ComplaintFacts) -> None:
+        """Store (insert or replace) the facts and SLA cycles of a complaint just written."""
 
     def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
         """Versions and documents of the ``type_name`` cases of order ``order_id``."""
@@ -479,11 +462,18 @@ class TrackedUnitOfWork(UnitOfWork):
         found: TrackedRepository[Any] | None = self._repositories.get(name)
         if found is None or found._serializer is not serializer:
             from ecservice.storage._case_repository import CASE_TYPE, TrackedCaseRepository
-
-            # The cases' repository also writes their facts, whichever way it is reached.
-            kind: type[TrackedRepository[Any]] = (
-                TrackedCaseRepository if name == CASE_TYPE else TrackedRepository
+            from ecservice.storage._complaint_repository import (
+                COMPLAINT_TYPE,
+                TrackedComplaintRepository,
             )
+
+            # The cases' and complaints' repositories also write their facts, whichever way
+            # they are reached.
+            kind: type[TrackedRepository[Any]] = TrackedRepository
+            if name == CASE_TYPE:
+                kind = TrackedCaseRepository
+            elif name == COMPLAINT_TYPE:
+                kind = TrackedComplaintRepository
             found = kind(self, serializer)
             self._repositories[name] = found
         repository: Repository[T] = found
@@ -504,6 +494,22 @@ class TrackedUnitOfWork(UnitOfWork):
     @property
     def complaints(self) -> Repository[Complaint]:
         return self.repository(self._registry.for_type("complaint"))
+
+    @property
+    def ratings(self) -> Repository[Rating]:
+        return self.repository(self._registry.for_type("rating"))
+
+    @property
+    def feedback(self) -> Repository[FeedbackRecord]:
+        return self.repository(self._registry.for_type("feedback"))
+
+    @property
+    def surveys(self) -> Repository[Survey]:
+        return self.repository(self._registry.for_type("survey"))
+
+    @property
+    def consultations(self) -> Repository[ConsultationSession]:
+        return self.repository(self._registry.for_type("consultation"))
 
     @property
     def cases(self) -> CaseRepository:
@@ -544,73 +550,3 @@ class TrackedUnitOfWork(UnitOfWork):
             tx.rollback()
         finally:
             tx.close()
-
-
-# --- retrying ---------------------------------------------------------------------------------
-
-
-def default_backoff(attempt: int) -> float:
-    """Seconds to wait before attempt ``attempt + 1``: 10 ms doubling per attempt, at most
-    0.5 s, with random jitter (half to all of it) so that workers that collided spread out."""
-    base: float = min(0.5, 0.01 * 2 ** (attempt - 1))
-    return base * (0.5 + random.random() / 2)
-
-
-def run_in_transaction(
-    store: Store,
-    work: Callable[[UnitOfWork], R],
-    *,
-    attempts: int = 5,
-    retry_conflicts: bool = False,
-    backoff: Callable[[int], float] = default_backoff,
-    sleep: Callable[[float], None] = time.sleep,
-) -> R:
-    """Run ``work(uow)`` in a new unit of work and commit it; retry transient failures.
-
-    A :class:`~ecservice.errors.TransientStorageError` (a PostgreSQL serialization failure or
-    deadlock, a locked SQLite database) and, with ``retry_conflicts=True``, a
-    :class:`~ecservice.errors.ConcurrencyConflict` roll back and run ``work`` again in a fresh
-    unit of work, after sleeping ``backoff(attempt)`` seconds through ``sleep``, up to
-    ``attempts`` times in all. ``work`` must therefore load what it changes through the unit of
-    work it is given, and have no other side effects. Any other error is raised at once.
-
-    >>> from ecservice.storage import MemoryStore
-    >>> run_in_transaction(MemoryStore(), lambda uow: uow.orders.find("O-404"))
-
-    Returns:
-        What ``work`` returned.
-
-    Raises:
-        TransientStorageError: every attempt failed; chained (``__cause__``) to the last failure.
-        ValidationError: ``attempts`` is not a whole number from 1 to 100, or ``work`` is not
-            callable.
-    """
-    if not callable(work):
-        raise ValidationError(
-            f"work must be a callable taking the unit of work, not {type(work).__name__}"
-        )
-    if type(attempts) is not int or not 1 <= attempts <= 100:
-        raise ValidationError(f"attempts must be a whole number from 1 to 100, not {attempts!r}")
-    retryable: tuple[type[EcServiceError], ...] = (
-        (TransientStorageError, ConcurrencyConflict)
-        if retry_conflicts
-        else (TransientStorageError,)
-    )
-    for attempt in range(1, attempts + 1):
-        try:
-            with store.unit_of_work() as uow:
-                result = work(uow)
-                uow.commit()
-                return result
-        except retryable as exc:
-            if attempt == attempts:
-                raise TransientStorageError(
-                    f"gave up after {attempts} attempt{'s' if attempts > 1 else ''}: {exc}"
-                ) from exc
-        sleep(backoff(attempt))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def utc_now(clock: Clock) -> DateTime:
-    """``clock.now()`` in UTC (internal)."""
-    return ensure_utc(clock.now(), what="clock.now()")

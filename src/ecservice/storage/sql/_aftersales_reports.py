@@ -22,9 +22,10 @@ from ecservice.storage._case_repository import CASE_TYPE
 from ecservice.storage._converter import datetime_text
 from ecservice.storage._errors import DocumentError
 from ecservice.storage.sql._case_schema import CASE_FACTS
+from ecservice.storage.sql._engine import READ_ONLY_OPTION
 from ecservice.storage.sql._retry import translated
 from ecservice.storage.sql._schema import AGGREGATES
-from ecservice.storage.sql._store import READ_ONLY_OPTION, SqlStore
+from ecservice.storage.sql._store import SqlStore
 
 __all__ = ["SqlAfterSalesReports"]
 

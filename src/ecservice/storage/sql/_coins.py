@@ -40,9 +40,10 @@ from ecservice.storage.sql._coins_schema import (
     MINT_REFUNDS,
     MINT_TABLES,
 )
+from ecservice.storage.sql._engine import READ_ONLY_OPTION, make_engine
 from ecservice.storage.sql._retry import masked_url, translated
 from ecservice.storage.sql._schema import METADATA
-from ecservice.storage.sql._store import READ_ONLY_OPTION, SqlStore, make_engine
+from ecservice.storage.sql._store import SqlStore
 from ecservice.text import SHORT_TEXT_MAX, check_text
 
 if TYPE_CHECKING:

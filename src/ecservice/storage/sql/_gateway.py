@@ -27,8 +27,9 @@ from ecservice.errors import (
 from ecservice.money import Currency, Money, positive
 from ecservice.money import currency as _currency
 from ecservice.payments import GatewayResponse, Instrument
-from ecservice.storage._repository import utc_now
+from ecservice.storage._retrying import utc_now
 from ecservice.storage.sql._coins import MAX_MINOR_UNITS
+from ecservice.storage.sql._engine import make_engine
 from ecservice.storage.sql._gateway_schema import (
     EXTERNAL,
     GW_ACCOUNTS,
@@ -42,7 +43,6 @@ from ecservice.storage.sql._gateway_schema import (
     MERCHANT,
 )
 from ecservice.storage.sql._retry import masked_url, translated
-from ecservice.storage.sql._store import make_engine
 from ecservice.text import LONG_TEXT_MAX, check_key, check_text
 
 __all__ = ["LedgerAudit", "SqlGateway"]

@@ -21,6 +21,7 @@ UTC text, so text order is time order, and read back as an aware UTC instant.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from typing import Any, Final
 
 import pendulum
@@ -81,6 +82,33 @@ class UtcDateTime(sa.types.TypeDecorator[_dt.datetime]):
             value = value.replace(tzinfo=_dt.UTC)
         utc: DateTime = pendulum.instance(value, tz=pendulum.UTC).in_timezone(pendulum.UTC)
         return utc
+
+
+#: The text SQLAlchemy's SQLite ``DATETIME`` writes (its default storage format), from the fields
+#: of a naive UTC instant.
+_SQLITE_TEXT: Final = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
+def sqlite_utc_processor(general: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A bind processor for :class:`UtcDateTime` on SQLite that writes an instant the library
+    makes (pendulum, UTC) as text in one step; any other value goes through ``general``
+    (SQLAlchemy's own processor: :meth:`UtcDateTime.process_bind_param`, then SQLite's
+    ``DATETIME`` formatting), which writes the same text for the same instant."""
+
+    def process(value: Any) -> Any:
+        if value.__class__ is DateTime and value.tzinfo is pendulum.UTC:
+            return _SQLITE_TEXT % (
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+            )
+        return general(value)
+
+    return process
 
 
 def sequence_column(name: str) -> sa.Column[int]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import operator
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Final, Literal, NoReturn, final
+from typing import Any, Final, NoReturn, final
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
@@ -15,8 +14,9 @@ from sqlalchemy.dialects import postgresql as sa_postgresql
 from sqlalchemy.dialects import sqlite as sa_sqlite
 
 from ecservice.clock import SYSTEM_CLOCK, Clock
-from ecservice.errors import ConcurrencyConflict, StorageUnavailable, ValidationError
+from ecservice.errors import ConcurrencyConflict
 from ecservice.storage._case_facts import CaseFacts
+from ecservice.storage._complaint_facts import ComplaintFacts
 from ecservice.storage._errors import DocumentError
 from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
@@ -26,133 +26,31 @@ from ecservice.storage._repository import (
     Timer,
     TrackedUnitOfWork,
     UnitOfWork,
-    default_timers,
-    utc_now,
 )
-from ecservice.storage.sql import _case_rows
+from ecservice.storage._retrying import utc_now
+from ecservice.storage._timers import default_timers
+from ecservice.storage.sql import _case_rows, _complaint_rows
+from ecservice.storage.sql._engine import (
+    DEFAULT_BUSY_TIMEOUT,
+    READ_ONLY_OPTION,
+    SqliteSynchronous,
+    make_engine,
+    watched,
+)
+from ecservice.storage.sql._hot_path import BEGUN_OPTION, lean_begin
+from ecservice.storage.sql._hot_path import INTERNALS as _INTERNALS
+from ecservice.storage.sql._hot_path import OUTBOX_INSERT as _OUTBOX_INSERT
+from ecservice.storage.sql._hot_path import READ as _READ
+from ecservice.storage.sql._hot_path import READ_VERSION as _READ_VERSION
+from ecservice.storage.sql._hot_path import UPDATE as _UPDATE
+from ecservice.storage.sql._hot_path import Compiled as _Compiled
+from ecservice.storage.sql._hot_path import HotPath as _HotPath
 from ecservice.storage.sql._retry import masked_url, translated
 from ecservice.storage.sql._schema import AGGREGATES, METADATA, OUTBOX, outbox_record
 
-__all__ = ["SqlStore", "make_engine"]
-
-#: The values of SQLite's ``synchronous`` setting a store accepts.
-SqliteSynchronous = Literal["FULL", "NORMAL"]
-
-#: The execution option that starts a SQLite transaction with a plain ``BEGIN`` (it takes no
-#: write lock): the store's own read-only queries use it.
-READ_ONLY_OPTION: Final = "ecservice_read_only"
-
-#: How long a SQLite connection waits for another one's write lock, by default.
-DEFAULT_BUSY_TIMEOUT: Final = 5.0
-
+__all__ = ["SqlStore"]
 
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _dumps(value: object) -> str:
-    # json.dumps(value, ensure_ascii=False, separators=(",", ":")), without building an encoder
-    # per call.
-    return _ENCODE(value)
-
-
-def make_engine(
-    url: str | sa.URL,
-    *,
-    sqlite_synchronous: SqliteSynchronous = "FULL",
-    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-    **engine_options: Any,
-) -> sa.Engine:
-    """An engine set up for the store.
-
-    SQLite: every connection uses write-ahead logging (``journal_mode=WAL``; readers do not block
-    the writer), ``synchronous=FULL`` by default (a committed transaction survives a power loss;
-    ``"NORMAL"`` is about three times faster and survives a crash of the application, but the
-    last transactions before a power loss may be rolled back), waits up to ``busy_timeout``
-    seconds for another connection's lock, enforces foreign keys, and starts every transaction
-    with ``BEGIN IMMEDIATE``: it takes the write lock at the start, so that two transactions
-    never both read and then fail to upgrade to writing. An in-memory database
-    (``sqlite://``) is one connection shared by the store (for tests).
-
-    PostgreSQL (``postgresql+psycopg://...``): ``READ COMMITTED``, which the conditional
-    updates make safe.
-
-    Args:
-        url: a SQLAlchemy database URL.
-        sqlite_synchronous: ``"FULL"`` (durable, the default) or ``"NORMAL"`` (faster).
-        busy_timeout: seconds a SQLite connection waits for a lock, more than 0.
-        engine_options: passed on to :func:`sqlalchemy.create_engine`.
-
-    Raises:
-        ValidationError: a bad option or URL.
-        StorageUnavailable: the database's driver is not installed.
-    """
-    if sqlite_synchronous not in ("FULL", "NORMAL"):
-        raise ValidationError(
-            f"sqlite_synchronous must be 'FULL' or 'NORMAL', not {sqlite_synchronous!r}"
-        )
-    if type(busy_timeout) not in (int, float) or not 0 < busy_timeout <= 3600:
-        raise ValidationError(f"busy_timeout must be seconds from 0 to 3600, not {busy_timeout!r}")
-    try:
-        parsed = sa.make_url(url)
-    except (sa_exc.ArgumentError, TypeError, ValueError) as exc:
-        raise ValidationError(f"not a database URL: {exc}") from None
-    options: dict[str, Any] = {"json_serializer": _dumps, **engine_options}
-    if parsed.get_backend_name() == "sqlite":
-        memory = parsed.database in (None, "", ":memory:")
-        if memory:
-            options.setdefault("poolclass", sa.StaticPool)
-        options.setdefault("connect_args", {}).update(
-            {"timeout": busy_timeout, "check_same_thread": False}
-        )
-        engine = _create(parsed, options)
-        _configure_sqlite(engine, synchronous=sqlite_synchronous, memory=memory)
-        return engine
-    if parsed.get_backend_name() == "postgresql":
-        options.setdefault("isolation_level", "READ COMMITTED")
-    return _create(parsed, options)
-
-
-def _create(url: sa.URL, options: dict[str, Any]) -> sa.Engine:
-    try:
-        return sa.create_engine(url, **options)
-    except ImportError as exc:
-        raise StorageUnavailable(
-            f"cannot use {url.drivername} databases: {exc}; install the driver "
-            "(pip install 'ecservice[sql]' brings psycopg for PostgreSQL)"
-        ) from exc
-    except (sa_exc.ArgumentError, TypeError) as exc:
-        raise ValidationError(f"cannot create an engine for that URL: {exc}") from None
-
-
-def _configure_sqlite(engine: sa.Engine, *, synchronous: str, memory: bool) -> None:
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: object) -> None:
-        # Take transaction control from sqlite3: SQLAlchemy's begin event emits BEGIN.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            # Switching to WAL needs the database to itself, and SQLite does not wait for that:
-            # switch only a file not in WAL mode yet (the migrations already switch it).
-            if not memory and cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA synchronous={synchronous}")
-            cursor.execute("PRAGMA foreign_keys=ON")
-        finally:
-            cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection: sa.Connection) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION)
-        statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
-        if _watched(engine) or not _INTERNALS:
-            connection.exec_driver_sql(statement)
-            return
-        # Every unit of work begins here: on the DB-API connection, with SQLAlchemy's handling
-        # of a driver error (a locked database: OperationalError, then TransientStorageError).
-        try:
-            connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
-        except Exception as exc:
-            connection._handle_dbapi_exception(exc, statement, (), None, None)
 
 
 @final
@@ -170,7 +68,12 @@ class SqlStore:
     the unit of work's DB-API cursor, which costs less than SQLAlchemy's execution; while the
     engine has ``echo`` on or a statement listener (``before_execute``, ``after_execute``,
     ``before_cursor_execute``, ``after_cursor_execute``), they go through SQLAlchemy's execution,
-    so that logging and tracing see every statement.
+    so that logging and tracing see every statement. On SQLite (with the engine
+    :func:`make_engine` makes) and on PostgreSQL through psycopg, a unit of work also begins,
+    commits and rolls back on the pool's DB-API connection, without a SQLAlchemy ``Connection``
+    unless one of its statements needs SQLAlchemy's execution; an engine with execution options
+    or a listener on ``engine_connect``, ``begin``, ``commit`` or ``rollback`` gets a
+    ``Connection`` for every unit of work, so the listener sees them all.
 
     Args:
         url_or_engine: a database URL (the engine is made by :func:`make_engine`, with
@@ -295,139 +198,8 @@ class SqlStore:
         return found
 
 
-# The statements of the hot path, built once with bound parameters: SQLAlchemy then finds them
-# in its compiled cache without rebuilding or re-keying a statement per call.
-_READ: Final = sa.select(AGGREGATES.c.version, AGGREGATES.c.document).where(
-    AGGREGATES.c.type == sa.bindparam("type_name"), AGGREGATES.c.id == sa.bindparam("id_")
-)
-_READ_VERSION: Final = sa.select(AGGREGATES.c.version).where(
-    AGGREGATES.c.type == sa.bindparam("type_name"), AGGREGATES.c.id == sa.bindparam("id_")
-)
-_UPDATE: Final = (
-    AGGREGATES.update()
-    .where(
-        AGGREGATES.c.type == sa.bindparam("type_name"),
-        AGGREGATES.c.id == sa.bindparam("id_"),
-        AGGREGATES.c.version == sa.bindparam("expected"),
-    )
-    .values(
-        version=sa.bindparam("new_version"),
-        schema_version=sa.bindparam("new_schema_version"),
-        document=sa.bindparam("new_document", type_=AGGREGATES.c.document.type),
-        next_due_at=sa.bindparam("new_next_due_at", type_=AGGREGATES.c.next_due_at.type),
-        updated_at=sa.bindparam("new_updated_at", type_=AGGREGATES.c.updated_at.type),
-    )
-)
-_OUTBOX_INSERT: Final = OUTBOX.insert()
-#: The columns of an outbox row the store writes, in the order of the DB-API parameters.
-_OUTBOX_KEYS: Final = (
-    "event_id",
-    "aggregate_type",
-    "aggregate_id",
-    "event_type",
-    "payload",
-    "occurred_at",
-    "created_at",
-)
-
 #: Engine events that watch statements: while one has a listener (or ``echo`` is on), every
 #: statement goes through SQLAlchemy's execution so that the listener sees it (see _watched).
-_STATEMENT_EVENTS: Final = (
-    "before_execute",
-    "after_execute",
-    "before_cursor_execute",
-    "after_cursor_execute",
-)
-
-
-@final
-class _Compiled:
-    """A hot-path statement compiled once for a dialect, with SQLAlchemy's own bind processors
-    (JSON text, UTC datetimes) applied to the values in the driver's parameter style."""
-
-    __slots__ = ("_pick", "_positional", "_processed", "processors", "sql")
-
-    def __init__(
-        self, statement: sa.ClauseElement, dialect: sa.Dialect, keys: Sequence[str] | None = None
-    ) -> None:
-        compiled: Any = statement.compile(
-            dialect=dialect, column_keys=keys, for_executemany=keys is not None
-        )
-        self.sql: str = compiled.string
-        names: Sequence[str] = compiled.positiontup if dialect.positional else list(compiled.binds)
-        bind_processors: Mapping[str, Any] = compiled._bind_processors
-        self.processors: tuple[tuple[str, Any], ...] = tuple(
-            (name, bind_processors.get(name)) for name in names
-        )
-        self._positional: bool = dialect.positional
-        # Positional parameters (SQLite): the values picked at once in parameter order, then only
-        # those with a bind processor replaced.
-        self._pick: Any = (
-            operator.itemgetter(*names) if dialect.positional and len(names) > 1 else None
-        )
-        self._processed: tuple[tuple[int, str, Any], ...] = tuple(
-            (i, name, process)
-            for i, (name, process) in enumerate(self.processors)
-            if process is not None
-        )
-
-    def parameters(self, values: Mapping[str, Any]) -> Any:
-        """The driver's parameters for ``values`` (a tuple or a dict, as the dialect wants)."""
-        if self._pick is not None:
-            row = list(self._pick(values))
-            for i, name, process in self._processed:
-                row[i] = process(values[name])
-            return tuple(row)
-        if self._positional:
-            return tuple(
-                values[name] if process is None else process(values[name])
-                for name, process in self.processors
-            )
-        return {
-            name: values[name] if process is None else process(values[name])
-            for name, process in self.processors
-        }
-
-
-@final
-class _HotPath:
-    """The statements of every load and save, run on the DB-API cursor of the unit of work's
-    connection: the same SQL text and values as SQLAlchemy's execution, without its
-    per-statement machinery (a save pays it three times). The transaction is still begun and
-    ended through SQLAlchemy (so SQLite's ``BEGIN IMMEDIATE`` hook runs), and a driver error
-    goes through SQLAlchemy's error handling (disconnects invalidate the connection)."""
-
-    __slots__ = ("document", "outbox", "read", "update")
-
-    def __init__(self, dialect: sa.Dialect) -> None:
-        self.read = _Compiled(_READ, dialect)
-        self.update = _Compiled(_UPDATE, dialect)
-        self.outbox = _Compiled(_OUTBOX_INSERT, dialect, _OUTBOX_KEYS)
-        document_type: Any = AGGREGATES.c.document.type
-        self.document: Any = document_type.dialect_impl(dialect).result_processor(dialect, None)
-
-
-#: Whether this SQLAlchemy has the two internals the hot path relies on (a compiled statement's
-#: ``_bind_processors`` and ``Connection._handle_dbapi_exception``, both in 2.0 and 2.1). Without
-#: them every statement goes through SQLAlchemy's public execution: slower, never wrong.
-_INTERNALS: Final = hasattr(sa.Connection, "_handle_dbapi_exception") and hasattr(
-    sa.sql.compiler.SQLCompiler, "_bind_processors"
-)
-
-
-def _watched(engine: sa.Engine) -> bool:
-    """Whether the engine logs or has listeners that must see every statement (one of
-    :data:`_STATEMENT_EVENTS`); asked per transaction, as listeners may come at any time."""
-    events = engine.dispatch
-    return bool(
-        engine.echo
-        or events.before_execute
-        or events.after_execute
-        or events.before_cursor_execute
-        or events.after_cursor_execute
-    )
-
-
 @contextlib.contextmanager
 def _unreadable(subject: str) -> Iterator[None]:
     """Turn a stored row that cannot even be decoded (truncated JSON, an integer past Python's
@@ -450,36 +222,75 @@ def _raise_translated(doing: str, error: sa_exc.SQLAlchemyError) -> NoReturn:
 
 @final
 class _SqlTransaction:
-    """One connection and its transaction (begun on the first statement)."""
+    """One connection and its transaction (begun on the first statement).
 
-    __slots__ = ("_connection", "_cursor", "_hot", "_store")
+    On the lean path (:func:`lean_begin`) the connection is the pool's DB-API connection: the
+    hot path's statements, the ``BEGIN`` and the commit or rollback run on it directly, and a
+    SQLAlchemy ``Connection`` is made around it, in the transaction already begun, only when a
+    statement needs SQLAlchemy's execution or an error its handling."""
+
+    __slots__ = ("_begin", "_begun", "_cursor", "_hot", "_raw", "_sa", "_store")
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
-        try:  # translated() without a context manager per unit of work
-            self._connection = store.engine.connect()
-        except sa_exc.SQLAlchemyError as exc:
-            _raise_translated("open a connection", exc)
         self._cursor: Any = None
         self._hot: _HotPath | None = None
-        if _INTERNALS and not _watched(store.engine):
+        self._sa: sa.Connection | None = None
+        self._raw: Any = None  # the pool's connection, on the lean path
+        self._begun = False  # on the lean path: whether its transaction was begun
+        self._begin: str | None = None
+        engine = store.engine
+        if _INTERNALS and not watched(engine):
             if store._hot is None:
-                store._hot = _HotPath(store.engine.dialect)
+                store._hot = _HotPath(engine.dialect)
             self._hot = store._hot
+            self._begin = lean_begin(engine)
+        try:  # translated() without a context manager per unit of work
+            if self._begin is None:
+                self._sa = engine.connect()
+            else:
+                self._raw = _checkout(engine)
+        except sa_exc.SQLAlchemyError as exc:
+            _raise_translated("open a connection", exc)
 
-    def _run(self, statement: _Compiled, values: Any, *, many: bool = False) -> Any:
-        """Run ``statement`` on the DB-API cursor, in the connection's transaction."""
-        connection = self._connection
-        if not connection.in_transaction():
-            connection.begin()
+    @property
+    def _connection(self) -> sa.Connection:
+        """The SQLAlchemy connection (on the lean path, made on first need around the pool's
+        connection, in the transaction already begun there)."""
+        connection = self._sa
+        if connection is None:
+            connection = self._sa = sa.Connection(self._store.engine, self._raw)
+            if self._begun:
+                connection.execution_options(**{BEGUN_OPTION: True})
+                connection.begin()
+        return connection
+
+    def _run(
+        self, statement: _Compiled, values: Any, *, many: bool = False, rows: bool = False
+    ) -> Any:
+        """Run ``statement`` on the DB-API cursor, in the connection's transaction (``values``
+        one mapping, or with ``many`` a list of them, or with ``rows`` too a list of tuples in
+        the order of the keys the statement was compiled with)."""
+        connection = self._sa
+        if connection is not None:
+            if not connection.in_transaction():
+                connection.begin()
+            raw = connection.connection
+        else:
+            raw = self._raw
+            if not self._begun:
+                self._begin_lean(raw)
         cursor = self._cursor
         parameters: Any = None
         try:
-            parameters = (
-                [statement.parameters(v) for v in values] if many else statement.parameters(values)
-            )
+            if rows:
+                parameters = [statement.row(v) for v in values]
+            elif many:
+                parameters = [statement.parameters(v) for v in values]
+            else:
+                parameters = statement.parameters(values)
             if cursor is None:
-                cursor = self._cursor = connection.connection.cursor()
+                cursor = self._cursor = raw.cursor()
             if many:
                 cursor.executemany(statement.sql, parameters)
             else:
@@ -487,9 +298,21 @@ class _SqlTransaction:
         except Exception as exc:
             # SQLAlchemy's own handling: wraps a driver error (sa_exc.DBAPIError and its
             # subclasses) or a bind processor's (StatementError), invalidates a disconnected
-            # connection, runs handle_error hooks.
-            connection._handle_dbapi_exception(exc, statement.sql, parameters, cursor, None)
+            # connection, runs handle_error hooks. It closes the cursor: the next statement
+            # opens another.
+            self._cursor = None
+            self._connection._handle_dbapi_exception(exc, statement.sql, parameters, cursor, None)
         return cursor
+
+    def _begin_lean(self, raw: Any) -> None:
+        """Begin the transaction on the pool's connection, as the store's begin hook would."""
+        statement = self._begin
+        if statement:
+            try:
+                raw.driver_connection.execute(statement)
+            except Exception as exc:  # a locked database: OperationalError, then transient
+                self._connection._handle_dbapi_exception(exc, statement, (), None, None)
+        self._begun = True
 
     def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any]] | None:
         hot = self._hot
@@ -578,6 +401,10 @@ class _SqlTransaction:
         with translated(f"index aftersales_case {facts.case_id!r}"):
             _case_rows.write_case_facts(self._connection, facts)
 
+    def write_complaint_facts(self, facts: ComplaintFacts) -> None:
+        with translated(f"index complaint {facts.complaint_id!r}"):
+            _complaint_rows.write_complaint_facts(self._connection, facts)
+
     def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
         with translated(f"find the cases of order {order_id!r}"), _unreadable("a case"):
             return _case_rows.cases_of_order(self._connection, type_name, order_id)
@@ -588,34 +415,50 @@ class _SqlTransaction:
 
     def append_outbox(self, records: Sequence[OutboxRecord]) -> None:
         now = utc_now(self._store._clock)
-        values = [
-            {
-                "event_id": r.event_id,
-                "aggregate_type": r.aggregate_type,
-                "aggregate_id": r.aggregate_id,
-                "event_type": r.event_type,
-                "payload": r.payload,
-                "occurred_at": r.occurred_at,
-                "created_at": now,
-            }
-            for r in records
-        ]
-        first = records[0]
         try:
-            with translated(f"record the events of {first.aggregate_type} {first.aggregate_id!r}"):
-                try:
-                    if self._hot is not None:
-                        self._run(self._hot.outbox, values, many=True)
-                    else:
-                        self._connection.execute(_OUTBOX_INSERT, values)
-                except sa_exc.IntegrityError:
-                    # Only event_id is unique: these events were recorded already. (On
-                    # PostgreSQL the transaction is aborted; the unit of work must roll back.)
-                    raise _Duplicate from None
-        except _Duplicate:
+            if self._hot is not None:
+                # One tuple per row, in the order of OUTBOX_KEYS (no mapping per row).
+                rows = [
+                    (
+                        r.event_id,
+                        r.aggregate_type,
+                        r.aggregate_id,
+                        r.event_type,
+                        r.payload,
+                        r.occurred_at,
+                        now,
+                    )
+                    for r in records
+                ]
+                self._run(self._hot.outbox, rows, many=True, rows=True)
+            else:
+                self._connection.execute(
+                    _OUTBOX_INSERT,
+                    [
+                        {
+                            "event_id": r.event_id,
+                            "aggregate_type": r.aggregate_type,
+                            "aggregate_id": r.aggregate_id,
+                            "event_type": r.event_type,
+                            "payload": r.payload,
+                            "occurred_at": r.occurred_at,
+                            "created_at": now,
+                        }
+                        for r in records
+                    ],
+                )
+        except sa_exc.IntegrityError:
+            # Only event_id is unique: these events were recorded already. (On PostgreSQL the
+            # transaction is aborted; the unit of work must roll back.)
+            first = records[0]
             raise ConcurrencyConflict(
                 first.aggregate_type, first.aggregate_id, expected=None, found=None
             ) from None
+        except sa_exc.SQLAlchemyError as exc:
+            first = records[0]
+            _raise_translated(
+                f"record the events of {first.aggregate_type} {first.aggregate_id!r}", exc
+            )
 
     def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:
         query = sa.select(OUTBOX.c.seq, OUTBOX.c.event_type, OUTBOX.c.payload).where(
@@ -640,15 +483,29 @@ class _SqlTransaction:
 
     def commit(self) -> None:
         try:
-            self._connection.commit()
+            if self._sa is not None:
+                self._sa.commit()
+            elif self._begun:
+                self._end_lean("commit")
         except sa_exc.SQLAlchemyError as exc:
             _raise_translated("commit", exc)
 
     def rollback(self) -> None:
         try:
-            self._connection.rollback()
+            if self._sa is not None:
+                self._sa.rollback()
+            elif self._begun:
+                self._end_lean("rollback")
         except sa_exc.SQLAlchemyError as exc:
             _raise_translated("roll back", exc)
+
+    def _end_lean(self, how: str) -> None:
+        """Commit or roll back on the pool's connection, with SQLAlchemy's error handling."""
+        try:
+            getattr(self._raw.dbapi_connection, how)()
+        except Exception as exc:
+            self._connection._handle_dbapi_exception(exc, None, None, None, None)
+        self._begun = False
 
     def close(self) -> None:
         try:
@@ -656,10 +513,20 @@ class _SqlTransaction:
                 self._cursor, cursor = None, self._cursor
                 with contextlib.suppress(Exception):  # a broken connection is closed next
                     cursor.close()
-            self._connection.close()
+            if self._sa is not None:
+                self._sa.close()  # returns the pool's connection too, on the lean path
+            elif self._raw is not None:
+                self._raw, raw = None, self._raw
+                raw.close()  # back to the pool (which rolls back anything left)
         except sa_exc.SQLAlchemyError as exc:
             _raise_translated("release a connection", exc)
 
 
-class _Duplicate(Exception):
-    pass
+def _checkout(engine: sa.Engine) -> Any:
+    """The pool's DB-API connection, a driver error wrapped as ``engine.connect()`` wraps it
+    (``handle_error`` hooks included)."""
+    try:
+        return engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as exc:
+        sa.Connection._handle_dbapi_exception_noconnection(exc, engine.dialect, engine)
+        raise  # pragma: no cover - the call above raises

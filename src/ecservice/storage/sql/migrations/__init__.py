@@ -92,7 +92,7 @@ def alembic_config(url: str | sa.URL | None = None) -> Config:
 
     For Alembic's other commands, for example ``alembic.command.history(alembic_config())`` or
     ``alembic.command.downgrade(alembic_config(url), "base")``. New revisions are written as
-    ``versions/NNNN_message.py``: pass ``rev_id="0004"`` (the next number) to
+    ``versions/NNNN_message.py``: pass ``rev_id="0006"`` (the next number) to
     ``alembic.command.revision``.
 
     Args:
@@ -113,7 +113,7 @@ def alembic_config(url: str | sa.URL | None = None) -> Config:
 
 
 def head() -> str:
-    """The newest revision this package ships (``"0004"`` in this version)."""
+    """The newest revision this package ships (``"0005"`` in this version)."""
     found = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert found is not None, "the migrations folder has no revision"
     return found
@@ -205,7 +205,7 @@ def upgrade(url: str | sa.URL | sa.Engine, revision: str = "head") -> str | None
     run again, up to 5 times.
 
     >>> upgrade("sqlite://")  # an in-memory database, gone with its connection
-    '0004'
+    '0005'
 
     Args:
         url: a SQLAlchemy database URL (``sqlite:///ecservice.db``,
