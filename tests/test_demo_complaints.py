@@ -221,7 +221,9 @@ def test_the_demo_counts_its_complaints_in_sql_as_in_memory(
     memory = complaint_report(stored, POLICY, CALENDAR, now=now, zone_name="Asia/Shanghai")
     store = SqlStore(url)
     try:
-        in_sql = SqlComplaintReports(store).report(POLICY, now=now, zone_name="Asia/Shanghai")
+        in_sql = SqlComplaintReports(store).report(
+            POLICY, CALENDAR, now=now, zone_name="Asia/Shanghai"
+        )
     finally:
         store.dispose()
     assert in_sql == memory

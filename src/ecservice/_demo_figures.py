@@ -168,7 +168,9 @@ def complaint_report_of(
         from ecservice.storage.sql import SqlComplaintReports, SqlStore
 
         if isinstance(store, SqlStore):
-            return SqlComplaintReports(store).report(POLICY, now=now, zone_name=ZONE, days=window)
+            return SqlComplaintReports(store).report(
+                POLICY, CALENDAR, now=now, zone_name=ZONE, days=window
+            )
     return complaint_report(complaints, POLICY, CALENDAR, now=now, zone_name=ZONE, days=window)
 
 

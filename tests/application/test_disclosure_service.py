@@ -61,7 +61,11 @@ def test_the_account_reads_its_details_and_the_read_is_recorded(store: Store) ->
 def test_staff_on_a_verified_request_reads_the_address(store: Store) -> None:
     service = DisclosureService(store, clock=FixedClock(AT))
     request = VerifiedRequest(
-        account_id="u-1001", method="logged-in chat", verified_at=AT, reference="chat-9"
+        account_id="u-1001",
+        staff_id="kefu-07",
+        method="logged-in chat",
+        verified_at=AT,
+        reference="chat-9",
     )
     found = service.read_details(
         "O-1", Actor.staff("kefu-07"), [OrderDetail.ADDRESS], purpose="confirm", request=request

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as _dt
 
+import attrs
 import pendulum
 import pytest
 
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.orders import (
+    REQUEST_VALIDITY,
     Consent,
     DisclosureBasis,
     DisclosureRefused,
@@ -29,7 +31,7 @@ ALL = set(OrderDetail)
 def consent(**overrides: object) -> Consent:
     fields: dict[str, object] = {
         "account_id": ACCOUNT,
-        "grantee_id": "u-2002",
+        "grantee": Actor.buyer("u-2002"),
         "details": {OrderDetail.ADDRESS, OrderDetail.PHONE},
         "given_at": AT.subtract(days=1),
         "expires_at": AT.add(hours=1),
@@ -69,19 +71,37 @@ def test_carriers_and_the_system_are_refused(actor: Actor) -> None:
 def test_staff_need_a_verified_request_of_the_account() -> None:
     order, staff = new_order(), Actor.staff("kefu-07")
     request = VerifiedRequest(
-        account_id=ACCOUNT, method="logged-in chat", verified_at=AT, reference="chat-1"
+        account_id=ACCOUNT,
+        staff_id="kefu-07",
+        method="logged-in chat",
+        verified_at=AT,
+        reference="chat-1",
     )
     disclosure = authorize_disclosure(
         order, staff, {OrderDetail.ADDRESS}, purpose="confirm", at=AT, request=request
     )
     assert (disclosure.basis, disclosure.reference) == (DisclosureBasis.VERIFIED_REQUEST, "chat-1")
+    last = attrs.evolve(request, verified_at=AT - REQUEST_VALIDITY + _dt.timedelta(microseconds=1))
+    authorize_disclosure(order, staff, {OrderDetail.ADDRESS}, purpose="c", at=AT, request=last)
     for bad in (
         None,
-        VerifiedRequest(account_id="u-2002", method="call", verified_at=AT, reference="c-2"),
+        VerifiedRequest(
+            account_id="u-2002", staff_id="kefu-07", method="call", verified_at=AT, reference="c-2"
+        ),
         # verified a microsecond after the disclosure: not yet
         VerifiedRequest(
-            account_id=ACCOUNT, method="call", verified_at=AT.add(microseconds=1), reference="c"
+            account_id=ACCOUNT,
+            staff_id="kefu-07",
+            method="call",
+            verified_at=AT.add(microseconds=1),
+            reference="c",
         ),
+        # verified by another agent
+        attrs.evolve(request, staff_id="kefu-08"),
+        # about another order
+        attrs.evolve(request, order_id="O-2"),
+        # verified too long ago: exactly REQUEST_VALIDITY before
+        attrs.evolve(request, verified_at=AT - REQUEST_VALIDITY),
     ):
         with pytest.raises(DisclosureRefused) as info:
             authorize_disclosure(
@@ -104,6 +124,11 @@ def test_a_consent_covers_its_grantee_details_and_time_to_the_microsecond() -> N
         ({"at": given.given_at.subtract(microseconds=1)}, "consent_expired"),
         ({"at": AT, "details": {OrderDetail.REMARKS}}, "consent_scope"),
         ({"at": AT, "actor": Actor.buyer("u-3003")}, "consent_missing"),
+        # the grantee's id under another kind of actor is not the grantee
+        ({"at": AT, "actor": Actor.carrier("u-2002")}, "consent_missing"),
+        ({"at": AT, "actor": Actor.staff("u-2002")}, "consent_missing"),
+        # a consent to read does not allow a change
+        ({"at": AT, "change": True}, "consent_scope"),
         ({"at": AT, "consent": consent(account_id="u-9")}, "consent_missing"),
     ]
     for change, rule in cases:

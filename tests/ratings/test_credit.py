@@ -254,3 +254,25 @@ def test_the_report_counts_reasons() -> None:
     assert report.by_reason() == {R.AMOUNT_TOO_SMALL: 1, R.COUNTED: 1}
     with pytest.raises(ValidationError):
         report.entry("zzz")
+
+
+def test_six_good_then_three_bad_in_a_month_give_three() -> None:
+    """The monthly cap counts good and bad points separately: the bad ones after six good ones
+    are not capped, and the good ones do not use up the bad ones' limit."""
+    good = [made(f"g{i}", item=f"G{i}", ordered_at=MAR.add(hours=i)) for i in range(6)]
+    bad = [
+        made(f"b{i}", grade=Grade.BAD, item=f"B{i}", ordered_at=MAR.add(hours=10 + i))
+        for i in range(3)
+    ]
+    report = credit(good + bad)
+    assert report.score == 3
+    assert reasons(report) == [R.COUNTED] * 9
+
+
+def test_the_duplicate_window_runs_from_the_first_rating_of_the_item() -> None:
+    """Orders of one item on days 0, 10 and 20: the second is a duplicate and does not extend
+    the window, so the third, 20 days after the first, counts again."""
+    ratings = [made(f"d{day}", item="SAME", ordered_at=MAR.add(days=day)) for day in (0, 10, 20)]
+    report = credit(ratings)
+    assert reasons(report) == [R.COUNTED, R.DUPLICATE_ITEM, R.COUNTED]
+    assert report.score == 2

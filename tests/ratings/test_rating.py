@@ -28,6 +28,7 @@ from ecservice.ratings import (
     InvalidDetailedScore,
     LineRated,
     NotTheBuyer,
+    NotTheSeller,
     Rating,
     RatingStatus,
     RatingWindowClosed,
@@ -346,3 +347,52 @@ def test_review_policy_refuses_bad_switches() -> None:
         ReviewPolicy(default_good=1)  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         ReviewPolicy(max_photos=21)
+
+
+STRANGERS = [
+    Actor.buyer("b-2"),
+    BUYER,
+    Actor.carrier("sf-express"),
+    Actor.system("rating-timer"),
+    Actor.buyer("s-1"),
+]
+
+
+@pytest.mark.parametrize("stranger", STRANGERS, ids=lambda a: f"{a.kind.value}-{a.id}")
+def test_only_the_seller_answers_the_review(stranger: Actor) -> None:
+    """Another buyer, the buyer, a carrier or a system job cannot answer the review; the real
+    seller can still answer it afterwards. can() agrees."""
+    rating = rated()
+    assert not rating.can("explain", text="Fake answer", actor=stranger)
+    refused(rating, NotTheSeller, lambda: rating.explain(text="Fake answer", actor=stranger))
+    with pytest.raises(NotTheSeller, match=r"only the seller 's-1' may answer the review"):
+        rating.explain(text="Fake answer", actor=stranger)
+    assert rating.explanation is None
+    assert rating.can("explain", text="Sorry.", actor=SELLER)
+    rating.explain(text="Sorry.", actor=SELLER)
+    assert rating.explanation == "Sorry."
+
+
+@pytest.mark.parametrize("stranger", STRANGERS, ids=lambda a: f"{a.kind.value}-{a.id}")
+def test_only_the_seller_answers_the_follow_up(stranger: Actor) -> None:
+    clock = FixedClock(DELIVERED)
+    rating = rated(clock=clock)
+    clock.advance(days=20)
+    rating.append(text="Still cracked.", actor=BUYER)
+    assert not rating.can("explain_follow_up", text="Fake", actor=stranger)
+    refused(rating, NotTheSeller, lambda: rating.explain_follow_up(text="Fake", actor=stranger))
+    rating.explain_follow_up(text="A new one is on its way.", actor=SELLER)
+    assert rating.follow_up_explanation == "A new one is on its way."
+
+
+@pytest.mark.parametrize("seller", [Actor.staff("any-agent"), Actor.system("s-1")])
+def test_the_sellers_staff_or_account_answers(seller: Actor) -> None:
+    clock = FixedClock(DELIVERED)
+    rating = rated(clock=clock)
+    assert rating.can("explain", text="Thanks.", actor=seller)
+    rating.explain(text="Thanks.", actor=seller)
+    clock.advance(days=1)
+    rating.append(text="More.", actor=BUYER)
+    assert rating.can("explain_follow_up", text="Thanks again.", actor=seller)
+    rating.explain_follow_up(text="Thanks again.", actor=seller)
+    assert [r.actor for r in rating.history[-3:]] == [seller, BUYER, seller]

@@ -188,3 +188,9 @@ def test_a_custom_level_table_is_checked() -> None:
         CreditLevel(level=0, tier=CreditTier.HEART, symbols=1, min_points=1)
     with pytest.raises(ValidationError):
         CreditLevel(level=1, tier=CreditTier.HEART, symbols=1, min_points=5, max_points=4)
+
+
+def test_an_average_counts_its_ratings_in_words() -> None:
+    assert str(ScoreAverage(5, 1)).endswith("(1 rating)")
+    assert str(ScoreAverage(9, 2)).endswith("(2 ratings)")
+    assert str(ScoreAverage(0, 0)) == "no ratings"

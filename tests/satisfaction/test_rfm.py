@@ -122,7 +122,7 @@ def test_quantile_ties_share_a_score() -> None:
     assert by_id == {"a": 1, "b": 1, "c": 2, "d": 2, "e": 3, "f": 3, "g": 4, "h": 4, "i": 5, "j": 5}
     alone = rfm_analysis([buy("a", "1", 1, "99")], now=NOW, zone=ZONE)
     assert alone[0].scores.monetary == 1
-    assert "0 of 1 customers do worse" in alone[0].explanation[2]
+    assert "0 of 1 customer do worse" in alone[0].explanation[2]
 
 
 @given(purchases(), st.sampled_from(POLICIES))
@@ -226,3 +226,23 @@ def test_a_customer_row_checks_its_segment() -> None:
     with pytest.raises(ValidationError, match="does not take"):
         attrs.evolve(row, segment=DEFAULT_SEGMENTS[0])
     assert isinstance(row, CustomerRfm)
+
+
+def test_explanations_count_days_in_words() -> None:
+    (one,) = rfm_analysis([buy("a", "1", 1, "1")], now=NOW, zone=ZONE)
+    assert one.explanation[0].startswith("R last order 1 day ago: ")
+    (two,) = rfm_analysis([buy("a", "1", 2, "1")], now=NOW, zone=ZONE)
+    assert two.explanation[0].startswith("R last order 2 days ago: ")
+
+
+def test_one_unreachable_segment_is_named_in_the_singular() -> None:
+    with pytest.raises(InvalidRfmPolicy, match=r"segment extra takes no scores .* reorder it$"):
+        RfmPolicy(segments=(*DEFAULT_SEGMENTS, RfmSegment(name="extra", label_zh="多余")))
+    with pytest.raises(InvalidRfmPolicy, match=r"segments extra, more take no scores"):
+        RfmPolicy(
+            segments=(
+                *DEFAULT_SEGMENTS,
+                RfmSegment(name="extra", label_zh="多余"),
+                RfmSegment(name="more", label_zh="更多"),
+            )
+        )

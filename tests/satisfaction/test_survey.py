@@ -22,12 +22,14 @@ from ecservice.satisfaction import (
     SURVEY_WORKFLOW,
     Answer,
     InvalidScore,
+    NotTheCustomer,
     Question,
     QuestionKind,
     SubjectKind,
     Survey,
     SurveyAnswered,
     SurveyCancelled,
+    SurveyChannel,
     SurveyExpired,
     SurveyReminded,
     SurveySent,
@@ -303,3 +305,41 @@ def test_labels_are_english_and_chinese() -> None:
         "已取消",
     ]
     assert Actor.system("survey-timer") == SURVEY_TIMER
+
+
+@pytest.mark.parametrize(
+    "stranger",
+    [Actor.buyer("b-2"), Actor.carrier("sf-express"), Actor.system("b-1"), SURVEY_TIMER],
+    ids=lambda a: f"{a.kind.value}-{a.id}",
+)
+def test_only_the_customer_or_staff_answers(clock: FixedClock, stranger: Actor) -> None:
+    """Another buyer, a carrier or a system job cannot answer; the customer still can."""
+    survey = sent(clock)
+    assert not survey.can("answer", answers={"csat": 1}, actor=stranger)
+    before = snapshot(survey)
+    with pytest.raises(NotTheCustomer, match=r"only the customer 'b-1' may answer"):
+        survey.answer(answers={"csat": 1}, actor=stranger)
+    assert snapshot(survey) == before
+    assert survey.can("answer", answers={"csat": 5}, actor=BUYER)
+    survey.answer(answers={"csat": 5}, actor=BUYER)
+    assert (survey.status, survey.csat_score) == (S.ANSWERED, 5)
+
+
+def test_staff_records_a_phone_survey_for_the_customer(clock: FixedClock) -> None:
+    survey = sent(clock, channel=SurveyChannel.PHONE)
+    assert survey.can("answer", answers={"nps": 8}, actor=AGENT)
+    record = survey.answer(answers={"nps": 8}, actor=AGENT)
+    assert (record.actor, survey.nps_score) == (AGENT, 8)
+    assert rebuilt(survey) == survey
+
+
+def test_messages_count_in_words(clock: FixedClock) -> None:
+    survey = sent(clock)
+    survey.remind(actor=AGENT)
+    with pytest.raises(PolicyViolation, match=r"was reminded 1 time; it allows 1 "):
+        survey.remind(actor=AGENT)
+    with pytest.raises(InvalidScore, match=r"not an int$") as caught:
+        survey.answer(answers={"nps": 10**50}, actor=BUYER)
+    assert caught.value.given == "an int"
+    with pytest.raises(InvalidScore, match=r"not a str$"):
+        survey.answer(answers={"csat": "x" * 50}, actor=BUYER)  # type: ignore[dict-item]

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import invariant
 
@@ -114,3 +115,31 @@ def test_the_default_timers_time_the_service_areas() -> None:
     assert timers["feedback"] is feedback_next_due
     assert timers["survey"] is survey_next_due
     assert "consultation" not in timers
+
+
+def test_a_document_stored_under_another_id_is_refused(tmp_path: Path) -> None:
+    """A row whose document names another aggregate (copied or edited by hand) is not handed
+    out under the row's id."""
+    import sqlalchemy as sa
+
+    from ecservice.storage import DocumentError
+    from ecservice.storage.sql import AGGREGATES
+
+    rating = new_rating()
+    store = SqlStore(f"sqlite:///{tmp_path}/shop.db", clock=FixedClock(rating.clock.now()))
+    store.create_schema()
+    try:
+        with store.unit_of_work() as uow:
+            uow.ratings.add(rating)
+            uow.commit()
+        with store.engine.begin() as connection:
+            connection.execute(
+                sa.update(AGGREGATES).where(AGGREGATES.c.id == rating.id).values(id="R-999")
+            )
+        with (
+            store.unit_of_work() as uow,
+            pytest.raises(DocumentError, match="holds the document of 'R-1'"),
+        ):
+            uow.ratings.get("R-999")
+    finally:
+        store.dispose()

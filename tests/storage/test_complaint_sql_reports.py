@@ -17,6 +17,7 @@ import datetime as _dt
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
 import sqlalchemy as sa
@@ -195,7 +196,7 @@ def test_the_sql_report_equals_the_report_in_memory(database: str, shop: dict[st
             shop["complaints"], policy, CALENDAR, now=shop["now"], zone_name=ZONE, days=shop["days"]
         )
         found = SqlComplaintReports(store).report(
-            policy, now=shop["now"], zone_name=ZONE, days=shop["days"]
+            policy, CALENDAR, now=shop["now"], zone_name=ZONE, days=shop["days"]
         )
     finally:
         store.dispose()
@@ -216,12 +217,12 @@ def test_a_breach_after_the_last_save_is_counted(database: str) -> None:
     assert due.in_timezone(ZONE).date() == _dt.date(2026, 3, 9)
     try:
         for now in (due.subtract(microseconds=1), due, due.add(days=3)):
-            found = reports.report(policy, now=now, zone_name=ZONE, days=7)
+            found = reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
             expected = complaint_report(
                 [complaint], policy, CALENDAR, now=now, zone_name=ZONE, days=7
             )
             assert found == expected
-        late = reports.report(policy, now=due, zone_name=ZONE, days=7).target(
+        late = reports.report(policy, CALENDAR, now=due, zone_name=ZONE, days=7).target(
             SlaTargetKind.FIRST_REPLY
         )
         assert late is not None
@@ -244,11 +245,13 @@ def test_facts_without_a_policy_are_refused_until_refreshed(database: str) -> No
     now = DAY.add(hours=1)
     try:
         with pytest.raises(ComplaintFactsOutdated, match="1 without an SLA policy"):
-            reports.report(policy, now=now, zone_name=ZONE, days=7)
+            reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
         assert reports.refresh(policy, CALENDAR, batch=1) == 1
         with pytest.raises(ComplaintFactsOutdated, match="1 under 'shop-default'"):
-            reports.report(SlaPolicy.samr_interim_measures(), now=now, zone_name=ZONE, days=7)
-        found = reports.report(policy, now=now, zone_name=ZONE, days=7)
+            reports.report(
+                SlaPolicy.samr_interim_measures(), CALENDAR, now=now, zone_name=ZONE, days=7
+            )
+        found = reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
         assert found == complaint_report(
             [complaint], policy, CALENDAR, now=now, zone_name=ZONE, days=7
         )
@@ -274,9 +277,11 @@ def test_complaints_without_facts_are_refused_until_refreshed(database: str) -> 
     now = DAY.add(hours=1)
     try:
         with pytest.raises(ComplaintFactsOutdated, match="3 of the 3 stored complaints"):
-            reports.report(policy, now=now, zone_name=ZONE, days=7)
+            reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
         assert reports.refresh(policy, CALENDAR, batch=2) == 3
-        assert reports.report(policy, now=now, zone_name=ZONE, days=7).complaints_opened == 3
+        assert (
+            reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7).complaints_opened == 3
+        )
     finally:
         store.dispose()
 
@@ -289,11 +294,75 @@ def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValidationError, match="SqlStore"):
         SqlComplaintReports("sqlite://")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="SlaPolicy"):
-        reports.report("shop-default", now=now, zone_name=ZONE)  # type: ignore[arg-type]
+        reports.report("shop-default", CALENDAR, now=now, zone_name=ZONE)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="days"):
-        reports.report(SlaPolicy.shop_default(), now=now, zone_name=ZONE, days=0)
+        reports.report(SlaPolicy.shop_default(), CALENDAR, now=now, zone_name=ZONE, days=0)
     with pytest.raises(ValidationError, match="batch"):
         reports.refresh(SlaPolicy.shop_default(), CALENDAR, batch=0)
     with pytest.raises(ValidationError, match="WorkingCalendar"):
         reports.refresh(SlaPolicy.shop_default(), "Mon-Fri")  # type: ignore[arg-type]
     store.dispose()
+
+
+def test_each_complaint_is_timed_by_its_own_evaluation(tmp_path: Any) -> None:
+    """Complaints of different priorities saved one after the other at the same instant and
+    version each get their own due dates (an evaluation is never reused for another
+    complaint, even one that takes a freed object's place in memory)."""
+    policy = SlaPolicy.shop_default()
+    opened = pendulum.datetime(2026, 3, 9, 10, tz=ZONE).in_timezone("UTC")
+    clock = FixedClock(opened)
+    store = sql_store(f"sqlite:///{tmp_path}/timed.db", policy, clock=clock)
+    store.create_schema()
+    priorities = [ComplaintPriority.URGENT, ComplaintPriority.LOW] * 3
+    try:
+        for n, priority in enumerate(priorities):
+            with store.unit_of_work() as uow:
+                uow.complaints.add(
+                    new_complaint(clock=clock, id=f"TS-{n}", opened_at=opened, priority=priority)
+                )
+                uow.commit()
+        with store.engine.connect() as connection:
+            due = dict(
+                connection.execute(
+                    sa.select(COMPLAINT_CYCLES.c.complaint_id, COMPLAINT_CYCLES.c.due_at).where(
+                        COMPLAINT_CYCLES.c.kind == "FIRST_REPLY"
+                    )
+                ).all()
+            )
+        for n, priority in enumerate(priorities):
+            expected = new_complaint(clock=clock, id="x", opened_at=opened, priority=priority).sla(
+                policy, CALENDAR
+            )
+            assert pendulum.instance(due[f"TS-{n}"]).in_timezone("UTC") == expected.cycles[0].due_at
+            assert store.next_due_at("complaint", f"TS-{n}") == expected.next_due
+        assert len(set(due.values())) == 2
+    finally:
+        store.dispose()
+
+
+def test_facts_under_a_changed_policy_or_calendar_of_the_same_name_are_refused(
+    tmp_path: Any,
+) -> None:
+    """The facts carry a digest of the policy and the calendar: a policy of the same name with
+    other targets, or another calendar, is told apart, and refresh brings them in line."""
+    policy = SlaPolicy.shop_default()
+    opened = pendulum.datetime(2026, 3, 9, 10, tz=ZONE).in_timezone("UTC")
+    store = sql_store(f"sqlite:///{tmp_path}/digest.db", policy)
+    store.create_schema()
+    store_all(store, [new_complaint(clock=FixedClock(opened), id="TS-1", opened_at=opened)])
+    reports = SqlComplaintReports(store)
+    now = DAY.add(hours=1)
+    stricter = attrs.evolve(policy, escalations=())
+    assert stricter.name == policy.name
+    other_calendar = ShopCalendar(zone="Asia/Hong_Kong")
+    try:
+        reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
+        for asked, calendar in ((stricter, CALENDAR), (policy, other_calendar)):
+            with pytest.raises(ComplaintFactsOutdated, match="1 under 'shop-default'"):
+                reports.report(asked, calendar, now=now, zone_name=ZONE, days=7)
+        assert reports.refresh(policy, other_calendar) == 1
+        reports.report(policy, other_calendar, now=now, zone_name=ZONE, days=7)
+        with pytest.raises(ComplaintFactsOutdated):
+            reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
+    finally:
+        store.dispose()

@@ -20,7 +20,7 @@ from pendulum import DateTime
 
 from ecservice.aftersales import CaseLine
 from ecservice.application._runner import UseCaseRunner
-from ecservice.calendar import WorkingCalendar
+from ecservice.calendar import CalendarNotConfirmed, WorkingCalendar
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.complaints import (
     DEFAULT_REOPEN_WINDOW,
@@ -213,7 +213,10 @@ class ComplaintService:
 
         Raises:
             ValidationError: a bad ``limit`` (1 to 10,000).
-            CalendarNotConfirmed: a due date needs a day whose holidays are not confirmed.
+
+        A complaint whose due dates need a year the calendar has not confirmed is skipped (and
+        due again :data:`~ecservice.storage.UNCONFIRMED_RETRY` later), not an error: the
+        others are handled.
         """
         if type(limit) is not int or not 1 <= limit <= 10_000:
             raise ValidationError(f"limit must be an int from 1 to 10,000, not {limit!r:.40}")
@@ -238,7 +241,13 @@ class ComplaintService:
         complaint = uow.complaints.get(complaint_id)
         version = complaint.version
         if complaint.is_open:
-            sla = complaint.sla(self.policy, self.calendar, now=now)
+            try:
+                sla = complaint.sla(self.policy, self.calendar, now=now)
+            except CalendarNotConfirmed:
+                # Its due dates need a year the calendar has not confirmed: saved again, its
+                # timer tries again later (UNCONFIRMED_RETRY); the other complaints go on.
+                uow.complaints.save(complaint)
+                return False
             recorded = {breach.key for breach in complaint.breaches}
             at = complaint.clock.now()
             for cycle in sla.breaches:

@@ -7,6 +7,7 @@ out of stock (缺货), in transit (货在途中), done (处理完毕), cancelled
 from ecservice.orders._auto_confirm import auto_confirm_due
 from ecservice.orders._cart import CART_WORKFLOW, Cart, CartLine, CartStatus
 from ecservice.orders._disclosure import (
+    REQUEST_VALIDITY,
     Consent,
     Disclosure,
     DisclosureBasis,
@@ -75,6 +76,7 @@ __all__ = [
     "MAX_WEIGHT_KG",
     "MIN_WEIGHT_STEP_KG",
     "ORDER_WORKFLOW",
+    "REQUEST_VALIDITY",
     "TRACKING_LEAD",
     "Address",
     "AutoConfirmPolicy",

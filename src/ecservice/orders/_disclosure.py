@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ecservice.orders._order import Order
 
 __all__ = [
+    "REQUEST_VALIDITY",
     "Consent",
     "Disclosure",
     "DisclosureBasis",
@@ -132,6 +133,14 @@ def _short(what: str) -> Any:
     return check
 
 
+def _optional_short(what: str) -> Any:
+    def check(_: object, __: object, value: object) -> None:
+        if value is not None and check_text(value, what) != value:
+            raise ValidationError(f"{what} must not start or end with white space")
+
+    return check
+
+
 def _actor(_: Any, __: Any, value: Any) -> None:
     if not isinstance(value, Actor):
         raise ValidationError(f"an actor is an Actor, not {shown(value)}")
@@ -152,21 +161,28 @@ def _flag(_: Any, __: Any, value: Any) -> None:
 class VerifiedRequest:
     """A request of the account that placed an order, verified by the agent who acts on it.
 
+    A request serves the agent who verified it, for :data:`REQUEST_VALIDITY` after it was
+    verified (one conversation): a later question needs a new verification.
+
     Args:
         account_id: the buyer account the request came from (short text).
+        staff_id: the id of the staff member who verified it and acts on it (short text).
         method: how it was verified (short text): ``"logged-in chat"`` (the request came
             through the account itself), ``"SMS code to the order's phone"``, ...
         verified_at: when it was verified; aware.
         reference: the shop's reference of the request (a chat or call id; short text).
+        order_id: the order it is about, or ``None`` for any order of the account.
 
     Raises:
         ValidationError: an empty or over-long text, a naive instant.
     """
 
     account_id: str = attrs.field(validator=_short("a request's account_id"))
+    staff_id: str = attrs.field(validator=_short("a request's staff_id"))
     method: str = attrs.field(validator=_short("a request's method"))
     verified_at: DateTime = attrs.field(converter=_instant)
     reference: str = attrs.field(validator=_short("a request's reference"))
+    order_id: str | None = attrs.field(default=None, validator=_optional_short("order_id"))
 
 
 @final
@@ -177,12 +193,14 @@ class Consent:
 
     Args:
         account_id: the buyer account that consented (short text).
-        grantee_id: the id of the actor it consented to (short text), e.g. the colleague who
-            receives the parcel or a staff member.
+        grantee: the actor it consented to (kind and id), e.g. the colleague who receives the
+            parcel (a buyer account) or a staff member.
         details: the details it covers (at least one :class:`OrderDetail`).
         given_at: when it was given; aware.
         expires_at: when it ends (exclusive), or ``None`` until withdrawn; after ``given_at``.
         reference: where it is recorded (a message or form id; short text).
+        allows_change: whether the grantee may also change those details (``False``: read
+            only).
 
     Raises:
         ValidationError: an empty detail set, a naive instant, ``expires_at`` not after
@@ -190,11 +208,12 @@ class Consent:
     """
 
     account_id: str = attrs.field(validator=_short("a consent's account_id"))
-    grantee_id: str = attrs.field(validator=_short("a consent's grantee_id"))
+    grantee: Actor = attrs.field(validator=_actor)
     details: frozenset[OrderDetail] = attrs.field(converter=_details)
     given_at: DateTime = attrs.field(converter=_instant)
     expires_at: DateTime | None = attrs.field(default=None, converter=_optional_instant)
     reference: str = attrs.field(validator=_short("a consent's reference"))
+    allows_change: bool = attrs.field(default=False, validator=_flag)
 
     def __attrs_post_init__(self) -> None:
         if self.expires_at is not None and self.expires_at <= self.given_at:
@@ -271,6 +290,10 @@ class OrderDetailsDisclosed(DomainEvent):
     reference: str
 
 
+#: How long a verified request serves the agent who verified it: one conversation. A choice of
+#: this library (no rule fixes a number); a later question needs a new verification.
+REQUEST_VALIDITY: Final = _dt.timedelta(hours=2)
+
 #: The rule's words, shared by every refusal.
 _RULE: Final = (
     "an order's address, recipient, phone and remarks are disclosed or changed only for the "
@@ -334,10 +357,10 @@ def authorize_disclosure(
     if actor.kind is ActorKind.BUYER and actor.id == account:
         basis = DisclosureBasis.ACCOUNT_HOLDER
     elif consent is not None:
-        if consent.account_id != account or consent.grantee_id != actor.id:
+        if consent.account_id != account or consent.grantee != actor:
             raise DisclosureRefused(
                 f"the consent {consent.reference!r} was given by {consent.account_id!r} to "
-                f"{consent.grantee_id!r}, not by the account of order {order.id!r} to "
+                f"{consent.grantee}, not by the account of order {order.id!r} to "
                 f"{actor}: {_RULE}",
                 rule="consent_missing",
             )
@@ -354,12 +377,25 @@ def authorize_disclosure(
                 f"the consent {consent.reference!r} does not cover {', '.join(missing)}: {_RULE}",
                 rule="consent_scope",
             )
+        if change and not consent.allows_change:
+            raise DisclosureRefused(
+                f"the consent {consent.reference!r} lets {actor} read, not change, the "
+                f"details: {_RULE}",
+                rule="consent_scope",
+            )
         basis, reference = DisclosureBasis.CONSENT, consent.reference
     elif actor.kind is ActorKind.STAFF:
-        if request is None or request.account_id != account or request.verified_at > when:
+        if (
+            request is None
+            or request.account_id != account
+            or request.staff_id != actor.id
+            or (request.order_id is not None and request.order_id != order.id)
+            or not request.verified_at <= when < request.verified_at + REQUEST_VALIDITY
+        ):
             raise DisclosureRefused(
                 f"staff {actor.id!r} has no verified request of the account that placed order "
-                f"{order.id!r}: {_RULE}",
+                f"{order.id!r} (verified by that staff member, about this order, within "
+                f"{REQUEST_VALIDITY} before): {_RULE}",
                 rule="unverified_request",
             )
         basis, reference = DisclosureBasis.VERIFIED_REQUEST, request.reference

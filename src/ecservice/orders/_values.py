@@ -305,8 +305,12 @@ class Address:
     @phone.validator
     def _check_phone(self, _: attrs.Attribute[str], value: str) -> None:
         if not isinstance(value, str) or len(value) > 40 or not _PHONE.fullmatch(value):
+            # The value is not repeated: a mistyped phone is personal data too.
+            given = (
+                f"of {len(value)} characters" if isinstance(value, str) else type(value).__name__
+            )
             raise InvalidAddress(
-                f"phone {shown(value)} is not a phone number: use digits, spaces or dashes, "
+                f"the phone ({given}) is not a phone number: use digits, spaces or dashes, "
                 "optionally starting with +, 5 to 20 characters"
             )
 

@@ -35,6 +35,7 @@ from ecservice.ratings._errors import (
     AnswerRefused,
     InvalidDetailedScore,
     NotTheBuyer,
+    NotTheSeller,
     RatingWindowClosed,
     RevisionRefused,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "InvalidDetailedScore",
     "LineRated",
     "NotTheBuyer",
+    "NotTheSeller",
     "Rating",
     "RatingClosed",
     "RatingExplained",

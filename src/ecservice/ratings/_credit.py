@@ -103,13 +103,17 @@ class CreditPolicy:
     * ``monthly_pair_cap`` 6: "每个自然月中，相同买家和卖家之间的评价计分不得超过6分（以支付宝
       系统显示的交易创建的时间计算）。超出计分规则范围的评价将不计分". Read as: within one
       calendar month of order creation in ``zone``, a buyer's good ratings of a seller earn at
-      most +6 and their bad ratings at most -6; a rating that would pass the limit earns
+      most +6 and their bad ratings at most -6, each limit counted separately (six good
+      ratings then three bad ones give +6 - 3 = +3); a rating that would pass its limit earns
       nothing (``CAPPED``), whole. Neutral ratings earn 0 and never reach it.
     * ``duplicate_days`` 14: "若14天内（以支付宝系统显示的交易创建的时间计算）相同买卖家之间
       就同一商品进行评价，多个好评只计一分，多个差评只记-1分". The first good (or bad) rating
       of an item by a buyer opens a window of 14 calendar days in ``zone`` from its order's
       creation, to the second (the end excluded); later ones of the same sign whose orders were
-      created in it are ``DUPLICATE_ITEM``. The first one after it opens a new window.
+      created in it are ``DUPLICATE_ITEM`` and do not extend it. The first one after it
+      opens a new window: orders of one item on days 0, 10 and 20 count, are a duplicate, and
+      count again. The rating that opens a window is the first that gets this far (counted,
+      or capped by ``monthly_pair_cap``).
     * ``max_uncounted_amount`` 1.00 CNY: "低于1元和1元的订单不计分" (orders below 1 yuan **and
       of 1 yuan** earn nothing): a line paid 1.00 CNY does not count, 1.01 CNY does. Amounts
       in another currency raise: set a threshold in the shop's currency, or ``None``.
@@ -124,9 +128,11 @@ class CreditPolicy:
         neutral_points: the points of a neutral rating.
         bad_points: the points of a bad rating (at most 0).
         monthly_pair_cap: the most points either way a buyer's ratings of a seller earn in a
-            calendar month, or ``None`` for no limit.
-        duplicate_days: the window, in days, within which a buyer's ratings of one item of one
-            sign count once, or ``None`` for no such rule.
+            calendar month, good and bad points each counted against it separately, or
+            ``None`` for no limit.
+        duplicate_days: the window, in days from the order of the rating that opened it,
+            within which a buyer's ratings of one item of one sign count once, or ``None`` for
+            no such rule.
         max_uncounted_amount: lines paid this amount or less earn nothing, or ``None``.
         zone: the IANA zone in which months and days are counted.
         levels: the level table (:func:`check_levels`).

@@ -139,7 +139,9 @@ class ScoreAverage:
             return exact.quantize(_QUANTUM, rounding=decimal.ROUND_HALF_EVEN)
 
     def __str__(self) -> str:
-        return f"{self.value} ({self.count} ratings)" if self.count else "no ratings"
+        if not self.count:
+            return "no ratings"
+        return f"{self.value} ({self.count} rating{'' if self.count == 1 else 's'})"
 
 
 @final

@@ -9,6 +9,7 @@ __all__ = [
     "AnswerRefused",
     "InvalidDetailedScore",
     "NotTheBuyer",
+    "NotTheSeller",
     "RatingWindowClosed",
     "RevisionRefused",
 ]
@@ -58,12 +59,25 @@ class NotTheBuyer(PolicyViolation):
     was fired by another actor. Nothing changed."""
 
 
+class NotTheSeller(PolicyViolation):
+    """The seller's answer to a review or to its follow-up (解释,
+    :meth:`~ecservice.ratings.Rating.explain`, :meth:`~ecservice.ratings.Rating.explain_follow_up`)
+    was given by someone other than the seller: a buyer, a carrier, a system job.
+
+    Only the seller answers (淘宝网评价规范: the seller of the trade may explain a rating): its
+    customer service (an actor of :class:`~ecservice.workflow.ActorKind` ``STAFF``) or the
+    seller's own account (``Actor.system(seller_id)``, the shop acting through the platform's
+    interface). As an answer is given once and never replaced, anyone else answering would lock
+    the seller out. The message names who may answer. Nothing changed."""
+
+
 # Documented and imported under the area's public name.
 for _cls in (
     AlreadyRated,
     AnswerRefused,
     InvalidDetailedScore,
     NotTheBuyer,
+    NotTheSeller,
     RatingWindowClosed,
     RevisionRefused,
 ):

@@ -19,6 +19,7 @@ from ecservice.ratings._errors import (
     AlreadyRated,
     AnswerRefused,
     NotTheBuyer,
+    NotTheSeller,
     RatingWindowClosed,
     RevisionRefused,
 )
@@ -63,6 +64,18 @@ def _buyer(rating: Rating, actor: Actor, action: str) -> None:
             f"only the buyer {rating.buyer_id!r} may {action} rating {rating.id!r}, "
             f"not {actor.kind.value} {actor.id!r}; fire it with Actor.buyer({rating.buyer_id!r})"
         )
+
+
+def _seller(rating: Rating, actor: Actor, what: str) -> None:
+    if type(actor) is not Actor or actor.kind is ActorKind.STAFF:
+        return  # not an Actor: _fire_prepared reports it, and can() answers False
+    if actor.kind is ActorKind.SYSTEM and actor.id == rating.seller_id:
+        return
+    raise NotTheSeller(
+        f"only the seller {rating.seller_id!r} may answer {what} of rating {rating.id!r}, "
+        f"not {actor.kind.value} {actor.id!r}; answer it as its customer service "
+        f"(Actor.staff(...)) or as the seller's account (Actor.system({rating.seller_id!r}))"
+    )
 
 
 def _photos(rating: Rating, photos: Iterable[str], what: str) -> tuple[str, ...]:
@@ -173,8 +186,11 @@ def prepare_revise(rating: Rating, *, actor: Actor, note: str = "") -> dict[str,
     return {"note": note}
 
 
-def _answer(rating: Rating, text: str, deadline: DateTime | None, what: str) -> dict[str, object]:
+def _answer(
+    rating: Rating, text: str, actor: Actor, deadline: DateTime | None, what: str
+) -> dict[str, object]:
     checked = long_text(text.strip() if isinstance(text, str) else text, f"the answer to {what}")
+    _seller(rating, actor, what)
     if deadline is None:
         raise AnswerRefused(
             f"rating {rating.id!r}: {what} has already been answered, or there is none to "
@@ -189,13 +205,13 @@ def _answer(rating: Rating, text: str, deadline: DateTime | None, what: str) -> 
 def prepare_explain(rating: Rating, *, text: str, actor: Actor) -> dict[str, object]:
     """The checks of :meth:`~ecservice.ratings.Rating.explain`."""
     rating._ensure_allowed("explain")
-    return _answer(rating, text, rating.explanation_deadline, "the review")
+    return _answer(rating, text, actor, rating.explanation_deadline, "the review")
 
 
 def prepare_explain_follow_up(rating: Rating, *, text: str, actor: Actor) -> dict[str, object]:
     """The checks of :meth:`~ecservice.ratings.Rating.explain_follow_up`."""
     rating._ensure_allowed("explain_follow_up")
-    return _answer(rating, text, rating.follow_up_explanation_deadline, "the follow-up")
+    return _answer(rating, text, actor, rating.follow_up_explanation_deadline, "the follow-up")
 
 
 def prepare_append(

@@ -69,7 +69,8 @@ class Rating(Aggregate[RatingStatus]):
 
     * :meth:`revise`: the buyer changes a neutral or bad rating to good (an internal
       transition; ``revised_from`` keeps the grade before, the history when);
-    * :meth:`explain`: the seller answers the review (internal);
+    * :meth:`explain`: the seller (its staff, or its own account) answers the review
+      (internal);
     * :meth:`append`: the buyer adds a follow-up review (state ``FOLLOWED_UP``), which the
       seller may answer with :meth:`explain_follow_up`.
 
@@ -348,10 +349,14 @@ class Rating(Aggregate[RatingStatus]):
 
     def explain(self, *, text: str, actor: Actor) -> TransitionRecord:
         """Answer the review for the seller (解释), once, within ``policy.explanation_window``
-        of the rating.
+        of the rating. The actor is the seller: its customer service (an actor of
+        :class:`~ecservice.workflow.ActorKind` ``STAFF``) or the seller's own account
+        (``Actor.system(seller_id)``); anyone else (a buyer, a carrier, another system job) is
+        refused, as the answer is given once and never replaced.
 
         Raises:
             InvalidTransition: the line is not rated, or the rating is closed.
+            NotTheSeller: the actor is not the seller (not staff, not ``seller_id``'s account).
             AnswerRefused: the review was already answered, or is a default rating.
             RatingWindowClosed: the window to answer ended.
             ValidationError: a blank or unacceptable text.
@@ -378,10 +383,12 @@ class Rating(Aggregate[RatingStatus]):
 
     def explain_follow_up(self, *, text: str, actor: Actor) -> TransitionRecord:
         """Answer the follow-up review for the seller, once, within
-        ``policy.explanation_window`` of the follow-up.
+        ``policy.explanation_window`` of the follow-up. The actor is the seller, as for
+        :meth:`explain`: staff, or the seller's own account (``Actor.system(seller_id)``).
 
         Raises:
             InvalidTransition: the rating has no follow-up, or is closed.
+            NotTheSeller: the actor is not the seller (not staff, not ``seller_id``'s account).
             AnswerRefused: the follow-up was already answered.
             RatingWindowClosed: the window to answer ended.
             ValidationError: a blank or unacceptable text.

@@ -21,7 +21,7 @@ from ecservice.satisfaction._checks import (
     MAX_REMINDERS,
     MAX_RESPONSE_WINDOW,
 )
-from ecservice.satisfaction._errors import InvalidRfmPolicy, InvalidScore
+from ecservice.satisfaction._errors import InvalidRfmPolicy, InvalidScore, NotTheCustomer
 from ecservice.satisfaction._events import (
     SurveyAnswered,
     SurveyCancelled,
@@ -85,6 +85,7 @@ __all__ = [
     "CustomerRfm",
     "InvalidRfmPolicy",
     "InvalidScore",
+    "NotTheCustomer",
     "NpsScore",
     "Purchase",
     "Question",

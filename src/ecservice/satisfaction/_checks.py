@@ -20,6 +20,7 @@ __all__ = [
     "check_max_reminders",
     "check_response_window",
     "check_survey",
+    "times",
 ]
 
 #: How long a sent survey awaits its answer by default: 7 days (a shop setting). No marketplace
@@ -33,6 +34,11 @@ MAX_RESPONSE_WINDOW: Final = _dt.timedelta(days=90)
 DEFAULT_MAX_REMINDERS: Final = 1
 #: The most reminders a survey may allow: 3.
 MAX_REMINDERS: Final = 3
+
+
+def times(count: int) -> str:
+    """``count`` times in words for a message: "1 time", "2 times"."""
+    return f"{count} time" if count == 1 else f"{count} times"
 
 
 def check_response_window(value: object) -> _dt.timedelta:
@@ -88,7 +94,7 @@ def check_survey(survey: Survey) -> None:
         raise ValidationError(f"{who} has answers but its history records no answer")
     if survey.reminders > survey.max_reminders:
         raise ValidationError(
-            f"{who} was reminded {survey.reminders} time(s), more than its max_reminders "
+            f"{who} was reminded {times(survey.reminders)}, more than its max_reminders "
             f"({survey.max_reminders})"
         )
     ends = survey.expires_at

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ecservice.errors import ValidationError
+from ecservice.errors import PolicyViolation, ValidationError
 
-__all__ = ["InvalidRfmPolicy", "InvalidScore", "invalid_score"]
+__all__ = ["InvalidRfmPolicy", "InvalidScore", "NotTheCustomer", "invalid_score"]
 
 
 class InvalidScore(ValidationError):
@@ -35,10 +35,14 @@ class InvalidScore(ValidationError):
 
 def invalid_score(question: str, score: object, low: int, high: int) -> InvalidScore:
     """:class:`InvalidScore` for ``score``, whatever its type."""
-    text = repr(score)
-    return InvalidScore(
-        question, text if len(text) <= 40 else f"a {type(score).__name__}", low, high
-    )
+    name = type(score).__name__
+    try:  # an int of thousands of digits has a huge repr, or none (sys.set_int_max_str_digits)
+        text = "" if isinstance(score, int) and abs(score) >= 10**40 else repr(score)
+    except Exception:
+        text = ""
+    if not text or len(text) > 40:
+        text = f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+    return InvalidScore(question, text, low, high)
 
 
 class InvalidRfmPolicy(ValidationError):
@@ -49,5 +53,17 @@ class InvalidRfmPolicy(ValidationError):
     """
 
 
+class NotTheCustomer(PolicyViolation):
+    """A survey was answered (:meth:`~ecservice.satisfaction.Survey.answer`) by someone other
+    than the customer surveyed or the shop's staff: another buyer, a carrier, a system job.
+
+    The answer is the surveyed customer's (``Actor.buyer(customer_id)``), or is recorded on
+    their behalf by the shop's staff (an actor of :class:`~ecservice.workflow.ActorKind`
+    ``STAFF``) when the survey is taken by phone. As an answer is final, anyone else's would
+    silence the customer. The message names who may answer. Nothing changed.
+    """
+
+
 # Documented and imported under the area's public name.
 InvalidScore.__module__ = InvalidRfmPolicy.__module__ = "ecservice.satisfaction"
+NotTheCustomer.__module__ = "ecservice.satisfaction"

@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ecservice.errors import PolicyViolation, ValidationError
+from ecservice.satisfaction._checks import times
+from ecservice.satisfaction._errors import NotTheCustomer
 from ecservice.satisfaction._values import answers_for
 from ecservice.text import check_optional_text
-from ecservice.workflow import Actor
+from ecservice.workflow import Actor, ActorKind
 from ecservice.workflow._arguments import REQUIRED, require
 
 if TYPE_CHECKING:
@@ -63,7 +65,7 @@ def prepare_remind(self: Survey, *, actor: Actor, note: object = "") -> dict[str
     _window_open(self, "remind")
     if self.reminders >= self.max_reminders:
         raise PolicyViolation(
-            f"{self._subject()} was reminded {self.reminders} time(s); it allows "
+            f"{self._subject()} was reminded {times(self.reminders)}; it allows "
             f"{self.max_reminders} (max_reminders)"
         )
     return payload
@@ -73,6 +75,14 @@ def prepare_answer(self: Survey, *, answers: object = REQUIRED, actor: Actor) ->
     payload = _start(self, "answer", actor, "")
     require("answer", answers=answers)
     checked = answers_for(self.questions, answers)
+    if actor.kind is not ActorKind.STAFF and (
+        actor.kind is not ActorKind.BUYER or actor.id != self.customer_id
+    ):
+        raise NotTheCustomer(
+            f"only the customer {self.customer_id!r} may answer {self._subject()}, not "
+            f"{actor.kind.value} {actor.id!r}; answer it as Actor.buyer({self.customer_id!r}), "
+            "or as staff recording a survey by phone (Actor.staff(...))"
+        )
     _window_open(self, "answer")
     payload["answers"] = checked
     return payload

@@ -157,8 +157,8 @@ def _scorer(
             return s, f"{what} {unit(value)}: score {s} by the thresholds {bounds} ({rule})"
         s, worse = _by_quantile(value, values, higher)
         return s, (
-            f"{what} {unit(value)}: score {s} by quantiles ({worse} of {len(values)} customers "
-            "do worse)"
+            f"{what} {unit(value)}: score {s} by quantiles ({worse} of {len(values)} "
+            f"{'customer' if len(values) == 1 else 'customers'} do worse)"
         )
 
     return score
@@ -235,8 +235,8 @@ def rfm_analysis(
         facts[cid] = (last, days, len(rows), sum_money((p.amount for p in rows), currency))
 
     recency = _scorer(
-        "last order", lambda d: f"{d} day(s) ago", policy.recency_days, False,
-        [f[1] for f in facts.values()], lambda d: f"{d} days",
+        "last order", lambda d: f"{d} {'day' if d == 1 else 'days'} ago", policy.recency_days,
+        False, [f[1] for f in facts.values()], lambda d: f"{d} {'day' if d == 1 else 'days'}",
     )  # fmt: skip
     frequency = _scorer(
         "orders", str, policy.frequency_orders, True, [f[2] for f in facts.values()]

@@ -222,8 +222,9 @@ def _segments(value: Iterable[RfmSegment]) -> tuple[RfmSegment, ...]:
     unreachable = [n for n in names if n not in winners]
     if unreachable:
         problems.append(
-            f"segment(s) {', '.join(unreachable)} take no scores that an earlier segment "
-            "does not already take; remove or reorder them"
+            f"{'segment' if len(unreachable) == 1 else 'segments'} {', '.join(unreachable)} "
+            f"{'takes' if len(unreachable) == 1 else 'take'} no scores that an earlier segment "
+            f"does not already take; remove or reorder {'it' if len(unreachable) == 1 else 'them'}"
         )
     if problems:
         raise InvalidRfmPolicy("; ".join(problems))

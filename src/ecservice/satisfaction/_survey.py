@@ -107,8 +107,10 @@ class Survey(Aggregate[SurveyStatus]):
         customer_id: the customer asked (short text).
         subject: the order, complaint or after-sales case it is about.
         channel: how it reaches the customer.
-        scheduled_at: when it was scheduled; an aware datetime, converted to UTC. No
-            transition is recorded before it.
+        scheduled_at: when the survey was scheduled (put in ``SCHEDULED``, to be sent
+            later); an aware datetime, converted to UTC. No transition is recorded before it,
+            so it is not sent earlier. A scheduled survey has no timer: its response window, and
+            :attr:`due_at`, start only when it is sent (:meth:`send`).
         questions: the questions asked, at least one, keys unique, at most one CSAT and one
             NPS question; :data:`DEFAULT_QUESTIONS` by default.
         response_window: how long after sending an answer is accepted, a ``timedelta`` above
@@ -228,12 +230,18 @@ class Survey(Aggregate[SurveyStatus]):
         ``answers`` maps question keys to a score (an ``int`` on the question's scale) or a
         text; any question may be skipped, but not all. A refused answer changes nothing.
 
+        The actor is the customer surveyed (``Actor.buyer(customer_id)``), or the shop's staff
+        (an actor of :class:`~ecservice.workflow.ActorKind` ``STAFF``): a survey by phone is
+        answered through an agent, who records the customer's answers on their behalf. Anyone
+        else (another buyer, a carrier, a system job) is refused, as the answer is final.
+
         Raises:
             InvalidTransition: the survey does not await an answer (already answered, expired,
                 cancelled, not sent).
             InvalidScore: a score off its scale or not an ``int`` (an NPS score of 11).
             ValidationError: an unknown question key, a text for a scored question or a score
                 for a free one, bad text, or no answer.
+            NotTheCustomer: the actor is neither the customer surveyed nor staff.
             PolicyViolation: the response window ended.
         """
         payload = self._prepare_answer(answers=answers, actor=actor)

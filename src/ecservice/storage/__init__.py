@@ -34,6 +34,7 @@ from ecservice.storage._aggregate import HISTORY_KEYS, AggregateSerializer
 from ecservice.storage._case_repository import CaseRepository
 from ecservice.storage._complaints import (
     COMPLAINT_SERIALIZER,
+    UNCONFIRMED_RETRY,
     ComplaintSlaTimer,
     complaint_next_due,
     dump_complaint,
@@ -92,6 +93,7 @@ __all__ = [
     "PURSE_SERIALIZER",
     "RATING_SERIALIZER",
     "SURVEY_SERIALIZER",
+    "UNCONFIRMED_RETRY",
     "AggregateSerializer",
     "CaseRepository",
     "CoinWalletSerializer",

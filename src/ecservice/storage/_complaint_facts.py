@@ -14,7 +14,11 @@ measured on that calendar.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Final, final
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 from pendulum import DateTime
@@ -25,9 +29,20 @@ if TYPE_CHECKING:
     from ecservice.calendar import WorkingCalendar
     from ecservice.complaints import Complaint, SlaEvaluation, SlaPolicy
 
-__all__ = ["ComplaintFacts", "CycleFacts", "complaint_facts", "microseconds"]
+__all__ = [
+    "UNCONFIRMED",
+    "ComplaintFacts",
+    "CycleFacts",
+    "complaint_facts",
+    "microseconds",
+    "sla_fingerprint",
+]
 
 _MICROSECONDS: Final = 1_000_000
+
+#: The ``policy`` of facts written while the complaint's due dates needed a year the calendar
+#: had not confirmed: no cycles, no working times; the report refuses them until a refresh.
+UNCONFIRMED: Final = "!calendar-not-confirmed"
 
 
 def microseconds(value: _dt.timedelta) -> int:
@@ -92,8 +107,9 @@ class ComplaintFacts:
         reopened: whether it was reopened at least once.
         closed_once: whether it was closed at least once.
         satisfaction: the follow-up visit's score (1-5), if the customer gave one.
-        policy: the name of the SLA policy its cycles and times were computed under, or
-            ``None`` when the store has no complaint timer that names one.
+        policy: the SLA policy and calendar its cycles and times were computed under
+            (:func:`sla_fingerprint`: the policy's name and a digest), or ``None`` when the
+            store has no complaint timer that names them.
         cycles: its SLA cycles under that policy.
     """
 
@@ -137,6 +153,51 @@ class ComplaintFacts:
     def cycle_values(self) -> list[dict[str, object]]:
         """The cycle rows' column values."""
         return [cycle.values(self.complaint_id) for cycle in self.cycles]
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` as plain JSON that is the same in every process: attrs fields by name (those
+    given to the constructor), enums by name, durations in microseconds, sets sorted."""
+    if attrs.has(type(value)):
+        return {
+            "class": f"{type(value).__module__}.{type(value).__qualname__}",
+            **{
+                field.name: _canonical(getattr(value, field.name))
+                for field in attrs.fields(type(value))
+                if field.init
+            },
+        }
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__qualname__}.{value.name}"
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return microseconds(value)
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Mapping):
+        return sorted(
+            ([_canonical(k), _canonical(v)] for k, v in value.items()),
+            key=lambda kv: json.dumps(kv, sort_keys=True),
+        )
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    # Something this function cannot look into (a shop's own calendar class): its type.
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def sla_fingerprint(policy: SlaPolicy, calendar: WorkingCalendar) -> str:
+    """What the facts of a complaint are written under: the policy's name and a digest of the
+    policy and the calendar (every target, rule and escalation; the calendar's zone, hours,
+    holidays and overrides when it is a :class:`~ecservice.calendar.ShopCalendar` or another
+    attrs class, else its class), the same in every process (internal)."""
+    text = json.dumps([_canonical(policy), _canonical(calendar)], sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{policy.name[:150]}#{digest}"
 
 
 def complaint_facts(
@@ -196,6 +257,6 @@ def complaint_facts(
         reopened=complaint.reopen_count > 0,
         closed_once=complaint.reopen_count > 0 or complaint.closed_at is not None,
         satisfaction=None if visit is None else visit.satisfaction,
-        policy=None if policy is None or calendar is None else policy.name,
+        policy=None if policy is None or calendar is None else sla_fingerprint(policy, calendar),
         cycles=cycles,
     )

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Final
 
+import attrs
+
+from ecservice.calendar import CalendarNotConfirmed
 from ecservice.complaints import Complaint
-from ecservice.storage._complaint_facts import complaint_facts
+from ecservice.storage._complaint_facts import UNCONFIRMED, complaint_facts
 from ecservice.storage._complaints import ComplaintSlaTimer
 from ecservice.storage._repository import TrackedRepository
 
@@ -26,9 +29,14 @@ class TrackedComplaintRepository(TrackedRepository[Complaint]):
     def _write_facts(self, complaint: Complaint) -> None:
         timer = self._uow._timers.get(self._type)
         if isinstance(timer, ComplaintSlaTimer):
-            facts = complaint_facts(
-                complaint, timer.policy, timer.calendar, timer.evaluate(complaint)
-            )
+            try:
+                facts = complaint_facts(
+                    complaint, timer.policy, timer.calendar, timer.evaluate(complaint)
+                )
+            except CalendarNotConfirmed:
+                # Stored all the same; the report refuses these facts until a refresh, once
+                # the calendar knows the year.
+                facts = attrs.evolve(complaint_facts(complaint), policy=UNCONFIRMED)
         else:
             facts = complaint_facts(complaint)
         self._uow._tx().write_complaint_facts(facts)

@@ -10,7 +10,7 @@ import cattrs
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.calendar import WorkingCalendar
+from ecservice.calendar import CalendarNotConfirmed, WorkingCalendar
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.complaints import Complaint, SlaEvaluation, SlaPolicy
 from ecservice.errors import ValidationError
@@ -22,6 +22,7 @@ from ecservice.storage._repository import Timer
 
 __all__ = [
     "COMPLAINT_SERIALIZER",
+    "UNCONFIRMED_RETRY",
     "ComplaintSlaTimer",
     "complaint_next_due",
     "dump_complaint",
@@ -102,6 +103,11 @@ def load_complaint(document: object, *, clock: Clock = SYSTEM_CLOCK) -> Complain
     return COMPLAINT_SERIALIZER.load(document, clock=clock)
 
 
+#: How long after a save a complaint whose due dates need a year the calendar has not confirmed
+#: is due again (the timer job then tries again; a shop adds the year's holidays meanwhile).
+UNCONFIRMED_RETRY: Final = _dt.timedelta(days=1)
+
+
 @final
 @attrs.frozen(slots=True)
 class ComplaintSlaTimer:
@@ -124,9 +130,10 @@ class ComplaintSlaTimer:
 
     policy: SlaPolicy
     calendar: WorkingCalendar
-    # The last evaluation, keyed by the complaint object, its version and the instant: a save
-    # asks for it twice (the timer, then the facts), with the same complaint at the same time.
-    _last: tuple[int, int, DateTime, SlaEvaluation] | None = attrs.field(
+    # The last evaluation, with the complaint object it is of (held, so that no other object
+    # can take its identity), its version and the instant: a save asks for it twice (the
+    # timer, then the facts), of the same complaint at the same time.
+    _last: tuple[Complaint, int, DateTime, SlaEvaluation] | None = attrs.field(
         default=None, init=False, eq=False, repr=False
     )
 
@@ -147,21 +154,27 @@ class ComplaintSlaTimer:
         last = self._last
         if (
             last is not None
-            and last[0] == id(complaint)
+            and last[0] is complaint
             and last[1] == complaint.version
             and last[2] == now
         ):
             return last[3]
         evaluation = complaint.sla(self.policy, self.calendar, now=now)
-        object.__setattr__(self, "_last", (id(complaint), complaint.version, now, evaluation))
+        object.__setattr__(self, "_last", (complaint, complaint.version, now, evaluation))
         return evaluation
 
     def __call__(self, complaint: Complaint) -> DateTime | None:
         """The next instant ``complaint`` needs attention, or ``None`` (closed, or nothing
-        scheduled)."""
+        scheduled). While a due date needs a year the calendar has not confirmed (late in
+        December, before the next year's holiday notice is in the shop's calendar), the
+        complaint is still stored, due again :data:`UNCONFIRMED_RETRY` later, when the timer
+        job tries again."""
         if not complaint.is_open:
             return None
-        sla = self.evaluate(complaint)
+        try:
+            sla = self.evaluate(complaint)
+        except CalendarNotConfirmed:
+            return complaint.clock.now().add(seconds=int(UNCONFIRMED_RETRY.total_seconds()))
         recorded = {b.key for b in complaint.breaches}
         late = [c.due_at for c in sla.breaches if (c.kind, c.index) not in recorded]
         late += [e.at for e in sla.escalations if e.at <= sla.now and e.level > complaint.level]

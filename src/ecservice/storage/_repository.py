@@ -30,6 +30,7 @@ from ecservice.errors import (
 )
 from ecservice.storage._converter import make_converter
 from ecservice.storage._document import Document, Serializer
+from ecservice.storage._errors import DocumentError
 
 if TYPE_CHECKING:
     import datetime as _dt
@@ -315,6 +316,13 @@ class TrackedRepository(Repository[T]):
         if seen is not None:
             return seen.obj  # type: ignore[return-value]
         obj = self._serializer.load(document, clock=self._uow._clock)
+        if getattr(obj, "id", id) != id:
+            # A document copied or edited under another row: never hand out an aggregate
+            # under an id that is not its own.
+            raise DocumentError(
+                f"{self._type} document {id!r}",
+                [f"id: the row {id!r} holds the document of {getattr(obj, 'id', None)!r}"],
+            )
         self._uow._seen[key] = _Tracked(obj, version)
         return obj
 

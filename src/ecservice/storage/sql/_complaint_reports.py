@@ -20,7 +20,7 @@ from ecservice.complaints import (
     SlaTargetKind,
 )
 from ecservice.errors import ValidationError
-from ecservice.storage._complaint_facts import complaint_facts
+from ecservice.storage._complaint_facts import UNCONFIRMED, complaint_facts, sla_fingerprint
 from ecservice.storage._complaint_repository import COMPLAINT_TYPE
 from ecservice.storage._complaints import COMPLAINT_SERIALIZER
 from ecservice.storage._errors import DocumentError
@@ -42,8 +42,12 @@ REFRESH_BATCH: Final = 200
 
 class ComplaintFactsOutdated(ValidationError):
     """The stored complaint facts cannot give the report asked for: some stored complaints have
-    none (stored before migration ``0005``), or they were computed under another SLA policy (or
-    none). :meth:`SqlComplaintReports.refresh` recomputes them."""
+    none (stored before migration ``0005``), or they were computed under another SLA policy or
+    calendar (or none). :meth:`SqlComplaintReports.refresh` recomputes them."""
+
+
+# Shown as ecservice.storage.sql.ComplaintFactsOutdated, where users import it from.
+ComplaintFactsOutdated.__module__ = "ecservice.storage.sql"
 
 
 @final
@@ -64,22 +68,23 @@ class SqlComplaintReports:
     paused at the last save is still open.
 
     The store writes the SLA facts under the policy and calendar of its ``"complaint"`` timer
-    (:func:`~ecservice.storage.complaint_next_due`); :meth:`report` refuses
-    (:exc:`ComplaintFactsOutdated`) while a stored complaint has no facts, or facts under
-    another policy: :meth:`refresh` recomputes them, for example after migration ``0005`` or a
-    change of policy or calendar.
+    (:func:`~ecservice.storage.complaint_next_due`), with a digest of both; :meth:`report`
+    refuses (:exc:`ComplaintFactsOutdated`) while a stored complaint has no facts, or facts
+    under another policy or calendar: :meth:`refresh` recomputes them, for example after
+    migration ``0005`` or a change of policy or calendar.
 
     All of a report's queries run in one read-only transaction (``REPEATABLE READ`` on
     PostgreSQL; a read transaction on SQLite), so the figures agree with each other.
 
     >>> import pendulum
+    >>> from ecservice.calendar import ShopCalendar
     >>> from ecservice.complaints import SlaPolicy
     >>> from ecservice.storage.sql import SqlComplaintReports, SqlStore
     >>> store = SqlStore("sqlite://")
     >>> store.create_schema()
     >>> now = pendulum.datetime(2026, 12, 1, 9, tz="Asia/Shanghai")
     >>> report = SqlComplaintReports(store).report(
-    ...     SlaPolicy.shop_default(), now=now, zone_name="Asia/Shanghai")
+    ...     SlaPolicy.shop_default(), ShopCalendar(), now=now, zone_name="Asia/Shanghai")
     >>> report.complaints_opened, report.targets
     (0, ())
 
@@ -98,6 +103,7 @@ class SqlComplaintReports:
     def report(
         self,
         policy: SlaPolicy,
+        calendar: WorkingCalendar,
         *,
         now: _dt.datetime,
         zone_name: str,
@@ -105,11 +111,15 @@ class SqlComplaintReports:
     ) -> ComplaintReport:
         """The complaint report of the ``days`` whole local days before the day of ``now``,
         as :func:`~ecservice.complaints.complaint_report` defines it, over the committed
-        complaints, whose facts must have been written under ``policy``.
+        complaints, whose facts must have been written under ``policy`` and ``calendar``.
 
         Args:
-            policy: the SLA policy the complaints run under (its ``name`` must be the one the
-                facts were written under).
+            policy: the SLA policy the complaints run under.
+            calendar: the shop's working calendar. The facts record a digest of both
+                (every target and rule; a :class:`~ecservice.calendar.ShopCalendar`'s zone,
+                hours, holidays and overrides), so facts written under another policy or
+                calendar, even one of the same name, are refused. Of a calendar class that is
+                not an attrs class only the class is compared.
             now: when the report is asked for; an aware datetime, not before the complaints'
                 last saves.
             zone_name: the shop's IANA time zone, in which days are counted.
@@ -117,15 +127,18 @@ class SqlComplaintReports:
 
         Raises:
             NaiveDatetime: ``now`` has no time zone.
-            ValidationError: a bad ``zone_name`` or ``days``, or ``policy`` not an
-                :class:`~ecservice.complaints.SlaPolicy`.
+            ValidationError: a bad ``zone_name`` or ``days``, ``policy`` not an
+                :class:`~ecservice.complaints.SlaPolicy` or ``calendar`` not a
+                :class:`~ecservice.calendar.WorkingCalendar`.
             ComplaintFactsOutdated: a stored complaint has no facts, or facts under another
-                policy (see :meth:`refresh`).
+                policy or calendar (see :meth:`refresh`).
             DocumentError: a stored fact names a problem or target this code does not know.
             StorageUnavailable, TransientStorageError: the database failed.
         """
         if not isinstance(policy, SlaPolicy):
             raise ValidationError(f"policy must be an SlaPolicy, not {shown(policy)}")
+        if not isinstance(calendar, WorkingCalendar):
+            raise ValidationError(f"calendar must be a WorkingCalendar, not {shown(calendar)}")
         empty = ComplaintReport.from_counts(
             now=now,
             zone_name=zone_name,
@@ -149,7 +162,7 @@ class SqlComplaintReports:
                 else store.engine.connect().execution_options(**{READ_ONLY_OPTION: True})
             )
             with connection, connection.begin():
-                _check_facts(connection, policy.name)
+                _check_facts(connection, policy.name, sla_fingerprint(policy, calendar))
                 counted = _count(connection, empty.now, empty.window_start, empty.window_end)
         return ComplaintReport.from_counts(now=now, zone_name=zone_name, days=days, **counted)
 
@@ -208,7 +221,7 @@ class SqlComplaintReports:
             after = rows[-1].id
 
 
-def _check_facts(connection: sa.Connection, policy: str) -> None:
+def _check_facts(connection: sa.Connection, name: str, fingerprint: str) -> None:
     stored = connection.execute(
         sa.select(sa.func.count()).where(AGGREGATES.c.type == COMPLAINT_TYPE)
     ).scalar_one()
@@ -227,20 +240,30 @@ def _check_facts(connection: sa.Connection, policy: str) -> None:
         )
     other = connection.execute(
         sa.select(F.c.policy, sa.func.count())
-        .where(sa.or_(F.c.policy.is_(None), F.c.policy != policy))
+        .where(sa.or_(F.c.policy.is_(None), F.c.policy != fingerprint))
         .group_by(F.c.policy)
         .order_by(F.c.policy)
     ).all()
     if other:
-        found = ", ".join(
-            f"{count} without an SLA policy" if name is None else f"{count} under {name!r}"
-            for name, count in other
-        )
+        found = ", ".join(_described(written, count) for written, count in other)
         raise ComplaintFactsOutdated(
-            f"the complaint facts must be written under the policy {policy!r}, but {found}: "
-            "build the store with timers={..., 'complaint': complaint_next_due(policy, "
-            "calendar)} and run SqlComplaintReports(store).refresh(policy, calendar)"
+            f"the complaint facts must be written under the policy {name!r} and this "
+            f"calendar, but {found}: build the store with timers={{..., 'complaint': "
+            "complaint_next_due(policy, calendar)} and run "
+            "SqlComplaintReports(store).refresh(policy, calendar)"
         )
+
+
+def _described(written: str | None, count: int) -> str:
+    if written is None:
+        return f"{count} without an SLA policy"
+    if written == UNCONFIRMED:
+        return (
+            f"{count} whose due dates needed a year the calendar has not confirmed when they "
+            "were saved (add the year's holidays to the calendar first)"
+        )
+    policy, _, digest = written.partition("#")
+    return f"{count} under {policy!r} (as its digest {digest} says)"
 
 
 def _enum(kind: type[Any], name: object, what: str) -> Any:
