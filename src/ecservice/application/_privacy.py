@@ -7,6 +7,10 @@ cancellation reason, for instance), and the copies in the outbox rows of the ord
 payments, whether delivered or not; it records the erasure as a
 :class:`~ecservice.orders.PersonalDataErased` outbox row. All of it in one unit of work per
 order, so that an order is never stored erased while its outbox rows still hold its address.
+The buyer's pre-sale consultation sessions are erased the same way, one unit of work per session
+(:meth:`ConsultationSession.erase_personal_data
+<ecservice.consultation.ConsultationSession.erase_personal_data>`, the session's outbox rows,
+and a :class:`~ecservice.orders.PersonalDataErased` row).
 
 What stays: everything that accounts for the money and the goods (see
 :class:`~ecservice.orders.ErasurePolicy`). Carts hold no personal data to erase: their lines are
@@ -21,13 +25,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Final, TypeVar, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final, overload
 
 import attrs
 
 from ecservice.application._orders import payments_of
 from ecservice.application._runner import UseCaseRunner
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
+from ecservice.consultation import ConsultationErasure
+from ecservice.consultation._privacy import check_erasable
 from ecservice.errors import ValidationError
 from ecservice.orders import ERASED, ErasurePolicy, PersonalValues
 from ecservice.orders._privacy import DEFAULT_BASIS, redact_history
@@ -111,6 +117,23 @@ class OrderErasure:
     outbox_rows: int = 0
 
 
+def _redaction(values: PersonalValues) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    def redact(_event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+        scrubbed: dict[str, Any] = scrub_payload(payload, values)
+        return scrubbed
+
+    return redact
+
+
+def _ids(given: object, what: str) -> list[str]:
+    if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+        raise ValidationError(f"{what}s must be a list of {what}s, not {type(given).__name__}")
+    ids = [check_text(i, what) for i in given]
+    if len(set(ids)) != len(ids):
+        raise ValidationError(f"{what}s names one twice")
+    return ids
+
+
 def _scrub_payment(payment: Payment, values: PersonalValues) -> bool:
     """Erase the texts ``values`` matches from a payment's refund reasons, failure and history
     notes; amounts, references and states stay. Whether anything changed."""
@@ -187,6 +210,30 @@ class PrivacyService:
         self.clock = clock
         self._run = UseCaseRunner(store, attempts, backoff, sleep)
 
+    @overload
+    def erase_buyer(
+        self,
+        buyer_id: str,
+        order_ids: Iterable[str],
+        *,
+        actor: Actor,
+        reason: str,
+        basis: str = ...,
+        consultation_ids: None = ...,
+    ) -> tuple[OrderErasure, ...]: ...
+
+    @overload
+    def erase_buyer(
+        self,
+        buyer_id: str,
+        order_ids: Iterable[str],
+        *,
+        actor: Actor,
+        reason: str,
+        basis: str = ...,
+        consultation_ids: Iterable[str],
+    ) -> tuple[OrderErasure | ConsultationErasure, ...]: ...
+
     def erase_buyer(
         self,
         buyer_id: str,
@@ -195,29 +242,42 @@ class PrivacyService:
         actor: Actor,
         reason: str,
         basis: str = DEFAULT_BASIS,
-    ) -> tuple[OrderErasure, ...]:
-        """Erase the personal data of buyer ``buyer_id`` from the orders ``order_ids``.
+        consultation_ids: Iterable[str] | None = None,
+    ) -> tuple[OrderErasure | ConsultationErasure, ...]:
+        """Erase the personal data of buyer ``buyer_id`` from the orders ``order_ids`` and the
+        consultation sessions ``consultation_ids``.
 
-        First every order is read and checked (it exists, belongs to ``buyer_id``, the policy
-        allows erasing it), so that a refusal normally erases nothing; then each order is erased
-        in a unit of work of its own (a refusal caused by a change in between leaves the orders
-        before it erased; run the call again: erasing is idempotent).
+        The caller names the buyer's orders and sessions (from its own index of the buyer's
+        records): a store keeps no index of documents by buyer, and scanning every stored
+        session would not scale; a session confirms an order (its ``order.order_id``), so the
+        sessions to erase are usually those that confirmed ``order_ids`` plus those that ended
+        without an order.
+
+        First every order and session is read and checked (it exists, belongs to ``buyer_id``,
+        the policy allows erasing it), so that a refusal normally erases nothing; then each
+        order, then each session, is erased in a unit of work of its own (a refusal caused by a
+        change in between leaves the ones before it erased; run the call again: erasing is
+        idempotent).
 
         Args:
-            buyer_id: whose data (the orders' ``buyer_id``).
+            buyer_id: whose data (the orders' and sessions' ``buyer_id``).
             order_ids: the buyer's orders (each id once).
             actor: who erases.
             reason: why, e.g. the request's reference (long text; must not repeat erased data).
             basis: the legal basis recorded.
+            consultation_ids: the buyer's consultation sessions (each id once); ``None`` (the
+                default) for none, and then only :class:`OrderErasure` values are returned.
 
         Returns:
-            One :class:`OrderErasure` per order, in the order given.
+            One :class:`OrderErasure` per order, in the order given, then one
+            :class:`~ecservice.consultation.ConsultationErasure` per session, in the order given.
 
         Raises:
-            AggregateNotFound: an order is not stored.
-            ValidationError: an order belongs to another buyer, an id given twice, a bad actor,
-                reason or basis.
-            PolicyViolation: the policy refuses an order (open, or still to be kept).
+            AggregateNotFound: an order or a session is not stored.
+            ValidationError: an order or a session belongs to another buyer, an id given twice,
+                a bad actor, reason or basis.
+            PolicyViolation: the policy refuses an order (open, or still to be kept) or a session
+                (open, or still to be kept).
         """
         buyer = check_text(buyer_id, "buyer_id")
         if isinstance(order_ids, (str, bytes)) or not isinstance(order_ids, Iterable):
@@ -227,6 +287,7 @@ class PrivacyService:
         ids = [check_text(i, "order id") for i in order_ids]
         if len(set(ids)) != len(ids):
             raise ValidationError("order_ids names an order twice")
+        sessions = [] if consultation_ids is None else _ids(consultation_ids, "consultation id")
         now = ensure_utc(self.clock.now(), what="clock.now()")
 
         def check(uow: UnitOfWork) -> None:
@@ -234,20 +295,93 @@ class PrivacyService:
                 order = uow.orders.get(order_id)
                 self._check_buyer(order.buyer_id, buyer, order_id)
                 self.policy.check(order, now)
+            for session_id in sessions:
+                session = uow.consultations.get(session_id)
+                self._check_buyer(session.buyer_id, buyer, session_id, "consultation")
+                check_erasable(session, self.policy, now)
 
         self._run(check)
-        return tuple(
+        done: list[OrderErasure | ConsultationErasure] = [
             self.erase_order(order_id, actor=actor, reason=reason, basis=basis, buyer_id=buyer)
             for order_id in ids
+        ]
+        done.extend(
+            self.erase_consultation(
+                session_id, actor=actor, reason=reason, basis=basis, buyer_id=buyer
+            )
+            for session_id in sessions
         )
+        return tuple(done)
 
     @staticmethod
-    def _check_buyer(found: str, wanted: str | None, order_id: str) -> None:
+    def _check_buyer(found: str, wanted: str | None, id: str, kind: str = "order") -> None:
         if wanted is not None and found != wanted:
             raise ValidationError(
-                f"order {order_id!r} belongs to another buyer than {wanted!r}: its data is not "
+                f"{kind} {id!r} belongs to another buyer than {wanted!r}: its data is not "
                 "erased on this request"
             )
+
+    def erase_consultation(
+        self,
+        session_id: str,
+        *,
+        actor: Actor,
+        reason: str,
+        basis: str = DEFAULT_BASIS,
+        buyer_id: str | None = None,
+    ) -> ConsultationErasure:
+        """Erase the buyer's personal data from one consultation session and its outbox rows
+        (the confirmed order's address in ``ConsultationOrderConfirmed`` rows, remarks in
+        ``HandedOver`` rows...), in one unit of work, and record the erasure as a
+        :class:`~ecservice.orders.PersonalDataErased` outbox row (event id
+        ``"consultation:{id}:{version}:erased"``). Idempotent: a session erased before is left
+        alone and reported with ``erased=False``.
+
+        Args:
+            session_id: the session.
+            actor: who erases.
+            reason: why (long text; must not repeat erased data).
+            basis: the legal basis recorded.
+            buyer_id: when given, the session must belong to this buyer.
+
+        Raises:
+            AggregateNotFound: no such session.
+            ValidationError: the session belongs to another buyer; a bad actor, reason or
+                basis.
+            PolicyViolation: the policy refuses (the session is open, or must still be kept).
+        """
+        policy = self.policy
+
+        def work(uow: UnitOfWork) -> ConsultationErasure:
+            session = uow.consultations.get(session_id)
+            self._check_buyer(session.buyer_id, buyer_id, session_id, "consultation")
+            result = session.erase_personal_data(
+                actor=actor, reason=reason, basis=basis, policy=policy, at=self.clock.now()
+            )
+            if not result.erased or result.event is None:
+                return ConsultationErasure(session_id=session_id, erased=False)
+            # At the same version: an ended session never changes again (see
+            # ConsultationSession.erase_personal_data).
+            uow.consultations.save(session)
+            rows = uow.redact_outbox("consultation", session_id, _redaction(result.values))
+            event = result.event
+            uow.append_outbox(
+                [
+                    OutboxRecord(
+                        event_id=f"consultation:{session_id}:{session.version}:erased",
+                        aggregate_type="consultation",
+                        aggregate_id=session_id,
+                        event_type=type(event).__name__,
+                        payload=_CONVERTER.unstructure(event),
+                        occurred_at=event.occurred_at,
+                    )
+                ]
+            )
+            return ConsultationErasure(
+                session_id=session_id, erased=True, parts=result.parts, outbox_rows=rows
+            )
+
+        return self._run(work)
 
     def erase_order(
         self,
@@ -285,11 +419,7 @@ class PrivacyService:
                 return OrderErasure(order_id=order_id, erased=False)
             values = result.values
             uow.orders.save(order)  # at the same version: see Order.erase_personal_data
-
-            def redact(_event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
-                scrubbed: dict[str, Any] = scrub_payload(payload, values)
-                return scrubbed
-
+            redact = _redaction(values)
             rows = uow.redact_outbox("order", order_id, redact)
             scrubbed_payments: list[str] = []
             for payment in payments_of(uow, order_id):

@@ -38,6 +38,7 @@ from ecservice.consultation._events import (
     RemarkFollowedUp,
 )
 from ecservice.consultation._prepare import MAX_REMARKS
+from ecservice.consultation._privacy import ConsultationErasure, ConsultationErasureResult
 from ecservice.consultation._report import (
     DEFAULT_DAYS,
     ConsultationReport,
@@ -106,6 +107,8 @@ __all__ = [
     "ConfirmationCheck",
     "ConsultationCompleted",
     "ConsultationEnded",
+    "ConsultationErasure",
+    "ConsultationErasureResult",
     "ConsultationGreeted",
     "ConsultationOrderConfirmed",
     "ConsultationReport",

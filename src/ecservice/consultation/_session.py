@@ -14,6 +14,7 @@ from ecservice.consultation import _prepare
 from ecservice.consultation._checks import check_session
 from ecservice.consultation._confirmation import OrderChecker, OrderDetails
 from ecservice.consultation._events import ConsultationStatus
+from ecservice.consultation._privacy import ConsultationErasureResult, erase_session
 from ecservice.consultation._responses import Response, ResponsePolicy, responses
 from ecservice.consultation._values import (
     Enquiry,
@@ -24,6 +25,8 @@ from ecservice.consultation._values import (
     Sender,
 )
 from ecservice.consultation._workflow import CONSULTATION_WORKFLOW, END_STATES
+from ecservice.orders import ErasurePolicy
+from ecservice.orders._privacy import DEFAULT_BASIS
 from ecservice.text import text
 from ecservice.workflow import Actor, Aggregate, TransitionRecord, bind_workflow
 
@@ -367,6 +370,61 @@ class ConsultationSession(Aggregate[ConsultationStatus]):
         """
         payload = self._prepare_transfer_to_aftersales(reason=reason, actor=actor, case_id=case_id)
         return self._fire_prepared("transfer_to_aftersales", actor, payload)
+
+    # --- erasure ---------------------------------------------------------------------------------
+
+    def erase_personal_data(
+        self,
+        *,
+        actor: Actor,
+        reason: str,
+        basis: str = DEFAULT_BASIS,
+        policy: ErasurePolicy | None = None,
+        at: _dt.datetime | None = None,
+    ) -> ConsultationErasureResult:
+        """Erase the buyer's personal data (PIPL art. 47, GDPR art. 17), as
+        :meth:`Order.erase_personal_data <ecservice.orders.Order.erase_personal_data>` does.
+
+        The confirmed order's address becomes :func:`~ecservice.orders.erased_address` (every
+        part :data:`~ecservice.orders.ERASED`, the country kept); the remarks' texts and
+        follow-up notes, the enquiries' notes and the history notes become
+        :data:`~ecservice.orders.ERASED` (the reasons given to :meth:`end` and
+        :meth:`transfer_to_aftersales` are history notes). Chat messages hold no text, so they
+        and their records' notes (written by the library from sender, length and instant)
+        stay. Ids, the order's items and carrier, enquiry types, SKUs, objections, instants,
+        remarks' follow-up flags and the history records (trigger, states, time, actor, version)
+        stay, so reports count the session as before.
+
+        Allowed once the session has ended (completed, ended or transferred) and ``policy``'s
+        retention period after its last record is over: the same rules as
+        :class:`~ecservice.orders.ErasurePolicy` applies to orders. The erasure is not a
+        transition (an ended session has none left): ``version`` and the length of ``history``
+        do not change, and it is recorded by the result's
+        :class:`~ecservice.orders.PersonalDataErased` event, which
+        :class:`~ecservice.application.PrivacyService` writes to the outbox.
+
+        Idempotent: erasing an erased session changes nothing and returns a result with
+        ``erased=False``. Checks run first; if one fails the session is unchanged.
+
+        Args:
+            actor: who erases (usually staff acting on the buyer's request).
+            reason: why, e.g. the request's reference (long text; must not repeat erased data).
+            basis: the legal basis recorded (short text; ``"PIPL art. 47; GDPR art. 17"``).
+            policy: when erasing is allowed (the default :class:`~ecservice.orders.ErasurePolicy`
+                when ``None``: once the session has ended).
+            at: when, an aware datetime; the session's clock by default.
+
+        Returns:
+            A :class:`ConsultationErasureResult`: whether anything was erased, which parts, the
+            event, and the erased values (in memory only) to scrub copies with.
+
+        Raises:
+            PolicyViolation: the session is open, or must still be kept.
+            ValidationError: ``actor`` is not an :class:`~ecservice.workflow.Actor`, a missing
+                or unacceptable ``reason`` or ``basis``, a naive ``at``, a ``policy`` of the
+                wrong type.
+        """
+        return erase_session(self, actor=actor, reason=reason, basis=basis, policy=policy, at=at)
 
 
 bind_workflow(ConsultationSession, CONSULTATION_WORKFLOW)

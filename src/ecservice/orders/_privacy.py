@@ -142,7 +142,7 @@ class PersonalDataErased(DomainEvent):
     a data warehouse) erase their copies when they see it (GDPR art. 19).
 
     Args:
-        aggregate_id: the order's id.
+        aggregate_id: the erased aggregate's id (an order, or a consultation session).
         occurred_at: when, in UTC.
         actor: who erased it (usually staff acting on the buyer's request).
         basis: the legal basis (short text, e.g. ``"PIPL art. 47; GDPR art. 17"``).
