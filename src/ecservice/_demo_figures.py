@@ -149,11 +149,6 @@ class ComplaintFigures:
     still_open: int
 
 
-def in_memory_store(store: Store) -> bool:
-    """Whether ``store`` keeps its documents in memory (no SQL to count with)."""
-    return isinstance(store, MemoryStore)
-
-
 def complaint_report_of(
     store: Store, complaints: Iterable[Complaint], *, now: _dt.datetime, days: int
 ) -> ComplaintReport:
@@ -164,7 +159,7 @@ def complaint_report_of(
     every complaint) on SQLite and PostgreSQL, else by
     :func:`~ecservice.complaints.complaint_report` (the one place the demo asks for it)."""
     window = min(days, MAX_REPORT_DAYS)
-    if not in_memory_store(store):
+    if not isinstance(store, MemoryStore):  # SQLAlchemy is needed only then
         from ecservice.storage.sql import SqlComplaintReports, SqlStore
 
         if isinstance(store, SqlStore):

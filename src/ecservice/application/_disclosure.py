@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Final, final
+from typing import final
 
 import attrs
 
@@ -31,14 +31,12 @@ from ecservice.orders import (
     mask_name,
     mask_phone,
 )
-from ecservice.storage import OutboxRecord, Store, UnitOfWork
-from ecservice.storage._converter import make_converter
+from ecservice.storage import Store, UnitOfWork
+from ecservice.storage._repository import event_record
 from ecservice.storage._retrying import default_backoff
 from ecservice.workflow import Actor
 
 __all__ = ["DisclosedDetails", "DisclosureService"]
-
-_CONVERTER: Final = make_converter()
 
 
 def _masked_optional(mask: Callable[[str], str]) -> Callable[[str | None], str]:
@@ -154,13 +152,10 @@ class DisclosureService:
             event = disclosure.event()
             uow.append_outbox(
                 [
-                    OutboxRecord(
+                    event_record(
+                        event,
                         event_id=f"order:{order.id}:disclosed:{uuid.uuid4().hex}",
                         aggregate_type="order",
-                        aggregate_id=order.id,
-                        event_type=type(event).__name__,
-                        payload=_CONVERTER.unstructure(event),
-                        occurred_at=event.occurred_at,
                     )
                 ]
             )

@@ -37,8 +37,8 @@ from ecservice.consultation._privacy import check_erasable
 from ecservice.errors import ValidationError
 from ecservice.orders import ERASED, ErasurePolicy, PersonalValues
 from ecservice.orders._privacy import DEFAULT_BASIS, redact_history
-from ecservice.storage import OutboxRecord, Store, UnitOfWork
-from ecservice.storage._converter import make_converter
+from ecservice.storage import Store, UnitOfWork
+from ecservice.storage._repository import event_record
 from ecservice.storage._retrying import default_backoff
 from ecservice.text import check_text
 from ecservice.workflow import Actor
@@ -69,7 +69,6 @@ KEPT_KEYS: Final = frozenset(
     }
 )
 
-_CONVERTER = make_converter()
 
 R = TypeVar("R")
 
@@ -367,13 +366,10 @@ class PrivacyService:
             event = result.event
             uow.append_outbox(
                 [
-                    OutboxRecord(
+                    event_record(
+                        event,
                         event_id=f"consultation:{session_id}:{session.version}:erased",
                         aggregate_type="consultation",
-                        aggregate_id=session_id,
-                        event_type=type(event).__name__,
-                        payload=_CONVERTER.unstructure(event),
-                        occurred_at=event.occurred_at,
                     )
                 ]
             )
@@ -430,13 +426,10 @@ class PrivacyService:
             event = result.event
             uow.append_outbox(
                 [
-                    OutboxRecord(
+                    event_record(
+                        event,
                         event_id=f"order:{order_id}:{order.version}:erased",
                         aggregate_type="order",
-                        aggregate_id=order_id,
-                        event_type=type(event).__name__,
-                        payload=_CONVERTER.unstructure(event),
-                        occurred_at=event.occurred_at,
                     )
                 ]
             )

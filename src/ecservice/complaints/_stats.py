@@ -17,9 +17,7 @@ from ecservice.aftersales import (
     ProblemKind,
     Rate,
     nearest_rank,
-)
-from ecservice.aftersales import (
-    report_window as shared_window,
+    report_window,
 )
 from ecservice.calendar import WorkingCalendar
 from ecservice.complaints._complaint import Complaint
@@ -251,15 +249,6 @@ class ComplaintReport:
             satisfaction_average=average,
             satisfied_rate=_rate(satisfied, visits),
         )
-
-
-def report_window(
-    now: object, zone_name: object, days: object
-) -> tuple[DateTime, str, DateTime, DateTime]:
-    """``now`` in UTC, the zone's name, and the window of the ``days`` whole local days before
-    the day of ``now`` (start in, end out), checked (internal; see
-    :func:`~ecservice.aftersales.report_window`)."""
-    return shared_window(now, zone_name, days)
 
 
 def _check_count(what: str, value: object) -> None:

@@ -38,7 +38,7 @@ from pendulum import DateTime
 from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
-from ecservice.text import check_text
+from ecservice.text import check_text, text
 from ecservice.workflow import Actor, ActorKind, DomainEvent, LabelledState
 
 if TYPE_CHECKING:
@@ -125,18 +125,12 @@ def _optional_instant(value: _dt.datetime | None) -> DateTime | None:
     return None if value is None else _instant(value)
 
 
-def _short(what: str) -> Any:
-    def check(_: object, __: object, value: object) -> None:
-        if check_text(value, what) != value:
-            raise ValidationError(f"{what} must not start or end with white space")
-
-    return check
-
-
 def _optional_short(what: str) -> Any:
-    def check(_: object, __: object, value: object) -> None:
-        if value is not None and check_text(value, what) != value:
-            raise ValidationError(f"{what} must not start or end with white space")
+    short = text(what)
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None:
+            short(instance, attribute, value)
 
     return check
 
@@ -177,11 +171,11 @@ class VerifiedRequest:
         ValidationError: an empty or over-long text, a naive instant.
     """
 
-    account_id: str = attrs.field(validator=_short("a request's account_id"))
-    staff_id: str = attrs.field(validator=_short("a request's staff_id"))
-    method: str = attrs.field(validator=_short("a request's method"))
+    account_id: str = attrs.field(validator=text("a request's account_id"))
+    staff_id: str = attrs.field(validator=text("a request's staff_id"))
+    method: str = attrs.field(validator=text("a request's method"))
     verified_at: DateTime = attrs.field(converter=_instant)
-    reference: str = attrs.field(validator=_short("a request's reference"))
+    reference: str = attrs.field(validator=text("a request's reference"))
     order_id: str | None = attrs.field(default=None, validator=_optional_short("order_id"))
 
 
@@ -207,12 +201,12 @@ class Consent:
             ``given_at``, a bad text.
     """
 
-    account_id: str = attrs.field(validator=_short("a consent's account_id"))
+    account_id: str = attrs.field(validator=text("a consent's account_id"))
     grantee: Actor = attrs.field(validator=_actor)
     details: frozenset[OrderDetail] = attrs.field(converter=_details)
     given_at: DateTime = attrs.field(converter=_instant)
     expires_at: DateTime | None = attrs.field(default=None, converter=_optional_instant)
-    reference: str = attrs.field(validator=_short("a consent's reference"))
+    reference: str = attrs.field(validator=text("a consent's reference"))
     allows_change: bool = attrs.field(default=False, validator=_flag)
 
     def __attrs_post_init__(self) -> None:
@@ -244,11 +238,11 @@ class Disclosure:
         ValidationError: a field of the wrong type.
     """
 
-    order_id: str = attrs.field(validator=_short("a disclosure's order_id"))
+    order_id: str = attrs.field(validator=text("a disclosure's order_id"))
     details: frozenset[OrderDetail] = attrs.field(converter=_details)
     actor: Actor = attrs.field(validator=_actor)
     basis: DisclosureBasis = attrs.field(validator=_basis)
-    purpose: str = attrs.field(validator=_short("a disclosure's purpose"))
+    purpose: str = attrs.field(validator=text("a disclosure's purpose"))
     change: bool = attrs.field(validator=_flag)
     at: DateTime = attrs.field(converter=_instant)
     reference: str = ""

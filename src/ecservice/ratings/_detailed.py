@@ -12,13 +12,12 @@ import attrs
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.aftersales import MAX_REPORT_DAYS
+from ecservice.aftersales import MAX_REPORT_DAYS, report_window
 from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
 from ecservice.errors import ValidationError
 from ecservice.ratings._credit import check_ratings
 from ecservice.ratings._rating import Rating
 from ecservice.ratings._values import DetailedScores, Dimension
-from ecservice.ratings._window import report_window
 from ecservice.workflow import LabelledState
 
 __all__ = [
@@ -231,7 +230,7 @@ def detailed_ratings(
         raise ValidationError(f"policy must be a DetailedRatingPolicy, not {shown(policy)}")
     at = ensure_utc(now, what="now")
     items = check_ratings(ratings)
-    start, end = report_window(at, policy.zone, policy.days)
+    _, _, start, end = report_window(at, policy.zone, policy.days)
     tz = zone(policy.zone)
     used: dict[tuple[str, int, int], int] = {}
     entries: list[DetailedEntry] = []

@@ -9,7 +9,7 @@ from typing import final
 import attrs
 from pendulum import DateTime
 
-from ecservice.aftersales import Rate
+from ecservice.aftersales import Rate, report_window
 from ecservice.clock import ensure_utc
 from ecservice.ratings._credit import (
     CreditEntry,
@@ -20,7 +20,6 @@ from ecservice.ratings._credit import (
 )
 from ecservice.ratings._rating import Rating
 from ecservice.ratings._values import Grade
-from ecservice.ratings._window import report_window
 
 __all__ = ["GoodReviewRate", "good_review_rate"]
 
@@ -83,7 +82,7 @@ def good_review_rate(
     at = ensure_utc(now, what="now")
     items = check_ratings(ratings)
     credit = seller_credit(items, policy, now=at)
-    start, end = report_window(at, policy.zone, days)
+    _, _, start, end = report_window(at, policy.zone, days)
     return _rate(credit.entries, {r.id: r.rated_at for r in items}, days, start, end)
 
 

@@ -32,6 +32,11 @@ _DURATION: Final = re.compile(r"PT([0-9]{1,15})(?:\.([0-9]{1,6}))?S", re.ASCII)
 _MICROSECONDS: Final = 1_000_000
 
 
+def microseconds(value: _dt.timedelta) -> int:
+    """A duration as a whole number of microseconds (exact; internal)."""
+    return (value.days * 86_400 + value.seconds) * _MICROSECONDS + value.microseconds
+
+
 def duration_text(value: _dt.timedelta) -> str:
     """A length of time as an ISO 8601 duration in seconds: ``PT172800S`` (48 hours),
     ``PT0.5S``; microseconds are written when there are any (``PT1.000001S``).
@@ -47,8 +52,7 @@ def duration_text(value: _dt.timedelta) -> str:
         raise ValidationError(f"a duration is a datetime.timedelta, not {shown(value)}")
     if value < _dt.timedelta(0):
         raise ValidationError(f"a duration written to storage is not negative, not {value}")
-    micros = (value.days * 86_400 + value.seconds) * _MICROSECONDS + value.microseconds
-    seconds, fraction = divmod(micros, _MICROSECONDS)
+    seconds, fraction = divmod(microseconds(value), _MICROSECONDS)
     if fraction:
         return f"PT{seconds}.{f'{fraction:06d}'.rstrip('0')}S"
     return f"PT{seconds}S"

@@ -24,6 +24,7 @@ import attrs
 from pendulum import DateTime
 
 from ecservice.complaints import CycleEnd, SlaTargetKind
+from ecservice.storage._aftersales import microseconds
 
 if TYPE_CHECKING:
     from ecservice.calendar import WorkingCalendar
@@ -34,20 +35,12 @@ __all__ = [
     "ComplaintFacts",
     "CycleFacts",
     "complaint_facts",
-    "microseconds",
     "sla_fingerprint",
 ]
-
-_MICROSECONDS: Final = 1_000_000
 
 #: The ``policy`` of facts written while the complaint's due dates needed a year the calendar
 #: had not confirmed: no cycles, no working times; the report refuses them until a refresh.
 UNCONFIRMED: Final = "!calendar-not-confirmed"
-
-
-def microseconds(value: _dt.timedelta) -> int:
-    """A duration as a whole number of microseconds (exact)."""
-    return (value.days * 86_400 + value.seconds) * _MICROSECONDS + value.microseconds
 
 
 @final

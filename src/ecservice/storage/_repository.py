@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ecservice.storage._case_repository import CaseRepository
     from ecservice.storage._complaint_facts import ComplaintFacts
     from ecservice.storage._registry import SerializerRegistry
+    from ecservice.workflow import DomainEvent
 
 __all__ = [
     "OutboxRecord",
@@ -56,6 +57,7 @@ __all__ = [
     "TrackedUnitOfWork",
     "Transaction",
     "UnitOfWork",
+    "event_record",
 ]
 
 T = TypeVar("T")
@@ -225,6 +227,20 @@ class OutboxRecord:
     event_type: str
     payload: dict[str, Any]
     occurred_at: DateTime
+
+
+def event_record(event: DomainEvent, *, event_id: str, aggregate_type: str) -> OutboxRecord:
+    """The outbox row of ``event`` (its payload written by the storage converter), for the rows
+    a use case writes itself with :meth:`UnitOfWork.append_outbox` (a record of an erasure or
+    a disclosure, which changes no version)."""
+    return OutboxRecord(
+        event_id=event_id,
+        aggregate_type=aggregate_type,
+        aggregate_id=event.aggregate_id,
+        event_type=type(event).__name__,
+        payload=_CONVERTER.unstructure(event),
+        occurred_at=ensure_utc(event.occurred_at, what="occurred_at"),
+    )
 
 
 # --- the shared implementation ----------------------------------------------------------------
