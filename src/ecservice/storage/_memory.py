@@ -22,6 +22,7 @@ from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ConcurrencyConflict
 from ecservice.storage._case_facts import CaseFacts
 from ecservice.storage._complaint_facts import ComplaintFacts
+from ecservice.storage._facts import FactRows
 from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
     AggregateRow,
@@ -250,6 +251,10 @@ class _MemoryTransaction:
 
     def write_complaint_facts(self, facts: ComplaintFacts) -> None:
         # Nothing to index: the complaint report in memory reads the complaints.
+        pass
+
+    def replace_facts(self, facts: FactRows) -> None:
+        # Nothing to index: the reports in memory read the aggregates themselves.
         pass
 
     def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:

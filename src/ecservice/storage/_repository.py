@@ -14,7 +14,7 @@ share the implementation here; they differ only in their :class:`Transaction`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, Self, TypeVar, final
 
@@ -31,6 +31,7 @@ from ecservice.errors import (
 from ecservice.storage._converter import make_converter
 from ecservice.storage._document import Document, Serializer
 from ecservice.storage._errors import DocumentError
+from ecservice.storage._facts import FactRows, FactsHook, facts_hook
 
 if TYPE_CHECKING:
     import datetime as _dt
@@ -282,6 +283,9 @@ class Transaction(Protocol):
     def write_complaint_facts(self, facts: ComplaintFacts) -> None:
         """Store (insert or replace) the facts and SLA cycles of a complaint just written."""
 
+    def replace_facts(self, facts: FactRows) -> None:
+        """Replace the rows of ``facts.table`` stored for ``facts.id`` by ``facts.rows``."""
+
     def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
         """Versions and documents of the ``type_name`` cases of order ``order_id``."""
 
@@ -303,11 +307,13 @@ class Transaction(Protocol):
 
 @final
 class _Tracked:
-    __slots__ = ("obj", "version")
+    __slots__ = ("facts", "obj", "version")
 
-    def __init__(self, obj: object, version: int) -> None:
+    def __init__(self, obj: object, version: int, facts: Hashable = None) -> None:
         self.obj = obj
         self.version = version
+        # The facts hook's digest of the aggregate as stored (see _facts.py).
+        self.facts = facts
 
 
 _CONVERTER = make_converter()
@@ -316,11 +322,12 @@ _CONVERTER = make_converter()
 class TrackedRepository(Repository[T]):
     """The :class:`Repository` of every store (internal)."""
 
-    __slots__ = ("_serializer", "_uow")
+    __slots__ = ("_facts", "_serializer", "_uow")
 
     def __init__(self, uow: TrackedUnitOfWork, serializer: Serializer[T]) -> None:
         self._uow = uow
         self._serializer = serializer
+        self._facts = facts_hook(serializer.type_name)
 
     @property
     def _type(self) -> str:
@@ -339,7 +346,8 @@ class TrackedRepository(Repository[T]):
                 f"{self._type} document {id!r}",
                 [f"id: the row {id!r} holds the document of {getattr(obj, 'id', None)!r}"],
             )
-        self._uow._seen[key] = _Tracked(obj, version)
+        hook = self._facts
+        self._uow._seen[key] = _Tracked(obj, version, None if hook is None else hook.key(obj))
         return obj
 
     def find(self, id: str) -> T | None:
@@ -379,7 +387,12 @@ class TrackedRepository(Repository[T]):
         if seen is not None:
             raise ConcurrencyConflict(self._type, row.id, expected=None, found=seen.version)
         tx.insert(row)
-        self._uow._seen[key] = _Tracked(aggregate, row.version)
+        hook = self._facts
+        if hook is None:
+            self._uow._seen[key] = _Tracked(aggregate, row.version)
+        else:
+            self._uow._seen[key] = _Tracked(aggregate, row.version, hook.key(aggregate))
+            self._write_fact_rows(hook, aggregate)
         self._write_events(aggregate, row)
 
     def save(self, aggregate: T) -> None:
@@ -397,7 +410,18 @@ class TrackedRepository(Repository[T]):
             )
         self._uow._tx().update(row, seen.version)
         seen.version = row.version
+        hook = self._facts
+        if hook is not None:
+            digest = hook.key(aggregate)
+            if digest != seen.facts:
+                self._write_fact_rows(hook, aggregate)
+                seen.facts = digest
         self._write_events(aggregate, row)
+
+    def _write_fact_rows(self, hook: FactsHook, aggregate: T) -> None:
+        tx = self._uow._tx()
+        for facts in hook.rows(aggregate, self._uow._timers):
+            tx.replace_facts(facts)
 
     def _write_events(self, aggregate: T, row: AggregateRow) -> None:
         pull = getattr(aggregate, "pull_events", None)

@@ -18,6 +18,7 @@ from ecservice.errors import ConcurrencyConflict
 from ecservice.storage._case_facts import CaseFacts
 from ecservice.storage._complaint_facts import ComplaintFacts
 from ecservice.storage._errors import DocumentError
+from ecservice.storage._facts import FactRows
 from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
     AggregateRow,
@@ -37,6 +38,7 @@ from ecservice.storage.sql._engine import (
     make_engine,
     watched,
 )
+from ecservice.storage.sql._facts_rows import write_facts
 from ecservice.storage.sql._hot_path import BEGUN_OPTION, lean_begin
 from ecservice.storage.sql._hot_path import INTERNALS as _INTERNALS
 from ecservice.storage.sql._hot_path import OUTBOX_INSERT as _OUTBOX_INSERT
@@ -404,6 +406,10 @@ class _SqlTransaction:
     def write_complaint_facts(self, facts: ComplaintFacts) -> None:
         with translated(f"index complaint {facts.complaint_id!r}"):
             _complaint_rows.write_complaint_facts(self._connection, facts)
+
+    def replace_facts(self, facts: FactRows) -> None:
+        with translated(f"index the {facts.table} of {facts.id!r}"):
+            write_facts(self._connection, facts)
 
     def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
         with translated(f"find the cases of order {order_id!r}"), _unreadable("a case"):

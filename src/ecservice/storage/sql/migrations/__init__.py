@@ -113,7 +113,7 @@ def alembic_config(url: str | sa.URL | None = None) -> Config:
 
 
 def head() -> str:
-    """The newest revision this package ships (``"0005"`` in this version)."""
+    """The newest revision this package ships (``"0008"`` in this version)."""
     found = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert found is not None, "the migrations folder has no revision"
     return found
