@@ -104,7 +104,7 @@ def measure_sqlite(
     repo_ids, floor_ids = _ids("R", n), _ids("F", n)
     w.seed(store, repo_ids)
     w.seed(store, floor_ids)
-    prepared = w.prepare(floor_ids, rounds)
+    prepared = w.prepare(floor_ids, 2 * rounds)
     connection = w.sqlite_connect(path, synchronous, 5.0)
     try:
         w.repo_loads(store, repo_ids[:20])
@@ -113,6 +113,11 @@ def measure_sqlite(
             rounds,
             lambda r: w.repo_saves(store, repo_ids, r),
             lambda r: w.sqlite_floor_saves(connection, prepared[r]),
+        )
+        cold_repo, cold_floor = _pair(
+            rounds,
+            lambda r: w.repo_saves(store, repo_ids, rounds + r, cold=True),
+            lambda r: w.sqlite_floor_saves(connection, prepared[rounds + r]),
         )
         load_repo, load_floor = _pair(
             max(2, rounds),
@@ -123,6 +128,8 @@ def measure_sqlite(
             "repo_saves_per_s": n / save_repo,
             "floor_saves_per_s": n / save_floor,
             "save_ratio": save_floor / save_repo,
+            "repo_saves_per_s_cold": n / cold_repo,
+            "save_ratio_cold": cold_floor / cold_repo,
             "repo_loads_per_s": n / load_repo,
             "floor_loads_per_s": n / load_floor,
             "load_ratio": load_floor / load_repo,
@@ -189,7 +196,7 @@ def measure_pg(url: str, n: int, rounds: int, workers: int, per_worker: int) -> 
     repo_ids, floor_ids = _ids("R", n), _ids("F", n)
     w.seed(store, repo_ids)
     w.seed(store, floor_ids)
-    prepared = w.prepare(floor_ids, rounds)
+    prepared = w.prepare(floor_ids, 2 * rounds)
     connection = w.pg_connect(url)
     try:
         w.repo_loads(store, repo_ids[:20])
@@ -198,6 +205,11 @@ def measure_pg(url: str, n: int, rounds: int, workers: int, per_worker: int) -> 
             rounds,
             lambda r: w.repo_saves(store, repo_ids, r),
             lambda r: w.pg_floor_saves(connection, prepared[r]),
+        )
+        cold_repo, cold_floor = _pair(
+            rounds,
+            lambda r: w.repo_saves(store, repo_ids, rounds + r, cold=True),
+            lambda r: w.pg_floor_saves(connection, prepared[rounds + r]),
         )
         load_repo, load_floor = _pair(
             max(2, rounds),
@@ -210,6 +222,8 @@ def measure_pg(url: str, n: int, rounds: int, workers: int, per_worker: int) -> 
         "repo_saves_per_s": n / save_repo,
         "floor_saves_per_s": n / save_floor,
         "save_ratio": save_floor / save_repo,
+        "repo_saves_per_s_cold": n / cold_repo,
+        "save_ratio_cold": cold_floor / cold_repo,
         "repo_loads_per_s": n / load_repo,
         "floor_loads_per_s": n / load_floor,
         "load_ratio": load_floor / load_repo,
@@ -259,6 +273,13 @@ def report(res: dict[str, Any]) -> None:
             target,
         )
         line(
+            f"SQLite {sync.upper()} saves/s, cold",
+            s["repo_saves_per_s_cold"],
+            s["floor_saves_per_s"],
+            s["save_ratio_cold"],
+            None,
+        )
+        line(
             f"SQLite {sync.upper()} loads/s",
             s["repo_loads_per_s"],
             s["floor_loads_per_s"],
@@ -284,6 +305,13 @@ def report(res: dict[str, Any]) -> None:
         pg["floor_saves_per_s"],
         pg["save_ratio"],
         "pg_save_ratio",
+    )
+    line(
+        "PostgreSQL 1 client saves/s, cold",
+        pg["repo_saves_per_s_cold"],
+        pg["floor_saves_per_s"],
+        pg["save_ratio_cold"],
+        None,
     )
     line(
         "PostgreSQL 1 client loads/s",
@@ -320,9 +348,11 @@ def run(*, quick: bool, pg_url: str | None, workers: int) -> dict[str, Any]:
     flat: dict[str, Any] = {
         "mode": res["mode"],
         "sqlite_save_ratio": full["save_ratio"],
+        "sqlite_save_ratio_cold": full["save_ratio_cold"],
         "sqlite_normal_save_ratio": normal["save_ratio"],
         "sqlite_load_ratio": full["load_ratio"],
         "pg_save_ratio": None if pg is None else pg["save_ratio"],
+        "pg_save_ratio_cold": None if pg is None else pg["save_ratio_cold"],
         "pg_load_ratio": None if pg is None else pg["load_ratio"],
         "pg_save_ratio_many": None if pg is None else pg["save_ratio_many"],
         "pg_workers": None if pg is None else pg["workers"],
@@ -334,6 +364,7 @@ def run(*, quick: bool, pg_url: str | None, workers: int) -> dict[str, Any]:
     for name, part in (("sqlite_full", full), ("sqlite_normal", normal), ("pg", pg)):
         for key in (
             "repo_saves_per_s",
+            "repo_saves_per_s_cold",
             "floor_saves_per_s",
             "repo_loads_per_s",
             "floor_loads_per_s",

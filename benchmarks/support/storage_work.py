@@ -134,10 +134,24 @@ def seed(store: SqlStore, ids: Sequence[str]) -> None:
 # --- the repository path ----------------------------------------------------------------------
 
 
-def repo_saves(store: SqlStore, ids: Sequence[str], round_no: int) -> float:
-    """Seconds for one load + change + save + commit per id, through the public API."""
+def forget() -> None:
+    """Drop what the order serializer remembers of the documents it wrote and read
+    (``reuse_values``): the next load of each reads its JSON in full, as a process does with a
+    document another process wrote."""
+    memo, documents = ORDERS._memo, ORDERS._memo_documents  # type: ignore[attr-defined]
+    if memo:
+        memo.clear()
+    if documents:
+        documents.clear()
+
+
+def repo_saves(store: SqlStore, ids: Sequence[str], round_no: int, *, cold: bool = False) -> float:
+    """Seconds for one load + change + save + commit per id, through the public API; with
+    ``cold``, every load reads the stored JSON in full (see :func:`forget`)."""
     start = time.perf_counter()
     for id in ids:
+        if cold:
+            forget()
         with store.unit_of_work() as uow:
             order = uow.orders.get(id)
             change(order, round_no)
@@ -147,7 +161,9 @@ def repo_saves(store: SqlStore, ids: Sequence[str], round_no: int) -> float:
 
 
 def repo_loads(store: SqlStore, ids: Sequence[str]) -> float:
-    """Seconds for one unit of work per id that loads the order and ends."""
+    """Seconds for one unit of work per id that loads the order and ends (each read in full:
+    nothing of the round's documents was read before it)."""
+    forget()
     start = time.perf_counter()
     for id in ids:
         with store.unit_of_work() as uow:
@@ -156,7 +172,8 @@ def repo_loads(store: SqlStore, ids: Sequence[str]) -> float:
 
 
 def repo_rehydrate(store: SqlStore, ids: Sequence[str], chunk: int) -> float:
-    """Seconds to load every order of ``ids``, ``chunk`` per unit of work."""
+    """Seconds to load every order of ``ids``, ``chunk`` per unit of work (each read in full)."""
+    forget()
     start = time.perf_counter()
     for at in range(0, len(ids), chunk):
         with store.unit_of_work() as uow:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 import inspect
+import json
 import sys
-from collections.abc import Mapping
-from typing import Any, Final, TypeVar, cast, final
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, NamedTuple, TypeVar, cast, final
 
 import attrs
 import cattrs
@@ -28,13 +30,28 @@ from ecservice.storage._errors import DocumentError
 from ecservice.text import check_optional_text
 from ecservice.workflow import Actor, ActorKind, Aggregate, History, TransitionRecord
 
-__all__ = ["HISTORY_KEYS", "AggregateSerializer"]
+__all__ = ["HISTORY_KEYS", "MEMO_SIZE", "AggregateSerializer"]
 
 AggT = TypeVar("AggT", bound=Aggregate[Any])
 
 #: The fields every aggregate has that are not written in the body as ordinary fields: ``id`` and
 #: ``version`` are in the envelope, ``status`` and ``history`` are written by name, the clock is
 #: passed in when loading.
+#: How many documents' values an :class:`AggregateSerializer` with ``reuse_values`` keeps (the
+#: oldest kept is dropped first).
+MEMO_SIZE: Final = 2048
+
+
+class _Values(NamedTuple):
+    """What a document holds, checked, ready for the class's constructor (internal)."""
+
+    id: str
+    version: int
+    status: Any
+    history: Sequence[TransitionRecord]
+    kwargs: dict[str, Any]
+
+
 _KERNEL_FIELDS: Final = frozenset({"id", "status", "version", "history", "clock"})
 #: The keys of one history record, in the order they are written.
 HISTORY_KEYS: Final = ("trigger", "source", "dest", "at", "actor", "note")
@@ -144,6 +161,13 @@ class AggregateSerializer(SerializerInfo[AggT]):
             :func:`~ecservice.storage.make_converter`.
         field_types: types of fields whose annotations cannot be resolved at run time (names
             imported only for type checking), ``{field name: type}``.
+        reuse_values: whether the class's field values are all immutable (frozen attrs
+            values, tuples of them, ``str``, numbers, :class:`~ecservice.money.Money`, instants,
+            enums): then :meth:`load_text` keeps the values read from (or written as, see
+            :meth:`remember`) the last 2,048 documents' JSON texts, and a load of the
+            same text builds the aggregate from them through the class's constructor, which
+            still checks every invariant, without reading the JSON again. Only the exact same
+            text is reused: a document changed by a single character is read in full.
 
     Raises:
         ValidationError: ``aggregate_type`` is not an aggregate class bound to a workflow, a bad
@@ -155,6 +179,9 @@ class AggregateSerializer(SerializerInfo[AggT]):
         "_body_key_set",
         "_converter",
         "_fields",
+        "_memo",
+        "_memo_documents",
+        "_memo_lock",
         "_state_names",
         "_states",
         "_type",
@@ -172,7 +199,10 @@ class AggregateSerializer(SerializerInfo[AggT]):
         upcasters: Mapping[int, Upcaster] | None = None,
         converter: cattrs.Converter | None = None,
         field_types: Mapping[str, Any] | None = None,
+        reuse_values: bool = False,
     ) -> None:
+        if type(reuse_values) is not bool:
+            raise ValidationError(f"reuse_values must be a bool, not {shown(reuse_values)}")
         if not (
             isinstance(aggregate_type, type)
             and issubclass(aggregate_type, Aggregate)
@@ -200,6 +230,13 @@ class AggregateSerializer(SerializerInfo[AggT]):
         self._states: dict[str, enum.Enum] = {s.name: s for s in aggregate_type.workflow.states}
         self._state_names: dict[enum.Enum, str] = {s: name for name, s in self._states.items()}
         self._body_key_set: frozenset[str] = frozenset(self.body_keys)
+        # JSON text of a document -> the values read from it (see load_text); None: off.
+        self._memo: dict[str, _Values] | None = {} if reuse_values else None
+        # (id, version) -> a document the store wrote (never one a caller holds) and its values.
+        self._memo_documents: dict[tuple[str, int], tuple[Mapping[str, Any], _Values]] | None = (
+            {} if reuse_values else None
+        )
+        self._memo_lock = threading.Lock()
 
     @property
     def body_keys(self) -> tuple[str, ...]:
@@ -289,6 +326,17 @@ class AggregateSerializer(SerializerInfo[AggT]):
                 e.g. a history that does not lead to the status); raised as the constructor
                 raises it.
         """
+        documents = self._memo_documents
+        if documents is not None and type(document) is dict:
+            id, version = document.get("id"), document.get("version")
+            if type(id) is str and type(version) is int:
+                found = documents.get((id, version))
+                if found is not None and found[0] == document:
+                    return self._build(found[1], clock)
+        return self._build(self._read(document), clock)
+
+    def _read(self, document: object) -> _Values:
+        """The checked values of ``document``, before the constructor (see :meth:`load`)."""
         envelope = read_envelope(document, (self._type_name,))
         body = envelope.body
         if envelope.schema_version != self._version:
@@ -332,20 +380,82 @@ class AggregateSerializer(SerializerInfo[AggT]):
                 causes[0] if causes else None
             )
         kwargs = {alias: values[name] for name, alias, _ in self._fields}
+        return _Values(envelope.id, envelope.version, status, History(history), kwargs)
+
+    def _build(self, values: _Values, clock: Clock) -> AggT:
+        """The aggregate of ``values``, through the class's constructor."""
         try:
             return self._object_type(
-                id=envelope.id,
-                status=status,
-                version=envelope.version,
-                history=History(history),
+                id=values.id,
+                status=values.status,
+                version=values.version,
+                history=values.history,
                 clock=clock,
-                **kwargs,
+                **values.kwargs,
             )
         except EcServiceError:
             raise
         except Exception as exc:  # a constructor that let a raw error through
             problem = f"body: {type(exc).__name__}: {shown(str(exc), 200)}"
-            raise DocumentError(self._subject(envelope.id), [problem]) from exc
+            raise DocumentError(self._subject(values.id), [problem]) from exc
+
+    def load_text(self, text: str, *, clock: Clock = SYSTEM_CLOCK) -> AggT:
+        """The aggregate a document's JSON text holds: :meth:`load` of ``json.loads(text)``,
+        with the values of the same text read or written before reused when ``reuse_values``
+        is on.
+
+        Raises:
+            DocumentError: the text is not JSON (or nests too deep), or as :meth:`load`.
+            UnsupportedSchemaVersion: as :meth:`load`.
+            ValidationError: as :meth:`load`.
+        """
+        memo = self._memo
+        if memo is not None:
+            found = memo.get(text)
+            if found is not None:
+                return self._build(found, clock)
+        try:
+            document = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise DocumentError(
+                f"a stored {self._type_name} document",
+                [f"the text cannot be decoded: {type(exc).__name__}"],
+            ) from None
+        values = self._read(document)
+        built = self._build(values, clock)
+        if memo is not None:
+            self._keep(memo, text, values)
+        return built
+
+    def remember(self, obj: AggT, text: str, document: Mapping[str, Any] | None = None) -> None:
+        """Note that ``text`` (and ``document``) is what :meth:`dump` wrote of ``obj`` as it is
+        now, so that :meth:`load_text` of the text (and :meth:`load` of a document equal to
+        ``document``) reuses ``obj``'s field values; nothing happens when ``reuse_values`` is
+        off. The repositories call it with what they have just written; ``document`` must be
+        one no caller holds (it is kept and compared, never copied)."""
+        memo = self._memo
+        if memo is None or type(obj) is not self._object_type:
+            return
+        values = _Values(
+            obj.id,
+            obj.version,
+            obj.status,
+            obj.history,
+            {alias: getattr(obj, name) for name, alias, _ in self._fields},
+        )
+        self._keep(memo, text, values)
+        documents = self._memo_documents
+        if document is not None and documents is not None:
+            with self._memo_lock:
+                documents[obj.id, obj.version] = (document, values)
+                if len(documents) > MEMO_SIZE:
+                    del documents[next(iter(documents))]
+
+    def _keep(self, memo: dict[str, _Values], text: str, values: _Values) -> None:
+        with self._memo_lock:
+            memo[text] = values
+            if len(memo) > MEMO_SIZE:
+                del memo[next(iter(memo))]
 
     def _subject(self, id: str) -> str:
         """What a document of ``id`` is called in errors."""

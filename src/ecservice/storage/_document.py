@@ -70,6 +70,13 @@ class Document(TypedDict):
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+class JsonText(str):
+    """A document's JSON text as the repository made it (internal): the SQL engine's JSON
+    serializer writes it as it is instead of encoding it a second time."""
+
+    __slots__ = ()
+
+
 class Serializer(Protocol[T]):
     """Writes objects of one type as :class:`Document` values and reads them back.
 

@@ -191,18 +191,18 @@ class _MemoryTransaction:
         with self._store._lock:
             return self._store._rows.get(key)
 
-    def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any]] | None:
+    def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any] | str] | None:
         found = self._visible((type_name, id))
         if found is None:
             return None
-        document: dict[str, Any] = json.loads(found.document)
-        return found.version, document
+        # The JSON text: the repository reads it (reusing the values of a text it wrote).
+        return found.version, found.document
 
     def _stage(self, row: AggregateRow) -> None:
         key = (row.type_name, row.id)
         self._writes[key] = _Stored(
             version=row.version,
-            document=json.dumps(row.document, ensure_ascii=False),
+            document=row.text,
             next_due_at=row.next_due_at,
             updated_at=utc_now(self._store._clock),
         )

@@ -19,7 +19,9 @@ __all__ = [
 ]
 
 #: Writes and reads :class:`~ecservice.orders.Order` objects as ``"order"`` documents.
-ORDER_SERIALIZER: Final[AggregateSerializer[Order]] = AggregateSerializer(Order, "order")
+ORDER_SERIALIZER: Final[AggregateSerializer[Order]] = AggregateSerializer(
+    Order, "order", reuse_values=True
+)
 #: Writes and reads :class:`~ecservice.orders.Cart` objects as ``"cart"`` documents.
 CART_SERIALIZER: Final[AggregateSerializer[Cart]] = AggregateSerializer(Cart, "cart")
 

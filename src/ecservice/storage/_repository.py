@@ -14,6 +14,7 @@ share the implementation here; they differ only in their :class:`Transaction`.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, Self, TypeVar, final
@@ -28,8 +29,9 @@ from ecservice.errors import (
     EcServiceError,
     ValidationError,
 )
+from ecservice.storage._aggregate import AggregateSerializer
 from ecservice.storage._converter import make_converter
-from ecservice.storage._document import Document, Serializer
+from ecservice.storage._document import Document, JsonText, Serializer
 from ecservice.storage._errors import DocumentError
 from ecservice.storage._facts import FactRows, FactsHook, facts_hook
 
@@ -257,13 +259,15 @@ class AggregateRow(NamedTuple):
     schema_version: int
     document: Document
     next_due_at: DateTime | None
+    #: ``document`` as compact JSON text, which the stores write as it is.
+    text: str
 
 
 class Transaction(Protocol):
     """The primitive operations of one store's transaction (internal)."""
 
-    def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any]] | None:
-        """The stored version and document, or ``None``."""
+    def read(self, type_name: str, id: str) -> tuple[int, dict[str, Any] | str] | None:
+        """The stored version and document (or the document's JSON text), or ``None``."""
 
     def insert(self, row: AggregateRow) -> None:
         """Insert a new row; :class:`ConcurrencyConflict` if the key exists."""
@@ -317,6 +321,8 @@ class _Tracked:
 
 
 _CONVERTER = make_converter()
+#: The documents' JSON text: compact, non-ASCII kept (what the SQL engine's serializer writes).
+_ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class TrackedRepository(Repository[T]):
@@ -333,12 +339,15 @@ class TrackedRepository(Repository[T]):
     def _type(self) -> str:
         return self._serializer.type_name
 
-    def _load(self, id: str, version: int, document: dict[str, Any]) -> T:
+    def _load(self, id: str, version: int, document: dict[str, Any] | str) -> T:
         key = (self._type, id)
         seen = self._uow._seen.get(key)
         if seen is not None:
             return seen.obj  # type: ignore[return-value]
-        obj = self._serializer.load(document, clock=self._uow._clock)
+        if isinstance(document, str):
+            obj = self._load_text(id, document)
+        else:
+            obj = self._serializer.load(document, clock=self._uow._clock)
         if getattr(obj, "id", id) != id:
             # A document copied or edited under another row: never hand out an aggregate
             # under an id that is not its own.
@@ -349,6 +358,19 @@ class TrackedRepository(Repository[T]):
         hook = self._facts
         self._uow._seen[key] = _Tracked(obj, version, None if hook is None else hook.key(obj))
         return obj
+
+    def _load_text(self, id: str, text: str) -> T:
+        serializer = self._serializer
+        if isinstance(serializer, AggregateSerializer):
+            loaded: T = serializer.load_text(text, clock=self._uow._clock)
+            return loaded
+        try:
+            document = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise DocumentError(
+                f"stored {self._type} {id!r}", [f"the row cannot be decoded: {type(exc).__name__}"]
+            ) from None
+        return serializer.load(document, clock=self._uow._clock)
 
     def find(self, id: str) -> T | None:
         _check_id(id)
@@ -377,6 +399,7 @@ class TrackedRepository(Repository[T]):
             schema_version=document["schema_version"],
             document=document,
             next_due_at=None if due is None else ensure_utc(due, what="next_due_at"),
+            text=JsonText(_ENCODE(document)),
         )
 
     def add(self, aggregate: T) -> None:
@@ -387,6 +410,7 @@ class TrackedRepository(Repository[T]):
         if seen is not None:
             raise ConcurrencyConflict(self._type, row.id, expected=None, found=seen.version)
         tx.insert(row)
+        self._remember(row, aggregate)
         hook = self._facts
         if hook is None:
             self._uow._seen[key] = _Tracked(aggregate, row.version)
@@ -410,6 +434,7 @@ class TrackedRepository(Repository[T]):
             )
         self._uow._tx().update(row, seen.version)
         seen.version = row.version
+        self._remember(row, aggregate)
         hook = self._facts
         if hook is not None:
             digest = hook.key(aggregate)
@@ -417,6 +442,14 @@ class TrackedRepository(Repository[T]):
                 self._write_fact_rows(hook, aggregate)
                 seen.facts = digest
         self._write_events(aggregate, row)
+
+    def _remember(self, row: AggregateRow, aggregate: T) -> None:
+        # The text just written: a later load of it (by any unit of work of the process) reuses
+        # the aggregate's values (AggregateSerializer.load_text). Kept even if the transaction
+        # rolls back: the memo is keyed by the text itself, never by id or version.
+        serializer = self._serializer
+        if isinstance(serializer, AggregateSerializer):
+            serializer.remember(aggregate, row.text, row.document)
 
     def _write_fact_rows(self, hook: FactsHook, aggregate: T) -> None:
         tx = self._uow._tx()

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
 from ecservice.errors import StorageUnavailable, ValidationError
+from ecservice.storage._document import JsonText
 from ecservice.storage.sql._hot_path import BEGUN_OPTION, own_begin_hook
 from ecservice.storage.sql._hot_path import INTERNALS as _INTERNALS
 
@@ -37,8 +38,20 @@ _ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).enc
 
 def _dumps(value: object) -> str:
     # json.dumps(value, ensure_ascii=False, separators=(",", ":")), without building an encoder
-    # per call.
+    # per call; a document's JSON text made by the repository goes through as it is.
+    if type(value) is JsonText:
+        return value
     return _ENCODE(value)
+
+
+def own_json(dialect: sa.Dialect) -> bool:
+    """Whether ``dialect`` writes JSON with the store's serializer (which passes a
+    :class:`~ecservice.storage._document.JsonText` through) and reads it with ``json.loads``:
+    an engine made by :func:`make_engine` without other ``json_serializer`` or
+    ``json_deserializer`` options."""
+    serializer = getattr(dialect, "_json_serializer", None)
+    deserializer = getattr(dialect, "_json_deserializer", None)
+    return serializer is _dumps and deserializer in (None, json.loads)
 
 
 def make_engine(

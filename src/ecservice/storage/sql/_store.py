@@ -36,6 +36,7 @@ from ecservice.storage.sql._engine import (
     READ_ONLY_OPTION,
     SqliteSynchronous,
     make_engine,
+    own_json,
     watched,
 )
 from ecservice.storage.sql._facts_rows import write_facts
@@ -116,6 +117,9 @@ class SqlStore:
         self._postgresql = self.engine.dialect.name == "postgresql"
         self._insert: sa.Insert = self._insert_aggregate()  # built once: see _READ
         self._hot: _HotPath | None = None  # compiled on the first connection: see _HotPath
+        # Whether the engine reads and writes JSON as the store's engines do: then a document
+        # goes to the database as the repository's JSON text, and comes back as text on SQLite.
+        self._own_json = own_json(self.engine.dialect)
 
     def _reader(self) -> sa.Connection:
         """A connection for a read-only query (on SQLite it does not take the write lock)."""
@@ -325,7 +329,9 @@ class _SqlTransaction:
                 found = self._run(hot.read, {"type_name": type_name, "id_": id}).fetchone()
                 if found is None:
                     return None
-                document = found[1] if hot.document is None else hot.document(found[1])
+                document = found[1]
+                if type(document) is not str or not self._store._own_json:
+                    document = document if hot.document is None else hot.document(document)
             except sa_exc.SQLAlchemyError as exc:
                 _raise_translated(f"read {type_name} {id!r}", exc)
             except (ValueError, RecursionError) as exc:
@@ -335,6 +341,12 @@ class _SqlTransaction:
         with translated(f"read {type_name} {id!r}"), _unreadable(f"{type_name} {id!r}"):
             row = self._connection.execute(_READ, {"type_name": type_name, "id_": id}).first()
         return None if row is None else (row.version, row.document)
+
+    def _document(self, row: AggregateRow) -> Any:
+        """The document's value for the statement: its JSON text as the repository made it
+        when the engine writes JSON with the store's own serializer (which passes that text
+        through), else the document for the engine's serializer."""
+        return row.text if self._store._own_json else row.document
 
     def _found_version(self, type_name: str, id: str) -> int | None:
         with translated(f"read {type_name} {id!r}"):
@@ -349,7 +361,7 @@ class _SqlTransaction:
             "id": row.id,
             "version": row.version,
             "schema_version": row.schema_version,
-            "document": row.document,
+            "document": self._document(row),
             "next_due_at": row.next_due_at,
             "updated_at": utc_now(self._store._clock),
         }
@@ -366,7 +378,7 @@ class _SqlTransaction:
             "expected": expected,
             "new_version": row.version,
             "new_schema_version": row.schema_version,
-            "new_document": row.document,
+            "new_document": self._document(row),
             "new_next_due_at": row.next_due_at,
             "new_updated_at": utc_now(self._store._clock),
         }

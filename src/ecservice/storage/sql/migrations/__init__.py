@@ -205,7 +205,7 @@ def upgrade(url: str | sa.URL | sa.Engine, revision: str = "head") -> str | None
     run again, up to 5 times.
 
     >>> upgrade("sqlite://")  # an in-memory database, gone with its connection
-    '0005'
+    '0008'
 
     Args:
         url: a SQLAlchemy database URL (``sqlite:///ecservice.db``,
