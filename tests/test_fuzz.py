@@ -46,6 +46,7 @@ from ecservice.orders import (
     Cancellation,
     Cart,
     CartLine,
+    HoldReason,
     Order,
     OrderLine,
     OrderStatus,
@@ -142,6 +143,9 @@ def order(state: str = "pending") -> Order:
         clock=clock,
     )
     if state == "pending":
+        return o
+    if state == "held":
+        o.hold(reason=HoldReason.MANUAL, detail="地址待核实", actor=STAFF)
         return o
     o.confirm(actor=STAFF)
     if state == "processing":
@@ -446,6 +450,11 @@ TABLE: tuple[Row, ...] = (
         lambda: on(order("due"), "auto_confirm", policy=POLICY, actor=SYSTEM, note="n"),
     ),
     Row("Order.cancel", lambda: on(order(), "cancel", reason="不想要了", actor=BUYER)),
+    Row(
+        "Order.hold",
+        lambda: on(order(), "hold", reason=HoldReason.LOW_PRICE, detail="价格异常", actor=STAFF),
+    ),
+    Row("Order.release", lambda: on(order("held"), "release", actor=STAFF, note="n")),
     Row(
         "Order.cancel_lines",
         lambda: on(order("processing"), "cancel_lines", items={"A": 1}, reason="缺货", actor=STAFF),

@@ -18,15 +18,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from ecservice._demo_aftersales import CaseDesk, case_id_of
-from ecservice._demo_complaints import ComplaintDesk, complaint_id_of
-from ecservice._demo_figures import (
-    AfterSalesFigures,
-    ComplaintFigures,
-    aftersales_figures,
-    complaint_figures,
-    money_problems,
-)
+from ecservice._demo_aftersales import CaseDesk
+from ecservice._demo_complaints import ComplaintDesk
+from ecservice._demo_service import ServiceDesk
 from ecservice._demo_shop import (
     PAY,
     RATE,
@@ -41,6 +35,7 @@ from ecservice._demo_shop import (
     day_step,
     new_cart,
     order_id_of,
+    remarks_of,
 )
 from ecservice._demo_store import (
     dispose,
@@ -51,20 +46,18 @@ from ecservice._demo_store import (
     stored_ids,
     stored_orders,
 )
-from ecservice.aftersales import AfterSalesCase
-from ecservice.application import OrderService, payments_of
+from ecservice._demo_summary import DemoSummary, summarise
+from ecservice.application import OrderService
 from ecservice.clock import FixedClock
-from ecservice.complaints import Complaint
 from ecservice.errors import GatewayUnavailable, ValidationError
-from ecservice.money import Money, sum_money
-from ecservice.orders import AutoConfirmPolicy, Order, OrderStatus
-from ecservice.payments import InMemoryGateway, Payment, PaymentDeclined, PaymentStatus
+from ecservice.money import Money
+from ecservice.orders import AutoConfirmPolicy, ExceptionPolicy, OrderStatus
+from ecservice.payments import InMemoryGateway, PaymentDeclined, PaymentStatus
 from ecservice.storage import Store, UnitOfWork, run_in_transaction
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Barrier
 
-    from ecservice.storage.sql import LedgerAudit
 
 __all__ = ["MAX_WORKERS", "DemoSummary", "gateway_url", "run_demo"]
 
@@ -74,40 +67,6 @@ MAX_WORKERS: Final = 32
 FUNDS: Final = Money("2000.00", "CNY")
 #: How long a worker waits for the others at the end of a simulated day, in seconds.
 DAY_TIMEOUT: Final = 600.0
-
-
-@attrs.frozen(kw_only=True)
-class DemoSummary:
-    """What a demo run produced (its own orders; ``stored_orders`` counts every run's).
-
-    ``money_conserved`` is the verdict on every stored order and the gateway's books (see
-    :func:`run_demo`); ``gateway_problems`` lists what the gateway's audit and the orders' checks
-    found wrong; ``aftersales`` and ``complaints`` hold the after-sales and complaint figures of
-    the run's month.
-    """
-
-    orders: int
-    by_status: dict[OrderStatus, int]
-    revenue: Money
-    refunds_due: Money
-    shipments: int
-    transitions: int
-    auto_confirmed: int
-    payments_declined: int
-    captured: Money
-    refunded: Money
-    merchant_balance: Money
-    money_conserved: bool
-    answers_lost: int = 0
-    database: str = "memory"
-    gateway: str = "memory"
-    stored_orders: int = 0
-    earlier_orders: int = 0
-    resumed_orders: int = 0
-    workers: int = 1
-    gateway_problems: tuple[str, ...] = ()
-    aftersales: AfterSalesFigures | None = None
-    complaints: ComplaintFigures | None = None
 
 
 @attrs.frozen
@@ -137,11 +96,15 @@ class _Tally:
     auto: int = 0
     lost: int = 0
     refusals: tuple[tuple[str, int], ...] = ()
+    made: tuple[tuple[str, str], ...] = ()  # (type, id) of the service desk's documents
 
     def __add__(self, other: _Tally) -> _Tally:
         refusals = Counter(dict(self.refusals)) + Counter(dict(other.refusals))
         return _Tally(
-            self.auto + other.auto, self.lost + other.lost, tuple(sorted(refusals.items()))
+            self.auto + other.auto,
+            self.lost + other.lost,
+            tuple(sorted(refusals.items())),
+            tuple(sorted({*self.made, *other.made})),
         )
 
 
@@ -291,7 +254,7 @@ def run_demo(
             tally = _simulate(plan, 0, store, gateway, clock, random.Random(seed), progress)
         else:
             tally = _run_workers(plan, progress)
-        return _summarise(store, gateway, plan, tally, stored)
+        return summarise(store, gateway, plan, tally, stored)
     finally:
         dispose(store, gateway)
 
@@ -315,7 +278,10 @@ def _simulate(
     what it counted."""
     policy = AutoConfirmPolicy(days=10)
     line = LossyLine(gateway, rng)
-    service = OrderService(store, line, clock=clock, auto_confirm=policy)
+    # The shop's exception rules (异常订单) screen every new order; flagged ones are held.
+    service = OrderService(
+        store, line, clock=clock, auto_confirm=policy, exceptions=ExceptionPolicy()
+    )
     # After-sales draws from its own stream, so that the orders' own choices stay the same.
     cases_rng = random.Random(f"{plan.seed}/aftersales/{worker}/{plan.workers}")
     cases_line = LossyLine(gateway, cases_rng)
@@ -337,6 +303,15 @@ def _simulate(
         lambda order_id: _mine(plan, worker, order_id),
     )
     complaints.resume(plan.complaints)
+    # Consultations, ratings, surveys and feedback draw from the ids they act on.
+    service_desk = ServiceDesk(
+        store,
+        clock,
+        plan.seed,
+        worker,
+        plan.workers,
+        lambda order_id: _mine(plan, worker, order_id),
+    )
     seen: dict[str, OrderStatus] = {}
     unsettled = {o for o in plan.unsettled if _mine(plan, worker, o)}
     # Earlier orders still open, and finished ones that may owe a refund (settled on day one).
@@ -376,12 +351,14 @@ def _simulate(
                 elif status is OrderStatus.DONE:
                     desk.delivered(order_id, day)
                     complaints.delivered(order_id, day)
+                    service_desk.delivered(order_id)
             if status not in (OrderStatus.DONE, OrderStatus.CANCELLED) or order_id in unsettled:
                 still_open.append(order_id)
             else:
                 seen.pop(order_id, None)
         open_ids = still_open
         # The after-sales desk: the cases' timers, new requests, every case moved on.
+        cases_open = set(desk.open)
         desk.day(day)
         unsettled |= desk.settle
         desk.settle.clear()
@@ -395,12 +372,25 @@ def _simulate(
             if rng.random() >= 0.02:  # most cards are funded; a few are empty and get declined
                 _fund(gateway, order_id)
             run_in_transaction(store, adding(cart))
-            service.place_order(
-                cart.id, order_id, address=address_of(i), shipping=RATE, actor=buyer
+            order = service.place_order(
+                cart.id,
+                order_id,
+                address=address_of(i),
+                shipping=RATE,
+                actor=buyer,
+                remarks=remarks_of(plan.seed, order_id),
             )
+            service_desk.placed(order)
             open_ids.append(order_id)
-        # The complaint desk works through the day's hours; then the next day starts.
+        service_desk.walk_ins(plan.per_day[day])
+        # The complaint desk works through the day's hours; then the service desk's steps.
+        complaints_open = set(complaints.open)
         complaints.day(day)
+        service_desk.ended(
+            sorted(cases_open.difference(desk.open)),
+            sorted(complaints_open.difference(complaints.open)),
+        )
+        service_desk.day(plan.start.add(days=day + 1))
         clock.set(plan.start.add(days=day + 1))
         if barrier is not None:
             barrier.wait(DAY_TIMEOUT)
@@ -411,10 +401,12 @@ def _simulate(
     line.healthy = cases_line.healthy = True
     desk.finish()
     complaints.finish()
+    service_desk.finish()
     for order_id in sorted(unsettled | desk.settle):
         service.settle(order_id)
     refusals = tuple(sorted(desk.refusals.items()))
-    return _Tally(auto, line.lost + cases_line.lost, refusals)
+    made = tuple(sorted((kind, i) for kind, ids in service_desk.made.items() for i in ids))
+    return _Tally(auto, line.lost + cases_line.lost, refusals, made)
 
 
 def _fund(gateway: Gateway, order_id: str) -> None:
@@ -509,104 +501,3 @@ def _run_workers(plan: _Plan, progress: Callable[[int, int], None] | None) -> _T
     if progress is not None and reported < plan.days:
         progress(plan.days, plan.days)
     return sum((t for _, _, t in sorted(finished, key=lambda f: f[0])), _Tally())
-
-
-def _summarise(
-    store: Store,
-    gateway: Gateway,
-    plan: _Plan,
-    tally: _Tally,
-    stored_before: list[int],
-) -> DemoSummary:
-    """The summary of this run's orders as stored, and the verdict on all stored money."""
-    earlier = len(stored_before)
-    every = [order_id_of(i) for i in stored_before] + list(plan.ids)
-
-    case_ids = stored_ids(store, "aftersales_case")
-    complaint_ids = stored_ids(store, "complaint")
-
-    def load(
-        uow: UnitOfWork,
-    ) -> tuple[list[tuple[Order[Any], list[Payment]]], list[AfterSalesCase], list[Complaint]]:
-        orders = [(uow.orders.get(i), payments_of(uow, i)) for i in every]
-        if case_ids is not None and complaint_ids is not None:
-            cases = [uow.cases.get(c) for c in case_ids]
-            return orders, cases, [uow.complaints.get(c) for c in complaint_ids]
-        found = (uow.cases.find(case_id_of(i)) for i in every)
-        told = (uow.complaints.find(complaint_id_of(i)) for i in every)
-        return orders, [c for c in found if c is not None], [c for c in told if c is not None]
-
-    stored, cases, complaints = run_in_transaction(store, load)
-    mine = stored[earlier:]
-    this_run = [o for o, _ in mine]
-    payments = [p for _, ps in mine for p in ps]
-    all_payments = [p for _, ps in stored for p in ps]
-    live = [o for o in this_run if o.status is not OrderStatus.CANCELLED]
-    zero = Money.zero("CNY")
-    captured = sum_money((p.captured or zero for p in payments), "CNY")
-    refunded = sum_money((p.refunded for p in payments), "CNY")
-    kept = sum_money((p.net for p in all_payments), "CNY")
-    # Every order whose money was taken kept exactly what it owes after its cancellations and
-    # its after-sales refunds, over all its attempts; its cases' refunds were made, once each.
-    wrong = tuple(money_problems(stored, cases))
-    problems: tuple[str, ...] = ()
-    if isinstance(gateway, InMemoryGateway):
-        books = gateway.total_balance("CNY") + gateway.held("CNY") + gateway.merchant_balance(
-            "CNY"
-        ) == gateway.total_funded("CNY")
-        merchant = gateway.merchant_balance("CNY")
-        where = "memory"
-    else:
-        from ecservice.storage.sql import SqlGateway
-
-        assert isinstance(gateway, SqlGateway)
-        audit: LedgerAudit = gateway.audit("CNY")
-        problems = audit.problems
-        books = audit.balanced and audit.funded == (audit.instruments + audit.held + audit.merchant)
-        merchant = audit.merchant
-        where = _shown(plan.gateway_db or "")
-    conserved = books and merchant == kept and not wrong
-    figures = aftersales_figures(
-        cases,
-        all_payments,
-        Counter(dict(tally.refusals)),
-        now=plan.start.add(days=plan.days),
-        days=plan.days,
-    )
-    told = complaint_figures(
-        store,
-        complaints,
-        orders=len(plan.ids) + len(plan.resume),
-        now=plan.start.add(days=plan.days),
-        days=plan.days,
-    )
-    return DemoSummary(
-        orders=len(this_run),
-        by_status=dict(Counter(o.status for o in this_run)),
-        revenue=sum_money((o.amount_due for o in live), "CNY"),
-        refunds_due=sum_money((o.cancelled_value for o in this_run), "CNY"),
-        shipments=sum(len(o.shipments) for o in this_run),
-        transitions=sum(o.version for o in this_run),
-        auto_confirmed=tally.auto,
-        payments_declined=sum(p.status is PaymentStatus.FAILED for p in payments),
-        captured=captured,
-        refunded=refunded,
-        merchant_balance=merchant,
-        money_conserved=conserved,
-        answers_lost=tally.lost,
-        database="memory" if plan.db is None else _shown(plan.db),
-        gateway=where,
-        stored_orders=len(stored),
-        earlier_orders=earlier,
-        resumed_orders=len(plan.resume),
-        workers=plan.workers,
-        gateway_problems=problems + wrong,
-        aftersales=figures,
-        complaints=told,
-    )
-
-
-def _shown(db: str) -> str:
-    from ecservice.storage.sql.migrations import shown_url
-
-    return shown_url(db)

@@ -48,6 +48,7 @@ __all__ = [
     "day_step",
     "new_cart",
     "order_id_of",
+    "remarks_of",
 ]
 
 CATALOGUE = [
@@ -177,6 +178,26 @@ def address_of(i: int) -> Address:
     )
 
 
+#: What a few buyers write in the order's remarks (买家留言): a request to change the order,
+#: which the shop's exception rules hold the order for (异常订单), or a plain note.
+_REMARKS: Final = (
+    (0.015, "麻烦改地址，改到公司：杭州市西湖区文三路 90 号"),
+    (0.01, "颜色想换成白色的，可以修改吗"),
+    (0.05, "请尽快发货，谢谢"),
+)
+
+
+def remarks_of(seed: int, order_id: str) -> str:
+    """The buyer's remarks on order ``order_id`` (mostly none), drawn from the order's id so
+    that a continued run writes the same."""
+    roll = random.Random(f"{seed}/remarks/{order_id}").random()
+    for share, text in _REMARKS:
+        if roll < share:
+            return text
+        roll -= share
+    return ""
+
+
 def day_step(
     dice: Dice, clock: FixedClock, *, declined: bool, held: bool = False
 ) -> Callable[[Order[Any]], tuple[str | None, OrderStatus]]:
@@ -197,6 +218,14 @@ def day_step(
                 action = SETTLE
             else:
                 action = PAY  # captured: the order enters processing
+        elif status is OrderStatus.ON_HOLD:
+            # The exception desk (异常订单处理): most holds are cleared with the buyer and the
+            # order released; a few buyers would rather cancel.
+            if dice.roll < 0.55:
+                order.release(actor=STAFF, note="checked with the buyer; order unchanged")
+            elif dice.roll < 0.65:
+                order.cancel(reason="buyer cancelled the held order", actor=STAFF)
+                action = SETTLE
         elif status is OrderStatus.PROCESSING and held:
             pass
         elif status is OrderStatus.PROCESSING:

@@ -11,29 +11,35 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import decimal
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecservice._demo import MAX_WORKERS, run_demo
+from ecservice._demo_charts import ChartFigures, check_report, render_report
 from ecservice._demo_figures import AfterSalesFigures, ComplaintFigures
+from ecservice._demo_service_figures import ServiceFigures
 from ecservice.aftersales import CASE_WORKFLOW, CaseStatus, Rate
 from ecservice.calendar import CN_LAST_CONFIRMED_YEAR
 from ecservice.complaints import COMPLAINT_WORKFLOW
 from ecservice.consultation import CONSULTATION_WORKFLOW
 from ecservice.errors import EcServiceError
 from ecservice.feedback import FEEDBACK_WORKFLOW
-from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, OrderStatus
+from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, HeldOrdersReport, OrderStatus
 from ecservice.payments import PAYMENT_WORKFLOW
 from ecservice.payments.mondex import PURSE_WORKFLOW
 from ecservice.ratings import RATING_WORKFLOW
-from ecservice.satisfaction import SURVEY_WORKFLOW
+from ecservice.satisfaction import SURVEY_WORKFLOW, CustomerRfm
 from ecservice.workflow import Workflow
 
 if TYPE_CHECKING:
     from types import ModuleType
+
+    from ecservice._demo_summary import DemoSummary
 
 __all__ = ["WORKFLOWS", "build_parser", "main"]
 
@@ -157,6 +163,9 @@ def _demo(args: argparse.Namespace) -> int:
     if args.workers > 1 and db is None:
         print("ecservice: --workers needs the sql extra and a database", file=sys.stderr)
         return 1
+    report: Path | None = args.report
+    if report is not None:
+        check_report(report)  # a wrong name or a missing extra costs no run
     started = time.perf_counter()
     with _progress_bar(_DEMO_DAYS) as progress:
         summary = run_demo(
@@ -190,6 +199,12 @@ def _demo(args: argparse.Namespace) -> int:
         _print_aftersales(summary.aftersales)
     if summary.complaints is not None:
         _print_complaints(summary.complaints)
+    if summary.service is not None:
+        _print_service(summary.service)
+    if summary.held is not None:
+        _print_held(summary.held)
+    if summary.rfm:
+        _print_rfm(summary.rfm)
     print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
     for problem in summary.gateway_problems[:10]:
         print(f"    {problem}")
@@ -208,7 +223,60 @@ def _demo(args: argparse.Namespace) -> int:
     if summary.workers > 1:
         print(f"  workers:                {summary.workers} processes")
     print(f"  time:                   {elapsed:.2f} s")
+    if report is not None:
+        written = render_report(report, _chart_figures(summary))
+        print(f"  chart report:           {written}")
     return 0 if summary.money_conserved else 1
+
+
+def _chart_figures(summary: DemoSummary) -> ChartFigures:
+    """The figures the chart report draws, from the summary's typed reports."""
+    reports = summary.service.reports if summary.service is not None else None
+    assert summary.now is not None  # run_demo sets it
+    return ChartFigures(
+        now=summary.now,
+        shop="ecservice demo shop (示例店铺)",
+        days=_DEMO_DAYS,
+        credit=None if reports is None else reports.credit,
+        good_reviews=None if reports is None else reports.good_rate,
+        detailed=None if reports is None else reports.detailed,
+        satisfaction=None if reports is None else reports.satisfaction,
+        consultation=None if reports is None else reports.consultation,
+        complaints=summary.complaints,
+        aftersales=summary.aftersales,
+        rfm=summary.rfm,
+    )
+
+
+def _print_held(report: HeldOrdersReport) -> None:
+    """The exception-order block (异常订单): how many orders were held, why, how the holds
+    ended and how long they took."""
+    print()
+    print(
+        f"  held orders (异常订单):  {report.held} of {report.orders} orders placed "
+        f"({_percent(report.share)}), {report.released} released, {report.cancelled} "
+        f"cancelled, {len(report.still_held)} still held"
+    )
+    reasons = ", ".join(
+        f"{reason.label_en} ({reason.label_zh}) {n}" for reason, n in report.by_reason.items() if n
+    )
+    if reasons:
+        print(f"    by reason: {reasons}")
+    print(
+        f"    handling time: median {_hours(report.handling_median)}, "
+        f"p90 {_hours(report.handling_p90)}"
+    )
+
+
+def _print_rfm(customers: Sequence[CustomerRfm]) -> None:
+    """The buyers by RFM segment (RFM客户分层)."""
+    print()
+    counts: dict[str, int] = {}
+    for customer in customers:
+        name = f"{customer.segment.name} ({customer.segment.label_zh})"
+        counts[name] = counts.get(name, 0) + 1
+    shown = ", ".join(f"{name} {n}" for name, n in sorted(counts.items(), key=lambda i: -i[1]))
+    print(f"  buyers by RFM segment:  {len(customers)} buyers: {shown}")
 
 
 def _percent(rate: Rate | None) -> str:
@@ -304,6 +372,81 @@ def _print_complaints(figures: ComplaintFigures) -> None:
     print(
         f"  holidays:               due dates after {CN_LAST_CONFIRMED_YEAR} use predicted ones "
         f"(the {CN_LAST_CONFIRMED_YEAR + 1} notice is not out yet)"
+    )
+
+
+def _seconds(value: dt.timedelta | None) -> str:
+    return "-" if value is None else f"{value.total_seconds():.0f} s"
+
+
+def _score(value: decimal.Decimal | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _print_service(figures: ServiceFigures) -> None:
+    """The customer-service block of the demo's summary: ratings, seller credit, good-review
+    rate, detailed ratings, CSAT, NPS, consultation conversion and response times, feedback."""
+    r, counts = figures.reports, figures.ratings
+    print()
+    print(
+        f"  ratings (评价):         {counts.ratings} lines: {counts.by_buyer} by the buyer, "
+        f"{counts.by_default} good by default, {counts.pending} awaiting"
+    )
+    print(
+        f"    {counts.revised} revised to good, {counts.explained} answered by the shop, "
+        f"{counts.followed_up} followed up (追评)"
+    )
+    level = r.credit.level
+    shown = (
+        "below the first level"
+        if level is None
+        else f"level {level.level}, {level.symbols} {level.tier.label_en.lower()} "
+        f"({level.symbols}{level.tier.label_zh})"
+    )
+    print(f"  seller credit (信用):   {r.credit.score} points, {shown}")
+    rate = r.good_rate
+    counted = rate.good + rate.neutral + rate.bad
+    print(
+        f"  good-review rate:       {_percent(rate.rate)} of {counted} counted ratings "
+        f"({rate.good} good, {rate.neutral} neutral, {rate.bad} bad; {rate.days} days)"
+    )
+    d = r.detailed
+    print(
+        f"  detailed ratings (DSR): described {_score(d.described.value)}, service "
+        f"{_score(d.service.value)}, logistics {_score(d.logistics.value)} of 5 "
+        f"({d.described.count} ratings)"
+    )
+    s = r.satisfaction.overall
+    print(
+        f"  surveys (满意度):       {s.sent} sent, {s.answered} answered "
+        f"({_percent(s.response_rate)}), {s.expired} expired"
+    )
+    csat = "-" if s.csat is None else f"{_percent(s.csat.rate)} satisfied (4 or 5)"
+    print(
+        f"  CSAT:                   {csat} of {0 if s.csat is None else s.csat.responses} answers"
+    )
+    nps = s.nps
+    if nps is None:
+        print("  NPS:                    -")
+    else:
+        print(
+            f"  NPS:                    {nps.value:.1f} ({nps.promoters} promoters, "
+            f"{nps.passives} passives, {nps.detractors} detractors)"
+        )
+    c = r.consultation
+    print(
+        f"  consultations (咨询):   {c.sessions} sessions, {c.converted} led to an order "
+        f"({_percent(c.conversion)} conversion), {c.ended_without_order} without"
+    )
+    print(
+        f"  response times:         first reply median {_seconds(c.first_response_median)}, "
+        f"average {_seconds(c.first_response_average)}; every reply average "
+        f"{_seconds(c.average_response)}"
+    )
+    f = r.feedback
+    print(
+        f"  feedback (反馈):        {f.received} received, {f.answered} answered, "
+        f"{_percent(f.in_time_rate)} in time"
     )
 
 
@@ -439,6 +582,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"share the orders among K processes (1 to {MAX_WORKERS}, default 1; needs a "
         "database several processes reach: PostgreSQL, or an SQLite file, whose writers take "
         "turns)",
+    )
+    demo.add_argument(
+        "--report",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="also draw the figures as charts into PATH: an HTML page (.html) or one PNG image "
+        "(.png); needs the report extra: pip install 'ecservice[report]'",
     )
     demo.set_defaults(run=_demo)
     diagram = sub.add_parser(

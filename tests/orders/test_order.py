@@ -34,6 +34,7 @@ from ecservice.orders import (
     ORDER_WORKFLOW,
     Address,
     AutoConfirmPolicy,
+    HoldReason,
     LinesCancelled,
     Order,
     OrderCancelled,
@@ -155,6 +156,12 @@ def cancelled() -> Order:
     return order
 
 
+def held() -> Order:
+    order = new_order()
+    order.hold(reason=HoldReason.MANUAL, detail="check the address", actor=STAFF)
+    return order
+
+
 BUILDERS: dict[OrderStatus, Callable[[], Order]] = {
     S.PENDING_CONFIRMATION: new_order,
     S.PROCESSING: processing,
@@ -162,16 +169,18 @@ BUILDERS: dict[OrderStatus, Callable[[], Order]] = {
     S.IN_TRANSIT: in_transit,
     S.DONE: done,
     S.CANCELLED: cancelled,
+    S.ON_HOLD: held,
 }
 
 #: The triggers the default workflow allows in each state (the documented table).
 ALLOWED: dict[OrderStatus, tuple[str, ...]] = {
-    S.PENDING_CONFIRMATION: ("cancel", "cancel_lines", "confirm"),
-    S.PROCESSING: ("cancel", "cancel_lines", "mark_out_of_stock", "ship"),
-    S.OUT_OF_STOCK: ("cancel", "cancel_lines", "restock"),
+    S.PENDING_CONFIRMATION: ("cancel", "cancel_lines", "confirm", "hold"),
+    S.PROCESSING: ("cancel", "cancel_lines", "hold", "mark_out_of_stock", "ship"),
+    S.OUT_OF_STOCK: ("cancel", "cancel_lines", "hold", "restock"),
     S.IN_TRANSIT: ("add_tracking_event", "auto_confirm", "cancel_lines", "confirm_receipt", "ship"),
     S.DONE: (),
     S.CANCELLED: (),
+    S.ON_HOLD: ("cancel", "release"),
 }
 
 #: One plausible call per trigger, through its typed method.
@@ -187,6 +196,8 @@ CALLS: dict[str, Callable[[Order], object]] = {
     "auto_confirm": lambda o: o.auto_confirm(POLICY),
     "cancel": lambda o: o.cancel(reason="r", actor=BUYER),
     "cancel_lines": lambda o: o.cancel_lines({"A": 1}, reason="r", actor=BUYER),
+    "hold": lambda o: o.hold(reason=HoldReason.LOW_PRICE, detail="d", actor=STAFF),
+    "release": lambda o: o.release(actor=STAFF),
 }
 
 
@@ -237,7 +248,7 @@ def test_ship_when_pending_confirmation_reports_the_state_first() -> None:
     with fails_unchanged(
         order,
         InvalidTransition,
-        match="triggers allowed in 'PENDING_CONFIRMATION': cancel, cancel_lines, confirm",
+        match="triggers allowed in 'PENDING_CONFIRMATION': cancel, cancel_lines, confirm, hold",
     ):
         order.ship(items={"NOPE": -1}, carrier="", tracking_no="", actor=STAFF)
 

@@ -10,7 +10,9 @@ step the test checks what must always hold, whatever happened:
 * the state agrees with the data (in transit exactly while a parcel travels, done only when every
   unit is settled, ...);
 * money is conserved: ``amount_due + cancelled_value == total``, and the ``RefundDue`` events
-  add up to exactly ``cancelled_value`` (no refund announced twice or missed).
+  add up to exactly ``cancelled_value`` (no refund announced twice or missed);
+* holds (异常挂起) agree with the state: the order is held exactly while its last hold is open,
+  a release returns it where it was held from, and no timer is due while it is held.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ecservice.orders import (
     ORDER_WORKFLOW,
     Address,
     AutoConfirmPolicy,
+    HoldReason,
     Order,
     OrderLine,
     OrderStatus,
@@ -42,6 +45,8 @@ from ecservice.workflow import Actor
 S = OrderStatus
 STAFF = Actor.staff("s-1")
 BUYER = Actor.buyer("b-1")
+RULES = Actor.system("exception-rules")
+ACTORS = (STAFF, BUYER, RULES)
 POLICY = AutoConfirmPolicy(days=7, zone="Europe/Berlin")
 SKUS = ("A", "B", "C")
 
@@ -161,10 +166,34 @@ class OrderMachine(RuleBasedStateMachine):
         self.clock.advance(hours=hours)
 
     # Cancelling ends most orders at once; it is drawn less often so that runs reach delivery.
-    @rule(roll=st.integers(0, 4))
-    def cancel(self, roll: int) -> None:
+    @rule(roll=st.integers(0, 4), actor=st.sampled_from((BUYER, STAFF)))
+    def cancel(self, roll: int, actor: Actor) -> None:
         if roll == 0:
-            self._do(lambda: self.order.cancel(reason="buyer asked", actor=BUYER))
+            held = self.order.status is S.ON_HOLD
+            self._do(lambda: self.order.cancel(reason="buyer asked", actor=actor))
+            if held and self.order.status is S.CANCELLED:
+                assert actor is STAFF
+                assert self.order.holds[-1].outcome is not None
+                assert self.order.holds[-1].outcome.name == "CANCELLED"
+
+    @rule(reason=st.sampled_from(list(HoldReason)), actor=st.sampled_from(ACTORS))
+    def hold(self, reason: HoldReason, actor: Actor) -> None:
+        before = self.order.status
+        holds = len(self.order.holds)
+        self._do(lambda: self.order.hold(reason=reason, detail="found", actor=actor))
+        if self.order.status is S.ON_HOLD and before is not S.ON_HOLD:
+            assert actor is not BUYER
+            assert self.order.held_from is before
+            assert len(self.order.holds) == holds + 1
+            assert self.order.holds[-1].reason is reason
+
+    @rule(actor=st.sampled_from(ACTORS))
+    def release(self, actor: Actor) -> None:
+        back = self.order.held_from
+        self._do(lambda: self.order.release(actor=actor, note="checked"))
+        if back is not None and self.order.status is not S.ON_HOLD:
+            assert actor is STAFF
+            assert self.order.status is back
 
     @rule(data=st.data(), roll=st.integers(0, 2))
     def cancel_lines(self, data: st.DataObject, roll: int) -> None:
@@ -212,8 +241,21 @@ class OrderMachine(RuleBasedStateMachine):
         if order.status is S.OUT_OF_STOCK:
             assert order.out_of_stock
             assert all(order.open_quantity(sku) > 0 for sku in order.out_of_stock)
-        if order.status in (S.PROCESSING, S.PENDING_CONFIRMATION):
+        if order.status in (S.PROCESSING, S.PENDING_CONFIRMATION, S.ON_HOLD):
             assert open_units > 0
+
+    @invariant()
+    def holds_agree_with_the_state(self) -> None:
+        order = self.order
+        holds = order.holds
+        held = order.status is S.ON_HOLD
+        assert held == bool(holds and holds[-1].open)
+        assert (order.held_from is not None) == held
+        assert all(not h.open for h in holds[:-1])
+        assert len(holds) == sum(1 for r in order.history if r.trigger == "hold")
+        if held:
+            assert order.auto_confirm_due_at(POLICY) is None
+            assert not order.ship_overdue(self.clock.now().add(years=1))
 
     @invariant()
     def money_is_conserved(self) -> None:

@@ -22,7 +22,9 @@ from ecservice.ratings import (
     DetailedRatingPolicy,
     DetailedReason,
     DetailedScores,
+    DetailedSummary,
     Dimension,
+    GoodReviewSummary,
     Grade,
     Rating,
     ScoreAverage,
@@ -30,6 +32,7 @@ from ecservice.ratings import (
     credit_level,
     detailed_ratings,
     good_review_rate,
+    seller_credit,
 )
 from tests.ratings.rig import MICRO, ZONE, made
 
@@ -194,3 +197,53 @@ def test_an_average_counts_its_ratings_in_words() -> None:
     assert str(ScoreAverage(5, 1)).endswith("(1 rating)")
     assert str(ScoreAverage(9, 2)).endswith("(2 ratings)")
     assert str(ScoreAverage(0, 0)) == "no ratings"
+
+
+def test_summaries_keep_every_figure_without_the_entries() -> None:
+    """A report's summary has its figures and the count of each reason, in the reasons'
+    order, reasons of no rating left out."""
+    ratings = [
+        rated_at(START_30 - MICRO, "before", item="A"),
+        rated_at(START_30, "first", item="B"),
+        rated_at(END - MICRO, "last", grade=Grade.NEUTRAL, item="C"),
+        rated_at(START_30.add(days=3), "small", amount="1.00", item="E"),
+        made("pending", grade=None, ordered_at=START_30, item="F"),
+    ]
+    credit = seller_credit(ratings, CreditPolicy(), now=TODAY)
+    summary = credit.summary()
+    assert (summary.at, summary.score, summary.level) == (credit.at, credit.score, credit.level)
+    assert (summary.good, summary.neutral, summary.bad) == (2, 1, 0)
+    assert summary.count(Grade.NEUTRAL) == credit.count(Grade.NEUTRAL) == 1
+    assert summary.reasons == (
+        (CreditReason.COUNTED, 3),
+        (CreditReason.NOT_RATED, 1),
+        (CreditReason.AMOUNT_TOO_SMALL, 1),
+    )
+    assert summary.by_reason() == credit.by_reason()
+    with pytest.raises(ValidationError, match="Grade"):
+        summary.count("good")  # type: ignore[arg-type]
+    rate = good_review_rate(ratings, CreditPolicy(), now=TODAY, days=30)
+    assert rate.summary() == GoodReviewSummary(
+        days=30,
+        start=START_30,
+        end=END,
+        good=1,
+        neutral=1,
+        bad=0,
+        rate=Rate(1, 2),
+        reasons=(
+            (CreditReason.COUNTED, 2),
+            (CreditReason.NOT_RATED, 1),
+            (CreditReason.AMOUNT_TOO_SMALL, 1),
+            (CreditReason.OUTSIDE_WINDOW, 1),
+        ),
+    )
+    detailed = detailed_ratings(ratings, DetailedRatingPolicy(days=30), now=TODAY)
+    brief = detailed.summary()
+    assert (brief.described, brief.service, brief.logistics) == (
+        detailed.described,
+        detailed.service,
+        detailed.logistics,
+    )
+    assert brief.by_reason() == {D.COUNTED: 3, D.NOT_RATED: 1, D.OUTSIDE_WINDOW: 1}
+    assert isinstance(brief, DetailedSummary)

@@ -56,12 +56,13 @@ def empty_pg(url: str) -> None:
     """Delete every row of the store's tables."""
     import sqlalchemy as sa
 
+    from ecservice.storage.sql import METADATA
+
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
-        connection.exec_driver_sql(
-            "TRUNCATE ecs_aggregates, ecs_outbox, ecs_case_facts, ecs_complaint_facts, "
-            "ecs_complaint_cycles RESTART IDENTITY"
-        )
+        present = set(sa.inspect(connection).get_table_names())
+        names = ", ".join(t.name for t in METADATA.sorted_tables if t.name in present)
+        connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY")
     engine.dispose()
 
 

@@ -39,7 +39,9 @@ Money('186.00', 'CNY')
 from ecservice.application._aftersales import AfterSalesService
 from ecservice.application._claims import claimed_units, claims_units, refunded_for_cancelled
 from ecservice.application._complaints import ComplaintService
+from ecservice.application._consultations import ConsultationService
 from ecservice.application._disclosure import DisclosedDetails, DisclosureService
+from ecservice.application._feedback import FeedbackService, FeedbackTimerRun
 from ecservice.application._order_view import (
     CaseShipment,
     CaseSummary,
@@ -48,24 +50,33 @@ from ecservice.application._order_view import (
 )
 from ecservice.application._orders import OrderService, PaymentOutcome, payment_id, payments_of
 from ecservice.application._privacy import OrderErasure, PrivacyService, scrub_payload
+from ecservice.application._ratings import RatingService, rating_id
+from ecservice.application._surveys import SurveyService, survey_id
 
 __all__ = [
     "AfterSalesService",
     "CaseShipment",
     "CaseSummary",
     "ComplaintService",
+    "ConsultationService",
     "DisclosedDetails",
     "DisclosureService",
+    "FeedbackService",
+    "FeedbackTimerRun",
     "LineAfterSales",
     "OrderAfterSales",
     "OrderErasure",
     "OrderService",
     "PaymentOutcome",
     "PrivacyService",
+    "RatingService",
+    "SurveyService",
     "claimed_units",
     "claims_units",
     "payment_id",
     "payments_of",
+    "rating_id",
     "refunded_for_cancelled",
     "scrub_payload",
+    "survey_id",
 ]

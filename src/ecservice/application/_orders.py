@@ -1,5 +1,6 @@
-"""The order use cases: place an order from a cart, pay it, settle its refunds, change it,
-cancel it, and run the automatic confirmation of receipt.
+"""The order use cases: place an order from a cart (screened by the shop's exception rules),
+pay it, settle its refunds, change it, hold, release or cancel it, and run the automatic
+confirmation of receipt.
 
 Every use case is one unit of work run through :func:`~ecservice.storage.run_in_transaction`:
 it loads what it needs, calls the domain, saves what changed and commits once. A transient
@@ -23,12 +24,18 @@ from ecservice.application._runner import UseCaseRunner
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.orders import (
+    HOLD_DETAIL_MAX,
     Address,
     AutoConfirmPolicy,
     CartStatus,
+    ExceptionContext,
+    ExceptionFinding,
+    ExceptionPolicy,
+    HoldReason,
     Order,
     OrderStatus,
     ShippingRate,
+    evaluate_exceptions,
 )
 from ecservice.payments import (
     Instrument,
@@ -49,6 +56,8 @@ _CAPTURED: Final = frozenset(
 )
 #: Most payments (attempts) one order can have: the limit of ``OrderPayments.open``.
 MAX_ATTEMPTS: Final = 999
+#: Who holds the orders the shop's exception rules flag.
+RULES_ACTOR: Final = Actor.system("exception-rules")
 
 
 @attrs.frozen(kw_only=True)
@@ -60,7 +69,9 @@ class PaymentOutcome:
         payment_id: the payment of the attempt that ran (or that had already paid the order).
         payment_status: the payment's status: ``CAPTURED`` when it paid the order, ``FAILED``
             when the gateway declined it (pay again to make the next attempt).
-        order_status: the order's status (``PROCESSING`` once paid).
+        order_status: the order's status (``PROCESSING`` once paid; ``ON_HOLD`` when the
+            order is held: the payment is taken, and the order is confirmed when staff
+            release it).
     """
 
     order_id: str
@@ -114,6 +125,17 @@ def payments_of(uow: UnitOfWork, order_id: str) -> list[Payment]:
     return found
 
 
+def _hold_for(order: Order[Any], findings: tuple[ExceptionFinding, ...]) -> None:
+    """Hold ``order`` for the first finding's reason, with every finding in the detail."""
+    if len(findings) == 1:
+        detail = findings[0].detail
+    else:
+        detail = "; ".join(str(f) for f in findings)
+        if len(detail) > HOLD_DETAIL_MAX:
+            detail = detail[: HOLD_DETAIL_MAX - 1] + "…"
+    order.hold(reason=findings[0].reason, detail=detail, actor=RULES_ACTOR)
+
+
 def _outcome(order: Order[Any], payment: Payment) -> PaymentOutcome:
     return PaymentOutcome(
         order_id=order.id,
@@ -149,6 +171,8 @@ class OrderService:
         clock: the time :meth:`run_due_timers` runs at.
         auto_confirm: the shop's automatic-confirmation policy (10 days by default, Taobao's
             rule for express parcels).
+        exceptions: the shop's exception rules (异常订单), which :meth:`place_order` and
+            :meth:`screen` evaluate; ``None`` (the default) for no rules.
         actor: who the payment and order histories record for payment steps (default
             ``Actor.system("payments")``).
         attempts: how many times a use case runs before a transient failure is raised.
@@ -158,7 +182,8 @@ class OrderService:
 
     Raises:
         ValidationError: a gateway that is not a :class:`~ecservice.payments.PaymentGateway`,
-            a policy that is not an :class:`~ecservice.orders.AutoConfirmPolicy`.
+            a policy that is not an :class:`~ecservice.orders.AutoConfirmPolicy`, exception
+            rules that are not an :class:`~ecservice.orders.ExceptionPolicy`.
     """
 
     def __init__(
@@ -168,6 +193,7 @@ class OrderService:
         *,
         clock: Clock = SYSTEM_CLOCK,
         auto_confirm: AutoConfirmPolicy | None = None,
+        exceptions: ExceptionPolicy | None = None,
         actor: Actor | None = None,
         attempts: int = 5,
         backoff: Callable[[int], float] = default_backoff,
@@ -177,7 +203,12 @@ class OrderService:
             raise ValidationError(
                 f"auto_confirm must be an AutoConfirmPolicy, not {type(auto_confirm).__name__}"
             )
+        if exceptions is not None and not isinstance(exceptions, ExceptionPolicy):
+            raise ValidationError(
+                f"exceptions must be an ExceptionPolicy or None, not {type(exceptions).__name__}"
+            )
         self.store = store
+        self.exceptions = exceptions
         self.payments = OrderPayments(gateway, actor=actor)
         self.clock = clock
         self.auto_confirm = AutoConfirmPolicy() if auto_confirm is None else auto_confirm
@@ -194,11 +225,28 @@ class OrderService:
         shipping: ShippingRate,
         actor: Actor,
         remarks: str = "",
+        context: ExceptionContext | None = None,
     ) -> Order[Any]:
         """Place order ``order_id`` from the stored cart ``cart_id`` (checking it out first if
         the buyer is still shopping); the cart and the new order are saved together.
 
+        With exception rules (the ``exceptions`` of the service), the new order is screened
+        (:func:`~ecservice.orders.evaluate_exceptions`) and, when a rule flags it, held in the
+        same transaction (异常订单) by ``Actor.system("exception-rules")``, for the first
+        finding's reason with every finding in the detail.
+
         Run again after the cart was ordered as ``order_id``, it returns the stored order.
+
+        Args:
+            cart_id: the stored cart.
+            order_id: the new order's id.
+            address: where to ship.
+            shipping: the shipping rate.
+            actor: who places it (usually the buyer).
+            remarks: the buyer's remarks (买家留言).
+            context: what the exception rules need besides the order (catalogue prices, the
+                shop's recent orders, its address and carrier checks); ``None``: the rules
+                that need it pass.
 
         Raises:
             AggregateNotFound: no such cart.
@@ -206,8 +254,16 @@ class OrderService:
                 is taken by an order placed from another cart (nothing is changed).
             GuardRejected: the cart is empty (it cannot be checked out).
             ValidationError: an unacceptable argument (see
-                :meth:`~ecservice.orders.Cart.place_order`).
+                :meth:`~ecservice.orders.Cart.place_order`), a ``context`` that is not an
+                :class:`~ecservice.orders.ExceptionContext`, or a checker answering something
+                else than text or ``None``.
+            CurrencyMismatch: a catalogue price in another currency than the order's.
         """
+        if context is not None and not isinstance(context, ExceptionContext):
+            raise ValidationError(
+                f"context must be an ExceptionContext or None, not {type(context).__name__}"
+            )
+        rules = self.exceptions
 
         def work(uow: UnitOfWork) -> Order[Any]:
             cart = uow.carts.get(cart_id)
@@ -228,6 +284,10 @@ class OrderService:
             order = cart.place_order(
                 order_id, address=address, shipping=shipping, actor=actor, remarks=remarks
             )
+            if rules is not None:
+                findings = evaluate_exceptions(order, rules, context)
+                if findings:
+                    _hold_for(order, findings)
             uow.carts.save(cart)
             uow.orders.add(order)
             return order
@@ -239,6 +299,11 @@ class OrderService:
     def pay(self, order_id: str, instrument: Instrument, *, attempt: int = 1) -> PaymentOutcome:
         """Pay the order with ``instrument`` as attempt ``attempt``: authorise and capture its
         amount due, confirm it.
+
+        A held order (:meth:`hold`) that was awaiting confirmation is paid as it would have
+        been, but stays held: it is not confirmed (nor shipped) until staff :meth:`release`
+        it, which confirms it as the payment would have. Cancelling it instead refunds the
+        payment once (:meth:`cancel`).
 
         Two transactions: the first stores the attempt's payment (pending) before any gateway
         call, so that :meth:`settle` finds it whatever becomes of the gateway's answers; the
@@ -314,6 +379,7 @@ class OrderService:
                 return _outcome(order, uow.payments.get(paying))
             payment = uow.payments.get(pid)
             order_version, payment_version = order.version, payment.version
+            # A held order is paid but stays held: its release confirms it.
             shop.pay(order, payment)
             if payment.version != payment_version:
                 uow.payments.save(payment)
@@ -393,14 +459,16 @@ class OrderService:
         """Cancel the order, then :meth:`settle` it (two transactions: the cancellation is stored
         even when the gateway does not answer; settling again finishes the refund).
 
-        Run again on a cancelled order, it only settles.
+        Run again on a cancelled order, it only settles. A held order is cancelled by staff
+        only; what its payment took is refunded once, by settling.
 
         Returns:
             The payment records settling appended.
 
         Raises:
             AggregateNotFound: no such order.
-            GuardRejected: a parcel has already shipped (cancel the open lines instead).
+            GuardRejected: a parcel has already shipped (cancel the open lines instead), or
+                the order is held and ``actor`` is not staff.
             GatewayUnavailable, PaymentDeclined: the refund or void did not go through; the
                 order is cancelled: :meth:`settle` again later.
         """
@@ -411,6 +479,89 @@ class OrderService:
 
         self.change(order_id, cancel)
         return self.settle(order_id)
+
+    # --- exceptions (异常订单) -------------------------------------------------------------------
+
+    def screen(
+        self, order_id: str, *, context: ExceptionContext | None = None
+    ) -> tuple[ExceptionFinding, ...]:
+        """Screen a stored order with the shop's exception rules later than at placement (its
+        remarks or address changed, the catalogue did, more orders came to its address), and
+        hold it when a rule flags it and it can be held (awaiting confirmation, processing or
+        out of stock, not already held); one transaction.
+
+        Returns:
+            The findings (empty for a clean order, and when the service has no rules).
+
+        Raises:
+            AggregateNotFound: no such order.
+            ValidationError: a ``context`` that is not an
+                :class:`~ecservice.orders.ExceptionContext`, or a checker answering something
+                else than text or ``None``.
+            CurrencyMismatch: a catalogue price in another currency than the order's.
+        """
+        if context is not None and not isinstance(context, ExceptionContext):
+            raise ValidationError(
+                f"context must be an ExceptionContext or None, not {type(context).__name__}"
+            )
+        rules = self.exceptions
+        if rules is None:
+            return ()
+
+        def screen(order: Order[Any]) -> tuple[ExceptionFinding, ...]:
+            findings = evaluate_exceptions(order, rules, context)
+            if findings and "hold" in order.allowed_triggers():
+                _hold_for(order, findings)
+            return findings
+
+        return self.change(order_id, screen)
+
+    def hold(
+        self, order_id: str, *, reason: HoldReason, detail: str, actor: Actor
+    ) -> TransitionRecord:
+        """Hold the order by hand (:meth:`Order.hold <ecservice.orders.Order.hold>`); one
+        transaction.
+
+        Raises:
+            AggregateNotFound: no such order.
+            InvalidTransition: the order cannot be held now (in transit, done, cancelled or
+                already held).
+            GuardRejected: the actor is not staff (nor the system).
+            ValidationError: a bad reason, detail or actor.
+        """
+        return self.change(
+            order_id, lambda order: order.hold(reason=reason, detail=detail, actor=actor)
+        )
+
+    def release(self, order_id: str, *, actor: Actor, note: str = "") -> TransitionRecord:
+        """Release a held order (:meth:`Order.release <ecservice.orders.Order.release>`): it
+        returns to the state it was held from. An order held while awaiting confirmation whose
+        payment was captured meanwhile (:meth:`pay`) is then confirmed by that payment, as
+        paying would have done, in the same transaction (no gateway call: the money is taken).
+
+        Returns:
+            The ``release`` record.
+
+        Raises:
+            AggregateNotFound: no such order.
+            InvalidTransition: the order is not held.
+            GuardRejected: the actor is not staff.
+            ValidationError: a bad note or actor.
+        """
+        shop = self.payments
+
+        def work(uow: UnitOfWork) -> TransitionRecord:
+            order = uow.orders.get(order_id)
+            record = order.release(actor=actor, note=note)
+            if order.status is OrderStatus.PENDING_CONFIRMATION:
+                made = payments_of(uow, order_id)
+                last = made[-1] if made else None
+                if last is not None and last.status in _CAPTURED:
+                    shop.pay(order, last)  # captured: confirms the order, calls no gateway
+            uow.orders.save(order)
+            return record
+
+        return self._run(work)
 
     # --- timers ----------------------------------------------------------------------------------
 

@@ -98,7 +98,8 @@ class ConsultationReport:
         transferred: sessions handed to after-sales (转售后).
         ended_without_order: sessions that ended without an order.
         by_enquiry_type: conversion per enquiry type asked about: the library's types in
-            :data:`DEFAULT_ENQUIRY_TYPES` order, then the shop's own in the order first met.
+            :data:`DEFAULT_ENQUIRY_TYPES` order, then the shop's own by code (then labels), so
+            that the order does not depend on the order the sessions are given in.
         open_remarks: hand-over remarks not followed up, of every session given (whatever its
             opening), by session id then index.
     """
@@ -140,12 +141,16 @@ def _mean(values: list[_dt.timedelta]) -> _dt.timedelta | None:
     return sum(values, _dt.timedelta(0)) / len(values) if values else None
 
 
-def _type_order(item: tuple[EnquiryType, list[int]]) -> int:
-    kind = item[0]
+def type_order(kind: EnquiryType) -> tuple[int, str, str, str]:
+    """Where ``kind`` comes in a report: the library's types in :data:`DEFAULT_ENQUIRY_TYPES`
+    order, then the shop's own by code and labels (internal: the SQL report sorts alike)."""
     return (
         DEFAULT_ENQUIRY_TYPES.index(kind)
         if kind in DEFAULT_ENQUIRY_TYPES
-        else len(DEFAULT_ENQUIRY_TYPES)
+        else len(DEFAULT_ENQUIRY_TYPES),
+        kind.code,
+        kind.label_en,
+        kind.label_zh,
     )
 
 
@@ -267,7 +272,7 @@ def consultation_report(
         ended_without_order=ended,
         by_enquiry_type=tuple(
             EnquiryConversion(type=k, sessions=v[0], ordered=v[1], conversion=Rate(v[1], v[0]))
-            for k, v in sorted(by_type.items(), key=_type_order)
+            for k, v in sorted(by_type.items(), key=lambda item: type_order(item[0]))
         ),
         open_remarks=remarks,
     )

@@ -1,7 +1,8 @@
 """Orders: the shopping flow from cart to checkout, and the order lifecycle.
 
 States (with the source practice's names): awaiting confirmation (待确认), processing (正在处理),
-out of stock (缺货), in transit (货在途中), done (处理完毕), cancelled (已取消).
+out of stock (缺货), in transit (货在途中), done (处理完毕), cancelled (已取消), and on hold
+(异常挂起) for an exception order (异常订单) until staff release or cancel it.
 """
 
 from ecservice.orders._auto_confirm import auto_confirm_due
@@ -22,8 +23,10 @@ from ecservice.orders._events import (
     OrderCancelled,
     OrderCompleted,
     OrderConfirmed,
+    OrderHeld,
     OrderMarkedOutOfStock,
     OrderPlaced,
+    OrderReleased,
     OrderRestocked,
     OrderStatus,
     RefundDue,
@@ -31,6 +34,27 @@ from ecservice.orders._events import (
     ShipmentReceived,
     TrackingEventAdded,
 )
+from ecservice.orders._exceptions import (
+    DEFAULT_CHANGE_KEYWORDS,
+    AddressRule,
+    AddressVolumeRule,
+    ChangeRequestRule,
+    ExceptionContext,
+    ExceptionFinding,
+    ExceptionPolicy,
+    ExceptionRule,
+    LowPriceRule,
+    PresaleDateRule,
+    ShippingChecker,
+    evaluate_exceptions,
+)
+from ecservice.orders._held_report import (
+    DEFAULT_HELD_REPORT_DAYS,
+    HeldOrdersReport,
+    held_orders_report,
+)
+from ecservice.orders._hold_values import HOLD_DETAIL_MAX, Hold, HoldOutcome, HoldReason
+from ecservice.orders._holds import HOLDABLE, by_staff, by_staff_or_system, returns_to
 from ecservice.orders._masking import MASK, mask_name, mask_phone, mask_text
 from ecservice.orders._order import TRACKING_LEAD, Order, OS_co
 from ecservice.orders._order_workflow import (
@@ -68,8 +92,12 @@ from ecservice.orders._values import (
 
 __all__ = [
     "CART_WORKFLOW",
+    "DEFAULT_CHANGE_KEYWORDS",
+    "DEFAULT_HELD_REPORT_DAYS",
     "ERASED",
     "ERASED_PHONE",
+    "HOLDABLE",
+    "HOLD_DETAIL_MAX",
     "MASK",
     "MAX_AUTO_CONFIRM_DAYS",
     "MAX_QUANTITY",
@@ -79,18 +107,30 @@ __all__ = [
     "REQUEST_VALIDITY",
     "TRACKING_LEAD",
     "Address",
+    "AddressRule",
+    "AddressVolumeRule",
     "AutoConfirmPolicy",
     "Cancellation",
     "Cart",
     "CartLine",
     "CartStatus",
+    "ChangeRequestRule",
     "Consent",
     "Disclosure",
     "DisclosureBasis",
     "DisclosureRefused",
     "ErasurePolicy",
     "ErasureResult",
+    "ExceptionContext",
+    "ExceptionFinding",
+    "ExceptionPolicy",
+    "ExceptionRule",
+    "HeldOrdersReport",
+    "Hold",
+    "HoldOutcome",
+    "HoldReason",
     "LinesCancelled",
+    "LowPriceRule",
     "OS_co",
     "Order",
     "OrderCancelled",
@@ -99,18 +139,22 @@ __all__ = [
     "OrderConfirmed",
     "OrderDetail",
     "OrderDetailsDisclosed",
+    "OrderHeld",
     "OrderLine",
     "OrderMarkedOutOfStock",
     "OrderPlaced",
+    "OrderReleased",
     "OrderRestocked",
     "OrderStatus",
     "PersonalDataErased",
     "PersonalValues",
     "Presale",
+    "PresaleDateRule",
     "RefundDue",
     "Shipment",
     "ShipmentDispatched",
     "ShipmentReceived",
+    "ShippingChecker",
     "ShippingRate",
     "TrackingEvent",
     "TrackingEventAdded",
@@ -120,12 +164,17 @@ __all__ = [
     "apply_change",
     "authorize_disclosure",
     "auto_confirm_due",
+    "by_staff",
+    "by_staff_or_system",
     "erased_address",
+    "evaluate_exceptions",
+    "held_orders_report",
     "is_erased_address",
     "mask_name",
     "mask_phone",
     "mask_text",
     "nothing_shipped",
     "nothing_travels",
+    "returns_to",
     "stock_restored",
 ]

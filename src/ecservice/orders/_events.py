@@ -8,6 +8,7 @@ import attrs
 from pendulum import DateTime
 
 from ecservice.money import Money
+from ecservice.orders._hold_values import HoldReason
 from ecservice.orders._values import Cancellation, Shipment, TrackingEvent, _setters
 from ecservice.workflow import Actor, DomainEvent, LabelledState
 
@@ -16,8 +17,10 @@ __all__ = [
     "OrderCancelled",
     "OrderCompleted",
     "OrderConfirmed",
+    "OrderHeld",
     "OrderMarkedOutOfStock",
     "OrderPlaced",
+    "OrderReleased",
     "OrderRestocked",
     "OrderStatus",
     "RefundDue",
@@ -36,6 +39,7 @@ class OrderStatus(LabelledState):
     IN_TRANSIT = ("in_transit", "In transit", "货在途中")
     DONE = ("done", "Done", "处理完毕")
     CANCELLED = ("cancelled", "Cancelled", "已取消")
+    ON_HOLD = ("on_hold", "On hold", "异常挂起")
 
 
 @final
@@ -216,6 +220,44 @@ class OrderCancelled(DomainEvent):
     """
 
     reason: str
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class OrderHeld(DomainEvent):
+    """The order was put on hold as an exception (异常订单): nothing moves until staff release
+    or cancel it.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: who held it (staff, or the system's exception rules).
+        reason: why the order is held.
+        detail: what the rule or the staff member found (long text).
+        held_from: the ``value`` of the state the order was held from, where a release
+            returns it.
+    """
+
+    reason: HoldReason
+    detail: str
+    held_from: str
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class OrderReleased(DomainEvent):
+    """Staff released a held order: it goes back to the state it was held from.
+
+    Args:
+        aggregate_id: the order's id.
+        occurred_at: when, in UTC (the time of the transition).
+        actor: the staff member who released it.
+        reason: the reason of the hold that ended.
+        resumed: the ``value`` of the state the order returned to.
+    """
+
+    reason: HoldReason
+    resumed: str
 
 
 # --- building the events of the order's own transitions --------------------------------------

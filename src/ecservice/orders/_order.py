@@ -15,9 +15,10 @@ from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.errors import UnknownLine, ValidationError
 from ecservice.money import Currency, Money
+from ecservice.orders import _holds, _privacy
 from ecservice.orders import _order_prepare as _prepare
-from ecservice.orders import _privacy
 from ecservice.orders._events import OrderStatus
+from ecservice.orders._hold_values import Hold, HoldReason
 from ecservice.orders._order_checks import (
     _as_cancellations,
     _as_lines,
@@ -272,18 +273,25 @@ class Order(Aggregate[OS_co]):
         return self.shipments[self._shipment_index(shipment_id)]
 
     def ship_overdue(self, at: _dt.datetime) -> bool:
-        """For a presale order: whether ``at`` is past the promised ship-by time with units open."""
-        if self.presale is None or self.is_final:
+        """For a presale order: whether ``at`` is past the promised ship-by time with units open.
+
+        ``False`` while the order is held (``OrderStatus.ON_HOLD``): staff stopped it on
+        purpose, so its ship-by time does not run out on the shop.
+        """
+        if self.presale is None or self.is_final or self.status is OrderStatus.ON_HOLD:
             return False
         return ensure_utc(at) > self.presale.ship_by and bool(self.open_items())
 
     def auto_confirm_due_at(self, policy: AutoConfirmPolicy) -> DateTime | None:
-        """When the next travelling parcel becomes due for automatic confirmation.
+        """When the next travelling parcel becomes due for automatic confirmation; ``None``
+        when none travels, and while the order is held (no timer fires on a held order).
 
         Raises:
             ValidationError: ``policy`` is not an :class:`AutoConfirmPolicy`.
         """
         _check_policy(policy)
+        if self.status is OrderStatus.ON_HOLD:
+            return None
         due = [policy.due_at(s.shipped_at) for s in self.travelling]
         return min(due) if due else None
 
@@ -466,11 +474,14 @@ class Order(Aggregate[OS_co]):
     def cancel(self, *, reason: str, actor: Actor) -> TransitionRecord:
         """Cancel the whole order (取消订单) before anything has shipped.
 
+        A held order (:meth:`hold`) is cancelled by staff only.
+
         Args:
             reason: why (long text, at most 2,000 characters); also the history note.
 
         Raises:
-            GuardRejected: a parcel has already shipped (cancel the open lines instead).
+            GuardRejected: a parcel has already shipped (cancel the open lines instead), or
+                the order is held and the actor is not staff.
             ValidationError: a missing or unacceptable reason.
         """
         payload = self._prepare_cancel(reason=reason, actor=actor)
@@ -492,6 +503,65 @@ class Order(Aggregate[OS_co]):
         """
         payload = self._prepare_cancel_lines(items, reason=reason, actor=actor)
         return self._fire_prepared("cancel_lines", actor, payload)
+
+    # --- exceptions (异常订单) -------------------------------------------------------------------
+
+    @property
+    def holds(self) -> tuple[Hold, ...]:
+        """Every hold of the order, oldest first, read from its history (see
+        :class:`~ecservice.orders.Hold`); the last one is open while the order is held."""
+        return _holds.holds_of(self)
+
+    @property
+    def held_from(self) -> enum.Enum | None:
+        """The state the order was held from, where :meth:`release` returns it; ``None`` when
+        it is not held."""
+        return _holds.held_from(self)
+
+    _prepare_hold = _holds.prepare_hold
+
+    def hold(self, *, reason: HoldReason, detail: str, actor: Actor) -> TransitionRecord:
+        """Put the order on hold as an exception (异常挂起): nothing moves on until staff
+        :meth:`release` it or :meth:`cancel` it.
+
+        An order is held while it awaits confirmation, is processing or is out of stock, never
+        once a parcel travels. The history record's note is ``"<reason code>: <detail>"``;
+        :attr:`holds` reads the holds back from it. While held, the order is not confirmed by
+        a payment, its automatic confirmation and presale ship-by time do not run.
+
+        Args:
+            reason: why (a :class:`~ecservice.orders.HoldReason`).
+            detail: what was found (1 to :data:`~ecservice.orders.HOLD_DETAIL_MAX` characters
+                of long text).
+            actor: staff, or the system running the exception rules
+                (:meth:`Actor.system <ecservice.workflow.Actor.system>`).
+
+        Raises:
+            InvalidTransition: the order is in transit, done, cancelled or already held.
+            GuardRejected: the actor is a buyer or a carrier.
+            ValidationError: ``reason`` not a :class:`~ecservice.orders.HoldReason`, a missing,
+                blank or too long ``detail``, an ``actor`` that is not an
+                :class:`~ecservice.workflow.Actor`.
+        """
+        payload = self._prepare_hold(reason=reason, detail=detail, actor=actor)
+        return self._fire_prepared("hold", actor, payload)
+
+    _prepare_release = _holds.prepare_release
+
+    def release(self, *, actor: Actor, note: str = "") -> TransitionRecord:
+        """Release a held order (放行): it returns to the state it was held from.
+
+        Args:
+            actor: the staff member who checked the exception.
+            note: what was decided (optional long text).
+
+        Raises:
+            InvalidTransition: the order is not held.
+            GuardRejected: the actor is not staff.
+            ValidationError: a bad note or actor.
+        """
+        payload = self._prepare_release(actor=actor, note=note)
+        return self._fire_prepared("release", actor, payload)
 
     # --- personal data -------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from ecservice.money import Money
+from ecservice.orders import _holds
 from ecservice.orders._events import (
     OrderCancelled,
     OrderCompleted,
@@ -257,6 +258,32 @@ ORDER_WORKFLOW: Final[Workflow[Order[Any]]] = Workflow(
             [S.PENDING_CONFIRMATION, S.PROCESSING, S.OUT_OF_STOCK],
             S.CANCELLED,
             conditions=[nothing_shipped],
+            before=[apply_change],
+        ),
+        # Exceptions (异常订单): staff or the exception rules hold an order before anything
+        # travels; only staff release it (back where it was held from) or cancel it.
+        transition(
+            "hold",
+            list(_holds.HOLDABLE),
+            S.ON_HOLD,
+            conditions=[_holds.by_staff_or_system],
+            before=[apply_change],
+        ),
+        *(
+            transition(
+                "release",
+                S.ON_HOLD,
+                state,
+                conditions=[_holds.by_staff, _holds.returns_to(state)],
+                before=[apply_change],
+            )
+            for state in _holds.HOLDABLE
+        ),
+        transition(
+            "cancel",
+            S.ON_HOLD,
+            S.CANCELLED,
+            conditions=[_holds.by_staff, nothing_shipped],
             before=[apply_change],
         ),
         transition(

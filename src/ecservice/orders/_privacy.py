@@ -35,6 +35,7 @@ from pendulum import DateTime
 
 from ecservice.clock import ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
+from ecservice.orders._hold_values import hold_note, parse_hold_note
 from ecservice.orders._values import Address, Cancellation, Shipment, TrackingEvent
 from ecservice.text import LONG_TEXT_MAX, SHORT_TEXT_MAX, check_text
 from ecservice.workflow import Actor, DomainEvent, History, TransitionRecord
@@ -272,6 +273,28 @@ def _redacted_records(
     return records, notes
 
 
+def _redacted_order_records(
+    history: Sequence[TransitionRecord],
+) -> tuple[list[TransitionRecord], list[str]]:
+    """:func:`_redacted_records` for an order: a ``hold`` record keeps its reason code (which
+    says nothing of the buyer, and which the held-order figures count) and loses its detail."""
+    records: list[TransitionRecord] = []
+    notes: list[str] = []
+    for r in history:
+        note = r.note
+        if r.trigger == "hold" and note:
+            reason, detail = parse_hold_note(note)
+            kept = hold_note(reason, ERASED)
+            if note != kept and note != ERASED:
+                notes.extend((note, detail) if detail.strip() else (note,))
+                r = TransitionRecord(r.trigger, r.source, r.dest, r.at, r.actor, kept, r.version)
+        elif note and note != ERASED:
+            notes.append(note)
+            r = TransitionRecord(r.trigger, r.source, r.dest, r.at, r.actor, ERASED, r.version)
+        records.append(r)
+    return records, notes
+
+
 def redact_history(aggregate: Any, values: PersonalValues | None = None) -> list[str]:
     """Replace the notes of ``aggregate``'s history records: every non-empty note when
     ``values`` is ``None``, else only the notes ``values`` matches. The records keep their
@@ -371,7 +394,7 @@ def erase_order(
     if reasons:
         parts.append("cancellation reasons")
         exact |= reasons
-    records, notes = _redacted_records(order.history)
+    records, notes = _redacted_order_records(order.history)
     if notes:
         parts.append("history notes")
         exact.update(notes)

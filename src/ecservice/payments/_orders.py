@@ -144,8 +144,15 @@ class OrderPayments:
 
     @staticmethod
     def _awaiting(order: Order[Any]) -> None:
-        """Refuse an order that does not await payment."""
-        if order.status is not OrderStatus.PENDING_CONFIRMATION or order.amount_due.is_zero():
+        """Refuse an order that does not await payment: one awaits it while it awaits
+        confirmation, or is on hold (异常挂起) from there, and owes something. A held order is
+        paid but not confirmed (:meth:`_confirm`): its release, back to awaiting
+        confirmation, lets the captured payment confirm it."""
+        status = order.status
+        waiting = status is OrderStatus.PENDING_CONFIRMATION or (
+            status is OrderStatus.ON_HOLD and order.held_from is OrderStatus.PENDING_CONFIRMATION
+        )
+        if not waiting or order.amount_due.is_zero():
             raise PolicyViolation(
                 f"order {order.id!r} is {order.status.value} with {order.amount_due} due: there "
                 "is nothing to pay (an order is paid while it awaits confirmation and owes "

@@ -18,6 +18,7 @@ from ecservice.ratings._credit import (
     CreditPolicy,
     CreditReason,
     CreditReport,
+    CreditSummary,
     check_ratings,
     seller_credit,
 )
@@ -27,6 +28,7 @@ from ecservice.ratings._detailed import (
     DetailedRatingPolicy,
     DetailedRatingReport,
     DetailedReason,
+    DetailedSummary,
     ScoreAverage,
     detailed_ratings,
 )
@@ -55,7 +57,7 @@ from ecservice.ratings._levels import (
     check_levels,
     credit_level,
 )
-from ecservice.ratings._rates import GoodReviewRate, good_review_rate
+from ecservice.ratings._rates import GoodReviewRate, GoodReviewSummary, good_review_rate
 from ecservice.ratings._rating import RATING_TIMER, Rating
 from ecservice.ratings._values import (
     MAX_DETAILED_SCORE,
@@ -89,14 +91,17 @@ __all__ = [
     "CreditPolicy",
     "CreditReason",
     "CreditReport",
+    "CreditSummary",
     "CreditTier",
     "DetailedEntry",
     "DetailedRatingPolicy",
     "DetailedRatingReport",
     "DetailedReason",
     "DetailedScores",
+    "DetailedSummary",
     "Dimension",
     "GoodReviewRate",
+    "GoodReviewSummary",
     "Grade",
     "InvalidDetailedScore",
     "LineRated",

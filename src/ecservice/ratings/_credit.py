@@ -29,6 +29,7 @@ __all__ = [
     "CreditPolicy",
     "CreditReason",
     "CreditReport",
+    "CreditSummary",
     "check_ratings",
     "seller_credit",
 ]
@@ -196,6 +197,57 @@ class CreditEntry:
     reason: CreditReason
 
 
+def _reasons(value: Iterable[tuple[Any, int]]) -> tuple[tuple[Any, int], ...]:
+    return tuple(value)
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class CreditSummary:
+    """A seller's credit at an instant without the entries: what a report in SQL
+    (:class:`~ecservice.storage.sql.SqlRatingReports`) and :meth:`CreditReport.summary` both
+    give, so that the two can be compared.
+
+    Args:
+        at: the instant, in UTC.
+        score: the credit points.
+        level: the level of ``score`` in the policy's table, or ``None`` below the first.
+        good: how many good ratings counted.
+        neutral: how many neutral ratings counted.
+        bad: how many bad ratings counted.
+        reasons: how many ratings each reason explains, as ``(reason, count)`` pairs in the
+            order of :class:`CreditReason`, reasons of no rating left out.
+    """
+
+    at: DateTime
+    score: int
+    level: CreditLevel | None
+    good: int
+    neutral: int
+    bad: int
+    reasons: tuple[tuple[CreditReason, int], ...] = attrs.field(converter=_reasons)
+
+    def count(self, grade: Grade) -> int:
+        """How many ratings of ``grade`` counted.
+
+        Raises:
+            ValidationError: ``grade`` is not a :class:`Grade`.
+        """
+        if not isinstance(grade, Grade):
+            raise ValidationError(f"grade must be a Grade, not {shown(grade)}")
+        return {Grade.GOOD: self.good, Grade.NEUTRAL: self.neutral, Grade.BAD: self.bad}[grade]
+
+    def by_reason(self) -> dict[CreditReason, int]:
+        """How many ratings each reason explains (reasons of no rating left out)."""
+        return dict(self.reasons)
+
+
+def reason_pairs(counts: Mapping[Any, int], kind: type[Any]) -> tuple[tuple[Any, int], ...]:
+    """``counts`` as ``(reason, count)`` pairs in the order of the enum ``kind``, zeros left out
+    (internal: the shape of the summaries' ``reasons``)."""
+    return tuple((reason, counts[reason]) for reason in kind if counts.get(reason))
+
+
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class CreditReport:
@@ -237,6 +289,18 @@ class CreditReport:
         for e in self.entries:
             out[e.reason] = out.get(e.reason, 0) + 1
         return out
+
+    def summary(self) -> CreditSummary:
+        """The figures of the report without the entries (:class:`CreditSummary`)."""
+        return CreditSummary(
+            at=self.at,
+            score=self.score,
+            level=self.level,
+            good=self.count(Grade.GOOD),
+            neutral=self.count(Grade.NEUTRAL),
+            bad=self.count(Grade.BAD),
+            reasons=reason_pairs(self.by_reason(), CreditReason),
+        )
 
 
 def check_ratings(ratings: Iterable[Rating]) -> list[Rating]:

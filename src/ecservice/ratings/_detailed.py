@@ -15,7 +15,7 @@ from ecservice._shown import shown
 from ecservice.aftersales import MAX_REPORT_DAYS, report_window
 from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
 from ecservice.errors import ValidationError
-from ecservice.ratings._credit import check_ratings
+from ecservice.ratings._credit import check_ratings, reason_pairs
 from ecservice.ratings._rating import Rating
 from ecservice.ratings._values import DetailedScores, Dimension
 from ecservice.workflow import LabelledState
@@ -26,6 +26,7 @@ __all__ = [
     "DetailedRatingPolicy",
     "DetailedRatingReport",
     "DetailedReason",
+    "DetailedSummary",
     "ScoreAverage",
     "detailed_ratings",
 ]
@@ -165,6 +166,37 @@ class DetailedEntry:
 
 @final
 @attrs.frozen(slots=True, kw_only=True)
+class DetailedSummary:
+    """The detailed seller ratings of a window without the entries: what a report in SQL
+    (:class:`~ecservice.storage.sql.SqlRatingReports`) and
+    :meth:`DetailedRatingReport.summary` both give, so that the two can be compared.
+
+    Args:
+        days: the window's length in whole local days.
+        start: its first instant, in UTC (included).
+        end: the first instant of the day of the report, in UTC (excluded).
+        described: the average for item as described.
+        service: the average for the seller's service attitude.
+        logistics: the average for the logistics service.
+        reasons: how many ratings each reason explains, as ``(reason, count)`` pairs in the
+            order of :class:`DetailedReason`, reasons of no rating left out.
+    """
+
+    days: int
+    start: DateTime
+    end: DateTime
+    described: ScoreAverage
+    service: ScoreAverage
+    logistics: ScoreAverage
+    reasons: tuple[tuple[DetailedReason, int], ...]
+
+    def by_reason(self) -> dict[DetailedReason, int]:
+        """How many ratings each reason explains (reasons of no rating left out)."""
+        return dict(self.reasons)
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
 class DetailedRatingReport:
     """The detailed seller ratings of a window (:func:`detailed_ratings`).
 
@@ -199,6 +231,21 @@ class DetailedRatingReport:
             Dimension.SERVICE: self.service,
             Dimension.LOGISTICS: self.logistics,
         }[dimension]
+
+    def summary(self) -> DetailedSummary:
+        """The figures of the report without the entries (:class:`DetailedSummary`)."""
+        counts: dict[DetailedReason, int] = {}
+        for e in self.entries:
+            counts[e.reason] = counts.get(e.reason, 0) + 1
+        return DetailedSummary(
+            days=self.days,
+            start=self.start,
+            end=self.end,
+            described=self.described,
+            service=self.service,
+            logistics=self.logistics,
+            reasons=reason_pairs(counts, DetailedReason),
+        )
 
 
 def detailed_ratings(

@@ -16,12 +16,47 @@ from ecservice.ratings._credit import (
     CreditPolicy,
     CreditReason,
     check_ratings,
+    reason_pairs,
     seller_credit,
 )
 from ecservice.ratings._rating import Rating
 from ecservice.ratings._values import Grade
 
-__all__ = ["GoodReviewRate", "good_review_rate"]
+__all__ = ["GoodReviewRate", "GoodReviewSummary", "good_review_rate"]
+
+
+@final
+@attrs.frozen(slots=True, kw_only=True)
+class GoodReviewSummary:
+    """The good-review rate of a window without the entries: what a report in SQL
+    (:class:`~ecservice.storage.sql.SqlRatingReports`) and :meth:`GoodReviewRate.summary` both
+    give, so that the two can be compared.
+
+    Args:
+        days: the window's length in whole local days.
+        start: its first instant, in UTC (included).
+        end: the first instant of the day of the report, in UTC (excluded).
+        good: the good ratings counted in it.
+        neutral: the neutral ratings counted in it.
+        bad: the bad ratings counted in it.
+        rate: ``good`` out of all three, or ``None`` when none counted.
+        reasons: how many ratings each reason explains (``OUTSIDE_WINDOW`` for a counted
+            rating made outside the window), as ``(reason, count)`` pairs in the order of
+            :class:`~ecservice.ratings.CreditReason`, reasons of no rating left out.
+    """
+
+    days: int
+    start: DateTime
+    end: DateTime
+    good: int
+    neutral: int
+    bad: int
+    rate: Rate | None
+    reasons: tuple[tuple[CreditReason, int], ...]
+
+    def by_reason(self) -> dict[CreditReason, int]:
+        """How many ratings each reason explains (reasons of no rating left out)."""
+        return dict(self.reasons)
 
 
 @final
@@ -49,6 +84,22 @@ class GoodReviewRate:
     bad: int
     rate: Rate | None
     entries: tuple[CreditEntry, ...]
+
+    def summary(self) -> GoodReviewSummary:
+        """The figures of the rate without the entries (:class:`GoodReviewSummary`)."""
+        counts: dict[CreditReason, int] = {}
+        for e in self.entries:
+            counts[e.reason] = counts.get(e.reason, 0) + 1
+        return GoodReviewSummary(
+            days=self.days,
+            start=self.start,
+            end=self.end,
+            good=self.good,
+            neutral=self.neutral,
+            bad=self.bad,
+            rate=self.rate,
+            reasons=reason_pairs(counts, CreditReason),
+        )
 
 
 def good_review_rate(

@@ -10,7 +10,10 @@ window of the shop's days into the response rate, the CSAT (:class:`CsatScore`, 
 satisfied answers, 4-5 on the 1-5 scale by default) and the NPS (:class:`NpsScore`, promoters
 9-10 minus detractors 0-6, from -100 to 100), overall and per :class:`SubjectKind`; and
 :func:`rfm_analysis` scores customers 1-5 on recency, frequency and monetary value under an
-:class:`RfmPolicy` (fixed thresholds or quantiles) and names their :class:`RfmSegment`.
+:class:`RfmPolicy` (fixed thresholds or quantiles) and names their :class:`RfmSegment`
+(:func:`purchases_of` picks the purchases out of orders). :class:`ServiceOverview` puts the
+service figures of one window side by side: after-sales, complaints, satisfaction, consultation
+and ratings.
 
 A score off its scale (an NPS score of 11) raises :class:`InvalidScore` and changes nothing.
 """
@@ -30,12 +33,13 @@ from ecservice.satisfaction._events import (
     SurveySent,
     SurveyStatus,
 )
+from ecservice.satisfaction._overview import ServiceOverview
 from ecservice.satisfaction._report import (
     SatisfactionFigures,
     SatisfactionReport,
     satisfaction_report,
 )
-from ecservice.satisfaction._rfm import CustomerRfm, Purchase, rfm_analysis
+from ecservice.satisfaction._rfm import CustomerRfm, Purchase, purchases_of, rfm_analysis
 from ecservice.satisfaction._rfm_policy import (
     DEFAULT_FREQUENCY_ORDERS,
     DEFAULT_RECENCY_DAYS,
@@ -95,6 +99,7 @@ __all__ = [
     "RfmSegment",
     "SatisfactionFigures",
     "SatisfactionReport",
+    "ServiceOverview",
     "SubjectKind",
     "Survey",
     "SurveyAnswered",
@@ -105,6 +110,7 @@ __all__ = [
     "SurveySent",
     "SurveyStatus",
     "SurveySubject",
+    "purchases_of",
     "rfm_analysis",
     "satisfaction_report",
 ]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TypeVar, final
+from typing import Any, TypeVar, final
 
 import attrs
-from pendulum import DateTime
+from pendulum import DateTime, Timezone
 
 from ecservice._shown import shown
 from ecservice.clock import ensure_utc
 from ecservice.clock import zone as _zone
 from ecservice.errors import CurrencyMismatch, ValidationError
 from ecservice.money import Money, sum_money
+from ecservice.orders import Order
 from ecservice.satisfaction._rfm_policy import (
     DEFAULT_RFM_POLICY,
     RFM_SCORES,
@@ -23,7 +25,7 @@ from ecservice.satisfaction._rfm_policy import (
 )
 from ecservice.text import check_text, text
 
-__all__ = ["CustomerRfm", "Purchase", "rfm_analysis"]
+__all__ = ["CustomerRfm", "Purchase", "purchases_of", "rfm_analysis"]
 
 _N = len(RFM_SCORES)
 T = TypeVar("T", int, Money)
@@ -132,9 +134,13 @@ def _by_threshold(value: T, edges: Sequence[T], higher_is_better: bool) -> int:
     return _N - sum(1 for e in edges if value > e)
 
 
-def _by_quantile(value: T, values: Sequence[T], higher_is_better: bool) -> tuple[int, int]:
-    worse = sum(1 for v in values if (v < value if higher_is_better else v > value))
-    return 1 + (_N * worse) // len(values), worse
+def _by_quantile(value: T, ordered: Sequence[T], higher_is_better: bool) -> tuple[int, int]:
+    # ``ordered`` is sorted: those strictly worse are found by bisection, not by a scan.
+    if higher_is_better:
+        worse = bisect.bisect_left(ordered, value)
+    else:
+        worse = len(ordered) - bisect.bisect_right(ordered, value)
+    return 1 + (_N * worse) // len(ordered), worse
 
 
 def _scorer(
@@ -145,6 +151,8 @@ def _scorer(
     values: list[T],
     edge: Callable[[T], str] = str,
 ) -> Callable[[T], tuple[int, str]]:
+    ordered = sorted(values)
+
     def score(value: T) -> tuple[int, str]:
         if edges is not None:
             s = _by_threshold(value, edges, higher)
@@ -155,7 +163,7 @@ def _scorer(
             )
             bounds = ", ".join(edge(e) for e in edges)
             return s, f"{what} {unit(value)}: score {s} by the thresholds {bounds} ({rule})"
-        s, worse = _by_quantile(value, values, higher)
+        s, worse = _by_quantile(value, ordered, higher)
         return s, (
             f"{what} {unit(value)}: score {s} by quantiles ({worse} of {len(values)} "
             f"{'customer' if len(values) == 1 else 'customers'} do worse)"
@@ -222,17 +230,44 @@ def rfm_analysis(
     if not listed:
         return ()
     currency = listed[0].amount.currency
-    if policy.monetary is not None and policy.monetary[0].currency is not currency:
-        raise CurrencyMismatch(currency.code, policy.monetary[0].currency.code, "compare")
     by_customer: dict[str, list[Purchase]] = {}
     for p in listed:
         by_customer.setdefault(p.customer_id, []).append(p)
+    totals = {
+        cid: (
+            max(p.placed_at for p in rows),
+            len(rows),
+            sum_money((p.amount for p in rows), currency),
+        )
+        for cid, rows in by_customer.items()
+    }
+    return score_totals(totals, at=at, tz=tz, policy=policy)
+
+
+def score_totals(
+    totals: Mapping[str, tuple[DateTime, int, Money]],
+    *,
+    at: DateTime,
+    tz: Timezone,
+    policy: RfmPolicy,
+) -> tuple[CustomerRfm, ...]:
+    """Score customers from their totals, ``{customer_id: (last order, orders, spent)}``, all
+    in one currency, as :func:`rfm_analysis` does once it has added up the purchases (internal:
+    the SQL report adds them up in the database).
+
+    Raises:
+        CurrencyMismatch: monetary thresholds in another currency than the totals.
+    """
+    if not totals:
+        return ()
+    currency = next(iter(totals.values()))[2].currency
+    if policy.monetary is not None and policy.monetary[0].currency is not currency:
+        raise CurrencyMismatch(currency.code, policy.monetary[0].currency.code, "compare")
     today = at.in_timezone(tz).date()
-    facts = {}
-    for cid, rows in by_customer.items():
-        last = max(p.placed_at for p in rows)
-        days = (today - last.in_timezone(tz).date()).days
-        facts[cid] = (last, days, len(rows), sum_money((p.amount for p in rows), currency))
+    facts = {
+        cid: (last, (today - last.in_timezone(tz).date()).days, count, spent)
+        for cid, (last, count, spent) in totals.items()
+    }
 
     recency = _scorer(
         "last order", lambda d: f"{d} {'day' if d == 1 else 'days'} ago", policy.recency_days,
@@ -263,6 +298,39 @@ def rfm_analysis(
                     f"M {why_m}",
                     f"segment {segment} (the first segment that takes {scores.code})",
                 ),
+            )
+        )
+    return tuple(out)
+
+
+def purchases_of(orders: Iterable[Order[Any]]) -> tuple[Purchase, ...]:
+    """The purchases RFM counts among ``orders``: each order closed as done (处理完毕, status
+    ``DONE``, by name, so that a custom workflow's done state counts too), as a
+    :class:`Purchase` of its buyer, placed at its creation, for what the buyer kept of it: the
+    order's total less the value of its cancelled goods. Open and cancelled orders are left
+    out. Refunds of after-sales cases are not deducted (the order does not know them).
+
+    :class:`~ecservice.storage.sql.SqlSatisfactionReports` counts the stored orders by the
+    same rule, so that its :meth:`~ecservice.storage.sql.SqlSatisfactionReports.rfm` equals
+    ``rfm_analysis(purchases_of(orders), ...)``.
+
+    Raises:
+        ValidationError: ``orders`` is not an iterable of :class:`~ecservice.orders.Order`.
+    """
+    if isinstance(orders, (str, bytes, Mapping)) or not isinstance(orders, Iterable):
+        raise ValidationError(f"orders must be an iterable of Order, not {shown(orders)}")
+    out = []
+    for order in orders:
+        if not isinstance(order, Order):
+            raise ValidationError(f"orders must hold Order values, not {shown(order)}")
+        if getattr(order.status, "name", None) != "DONE":
+            continue
+        out.append(
+            Purchase(
+                customer_id=order.buyer_id,
+                order_id=order.id,
+                placed_at=order.created_at,
+                amount=order.total - order.cancelled_value,
             )
         )
     return tuple(out)

@@ -160,6 +160,30 @@ def _datetime(value: object, _: object) -> DateTime:
     return parse_datetime(value)
 
 
+_DURATION: Final = re.compile(r"(-?)P([0-9]{1,9})DT([0-9]{1,5})\.([0-9]{6})S")
+
+
+def duration_text(value: _dt.timedelta) -> str:
+    """A duration as exact ISO 8601 text in days and seconds with microseconds,
+    ``"P3DT0.000000S"`` (three days), ``"-P0DT90.500000S"``."""
+    micro = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    sign = "-" if micro < 0 else ""
+    days, rest = divmod(abs(micro), 86_400 * 1_000_000)
+    seconds, micro = divmod(rest, 1_000_000)
+    return f"{sign}P{days}DT{seconds}.{micro:06d}S"
+
+
+def _duration(value: object, _: object) -> _dt.timedelta:
+    found = _DURATION.fullmatch(value) if type(value) is str else None
+    if found is None or int(found[3]) >= 86_400:
+        raise _wrong('a duration as ISO 8601 days and seconds ("P3DT0.000000S")', value)
+    try:
+        span = _dt.timedelta(days=int(found[2]), seconds=int(found[3]), microseconds=int(found[4]))
+    except OverflowError:
+        raise _wrong("a duration of at most 999,999,999 days", value) from None
+    return -span if found[1] else span
+
+
 def _enum(value: object, kind: type[enum.Enum]) -> enum.Enum:
     member = kind.__members__.get(value) if type(value) is str else None
     if member is None:
@@ -337,6 +361,8 @@ def make_converter() -> cattrs.Converter:
     * pendulum ``DateTime`` and ``datetime``: ISO 8601 text in UTC with microseconds,
       ``"2026-11-11T02:00:00.000000+00:00"``; read with any offset (``Z`` too) and converted to
       UTC; text without an offset is refused;
+    * ``timedelta``: ISO 8601 text in days and seconds with microseconds, exact,
+      ``"P3DT0.000000S"`` for three days, ``"-P0DT90.500000S"``;
     * an ``Enum`` member: its name, ``"STAFF"``;
     * a ``tuple`` (``tuple[X, ...]``, ``tuple[X, Y]``): a JSON array; a fixed-size tuple's
       length is checked;
@@ -366,6 +392,7 @@ def make_converter() -> cattrs.Converter:
         (Money, _money),
         (_dt.datetime, _datetime),
         (DateTime, _datetime),
+        (_dt.timedelta, _duration),
         (enum.Enum, _enum),
     ):
         converter.register_structure_hook(kind, read)
@@ -376,5 +403,6 @@ def make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(Money, _money_data)
     converter.register_unstructure_hook(_dt.datetime, datetime_text)
     converter.register_unstructure_hook(DateTime, datetime_text)
+    converter.register_unstructure_hook(_dt.timedelta, duration_text)
     converter.register_unstructure_hook(enum.Enum, lambda value: value.name)
     return converter

@@ -17,7 +17,7 @@ of stock writes its document only).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol, final
 
 import attrs
@@ -38,12 +38,16 @@ class FactRows:
         key: the column that names the aggregate (``"order_id"``).
         id: the aggregate's id: the rows stored under it are replaced by ``rows``.
         rows: the new rows, column name to value (possibly none: the old rows are deleted).
+        conflict: the library error to raise when the rows break a unique constraint of the
+            table (a rule the facts enforce across aggregates, such as one rating per order
+            line), given these facts; ``None``: the database's error is raised as it is.
     """
 
     table: str
     key: str
     id: str
     rows: tuple[Mapping[str, Any], ...]
+    conflict: Callable[[FactRows], Exception] | None = None
 
 
 class FactsHook(Protocol):

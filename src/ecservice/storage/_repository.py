@@ -453,8 +453,15 @@ class TrackedRepository(Repository[T]):
 
     def _write_fact_rows(self, hook: FactsHook, aggregate: T) -> None:
         tx = self._uow._tx()
-        for facts in hook.rows(aggregate, self._uow._timers):
-            tx.replace_facts(facts)
+        try:
+            for facts in hook.rows(aggregate, self._uow._timers):
+                tx.replace_facts(facts)
+        except BaseException:
+            # The document is written but its facts are not: nothing of the unit of work may
+            # be committed (a commit would keep a document the reports cannot see).
+            with contextlib.suppress(EcServiceError):
+                self._uow.rollback()
+            raise
 
     def _write_events(self, aggregate: T, row: AggregateRow) -> None:
         pull = getattr(aggregate, "pull_events", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Final
 
 import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
 
 from ecservice.errors import ValidationError
 from ecservice.storage._facts import FactRows
@@ -38,4 +39,9 @@ def write_facts(connection: sa.Connection, facts: FactRows) -> None:
     delete, insert = _statements(facts.table, facts.key)
     connection.execute(delete, {"facts_id_": facts.id})
     if facts.rows:
-        connection.execute(insert, list(facts.rows))
+        try:
+            connection.execute(insert, list(facts.rows))
+        except sa_exc.IntegrityError as exc:
+            if facts.conflict is None:
+                raise
+            raise facts.conflict(facts) from exc
