@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
-import decimal
 import os
 import sys
 import time
@@ -20,26 +18,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecservice._demo import MAX_WORKERS, run_demo
-from ecservice._demo_charts import ChartFigures, check_report, render_report
-from ecservice._demo_figures import AfterSalesFigures, ComplaintFigures
-from ecservice._demo_service_figures import ServiceFigures
-from ecservice.aftersales import CASE_WORKFLOW, CaseStatus, Rate
-from ecservice.calendar import CN_LAST_CONFIRMED_YEAR
+from ecservice._demo_charts import check_report, render_report
+from ecservice._demo_print import (
+    chart_figures,
+    print_aftersales,
+    print_complaints,
+    print_held,
+    print_rfm,
+    print_service,
+)
+from ecservice.aftersales import CASE_WORKFLOW
 from ecservice.complaints import COMPLAINT_WORKFLOW
 from ecservice.consultation import CONSULTATION_WORKFLOW
 from ecservice.errors import EcServiceError
 from ecservice.feedback import FEEDBACK_WORKFLOW
-from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, HeldOrdersReport, OrderStatus
+from ecservice.orders import CART_WORKFLOW, ORDER_WORKFLOW, OrderStatus
 from ecservice.payments import PAYMENT_WORKFLOW
 from ecservice.payments.mondex import PURSE_WORKFLOW
 from ecservice.ratings import RATING_WORKFLOW
-from ecservice.satisfaction import SURVEY_WORKFLOW, CustomerRfm
+from ecservice.satisfaction import SURVEY_WORKFLOW
 from ecservice.workflow import Workflow
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from ecservice._demo_summary import DemoSummary
 
 __all__ = ["WORKFLOWS", "build_parser", "main"]
 
@@ -52,19 +54,6 @@ _DEFAULT_DEMO_DB_URL = "sqlite:///ecservice-demo.db"
 #: How many orders the demo places by default, over how many simulated days.
 _DEMO_ORDERS = 2000
 _DEMO_DAYS = 30
-
-#: The statuses in which an after-sales case has ended (a remedy given, withdrawn, closed).
-_CASE_ENDS = frozenset(
-    {
-        CaseStatus.REFUNDED,
-        CaseStatus.EXCHANGED,
-        CaseStatus.REPAIRED,
-        CaseStatus.RESHIPPED,
-        CaseStatus.COMPENSATED,
-        CaseStatus.WITHDRAWN,
-        CaseStatus.CLOSED,
-    }
-)
 
 #: Workflows the ``diagram`` command can draw.
 WORKFLOWS: dict[str, Workflow[Any]] = {
@@ -196,15 +185,15 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  refunded to cards:      {summary.refunded.format('zh_CN')}")
     print(f"  merchant balance:       {summary.merchant_balance.format('zh_CN')}")
     if summary.aftersales is not None:
-        _print_aftersales(summary.aftersales)
+        print_aftersales(summary.aftersales)
     if summary.complaints is not None:
-        _print_complaints(summary.complaints)
+        print_complaints(summary.complaints)
     if summary.service is not None:
-        _print_service(summary.service)
+        print_service(summary.service)
     if summary.held is not None:
-        _print_held(summary.held)
+        print_held(summary.held)
     if summary.rfm:
-        _print_rfm(summary.rfm)
+        print_rfm(summary.rfm)
     print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
     for problem in summary.gateway_problems[:10]:
         print(f"    {problem}")
@@ -224,230 +213,9 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"  workers:                {summary.workers} processes")
     print(f"  time:                   {elapsed:.2f} s")
     if report is not None:
-        written = render_report(report, _chart_figures(summary))
+        written = render_report(report, chart_figures(summary, days=_DEMO_DAYS))
         print(f"  chart report:           {written}")
     return 0 if summary.money_conserved else 1
-
-
-def _chart_figures(summary: DemoSummary) -> ChartFigures:
-    """The figures the chart report draws, from the summary's typed reports."""
-    reports = summary.service.reports if summary.service is not None else None
-    assert summary.now is not None  # run_demo sets it
-    return ChartFigures(
-        now=summary.now,
-        shop="ecservice demo shop (示例店铺)",
-        days=_DEMO_DAYS,
-        credit=None if reports is None else reports.credit,
-        good_reviews=None if reports is None else reports.good_rate,
-        detailed=None if reports is None else reports.detailed,
-        satisfaction=None if reports is None else reports.satisfaction,
-        consultation=None if reports is None else reports.consultation,
-        complaints=summary.complaints,
-        aftersales=summary.aftersales,
-        rfm=summary.rfm,
-    )
-
-
-def _print_held(report: HeldOrdersReport) -> None:
-    """The exception-order block (异常订单): how many orders were held, why, how the holds
-    ended and how long they took."""
-    print()
-    print(
-        f"  held orders (异常订单):  {report.held} of {report.orders} orders placed "
-        f"({_percent(report.share)}), {report.released} released, {report.cancelled} "
-        f"cancelled, {len(report.still_held)} still held"
-    )
-    reasons = ", ".join(
-        f"{reason.label_en} ({reason.label_zh}) {n}" for reason, n in report.by_reason.items() if n
-    )
-    if reasons:
-        print(f"    by reason: {reasons}")
-    print(
-        f"    handling time: median {_hours(report.handling_median)}, "
-        f"p90 {_hours(report.handling_p90)}"
-    )
-
-
-def _print_rfm(customers: Sequence[CustomerRfm]) -> None:
-    """The buyers by RFM segment (RFM客户分层)."""
-    print()
-    counts: dict[str, int] = {}
-    for customer in customers:
-        name = f"{customer.segment.name} ({customer.segment.label_zh})"
-        counts[name] = counts.get(name, 0) + 1
-    shown = ", ".join(f"{name} {n}" for name, n in sorted(counts.items(), key=lambda i: -i[1]))
-    print(f"  buyers by RFM segment:  {len(customers)} buyers: {shown}")
-
-
-def _percent(rate: Rate | None) -> str:
-    return "-" if rate is None else f"{rate.value * 100:.1f}%"
-
-
-def _days(value: dt.timedelta | None) -> str:
-    return "-" if value is None else f"{value / dt.timedelta(days=1):.1f} days"
-
-
-def _print_aftersales(figures: AfterSalesFigures) -> None:
-    """The after-sales block of the demo's summary: cases by remedy and outcome, refusals,
-    rates, automatic approvals, time to resolution and the money refunded."""
-    print()
-    still = sum(n for _, status, n in figures.outcomes if status not in _CASE_ENDS)
-    print(
-        f"  after-sales (售后):     {figures.opened} cases opened this month, "
-        f"{figures.opened - still} ended, {still} in progress"
-    )
-    print(f"    {'remedy':<22}{'售后类型':<6}{'cases':>6}  outcome")
-    for remedy, outcomes in figures.by_remedy().items():
-        ended = [f"{s.value} {n}" for s, n in outcomes.items() if s in _CASE_ENDS]
-        going = sum(n for s, n in outcomes.items() if s not in _CASE_ENDS)
-        if going:
-            ended.append(f"in progress {going}")
-        zh = remedy.label_zh + "\u3000" * (5 - len(remedy.label_zh))
-        print(f"    {remedy.label_en:<22}{zh}{sum(outcomes.values()):>6}  {', '.join(ended)}")
-    refused = sum(n for _, n in figures.refusals)
-    rules = ", ".join(f"{rule} {n}" for rule, n in figures.refusals)
-    print(f"  requests refused:       {refused}" + (f" ({rules})" if rules else ""))
-    print(
-        f"  after-sales rate:       {_percent(figures.aftersales_rate)} of the "
-        f"{figures.paid_orders} orders paid this month had a case"
-    )
-    print(f"  refund rate:            {_percent(figures.refund_rate)} (a case paid money back)")
-    print(f"  ruled for the buyer:    {_percent(figures.dispute_rate)} (the platform stepped in)")
-    print(f"  approved by timer:      {figures.automatic_approvals} (the seller did not answer)")
-    print(
-        f"  time to resolution:     average {_days(figures.average_handling)}, "
-        f"90th percentile {_days(figures.p90_handling)} ({figures.resolved} cases)"
-    )
-    print(
-        f"  after-sales refunds:    {figures.refunded.format('zh_CN')} "
-        f"(compensations {figures.compensated.format('zh_CN')})"
-    )
-
-
-def _hours(value: dt.timedelta | None) -> str:
-    return "-" if value is None else f"{value / dt.timedelta(hours=1):.1f} h"
-
-
-def _print_complaints(figures: ComplaintFigures) -> None:
-    """The complaint block of the demo's summary: complaints by category, SLA attainment per
-    target, working time to first reply and to resolution, reopenings, satisfaction."""
-    print()
-    print(
-        f"  complaints (投诉):      {figures.opened} opened this month "
-        f"({_percent(figures.share)} of {figures.orders} orders), "
-        f"{figures.opened - figures.still_open} closed, {figures.still_open} open"
-    )
-    print(f"    {'category':<22}类别\u3000\u3000\u3000\u3000{'complaints':>12}")
-    for category, n in figures.by_category:
-        zh = category.label_zh + "\u3000" * (6 - len(category.label_zh))
-        print(f"    {category.label_en:<22}{zh}{n:>12}")
-    if figures.unclassified:
-        print(f"    {'not recorded yet':<22}未记录\u3000\u3000\u3000{figures.unclassified:>12}")
-    heading = f"{'cycles':>7}{'met':>6}{'breached':>10}{'attained':>10}"
-    print(f"    {'SLA target':<22}时效\u3000\u3000\u3000\u3000{heading}")
-    for target in figures.targets:
-        zh = target.kind.label_zh + "\u3000" * (6 - len(target.kind.label_zh))
-        print(
-            f"    {target.kind.label_en:<22}{zh}{target.cycles:>7}{target.met:>6}"
-            f"{target.breached:>10}{_percent(target.attainment):>10}"
-        )
-    print(
-        f"  first reply:            median {_hours(figures.first_reply_median)}, 90th percentile "
-        f"{_hours(figures.first_reply_p90)} of working time ({figures.replied} complaints)"
-    )
-    print(
-        f"  resolution:             median {_hours(figures.resolution_median)}, 90th percentile "
-        f"{_hours(figures.resolution_p90)} of working time ({figures.resolved} complaints)"
-    )
-    print(f"  through after-sales:    {figures.via_cases} resolved by an after-sales case")
-    print(
-        f"  reopened:               {figures.reopened} ({_percent(figures.reopen_rate)} of "
-        "those closed)"
-    )
-    average = "-" if figures.satisfaction_average is None else f"{figures.satisfaction_average:.2f}"
-    print(
-        f"  satisfaction:           average {average} of 5, {_percent(figures.satisfied_rate)} "
-        f"satisfied (4 or 5), {figures.visits} visits"
-    )
-    print(
-        f"  holidays:               due dates after {CN_LAST_CONFIRMED_YEAR} use predicted ones "
-        f"(the {CN_LAST_CONFIRMED_YEAR + 1} notice is not out yet)"
-    )
-
-
-def _seconds(value: dt.timedelta | None) -> str:
-    return "-" if value is None else f"{value.total_seconds():.0f} s"
-
-
-def _score(value: decimal.Decimal | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-def _print_service(figures: ServiceFigures) -> None:
-    """The customer-service block of the demo's summary: ratings, seller credit, good-review
-    rate, detailed ratings, CSAT, NPS, consultation conversion and response times, feedback."""
-    r, counts = figures.reports, figures.ratings
-    print()
-    print(
-        f"  ratings (评价):         {counts.ratings} lines: {counts.by_buyer} by the buyer, "
-        f"{counts.by_default} good by default, {counts.pending} awaiting"
-    )
-    print(
-        f"    {counts.revised} revised to good, {counts.explained} answered by the shop, "
-        f"{counts.followed_up} followed up (追评)"
-    )
-    level = r.credit.level
-    shown = (
-        "below the first level"
-        if level is None
-        else f"level {level.level}, {level.symbols} {level.tier.label_en.lower()} "
-        f"({level.symbols}{level.tier.label_zh})"
-    )
-    print(f"  seller credit (信用):   {r.credit.score} points, {shown}")
-    rate = r.good_rate
-    counted = rate.good + rate.neutral + rate.bad
-    print(
-        f"  good-review rate:       {_percent(rate.rate)} of {counted} counted ratings "
-        f"({rate.good} good, {rate.neutral} neutral, {rate.bad} bad; {rate.days} days)"
-    )
-    d = r.detailed
-    print(
-        f"  detailed ratings (DSR): described {_score(d.described.value)}, service "
-        f"{_score(d.service.value)}, logistics {_score(d.logistics.value)} of 5 "
-        f"({d.described.count} ratings)"
-    )
-    s = r.satisfaction.overall
-    print(
-        f"  surveys (满意度):       {s.sent} sent, {s.answered} answered "
-        f"({_percent(s.response_rate)}), {s.expired} expired"
-    )
-    csat = "-" if s.csat is None else f"{_percent(s.csat.rate)} satisfied (4 or 5)"
-    print(
-        f"  CSAT:                   {csat} of {0 if s.csat is None else s.csat.responses} answers"
-    )
-    nps = s.nps
-    if nps is None:
-        print("  NPS:                    -")
-    else:
-        print(
-            f"  NPS:                    {nps.value:.1f} ({nps.promoters} promoters, "
-            f"{nps.passives} passives, {nps.detractors} detractors)"
-        )
-    c = r.consultation
-    print(
-        f"  consultations (咨询):   {c.sessions} sessions, {c.converted} led to an order "
-        f"({_percent(c.conversion)} conversion), {c.ended_without_order} without"
-    )
-    print(
-        f"  response times:         first reply median {_seconds(c.first_response_median)}, "
-        f"average {_seconds(c.first_response_average)}; every reply average "
-        f"{_seconds(c.average_response)}"
-    )
-    f = r.feedback
-    print(
-        f"  feedback (反馈):        {f.received} received, {f.answered} answered, "
-        f"{_percent(f.in_time_rate)} in time"
-    )
 
 
 def _diagram(args: argparse.Namespace) -> int:
