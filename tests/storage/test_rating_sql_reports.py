@@ -17,6 +17,7 @@ import datetime as _dt
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ from ecservice.ratings import (
     good_review_rate,
     seller_credit,
 )
+from ecservice.storage import MemoryStore
 from ecservice.storage.sql import (
     RATING_FACTS,
     RATING_FACTS_ZONE,
@@ -297,6 +299,36 @@ def test_a_second_rating_of_a_line_is_refused(database: str) -> None:
             assert count.scalar_one() == 1
     finally:
         store.dispose()
+
+
+def test_a_second_rating_of_a_line_is_refused_in_memory_too() -> None:
+    """The memory store refuses what the database's unique constraint refuses: in the same
+    unit of work, in another one, and when two units of work race to commit."""
+    store = MemoryStore()
+    first = made(1, BASE)
+    second = attrs.evolve(made(1, BASE), id="R-2")
+    third = attrs.evolve(made(1, BASE), id="R-3")
+    with store.unit_of_work() as uow:
+        uow.ratings.add(first)
+        with pytest.raises(AlreadyRated, match="O-1"):
+            uow.ratings.add(second)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.ratings.find("R-1") is None  # the failed add rolled the unit of work back
+        uow.ratings.add(first)
+        uow.commit()
+    with store.unit_of_work() as uow, pytest.raises(AlreadyRated):
+        uow.ratings.add(second)
+    other = MemoryStore()
+    racing_a, racing_b = other.unit_of_work(), other.unit_of_work()
+    racing_a.ratings.add(second)
+    racing_b.ratings.add(third)
+    racing_a.commit()
+    with pytest.raises(AlreadyRated):
+        racing_b.commit()
+    with other.unit_of_work() as uow:
+        assert uow.ratings.find("R-3") is None
+        assert uow.ratings.get("R-2").line_id == first.line_id
 
 
 def test_policies_of_another_zone_and_other_currencies_are_refused(tmp_path: Any) -> None:

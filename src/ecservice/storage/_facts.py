@@ -41,6 +41,8 @@ class FactRows:
         conflict: the library error to raise when the rows break a unique constraint of the
             table (a rule the facts enforce across aggregates, such as one rating per order
             line), given these facts; ``None``: the database's error is raised as it is.
+        unique: the columns whose values no two aggregates' rows may share (the table's
+            unique constraint, which the memory store enforces by them too).
     """
 
     table: str
@@ -48,6 +50,7 @@ class FactRows:
     id: str
     rows: tuple[Mapping[str, Any], ...]
     conflict: Callable[[FactRows], Exception] | None = None
+    unique: tuple[str, ...] = ()
 
 
 class FactsHook(Protocol):

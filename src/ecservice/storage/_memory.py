@@ -19,7 +19,7 @@ from ecservice.aftersales import (
     paid_orders,
 )
 from ecservice.clock import SYSTEM_CLOCK, Clock
-from ecservice.errors import ConcurrencyConflict
+from ecservice.errors import ConcurrencyConflict, ValidationError
 from ecservice.storage._case_facts import CaseFacts
 from ecservice.storage._complaint_facts import ComplaintFacts
 from ecservice.storage._facts import FactRows
@@ -91,6 +91,11 @@ class MemoryStore:
         self._next_seq = 1
         # How many committed units of work locked each aggregate (CaseRepository.for_order).
         self._locked: dict[tuple[str, str], int] = {}
+        # The facts' unique values (FactRows.unique): (table, values) -> the aggregate's id,
+        # and (table, id) -> its values, so that a second rating of a line is refused here as
+        # the database's unique constraint refuses it.
+        self._unique: dict[tuple[str, tuple[Any, ...]], str] = {}
+        self._unique_of: dict[tuple[str, str], set[tuple[str, tuple[Any, ...]]]] = {}
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work (use it in a ``with`` block)."""
@@ -108,6 +113,8 @@ class MemoryStore:
             self._outbox.clear()
             self._event_ids.clear()
             self._locked.clear()
+            self._unique.clear()
+            self._unique_of.clear()
             self._next_seq = 1
 
     def outbox(self) -> list[OutboxRecord]:
@@ -167,11 +174,21 @@ class MemoryStore:
         )
 
 
+def _unique_conflict(facts: FactRows) -> Exception:
+    """The error of facts whose unique values another aggregate holds."""
+    if facts.conflict is not None:
+        return facts.conflict(facts)
+    return ValidationError(  # pragma: no cover - every hook with unique values names its error
+        f"the {facts.table} of {facts.id!r} repeat another aggregate's "
+        f"{', '.join(facts.unique)}, which must be unique"
+    )
+
+
 @final
 class _MemoryTransaction:
     """Writes staged until commit; reads see the committed rows and this transaction's own."""
 
-    __slots__ = ("_expected", "_locks", "_outbox", "_redacted", "_store", "_writes")
+    __slots__ = ("_expected", "_facts", "_locks", "_outbox", "_redacted", "_store", "_writes")
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -183,6 +200,8 @@ class _MemoryTransaction:
         self._redacted: dict[str, OutboxRecord] = {}
         # The lock count of each aggregate this transaction locked, when it locked it.
         self._locks: dict[tuple[str, str], int] = {}
+        # Facts with unique values written by this transaction, by (table, aggregate id).
+        self._facts: dict[tuple[str, str], tuple[FactRows, set[tuple[str, tuple[Any, ...]]]]] = {}
 
     def _visible(self, key: tuple[str, str]) -> _Stored | None:
         staged = self._writes.get(key)
@@ -254,8 +273,25 @@ class _MemoryTransaction:
         pass
 
     def replace_facts(self, facts: FactRows) -> None:
-        # Nothing to index: the reports in memory read the aggregates themselves.
-        pass
+        # The reports in memory read the aggregates themselves: only the facts' unique values
+        # are kept, to refuse what the database's unique constraint refuses.
+        if not facts.unique:
+            return
+        keys = {(facts.table, tuple(row.get(c) for c in facts.unique)) for row in facts.rows}
+        for (table, other), (_, staged) in self._facts.items():
+            if table == facts.table and other != facts.id and keys & staged:
+                raise _unique_conflict(facts)
+        with self._store._lock:
+            self._check_unique(facts, keys)
+        self._facts[facts.table, facts.id] = (facts, keys)
+
+    def _check_unique(self, facts: FactRows, keys: set[tuple[str, tuple[Any, ...]]]) -> None:
+        """Refuse ``facts`` if a committed aggregate holds one of ``keys`` (store lock held)."""
+        unique = self._store._unique
+        for key in keys:
+            owner = unique.get(key)
+            if owner is not None and owner != facts.id:
+                raise _unique_conflict(facts)
 
     def cases_of_order(self, type_name: str, order_id: str) -> list[tuple[int, dict[str, Any]]]:
         with self._store._lock:
@@ -334,8 +370,16 @@ class _MemoryTransaction:
                     found = store._rows.get(key)
                     version = None if found is None else found.version
                     raise ConcurrencyConflict(key[0], key[1], expected=version, found=version)
+            for facts, keys in self._facts.values():
+                self._check_unique(facts, keys)  # another unit of work committed them since
             for key in self._locks:
                 store._locked[key] = store._locked.get(key, 0) + 1
+            for (table, id), (_, keys) in self._facts.items():
+                for old in store._unique_of.pop((table, id), set()):
+                    store._unique.pop(old, None)
+                for value in keys:
+                    store._unique[value] = id
+                store._unique_of[table, id] = keys
             store._rows.update(self._writes)
             if self._redacted:
                 store._outbox[:] = [
@@ -349,6 +393,7 @@ class _MemoryTransaction:
         self.rollback()
 
     def rollback(self) -> None:
+        self._facts.clear()
         self._writes.clear()
         self._expected.clear()
         self._outbox.clear()

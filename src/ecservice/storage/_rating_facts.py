@@ -84,6 +84,7 @@ class _RatingFacts:
                 values["rating_id"],
                 (values,),
                 conflict=already_rated,
+                unique=("order_id", "line_id"),
             ),
         )
 
