@@ -499,6 +499,27 @@ def test_an_unwritable_path_is_refused(figures: ChartFigures, tmp_path: Path) ->
     (tmp_path / "dir.png").mkdir()
     with pytest.raises(ValidationError, match="is a directory"):
         render_report(tmp_path / "dir.png", figures)
+    (tmp_path / "plain").write_text("a file")
+    with pytest.raises(ValidationError, match=r"'.*plain' is not a directory"):
+        check_report(tmp_path / "plain" / "report.html")
+
+
+def test_a_directory_where_nothing_can_be_written_is_found_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """check_report makes (and removes) a file where the report goes, so that a read-only
+    directory is said before the demo runs, not after."""
+    import tempfile
+
+    def refuse(*_: object, **__: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)
+    with pytest.raises(ValidationError, match=r"no file can be written in .*Permission denied"):
+        check_report(tmp_path / "report.html")
+    monkeypatch.undo()
+    check_report(tmp_path / "report.html")
+    assert list(tmp_path.iterdir()) == []  # the probe leaves nothing behind
 
 
 def test_a_failed_write_is_refused_with_the_reason(

@@ -11,6 +11,7 @@ on the clock, only on the report's ``now``.
 from __future__ import annotations
 
 import datetime as _dt
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Final, Protocol, final, runtime_checkable
@@ -384,16 +385,17 @@ def _target(path: Path) -> tuple[Path, str]:
         raise ValidationError(f"the report's path must be a pathlib.Path, not {shown(path)}")
     suffix = path.suffix.lower()
     if suffix not in REPORT_SUFFIXES:
+        found = repr(path.suffix) if path.suffix else "a name without a suffix"
         raise ValidationError(
             f"cannot write a report to {str(path)!r}: its name must end in .html (a web page "
-            f"with the charts in it) or .png (one image), not {path.suffix or 'nothing'!r}"
+            f"with the charts in it) or .png (one image), not {found}"
         )
     if path.is_dir():
         raise ValidationError(f"cannot write the report to {str(path)!r}: it is a directory")
     if not path.parent.is_dir():
+        what = "is not a directory" if path.parent.exists() else "does not exist"
         raise ValidationError(
-            f"cannot write the report to {str(path)!r}: the directory {str(path.parent)!r} "
-            "does not exist"
+            f"cannot write the report to {str(path)!r}: the directory {str(path.parent)!r} {what}"
         )
     return path, suffix
 
@@ -410,14 +412,24 @@ def _require_matplotlib() -> None:
 def check_report(path: Path) -> None:
     """Whether a report can be written to ``path``, said before the figures exist (the demo
     asks before it runs, so that a wrong name does not cost a run): the suffix, the directory,
-    and matplotlib.
+    that a file can be written in it, and matplotlib.
 
     Raises:
         ValidationError: ``path`` does not end in ``.html``, ``.htm`` or ``.png``, names a
-            directory, or its directory does not exist.
+            directory, its directory does not exist or is not one, or no file can be written
+            there (permissions, a read-only or virtual file system).
         ChartsUnavailable: matplotlib is not installed (``pip install 'ecservice[report]'``).
     """
     _target(path)
+    try:
+        # A file made and removed where the report goes: the only reliable test of writing.
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".ecservice-report-"):
+            pass
+    except OSError as exc:
+        raise ValidationError(
+            f"cannot write the report to {str(path)!r}: no file can be written in "
+            f"{str(path.parent)!r} ({exc.strerror or type(exc).__name__})"
+        ) from None
     _require_matplotlib()
 
 

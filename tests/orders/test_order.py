@@ -863,6 +863,11 @@ def test_presale_ship_overdue() -> None:
     order.ship(carrier="SF", tracking_no="SF2", actor=STAFF)
     assert not order.ship_overdue(ship_by.add(days=1))
     assert not processing().ship_overdue(ship_by.add(days=100))
+    # The instant is checked whatever the answer: a normal order, a held one.
+    with pytest.raises(NaiveDatetime):
+        processing().ship_overdue(_dt.datetime(2026, 12, 1))
+    with pytest.raises(ValidationError):
+        processing().ship_overdue("2026-12-01")  # type: ignore[arg-type]
 
 
 def test_a_cancelled_presale_is_never_overdue() -> None:

@@ -277,10 +277,15 @@ class Order(Aggregate[OS_co]):
 
         ``False`` while the order is held (``OrderStatus.ON_HOLD``): staff stopped it on
         purpose, so its ship-by time does not run out on the shop.
+
+        Raises:
+            NaiveDatetime: ``at`` has no time zone.
+            ValidationError: ``at`` is not a datetime.
         """
+        instant = ensure_utc(at, what="at")  # checked whatever the answer
         if self.presale is None or self.is_final or self.status is OrderStatus.ON_HOLD:
             return False
-        return ensure_utc(at) > self.presale.ship_by and bool(self.open_items())
+        return instant > self.presale.ship_by and bool(self.open_items())
 
     def auto_confirm_due_at(self, policy: AutoConfirmPolicy) -> DateTime | None:
         """When the next travelling parcel becomes due for automatic confirmation; ``None``
