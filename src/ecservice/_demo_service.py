@@ -229,9 +229,9 @@ class ServiceDesk:
         def finish(session: ConsultationSession) -> None:
             if not session.is_open:
                 return  # done already (a use case run again)
-            if session.can("say_goodbye"):
+            if session.can("say_goodbye", actor=agent):
                 session.say_goodbye(actor=agent)
-            if session.can("hand_over"):
+            if session.can("hand_over", actor=agent, remarks=remarks):
                 session.hand_over(actor=agent, remarks=remarks)
             for index, _remark in session.open_remarks:
                 session.follow_up_remark(index=index, note="Done by the warehouse.", actor=agent)

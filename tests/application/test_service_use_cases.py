@@ -226,8 +226,9 @@ def test_rating_service_refuses_bad_arguments() -> None:
 def test_a_survey_after_a_done_order_is_sent_once_answered_once_and_expires_on_time(
     make_store: StoreFactory,
 ) -> None:
-    """The survey of a done order is sent to its buyer once; the same answers recorded twice
-    take one transition; another order's unanswered survey expires at the window's end, once."""
+    """The survey of a done order is sent to its buyer once (sending it through another channel
+    is refused); the same answers recorded twice take one transition; another order's
+    unanswered survey expires at the window's end, once."""
     clock = FixedClock(START)
     store = make_store(clock)
     service = SurveyService(store, clock=clock, sleep=lambda _s: None)
@@ -239,7 +240,9 @@ def test_a_survey_after_a_done_order_is_sent_once_answered_once_and_expires_on_t
     delivered_order(store, clock)
     sent = service.after_order("O-1", channel=SurveyChannel.APP)
     assert sent.id == survey_id(SurveySubject(kind=SubjectKind.ORDER, id="O-1"))
-    assert service.after_order("O-1", channel=SurveyChannel.SMS).version == sent.version == 1
+    assert service.after_order("O-1", channel=SurveyChannel.APP).version == sent.version == 1
+    with pytest.raises(PolicyViolation, match="through app, not sms"):
+        service.after_order("O-1", channel=SurveyChannel.SMS)
     buyer = Actor.buyer(BUYER.id)
     for _ in range(2):
         answered = service.answer(sent.id, {"csat": 5, "nps": 9}, actor=buyer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import inspect
+from typing import Any
 
 import attrs
 import pendulum
@@ -26,11 +27,13 @@ from ecservice.consultation import (
 )
 from ecservice.errors import (
     EcServiceError,
+    GuardRejected,
     InvalidTransition,
     NaiveDatetime,
     PolicyViolation,
     ValidationError,
 )
+from ecservice.workflow import Actor
 from tests.consultation.rig import (
     AGENT,
     CHAT,
@@ -176,8 +179,8 @@ def test_a_failed_confirmation_names_each_check_and_changes_nothing() -> None:
     assert "Address is valid" not in str(error)
     assert isinstance(error, PolicyViolation)
     assert snapshot(session) == before
-    assert not session.can("confirm_order", details=order, checker=ShopChecker())
-    assert session.can("confirm_order", details=details(), checker=ShopChecker())
+    assert not session.can("confirm_order", details=order, checker=ShopChecker(), actor=AGENT)
+    assert session.can("confirm_order", details=details(), checker=ShopChecker(), actor=AGENT)
 
 
 def test_a_presale_date_the_carrier_cannot_meet_is_refused() -> None:
@@ -230,7 +233,7 @@ def test_remarks_must_be_followed_up_before_completing() -> None:
         session.complete(actor=AGENT)
     assert caught.value.open_remarks == ((0, "gift wrap"), (1, "ship with O-0"))
     assert snapshot(session) == before
-    assert not session.can("complete")
+    assert not session.can("complete", actor=AGENT)
     session.follow_up_remark(index=0, note="wrapped", actor=AGENT)
     with pytest.raises(PolicyViolation, match="already"):
         session.follow_up_remark(index=0, note="again", actor=AGENT)
@@ -342,7 +345,7 @@ def test_bad_arguments_are_refused_and_change_nothing(
     with pytest.raises(ValidationError):
         getattr(session, trigger)(**kwargs, actor=AGENT)
     assert snapshot(session) == before
-    assert not session.can(trigger, **kwargs)  # type: ignore[arg-type]
+    assert not session.can(trigger, **kwargs, actor=AGENT)  # type: ignore[arg-type]
 
 
 def _fields(session: ConsultationSession) -> dict[str, object]:
@@ -406,8 +409,82 @@ def test_loading_refuses_an_edited_enquiry_or_a_completed_session_with_an_open_r
         ConsultationSession(**{**_fields(session), "remarks": (Remark(text="gift wrap"),)})  # type: ignore[arg-type]
 
 
+class _SettableClock:
+    """A clock that may be set back (a machine whose clock stepped back)."""
+
+    def __init__(self, at: pendulum.DateTime) -> None:
+        self.at = at
+
+    def now(self) -> pendulum.DateTime:
+        return self.at
+
+
 def test_a_transition_before_the_opening_is_refused() -> None:
-    """A clock behind the opening cannot record a step (it would never load again)."""
-    session = new_session(clock=FixedClock(START.subtract(minutes=1)))
+    """A clock behind the opening cannot record a step (it would never load again), and a new
+    session cannot open after its clock's now, as a message cannot be recorded before it is
+    sent."""
+    clock = _SettableClock(START)
+    session = new_session(clock=clock)
+    clock.at = START.subtract(minutes=1)  # the machine's clock stepped back
     with pytest.raises(ValidationError, match="before"):
         session.greet(actor=AGENT)
+    assert session.version == 0
+    with pytest.raises(ValidationError, match="after the session's clock"):
+        new_session(clock=FixedClock(START.subtract(minutes=1)))
+    assert new_session(clock=FixedClock(START)).opened_at == START
+
+
+def test_only_the_agent_runs_the_reception_flow_and_senders_record_their_messages() -> None:
+    """A buyer cannot record the agent's message or another buyer's, nor greet, take an
+    enquiry, recommend, handle an objection, close, confirm, say goodbye or hand over; a carrier
+    neither; the chat log records both senders; refused calls raise GuardRejected naming who
+    may, and change nothing."""
+    clock = FixedClock(START)
+    session = new_session(clock=clock)
+    buyer, other, carrier = Actor.buyer("b-1"), Actor.buyer("b-2"), Actor.carrier("sf")
+
+    def refused(call: Any) -> str:
+        before = snapshot(session)
+        with pytest.raises(GuardRejected) as caught:
+            call()
+        assert snapshot(session) == before
+        return str(caught.value)
+
+    assert "by_sender" in refused(
+        lambda: session.message(sender=Sender.AGENT, length=30, actor=buyer)
+    )
+    refused(lambda: session.message(sender=Sender.BUYER, length=30, actor=other))
+    refused(lambda: session.message(sender=Sender.BUYER, length=30, actor=AGENT))
+    session.message(sender=Sender.BUYER, length=18, actor=buyer)
+    session.message(sender=Sender.AGENT, length=18, actor=AGENT)
+    session.message(sender=Sender.BUYER, length=18, actor=CHAT)
+    for who in (buyer, carrier, CHAT):
+        assert "by_agent" in refused(lambda who=who: session.greet(actor=who))
+        assert not session.can("greet", actor=who)
+    selling(session)
+    steps = {
+        "take_enquiry": {"type": ENQUIRY_STOCK},
+        "recommend": {"sku": "DRESS-2"},
+        "handle_objection": {"kind": ObjectionKind.PRICE},
+        "close_deal": {},
+        "confirm_order": {"details": details(), "checker": ShopChecker()},
+        "say_goodbye": {},
+    }
+    for trigger, kwargs in steps.items():
+        for who in (buyer, carrier):
+            refused(
+                lambda trigger=trigger, kwargs=kwargs, who=who: getattr(session, trigger)(
+                    **kwargs, actor=who
+                )
+            )
+    refused(lambda: session.end(reason="left", actor=buyer))
+    session.confirm_order(details=details(), checker=ShopChecker(), actor=AGENT)
+    session.say_goodbye(actor=AGENT)
+    refused(lambda: session.hand_over(remarks=["gift wrap"], actor=buyer))
+    refused(lambda: session.transfer_to_aftersales(reason="parcel", actor=buyer))
+    session.hand_over(remarks=["gift wrap"], actor=AGENT)
+    refused(lambda: session.follow_up_remark(index=0, note="done", actor=CHAT))
+    session.follow_up_remark(index=0, note="done", actor=AGENT)
+    assert "by_staff_or_system" in refused(lambda: session.complete(actor=buyer))
+    session.complete(actor=CHAT)
+    assert session.status is ConsultationStatus.COMPLETED

@@ -4,6 +4,8 @@ The allowed moves are modelled here independently of ``CONSULTATION_WORKFLOW``'s
 the documented reception flow). After every call the test checks:
 
 * ``can(trigger, ...)`` answered, before the call, whether the call succeeded;
+* only the actors the reception flow names fire each trigger (the agent; the sender or the
+  chat log for a message; staff or the system for the ends): anyone else is refused;
 * a failing call raised an error of the library's hierarchy and changed nothing;
 * a successful call took the session where the model says, appending one history record;
 * ``version == len(history)``; the session rebuilt from its fields (the storage path) equals
@@ -28,7 +30,7 @@ from ecservice.consultation import (
     Sender,
 )
 from ecservice.errors import EcServiceError
-from ecservice.workflow import Actor
+from ecservice.workflow import Actor, ActorKind
 from tests.consultation.rig import (
     ADDRESS,
     AGENT,
@@ -48,7 +50,39 @@ SELLING = {S.ENQUIRING, S.RECOMMENDING, S.HANDLING_OBJECTION, S.CLOSING}
 ENDS = {S.COMPLETED, S.ENDED, S.TRANSFERRED}
 
 texts = st.sampled_from(["ok", "ok", "ok", "多行\n文字", "  ", "", "bad\x00", 7])
-actors = st.sampled_from([AGENT, AGENT, AGENT, CHAT, "agent"])
+BUYER = Actor.buyer("b-1")  # the session's buyer (rig.new_session)
+actors = st.sampled_from(
+    [AGENT, AGENT, AGENT, CHAT, BUYER, Actor.buyer("b-2"), Actor.carrier("sf"), "agent"]
+)
+#: Who may fire each trigger, from the source practice: the reception flow is the agent's;
+#: completing, ending and handing to after-sales are the agent's or the system's.
+AGENT_ONLY = frozenset(
+    {
+        "greet",
+        "take_enquiry",
+        "recommend",
+        "handle_objection",
+        "close_deal",
+        "confirm_order",
+        "say_goodbye",
+        "hand_over",
+        "follow_up_remark",
+    }
+)
+
+
+def may(trigger: str, actor: Actor, sender: object = None) -> bool:
+    """Whether ``actor`` may fire ``trigger`` (for a message, of ``sender``)."""
+    kind = actor.kind
+    if trigger == "message":
+        if kind is ActorKind.SYSTEM:
+            return True
+        if sender is Sender.AGENT:
+            return kind is ActorKind.STAFF
+        return actor == BUYER
+    if trigger in AGENT_ONLY:
+        return kind is ActorKind.STAFF
+    return kind in (ActorKind.STAFF, ActorKind.SYSTEM)
 
 
 def ok_text(value: object) -> bool:
@@ -75,7 +109,10 @@ class SessionMachine(RuleBasedStateMachine):
     def expected(self, trigger: str, kw: dict[str, Any]) -> ConsultationStatus | None:
         """Where the call takes the session, or ``None`` when it must fail."""
         s = self.state
-        if not isinstance(kw.get("actor"), Actor) or s in ENDS:
+        actor = kw.get("actor")
+        if not isinstance(actor, Actor) or s in ENDS:
+            return None
+        if not may(trigger, actor, kw.get("sender")):
             return None
         if trigger == "message":
             ok = isinstance(kw["sender"], Sender) and type(kw["length"]) is int and kw["length"] > 0
@@ -193,6 +230,15 @@ class SessionMachine(RuleBasedStateMachine):
     )
     def message(self, sender: object, length: int) -> None:
         self.call("message", sender=sender, length=length, actor=CHAT)
+
+    @rule(
+        sender=st.sampled_from([Sender.BUYER, Sender.AGENT]),
+        length=st.sampled_from([1, 40]),
+        actor=actors,
+    )
+    def message_by(self, sender: object, length: int, actor: object) -> None:
+        """A message recorded by anyone: its sender, the chat log, or someone refused."""
+        self.call("message", sender=sender, length=length, actor=actor)
 
     @rule(actor=actors)
     def greet(self, actor: object) -> None:

@@ -16,6 +16,7 @@ import pytest
 from ecservice.clock import FixedClock
 from ecservice.errors import (
     EcServiceError,
+    GuardRejected,
     InvalidTransition,
     NaiveDatetime,
     PolicyViolation,
@@ -501,3 +502,66 @@ def test_a_schedule_with_a_revisit_due_before_its_scheduling_is_refused() -> Non
     early = attrs.evolve(record.schedule[0], due_at=START - DAY)
     with pytest.raises(ValidationError, match="due before it"):
         FeedbackRecord(**{**fields, "schedule": (early,), "clock": clock})
+
+
+def test_only_service_staff_handle_feedback_and_timers_mark_it_late() -> None:
+    """The customer who gave the feedback, another buyer and a carrier cannot read, record,
+    answer, revisit or close it (GuardRejected naming who may, nothing changed); a system job
+    cannot read or answer it but may mark it late and schedule revisits, as staff may."""
+    clock = FixedClock(START)
+    record = new_record(clock=clock)
+    outsiders = (Actor.buyer("c-1"), Actor.buyer("someone-else"), Actor.carrier("sf"))
+    for who in (*outsiders, Actor.system("job")):
+        message = refused(record, GuardRejected, lambda who=who: record.read(actor=who))
+        assert "service staff" in message
+        assert not record.can("read", actor=who)
+    record.read(actor=AGENT)
+    for who in outsiders:
+        refused(
+            record,
+            GuardRejected,
+            lambda who=who: record.record(
+                kind=FeedbackKind.SUGGESTION, sentiment=Sentiment.NEUTRAL, summary="x", actor=who
+            ),
+        )
+    record.record(
+        kind=FeedbackKind.SUGGESTION, sentiment=Sentiment.NEUTRAL, summary="x", actor=AGENT
+    )
+    clock.set(DUE)
+    for who in outsiders:
+        refused(record, GuardRejected, lambda who=who: record.answer(message="hi", actor=who))
+        message = refused(record, GuardRejected, lambda who=who: record.mark_overdue(actor=who))
+        assert "timers" in message
+    record.mark_overdue(actor=Actor.system("job"))
+    refused(record, GuardRejected, lambda: record.answer(message="hi", actor=Actor.system("job")))
+    record.answer(message="Thank you.", actor=AGENT)
+    for who in outsiders:
+        refused(
+            record,
+            GuardRejected,
+            lambda who=who: record.schedule_revisits(
+                policy=POLICY, calendar=CALENDAR, actor=who, delivered_at=clock.now()
+            ),
+        )
+        refused(record, GuardRejected, lambda who=who: record.close(actor=who))
+    record.schedule_revisits(
+        policy=POLICY, calendar=CALENDAR, actor=Actor.system("job"), delivered_at=clock.now()
+    )
+    for who in (*outsiders, Actor.system("job")):
+        refused(record, GuardRejected, lambda who=who: record.revisit(reached=True, actor=who))
+    assert [r.actor.kind.value for r in record.history] == [
+        "staff",
+        "staff",
+        "system",
+        "staff",
+        "system",
+    ]
+
+
+def test_the_actor_guards_are_data_of_the_workflow() -> None:
+    """Who may act is declared on the default workflow's transitions (as guards a derived
+    workflow keeps with the transitions it keeps): staff for the loop's steps."""
+    from ecservice.feedback._workflow import by_service_staff
+
+    guarded = [t for t in FEEDBACK_WORKFLOW.transitions if by_service_staff in t.conditions]
+    assert {t.trigger for t in guarded} == {"read", "record", "answer", "revisit", "close"}

@@ -4,6 +4,8 @@ The allowed moves are modelled here independently of ``FEEDBACK_WORKFLOW``'s tab
 documented loop). After every call the test checks:
 
 * ``can(trigger, ...)`` answered, before the call, whether the call succeeded;
+* only the actors the source practice names fire each trigger (staff; timers for lateness and
+  scheduling): a customer, a carrier or a job elsewhere is refused;
 * a failing call raised an error of the library's hierarchy and changed nothing;
 * a successful call took the record where the model says, appending one history record;
 * ``version == len(history)``; the record rebuilt from its fields (the storage path) equals it;
@@ -30,7 +32,7 @@ from ecservice.feedback import (
     RevisitOffset,
     Sentiment,
 )
-from ecservice.workflow import Actor
+from ecservice.workflow import Actor, ActorKind
 from tests.feedback.rig import AGENT, CALENDAR, DUE, START, new_record, rebuilt, snapshot
 
 S = FeedbackStatus
@@ -48,7 +50,12 @@ POLICY = FeedbackPolicy(
 )
 
 texts = st.sampled_from(["ok", "ok", "ok", "多行\n文字", "", "  ", "bad\x00", 7])
-actors = st.sampled_from([AGENT, AGENT, AGENT, Actor.system("job"), "agent"])
+actors = st.sampled_from(
+    [AGENT, AGENT, AGENT, Actor.system("job"), Actor.buyer("c-1"), Actor.carrier("sf"), "agent"]
+)
+#: Who may fire each trigger (the source practice: staff read, record, answer, revisit and
+#: close; the system's timers, or staff, mark lateness and schedule revisits).
+STAFF_ONLY = frozenset({"read", "record", "answer", "revisit", "close"})
 
 
 def ok_text(value: object) -> bool:
@@ -76,7 +83,13 @@ class FeedbackMachine(RuleBasedStateMachine):
         """Where the call takes the record, or ``None`` when it must fail."""
         s = self.state
         now = self.clock.now()
-        if not isinstance(kw.get("actor"), Actor):
+        actor = kw.get("actor")
+        if not isinstance(actor, Actor):
+            return None
+        allowed = (
+            {ActorKind.STAFF} if trigger in STAFF_ONLY else {ActorKind.STAFF, ActorKind.SYSTEM}
+        )
+        if actor.kind not in allowed:
             return None
         if trigger == "read":
             return S.READ if s is S.RECEIVED and note_ok(kw["note"]) else None

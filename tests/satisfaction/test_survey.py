@@ -313,12 +313,18 @@ def test_labels_are_english_and_chinese() -> None:
     ids=lambda a: f"{a.kind.value}-{a.id}",
 )
 def test_only_the_customer_or_staff_answers(clock: FixedClock, stranger: Actor) -> None:
-    """Another buyer, a carrier or a system job cannot answer; the customer still can."""
+    """Another buyer, a carrier or a system job cannot answer, whatever the answers (checked
+    first); the customer still can."""
     survey = sent(clock)
     assert not survey.can("answer", answers={"csat": 1}, actor=stranger)
     before = snapshot(survey)
     with pytest.raises(NotTheCustomer, match=r"only the customer 'b-1' may answer"):
         survey.answer(answers={"csat": 1}, actor=stranger)
+    assert snapshot(survey) == before
+    # Who answers is checked before the answers: malformed ones tell a stranger nothing either.
+    for answers in ({"csat": 11}, {"unknown": 1}, {}):
+        with pytest.raises(NotTheCustomer):
+            survey.answer(answers=answers, actor=stranger)
     assert snapshot(survey) == before
     assert survey.can("answer", answers={"csat": 5}, actor=BUYER)
     survey.answer(answers={"csat": 5}, actor=BUYER)

@@ -56,7 +56,9 @@ def test_consultation_types() -> None:
     agent = Actor.staff("kefu-1")
     session = ConsultationSession(id="C-1", buyer_id="b-1", opened_at=start, clock=clock)
     assert_type(session.status, ConsultationStatus)
-    assert_type(session.message(sender=Sender.BUYER, length=4, actor=agent), TransitionRecord)
+    assert_type(
+        session.message(sender=Sender.BUYER, length=4, actor=Actor.buyer("b-1")), TransitionRecord
+    )
     assert_type(session.greet(actor=agent), TransitionRecord)
     assert_type(session.take_enquiry(type=ENQUIRY_SIZE, actor=agent), TransitionRecord)
     assert_type(session.enquiry_types, tuple[EnquiryType, ...])

@@ -32,7 +32,7 @@ from ecservice.aftersales import (
 )
 from ecservice.application._claims import claimed_units, covered_by_keys
 from ecservice.application._order_view import OrderAfterSales, order_view
-from ecservice.application._runner import UseCaseRunner
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import GatewayUnavailable, PolicyViolation, ValidationError
 from ecservice.money import Money
@@ -80,6 +80,9 @@ class AfterSalesService:
         sleep: how to wait (``time.sleep``).
 
     Raises:
+        ValidationError: a ``store`` without a callable ``unit_of_work`` (a
+            :class:`~ecservice.storage.Store` is needed), or a ``clock`` that is not a
+            :class:`~ecservice.clock.Clock` (with ``now()``).
         ValidationError: a gateway that is not a :class:`~ecservice.payments.PaymentGateway`,
             a policy that is not an :class:`~ecservice.aftersales.AfterSalesPolicy`, or an actor
             that is not an :class:`~ecservice.workflow.Actor`.
@@ -97,6 +100,8 @@ class AfterSalesService:
         backoff: Callable[[int], float] = default_backoff,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_store(store, "AfterSalesService")
+        check_clock(clock, "AfterSalesService")
         if not isinstance(gateway, PaymentGateway):
             raise ValidationError(
                 f"AfterSalesService needs a PaymentGateway, not {type(gateway).__name__}"

@@ -19,7 +19,7 @@ from typing import TypeVar, final
 from pendulum import DateTime
 
 from ecservice.aftersales import CaseLine
-from ecservice.application._runner import UseCaseRunner
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.calendar import CalendarNotConfirmed, WorkingCalendar
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.complaints import (
@@ -65,6 +65,9 @@ class ComplaintService:
         sleep: how to wait (``time.sleep``).
 
     Raises:
+        ValidationError: a ``store`` without a callable ``unit_of_work`` (a
+            :class:`~ecservice.storage.Store` is needed), or a ``clock`` that is not a
+            :class:`~ecservice.clock.Clock` (with ``now()``).
         ValidationError: a policy that is not an :class:`~ecservice.complaints.SlaPolicy`, a
             calendar that is not a :class:`~ecservice.calendar.WorkingCalendar`, or an actor
             that is not an :class:`~ecservice.workflow.Actor`.
@@ -82,6 +85,8 @@ class ComplaintService:
         backoff: Callable[[int], float] = default_backoff,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_store(store, "ComplaintService")
+        check_clock(clock, "ComplaintService")
         if not isinstance(policy, SlaPolicy):
             raise ValidationError(
                 f"ComplaintService needs an SlaPolicy, not {type(policy).__name__}"

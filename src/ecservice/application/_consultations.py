@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar, final
 
-from ecservice.application._runner import UseCaseRunner
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.application._stored import change_stored, check_callable
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.consultation import (
@@ -25,6 +25,7 @@ from ecservice.consultation import (
     OrderDetails,
     Sender,
 )
+from ecservice.consultation._workflow import check_actor
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.storage import Store, UnitOfWork, default_backoff
 from ecservice.workflow import Actor
@@ -47,7 +48,10 @@ class ConsultationService:
 
     Each method is one unit of work run through :func:`~ecservice.storage.run_in_transaction`
     (retried on transient storage errors and on :class:`~ecservice.errors.ConcurrencyConflict`,
-    from the stored state).
+    from the stored state). Who acts is checked first, on a replay too, by the guards of
+    :data:`~ecservice.consultation.CONSULTATION_WORKFLOW` (the agent for the reception flow, the
+    sender or the chat log for messages, staff or the system for the ends): anyone else gets
+    :class:`~ecservice.errors.GuardRejected`.
 
     Args:
         store: where sessions are stored.
@@ -60,6 +64,9 @@ class ConsultationService:
         sleep: how to wait (``time.sleep``).
 
     Raises:
+        ValidationError: a ``store`` without a callable ``unit_of_work`` (a
+            :class:`~ecservice.storage.Store` is needed), or a ``clock`` that is not a
+            :class:`~ecservice.clock.Clock` (with ``now()``).
         ValidationError: a checker without the four methods of
             :class:`~ecservice.consultation.OrderChecker`.
     """
@@ -74,6 +81,8 @@ class ConsultationService:
         backoff: Callable[[int], float] = default_backoff,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_store(store, "ConsultationService")
+        check_clock(clock, "ConsultationService")
         missing = [m for m in _CHECKS if not callable(getattr(checker, m, None))]
         if missing:
             raise ValidationError(
@@ -89,13 +98,14 @@ class ConsultationService:
         self, session_id: str, *, buyer_id: str, opened_at: _dt.datetime | None = None
     ) -> ConsultationSession:
         """Open session ``session_id`` of ``buyer_id`` at ``opened_at`` (``clock.now()`` by
-        default; usually the buyer's first message) and store it. Run again, it returns the
-        stored session.
+        default; usually the buyer's first message) and store it. Run again with the same
+        buyer (and ``opened_at``, when given), it returns the stored session.
 
         Raises:
-            PolicyViolation: ``session_id`` is taken by a session of another buyer.
+            PolicyViolation: ``session_id`` is taken by a session of another buyer, or was
+                opened at another instant than the ``opened_at`` given.
             NaiveDatetime: ``opened_at`` has no time zone.
-            ValidationError: malformed input.
+            ValidationError: malformed input, or ``opened_at`` after ``clock.now()``.
         """
         at = ensure_utc(self.clock.now() if opened_at is None else opened_at, what="opened_at")
 
@@ -106,6 +116,12 @@ class ConsultationService:
                     raise PolicyViolation(
                         f"consultation id {session_id!r} is already used by a session of buyer "
                         f"{stored.buyer_id!r}"
+                    )
+                if opened_at is not None and stored.opened_at != at:
+                    raise PolicyViolation(
+                        f"consultation {session_id!r} was opened at "
+                        f"{stored.opened_at.isoformat()}, not {at.isoformat()}: a session opens "
+                        "once"
                     )
                 return stored
             session = ConsultationSession(
@@ -150,6 +166,7 @@ class ConsultationService:
         """
 
         def apply(session: ConsultationSession) -> ConsultationSession:
+            check_actor(session, "message", actor, sender=sender)  # first, on a replay too
             if at is not None and session.messages:
                 wanted = Message(sender=sender, at=at, length=length)
                 if session.messages[-1] == wanted:
@@ -175,6 +192,7 @@ class ConsultationService:
         """
 
         def apply(session: ConsultationSession) -> ConsultationSession:
+            check_actor(session, "confirm_order", actor)
             if session.order != details:
                 session.confirm_order(details=details, checker=self.checker, actor=actor, note=note)
             return session
@@ -190,6 +208,7 @@ class ConsultationService:
         """
 
         def apply(session: ConsultationSession) -> ConsultationSession:
+            check_actor(session, "say_goodbye", actor)
             if not _taken(session, "say_goodbye"):
                 session.say_goodbye(actor=actor, note=note)
             return session
@@ -199,19 +218,26 @@ class ConsultationService:
     def hand_over(
         self, session_id: str, *, actor: Actor, remarks: Iterable[str] = (), note: str = ""
     ) -> ConsultationSession:
-        """Hand the confirmed order over for shipping (下单发货) with ``remarks``; run again, it
-        returns the stored session.
+        """Hand the confirmed order over for shipping (下单发货) with ``remarks``; run again
+        with the same remarks, it returns the stored session.
 
         Raises:
             AggregateNotFound: no such session.
             InvalidTransition: the agent has not said goodbye.
-            PolicyViolation: no order was confirmed.
+            PolicyViolation: no order was confirmed, or it was handed over with other remarks.
         """
         texts = tuple(remarks)
 
         def apply(session: ConsultationSession) -> ConsultationSession:
+            check_actor(session, "hand_over", actor)
             if not _taken(session, "hand_over"):
                 session.hand_over(actor=actor, remarks=texts, note=note)
+            elif tuple(r.text for r in session.remarks) != texts:
+                raise PolicyViolation(
+                    f"consultation {session_id!r} was handed over with other remarks "
+                    f"({len(session.remarks)} stored, {len(texts)} given, or other texts): a "
+                    "session is handed over once; follow its remarks up instead"
+                )
             return session
 
         return self.change(session_id, apply)
@@ -228,6 +254,7 @@ class ConsultationService:
         """
 
         def apply(session: ConsultationSession) -> ConsultationSession:
+            check_actor(session, "follow_up_remark", actor)
             remarks = session.remarks
             if type(index) is int and 0 <= index < len(remarks) and remarks[index].followed_up:
                 return session
@@ -247,6 +274,7 @@ class ConsultationService:
         """
 
         def apply(session: ConsultationSession) -> ConsultationSession:
+            check_actor(session, "complete", actor)
             if session.status is not ConsultationStatus.COMPLETED:
                 session.complete(actor=actor, note=note)
             return session
@@ -264,6 +292,7 @@ class ConsultationService:
         """
 
         def apply(session: ConsultationSession) -> ConsultationSession:
+            check_actor(session, "end", actor)
             if session.status is not ConsultationStatus.ENDED:
                 session.end(reason=reason, actor=actor)
             return session

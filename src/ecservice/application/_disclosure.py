@@ -18,7 +18,7 @@ from typing import final
 import attrs
 
 from ecservice._shown import shown
-from ecservice.application._runner import UseCaseRunner
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ValidationError
 from ecservice.orders import (
@@ -91,6 +91,11 @@ class DisclosureService:
         attempts: how many times a unit of work is tried.
         backoff: seconds to wait before attempt ``n + 1``.
         sleep: how to wait (tests pass a fake).
+
+    Raises:
+        ValidationError: a ``store`` without a callable ``unit_of_work`` (a
+            :class:`~ecservice.storage.Store` is needed), or a ``clock`` that is not a
+            :class:`~ecservice.clock.Clock` (with ``now()``).
     """
 
     def __init__(
@@ -102,6 +107,8 @@ class DisclosureService:
         backoff: Callable[[int], float] = default_backoff,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_store(store, "DisclosureService")
+        check_clock(clock, "DisclosureService")
         self.store = store
         self.clock = clock
         self._run = UseCaseRunner(store, attempts, backoff, sleep)

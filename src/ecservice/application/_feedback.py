@@ -17,7 +17,7 @@ from typing import TypeVar, final
 
 import attrs
 
-from ecservice.application._runner import UseCaseRunner
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.application._stored import change_stored, check_callable, check_limit
 from ecservice.calendar import WorkingCalendar
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
@@ -31,8 +31,9 @@ from ecservice.feedback import (
     FeedbackStatus,
     Sentiment,
 )
+from ecservice.feedback._workflow import check_actor
 from ecservice.storage import Store, UnitOfWork, default_backoff
-from ecservice.workflow import Actor
+from ecservice.workflow import Actor, ActorKind
 
 __all__ = ["FeedbackService", "FeedbackTimerRun"]
 
@@ -68,7 +69,11 @@ class FeedbackService:
     Each method is one unit of work run through :func:`~ecservice.storage.run_in_transaction`
     (retried on transient storage errors and on :class:`~ecservice.errors.ConcurrencyConflict`,
     from the stored state); run again after a crash, each converges: a step already taken the
-    same way returns the stored record.
+    same way returns the stored record. Who acts is checked first, on a replay too: the shop's
+    service staff read, record, answer, revisit and close feedback; the system's timers, or
+    staff, mark it late and schedule revisits (the guards of
+    :data:`~ecservice.feedback.FEEDBACK_WORKFLOW`); anyone else gets
+    :class:`~ecservice.errors.GuardRejected`.
 
     Args:
         store: where feedback records are stored (timed by
@@ -76,12 +81,17 @@ class FeedbackService:
         policy: the answer target and revisits (:class:`~ecservice.feedback.FeedbackPolicy`).
         calendar: the shop's working calendar, on which the targets are counted.
         clock: the time feedback is received at and timers run at.
-        actor: who marks answers late (default ``Actor.system("feedback-timer")``).
+        actor: who marks answers late (default ``Actor.system("feedback-timer")``): a system
+            or staff actor, as :data:`~ecservice.feedback.FEEDBACK_WORKFLOW` guards
+            ``mark_overdue``.
         attempts: how many times a use case runs before a transient failure is raised.
         backoff: seconds to wait before the next attempt.
         sleep: how to wait (``time.sleep``).
 
     Raises:
+        ValidationError: a ``store`` without a callable ``unit_of_work`` (a
+            :class:`~ecservice.storage.Store` is needed), or a ``clock`` that is not a
+            :class:`~ecservice.clock.Clock` (with ``now()``).
         ValidationError: a policy that is not a :class:`~ecservice.feedback.FeedbackPolicy`,
             a calendar that is not a :class:`~ecservice.calendar.WorkingCalendar`, or an actor
             that is not an :class:`~ecservice.workflow.Actor`.
@@ -99,6 +109,8 @@ class FeedbackService:
         backoff: Callable[[int], float] = default_backoff,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_store(store, "FeedbackService")
+        check_clock(clock, "FeedbackService")
         if not isinstance(policy, FeedbackPolicy):
             raise ValidationError(
                 f"FeedbackService needs a FeedbackPolicy, not {type(policy).__name__}"
@@ -109,6 +121,11 @@ class FeedbackService:
             )
         if actor is not None and not isinstance(actor, Actor):
             raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
+        if actor is not None and actor.kind not in (ActorKind.SYSTEM, ActorKind.STAFF):
+            raise ValidationError(
+                f"the actor who marks answers late is the system's timer or staff "
+                f"(Actor.system(...), Actor.staff(...)), not {actor.kind.value} {actor.id!r}"
+            )
         self.store = store
         self.policy = policy
         self.calendar = calendar
@@ -131,11 +148,12 @@ class FeedbackService:
     ) -> FeedbackRecord:
         """Receive feedback ``feedback_id`` at ``clock.now()``, its answer due by the policy on
         the calendar (:meth:`FeedbackRecord.receive
-        <ecservice.feedback.FeedbackRecord.receive>`), and store it. Run again, it returns the
-        stored record.
+        <ecservice.feedback.FeedbackRecord.receive>`), and store it. Run again with the same
+        customer, text and channel, it returns the stored record.
 
         Raises:
-            PolicyViolation: ``feedback_id`` is taken by feedback of another customer.
+            PolicyViolation: ``feedback_id`` is taken by feedback of another customer, or was
+                received with another text or channel.
             ValidationError: malformed input.
             CalendarNotConfirmed: the due date needs a day whose holidays are not confirmed.
         """
@@ -147,6 +165,20 @@ class FeedbackService:
                     raise PolicyViolation(
                         f"feedback id {feedback_id!r} is already used by feedback of customer "
                         f"{stored.customer_id!r}"
+                    )
+                differs = [
+                    what
+                    for what, given, kept in (
+                        ("text", text, stored.text),
+                        ("channel", channel, stored.channel),
+                    )
+                    if given != kept
+                ]
+                if differs:
+                    raise PolicyViolation(
+                        f"feedback {feedback_id!r} was received with another "
+                        f"{' and '.join(differs)}: a feedback id is received once, with one "
+                        "text and channel; use a new id for new feedback"
                     )
                 return stored
             record = FeedbackRecord.receive(
@@ -198,11 +230,13 @@ class FeedbackService:
 
         Raises:
             AggregateNotFound: no such record.
+            GuardRejected: the actor is not staff.
             InvalidTransition: the record was answered otherwise, or is closed.
             ValidationError: malformed input.
         """
 
         def apply(record: FeedbackRecord) -> FeedbackRecord:
+            check_actor(record, "answer", actor)  # first, on a replay too
             if record.answer_text == message:
                 return record
             if record.status is FeedbackStatus.RECEIVED:
@@ -228,11 +262,13 @@ class FeedbackService:
 
         Raises:
             AggregateNotFound: no such record.
+            GuardRejected: the actor is not staff or a system actor.
             InvalidTransition: the record is not answered.
             PolicyViolation: no revisit of the policy falls due from now.
         """
 
         def apply(record: FeedbackRecord) -> FeedbackRecord:
+            check_actor(record, "schedule_revisits", actor)
             if record.schedule:
                 return record
             record.schedule_revisits(
@@ -262,6 +298,7 @@ class FeedbackService:
 
         Raises:
             AggregateNotFound: no such record.
+            GuardRejected: the actor is not staff.
             ValidationError: ``number`` is not the next revisit (nor one done), or malformed
                 input.
             InvalidTransition: no revisit is scheduled.
@@ -270,6 +307,7 @@ class FeedbackService:
             raise ValidationError(f"number must be an int from 1, not {number!r:.40}")
 
         def apply(record: FeedbackRecord) -> FeedbackRecord:
+            check_actor(record, "revisit", actor)
             done = len(record.revisits)
             if number <= done:
                 return record
@@ -289,11 +327,13 @@ class FeedbackService:
 
         Raises:
             AggregateNotFound: no such record.
+            GuardRejected: the actor is not staff.
             InvalidTransition: the record is not answered yet.
             ValidationError: revisits left and no note.
         """
 
         def apply(record: FeedbackRecord) -> FeedbackRecord:
+            check_actor(record, "close", actor)
             if record.is_open:
                 record.close(actor=actor, note=note)
             return record
@@ -328,7 +368,7 @@ class FeedbackService:
             record = uow.feedback.get(record_id)
             found: str | None = None
             if record.status in UNANSWERED_STATES:
-                if record.overdue_at is None and record.can("mark_overdue"):
+                if record.overdue_at is None and record.can("mark_overdue", actor=self.actor):
                     record.mark_overdue(actor=self.actor)
                     found = "late"
             elif record.pending_revisits:

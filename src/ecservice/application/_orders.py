@@ -20,7 +20,7 @@ from typing import Any, Final, TypeVar, final
 import attrs
 
 from ecservice.application._claims import refunded_for_cancelled
-from ecservice.application._runner import UseCaseRunner
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.orders import (
@@ -181,6 +181,9 @@ class OrderService:
         sleep: how to wait (``time.sleep``).
 
     Raises:
+        ValidationError: a ``store`` without a callable ``unit_of_work`` (a
+            :class:`~ecservice.storage.Store` is needed), or a ``clock`` that is not a
+            :class:`~ecservice.clock.Clock` (with ``now()``).
         ValidationError: a gateway that is not a :class:`~ecservice.payments.PaymentGateway`,
             a policy that is not an :class:`~ecservice.orders.AutoConfirmPolicy`, exception
             rules that are not an :class:`~ecservice.orders.ExceptionPolicy`.
@@ -199,6 +202,8 @@ class OrderService:
         backoff: Callable[[int], float] = default_backoff,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_store(store, "OrderService")
+        check_clock(clock, "OrderService")
         if auto_confirm is not None and not isinstance(auto_confirm, AutoConfirmPolicy):
             raise ValidationError(
                 f"auto_confirm must be an AutoConfirmPolicy, not {type(auto_confirm).__name__}"

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, final, overload
 import attrs
 
 from ecservice.application._orders import payments_of
-from ecservice.application._runner import UseCaseRunner
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.consultation import ConsultationErasure
 from ecservice.consultation._privacy import check_erasable
@@ -189,6 +189,9 @@ class PrivacyService:
         sleep: how to wait (tests pass a fake).
 
     Raises:
+        ValidationError: a ``store`` without a callable ``unit_of_work`` (a
+            :class:`~ecservice.storage.Store` is needed), or a ``clock`` that is not a
+            :class:`~ecservice.clock.Clock` (with ``now()``).
         ValidationError: a ``policy`` that is not an :class:`~ecservice.orders.ErasurePolicy`.
     """
 
@@ -202,6 +205,8 @@ class PrivacyService:
         backoff: Callable[[int], float] = default_backoff,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_store(store, "PrivacyService")
+        check_clock(clock, "PrivacyService")
         if policy is not None and not isinstance(policy, ErasurePolicy):
             raise ValidationError(f"policy must be an ErasurePolicy, not {type(policy).__name__}")
         self.store = store

@@ -18,7 +18,7 @@ from typing import Any, TypeVar, final
 
 from pendulum import DateTime
 
-from ecservice.application._runner import UseCaseRunner
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.application._stored import change_stored, check_callable, check_limit, claim_due
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
@@ -32,6 +32,7 @@ from ecservice.ratings import (
     RatingStatus,
     ReviewPolicy,
 )
+from ecservice.ratings._prepare import check_buyer, check_seller
 from ecservice.storage import Store, UnitOfWork, default_backoff
 from ecservice.text import check_text
 from ecservice.workflow import Actor
@@ -65,6 +66,11 @@ def _delivered_at(order: Order[Any]) -> DateTime:
     return order.history[-1].at
 
 
+def _check_actor(actor: object) -> None:
+    if type(actor) is not Actor:
+        raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
+
+
 @final
 class RatingService:
     """The rating use cases of one shop (评价) over one store, under one review policy.
@@ -72,7 +78,9 @@ class RatingService:
     Each method is one unit of work run through :func:`~ecservice.storage.run_in_transaction`
     (retried on transient storage errors and on :class:`~ecservice.errors.ConcurrencyConflict`,
     from the stored state). Run again after a crash, before or after its commit, each converges
-    to what one run reaches: the stored rating is returned when it already holds what was asked.
+    to what one run reaches: the stored rating is returned when it already holds what was asked,
+    and only to whom may ask it (the buyer, or the seller for its answers: who acts is checked
+    first, on a replay too).
     The store should time ratings with :func:`~ecservice.storage.rating_next_due` (the default
     timers do) and load them with the service's clock.
 
@@ -90,6 +98,9 @@ class RatingService:
         sleep: how to wait (``time.sleep``).
 
     Raises:
+        ValidationError: a ``store`` without a callable ``unit_of_work`` (a
+            :class:`~ecservice.storage.Store` is needed), or a ``clock`` that is not a
+            :class:`~ecservice.clock.Clock` (with ``now()``).
         ValidationError: a bad ``seller_id``, a policy that is not a
             :class:`~ecservice.ratings.ReviewPolicy`, or an actor that is not an
             :class:`~ecservice.workflow.Actor`.
@@ -107,6 +118,8 @@ class RatingService:
         backoff: Callable[[int], float] = default_backoff,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_store(store, "RatingService")
+        check_clock(clock, "RatingService")
         if policy is not None and not isinstance(policy, ReviewPolicy):
             raise ValidationError(f"policy must be a ReviewPolicy, not {type(policy).__name__}")
         if actor is not None and not isinstance(actor, Actor):
@@ -235,6 +248,9 @@ class RatingService:
         shots = tuple(photos)
 
         def apply(rating: Rating) -> Rating:
+            # Who rates first, whatever the replay: another actor learns nothing of the rating.
+            _check_actor(actor)
+            check_buyer(rating, actor, "rate")
             if rating.rated_at is not None and not rating.by_default:
                 first = rating.grade if rating.revised_from is None else rating.revised_from
                 stored = (first, rating.text, rating.scores, rating.photos)
@@ -257,6 +273,8 @@ class RatingService:
         """
 
         def apply(rating: Rating) -> Rating:
+            _check_actor(actor)
+            check_buyer(rating, actor, "revise")
             if rating.revised_from is None:
                 rating.revise(actor=actor, note=note)
             return rating
@@ -276,6 +294,8 @@ class RatingService:
         """
 
         def apply(rating: Rating) -> Rating:
+            _check_actor(actor)
+            check_seller(rating, actor, "the review")
             if rating.explanation != text:
                 rating.explain(text=text, actor=actor)
             return rating
@@ -298,6 +318,8 @@ class RatingService:
         shots = tuple(photos)
 
         def apply(rating: Rating) -> Rating:
+            _check_actor(actor)
+            check_buyer(rating, actor, "follow up")
             if rating.follow_up != text:
                 rating.append(text=text, actor=actor, photos=shots)
             return rating
@@ -318,6 +340,8 @@ class RatingService:
         """
 
         def apply(rating: Rating) -> Rating:
+            _check_actor(actor)
+            check_seller(rating, actor, "the follow-up")
             if rating.follow_up_explanation != text:
                 rating.explain_follow_up(text=text, actor=actor)
             return rating

@@ -10,11 +10,36 @@ from typing import TypeVar, final
 
 import attrs
 
+from ecservice._shown import shown
+from ecservice.clock import Clock
+from ecservice.errors import ValidationError
 from ecservice.storage import Store, UnitOfWork, run_in_transaction
 
-__all__ = ["UseCaseRunner"]
+__all__ = ["UseCaseRunner", "check_clock", "check_store"]
 
 R = TypeVar("R")
+
+
+def check_store(store: object, service: str) -> None:
+    """Refuse a ``store`` without a callable ``unit_of_work`` (a
+    :class:`~ecservice.storage.Store`: :class:`~ecservice.storage.MemoryStore`,
+    :class:`~ecservice.storage.sql.SqlStore`) with :class:`~ecservice.errors.ValidationError`,
+    before a use case fails on it."""
+    if not callable(getattr(store, "unit_of_work", None)):
+        raise ValidationError(
+            f"{service} needs a store with a unit_of_work() method (a Store: MemoryStore, "
+            f"SqlStore), not {shown(store)}"
+        )
+
+
+def check_clock(clock: object, service: str) -> None:
+    """Refuse a ``clock`` that is not a :class:`~ecservice.clock.Clock` (an object with a
+    ``now()`` method) with :class:`~ecservice.errors.ValidationError`."""
+    if not isinstance(clock, Clock) or not callable(getattr(clock, "now", None)):
+        raise ValidationError(
+            f"{service} needs a Clock (an object with a now() method: SystemClock, FixedClock), "
+            f"not {shown(clock)}"
+        )
 
 
 @final
@@ -29,6 +54,9 @@ class UseCaseRunner:
     attempts: int
     backoff: Callable[[int], float]
     sleep: Callable[[float], None]
+
+    def __attrs_post_init__(self) -> None:
+        check_store(self.store, "a use case")
 
     def __call__(self, work: Callable[[UnitOfWork], R]) -> R:
         return run_in_transaction(

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar, final
 
-from ecservice.application._runner import UseCaseRunner
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.application._stored import change_stored, check_callable, check_limit, claim_due
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.complaints import CASE_ENDS
@@ -35,6 +35,7 @@ from ecservice.satisfaction import (
     SurveyChannel,
     SurveySubject,
 )
+from ecservice.satisfaction._prepare import check_answerer
 from ecservice.storage import Store, UnitOfWork, default_backoff
 from ecservice.workflow import Actor
 
@@ -69,6 +70,10 @@ def _same(stored: tuple[Answer, ...], given: Mapping[str, int | str] | Iterable[
     return stored == tuple(given)
 
 
+def _channel(channel: object) -> str:
+    return channel.value if isinstance(channel, SurveyChannel) else repr(channel)[:40]
+
+
 @final
 class SurveyService:
     """The satisfaction-survey use cases (满意度调查, 回访问卷) over one store.
@@ -94,6 +99,9 @@ class SurveyService:
         sleep: how to wait (``time.sleep``).
 
     Raises:
+        ValidationError: a ``store`` without a callable ``unit_of_work`` (a
+            :class:`~ecservice.storage.Store` is needed), or a ``clock`` that is not a
+            :class:`~ecservice.clock.Clock` (with ``now()``).
         ValidationError: bad questions, window or reminders (as
             :class:`~ecservice.satisfaction.Survey` checks them), or an actor that is not an
             :class:`~ecservice.workflow.Actor`.
@@ -112,6 +120,8 @@ class SurveyService:
         backoff: Callable[[int], float] = default_backoff,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        check_store(store, "SurveyService")
+        check_clock(clock, "SurveyService")
         if actor is not None and not isinstance(actor, Actor):
             raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
         # The survey's own checks, once, on a sample.
@@ -137,14 +147,15 @@ class SurveyService:
 
     def send(self, subject: SurveySubject, *, customer_id: str, channel: SurveyChannel) -> Survey:
         """Schedule and send the survey about ``subject`` to ``customer_id`` through
-        ``channel`` at ``clock.now()`` (id :func:`survey_id`). Run again, it returns the stored
-        survey.
+        ``channel`` at ``clock.now()`` (id :func:`survey_id`). Run again with the same customer
+        and channel, it returns the stored survey.
 
         Returns:
             The stored survey.
 
         Raises:
-            PolicyViolation: the subject's survey was sent to another customer.
+            PolicyViolation: the subject's survey was sent to another customer, or through
+                another channel.
             ValidationError: malformed input (see :class:`~ecservice.satisfaction.Survey`).
         """
         return self._run(lambda uow: self._send(uow, subject, customer_id, channel))
@@ -220,6 +231,11 @@ class SurveyService:
                     f"survey {sid!r} was sent to customer {stored.customer_id!r}, not "
                     f"{customer_id!r}"
                 )
+            if stored.channel is not channel:
+                raise PolicyViolation(
+                    f"survey {sid!r} was sent through {stored.channel.value}, not "
+                    f"{_channel(channel)}: a survey is sent once, through one channel"
+                )
             return stored
         survey = Survey(
             id=sid,
@@ -259,7 +275,8 @@ class SurveyService:
     ) -> Survey:
         """Record the customer's answers (:meth:`Survey.answer
         <ecservice.satisfaction.Survey.answer>`); run again with the same answers, it returns
-        the stored survey.
+        the stored survey. Who answers is checked first, on a replay too: only the customer
+        surveyed or the shop's staff gets the survey back.
 
         Raises:
             AggregateNotFound: no such survey.
@@ -274,6 +291,9 @@ class SurveyService:
         )
 
         def apply(survey: Survey) -> Survey:
+            # Who answers first, whatever the replay: a stranger must not learn the answers by
+            # sending them again.
+            check_answerer(survey, actor)
             if survey.answers and _same(survey.answers, given):
                 return survey
             survey.answer(answers=given, actor=actor)

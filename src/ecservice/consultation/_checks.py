@@ -65,6 +65,15 @@ def check_session(session: ConsultationSession) -> None:
     _check_fields(session)
     subject = session._subject()
     history = session.history
+    if not history:
+        # A session without a transition yet: opened no later than its clock, as a message is
+        # recorded no later than it (one with history is opened before its first record).
+        now = session.clock.now()
+        if session.opened_at > now:
+            raise ValidationError(
+                f"{subject} opened at {session.opened_at.isoformat()}, after the session's "
+                f"clock ({now.isoformat()}); open a session once the buyer has written"
+            )
     if history and history[0].at < session.opened_at:
         raise ValidationError(
             f"{subject}: its first transition ({history[0].at}) is before it was opened "

@@ -80,6 +80,14 @@ class ConsultationSession(Aggregate[ConsultationStatus]):
     Chat messages (:meth:`message`) are recorded with their instants, non-decreasing, in any
     open state; :meth:`responses` pairs each agent reply with the buyer messages it answers.
 
+    **Who acts.** Every transition is guarded by who may fire it (:data:`CONSULTATION_WORKFLOW`'s
+    guards; anyone else gets :class:`~ecservice.errors.GuardRejected` and nothing changes): the
+    reception flow (greeting to hand-over, remark follow-ups) is the agent's, an
+    ``Actor.staff(...)``; an agent's message is recorded by staff and a buyer's by the session's
+    buyer (``Actor.buyer(buyer_id)``), or either by the shop's chat log (an
+    ``Actor.system(...)``); completing, ending and handing to after-sales are done by staff or
+    the system.
+
     **Loading.** The constructor checks what storage hands it: every field's type, and that it
     agrees with the history: one message per ``message`` record (each record's note describes
     its message, whose instant is not after the record's and not before the previous
@@ -97,7 +105,8 @@ class ConsultationSession(Aggregate[ConsultationStatus]):
         status: the session's state; ``ConsultationStatus.OPENED`` for a new session.
         buyer_id: the buyer (short text).
         opened_at: when the session opened (usually the buyer's first message); an aware
-            datetime, converted to UTC.
+            datetime, converted to UTC, not after the clock's ``now`` for a session without
+            history (as a message is not recorded before it is sent).
         messages: the chat messages, oldest first (:class:`Message` values); none by default.
         enquiries: the enquiries taken, oldest first (:class:`Enquiry` values).
         recommended: the SKUs recommended, in order (short texts).

@@ -21,18 +21,25 @@ from ecservice.consultation._events import (
     ProductRecommended,
     RemarkFollowedUp,
 )
-from ecservice.consultation._values import Enquiry, Message, ObjectionKind, Remark
-from ecservice.workflow import Context, DomainEvent, Workflow, transition
+from ecservice.consultation._values import Enquiry, Message, ObjectionKind, Remark, Sender
+from ecservice.errors import GuardRejected, ValidationError
+from ecservice.workflow import Actor, ActorKind, Context, DomainEvent, Workflow, transition
+from ecservice.workflow._engine import _guard_name as guard_name
 
 if TYPE_CHECKING:
     from ecservice.consultation._session import ConsultationSession
 
 __all__ = [
+    "ACTOR_GUARDS",
     "CONSULTATION_WORKFLOW",
     "END_STATES",
     "OPEN_STATES",
     "PRE_ORDER_STATES",
     "SELLING_STATES",
+    "by_agent",
+    "by_sender",
+    "by_staff_or_system",
+    "check_actor",
 ]
 
 S = ConsultationStatus
@@ -55,6 +62,77 @@ OPEN_STATES: Final[tuple[ConsultationStatus, ...]] = tuple(
 
 
 # --- guards ------------------------------------------------------------------------------------
+
+
+def by_agent(session: ConsultationSession, ctx: Context) -> bool:
+    """Fired by the shop's customer service (Actor.staff(...)), not the buyer nor anyone else.
+
+    The reception flow is the agent's: greeting, enquiries, recommendations, objections,
+    closing, the order's confirmation, the goodbye, the hand-over and its follow-ups."""
+    return ctx.actor.kind is ActorKind.STAFF
+
+
+def by_staff_or_system(session: ConsultationSession, ctx: Context) -> bool:
+    """Fired by the shop's customer service or the system (Actor.staff or Actor.system).
+
+    Completing a session, ending one the buyer left and handing one to after-sales are done
+    by the agent or by the shop's chat system."""
+    return ctx.actor.kind is ActorKind.STAFF or ctx.actor.kind is ActorKind.SYSTEM
+
+
+def by_sender(session: ConsultationSession, ctx: Context) -> bool:
+    """Recorded by its sender (agent: Actor.staff; buyer: the session's buyer) or the chat log.
+
+    An agent's message is recorded by staff, a buyer's message by the session's buyer
+    (``Actor.buyer(buyer_id)``); the shop's chat log (an ``Actor.system(...)``) records
+    either."""
+    actor = ctx.actor
+    if actor.kind is ActorKind.SYSTEM:
+        return True
+    message = ctx.payload.get("message")
+    sender = message.sender if isinstance(message, Message) else ctx.payload.get("sender")
+    if sender is Sender.AGENT:
+        return actor.kind is ActorKind.STAFF
+    return actor.kind is ActorKind.BUYER and actor.id == session.buyer_id
+
+
+#: Who may fire each trigger of :data:`CONSULTATION_WORKFLOW`: the guard on its transitions.
+ACTOR_GUARDS: Final[dict[str, Any]] = {
+    "message": by_sender,
+    "greet": by_agent,
+    "take_enquiry": by_agent,
+    "recommend": by_agent,
+    "handle_objection": by_agent,
+    "close_deal": by_agent,
+    "confirm_order": by_agent,
+    "say_goodbye": by_agent,
+    "hand_over": by_agent,
+    "follow_up_remark": by_agent,
+    "complete": by_staff_or_system,
+    "end": by_staff_or_system,
+    "transfer_to_aftersales": by_staff_or_system,
+}
+
+
+def check_actor(
+    session: ConsultationSession, trigger: str, actor: object, **payload: object
+) -> None:
+    """Refuse an ``actor`` who may not fire ``trigger`` of the default workflow, whatever the
+    session's state (a replay of a step already taken checks who asks); ``payload`` holds what
+    the guard reads (``sender`` for a message).
+
+    Raises:
+        ValidationError: ``actor`` is not an :class:`~ecservice.workflow.Actor`.
+        GuardRejected: the trigger's actor guard (:data:`ACTOR_GUARDS`) rejects ``actor``.
+    """
+    if type(actor) is not Actor:
+        raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
+    guard = ACTOR_GUARDS[trigger]
+    ctx = Context(trigger, session.status, session.clock.now(), actor, "", payload)
+    if not guard(session, ctx):
+        raise GuardRejected(
+            trigger, session.status.name, [guard_name(guard)], subject=session._subject()
+        )
 
 
 def has_order(session: ConsultationSession, ctx: Context) -> bool:
@@ -185,47 +263,97 @@ CONSULTATION_WORKFLOW: Final[Workflow[ConsultationSession]] = Workflow(
     states=ConsultationStatus,
     initial=S.OPENED,
     final=[S.COMPLETED, S.ENDED, S.TRANSFERRED],
+    # Each transition is guarded by who may fire it (ACTOR_GUARDS): the agent for the reception
+    # flow, the sender or the chat log for messages, the agent or the system for the ends. A
+    # derived workflow keeps the guards of the transitions it keeps, and may drop or replace
+    # them.
     transitions=[
-        transition("message", OPEN_STATES, None, before=[apply_message]),
-        transition("greet", S.OPENED, S.GREETED, before=[apply_greeting]),
+        transition("message", OPEN_STATES, None, conditions=[by_sender], before=[apply_message]),
+        transition("greet", S.OPENED, S.GREETED, conditions=[by_agent], before=[apply_greeting]),
         transition(
-            "take_enquiry", [S.GREETED, *SELLING_STATES], S.ENQUIRING, before=[apply_enquiry]
+            "take_enquiry",
+            [S.GREETED, *SELLING_STATES],
+            S.ENQUIRING,
+            conditions=[by_agent],
+            before=[apply_enquiry],
         ),
         transition(
             "recommend",
             [S.ENQUIRING, S.RECOMMENDING, S.HANDLING_OBJECTION],
             S.RECOMMENDING,
+            conditions=[by_agent],
             before=[apply_recommendation],
         ),
         transition(
             "handle_objection",
             [S.RECOMMENDING, S.HANDLING_OBJECTION, S.CLOSING],
             S.HANDLING_OBJECTION,
+            conditions=[by_agent],
             before=[apply_objection],
         ),
         transition(
             "close_deal",
             [S.ENQUIRING, S.RECOMMENDING, S.HANDLING_OBJECTION],
             S.CLOSING,
+            conditions=[by_agent],
             before=[apply_closing],
         ),
-        transition("confirm_order", SELLING_STATES, S.ORDER_CONFIRMED, before=[apply_confirmation]),
-        transition("confirm_order", S.ORDER_CONFIRMED, None, before=[apply_confirmation]),
+        transition(
+            "confirm_order",
+            SELLING_STATES,
+            S.ORDER_CONFIRMED,
+            conditions=[by_agent],
+            before=[apply_confirmation],
+        ),
+        transition(
+            "confirm_order",
+            S.ORDER_CONFIRMED,
+            None,
+            conditions=[by_agent],
+            before=[apply_confirmation],
+        ),
         transition(
             "say_goodbye",
             [S.GREETED, *SELLING_STATES, S.ORDER_CONFIRMED],
             S.FAREWELL,
+            conditions=[by_agent],
             before=[apply_goodbye],
         ),
         transition(
-            "hand_over", S.FAREWELL, S.HANDED_OVER, conditions=[has_order], before=[apply_hand_over]
+            "hand_over",
+            S.FAREWELL,
+            S.HANDED_OVER,
+            conditions=[by_agent, has_order],
+            before=[apply_hand_over],
         ),
-        transition("follow_up_remark", S.HANDED_OVER, None, before=[apply_follow_up]),
-        transition("complete", S.HANDED_OVER, S.COMPLETED, conditions=[remarks_followed_up]),
         transition(
-            "end", [*PRE_ORDER_STATES, S.FAREWELL], S.ENDED, unless=[has_order], before=[emit_ended]
+            "follow_up_remark",
+            S.HANDED_OVER,
+            None,
+            conditions=[by_agent],
+            before=[apply_follow_up],
         ),
-        transition("transfer_to_aftersales", OPEN_STATES, S.TRANSFERRED, before=[apply_transfer]),
+        transition(
+            "complete",
+            S.HANDED_OVER,
+            S.COMPLETED,
+            conditions=[by_staff_or_system, remarks_followed_up],
+        ),
+        transition(
+            "end",
+            [*PRE_ORDER_STATES, S.FAREWELL],
+            S.ENDED,
+            conditions=[by_staff_or_system],
+            unless=[has_order],
+            before=[emit_ended],
+        ),
+        transition(
+            "transfer_to_aftersales",
+            OPEN_STATES,
+            S.TRANSFERRED,
+            conditions=[by_staff_or_system],
+            before=[apply_transfer],
+        ),
     ],
     on_enter={S.COMPLETED: [emit_completed]},
 )

@@ -78,6 +78,12 @@ class FeedbackRecord(Aggregate[FeedbackStatus]):
     the last takes the record to ``REVISITED``, from which it is closed. A record may be closed
     with revisits still scheduled, with a note saying why.
 
+    **Who acts.** Every transition is guarded by who may fire it (:data:`FEEDBACK_WORKFLOW`'s
+    guards; anyone else gets :class:`~ecservice.errors.GuardRejected` and nothing changes): the
+    shop's service staff (``Actor.staff(...)``) read, record, answer, revisit and close a
+    record; the system's timers (``Actor.system(...)``), or staff, mark it late and schedule
+    its revisits. The customer gives the feedback; they fire no transition.
+
     **Timers.** :meth:`next_due` gives the next instant the record needs attention (its answer
     due, the lateness to record, the next revisit or its deadline), for storage to keep as the
     record's timer.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from ecservice.errors import GuardRejected, ValidationError
 from ecservice.feedback._events import (
     FeedbackAnswered,
     FeedbackAnswerOverdue,
@@ -15,12 +16,21 @@ from ecservice.feedback._events import (
     RevisitsScheduled,
 )
 from ecservice.feedback._values import FeedbackKind, RevisitOutcome, Sentiment
-from ecservice.workflow import Context, DomainEvent, Workflow, transition
+from ecservice.workflow import Actor, ActorKind, Context, DomainEvent, Workflow, transition
+from ecservice.workflow._engine import _guard_name as guard_name
 
 if TYPE_CHECKING:
     from ecservice.feedback._record import FeedbackRecord
 
-__all__ = ["FEEDBACK_TIMER_ID", "FEEDBACK_WORKFLOW", "UNANSWERED_STATES"]
+__all__ = [
+    "ACTOR_GUARDS",
+    "FEEDBACK_TIMER_ID",
+    "FEEDBACK_WORKFLOW",
+    "UNANSWERED_STATES",
+    "by_service_staff",
+    "by_staff_or_timer",
+    "check_actor",
+]
 
 S = FeedbackStatus
 
@@ -31,6 +41,51 @@ FEEDBACK_TIMER_ID: Final = "feedback-timer"
 
 
 # --- guards ------------------------------------------------------------------------------------
+
+
+def by_service_staff(record: FeedbackRecord, ctx: Context) -> bool:
+    """Fired by the shop's service staff (Actor.staff(...)), not the customer nor anyone else.
+
+    Customer-service practice: the shop's service staff read the feedback, record it, answer
+    the customer, revisit them and close the record."""
+    return ctx.actor.kind is ActorKind.STAFF
+
+
+def by_staff_or_timer(record: FeedbackRecord, ctx: Context) -> bool:
+    """Fired by the shop's service staff or the system's timers (Actor.staff or Actor.system).
+
+    A timer marks an unanswered record late and may schedule the revisits; so may staff."""
+    return ctx.actor.kind is ActorKind.STAFF or ctx.actor.kind is ActorKind.SYSTEM
+
+
+#: Who may fire each trigger of :data:`FEEDBACK_WORKFLOW`: the guard on its transitions.
+ACTOR_GUARDS: Final[dict[str, Any]] = {
+    "read": by_service_staff,
+    "record": by_service_staff,
+    "answer": by_service_staff,
+    "mark_overdue": by_staff_or_timer,
+    "schedule_revisits": by_staff_or_timer,
+    "revisit": by_service_staff,
+    "close": by_service_staff,
+}
+
+
+def check_actor(record: FeedbackRecord, trigger: str, actor: object) -> None:
+    """Refuse an ``actor`` who may not fire ``trigger`` of the default workflow, whatever the
+    record's state (a replay of a step already taken checks who asks).
+
+    Raises:
+        ValidationError: ``actor`` is not an :class:`~ecservice.workflow.Actor`.
+        GuardRejected: the trigger's actor guard (:data:`ACTOR_GUARDS`) rejects ``actor``.
+    """
+    if type(actor) is not Actor:
+        raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
+    guard = ACTOR_GUARDS[trigger]
+    ctx = Context(trigger, record.status, record.clock.now(), actor, "", {})
+    if not guard(record, ctx):
+        raise GuardRejected(
+            trigger, record.status.name, [guard_name(guard)], subject=record._subject()
+        )
 
 
 def last_revisit(record: FeedbackRecord, ctx: Context) -> bool:
@@ -127,22 +182,56 @@ FEEDBACK_WORKFLOW: Final[Workflow[FeedbackRecord]] = Workflow(
     states=FeedbackStatus,
     initial=S.RECEIVED,
     final=[S.CLOSED],
+    # Each transition is guarded by who may fire it (ACTOR_GUARDS): the shop's service staff,
+    # and for lateness and scheduling the system's timers too. A derived workflow keeps the
+    # guards of the transitions it keeps, and may drop or replace them.
     transitions=[
-        transition("read", S.RECEIVED, S.READ, before=[apply_read]),
-        transition("record", [S.READ, S.RECORDED], S.RECORDED, before=[apply_record]),
-        transition("answer", S.RECORDED, S.ANSWERED, before=[apply_answer]),
+        transition("read", S.RECEIVED, S.READ, conditions=[by_service_staff], before=[apply_read]),
+        transition(
+            "record",
+            [S.READ, S.RECORDED],
+            S.RECORDED,
+            conditions=[by_service_staff],
+            before=[apply_record],
+        ),
+        transition(
+            "answer", S.RECORDED, S.ANSWERED, conditions=[by_service_staff], before=[apply_answer]
+        ),
         # Internal: the timer marks an unanswered record late; no state changes.
-        transition("mark_overdue", UNANSWERED_STATES, None, before=[apply_overdue]),
-        transition("schedule_revisits", S.ANSWERED, S.REVISIT_SCHEDULED, before=[apply_schedule]),
+        transition(
+            "mark_overdue",
+            UNANSWERED_STATES,
+            None,
+            conditions=[by_staff_or_timer],
+            before=[apply_overdue],
+        ),
+        transition(
+            "schedule_revisits",
+            S.ANSWERED,
+            S.REVISIT_SCHEDULED,
+            conditions=[by_staff_or_timer],
+            before=[apply_schedule],
+        ),
         transition(
             "revisit",
             S.REVISIT_SCHEDULED,
             S.REVISITED,
-            conditions=[last_revisit],
+            conditions=[by_service_staff, last_revisit],
             before=[apply_revisit],
         ),
-        transition("revisit", S.REVISIT_SCHEDULED, None, before=[apply_revisit]),
-        transition("close", [S.ANSWERED, S.REVISIT_SCHEDULED, S.REVISITED], S.CLOSED),
+        transition(
+            "revisit",
+            S.REVISIT_SCHEDULED,
+            None,
+            conditions=[by_service_staff],
+            before=[apply_revisit],
+        ),
+        transition(
+            "close",
+            [S.ANSWERED, S.REVISIT_SCHEDULED, S.REVISITED],
+            S.CLOSED,
+            conditions=[by_service_staff],
+        ),
     ],
     on_enter={S.CLOSED: [emit_closed]},
 )

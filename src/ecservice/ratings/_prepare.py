@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from ecservice.ratings._rating import Rating
 
 __all__ = [
+    "check_buyer",
+    "check_seller",
     "prepare_append",
     "prepare_close",
     "prepare_explain",
@@ -58,7 +60,9 @@ def _late(what: str, end: DateTime, at: DateTime) -> RatingWindowClosed:
     )
 
 
-def _buyer(rating: Rating, actor: Actor, action: str) -> None:
+def check_buyer(rating: Rating, actor: Actor, action: str) -> None:
+    """Refuse an ``actor`` other than the rating's buyer (:class:`NotTheBuyer`); a value that
+    is not an :class:`~ecservice.workflow.Actor` is left to the caller."""
     if type(actor) is Actor and (actor.kind is not ActorKind.BUYER or actor.id != rating.buyer_id):
         raise NotTheBuyer(
             f"only the buyer {rating.buyer_id!r} may {action} rating {rating.id!r}, "
@@ -66,7 +70,9 @@ def _buyer(rating: Rating, actor: Actor, action: str) -> None:
         )
 
 
-def _seller(rating: Rating, actor: Actor, what: str) -> None:
+def check_seller(rating: Rating, actor: Actor, what: str) -> None:
+    """Refuse an ``actor`` other than the seller's staff or account (:class:`NotTheSeller`); a
+    value that is not an :class:`~ecservice.workflow.Actor` is left to the caller."""
     if type(actor) is not Actor or actor.kind is ActorKind.STAFF:
         return  # not an Actor: _fire_prepared reports it, and can() answers False
     if actor.kind is ActorKind.SYSTEM and actor.id == rating.seller_id:
@@ -115,7 +121,7 @@ def prepare_rate(
         )
     checked = long_text(text.strip() if isinstance(text, str) else text, "the text of a review")
     refs = _photos(rating, photos, "a review's photos")
-    _buyer(rating, actor, "rate")
+    check_buyer(rating, actor, "rate")
     at = now_of(rating)
     if at < rating.delivered_at:
         raise RatingWindowClosed(
@@ -177,7 +183,7 @@ def prepare_revise(rating: Rating, *, actor: Actor, note: str = "") -> dict[str,
         raise RevisionRefused(
             f"rating {rating.id!r} is good; only a neutral or bad rating may be changed (to good)"
         )
-    _buyer(rating, actor, "revise")
+    check_buyer(rating, actor, "revise")
     at = now_of(rating)
     deadline = rating.revision_deadline
     assert deadline is not None
@@ -190,7 +196,7 @@ def _answer(
     rating: Rating, text: str, actor: Actor, deadline: DateTime | None, what: str
 ) -> dict[str, object]:
     checked = long_text(text.strip() if isinstance(text, str) else text, f"the answer to {what}")
-    _seller(rating, actor, what)
+    check_seller(rating, actor, what)
     if deadline is None:
         raise AnswerRefused(
             f"rating {rating.id!r}: {what} has already been answered, or there is none to "
@@ -223,7 +229,7 @@ def prepare_append(
         text.strip() if isinstance(text, str) else text, "the text of a follow-up review"
     )
     refs = _photos(rating, photos, "a follow-up's photos")
-    _buyer(rating, actor, "follow up")
+    check_buyer(rating, actor, "follow up")
     at = now_of(rating)
     deadline = rating.follow_up_deadline
     assert deadline is not None

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ecservice.satisfaction._survey import Survey
 
 __all__ = [
+    "check_answerer",
     "prepare_answer",
     "prepare_cancel",
     "prepare_expire",
@@ -71,18 +72,32 @@ def prepare_remind(self: Survey, *, actor: Actor, note: object = "") -> dict[str
     return payload
 
 
-def prepare_answer(self: Survey, *, answers: object = REQUIRED, actor: Actor) -> dict[str, Any]:
-    payload = _start(self, "answer", actor, "")
-    require("answer", answers=answers)
-    checked = answers_for(self.questions, answers)
+def check_answerer(survey: Survey, actor: object) -> None:
+    """Refuse an ``actor`` who may not answer ``survey``: anyone but the customer surveyed
+    (``Actor.buyer(customer_id)``) and the shop's staff (recording a survey by phone).
+
+    Raises:
+        ValidationError: ``actor`` is not an :class:`~ecservice.workflow.Actor`.
+        NotTheCustomer: another buyer, a carrier, a system job.
+    """
+    if not isinstance(actor, Actor):
+        raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
     if actor.kind is not ActorKind.STAFF and (
-        actor.kind is not ActorKind.BUYER or actor.id != self.customer_id
+        actor.kind is not ActorKind.BUYER or actor.id != survey.customer_id
     ):
         raise NotTheCustomer(
-            f"only the customer {self.customer_id!r} may answer {self._subject()}, not "
-            f"{actor.kind.value} {actor.id!r}; answer it as Actor.buyer({self.customer_id!r}), "
+            f"only the customer {survey.customer_id!r} may answer {survey._subject()}, not "
+            f"{actor.kind.value} {actor.id!r}; answer it as Actor.buyer({survey.customer_id!r}), "
             "or as staff recording a survey by phone (Actor.staff(...))"
         )
+
+
+def prepare_answer(self: Survey, *, answers: object = REQUIRED, actor: Actor) -> dict[str, Any]:
+    payload = _start(self, "answer", actor, "")
+    # Who answers is checked before the answers, so that nobody else learns anything of them.
+    check_answerer(self, actor)
+    require("answer", answers=answers)
+    checked = answers_for(self.questions, answers)
     _window_open(self, "answer")
     payload["answers"] = checked
     return payload
