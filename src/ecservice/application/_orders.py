@@ -17,9 +17,16 @@ import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar, final
 
-import attrs
-
 from ecservice.application._claims import refunded_for_cancelled
+from ecservice.application._order_payments import (
+    CAPTURED,
+    ENDED_ATTEMPT,
+    MAX_ATTEMPTS,
+    PaymentOutcome,
+    outcome_of,
+    payment_id,
+    payments_of,
+)
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
@@ -40,9 +47,7 @@ from ecservice.orders import (
 from ecservice.payments import (
     Instrument,
     OrderPayments,
-    Payment,
     PaymentGateway,
-    PaymentStatus,
 )
 from ecservice.storage import Store, UnitOfWork, default_backoff
 from ecservice.workflow import Actor, TransitionRecord
@@ -51,78 +56,8 @@ __all__ = ["OrderService", "PaymentOutcome", "payment_id", "payments_of"]
 
 R = TypeVar("R")
 
-_CAPTURED: Final = frozenset(
-    {PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
-)
-#: Most payments (attempts) one order can have: the limit of ``OrderPayments.open``.
-MAX_ATTEMPTS: Final = 999
 #: Who holds the orders the shop's exception rules flag.
 RULES_ACTOR: Final = Actor.system("exception-rules")
-
-
-@attrs.frozen(kw_only=True)
-class PaymentOutcome:
-    """Where an order's payment stands after :meth:`OrderService.pay`.
-
-    Args:
-        order_id: the order.
-        payment_id: the payment of the attempt that ran (or that had already paid the order).
-        payment_status: the payment's status: ``CAPTURED`` when it paid the order, ``FAILED``
-            when the gateway declined it (pay again to make the next attempt).
-        order_status: the order's status (``PROCESSING`` once paid; ``ON_HOLD`` when the
-            order is held: the payment is taken, and the order is confirmed when staff
-            release it).
-    """
-
-    order_id: str
-    payment_id: str
-    payment_status: PaymentStatus
-    order_status: OrderStatus
-
-    @property
-    def paid(self) -> bool:
-        """The order was paid (by this payment)."""
-        captured = self.payment_status in _CAPTURED
-        return captured and self.order_status is not OrderStatus.PENDING_CONFIRMATION
-
-    @property
-    def attempt(self) -> int:
-        """The attempt number of :attr:`payment_id` (1 for ``{order_id}-PAY``)."""
-        base = f"{self.order_id}-PAY"
-        if self.payment_id == base:
-            return 1
-        tail = self.payment_id.removeprefix(base + "-")
-        return int(tail) if tail.isdigit() else 1
-
-    @property
-    def next_attempt(self) -> int:
-        """The attempt to make after a decline."""
-        return self.attempt + 1
-
-
-#: The states in which an attempt can take no more money, so that the next may start.
-_ENDED_ATTEMPT: Final = frozenset({PaymentStatus.FAILED, PaymentStatus.VOIDED})
-
-
-def payment_id(order_id: str, attempt: int) -> str:
-    """The id :meth:`~ecservice.payments.OrderPayments.open` gives attempt ``attempt``."""
-    return f"{order_id}-PAY" if attempt == 1 else f"{order_id}-PAY-{attempt}"
-
-
-def payments_of(uow: UnitOfWork, order_id: str) -> list[Payment]:
-    """The stored payments of an order, attempt 1 first.
-
-    Attempts are opened one after another (the next one only once the previous one failed), so
-    their ids are ``{order_id}-PAY``, ``{order_id}-PAY-2``, ... without gaps: the list ends at
-    the first id that is not stored.
-    """
-    found: list[Payment] = []
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        payment = uow.payments.find(payment_id(order_id, attempt))
-        if payment is None:
-            break
-        found.append(payment)
-    return found
 
 
 def _hold_for(order: Order[Any], findings: tuple[ExceptionFinding, ...]) -> None:
@@ -134,15 +69,6 @@ def _hold_for(order: Order[Any], findings: tuple[ExceptionFinding, ...]) -> None
         if len(detail) > HOLD_DETAIL_MAX:
             detail = detail[: HOLD_DETAIL_MAX - 1] + "…"
     order.hold(reason=findings[0].reason, detail=detail, actor=RULES_ACTOR)
-
-
-def _outcome(order: Order[Any], payment: Payment) -> PaymentOutcome:
-    return PaymentOutcome(
-        order_id=order.id,
-        payment_id=payment.id,
-        payment_status=payment.status,
-        order_status=order.status,
-    )
 
 
 @final
@@ -355,7 +281,7 @@ class OrderService:
             order = uow.orders.get(order_id)
             paying = shop.paid_by(order)
             if paying is not None:
-                return _outcome(order, uow.payments.get(paying))
+                return outcome_of(order, uow.payments.get(paying))
             if uow.payments.find(pid) is None:
                 made = payments_of(uow, order_id)
                 if len(made) < attempt - 1:
@@ -365,7 +291,7 @@ class OrderService:
                         f"{len(made) + 1}, not {attempt}"
                     )
                 last = made[-1] if made else None
-                if last is not None and last.status not in _ENDED_ATTEMPT:
+                if last is not None and last.status not in ENDED_ATTEMPT:
                     # The previous attempt may still take the money (an answer was lost):
                     # a second one could charge the buyer twice.
                     raise PolicyViolation(
@@ -381,7 +307,7 @@ class OrderService:
             order = uow.orders.get(order_id)
             paying = shop.paid_by(order)
             if paying is not None:
-                return _outcome(order, uow.payments.get(paying))
+                return outcome_of(order, uow.payments.get(paying))
             payment = uow.payments.get(pid)
             order_version, payment_version = order.version, payment.version
             # A held order is paid but stays held: its release confirms it.
@@ -390,7 +316,7 @@ class OrderService:
                 uow.payments.save(payment)
             if order.version != order_version:
                 uow.orders.save(order)
-            return _outcome(order, payment)
+            return outcome_of(order, payment)
 
         done = self._run(open_attempt)
         return done if done is not None else self._run(pay)
@@ -561,7 +487,7 @@ class OrderService:
             if order.status is OrderStatus.PENDING_CONFIRMATION:
                 made = payments_of(uow, order_id)
                 last = made[-1] if made else None
-                if last is not None and last.status in _CAPTURED:
+                if last is not None and last.status in CAPTURED:
                     shop.pay(order, last)  # captured: confirms the order, calls no gateway
             uow.orders.save(order)
             return record

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, final, overload
 
 import attrs
 
-from ecservice.application._orders import payments_of
+from ecservice.application._order_payments import payments_of
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.consultation import ConsultationErasure
