@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import random
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -452,7 +453,8 @@ def _worker(
         results.put((worker, "", tally))
     except BaseException as exc:  # reported to the parent, which raises
         barrier.abort()
-        results.put((worker, f"{type(exc).__name__}: {exc}", _Tally()))
+        where = "".join(traceback.format_exception(exc)[-3:]).strip()
+        results.put((worker, f"{type(exc).__name__}: {exc}\n{where}", _Tally()))
 
 
 def _run_workers(plan: _Plan, progress: Callable[[int, int], None] | None) -> _Tally:
@@ -494,9 +496,10 @@ def _run_workers(plan: _Plan, progress: Callable[[int, int], None] | None) -> _T
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
-    failed = sorted((w, why) for w, why, _ in finished if why)
+    # The worker whose own error broke the barrier comes first: the others only saw it break.
+    failed = sorted((why.startswith("BrokenBarrierError"), w, why) for w, why, _ in finished if why)
     if failed:
-        worker, why = failed[0]
+        _, worker, why = failed[0]
         raise RuntimeError(f"demo worker {worker} failed: {why}")
     if progress is not None and reported < plan.days:
         progress(plan.days, plan.days)
