@@ -461,7 +461,7 @@ class CaseDesk:
             order = uow.orders.get(case.order_id)
             return case, order, _finished(case, _recorded(uow, order), order)
 
-        case, order, done = run_in_transaction(self.store, work)
+        case, order, done = run_in_transaction(self.store, work, retry_conflicts=True)
         if done:
             self._release(case)
             return True

@@ -416,4 +416,4 @@ class ComplaintDesk:
                 uow.complaints.save(complaint)
             return complaint
 
-        return run_in_transaction(self.store, work)
+        return run_in_transaction(self.store, work, retry_conflicts=True)
