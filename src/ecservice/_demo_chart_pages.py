@@ -126,7 +126,7 @@ def _style(family: str | None) -> Iterator[None]:
 
 
 def _rc(fonts: list[str]) -> AbstractContextManager[None]:
-    return matplotlib.rc_context(
+    context: AbstractContextManager[None] = matplotlib.rc_context(
         {
             "font.family": fonts,
             "font.size": 9.5,
@@ -141,6 +141,7 @@ def _rc(fonts: list[str]) -> AbstractContextManager[None]:
             "axes.unicode_minus": False,
         }
     )
+    return context
 
 
 def _png(fig: Figure, dpi: int) -> bytes:
