@@ -14,19 +14,13 @@ cannot read the orders and says so. See :mod:`ecservice.storage.sql._order_schem
 
 from __future__ import annotations
 
-import json
-from typing import Any, Final
-
 import sqlalchemy as sa
 from alembic import context, op
-from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
-
-_BATCH: Final = 500
 
 
 def _utc() -> sa.DateTime:
@@ -66,38 +60,11 @@ def upgrade() -> None:
 
 def _fill(facts: sa.Table) -> None:
     """A facts row for every stored order."""
-    from ecservice.clock import SystemClock
     from ecservice.storage import ORDER_SERIALIZER
     from ecservice.storage._order_facts import order_fact_values
+    from ecservice.storage.sql.migrations._backfill import backfill
 
-    connection = op.get_bind()
-    sqlite = connection.dialect.name == "sqlite"
-    aggregates = sa.table(
-        "ecs_aggregates",
-        sa.column("type", sa.String()),
-        sa.column("id", sa.String()),
-        sa.column("document", sa.JSON().with_variant(JSONB(), "postgresql")),
-    )
-    rows = connection.execute(
-        sa.select(aggregates.c.document)
-        .where(aggregates.c.type == ORDER_SERIALIZER.type_name)
-        .order_by(aggregates.c.id)
-    )
-    clock = SystemClock()
-    batch: list[dict[str, Any]] = []
-    for (document,) in rows:
-        stored = json.loads(document) if isinstance(document, str) else document
-        values = order_fact_values(ORDER_SERIALIZER.load(stored, clock=clock))
-        if sqlite:  # the store writes naive UTC on SQLite
-            values = {
-                k: v.replace(tzinfo=None) if hasattr(v, "tzinfo") else v for k, v in values.items()
-            }
-        batch.append(values)
-        if len(batch) == _BATCH:
-            connection.execute(facts.insert(), batch)
-            batch = []
-    if batch:
-        connection.execute(facts.insert(), batch)
+    backfill(op.get_bind(), facts, ORDER_SERIALIZER, order_fact_values)
 
 
 def downgrade() -> None:
