@@ -110,7 +110,7 @@ nitpick_ignore_regex = [
     # The standard library names that appear in signatures and docstrings.
     (
         r"py:.*",
-        r"(argparse|collections\.abc|datetime|decimal|enum|hashlib|hmac|json|pathlib|secrets"
+        r"(abc|argparse|collections\.abc|datetime|decimal|enum|hashlib|hmac|json|pathlib|secrets"
         r"|typing)(\..*)?",
     ),
     # The ``...`` in ``tuple[X, ...]``.

@@ -15,6 +15,7 @@ rule that flags the order, and an empty tuple for a clean one.
 
 from __future__ import annotations
 
+import abc
 import datetime as _dt
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -209,7 +210,7 @@ class ExceptionContext:
 # --- the rules ---------------------------------------------------------------------------------
 
 
-class ExceptionRule:
+class ExceptionRule(abc.ABC):
     """The base of the exception rules: each is a frozen value whose fields are its thresholds,
     and whose :meth:`evaluate` says whether it flags an order.
 
@@ -222,12 +223,12 @@ class ExceptionRule:
     #: The reason the rule holds an order for.
     reason: ClassVar[HoldReason]
 
+    @abc.abstractmethod
     def evaluate(
         self, order: Order[Any], context: ExceptionContext, policy: ExceptionPolicy
     ) -> ExceptionFinding | None:
         """A finding when the rule flags ``order``, else ``None``; never raises for a clean
         order."""
-        raise NotImplementedError
 
     def _found(self, detail: str) -> ExceptionFinding:
         return ExceptionFinding(reason=self.reason, detail=_shortened(detail.strip()))
