@@ -17,12 +17,14 @@ __all__ = ["GatewayResponse", "Instrument", "InstrumentKind", "OutcomeLookup", "
 
 
 class InstrumentKind(enum.Enum):
-    """What pays: the electronic payment tools the source practice names."""
+    """What pays: the electronic payment tools the source practice names (bank cards, e-cash,
+    stored-value purses, e-wallets and electronic bills, 电子票据)."""
 
     CARD = "card"  # a bank card, through a provider's token
     ECASH = "ecash"  # e-cash coins of a mint
     PURSE = "purse"  # a stored-value purse (Mondex-style)
     WALLET = "wallet"  # stored value held in an e-wallet
+    DRAFT = "draft"  # an electronic commercial draft (电子商业汇票) endorsed to the shop
 
 
 def _check_reference(_: object, __: object, value: str) -> None:

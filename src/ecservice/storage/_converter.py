@@ -38,6 +38,8 @@ _ISO: Final = re.compile(
 )
 _MONEY_KEYS: Final = ("amount", "currency")
 _UTC_SUFFIXES: Final = ("+00:00", "Z")
+#: The digits of bytes written as text (lowercase hexadecimal).
+_HEX_DIGITS: Final = "0123456789abcdef"
 #: ``isoformat(timespec="microseconds")`` of an instant in UTC, without asking its time zone.
 _UTC_TEXT: Final = "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00"
 #: ``datetime.__new__``, which pendulum's ``DateTime`` inherits without a constructor of its own.
@@ -88,6 +90,23 @@ def _bool(value: object, _: object) -> bool:
     if type(value) is not bool:
         raise _wrong("true or false", value)
     return value
+
+
+def _bytes(value: object, _: object) -> bytes:
+    if type(value) is not str or len(value) % 2 or value.strip(_HEX_DIGITS):
+        raise _wrong(
+            'bytes as an even number of lowercase hexadecimal digits (such as "00ff")', value
+        )
+    return bytes.fromhex(value)
+
+
+def _date(value: object, _: object) -> _dt.date:
+    if type(value) is not str or len(value) != 10:
+        raise _wrong('a calendar date as ISO 8601 text (such as "2026-11-30")', value)
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        raise _wrong('a calendar date as ISO 8601 text (such as "2026-11-30")', value) from None
 
 
 def _decimal(value: object, _: object) -> Decimal:
@@ -353,6 +372,7 @@ def make_converter() -> cattrs.Converter:
 
     * ``str``, ``int``, ``bool``, ``None``: the same JSON type, strictly (``1`` is not a str,
       ``true`` and ``1.0`` are not ints);
+    * ``bytes`` (keys, signatures, digests): lowercase hexadecimal text, ``"00ff"``;
     * :class:`~decimal.Decimal`: a string, ``"0.5"``, ``"1E-7"``, never a float (read with the
       grammar of :func:`ecservice.money.to_decimal`);
     * :class:`~ecservice.money.Currency`: its ISO 4217 code, ``"CNY"``;
@@ -361,6 +381,7 @@ def make_converter() -> cattrs.Converter:
     * pendulum ``DateTime`` and ``datetime``: ISO 8601 text in UTC with microseconds,
       ``"2026-11-11T02:00:00.000000+00:00"``; read with any offset (``Z`` too) and converted to
       UTC; text without an offset is refused;
+    * ``date`` (a calendar day, without a time): ISO 8601 text, ``"2026-11-30"``;
     * ``timedelta``: ISO 8601 text in days and seconds with microseconds, exact,
       ``"P3DT0.000000S"`` for three days, ``"-P0DT90.500000S"``;
     * an ``Enum`` member: its name, ``"STAFF"``;
@@ -387,22 +408,26 @@ def make_converter() -> cattrs.Converter:
         (str, _str),
         (int, _int),
         (bool, _bool),
+        (bytes, _bytes),
         (Decimal, _decimal),
         (Currency, _currency),
         (Money, _money),
         (_dt.datetime, _datetime),
         (DateTime, _datetime),
+        (_dt.date, _date),
         (_dt.timedelta, _duration),
         (enum.Enum, _enum),
     ):
         converter.register_structure_hook(kind, read)
     converter.register_structure_hook_factory(_is_tuple, _tuple_hook)
     converter.register_structure_hook_factory(_is_value_class, _attrs_hook)
+    converter.register_unstructure_hook(bytes, bytes.hex)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_unstructure_hook(Currency, lambda value: value.code)
     converter.register_unstructure_hook(Money, _money_data)
     converter.register_unstructure_hook(_dt.datetime, datetime_text)
     converter.register_unstructure_hook(DateTime, datetime_text)
+    converter.register_unstructure_hook(_dt.date, _dt.date.isoformat)
     converter.register_unstructure_hook(_dt.timedelta, duration_text)
     converter.register_unstructure_hook(enum.Enum, lambda value: value.name)
     return converter

@@ -216,6 +216,20 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
     def _next(self, what: str) -> str:
         return f"{self.name}-{what}-{next(self._ids)}"
 
+    def _authorization_id(self, instrument: str) -> str:
+        """The reference of a new authorisation on ``instrument``; a gateway whose books can
+        be rebuilt from the instruments' own state derives it from that state."""
+        return self._next("auth")
+
+    def _capture_id(self, auth: Authorization[H]) -> str:
+        """The reference of the capture of ``auth``."""
+        return self._next("cap")
+
+    def _rebuilt(self, reference: str) -> None:
+        """Rebuild the records behind ``reference`` from the instruments' state, when this
+        gateway's books do not hold them (a gateway built anew over stored instruments). The
+        default keeps books in memory only and rebuilds nothing."""
+
     def _once(
         self, key: str, fingerprint: str, perform: Callable[[], GatewayResponse]
     ) -> GatewayResponse:
@@ -269,7 +283,7 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
                 message=f"{type(self).__name__} takes {self.kind.value} instruments, "
                 f"not {instrument.kind.value}",
             )
-        auth_id = self._next("auth")
+        auth_id = self._authorization_id(instrument.reference)
         try:
             hold = self._open_hold(instrument.reference, amount, reference, auth_id)
         except Declined as refused:
@@ -278,12 +292,16 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         return GatewayResponse(approved=True, reference=auth_id, amount=amount)
 
     def _auth(self, authorization: str) -> Authorization[H]:
+        if isinstance(authorization, str) and authorization not in self._auths:
+            self._rebuilt(authorization)
         auth = self._auths.get(authorization) if isinstance(authorization, str) else None
         if auth is None:
             raise ValidationError(f"{self.name} has no authorisation {shown(authorization)}")
         return auth
 
     def _capture(self, capture: str) -> Capture[H]:
+        if isinstance(capture, str) and capture not in self._captures:
+            self._rebuilt(capture)
         cap = self._captures.get(capture) if isinstance(capture, str) else None
         if cap is None:
             raise ValidationError(f"{self.name} has no capture {shown(capture)}")
@@ -332,7 +350,7 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
             return GatewayResponse(
                 approved=False, message=f"capture {amount} does not fit authorisation {auth.amount}"
             )
-        capture_id = self._next("cap")
+        capture_id = self._capture_id(auth)
         try:
             self._capture_hold(auth, amount, capture_id)
         except Declined as refused:
