@@ -138,7 +138,8 @@ def test_demo_gives_the_same_result_in_memory_and_on_sqlite(tmp_path: Path) -> N
 
 
 def _stored(path: Path) -> int:
-    """How many orders the SQLite file holds (0 before its tables exist)."""
+    """How many consumer orders (``O-...``; the business orders are ``B2B-...``) the SQLite
+    file holds (0 before its tables exist)."""
     import sqlite3
 
     if not path.exists():
@@ -151,7 +152,7 @@ def _stored(path: Path) -> int:
         if not found:
             return 0
         count: int = connection.execute(
-            "SELECT COUNT(*) FROM ecs_aggregates WHERE type = 'order'"
+            "SELECT COUNT(*) FROM ecs_aggregates WHERE type = 'order' AND id LIKE 'O-%'"
         ).fetchone()[0]
         return count
     finally:

@@ -20,6 +20,11 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from ecservice._demo_aftersales import CaseDesk
+from ecservice._demo_business import (
+    business_orders,
+    earlier_business_orders,
+    open_draft_desk,
+)
 from ecservice._demo_complaints import ComplaintDesk
 from ecservice._demo_service import ServiceDesk
 from ecservice._demo_shop import (
@@ -87,6 +92,8 @@ class _Plan:
     workers: int
     cases: tuple[str, ...] = ()  # the stored after-sales cases (continued if not done with)
     complaints: tuple[str, ...] = ()  # the stored complaints (continued if not done with)
+    b2b: tuple[str, ...] = ()  # this run's business orders, paid with drafts
+    b2b_earlier: tuple[str, ...] = ()  # the stored business orders of earlier runs
 
 
 @attrs.frozen
@@ -220,7 +227,7 @@ def run_demo(
         )
     clock = FixedClock(START)
     policy = AutoConfirmPolicy(days=10)
-    store = open_store(db, clock, policy)
+    store = open_store(db, clock, policy, seed)
     gateway_db = None if db is None else gateway_url(db)
     gateway = open_gateway(gateway_db, clock, prepare=True)
     try:
@@ -249,6 +256,8 @@ def run_demo(
             workers=workers,
             cases=cases,
             complaints=complaints,
+            b2b=tuple(business_orders(earlier, n)),
+            b2b_earlier=tuple(earlier_business_orders(store)),
         )
         if workers == 1:
             clock.set(start)
@@ -313,6 +322,15 @@ def _simulate(
         plan.workers,
         lambda order_id: _mine(plan, worker, order_id),
     )
+    # The business desk: B2B orders paid with electronic drafts, spread over the first two
+    # thirds of the days so that most drafts mature within the run.
+    drafts = open_draft_desk(
+        store, clock, plan.seed, service, lambda order_id: _mine(plan, worker, order_id)
+    )
+    if drafts is not None:
+        drafts.resume(plan.b2b_earlier)
+    b2b_days = max(1, plan.days * 2 // 3)
+    b2b_on = [(k * b2b_days) // max(1, len(plan.b2b)) for k in range(len(plan.b2b))]
     seen: dict[str, OrderStatus] = {}
     unsettled = {o for o in plan.unsettled if _mine(plan, worker, o)}
     # Earlier orders still open, and finished ones that may owe a refund (settled on day one).
@@ -384,6 +402,11 @@ def _simulate(
             service_desk.placed(order)
             open_ids.append(order_id)
         service_desk.walk_ins(plan.per_day[day])
+        if drafts is not None:
+            for order_id, on in zip(plan.b2b, b2b_on, strict=True):
+                if on == day:
+                    drafts.place(order_id, 20 + int(order_id[-3:]) % 60)
+            drafts.day()
         # The complaint desk works through the day's hours; then the service desk's steps.
         complaints_open = set(complaints.open)
         complaints.day(day)
@@ -433,7 +456,7 @@ def _worker(
     try:
         clock = FixedClock(plan.start)
         policy = AutoConfirmPolicy(days=10)
-        store = open_store(plan.db, clock, policy)
+        store = open_store(plan.db, clock, policy, plan.seed)
         gateway = open_gateway(plan.gateway_db, clock, prepare=False)
         try:
             report = days_done.put if worker == 0 else None

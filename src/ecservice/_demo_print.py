@@ -17,12 +17,14 @@ from ecservice.orders import HeldOrdersReport
 from ecservice.satisfaction import CustomerRfm
 
 if TYPE_CHECKING:
+    from ecservice._demo_drafts import DraftFigures
     from ecservice._demo_summary import DemoSummary
 
 __all__ = [
     "chart_figures",
     "print_aftersales",
     "print_complaints",
+    "print_drafts",
     "print_held",
     "print_rfm",
     "print_service",
@@ -78,6 +80,27 @@ def print_held(report: HeldOrdersReport) -> None:
     print(
         f"    handling time: median {_hours(report.handling_median)}, "
         f"p90 {_hours(report.handling_p90)}"
+    )
+
+
+def print_drafts(figures: DraftFigures) -> None:
+    """The business orders paid with electronic commercial drafts (电子商业汇票)."""
+    print()
+    statuses = ", ".join(
+        f"{status.label()} {n}" for status, n in sorted(figures.by_status.items(), key=str) if n
+    )
+    print(
+        f"  drafts (电子商业汇票):    {figures.drafts} paying B2B orders, face "
+        f"{figures.face.format('zh_CN')} ({statuses})"
+    )
+    print(
+        f"    paid at maturity {figures.paid_at_maturity.format('zh_CN')}; "
+        f"dishonoured (拒付) {figures.dishonoured}, settled by recourse (追索) "
+        f"{figures.recourse_collected.format('zh_CN')}"
+    )
+    print(
+        f"    recourse claimed, unpaid {figures.claimed.format('zh_CN')}; awaiting maturity "
+        f"{figures.receivable.format('zh_CN')}"
     )
 
 

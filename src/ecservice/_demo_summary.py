@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ecservice._demo_aftersales import ZONE, case_id_of
+from ecservice._demo_business import business_figures
 from ecservice._demo_complaints import complaint_id_of
 from ecservice._demo_figures import (
     AfterSalesFigures,
@@ -35,6 +36,7 @@ from ecservice.storage import Store, UnitOfWork, run_in_transaction
 
 if TYPE_CHECKING:
     from ecservice._demo import _Plan, _Tally
+    from ecservice._demo_drafts import DraftFigures
     from ecservice.storage.sql import LedgerAudit
 
 __all__ = ["DemoSummary", "summarise"]
@@ -78,6 +80,8 @@ class DemoSummary:
     rfm: tuple[CustomerRfm, ...] | None = None
     #: The simulated instant the figures are counted at (the end of the run's days).
     now: _dt.datetime | None = None
+    #: The business orders' drafts (电子商业汇票), every stored one's.
+    drafts: DraftFigures | None = None
 
 
 def summarise(
@@ -134,7 +138,10 @@ def summarise(
         books = audit.balanced and audit.funded == (audit.instruments + audit.held + audit.merchant)
         merchant = audit.merchant
         where = _shown(plan.gateway_db or "")
-    conserved = books and merchant == kept and not wrong
+    drafts = business_figures(store, [*plan.b2b_earlier, *plan.b2b], plan.seed)
+    conserved = books and merchant == kept and not wrong and (drafts is None or drafts.conserved)
+    if drafts is not None:
+        problems = (*problems, *drafts.problems)
     figures = aftersales_figures(
         cases,
         all_payments,
@@ -155,10 +162,14 @@ def summarise(
         listed = stored_ids(store, kind)
         ids[kind] = listed if listed is not None else [i for k, i in tally.made if k == kind]
     service_figs = service_figures(store, ids, now=plan.start.add(days=plan.days), days=plan.days)
-    held = held_figures(
-        store, [o for o, _ in stored], now=plan.start.add(days=plan.days), days=plan.days
+    # The business orders too: a store in SQL counts every stored order.
+    b2b = [*plan.b2b_earlier, *plan.b2b]
+    business = run_in_transaction(
+        store, lambda uow: [o for o in (uow.orders.find(i) for i in b2b) if o is not None]
     )
-    rfm = rfm_figures(store, [o for o, _ in stored], now=plan.start.add(days=plan.days))
+    every_order = [o for o, _ in stored] + business
+    held = held_figures(store, every_order, now=plan.start.add(days=plan.days), days=plan.days)
+    rfm = rfm_figures(store, every_order, now=plan.start.add(days=plan.days))
     return DemoSummary(
         orders=len(this_run),
         by_status=dict(Counter(o.status for o in this_run)),
@@ -185,6 +196,7 @@ def summarise(
         service=service_figs,
         held=held,
         rfm=rfm,
+        drafts=drafts,
         now=plan.start.add(days=plan.days),
     )
 

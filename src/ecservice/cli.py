@@ -23,6 +23,7 @@ from ecservice._demo_print import (
     chart_figures,
     print_aftersales,
     print_complaints,
+    print_drafts,
     print_held,
     print_rfm,
     print_service,
@@ -194,6 +195,8 @@ def _demo(args: argparse.Namespace) -> int:
         print_held(summary.held)
     if summary.rfm:
         print_rfm(summary.rfm)
+    if summary.drafts is not None:
+        print_drafts(summary.drafts)
     print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
     for problem in summary.gateway_problems[:10]:
         print(f"    {problem}")

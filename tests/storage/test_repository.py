@@ -330,7 +330,14 @@ def test_order_timer_is_the_earliest_auto_confirmation_in_transit(clock: FixedCl
     order.confirm(actor=STAFF)
     order.ship(carrier="SF", tracking_no="1", items={"TEA-250": 2}, actor=STAFF)
     assert timer(order) == POLICY.due_at(clock.now())
-    assert default_timers().keys() == {"order", "aftersales_case", "rating", "feedback", "survey"}
+    assert default_timers().keys() == {
+        "order",
+        "aftersales_case",
+        "rating",
+        "feedback",
+        "survey",
+        "electronic_draft",
+    }
     with pytest.raises(ValidationError, match="AutoConfirmPolicy"):
         order_next_due(7)  # type: ignore[arg-type]
 

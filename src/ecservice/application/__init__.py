@@ -36,6 +36,8 @@ True
 Money('186.00', 'CNY')
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ecservice.application._aftersales import AfterSalesService
 from ecservice.application._claims import claimed_units, claims_units, refunded_for_cancelled
 from ecservice.application._complaints import ComplaintService
@@ -53,6 +55,9 @@ from ecservice.application._privacy import OrderErasure, PrivacyService, scrub_p
 from ecservice.application._ratings import RatingService, rating_id
 from ecservice.application._surveys import SurveyService, survey_id
 
+if TYPE_CHECKING:
+    from ecservice.application._ebills import EbillService, draft_payment_id
+
 __all__ = [
     "AfterSalesService",
     "CaseShipment",
@@ -61,6 +66,7 @@ __all__ = [
     "ConsultationService",
     "DisclosedDetails",
     "DisclosureService",
+    "EbillService",
     "FeedbackService",
     "FeedbackTimerRun",
     "LineAfterSales",
@@ -73,6 +79,7 @@ __all__ = [
     "SurveyService",
     "claimed_units",
     "claims_units",
+    "draft_payment_id",
     "payment_id",
     "payments_of",
     "rating_id",
@@ -80,3 +87,20 @@ __all__ = [
     "scrub_payload",
     "survey_id",
 ]
+
+
+#: Names served from ``_ebills``, imported on first use: drafts need the ``crypto`` extra.
+_EBILL_NAMES: frozenset[str] = frozenset({"EbillService", "draft_payment_id"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EBILL_NAMES:
+        try:
+            from ecservice.application import _ebills
+        except ImportError as exc:
+            raise ImportError(
+                f"ecservice.application.{name} needs the crypto extra: "
+                "pip install 'ecservice[crypto]'"
+            ) from exc
+        return getattr(_ebills, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -63,6 +63,12 @@ from ecservice.storage._surveys import SURVEY_SERIALIZER, survey_next_due
 from ecservice.storage._timers import default_timers, order_next_due
 
 if TYPE_CHECKING:
+    from ecservice.storage._drafts import (
+        DRAFT_SERIALIZER,
+        draft_next_due,
+        dump_draft,
+        load_draft,
+    )
     from ecservice.storage._instruments import (
         PURSE_SERIALIZER,
         CoinWalletSerializer,
@@ -85,6 +91,7 @@ __all__ = [
     "CASE_SERIALIZER",
     "COMPLAINT_SERIALIZER",
     "CONSULTATION_SERIALIZER",
+    "DRAFT_SERIALIZER",
     "ENVELOPE_KEYS",
     "FEEDBACK_SERIALIZER",
     "HISTORY_KEYS",
@@ -119,10 +126,12 @@ __all__ = [
     "default_backoff",
     "default_registry",
     "default_timers",
+    "draft_next_due",
     "dump_cart",
     "dump_case",
     "dump_coin_wallet",
     "dump_complaint",
+    "dump_draft",
     "dump_ewallet",
     "dump_mint",
     "dump_order",
@@ -135,6 +144,7 @@ __all__ = [
     "load_case",
     "load_coin_wallet",
     "load_complaint",
+    "load_draft",
     "load_ewallet",
     "load_mint",
     "load_order",
@@ -200,7 +210,21 @@ _INSTRUMENT_NAMES: frozenset[str] = frozenset(
 )
 
 
+#: Names served from ``_drafts`` (electronic drafts), imported on first use for the same reason.
+_DRAFT_NAMES: frozenset[str] = frozenset(
+    {"DRAFT_SERIALIZER", "draft_next_due", "dump_draft", "load_draft"}
+)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _DRAFT_NAMES:
+        try:
+            from ecservice.storage import _drafts
+        except ImportError as exc:
+            raise ImportError(
+                f"ecservice.storage.{name} needs the crypto extra: pip install 'ecservice[crypto]'"
+            ) from exc
+        return getattr(_drafts, name)
     if name in _INSTRUMENT_NAMES:
         try:
             from ecservice.storage import _instruments

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ecservice.feedback import FeedbackRecord
     from ecservice.orders import Cart, Order
     from ecservice.payments import Payment
+    from ecservice.payments.ebills import ElectronicDraft
     from ecservice.ratings import Rating
     from ecservice.satisfaction import Survey
     from ecservice.storage._case_facts import CaseFacts
@@ -172,6 +173,12 @@ class UnitOfWork(Protocol):
     @property
     def consultations(self) -> Repository[ConsultationSession]:
         """The ``"consultation"`` documents."""
+
+    @property
+    def drafts(self) -> Repository[ElectronicDraft]:
+        """The ``"electronic_draft"`` documents (the ``crypto`` extra): the registry's
+        serializer for them if one is registered, else
+        :data:`~ecservice.storage.DRAFT_SERIALIZER`."""
 
     def commit(self) -> None:
         """Keep everything written so far; the unit of work can go on with a new transaction."""
@@ -598,6 +605,18 @@ class TrackedUnitOfWork(UnitOfWork):
     @property
     def consultations(self) -> Repository[ConsultationSession]:
         return self.repository(self._registry.for_type("consultation"))
+
+    @property
+    def drafts(self) -> Repository[ElectronicDraft]:
+        if "electronic_draft" in self._registry.type_names:
+            return self.repository(self._registry.for_type("electronic_draft"))
+        try:
+            from ecservice.storage._drafts import DRAFT_SERIALIZER
+        except ImportError as exc:  # pragma: no cover - the crypto extra is missing
+            raise ImportError(
+                "storing electronic drafts needs the crypto extra: pip install 'ecservice[crypto]'"
+            ) from exc
+        return self.repository(DRAFT_SERIALIZER)
 
     @property
     def cases(self) -> CaseRepository:

@@ -47,9 +47,13 @@ def default_timers() -> dict[str, Timer]:
     (:func:`~ecservice.storage.case_next_due`); ratings at the end of their windows
     (:func:`~ecservice.storage.rating_next_due`), feedback records when an answer or a revisit
     is due (:func:`~ecservice.storage.feedback_next_due`), surveys when their response window
-    ends (:func:`~ecservice.storage.survey_next_due`). Complaints need the shop's SLA policy
-    and calendar (:func:`~ecservice.storage.complaint_next_due`). A shop with another policy
-    passes ``{**default_timers(), "order": order_next_due(its_policy)}``."""
+    ends (:func:`~ecservice.storage.survey_next_due`), electronic drafts when
+    :meth:`~ecservice.payments.ebills.ElectronicDraft.next_due_at` says under the default
+    :class:`~ecservice.payments.ebills.DraftPolicy` (:func:`~ecservice.storage.draft_next_due`;
+    the ``crypto`` extra, without which no draft exists to be timed). Complaints need the
+    shop's SLA policy and calendar (:func:`~ecservice.storage.complaint_next_due`). A shop
+    with another policy passes ``{**default_timers(), "order": order_next_due(its_policy)}``.
+    """
     from ecservice.storage._feedback import feedback_next_due
     from ecservice.storage._ratings import rating_next_due
     from ecservice.storage._surveys import survey_next_due
@@ -60,4 +64,13 @@ def default_timers() -> dict[str, Timer]:
         "rating": rating_next_due,
         "feedback": feedback_next_due,
         "survey": survey_next_due,
+        "electronic_draft": _draft_next_due,
     }
+
+
+def _draft_next_due(draft: Any) -> DateTime | None:
+    """The default policy's timer of a draft (imported when a draft is saved: only then is the
+    crypto extra known to be there)."""
+    from ecservice.storage._drafts import draft_next_due
+
+    return draft_next_due()(draft)

@@ -1,0 +1,331 @@
+"""Orders paid with electronic commercial drafts (电子商业汇票), over stored drafts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ecservice._shown import shown
+from ecservice.application._order_payments import PaymentOutcome, outcome_of
+from ecservice.application._runner import UseCaseRunner, check_clock, check_store
+from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
+from ecservice.errors import AggregateNotFound, PolicyViolation, ValidationError
+from ecservice.money import Money
+from ecservice.payments import Instrument, InstrumentKind, OrderPayments, Payment
+from ecservice.payments.ebills import (
+    DEFAULT_DRAFT_POLICY,
+    DraftAct,
+    DraftParty,
+    DraftPolicy,
+    DraftStatus,
+    ElectronicDraft,
+)
+from ecservice.payments.ebills._gateway import EbillGateway
+from ecservice.storage import Store, UnitOfWork, default_backoff
+from ecservice.workflow import Actor, TransitionRecord
+
+__all__ = ["EbillService", "draft_payment_id"]
+
+#: How a draft payment's id starts.
+_PREFIX: Final = "EBILL-"
+
+
+def draft_payment_id(draft: ElectronicDraft) -> str:
+    """The id of the payment a draft makes while the shop holds it: ``EBILL-{number}-{v}``,
+    where ``v`` is the draft's version when the shop became its holder. One draft pays one
+    order: a second order offered the same draft finds that payment stored."""
+    versions = [r.version for r in draft.history if r.trigger in ("deliver", "endorse")]
+    return f"{_PREFIX}{draft.id}-{versions[-1] if versions else 0}"
+
+
+class EbillService:
+    """The shop's use cases for orders paid with electronic drafts, over a store.
+
+    The drafts, orders and payments are stored; each use case loads what it needs, acts
+    through an :class:`~ecservice.payments.ebills.EbillGateway` built over the loaded draft
+    (its references name the draft, so a new gateway per transaction finds what an earlier
+    one did), saves and commits once, so the draft's acts and the payment's records are
+    stored together or not at all.
+
+    * :meth:`receive` stores a draft the buyer issued or endorsed to the shop (or its newer
+      version).
+    * :meth:`pay` pays an order with a draft the shop holds: the order is confirmed when the
+      payment captures the draft. The payment's id is :func:`draft_payment_id`, so one draft
+      pays one order, whichever process pays.
+    * :meth:`settle` gives a draft back (endorses it back to the buyer) when the order it paid
+      was cancelled before presentment.
+    * :meth:`run_due` presents the shop's drafts for payment once their maturity date has come
+      and runs the drafts' own timers (expiry, unanswered presentment, lapse).
+    * :meth:`record` applies the acceptor's answer or a recourse settlement the draft system
+      passed on; :meth:`claim_recourse` claims from an earlier party after a dishonour.
+
+    Args:
+        store: where drafts, orders and payments are stored. Its draft timer should be
+            ``draft_next_due(policy, holder=shop)``
+            (:func:`~ecservice.storage.draft_next_due`), so that :meth:`run_due` finds the
+            shop's drafts at maturity.
+        shop: the shop's party.
+        shop_key: the shop's Ed25519 private key (the public key of ``shop``).
+        policy: the draft rules (:data:`~ecservice.payments.ebills.DEFAULT_DRAFT_POLICY`).
+        clock: the time the use cases run at (given to the drafts they load).
+        actor: who the histories record for the shop's steps (default
+            ``Actor.system("ebills")``).
+        attempts: how many times a use case runs before a transient failure is raised.
+        backoff: seconds to wait before the next attempt.
+        sleep: how to wait.
+
+    Raises:
+        ValidationError: a bad store, clock, shop, key, policy or actor.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        shop: DraftParty,
+        shop_key: Ed25519PrivateKey,
+        *,
+        policy: DraftPolicy = DEFAULT_DRAFT_POLICY,
+        clock: Clock = SYSTEM_CLOCK,
+        actor: Actor | None = None,
+        attempts: int = 5,
+        backoff: Callable[[int], float] = default_backoff,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        check_store(store, "EbillService")
+        check_clock(clock, "EbillService")
+        # The gateway checks the shop, key, policy and actor.
+        EbillGateway({}, shop, shop_key, policy=policy, actor=actor)
+        self.store = store
+        self.shop = shop
+        self._key = shop_key
+        self.policy = policy
+        self.clock = clock
+        self.actor = actor or Actor.system("ebills")
+        self._run = UseCaseRunner(store, attempts, backoff, sleep)
+
+    def _gateway(self, draft: ElectronicDraft) -> EbillGateway:
+        return EbillGateway(
+            {draft.id: draft}, self.shop, self._key, policy=self.policy, actor=self.actor
+        )
+
+    # --- drafts ----------------------------------------------------------------------------------
+
+    def receive(self, draft: ElectronicDraft) -> int:
+        """Store ``draft`` as the shop received it from the draft system (issued or endorsed
+        to the shop). Receiving the same draft again (the same acts) changes nothing; later
+        acts reach the stored draft through :meth:`record` and the shop's own use cases.
+
+        Returns:
+            The stored version.
+
+        Raises:
+            ValidationError: not a draft.
+            PolicyViolation: a draft with this number is stored with other acts.
+        """
+        if not isinstance(draft, ElectronicDraft):
+            raise ValidationError(f"receive takes an ElectronicDraft, not {shown(draft)}")
+
+        def work(uow: UnitOfWork) -> int:
+            stored = uow.drafts.find(draft.id)
+            if stored is None:
+                uow.drafts.add(
+                    ElectronicDraft(
+                        id=draft.id,
+                        version=draft.version,
+                        history=draft.history,
+                        status=draft.status,
+                        acts=draft.acts,
+                        clock=self.clock,
+                    )
+                )
+                return draft.version
+            if stored.acts != draft.acts:
+                raise PolicyViolation(
+                    f"draft {draft.id} is stored with other acts (version {stored.version}, "
+                    f"this one is version {draft.version}): later acts reach it through record"
+                )
+            return stored.version
+
+        return self._run(work)
+
+    # --- paying ----------------------------------------------------------------------------------
+
+    def pay(self, order_id: str, draft_no: str) -> PaymentOutcome:
+        """Pay order ``order_id`` with the draft ``draft_no`` the shop holds.
+
+        The payment (:func:`draft_payment_id`) authorises and captures the draft's face
+        amount, which must be what the order owes; the order is then confirmed. Run again, it
+        answers the stored outcome without acting twice.
+
+        Returns:
+            The outcome: ``paid``, or the payment ``FAILED`` (declined: the draft is not held
+            by the shop, not for the amount owed, or matured).
+
+        Raises:
+            AggregateNotFound: no such order or draft.
+            PolicyViolation: the draft already pays another order, or the order does not await
+                payment (see :meth:`~ecservice.payments.OrderPayments.pay`).
+        """
+
+        def work(uow: UnitOfWork) -> PaymentOutcome:
+            order = uow.orders.get(order_id)
+            draft = uow.drafts.get(draft_no)
+            gateway = self._gateway(draft)
+            shop = OrderPayments(gateway, actor=self.actor)
+            pid = draft_payment_id(draft)
+            payment = uow.payments.find(pid)
+            if payment is None:
+                payment = shop.open(
+                    order, Instrument(InstrumentKind.DRAFT, draft.id), payment_id=pid
+                )
+                uow.payments.add(payment)
+            elif payment.order_id != order.id:
+                raise PolicyViolation(
+                    f"draft {draft.id} was offered to order {payment.order_id!r} (payment "
+                    f"{pid!r}, {payment.status.name}); one draft pays one order, so it is "
+                    "offered anew only after it goes back to the buyer and is endorsed again"
+                )
+            versions = order.version, payment.version, draft.version
+            shop.pay(order, payment)
+            if payment.version != versions[1]:
+                uow.payments.save(payment)
+            if order.version != versions[0]:
+                uow.orders.save(order)
+            if draft.version != versions[2]:
+                uow.drafts.save(draft)
+            return outcome_of(order, payment)
+
+        return self._run(work)
+
+    def settle(self, order_id: str, draft_no: str) -> tuple[TransitionRecord, ...]:
+        """Reconcile the draft payment of the order with it: when the order was cancelled
+        before the draft was presented, endorse the draft back to the buyer (the payment is
+        refunded whole); a partly cancelled order is refunded by transfer, not here.
+
+        Returns:
+            The payment records appended (empty when nothing was owed).
+
+        Raises:
+            AggregateNotFound: no such order, draft or draft payment.
+            PaymentDeclined: the draft cannot go back (presented, or only part is owed).
+        """
+
+        def work(uow: UnitOfWork) -> tuple[TransitionRecord, ...]:
+            order = uow.orders.get(order_id)
+            draft = uow.drafts.get(draft_no)
+            payment = self._payment_of(uow, draft, order_id)
+            before = draft.version
+            records = OrderPayments(self._gateway(draft), actor=self.actor).settle(order, payment)
+            if records:
+                uow.payments.save(payment)
+            if draft.version != before:
+                uow.drafts.save(draft)
+            return records
+
+        return self._run(work)
+
+    @staticmethod
+    def _payment_of(uow: UnitOfWork, draft: ElectronicDraft, order_id: str) -> Payment:
+        for record in reversed(draft.history):
+            if record.trigger not in ("deliver", "endorse"):
+                continue
+            pid = f"{_PREFIX}{draft.id}-{record.version}"
+            payment = uow.payments.find(pid)
+            if payment is not None and payment.order_id == order_id:
+                return payment
+        raise AggregateNotFound("payment", f"{_PREFIX}{draft.id}-* of order {order_id}")
+
+    # --- collecting ------------------------------------------------------------------------------
+
+    def run_due(self, *, limit: int = 100) -> int:
+        """Present the shop's drafts whose maturity date has come (提示付款) and run the
+        drafts' timers that are due, at ``clock.now()``, in batches of ``limit`` drafts found
+        through the store's timer index, one transaction each.
+
+        Returns:
+            How many drafts changed.
+
+        Raises:
+            ValidationError: a bad ``limit``.
+        """
+        now = ensure_utc(self.clock.now(), what="clock.now()")
+
+        def work(uow: UnitOfWork) -> tuple[int, int]:
+            due = uow.drafts.due(now, limit)
+            changed = 0
+            for draft in due:
+                before = draft.version
+                gateway = self._gateway(draft)
+                opens = draft.presentment_opens_at(self.policy)
+                if draft.status is DraftStatus.HELD and draft.holder == self.shop and now >= opens:
+                    deadline = draft.next_due_at(self.policy)
+                    if deadline is None or now < deadline:
+                        gateway.present(draft.id)
+                draft.run_timeouts(policy=self.policy)
+                if draft.version != before:
+                    uow.drafts.save(draft)
+                    changed += 1
+            return changed, len(due)
+
+        total = 0
+        while True:
+            changed, seen = self._run(work)
+            total += changed
+            if changed == 0 or seen < limit:
+                return total
+
+    def record(self, draft_no: str, act: DraftAct) -> TransitionRecord:
+        """Apply the acceptor's payment or dishonour, or a recourse settlement, to the stored
+        draft (see :meth:`EbillGateway.record
+        <ecservice.payments.ebills.EbillGateway.record>`); the same act again returns its
+        record.
+
+        Raises:
+            AggregateNotFound: no such draft.
+            ValidationError, ForgedAct, WrongSigner, ActChainBroken, DeadlinePassed: the act
+                was refused; nothing changed.
+        """
+
+        def work(uow: UnitOfWork) -> TransitionRecord:
+            draft = uow.drafts.get(draft_no)
+            before = draft.version
+            done = self._gateway(draft).record(draft.id, act)
+            if draft.version != before:
+                uow.drafts.save(draft)
+            return done
+
+        return self._run(work)
+
+    def claim_recourse(
+        self,
+        draft_no: str,
+        against: DraftParty,
+        *,
+        interest: Money | None = None,
+        expenses: Money | None = None,
+    ) -> TransitionRecord:
+        """Claim recourse from ``against`` on a dishonoured draft the shop holds (see
+        :meth:`EbillGateway.claim_recourse
+        <ecservice.payments.ebills.EbillGateway.claim_recourse>`); run again while the claim
+        is open, it returns the claim's record.
+
+        Raises:
+            AggregateNotFound: no such draft.
+            PolicyViolation, RecourseNotAllowed, RecourseAmountExceeded, DeadlinePassed: the
+                claim was refused; nothing changed.
+        """
+
+        def work(uow: UnitOfWork) -> TransitionRecord:
+            draft = uow.drafts.get(draft_no)
+            before = draft.version
+            done = self._gateway(draft).claim_recourse(
+                draft.id, against, interest=interest, expenses=expenses
+            )
+            if draft.version != before:
+                uow.drafts.save(draft)
+            return done
+
+        return self._run(work)

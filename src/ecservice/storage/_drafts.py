@@ -1,0 +1,87 @@
+"""Electronic commercial drafts as documents, and their timer."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pendulum import DateTime
+
+from ecservice.clock import SYSTEM_CLOCK, Clock
+from ecservice.errors import ValidationError
+from ecservice.payments.ebills import (
+    DEFAULT_DRAFT_POLICY,
+    DraftParty,
+    DraftPolicy,
+    DraftStatus,
+    ElectronicDraft,
+)
+from ecservice.storage._aggregate import AggregateSerializer
+from ecservice.storage._document import Document
+from ecservice.storage._repository import Timer
+
+__all__ = ["DRAFT_SERIALIZER", "draft_next_due", "dump_draft", "load_draft"]
+
+#: Writes and reads :class:`~ecservice.payments.ebills.ElectronicDraft` objects as
+#: ``"electronic_draft"`` documents (needs the ``crypto`` extra: loading verifies every act's
+#: signature). Register it with a store's registry, or reach the drafts with
+#: ``uow.repository(DRAFT_SERIALIZER)``.
+DRAFT_SERIALIZER: Final[AggregateSerializer[ElectronicDraft]] = AggregateSerializer(
+    ElectronicDraft, "electronic_draft"
+)
+
+
+def dump_draft(draft: ElectronicDraft) -> Document:
+    """An :class:`~ecservice.payments.ebills.ElectronicDraft` as an ``"electronic_draft"``
+    document.
+
+    The body holds ``status``, ``acts`` (each act's fields as signed: parties with their
+    public keys and signatures as lowercase hexadecimal, amounts as ``{"amount", "currency"}``,
+    instants in UTC, the issue's terms with ISO 8601 dates) and ``history``.
+
+    Raises:
+        DocumentError: ``draft`` is not exactly an ``ElectronicDraft``.
+    """
+    return DRAFT_SERIALIZER.dump(draft)
+
+
+def load_draft(document: object, *, clock: Clock = SYSTEM_CLOCK) -> ElectronicDraft:
+    """The draft an ``"electronic_draft"`` document holds, built through its constructor,
+    which replays and verifies the chain of signed acts against the history.
+
+    Raises:
+        DocumentError: a malformed document.
+        UnsupportedSchemaVersion: a schema version newer than this code's.
+        ValidationError: the constructor refused the values (a forged, re-signed or
+            out-of-order act raises its own subclass: ``ForgedAct``, ``WrongSigner``,
+            ``ActChainBroken``).
+    """
+    return DRAFT_SERIALIZER.load(document, clock=clock)
+
+
+def draft_next_due(
+    policy: DraftPolicy = DEFAULT_DRAFT_POLICY, *, holder: DraftParty | None = None
+) -> Timer:
+    """The timer of drafts under ``policy``: :meth:`ElectronicDraft.next_due_at
+    <ecservice.payments.ebills.ElectronicDraft.next_due_at>` (the acceptor's answer, the end
+    of the presentment period, the answer to a presentment, the end of recourse or of the
+    holder's rights). With ``holder`` (the shop), a draft that party holds is due earlier, when
+    presentment opens on its maturity date, so that the shop presents it
+    (:meth:`EbillService.run_due <ecservice.application.EbillService.run_due>`).
+
+    Raises:
+        ValidationError: ``policy`` is not a :class:`~ecservice.payments.ebills.DraftPolicy`,
+            or ``holder`` is not a :class:`~ecservice.payments.ebills.DraftParty`.
+    """
+    if not isinstance(policy, DraftPolicy):
+        raise ValidationError(f"draft_next_due needs a DraftPolicy, not {type(policy).__name__}")
+    if holder is not None and type(holder) is not DraftParty:
+        raise ValidationError(f"holder must be a DraftParty or None, not {type(holder).__name__}")
+
+    def next_due(draft: ElectronicDraft) -> DateTime | None:
+        due = draft.next_due_at(policy)
+        if holder is None or draft.status is not DraftStatus.HELD or draft.holder != holder:
+            return due
+        opens = draft.presentment_opens_at(policy)
+        return opens if due is None or opens < due else due
+
+    return next_due
