@@ -8,19 +8,22 @@ from typing import TYPE_CHECKING, ClassVar, final
 import attrs
 
 from ecservice._shown import shown
-from ecservice.errors import EcServiceError, InsufficientFunds, ValidationError
+from ecservice.errors import EcServiceError, InsufficientFunds, InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, sum_money
 from ecservice.payments._card_numbers import looks_like_card_number
-from ecservice.payments._gateway import InstrumentKind
+from ecservice.payments._gateway import GatewayResponse, InstrumentKind
 from ecservice.payments.gateways._base import (
     Authorization,
     Capture,
     Declined,
     InstrumentGatewayBase,
 )
+from ecservice.text import check_text
 
 if TYPE_CHECKING:
-    from ecservice.payments.wallet import EWallet, WalletSession
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from ecservice.payments.wallet import DualSignedPayment, EWallet, PaymentPart, WalletSession
 
 __all__ = ["WalletGateway"]
 
@@ -60,6 +63,10 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
     * **void** releases the hold.
     * **refund** pays the amount out of the merchant's wallet (with ``merchant_auth``) and credits
       it to the buyer's; declined if the merchant's wallet cannot pay.
+    * **authorize_dual** takes a dual-signed purchase instead of the buyer's PIN
+      (:meth:`authorize_dual`): it opens the payment part sealed to :attr:`sealing_public_key`,
+      checks the buyer's dual signature with the order part's digest only, and adopts the hold
+      the buyer's wallet placed when it signed.
 
     Args:
         wallets: The buyers' e-wallets by wallet id: any mapping.
@@ -70,6 +77,15 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
             :class:`~ecservice.errors.EcServiceError` to decline.
         merchant_auth: The merchant's PIN or session, asked for each refund.
         name: Prefix of the gateway's references.
+        sealing_key: The gateway's X25519 private key, which opens the payment parts that
+            wallets seal to its public key (:attr:`sealing_public_key`); default: a new random
+            key. Keep it as secret as a signing key.
+        merchant_id: The payee a dual-signed payment part must name to be authorised here
+            (default: the merchant wallet's owner).
+
+    Raises:
+        ValidationError: ``sealing_key`` is not an X25519 private key, or ``merchant_id`` is
+            not acceptable text.
     """
 
     kind: ClassVar[InstrumentKind] = InstrumentKind.WALLET
@@ -82,12 +98,30 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
         *,
         merchant_auth: Callable[[], str | WalletSession],
         name: str = "wallet",
+        sealing_key: X25519PrivateKey | None = None,
+        merchant_id: str | None = None,
     ) -> None:
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+        if sealing_key is not None and not isinstance(sealing_key, X25519PrivateKey):
+            raise ValidationError(
+                f"sealing_key must be an X25519PrivateKey, not {type(sealing_key).__name__}"
+            )
+        payee = merchant_wallet.owner if merchant_id is None else merchant_id
         super().__init__(name)
         self.wallets = wallets
         self.merchant_wallet = merchant_wallet
         self.auth_for = auth_for
         self.merchant_auth = merchant_auth
+        self.merchant_id = check_text(payee, "a merchant id", limit=120)
+        self._sealing_key = sealing_key or X25519PrivateKey.generate()
+        self._purchases: dict[str, str] = {}
+
+    @property
+    def sealing_public_key(self) -> bytes:
+        """The raw 32-byte X25519 public key wallets seal payment parts to
+        (:meth:`EWallet.instruct_dual <ecservice.payments.wallet.EWallet.instruct_dual>`)."""
+        return self._sealing_key.public_key().public_bytes_raw()
 
     # --- views ---------------------------------------------------------------------------------
 
@@ -121,6 +155,116 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
             ValidationError: no such authorisation.
         """
         return self._auth(authorization).hold.hold_id
+
+    # --- dual-signed purchases ---------------------------------------------------------------
+
+    def authorize_dual(
+        self,
+        request: DualSignedPayment,
+        amount: Money,
+        *,
+        reference: str,
+        idempotency_key: str,
+    ) -> GatewayResponse:
+        """Authorise a dual-signed purchase: the buyer's signature stands for their PIN.
+
+        The gateway opens the sealed payment part with its private key and the order part's
+        digest (:func:`~ecservice.payments.wallet.open_payment`), checks the dual signature
+        against the key of the wallet the payment part names
+        (:func:`~ecservice.payments.wallet.verify_payment_part`; it never sees the order part),
+        checks that the payment part's amount is ``amount`` and its payee ``merchant_id``,
+        then records an authorisation over the hold the wallet placed when it signed: capture,
+        void and refund work on it as on any other. Refusals raised here change nothing.
+
+        As with ``authorize``, ``idempotency_key`` makes a retry safe (the same key and
+        request answer the stored approval and move nothing; another request under the key
+        raises :class:`~ecservice.errors.IdempotencyConflict`). A purchase authorised once is
+        declined under any other key. Declined (``approved=False``): a wallet the gateway does
+        not know, the merchant's own wallet, card funding (this gateway moves stored value
+        only), a hold that is no longer open or does not match.
+
+        Raises:
+            InvalidEnvelope: the payment part was not sealed to this gateway's key or for this
+                order part, or was altered.
+            InvalidSignature: the dual signature does not verify, or it was made by another key
+                than the wallet's.
+            PurchaseMismatch: the payment part names another amount or another payee.
+            InvalidAmount: ``amount`` is not a positive Money.
+            ValidationError: ``request`` is not a
+                :class:`~ecservice.payments.wallet.DualSignedPayment`, or ``reference`` or
+                ``idempotency_key`` is not acceptable text.
+            IdempotencyConflict: ``idempotency_key`` was used for another request.
+        """
+        from ecservice.payments.wallet import (
+            DualSignedPayment,
+            PurchaseMismatch,
+            open_payment,
+            verify_payment_part,
+        )
+
+        if not isinstance(request, DualSignedPayment):
+            raise ValidationError(
+                f"a dual authorisation needs a DualSignedPayment, not {type(request).__name__}"
+            )
+        if not isinstance(amount, Money) or amount.is_negative() or amount.is_zero():
+            raise InvalidAmount(f"an authorisation must be a positive Money, not {shown(amount)}")
+        check_text(reference, "a payment reference")
+        payment = open_payment(request.sealed_payment, self._sealing_key, request.order_digest)
+        wallet = self.wallets.get(payment.wallet_id)
+        expected = wallet.public_key if wallet is not None else None
+        verify_payment_part(payment, request.order_digest, request.signature, expected)
+        if payment.amount != amount:
+            raise PurchaseMismatch(
+                f"the buyer signed a payment of {payment.amount}, not of {amount}"
+            )
+        if payment.payee != self.merchant_id:
+            raise PurchaseMismatch(
+                f"the buyer signed a payment to {shown(payment.payee)}, "
+                f"not to this gateway's merchant {shown(self.merchant_id)}"
+            )
+        fingerprint = (
+            f"authorize-dual {payment.wallet_id} {amount.amount} {amount.currency.code} "
+            f"for {reference} purchase {payment.purchase_id}"
+        )
+        with self._lock:
+            self.calls.append(("authorize", reference))
+            return self._once(
+                idempotency_key, fingerprint, lambda: self._adopt(payment, wallet, reference)
+            )
+
+    def _adopt(
+        self, payment: PaymentPart, wallet: EWallet | None, reference: str
+    ) -> GatewayResponse:
+        """Record an authorisation over the hold a dual-signed payment part names, or decline."""
+        from ecservice.payments.wallet import STORED_VALUE, HoldStatus
+
+        def declined(why: str) -> GatewayResponse:
+            return GatewayResponse(approved=False, message=why)
+
+        if wallet is None:
+            return declined(f"unknown e-wallet {shown(payment.wallet_id)}")
+        if wallet is self.merchant_wallet:
+            return declined(f"e-wallet {shown(payment.wallet_id)} is the merchant's own wallet")
+        if payment.funding != STORED_VALUE or payment.hold_id is None:
+            return declined("the purchase is funded by a card: authorise it at the card's gateway")
+        earlier = self._purchases.get(payment.purchase_id)
+        if earlier is not None:
+            return declined(f"the purchase is already authorised as {earlier}")
+        try:
+            hold = wallet.hold(payment.hold_id)
+        except EcServiceError as exc:
+            return declined(str(exc))
+        if hold.status is not HoldStatus.OPEN or hold.amount != payment.amount:
+            return declined(
+                f"hold {hold.hold_id} is {hold.status.value} for {hold.amount}; "
+                f"the purchase needs an open hold for {payment.amount}"
+            )
+        auth_id = self._next("auth")
+        self._auths[auth_id] = Authorization(
+            auth_id, reference, payment.wallet_id, payment.amount, _WalletHold(wallet, hold.hold_id)
+        )
+        self._purchases[payment.purchase_id] = auth_id
+        return GatewayResponse(approved=True, reference=auth_id, amount=payment.amount)
 
     # --- hooks ---------------------------------------------------------------------------------
 

@@ -12,6 +12,14 @@ locked out after repeated failures) or a short :class:`WalletSession` opened wit
 * an Ed25519 key that signs payment instructions (:class:`SignedInstruction`), which anyone checks
   with :func:`verify_instruction`.
 
+It also dual-signs purchases (SET's dual signature, 双重数字签名): :meth:`EWallet.instruct_dual`
+signs an :class:`OrderPart` for the merchant and a :class:`PaymentPart` for the payment gateway
+with one Ed25519 signature over ``SHA-256(SHA-256(order part) || SHA-256(payment part))``, and
+seals the payment part for the gateway with HPKE (RFC 9180; :class:`SealedPayment`). The merchant
+checks its :class:`DualSignedOrder` with :func:`verify_order_part` without seeing the payment part;
+the gateway opens the :class:`DualSignedPayment` it is forwarded (:func:`open_payment`) and checks
+it with :func:`verify_payment_part` without seeing the order part.
+
 Choices worth knowing:
 
 * PINs: scrypt with :data:`DEFAULT_KDF` (n=2**14, r=8, p=1, 16-byte salt), compared in constant
@@ -63,6 +71,23 @@ from __future__ import annotations
 
 from ecservice.payments.wallet._access import WalletSession
 from ecservice.payments.wallet._cards import CardReference, looks_like_card_number, luhn_valid
+from ecservice.payments.wallet._dual_signature import (
+    DUAL_ORDER_TYPE,
+    DualSignedOrder,
+    DualSignedPayment,
+    PurchaseMismatch,
+    dual_digest,
+    verify_order_part,
+    verify_payment_part,
+)
+from ecservice.payments.wallet._envelope import (
+    SEALED_PAYMENT_INFO,
+    InvalidEnvelope,
+    SealedPayment,
+    open_payment,
+    seal_payment,
+    x25519_public_bytes,
+)
 from ecservice.payments.wallet._errors import (
     CardExpired,
     DuplicateWalletItem,
@@ -93,15 +118,27 @@ from ecservice.payments.wallet._ledger import (
     HoldStatus,
     LedgerEntry,
 )
+from ecservice.payments.wallet._parts import (
+    ORDER_PART_TYPE,
+    PAYMENT_PART_TYPE,
+    OrderPart,
+    PaymentPart,
+)
 from ecservice.payments.wallet._pin import DEFAULT_KDF, KdfParams, PinHash, PinPolicy, hash_pin
 from ecservice.payments.wallet._stored_value import StoredValue
 
 __all__ = [
     "DEFAULT_KDF",
+    "DUAL_ORDER_TYPE",
     "INSTRUCTION_TYPE",
+    "ORDER_PART_TYPE",
+    "PAYMENT_PART_TYPE",
+    "SEALED_PAYMENT_INFO",
     "STORED_VALUE",
     "CardExpired",
     "CardReference",
+    "DualSignedOrder",
+    "DualSignedPayment",
     "DuplicateWalletItem",
     "EWallet",
     "EntryKind",
@@ -111,12 +148,17 @@ __all__ = [
     "HoldStatus",
     "Holding",
     "HoldingKind",
+    "InvalidEnvelope",
     "InvalidPin",
     "InvalidSession",
     "KdfParams",
     "LedgerEntry",
+    "OrderPart",
+    "PaymentPart",
     "PinHash",
     "PinPolicy",
+    "PurchaseMismatch",
+    "SealedPayment",
     "SignedInstruction",
     "StoredValue",
     "UnknownCard",
@@ -127,9 +169,15 @@ __all__ = [
     "WalletSession",
     "WrongPin",
     "canonical_bytes",
+    "dual_digest",
     "hash_pin",
     "looks_like_card_number",
     "luhn_valid",
+    "open_payment",
     "raw_public_key",
+    "seal_payment",
     "verify_instruction",
+    "verify_order_part",
+    "verify_payment_part",
+    "x25519_public_bytes",
 ]

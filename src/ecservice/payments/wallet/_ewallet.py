@@ -12,6 +12,7 @@ from typing import Concatenate, ParamSpec, TypeVar, final
 import attrs
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from pendulum import DateTime
 
 from ecservice.clock import DEFAULT_ZONE, Clock
@@ -20,6 +21,8 @@ from ecservice.money import Currency, Money
 from ecservice.payments.wallet import _access, _holdings
 from ecservice.payments.wallet._access import Auth, WalletSession, locked
 from ecservice.payments.wallet._cards import CardReference, check_reference
+from ecservice.payments.wallet._dual_signature import DualSignedOrder, dual_sign
+from ecservice.payments.wallet._envelope import check_gateway_key
 from ecservice.payments.wallet._errors import (
     CardExpired,
     DuplicateWalletItem,
@@ -258,7 +261,8 @@ class EWallet:
         Every call of a method that may change what storage keeps counts one, whether it
         succeeds or is refused (a wrong PIN changes the failure count even though it raises):
         ``verify_pin``, ``change_pin``, ``open_session``, the card, stored-value, hold and
-        holding methods that change them, and ``instruct``. Reading never counts.
+        holding methods that change them, ``instruct`` and ``instruct_dual``. Reading never
+        counts.
         """
         return self._version
 
@@ -632,18 +636,7 @@ class EWallet:
         reference = check_reference(reference, "an instruction's reference")
         _access.authenticate(self, auth)
         now = self.clock.now()
-        hold_id: str | None = None
-        if card is not None:
-            ref = self.card(card)
-            if ref.is_expired(now, self.tz):
-                raise CardExpired(
-                    f"cannot pay with {ref}: it expired on {ref.expires_at(self.tz).isoformat()}"
-                )
-            funding = f"card:{ref.token}"
-        else:
-            funding = STORED_VALUE
-            self._books.require(amount, "instruct a payment of")
-            hold_id = self._books.next_hold_id()
+        funding, hold_id = self._funding(card, amount, now)
         signed = sign_instruction(
             self._signing_key,
             wallet_id=self.wallet_id,
@@ -655,6 +648,76 @@ class EWallet:
             hold_id=hold_id,
             issued_at=now,
             nonce=secrets.token_hex(16),
+        )
+        if hold_id is not None:
+            self._books.authorize(amount, reference)  # cannot fail: checked above
+        return signed
+
+    def _funding(self, card: str | None, amount: Money, now: DateTime) -> tuple[str, str | None]:
+        """The funding of an instruction and the id of the hold it will place (none for a
+        card); checks the card or the available value, changes nothing."""
+        if card is not None:
+            ref = self.card(card)
+            if ref.is_expired(now, self.tz):
+                raise CardExpired(
+                    f"cannot pay with {ref}: it expired on {ref.expires_at(self.tz).isoformat()}"
+                )
+            return f"card:{ref.token}", None
+        self._books.require(amount, "instruct a payment of")
+        return STORED_VALUE, self._books.next_hold_id()
+
+    @locked
+    @_changes
+    def instruct_dual(
+        self,
+        merchant: str,
+        amount: Money,
+        reference: str,
+        *,
+        auth: Auth,
+        gateway_key: bytes | X25519PublicKey,
+        card: str | None = None,
+    ) -> DualSignedOrder:
+        """Dual-sign a purchase from ``merchant`` and seal its payment part for the gateway.
+
+        The order part (reference, merchant, amount) goes to the merchant in clear; the payment
+        part (wallet id, owner, funding with the card token, hold) is sealed with HPKE (RFC 9180)
+        to ``gateway_key``, the payment gateway's X25519 public key (for example
+        :attr:`WalletGateway.sealing_public_key
+        <ecservice.payments.WalletGateway.sealing_public_key>`). One Ed25519 signature covers
+        both (:mod:`SET's dual signature <ecservice.payments.wallet>`). Funding works as in
+        :meth:`instruct`: a card token, or stored value with a hold placed now and named in the
+        payment part.
+
+        Raises:
+            InvalidAmount: ``amount`` is not a positive Money.
+            UnknownCard: ``card`` is not in the wallet.
+            CardExpired: ``card`` is expired (by the wallet's clock).
+            InsufficientFunds: stored-value funding exceeds what is available.
+            WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+            ValidationError: ``merchant`` or ``reference`` is not acceptable text, or
+                ``gateway_key`` is not an X25519 public key (nothing is counted against the PIN).
+            FullCardNumberRefused: ``merchant`` or ``reference`` contains something shaped like
+                a card number.
+        """
+        merchant = check_reference(merchant, "an order's merchant")
+        positive_money(amount, "an instruction amount")
+        reference = check_reference(reference, "an order's reference")
+        check_gateway_key(gateway_key)
+        _access.authenticate(self, auth)
+        now = self.clock.now()
+        funding, hold_id = self._funding(card, amount, now)
+        signed = dual_sign(
+            self._signing_key,
+            gateway_key,
+            merchant=merchant,
+            reference=reference,
+            wallet_id=self.wallet_id,
+            payer=self.owner,
+            amount=amount,
+            funding=funding,
+            hold_id=hold_id,
+            issued_at=now,
         )
         if hold_id is not None:
             self._books.authorize(amount, reference)  # cannot fail: checked above
