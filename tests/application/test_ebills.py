@@ -64,11 +64,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Stor
     sql.dispose()
 
 
-def order(id: str, clock: FixedClock) -> Order[Any]:
+def order(id: str, clock: FixedClock, quantity: int = 50) -> Order[Any]:
     return Order(
         id=id,
         buyer_id="b-1",
-        lines=[OrderLine(sku="T", name="tea", unit_price=cny("950.00"), quantity=50)],
+        lines=[OrderLine(sku="T", name="tea", unit_price=cny("950.00"), quantity=quantity)],
         address=Address(recipient="r", phone="13800138000", province="p", city="c", street="s"),
         shipping_fee=cny("0.00"),
         created_at=clock.now(),
@@ -202,3 +202,60 @@ def test_a_draft_not_presented_in_time_expires(store: tuple[Store, FixedClock]) 
     clock.set(end)
     assert service.run_due() == 1
     assert stored(s, d.id).status is DraftStatus.EXPIRED
+
+
+def test_a_declined_offer_frees_the_draft(store: tuple[Store, FixedClock]) -> None:
+    """Offered by mistake to an order for another amount, the draft is declined (no money
+    moved) and then pays the right order."""
+    s, clock = store
+    service, draft = setup(s, clock, "B2B-1")
+    with s.unit_of_work() as uow:
+        uow.orders.add(order("SMALL", clock, quantity=40))
+        uow.commit()
+    declined = service.pay("SMALL", draft.id)
+    assert declined.payment_status is PaymentStatus.FAILED
+    paid = service.pay("B2B-1", draft.id)
+    assert paid.paid
+    assert paid.payment_id == draft_payment_id(draft, 2)
+    with pytest.raises(PolicyViolation, match="one draft pays one order"):
+        service.pay("SMALL", draft.id)
+
+
+def test_a_draft_given_back_comes_back_for_another_order(store: tuple[Store, FixedClock]) -> None:
+    s, clock = store
+    service, draft = setup(s, clock, "B2B-1", "B2B-2")
+    service.pay("B2B-1", draft.id)
+    with s.unit_of_work() as uow:
+        o = uow.orders.get("B2B-1")
+        o.cancel(actor=STAFF, reason="buyer changed their mind")
+        uow.orders.save(o)
+        uow.commit()
+    service.settle("B2B-1", draft.id)
+    back = stored(s, draft.id)
+    assert back.holder == BUYER
+    back.endorse(back.sign(KEYS[BUYER], ActKind.ENDORSE, by=BUYER, party=SHOP), actor=STAFF)
+    assert service.receive(back) == 4
+    assert service.receive(back) == 4
+    outcome = service.pay("B2B-2", draft.id)
+    assert outcome.paid
+    assert outcome.payment_id == draft_payment_id(back) == f"EBILL-{draft.id}-4"
+    assert stored(s, draft.id).holder == SHOP
+
+
+def test_a_copy_that_contradicts_the_stored_draft_is_refused(
+    store: tuple[Store, FixedClock],
+) -> None:
+    s, clock = store
+    service, draft = setup(s, clock)
+    other = delivered(clock)
+    other.endorse(other.sign(KEYS[SHOP], ActKind.ENDORSE, by=SHOP, party=BANK), actor=STAFF)
+    with s.unit_of_work() as uow:
+        stored_draft = uow.drafts.get(draft.id)
+        stored_draft.endorse(
+            stored_draft.sign(KEYS[SHOP], ActKind.ENDORSE, by=SHOP, party=BUYER), actor=STAFF
+        )
+        uow.drafts.save(stored_draft)
+        uow.commit()
+    with pytest.raises(PolicyViolation, match="other acts"):
+        service.receive(other)
+    assert stored(s, draft.id).holder == BUYER

@@ -292,3 +292,18 @@ def test_references_of_unknown_drafts_are_not_rebuilt(rig: Rig) -> None:
     for reference in ("ebill-cap-nope-2", f"ebill-cap-{rig.draft.id}-9", "ebill-cap-x", "other"):
         with pytest.raises(ValidationError, match="has no capture"):
             fresh.refund(reference, cny("1.00"), idempotency_key="k")
+
+
+def test_a_retried_claim_with_other_figures_is_refused(rig: Rig) -> None:
+    rig.payments.pay(rig.order, rig.payment)
+    rig.clock.set(pendulum.datetime(2026, 6, 1, 9, 0, tz="Asia/Shanghai"))
+    rig.gateway.present(rig.draft.id)
+    refuse = rig.draft.sign(
+        ALL_KEYS[BANK], ActKind.DISHONOUR, by=BANK, reason=DishonourReason.OTHER
+    )
+    rig.gateway.record(rig.draft.id, refuse)
+    first = rig.gateway.claim_recourse(rig.draft.id, BUYER, expenses=cny("10.00"))
+    assert rig.gateway.claim_recourse(rig.draft.id, BUYER) == first
+    with pytest.raises(PolicyViolation, match=r"asks 10\.00 CNY of expenses, not 99\.00 CNY"):
+        rig.gateway.claim_recourse(rig.draft.id, BUYER, expenses=cny("99.00"))
+    assert rig.draft.history[-1] == first

@@ -1036,7 +1036,7 @@ def test_wallet_a_hold_settled_behind_the_gateway_declines(wallets: Rig) -> None
     payment.authorize(gw, idempotency_key=f"{payment.id}-a", actor=SYSTEM)
     assert payment.authorization is not None
     rich.release(gw.hold_of(payment.authorization))
-    with pytest.raises(PaymentDeclined, match="released"):
+    with pytest.raises(PaymentDeclined, match="already settled"):
         payment.capture(gw, idempotency_key=f"{payment.id}-c", actor=SYSTEM)
     assert payment.void(gw, idempotency_key=f"{payment.id}-v", actor=SYSTEM).trigger == "void"
     assert (wallets.buyer(), wallets.merchant()) == (cny("100.00"), cny("0.00"))

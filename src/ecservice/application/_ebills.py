@@ -14,7 +14,13 @@ from ecservice.application._runner import UseCaseRunner, check_clock, check_stor
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import AggregateNotFound, PolicyViolation, ValidationError
 from ecservice.money import Money
-from ecservice.payments import Instrument, InstrumentKind, OrderPayments, Payment
+from ecservice.payments import (
+    Instrument,
+    InstrumentKind,
+    OrderPayments,
+    Payment,
+    PaymentStatus,
+)
 from ecservice.payments.ebills import (
     DEFAULT_DRAFT_POLICY,
     DraftAct,
@@ -24,6 +30,7 @@ from ecservice.payments.ebills import (
     ElectronicDraft,
 )
 from ecservice.payments.ebills._gateway import EbillGateway
+from ecservice.payments.ebills._ledger import ACT_TRIGGERS
 from ecservice.storage import Store, UnitOfWork, default_backoff
 from ecservice.workflow import Actor, TransitionRecord
 
@@ -33,12 +40,25 @@ __all__ = ["EbillService", "draft_payment_id"]
 _PREFIX: Final = "EBILL-"
 
 
-def draft_payment_id(draft: ElectronicDraft) -> str:
+#: Most offers of one draft to orders while the shop holds it (each declined one takes one).
+MAX_OFFERS: Final = 99
+
+
+def draft_payment_id(draft: ElectronicDraft, offer: int = 1) -> str:
     """The id of the payment a draft makes while the shop holds it: ``EBILL-{number}-{v}``,
-    where ``v`` is the draft's version when the shop became its holder. One draft pays one
-    order: a second order offered the same draft finds that payment stored."""
+    where ``v`` is the draft's version when the shop became its holder, and
+    ``EBILL-{number}-{v}-{offer}`` for the second and later offers after declined ones. One
+    draft pays one order: an order offered a draft that another order's live payment holds
+    finds that payment stored.
+
+    Raises:
+        ValidationError: ``offer`` is not an int from 1 to ``MAX_OFFERS`` (99).
+    """
+    if type(offer) is not int or not 1 <= offer <= MAX_OFFERS:
+        raise ValidationError(f"offer must be an int from 1 to {MAX_OFFERS}, not {shown(offer)}")
     versions = [r.version for r in draft.history if r.trigger in ("deliver", "endorse")]
-    return f"{_PREFIX}{draft.id}-{versions[-1] if versions else 0}"
+    base = f"{_PREFIX}{draft.id}-{versions[-1] if versions else 0}"
+    return base if offer == 1 else f"{base}-{offer}"
 
 
 class EbillService:
@@ -50,8 +70,8 @@ class EbillService:
     one did), saves and commits once, so the draft's acts and the payment's records are
     stored together or not at all.
 
-    * :meth:`receive` stores a draft the buyer issued or endorsed to the shop (or its newer
-      version).
+    * :meth:`receive` stores a draft the buyer issued or endorsed to the shop, or brings the
+      stored one up to a newer copy (endorsed to the shop again after it went back).
     * :meth:`pay` pays an order with a draft the shop holds: the order is confirmed when the
       payment captures the draft. The payment's id is :func:`draft_payment_id`, so one draft
       pays one order, whichever process pays.
@@ -78,7 +98,8 @@ class EbillService:
         sleep: how to wait.
 
     Raises:
-        ValidationError: a bad store, clock, shop, key, policy or actor.
+        ValidationError: a bad store, clock, shop, key, policy or actor, ``attempts`` not an
+            int from 1 to 100, or ``backoff`` or ``sleep`` not callable.
     """
 
     def __init__(
@@ -115,15 +136,19 @@ class EbillService:
 
     def receive(self, draft: ElectronicDraft) -> int:
         """Store ``draft`` as the shop received it from the draft system (issued or endorsed
-        to the shop). Receiving the same draft again (the same acts) changes nothing; later
-        acts reach the stored draft through :meth:`record` and the shop's own use cases.
+        to the shop). A draft already stored is brought up to this copy: the acts this copy
+        has beyond the stored ones are applied to the stored draft in order (a draft the shop
+        endorsed back and receives again, endorsed anew). Receiving the same draft again
+        changes nothing.
 
         Returns:
             The stored version.
 
         Raises:
             ValidationError: not a draft.
-            PolicyViolation: a draft with this number is stored with other acts.
+            PolicyViolation: the stored draft has acts this copy lacks or contradicts.
+            ForgedAct, WrongSigner, ActChainBroken, DeadlinePassed: the stored draft refused
+                one of the new acts; nothing changed.
         """
         if not isinstance(draft, ElectronicDraft):
             raise ValidationError(f"receive takes an ElectronicDraft, not {shown(draft)}")
@@ -142,11 +167,19 @@ class EbillService:
                     )
                 )
                 return draft.version
-            if stored.acts != draft.acts:
+            known = len(stored.acts)
+            if draft.acts[:known] != stored.acts:
                 raise PolicyViolation(
                     f"draft {draft.id} is stored with other acts (version {stored.version}, "
                     f"this one is version {draft.version}): later acts reach it through record"
                 )
+            if len(draft.acts) == known:
+                return stored.version
+            by_kind = {kind: trigger for trigger, kind in ACT_TRIGGERS.items()}
+            for act in draft.acts[known:]:
+                apply = getattr(stored, by_kind[act.kind])
+                apply(act, actor=self.actor, policy=self.policy, note="received")
+            uow.drafts.save(stored)
             return stored.version
 
         return self._run(work)
@@ -158,7 +191,8 @@ class EbillService:
 
         The payment (:func:`draft_payment_id`) authorises and captures the draft's face
         amount, which must be what the order owes; the order is then confirmed. Run again, it
-        answers the stored outcome without acting twice.
+        answers the stored outcome without acting twice. A declined offer moved nothing and
+        frees the draft: paying again (this order or another) makes the next offer.
 
         Returns:
             The outcome: ``paid``, or the payment ``FAILED`` (declined: the draft is not held
@@ -166,8 +200,9 @@ class EbillService:
 
         Raises:
             AggregateNotFound: no such order or draft.
-            PolicyViolation: the draft already pays another order, or the order does not await
-                payment (see :meth:`~ecservice.payments.OrderPayments.pay`).
+            PolicyViolation: the draft pays another order (its payment is not declined), it
+                was declined ``MAX_OFFERS`` (99) times, or the order does not await payment
+                (see :meth:`~ecservice.payments.OrderPayments.pay`).
         """
 
         def work(uow: UnitOfWork) -> PaymentOutcome:
@@ -175,19 +210,19 @@ class EbillService:
             draft = uow.drafts.get(draft_no)
             gateway = self._gateway(draft)
             shop = OrderPayments(gateway, actor=self.actor)
-            pid = draft_payment_id(draft)
-            payment = uow.payments.find(pid)
+            payment = self._offer(uow, draft, order.id)
             if payment is None:
+                offers = len(self._offers(uow, draft))
+                if offers >= MAX_OFFERS:
+                    raise PolicyViolation(
+                        f"draft {draft.id} was declined {offers} times while the shop holds it"
+                    )
                 payment = shop.open(
-                    order, Instrument(InstrumentKind.DRAFT, draft.id), payment_id=pid
+                    order,
+                    Instrument(InstrumentKind.DRAFT, draft.id),
+                    payment_id=draft_payment_id(draft, offers + 1),
                 )
                 uow.payments.add(payment)
-            elif payment.order_id != order.id:
-                raise PolicyViolation(
-                    f"draft {draft.id} was offered to order {payment.order_id!r} (payment "
-                    f"{pid!r}, {payment.status.name}); one draft pays one order, so it is "
-                    "offered anew only after it goes back to the buyer and is endorsed again"
-                )
             versions = order.version, payment.version, draft.version
             shop.pay(order, payment)
             if payment.version != versions[1]:
@@ -228,14 +263,42 @@ class EbillService:
         return self._run(work)
 
     @staticmethod
-    def _payment_of(uow: UnitOfWork, draft: ElectronicDraft, order_id: str) -> Payment:
+    def _offers(uow: UnitOfWork, draft: ElectronicDraft) -> list[Payment]:
+        """The payments the draft was offered to while the shop holds it, first offer first."""
+        found: list[Payment] = []
+        for offer in range(1, MAX_OFFERS + 1):
+            payment = uow.payments.find(draft_payment_id(draft, offer))
+            if payment is None:
+                break
+            found.append(payment)
+        return found
+
+    def _offer(self, uow: UnitOfWork, draft: ElectronicDraft, order_id: str) -> Payment | None:
+        """The live payment of ``order_id`` with the draft (``None`` when every earlier offer
+        was declined); another order's live payment refuses the offer."""
+        for payment in self._offers(uow, draft):
+            if payment.status is PaymentStatus.FAILED:
+                continue
+            if payment.order_id != order_id:
+                raise PolicyViolation(
+                    f"draft {draft.id} pays order {payment.order_id!r} (payment "
+                    f"{payment.id!r}, {payment.status.name}); one draft pays one order"
+                )
+            return payment
+        return None
+
+    def _payment_of(self, uow: UnitOfWork, draft: ElectronicDraft, order_id: str) -> Payment:
+        """The payment with which the draft paid ``order_id`` in any of the shop's holdings."""
         for record in reversed(draft.history):
             if record.trigger not in ("deliver", "endorse"):
                 continue
-            pid = f"{_PREFIX}{draft.id}-{record.version}"
-            payment = uow.payments.find(pid)
-            if payment is not None and payment.order_id == order_id:
-                return payment
+            base = f"{_PREFIX}{draft.id}-{record.version}"
+            for offer in range(1, MAX_OFFERS + 1):
+                payment = uow.payments.find(base if offer == 1 else f"{base}-{offer}")
+                if payment is None:
+                    break
+                if payment.order_id == order_id and payment.status is not PaymentStatus.FAILED:
+                    return payment
         raise AggregateNotFound("payment", f"{_PREFIX}{draft.id}-* of order {order_id}")
 
     # --- collecting ------------------------------------------------------------------------------

@@ -57,6 +57,15 @@ class UseCaseRunner:
 
     def __attrs_post_init__(self) -> None:
         check_store(self.store, "a use case")
+        attempts: object = self.attempts
+        if type(attempts) is not int or not 1 <= attempts <= 100:
+            raise ValidationError(f"attempts must be an int from 1 to 100, not {shown(attempts)}")
+        for name in ("backoff", "sleep"):
+            if not callable(getattr(self, name)):
+                raise ValidationError(
+                    f"{name} must be callable (seconds to wait, and how to wait), not "
+                    f"{shown(getattr(self, name))}"
+                )
 
     def __call__(self, work: Callable[[UnitOfWork], R]) -> R:
         return run_in_transaction(

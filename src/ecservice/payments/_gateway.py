@@ -50,7 +50,8 @@ class Instrument:
     wallet id, a purse id). Never a full card number.
 
     Args:
-        kind: what pays (card, e-cash, purse, e-wallet).
+        kind: what pays (``CARD``, ``ECASH``, ``PURSE``, ``WALLET`` or ``DRAFT``: a bank card,
+            e-cash, a stored-value purse, an e-wallet or an electronic commercial draft).
         reference: the gateway's reference for the instrument (short text without surrounding
             white space). Text holding a run of 13 to 19 digits that passes the Luhn check
             (ISO/IEC 7812-1) is refused as a full card number: only the provider's token is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from decimal import Decimal
+from typing import Any
 
 import pendulum
 import pytest
@@ -129,3 +130,23 @@ def test_recourse_interest_is_rounded_down_over_365_days() -> None:
 def test_a_zone_with_other_days_moves_every_deadline() -> None:
     utc = DraftPolicy(zone="UTC")
     assert utc.presentment_ends(_dt.date(2026, 8, 31)) == pendulum.datetime(2026, 9, 10)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: p.check_tenor("2026-03-02", _dt.date(2026, 4, 2)),
+        lambda p: p.check_tenor(_dt.date(2026, 3, 2), None),
+        lambda p: p.start_of(pendulum.datetime(2026, 3, 2)),
+        lambda p: p.presentment_opens("2026-03-02"),
+        lambda p: p.presentment_ends(_dt.date.max),
+        lambda p: p.holder_rights_end(None),
+        lambda p: p.recourse_interest(1.5, _dt.date(2026, 3, 2), pendulum.now("UTC")),
+        lambda p: p.recourse_interest(Money("1.00", "USD"), _dt.date(2026, 3, 2), pendulum.now()),
+        lambda p: p.recourse_ends(pendulum.now("UTC"), re_recourse="y"),
+        lambda p: p.acceptance_due(pendulum.datetime(9999, 12, 31, tz="UTC")),
+    ],
+)
+def test_the_helpers_refuse_what_is_not_a_date_or_an_amount(call: Any) -> None:
+    with pytest.raises(ValidationError):
+        call(DEFAULT_DRAFT_POLICY)

@@ -139,3 +139,10 @@ def test_sealing_twice_gives_different_envelopes_that_open_to_the_same_part(rig:
     again = seal_payment(payment, rig.gateway_key.public_key(), digest)
     assert again.enc != signed.sealed_payment.enc
     assert open_payment(again, rig.gateway_key, digest) == payment
+
+
+def test_a_low_order_gateway_key_is_refused(rig: Rig) -> None:
+    signed = rig.purchase()
+    payment = open_payment(signed.sealed_payment, rig.gateway_key, signed.order.digest())
+    with pytest.raises(InvalidEnvelope, match="low-order"):
+        seal_payment(payment, bytes(32), signed.order.digest())

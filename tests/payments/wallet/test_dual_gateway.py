@@ -192,3 +192,53 @@ def test_the_gateway_publishes_its_x25519_public_key(rig: Rig) -> None:
     assert rig.gateway.sealing_public_key == rig.gateway_key.public_key().public_bytes_raw()
     assert len(rig.gateway.sealing_public_key) == 32
     assert rig.gateway.merchant_id == "teahouse"
+
+
+def test_two_gateways_with_one_sealing_key_pay_the_merchant_once() -> None:
+    """Two processes of one shop (two gateway objects, one sealing key) both authorise the same
+    purchase: the first capture pays the merchant, the second is declined, no value is made."""
+    import pendulum
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from ecservice.clock import FixedClock
+    from ecservice.payments import WalletGateway
+    from ecservice.payments.wallet import EWallet, KdfParams
+
+    clock = FixedClock(pendulum.datetime(2026, 11, 11, 9, 30, tz="Asia/Shanghai"))
+    fast = KdfParams(n=2**4)
+    buyer = EWallet("buyer-1", "582031", clock=clock, kdf=fast, wallet_id="w-buyer-1")
+    buyer.credit(Money("200.00", "CNY"), "top-up")
+    shop = EWallet("teahouse", "482916", clock=clock, kdf=fast, wallet_id="w-teahouse")
+    session, merchant = buyer.open_session("582031"), shop.open_session("482916")
+    key = X25519PrivateKey.generate()
+    gateways = [
+        WalletGateway(
+            {"w-buyer-1": buyer},
+            shop,
+            lambda _w: session,
+            merchant_auth=lambda: merchant,
+            sealing_key=key,
+        )
+        for _ in range(2)
+    ]
+    signed = buyer.instruct_dual(
+        "teahouse",
+        Money("88.00", "CNY"),
+        "order O-1",
+        auth=session,
+        gateway_key=gateways[0].sealing_public_key,
+    )
+    answers = [
+        g.authorize_dual(
+            signed.for_gateway(), Money("88.00", "CNY"), reference="P-1", idempotency_key="k1"
+        )
+        for g in gateways
+    ]
+    captures = [
+        g.capture(a.reference, Money("88.00", "CNY"), idempotency_key=f"c{i}")
+        for i, (g, a) in enumerate(zip(gateways, answers, strict=True))
+        if a.approved
+    ]
+    assert sum(c.approved for c in captures) == 1
+    assert buyer.balance("CNY") == Money("112.00", "CNY")
+    assert shop.balance("CNY") == Money("88.00", "CNY")

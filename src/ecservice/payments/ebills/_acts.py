@@ -118,6 +118,11 @@ class DishonourReason(LabelledState):
     NO_ANSWER = ("no_answer", "No answer in time", "逾期未应答视同拒付")
 
 
+def a_kind(kind: ActKind) -> str:
+    """The kind with its article, for messages: ``"an accept"``, ``"a pay"``."""
+    return f"{'an' if kind.value[:1] in 'aeiou' else 'a'} {kind.value}"
+
+
 def _money(value: Money | None) -> dict[str, str] | None:
     if value is None:
         return None
@@ -249,7 +254,7 @@ class DraftAct:
             present = getattr(self, name) is not None
             if present != (name in needs):
                 verb = "needs" if name in needs else "must not have"
-                raise MalformedAct(f"a {self.kind.value} act {verb} {name!r}")
+                raise MalformedAct(f"{a_kind(self.kind)} act {verb} {name!r}")
         if self.not_transferable and self.kind is not ActKind.ENDORSE:
             raise MalformedAct("only an endorsement may be marked not transferable")
         for name in ("amount", "interest", "expenses"):
@@ -257,7 +262,7 @@ class DraftAct:
             if value is not None and value.is_negative():
                 raise MalformedAct(f"an act's {name} must not be negative, got {value}")
         if self.amount is not None and self.amount.is_zero():
-            raise MalformedAct(f"a {self.kind.value} act's amount must be positive")
+            raise MalformedAct(f"{a_kind(self.kind)} act's amount must be positive")
         if self.terms is not None and self.terms.number != self.draft_no:
             raise MalformedAct(
                 f"an issue act's terms name draft {self.terms.number!r}, not {self.draft_no!r}"

@@ -16,7 +16,7 @@ from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ValidationError
 from ecservice.money import Money
 from ecservice.payments.ebills import _draft_checks as _checks
-from ecservice.payments.ebills._acts import ActKind, DishonourReason, DraftAct, sign_act
+from ecservice.payments.ebills._acts import ActKind, DishonourReason, DraftAct, a_kind, sign_act
 from ecservice.payments.ebills._errors import (
     ActChainBroken,
     DeadlinePassed,
@@ -95,7 +95,7 @@ class DraftCore(Aggregate[DraftStatus]):
                     found = acts[i].kind.value if i < len(acts) else "no act"
                     raise ActChainBroken(
                         f"{self._subject()}: history record {record.version} "
-                        f"({record.trigger}) needs a {kind.value} act, found {found}"
+                        f"({record.trigger}) needs {a_kind(kind)} act, found {found}"
                     )
                 ledger.apply(acts[i], verify=verify)
                 i += 1
@@ -358,10 +358,18 @@ class DraftCore(Aggregate[DraftStatus]):
         pol = check_policy(policy)
         kind = ACT_TRIGGERS[trigger]
         if type(act) is not DraftAct or act.kind is not kind:
-            raise MalformedAct(f"{trigger} takes a {kind.value} act, not {shown(act)}")
+            raise MalformedAct(f"{trigger} takes {a_kind(kind)} act, not {shown(act)}")
         now = self.clock.now()
         if act.at > now:
             raise ActChainBroken(f"the {kind.value} act is dated {act.at}, after now ({now})")
+        oldest = now.subtract(seconds=pol.act_delay_seconds)
+        last = self.history[-1].at if self.history else self.acts[0].at
+        if act.at < oldest or act.at < last:
+            raise ActChainBroken(
+                f"the {kind.value} act is dated {act.at}: an act is dated when it is made, at "
+                f"most {pol.act_delay_seconds} s before it reaches the draft (now {now}) and not "
+                f"before the draft's last change ({last})"
+            )
         before = self._ledger()
         after = before.copy()
         after.apply(act)

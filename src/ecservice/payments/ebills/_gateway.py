@@ -89,6 +89,14 @@ class EbillGateway(InstrumentGatewayBase[_DraftHold]):
     are: paid to it (by the acceptor or by recourse), held and awaiting maturity or an
     answer, and refused.
 
+    **One owner.** Which payment holds a draft is this object's record: like the other
+    instrument gateways, one gateway object owns its drafts. Two gateway objects over the
+    same drafts (two processes) could each take one draft for a different order. Across
+    processes use :class:`~ecservice.application.EbillService`, whose payment id comes from
+    the draft, so that the store lets one payment take it. A gateway built anew over stored
+    drafts still finds its earlier authorisations and captures (their references name the
+    draft and its version) to void, capture or refund them.
+
     Args:
         drafts: the drafts by number (any mutable mapping, for example a dict the shop keeps
             loading drafts into).
@@ -366,7 +374,8 @@ class EbillGateway(InstrumentGatewayBase[_DraftHold]):
 
         Raises:
             ValidationError: no such draft.
-            PolicyViolation: the shop does not hold the draft.
+            PolicyViolation: the shop does not hold the draft, or a retry names other
+                ``interest`` or ``expenses`` than the open claim.
             RecourseNotAllowed, RecourseAmountExceeded, DeadlinePassed: the draft's rules
                 refuse the claim (see :meth:`ElectronicDraft.claim_recourse`).
         """
@@ -379,6 +388,14 @@ class EbillGateway(InstrumentGatewayBase[_DraftHold]):
                 and last.by == self.shop
                 and last.party == against
             ):
+                for name, asked in (("interest", interest), ("expenses", expenses)):
+                    made = getattr(last, name)
+                    if asked is not None and asked != made:
+                        raise PolicyViolation(
+                            f"the open claim on draft {draft.id} against {against.name} asks "
+                            f"{made} of {name}, not {asked}: a retry repeats the claim; a claim "
+                            "for other figures waits until this one is settled or lapses"
+                        )
                 return draft.history[-1]
             if draft.holder != self.shop:
                 raise PolicyViolation(

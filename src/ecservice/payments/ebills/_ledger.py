@@ -16,7 +16,14 @@ from pendulum import DateTime
 
 from ecservice.errors import CurrencyMismatch, InvalidAmount, InvalidTransition
 from ecservice.money import Money
-from ecservice.payments.ebills._acts import GENESIS, ActKind, DishonourReason, DraftAct, verify_act
+from ecservice.payments.ebills._acts import (
+    GENESIS,
+    ActKind,
+    DishonourReason,
+    DraftAct,
+    a_kind,
+    verify_act,
+)
 from ecservice.payments.ebills._errors import (
     ActChainBroken,
     MalformedAct,
@@ -188,7 +195,7 @@ class Ledger:
     def _signer(self, act: DraftAct, expected: DraftParty, role: str) -> None:
         if act.by != expected:
             raise WrongSigner(
-                f"a {act.kind.value} act on draft {self.terms.number!r} must be signed by "
+                f"{a_kind(act.kind)} act on draft {self.terms.number!r} must be signed by "
                 f"the {role} {_who(expected)}, not by {_who(act.by)}"
             )
 
@@ -245,7 +252,8 @@ class Ledger:
             by_whom = (
                 "by its drawer (票据法 art. 27)"
                 if self.terms.not_transferable
-                else "by the endorser who transferred it to the holder (票据法 art. 34)"
+                else "by the endorser who transferred it to the holder (票据法 art. 34; the draft "
+                "system refuses a further endorsement)"
             )
             raise NotTransferable(
                 f"draft {self.terms.number!r} is marked 不得转让 (not transferable) {by_whom}: "

@@ -107,6 +107,13 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
             raise ValidationError(
                 f"sealing_key must be an X25519PrivateKey, not {type(sealing_key).__name__}"
             )
+        from ecservice.payments.wallet import EWallet
+
+        if not isinstance(merchant_wallet, EWallet):
+            raise ValidationError(
+                "merchant_wallet must be the merchant's EWallet, not "
+                f"{type(merchant_wallet).__name__}"
+            )
         payee = merchant_wallet.owner if merchant_id is None else merchant_id
         super().__init__(name)
         self.wallets = wallets
@@ -287,8 +294,15 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
     def _capture_hold(
         self, auth: Authorization[_WalletHold], amount: Money, capture_id: str
     ) -> None:
+        from ecservice.payments.wallet import HoldStatus
+
+        wallet, hold_id = auth.hold.wallet, auth.hold.hold_id
         try:
-            auth.hold.wallet.capture(auth.hold.hold_id, amount)
+            # Only an open hold pays the merchant: a hold another gateway (another process of
+            # the shop with the same sealing key) captured already is not paid again.
+            if wallet.hold(hold_id).status is not HoldStatus.OPEN:
+                raise Declined(f"hold {hold_id} is already settled: it pays the merchant once")
+            wallet.capture(hold_id, amount)
         except EcServiceError as exc:
             raise Declined(str(exc)) from None
         self.merchant_wallet.credit(amount, _ledger_reference(auth.payment, capture_id))

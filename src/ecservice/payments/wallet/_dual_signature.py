@@ -266,7 +266,7 @@ class DualSignedOrder:
         keys = {"ciphertext", "enc", "order", "payment_digest", "signature", "type"}
         try:
             doc = json.loads(text) if isinstance(text, str) else None
-        except ValueError:
+        except (ValueError, RecursionError):
             doc = None
         if not isinstance(doc, dict) or set(doc) != keys or doc["type"] != DUAL_ORDER_TYPE:
             raise ValidationError(f"not a dual-signed order document ({DUAL_ORDER_TYPE})")

@@ -136,11 +136,19 @@ def seal_payment(
     Raises:
         ValidationError: ``payment`` is not a :class:`PaymentPart`, the key is not an X25519
             public key (or its raw 32 bytes), or the digest is not 32 bytes.
+        InvalidEnvelope: the key is a low-order point, with which no secret can be agreed.
     """
     if not isinstance(payment, PaymentPart):
         raise ValidationError(f"expected a PaymentPart, not {type(payment).__name__}")
     info = _info(order_digest)
-    sealed = _SUITE.encrypt(payment.canonical_bytes(), check_gateway_key(gateway_key), info=info)
+    key = check_gateway_key(gateway_key)
+    try:
+        sealed = _SUITE.encrypt(payment.canonical_bytes(), key, info=info)
+    except ValueError:  # a low-order point: no shared secret can be agreed with it
+        raise InvalidEnvelope(
+            "the gateway's key is not a usable X25519 public key (a low-order point); seal for "
+            "the gateway's sealing_public_key"
+        ) from None
     return SealedPayment(enc=sealed[:_ENC_LEN], ciphertext=sealed[_ENC_LEN:])
 
 

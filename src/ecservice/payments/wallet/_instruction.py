@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pendulum import DateTime
 
 from ecservice.clock import UTC, ensure_utc
-from ecservice.errors import InvalidSignature
+from ecservice.errors import InvalidSignature, ValidationError
 from ecservice.money import Money
 
 if TYPE_CHECKING:
@@ -51,7 +51,15 @@ INSTRUCTION_TYPE: Final = "ecservice.wallet.instruction/1"
 
 
 def raw_public_key(key: Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
-    """The raw 32-byte encoding of an Ed25519 public key (of a private key's public half)."""
+    """The raw 32-byte encoding of an Ed25519 public key (of a private key's public half).
+
+    Raises:
+        ValidationError: ``key`` is not an Ed25519 key.
+    """
+    if not isinstance(key, Ed25519PublicKey | Ed25519PrivateKey):
+        raise ValidationError(
+            f"expected an Ed25519 key (or its raw 32 bytes where allowed), not {type(key).__name__}"
+        )
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
