@@ -292,12 +292,25 @@ DraftMachine.TestCase.settings = settings(
 TestDraftMachine = DraftMachine.TestCase
 
 
+class _SeenMachine(DraftMachine.TestCase):  # type: ignore[valid-type,misc]
+    """The same machine with a fixed sequence of examples, so that the check below is
+    reproducible (the random runs above may explore other corners)."""
+
+    settings = settings(
+        max_examples=50,
+        stateful_step_count=40,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
 def test_the_machine_reaches_the_end_states() -> None:
-    """Not vacuous: the random runs pay, dishonour and settle drafts."""
+    """Not vacuous: the runs pay, dishonour and settle drafts."""
     for _ in range(3):
         if {S.HELD, S.PRESENTED, S.DISHONOURED, S.IN_RECOURSE} <= SEEN:
             break
-        TestDraftMachine().runTest()
+        _SeenMachine().runTest()
     if os.environ.get("EBILLS_SHOW_SEEN"):
         print(sorted(s.name for s in SEEN))
     assert {S.HELD, S.PRESENTED, S.DISHONOURED, S.IN_RECOURSE} <= SEEN

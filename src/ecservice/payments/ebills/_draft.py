@@ -92,10 +92,7 @@ class ElectronicDraft(DraftCore):
         Raises:
             EcServiceError: as any refused act (see **Acts** on :class:`ElectronicDraft`).
         """
-        self._ensure_allowed("accept")
-        act_actor(actor)
-        payload = self._prepare_act("accept", act, policy, note, {})
-        return self._fire_prepared("accept", actor, payload)
+        return self._take_act("accept", act, actor, policy, note)
 
     def deliver(
         self,
@@ -112,10 +109,7 @@ class ElectronicDraft(DraftCore):
         Raises:
             EcServiceError: as any refused act (see **Acts** on :class:`ElectronicDraft`).
         """
-        self._ensure_allowed("deliver")
-        act_actor(actor)
-        payload = self._prepare_act("deliver", act, policy, note, {})
-        return self._fire_prepared("deliver", actor, payload)
+        return self._take_act("deliver", act, actor, policy, note)
 
     def endorse(
         self,
@@ -138,10 +132,7 @@ class ElectronicDraft(DraftCore):
             EcServiceError: as any refused act (see **Acts** on :class:`ElectronicDraft`).
             NotTransferable: the draft may not be endorsed.
         """
-        self._ensure_allowed("endorse")
-        act_actor(actor)
-        payload = self._prepare_act("endorse", act, policy, note, {})
-        return self._fire_prepared("endorse", actor, payload)
+        return self._take_act("endorse", act, actor, policy, note)
 
     def guarantee(
         self,
@@ -161,10 +152,7 @@ class ElectronicDraft(DraftCore):
         Raises:
             EcServiceError: as any refused act (see **Acts** on :class:`ElectronicDraft`).
         """
-        self._ensure_allowed("guarantee")
-        act_actor(actor)
-        payload = self._prepare_act("guarantee", act, policy, note, {})
-        return self._fire_prepared("guarantee", actor, payload)
+        return self._take_act("guarantee", act, actor, policy, note)
 
     def present(
         self,
@@ -185,10 +173,7 @@ class ElectronicDraft(DraftCore):
         Raises:
             EcServiceError: as any refused act (see **Acts** on :class:`ElectronicDraft`).
         """
-        self._ensure_allowed("present")
-        act_actor(actor)
-        payload = self._prepare_act("present", act, policy, note, {})
-        return self._fire_prepared("present", actor, payload)
+        return self._take_act("present", act, actor, policy, note)
 
     def pay(
         self,
@@ -207,10 +192,7 @@ class ElectronicDraft(DraftCore):
             EcServiceError: as any refused act (see **Acts** on :class:`ElectronicDraft`).
             InvalidAmount: the act's amount is not the face amount.
         """
-        self._ensure_allowed("pay")
-        act_actor(actor)
-        payload = self._prepare_act("pay", act, policy, note, {})
-        return self._fire_prepared("pay", actor, payload)
+        return self._take_act("pay", act, actor, policy, note)
 
     def dishonour(
         self,
@@ -228,10 +210,7 @@ class ElectronicDraft(DraftCore):
         Raises:
             EcServiceError: as any refused act (see **Acts** on :class:`ElectronicDraft`).
         """
-        self._ensure_allowed("dishonour")
-        act_actor(actor)
-        payload = self._prepare_act("dishonour", act, policy, note, {})
-        return self._fire_prepared("dishonour", actor, payload)
+        return self._take_act("dishonour", act, actor, policy, note)
 
     def claim_recourse(
         self,
@@ -257,10 +236,7 @@ class ElectronicDraft(DraftCore):
             RecourseAmountExceeded: a principal other than the one owed, or too much interest
                 or expenses.
         """
-        self._ensure_allowed("claim_recourse")
-        act_actor(actor)
-        payload = self._prepare_act("claim_recourse", act, policy, note, {})
-        return self._fire_prepared("claim_recourse", actor, payload)
+        return self._take_act("claim_recourse", act, actor, policy, note)
 
     def settle_recourse(
         self,
@@ -281,10 +257,7 @@ class ElectronicDraft(DraftCore):
             EcServiceError: as any refused act (see **Acts** on :class:`ElectronicDraft`).
             RecourseAmountExceeded: the amount is not the claim's total.
         """
-        self._ensure_allowed("settle_recourse")
-        act_actor(actor)
-        payload = self._prepare_act("settle_recourse", act, policy, note, {})
-        return self._fire_prepared("settle_recourse", actor, payload)
+        return self._take_act("settle_recourse", act, actor, policy, note)
 
     def cancel(
         self,

@@ -350,6 +350,16 @@ class DraftCore(Aggregate[DraftStatus]):
 
     # --- what can() checks -----------------------------------------------------------------------
 
+    def _take_act(
+        self, trigger: str, act: object, actor: object, policy: object, note: object
+    ) -> TransitionRecord:
+        """Fire ``trigger`` with ``act``: the trigger allowed now, the actor checked, the act
+        checked in full (:meth:`_prepare_act`) before anything changes."""
+        self._ensure_allowed(trigger)
+        who = act_actor(actor)
+        payload = self._prepare_act(trigger, act, policy, note, {})
+        return self._fire_prepared(trigger, who, payload)
+
     def _prepare_act(
         self, trigger: str, act: object, policy: object, note: object, extra: dict[str, object]
     ) -> dict[str, Any]:
