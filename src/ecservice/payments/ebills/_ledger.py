@@ -239,7 +239,8 @@ class Ledger:
         if act.party != self.terms.payee:
             raise WrongSigner(
                 f"draft {self.terms.number!r} is delivered to its payee "
-                f"{_who(self.terms.payee)}, not to {act.party!r:.80}"
+                f"{_who(self.terms.payee)}, not to "
+                f"{_who(act.party) if act.party is not None else 'nobody'}"
             )
         self.holder = self.terms.payee
         self.chain.append(self.terms.payee)
@@ -276,7 +277,8 @@ class Ledger:
         if act.party not in debtors:
             raise WrongSigner(
                 f"a guarantee on draft {self.terms.number!r} must be for one of its debtors "
-                f"({', '.join(_who(d) for d in debtors)}), not {act.party!r:.80}"
+                f"({', '.join(_who(d) for d in debtors)}), not "
+                f"{_who(act.party) if act.party is not None else 'nobody'}"
             )
         self.guarantees.append(act)
 
