@@ -333,12 +333,7 @@ class EbillService:
                     changed += 1
             return changed, len(due)
 
-        total = 0
-        while True:
-            changed, seen = self._run(work)
-            total += changed
-            if changed == 0 or seen < limit:
-                return total
+        return self._run.batches(work, limit)
 
     def record(self, draft_no: str, act: DraftAct) -> TransitionRecord:
         """Apply the acceptor's payment or dishonour, or a recourse settlement, to the stored

@@ -526,9 +526,4 @@ class OrderService:
                 confirmed += 1
             return confirmed, len(due)
 
-        total = 0
-        while True:
-            confirmed, seen = self._run(work)
-            total += confirmed
-            if confirmed == 0 or seen < limit:
-                return total
+        return self._run.batches(work, limit)

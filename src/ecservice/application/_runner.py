@@ -67,6 +67,17 @@ class UseCaseRunner:
                     f"{shown(getattr(self, name))}"
                 )
 
+    def batches(self, work: Callable[[UnitOfWork], tuple[int, int]], limit: int) -> int:
+        """Run ``work`` (which handles a batch of at most ``limit`` due aggregates and answers
+        ``(changed, seen)``) one transaction per batch, until a batch changes nothing or sees
+        fewer than ``limit``; the number changed in all."""
+        total = 0
+        while True:
+            changed, seen = self(work)
+            total += changed
+            if changed == 0 or seen < limit:
+                return total
+
     def __call__(self, work: Callable[[UnitOfWork], R]) -> R:
         return run_in_transaction(
             self.store,

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 from ecservice.payments.ebills._acts import DraftAct
-from ecservice.payments.ebills._draft_core import TIMER_ACTOR, DraftCore, act_actor
+from ecservice.payments.ebills._draft_core import DraftCore, act_actor
 from ecservice.payments.ebills._draft_workflow import DRAFT_WORKFLOW
 from ecservice.payments.ebills._ledger import ACT_TRIGGERS, TIMED_TRIGGERS
 from ecservice.payments.ebills._policy import DEFAULT_DRAFT_POLICY, DraftPolicy
@@ -277,9 +277,7 @@ class ElectronicDraft(DraftCore):
             InvalidTransition: not allowed in the current state.
             DeadlinePassed: not due yet.
         """
-        self._ensure_allowed("cancel")
-        payload = self._prepare_timer("cancel", actor, policy, note, {})
-        return self._fire_prepared("cancel", TIMER_ACTOR if actor is None else actor, payload)
+        return self._take_timer("cancel", actor, policy, note)
 
     def expire(
         self,
@@ -298,9 +296,7 @@ class ElectronicDraft(DraftCore):
             InvalidTransition: not allowed in the current state.
             DeadlinePassed: not due yet.
         """
-        self._ensure_allowed("expire")
-        payload = self._prepare_timer("expire", actor, policy, note, {})
-        return self._fire_prepared("expire", TIMER_ACTOR if actor is None else actor, payload)
+        return self._take_timer("expire", actor, policy, note)
 
     def deem_dishonoured(
         self,
@@ -320,11 +316,7 @@ class ElectronicDraft(DraftCore):
             InvalidTransition: not allowed in the current state.
             DeadlinePassed: not due yet.
         """
-        self._ensure_allowed("deem_dishonoured")
-        payload = self._prepare_timer("deem_dishonoured", actor, policy, note, {})
-        return self._fire_prepared(
-            "deem_dishonoured", TIMER_ACTOR if actor is None else actor, payload
-        )
+        return self._take_timer("deem_dishonoured", actor, policy, note)
 
     def close(
         self,
@@ -344,9 +336,7 @@ class ElectronicDraft(DraftCore):
             InvalidTransition: not allowed in the current state.
             DeadlinePassed: not due yet.
         """
-        self._ensure_allowed("close")
-        payload = self._prepare_timer("close", actor, policy, note, {})
-        return self._fire_prepared("close", TIMER_ACTOR if actor is None else actor, payload)
+        return self._take_timer("close", actor, policy, note)
 
 
 def _act_preparer(trigger: str) -> Any:

@@ -360,6 +360,15 @@ class DraftCore(Aggregate[DraftStatus]):
         payload = self._prepare_act(trigger, act, policy, note, {})
         return self._fire_prepared(trigger, who, payload)
 
+    def _take_timer(
+        self, trigger: str, actor: Actor | None, policy: object, note: object
+    ) -> TransitionRecord:
+        """Fire the timer ``trigger`` as ``actor`` (:data:`TIMER_ACTOR` by default), once it is
+        allowed now and due (:meth:`_prepare_timer`)."""
+        self._ensure_allowed(trigger)
+        payload = self._prepare_timer(trigger, actor, policy, note, {})
+        return self._fire_prepared(trigger, TIMER_ACTOR if actor is None else actor, payload)
+
     def _prepare_act(
         self, trigger: str, act: object, policy: object, note: object, extra: dict[str, object]
     ) -> dict[str, Any]:
