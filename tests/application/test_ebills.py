@@ -4,7 +4,6 @@ once, the shop presents at maturity through the timer index, and a dishonour end
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,33 +14,30 @@ import pytest
 from ecservice.application import EbillService, draft_payment_id
 from ecservice.clock import FixedClock
 from ecservice.errors import PolicyViolation
-from ecservice.money import Money
-from ecservice.orders import Address, Order, OrderLine, OrderStatus
+from ecservice.orders import Order, OrderStatus
 from ecservice.payments import PaymentStatus
 from ecservice.payments.ebills import (
-    GENESIS,
     ActKind,
     DishonourReason,
-    DraftParty,
     DraftStatus,
-    DraftTerms,
     ElectronicDraft,
-    sign_act,
 )
 from ecservice.storage import MemoryStore, Store, default_timers, draft_next_due
-from tests.payments.ebills.rig import STAFF, key
+from tests.payments.ebills.rig import STAFF
+from tests.payments.ebills.shop_rig import (
+    BANK,
+    BUYER,
+    NUMBER,
+    SHOP,
+    SHOP_KEYS,
+    T0,
+    b2b_order,
+    cny,
+    draft_to_shop,
+)
 from tests.storage.conftest import empty_pg
 
-T0 = pendulum.datetime(2026, 3, 2, 9, 0, tz="Asia/Shanghai")
-MATURES = _dt.date(2026, 6, 1)
-BUYER = DraftParty.of("Hangzhou Office Supplies Ltd.", "622200000101", "ICBC 102100099996", key(11))
-BANK = DraftParty.of("Bank of Hangzhou", "622200000102", "HZB 313331000014", key(12))
-SHOP = DraftParty.of("Tea Shop Co.", "622200000103", "CMB 308584000013", key(13))
-KEYS = {BUYER: key(11), BANK: key(12), SHOP: key(13)}
-
-
-def cny(amount: str) -> Money:
-    return Money(amount, "CNY")
+KEYS = SHOP_KEYS
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
@@ -65,40 +61,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Stor
 
 
 def order(id: str, clock: FixedClock, quantity: int = 50) -> Order[Any]:
-    return Order(
-        id=id,
-        buyer_id="b-1",
-        lines=[OrderLine(sku="T", name="tea", unit_price=cny("950.00"), quantity=quantity)],
-        address=Address(recipient="r", phone="13800138000", province="p", city="c", street="s"),
-        shipping_fee=cny("0.00"),
-        created_at=clock.now(),
-        clock=clock,
-    )
+    return b2b_order(id, clock, quantity)
 
 
-def delivered(clock: FixedClock, number: str = "5" + "0" * 28 + "1") -> ElectronicDraft:
-    terms = DraftTerms(
-        number=number,
-        drawer=BUYER,
-        acceptor=BANK,
-        payee=SHOP,
-        amount=cny("47500.00"),
-        issued_on=clock.now().in_tz("Asia/Shanghai").date(),
-        matures_on=MATURES,
-    )
-    issue = sign_act(
-        KEYS[BUYER],
-        draft_no=number,
-        kind=ActKind.ISSUE,
-        at=clock.now(),
-        by=BUYER,
-        previous=GENESIS,
-        terms=terms,
-    )
-    d = ElectronicDraft.issue(issue, actor=STAFF, clock=clock)
-    d.accept(d.sign(KEYS[BANK], ActKind.ACCEPT, by=BANK), actor=STAFF)
-    d.deliver(d.sign(KEYS[BUYER], ActKind.DELIVER, by=BUYER, party=SHOP), actor=STAFF)
-    return d
+def delivered(clock: FixedClock, number: str = NUMBER) -> ElectronicDraft:
+    return draft_to_shop(cny("47500.00"), clock, number)
 
 
 def setup(store: Store, clock: FixedClock, *orders: str) -> tuple[EbillService, ElectronicDraft]:

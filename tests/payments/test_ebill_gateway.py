@@ -8,7 +8,6 @@ from the buyer. A void or a refund before presentment endorses the draft back to
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
 
 import pendulum
@@ -17,7 +16,7 @@ import pytest
 from ecservice.clock import FixedClock
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.money import Money
-from ecservice.orders import Address, Order, OrderLine, OrderStatus
+from ecservice.orders import Order, OrderStatus
 from ecservice.payments import (
     Instrument,
     InstrumentKind,
@@ -27,69 +26,36 @@ from ecservice.payments import (
     PaymentStatus,
 )
 from ecservice.payments.ebills import (
-    GENESIS,
     ActKind,
     DishonourReason,
-    DraftParty,
     DraftStatus,
-    DraftTerms,
     ElectronicDraft,
-    sign_act,
 )
 from ecservice.payments.ebills._errors import DeadlinePassed
 from ecservice.payments.ebills._gateway import EbillGateway
 from tests.payments.ebills.rig import KEYS, STAFF, key
+from tests.payments.ebills.shop_rig import (
+    BANK,
+    BUYER,
+    NUMBER,
+    SHOP,
+    SHOP_KEYS,
+    T0,
+    b2b_order,
+    cny,
+    draft_to_shop,
+)
 
-T0 = pendulum.datetime(2026, 3, 2, 9, 0, tz="Asia/Shanghai")
-MATURES = _dt.date(2026, 6, 1)
-BUYER = DraftParty.of("Hangzhou Office Supplies Ltd.", "622200000101", "ICBC 102100099996", key(11))
-BANK = DraftParty.of("Bank of Hangzhou", "622200000102", "HZB 313331000014", key(12))
-SHOP = DraftParty.of("Tea Shop Co.", "622200000103", "CMB 308584000013", key(13))
-SHOP_KEY = key(13)
-ALL_KEYS = {**KEYS, BUYER: key(11), BANK: key(12), SHOP: SHOP_KEY}
-
-
-def cny(amount: str) -> Money:
-    return Money(amount, "CNY")
+SHOP_KEY = SHOP_KEYS[SHOP]
+ALL_KEYS = {**KEYS, **SHOP_KEYS}
 
 
 def make_order(clock: FixedClock) -> Order[Any]:
-    return Order(
-        id="B2B-1",
-        buyer_id="b-1",
-        lines=[OrderLine(sku="T", name="tea", unit_price=cny("950.00"), quantity=50)],
-        address=Address(recipient="r", phone="13800138000", province="p", city="c", street="s"),
-        shipping_fee=cny("0.00"),
-        created_at=clock.now(),
-        clock=clock,
-    )
+    return b2b_order("B2B-1", clock)
 
 
-def draft_for(
-    amount: Money, clock: FixedClock, number: str = "5" + "0" * 28 + "1"
-) -> ElectronicDraft:
-    terms = DraftTerms(
-        number=number,
-        drawer=BUYER,
-        acceptor=BANK,
-        payee=SHOP,
-        amount=amount,
-        issued_on=clock.now().in_tz("Asia/Shanghai").date(),
-        matures_on=MATURES,
-    )
-    issue = sign_act(
-        ALL_KEYS[BUYER],
-        draft_no=number,
-        kind=ActKind.ISSUE,
-        at=clock.now(),
-        by=BUYER,
-        previous=GENESIS,
-        terms=terms,
-    )
-    draft = ElectronicDraft.issue(issue, actor=STAFF, clock=clock)
-    draft.accept(draft.sign(ALL_KEYS[BANK], ActKind.ACCEPT, by=BANK), actor=STAFF)
-    draft.deliver(draft.sign(ALL_KEYS[BUYER], ActKind.DELIVER, by=BUYER, party=SHOP), actor=STAFF)
-    return draft
+def draft_for(amount: Money, clock: FixedClock, number: str = NUMBER) -> ElectronicDraft:
+    return draft_to_shop(amount, clock, number)
 
 
 class Rig:

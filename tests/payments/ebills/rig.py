@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Final
+from typing import Any, Final
 
 import attrs
 import pendulum
@@ -55,7 +55,7 @@ KEYS: Final = {
 }
 
 
-def terms(**changes: object) -> DraftTerms:
+def terms(**changes: Any) -> DraftTerms:
     base = DraftTerms(
         number=NUMBER,
         drawer=DRAWER,
