@@ -227,7 +227,7 @@ def run_demo(
         )
     clock = FixedClock(START)
     policy = AutoConfirmPolicy(days=10)
-    store = open_store(db, clock, policy, seed)
+    store = open_store(db, clock, policy)
     gateway_db = None if db is None else gateway_url(db)
     gateway = open_gateway(gateway_db, clock, prepare=True)
     try:
@@ -456,7 +456,7 @@ def _worker(
     try:
         clock = FixedClock(plan.start)
         policy = AutoConfirmPolicy(days=10)
-        store = open_store(plan.db, clock, policy, plan.seed)
+        store = open_store(plan.db, clock, policy)
         gateway = open_gateway(plan.gateway_db, clock, prepare=False)
         try:
             report = days_done.put if worker == 0 else None

@@ -60,11 +60,11 @@ def open_draft_desk(
     return DraftDesk(store, clock, seed, orders, mine)
 
 
-def business_figures(store: Store, order_ids: list[str], seed: int) -> DraftFigures | None:
+def business_figures(store: Store, order_ids: list[str]) -> DraftFigures | None:
     """The drafts' figures of the business orders ``order_ids`` (``None`` when there are none,
     or without the crypto extra)."""
     if not order_ids or not _drafts_available():
         return None
     from ecservice._demo_drafts import draft_figures, shop_party
 
-    return draft_figures(store, order_ids, shop_party(seed)[0])
+    return draft_figures(store, order_ids, shop_party()[0])

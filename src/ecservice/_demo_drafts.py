@@ -68,15 +68,15 @@ _BANKS: Final = (
 _ZONE: Final = "Asia/Shanghai"
 
 
-def _key(_seed: int, name: str) -> Ed25519PrivateKey:
+def _key(name: str) -> Ed25519PrivateKey:
     # One key per party whatever the seed: a run with another seed continues the stored drafts.
     digest = hashlib.sha256(f"ecservice demo/{name}".encode()).digest()
     return Ed25519PrivateKey.from_private_bytes(digest)
 
 
-def shop_party(seed: int) -> tuple[DraftParty, Ed25519PrivateKey]:
+def shop_party() -> tuple[DraftParty, Ed25519PrivateKey]:
     """The demo shop as a draft party, with its key."""
-    key = _key(seed, "shop")
+    key = _key("shop")
     return DraftParty.of("ecservice demo tea shop", "6222 0000 0001", "ICBC 102100099996", key), key
 
 
@@ -96,15 +96,15 @@ def order_of_draft(draft_no: str) -> str:
     return f"B2B-{int(draft_no[11:]):07d}"
 
 
-def _buyer(seed: int, order_id: str) -> tuple[DraftParty, Ed25519PrivateKey]:
+def _buyer(order_id: str) -> tuple[DraftParty, Ed25519PrivateKey]:
     n = int(order_id.removeprefix("B2B-"))
-    key = _key(seed, f"buyer/{n}")
+    key = _key(f"buyer/{n}")
     return DraftParty.of(f"Buyer company {n}", f"6222 1000 {n:04d}", "ABC 103100000026", key), key
 
 
-def _bank(seed: int, order_id: str) -> tuple[DraftParty, Ed25519PrivateKey]:
+def _bank(order_id: str) -> tuple[DraftParty, Ed25519PrivateKey]:
     name, code = _BANKS[int(order_id.removeprefix("B2B-")) % len(_BANKS)]
-    key = _key(seed, f"bank/{name}")
+    key = _key(f"bank/{name}")
     return DraftParty.of(name, f"9999 {code[-4:]}", f"{name} {code}", key), key
 
 
@@ -129,7 +129,7 @@ class DraftDesk:
         self.seed = seed
         self.orders = orders
         self.mine = mine
-        self.shop, key = shop_party(seed)
+        self.shop, key = shop_party()
         self.service = EbillService(store, self.shop, key, clock=clock)
         self.ids: list[str] = []
 
@@ -181,8 +181,8 @@ class DraftDesk:
         self.service.pay(order_id, draft_no)
 
     def _draw(self, order_id: str, draft_no: str, amount: Money) -> ElectronicDraft:
-        buyer, buyer_key = _buyer(self.seed, order_id)
-        bank, bank_key = _bank(self.seed, order_id)
+        buyer, buyer_key = _buyer(order_id)
+        bank, bank_key = _bank(order_id)
         now = self.clock.now()
         issued_on = now.in_tz(_ZONE).date()
         terms = DraftTerms(
@@ -224,7 +224,7 @@ class DraftDesk:
             return
         status = draft.status
         if status is DraftStatus.PRESENTED:
-            bank, bank_key = _bank(self.seed, order_id)
+            bank, bank_key = _bank(order_id)
             if _dishonoured(self.seed, draft_no):
                 act = draft.sign(
                     bank_key, ActKind.DISHONOUR, by=bank, reason=DishonourReason.INSUFFICIENT_FUNDS
@@ -233,11 +233,11 @@ class DraftDesk:
                 act = draft.sign(bank_key, ActKind.PAY, by=bank, amount=draft.terms.amount)
             self.service.record(draft_no, act)
         elif status is DraftStatus.DISHONOURED and draft.holder == self.shop:
-            buyer, _ = _buyer(self.seed, order_id)
+            buyer, _ = _buyer(order_id)
             self.service.claim_recourse(draft_no, buyer, expenses=EXPENSES)
         elif status is DraftStatus.IN_RECOURSE and draft.holder == self.shop:
             claim = draft.acts[-1]
-            buyer, buyer_key = _buyer(self.seed, order_id)
+            buyer, buyer_key = _buyer(order_id)
             if claim.kind is ActKind.CLAIM_RECOURSE and claim.party == buyer:
                 assert claim.amount is not None
                 zero = Money.zero(claim.amount.currency)

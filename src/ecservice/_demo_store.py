@@ -65,25 +65,22 @@ def in_memory(db: str | None) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def open_store(
-    db: str | None, clock: FixedClock, policy: AutoConfirmPolicy, seed: int | None = None
-) -> Store:
+def open_store(db: str | None, clock: FixedClock, policy: AutoConfirmPolicy) -> Store:
     """The demo's store: orders timed for automatic confirmation under ``policy``, complaints
-    for their service levels (the demo's SLA policy on its working calendar), and, given the
-    run's ``seed``, the shop's drafts due when their maturity date comes."""
+    for their service levels (the demo's SLA policy on its working calendar), and the shop's
+    drafts due when their maturity date comes (with the crypto extra)."""
     timers = {
         **default_timers(),
         "order": order_next_due(policy),
         "complaint": complaint_next_due(POLICY, CALENDAR),
     }
-    if seed is not None:
-        try:
-            from ecservice._demo_drafts import shop_party
-            from ecservice.storage import draft_next_due
-        except ImportError:  # no crypto extra: no drafts
-            pass
-        else:
-            timers["electronic_draft"] = draft_next_due(holder=shop_party(seed)[0])
+    try:
+        from ecservice._demo_drafts import shop_party
+        from ecservice.storage import draft_next_due
+    except ImportError:  # no crypto extra: no drafts
+        pass
+    else:
+        timers["electronic_draft"] = draft_next_due(holder=shop_party()[0])
     if db is None:
         return MemoryStore(clock=clock, timers=timers)
     from ecservice.storage.sql import SqlStore

@@ -138,7 +138,7 @@ def summarise(
         books = audit.balanced and audit.funded == (audit.instruments + audit.held + audit.merchant)
         merchant = audit.merchant
         where = _shown(plan.gateway_db or "")
-    drafts = business_figures(store, [*plan.b2b_earlier, *plan.b2b], plan.seed)
+    drafts = business_figures(store, [*plan.b2b_earlier, *plan.b2b])
     conserved = books and merchant == kept and not wrong and (drafts is None or drafts.conserved)
     if drafts is not None:
         problems = (*problems, *drafts.problems)

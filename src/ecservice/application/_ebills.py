@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ecservice._shown import shown
 from ecservice.application._order_payments import PaymentOutcome, outcome_of
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
+from ecservice.application._stored import check_limit
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import AggregateNotFound, PolicyViolation, ValidationError
 from ecservice.money import Money
@@ -312,8 +313,9 @@ class EbillService:
             How many drafts changed.
 
         Raises:
-            ValidationError: a bad ``limit``.
+            ValidationError: a bad ``limit`` (1 to 10,000).
         """
+        check_limit(limit)
         now = ensure_utc(self.clock.now(), what="clock.now()")
 
         def work(uow: UnitOfWork) -> tuple[int, int]:
