@@ -31,7 +31,6 @@ from ecservice.payments.ebills import (
     ElectronicDraft,
 )
 from ecservice.payments.ebills._gateway import EbillGateway
-from ecservice.payments.ebills._ledger import ACT_TRIGGERS
 from ecservice.storage import Store, UnitOfWork, default_backoff
 from ecservice.workflow import Actor, TransitionRecord
 
@@ -176,10 +175,8 @@ class EbillService:
                 )
             if len(draft.acts) == known:
                 return stored.version
-            by_kind = {kind: trigger for trigger, kind in ACT_TRIGGERS.items()}
             for act in draft.acts[known:]:
-                apply = getattr(stored, by_kind[act.kind])
-                apply(act, actor=self.actor, policy=self.policy, note="received")
+                stored.take(act, actor=self.actor, policy=self.policy, note="received")
             uow.drafts.save(stored)
             return stored.version
 

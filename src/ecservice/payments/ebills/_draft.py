@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
+from ecservice._shown import shown
 from ecservice.payments.ebills._acts import DraftAct
 from ecservice.payments.ebills._draft_core import DraftCore, act_actor
 from ecservice.payments.ebills._draft_workflow import DRAFT_WORKFLOW
+from ecservice.payments.ebills._errors import MalformedAct
 from ecservice.payments.ebills._ledger import ACT_TRIGGERS, TIMED_TRIGGERS
 from ecservice.payments.ebills._policy import DEFAULT_DRAFT_POLICY, DraftPolicy
 from ecservice.workflow import Actor, TransitionRecord, bind_workflow
@@ -76,6 +78,30 @@ class ElectronicDraft(DraftCore):
     """
 
     # --- triggers -------------------------------------------------------------------------------
+
+    def take(
+        self,
+        act: DraftAct,
+        *,
+        actor: Actor,
+        policy: DraftPolicy = DEFAULT_DRAFT_POLICY,
+        note: str = "",
+    ) -> TransitionRecord:
+        """Apply ``act`` through the trigger of its kind (an ``ENDORSE`` act through
+        :meth:`endorse`, a ``PAY`` act through :meth:`pay`, ...): for acts that reach the draft
+        from the draft system without the caller knowing their kind beforehand.
+
+        Raises:
+            MalformedAct: ``act`` is not a :class:`DraftAct`, or is an issue act (which builds a
+                draft: :meth:`issue`).
+            EcServiceError: as the trigger of its kind.
+        """
+        trigger = _TRIGGER_OF.get(act.kind) if type(act) is DraftAct else None
+        if trigger is None:
+            raise MalformedAct(
+                f"take applies an act other than an issue to draft {self.id!r}, not {shown(act)}"
+            )
+        return self._take_act(trigger, act, actor, policy, note)
 
     def accept(
         self,
@@ -370,6 +396,9 @@ def _timer_preparer(trigger: str) -> Any:
 
 
 # What can() runs: the trigger methods' checks, without firing.
+#: The trigger that applies each kind of act (:meth:`ElectronicDraft.take`).
+_TRIGGER_OF: Final = {kind: trigger for trigger, kind in ACT_TRIGGERS.items()}
+
 for _trigger in ACT_TRIGGERS:
     setattr(ElectronicDraft, f"_prepare_{_trigger}", _act_preparer(_trigger))
 for _trigger in TIMED_TRIGGERS:

@@ -33,12 +33,8 @@ __all__ = ["EbillGateway"]
 S = DraftStatus
 
 
-#: The acts the draft system passes on to the shop, and the trigger that applies each.
-_ANSWERS = {
-    ActKind.PAY: "pay",
-    ActKind.DISHONOUR: "dishonour",
-    ActKind.SETTLE_RECOURSE: "settle_recourse",
-}
+#: The acts the draft system passes on to the shop (:meth:`EbillGateway.record`).
+_ANSWERS = frozenset({ActKind.PAY, ActKind.DISHONOUR, ActKind.SETTLE_RECOURSE})
 
 
 @attrs.define(eq=False)
@@ -354,9 +350,7 @@ class EbillGateway(InstrumentGatewayBase[_DraftHold]):
             for record, made in self._made(draft):
                 if made == act:
                     return record
-            trigger = getattr(draft, _ANSWERS[act.kind])
-            result: TransitionRecord = trigger(act, actor=self.actor, policy=self.policy)
-            return result
+            return draft.take(act, actor=self.actor, policy=self.policy)
 
     def claim_recourse(
         self,
