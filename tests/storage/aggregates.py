@@ -9,6 +9,7 @@ are the ones the domain produces, not hand-made ones.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -104,9 +105,12 @@ _ORDER_STEPS = (
 
 
 @st.composite
-def orders(draw: st.DrawFn, *, max_steps: int = 25) -> Order:
+def orders(
+    draw: st.DrawFn, *, max_steps: int = 25, on_step: Callable[[Order], None] | None = None
+) -> Order:
     """An :class:`Order` placed with generated lines, address, remarks and presale terms, then
-    driven through up to ``max_steps`` generated triggers (in any state it reaches)."""
+    driven through up to ``max_steps`` generated triggers (in any state it reaches); ``on_step``
+    is called with the order after it is placed and after each step."""
     clock = _clock(draw)
     cur = draw(currencies())
     presale = None
@@ -127,6 +131,8 @@ def orders(draw: st.DrawFn, *, max_steps: int = 25) -> Order:
         clock=clock,
     )
     for step in draw(st.lists(st.sampled_from(_ORDER_STEPS), max_size=max_steps)):
+        if on_step is not None:
+            on_step(order)
         note = draw(notes())
         if step == "confirm":
             with _QUIET:
@@ -171,6 +177,8 @@ def orders(draw: st.DrawFn, *, max_steps: int = 25) -> Order:
             clock.advance(
                 seconds=draw(st.integers(0, 10**6)), microseconds=draw(st.integers(0, 10**6))
             )
+    if on_step is not None:
+        on_step(order)
     order.pull_events()
     return order
 

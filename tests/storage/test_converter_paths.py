@@ -11,7 +11,8 @@ from cattrs.errors import ClassValidationError, IterableValidationError, Iterabl
 from ecservice.money import Money
 from ecservice.orders import OrderLine
 from ecservice.storage import make_converter
-from ecservice.storage._aggregate import _is_json, _not_json
+from ecservice.storage._json_data import is_json as _is_json
+from ecservice.storage._json_data import not_json as _not_json
 
 
 @attrs.frozen

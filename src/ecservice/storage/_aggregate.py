@@ -8,7 +8,7 @@ import json
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, NamedTuple, TypeVar, cast, final
+from typing import Any, Final, NamedTuple, TypeVar, final
 
 import attrs
 import cattrs
@@ -27,8 +27,12 @@ from ecservice.storage._document import (
     upcast,
 )
 from ecservice.storage._errors import DocumentError
+from ecservice.storage._json_data import JSON_SCALARS as _JSON_SCALARS
+from ecservice.storage._json_data import is_json as _is_json
+from ecservice.storage._json_data import where_not_json as _where_not_json
+from ecservice.storage._rewriting import ENCODE, Rewriter, history_unit
 from ecservice.text import check_optional_text
-from ecservice.workflow import Actor, ActorKind, Aggregate, History, TransitionRecord
+from ecservice.workflow import Actor, Aggregate, History, TransitionRecord
 
 __all__ = ["HISTORY_KEYS", "MEMO_SIZE", "AggregateSerializer"]
 
@@ -56,10 +60,6 @@ _KERNEL_FIELDS: Final = frozenset({"id", "status", "version", "history", "clock"
 #: The keys of one history record, in the order they are written.
 HISTORY_KEYS: Final = ("trigger", "source", "dest", "at", "actor", "note")
 _HISTORY_KEY_SET: Final = frozenset(HISTORY_KEYS)
-#: The types of JSON's scalars as ``json.loads`` makes them.
-_JSON_SCALARS: Final = frozenset({str, int, bool, type(None)})
-#: The names of the actor kinds, as written (a dict lookup instead of the enum's ``name``).
-_KIND_NAMES: Final = {kind: kind.name for kind in ActorKind}
 
 
 def _field_type(cls: type, name: str) -> Any:
@@ -80,56 +80,6 @@ def _field_type(cls: type, name: str) -> Any:
                     f"{type(exc).__name__}: {exc}; pass it in field_types"
                 ) from None
     raise ValidationError(f"{cls.__name__}.{name} has no type annotation; pass it in field_types")
-
-
-def _is_json(value: object) -> bool:
-    """Whether ``value`` is JSON data (str, int, bool, None, lists and str-keyed dicts of those):
-    :func:`_not_json`'s answer without building the place of every item on the way."""
-    kind = type(value)
-    if kind in _JSON_SCALARS:
-        return True
-    if kind is list:
-        for item in cast("list[Any]", value):
-            if type(item) not in _JSON_SCALARS and not _is_json(item):
-                return False
-        return True
-    if kind is dict:
-        for key, item in cast("dict[Any, Any]", value).items():
-            if type(key) is not str or (type(item) not in _JSON_SCALARS and not _is_json(item)):
-                return False
-        return True
-    return False
-
-
-def _not_json(value: object, where: str) -> str | None:
-    """Where ``value`` holds something other than JSON data (str, int, bool, None, lists and
-    str-keyed dicts of those), or ``None``."""
-    if _is_json(value):
-        return None
-    return _where_not_json(value, where)
-
-
-def _where_not_json(value: object, where: str) -> str | None:
-    kind = type(value)
-    if kind in _JSON_SCALARS:
-        return None
-    if kind is list:
-        for i, item in enumerate(cast("list[Any]", value)):
-            if type(item) not in _JSON_SCALARS:
-                found = _where_not_json(item, f"{where}[{i}]")
-                if found is not None:
-                    return found
-        return None
-    if kind is dict:
-        for key, item in cast("dict[Any, Any]", value).items():
-            if type(key) is not str:
-                return f"{where}: a key of type {type(key).__name__}, not a string"
-            if type(item) not in _JSON_SCALARS:
-                found = _where_not_json(item, f"{where}.{key}")
-                if found is not None:
-                    return found
-        return None
-    return f"{where}: a {kind.__name__} is not JSON data (str, int, bool, null, array, object)"
 
 
 @final
@@ -176,12 +126,14 @@ class AggregateSerializer(SerializerInfo[AggT]):
     """
 
     __slots__ = (
+        "_aliases",
         "_body_key_set",
         "_converter",
         "_fields",
         "_memo",
         "_memo_documents",
         "_memo_lock",
+        "_rewriter",
         "_state_names",
         "_states",
         "_type",
@@ -230,6 +182,7 @@ class AggregateSerializer(SerializerInfo[AggT]):
         self._states: dict[str, enum.Enum] = {s.name: s for s in aggregate_type.workflow.states}
         self._state_names: dict[enum.Enum, str] = {s: name for name, s in self._states.items()}
         self._body_key_set: frozenset[str] = frozenset(self.body_keys)
+        self._aliases: tuple[str, ...] = tuple(alias for _, alias, _ in self._fields)
         # JSON text of a document -> the values read from it (see load_text); None: off.
         self._memo: dict[str, _Values] | None = {} if reuse_values else None
         # (id, version) -> a document the store wrote (never one a caller holds) and its values.
@@ -237,6 +190,8 @@ class AggregateSerializer(SerializerInfo[AggT]):
             {} if reuse_values else None
         )
         self._memo_lock = threading.Lock()
+        # Aggregate id -> the pieces of the document last written (see dump_row); None: off.
+        self._rewriter: Rewriter | None = Rewriter(MEMO_SIZE) if reuse_values else None
 
     @property
     def body_keys(self) -> tuple[str, ...]:
@@ -258,6 +213,72 @@ class AggregateSerializer(SerializerInfo[AggT]):
             DocumentError: ``obj`` is not exactly of :attr:`object_type` (a subclass has a
                 serializer of its own), or a field holds a value the converter cannot write.
         """
+        self._check_type(obj)
+        unstructure = self._converter.unstructure
+        body: dict[str, Any] = {"status": obj.status.name}
+        for name, alias, kind in self._fields:
+            body[alias] = self._unit(obj, alias, kind, getattr(obj, name), unstructure)
+        names = self._state_names
+        body["history"] = [history_unit(r, names, datetime_text) for r in obj.history]
+        return {
+            "type": self._type_name,
+            "schema_version": self._version,
+            "id": obj.id,
+            "version": obj.version,
+            "body": body,
+        }
+
+    def dump_row(self, obj: AggT) -> tuple[Document, str]:
+        """:meth:`dump` of ``obj`` and its compact JSON text (``ensure_ascii=False``,
+        separators ``","`` and ``":"``), for the repositories.
+
+        With ``reuse_values``, the field values and history records that are the very objects
+        written for the same aggregate id before are not written again: their JSON is reused
+        (see :class:`~ecservice.storage._rewriting.Rewriter`); the result is the same. The
+        document shares its parts with the documents written before for the id: it must
+        never be changed.
+
+        Raises:
+            DocumentError: as :meth:`dump`.
+        """
+        rewriter = self._rewriter
+        if rewriter is None:
+            document = self.dump(obj)
+            return document, ENCODE(document)
+        self._check_type(obj)
+        unstructure = self._converter.unstructure
+        fields = self._fields
+
+        def unit(i: int, value: object) -> Any:
+            _, alias, kind = fields[i]
+            return self._unit(obj, alias, kind, value, unstructure)
+
+        names = self._state_names
+        id, version, status = obj.id, obj.version, obj.status
+        head = (
+            f'{{"type":{ENCODE(self._type_name)},"schema_version":{self._version},'
+            f'"id":{ENCODE(id)},"version":{version},"body":'
+        )
+        body, text = rewriter.write(
+            id,
+            head,
+            names.get(status) or status.name,
+            tuple([getattr(obj, name) for name, _, _ in fields]),
+            unit,
+            self._aliases,
+            tuple(obj.history),
+            lambda r: history_unit(r, names, datetime_text),
+        )
+        document = {
+            "type": self._type_name,
+            "schema_version": self._version,
+            "id": id,
+            "version": version,
+            "body": body,
+        }
+        return document, text
+
+    def _check_type(self, obj: object) -> None:
         if type(obj) is not self._object_type:
             raise DocumentError(
                 f"a {type(obj).__name__}",
@@ -267,45 +288,22 @@ class AggregateSerializer(SerializerInfo[AggT]):
                     "this class"
                 ],
             )
-        unstructure = self._converter.unstructure
-        body: dict[str, Any] = {"status": obj.status.name}
+
+    def _unit(self, obj: AggT, alias: str, kind: Any, value: object, unstructure: Any) -> Any:
+        """The JSON value of field ``alias`` of ``obj``, holding ``value``."""
         try:
-            for name, alias, kind in self._fields:
-                body[alias] = unstructure(getattr(obj, name), unstructure_as=kind)
+            made = unstructure(value, unstructure_as=kind)
         except EcServiceError as exc:
             raise DocumentError(f"{self._type_name} {obj.id!r}", [str(exc)]) from exc
-        for alias, value in body.items():
-            if type(value) in _JSON_SCALARS or _is_json(value):  # no place built when right
-                continue
-            problem = _where_not_json(value, f"body.{alias}")
-            if problem is not None:
-                raise DocumentError(
-                    f"{self._type_name} {obj.id!r}",
-                    [f"{problem}; register an unstructure hook for its type on the converter"],
-                )
-        names = self._state_names
-        kinds = _KIND_NAMES
-        body["history"] = [
-            {
-                "trigger": r.trigger,
-                "source": names.get(r.source) or r.source.name,
-                "dest": names.get(r.dest) or r.dest.name,
-                "at": datetime_text(r.at),
-                "actor": {
-                    "kind": kinds.get(r.actor.kind) or r.actor.kind.name,
-                    "id": r.actor.id,
-                },
-                "note": r.note,
-            }
-            for r in obj.history
-        ]
-        return {
-            "type": self._type_name,
-            "schema_version": self._version,
-            "id": obj.id,
-            "version": obj.version,
-            "body": body,
-        }
+        if type(made) in _JSON_SCALARS or _is_json(made):  # no place built when right
+            return made
+        problem = _where_not_json(made, f"body.{alias}")
+        if problem is not None:
+            raise DocumentError(
+                f"{self._type_name} {obj.id!r}",
+                [f"{problem}; register an unstructure hook for its type on the converter"],
+            )
+        return made  # pragma: no cover - _is_json and _where_not_json agree
 
     # --- reading -------------------------------------------------------------------------------
 

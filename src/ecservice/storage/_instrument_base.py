@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ecservice._shown import shown
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import EcServiceError, ValidationError
-from ecservice.storage._aggregate import _not_json
 from ecservice.storage._converter import make_converter
 from ecservice.storage._document import (
     Document,
@@ -33,6 +32,7 @@ from ecservice.storage._document import (
     upcast,
 )
 from ecservice.storage._errors import DocumentError
+from ecservice.storage._json_data import not_json as _not_json
 
 __all__ = [
     "SECRETS_WRITTEN",

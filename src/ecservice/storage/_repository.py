@@ -34,6 +34,7 @@ from ecservice.storage._converter import make_converter
 from ecservice.storage._document import Document, JsonText, Serializer
 from ecservice.storage._errors import DocumentError
 from ecservice.storage._facts import FactRows, FactsHook, facts_hook
+from ecservice.storage._json_text import encode
 
 if TYPE_CHECKING:
     import datetime as _dt
@@ -329,7 +330,7 @@ class _Tracked:
 
 _CONVERTER = make_converter()
 #: The documents' JSON text: compact, non-ASCII kept (what the SQL engine's serializer writes).
-_ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE: Final = encode
 
 
 class TrackedRepository(Repository[T]):
@@ -396,7 +397,12 @@ class TrackedRepository(Repository[T]):
         return found
 
     def _row(self, aggregate: T) -> AggregateRow:
-        document = self._serializer.dump(aggregate)
+        serializer = self._serializer
+        if isinstance(serializer, AggregateSerializer):
+            document, text = serializer.dump_row(aggregate)
+        else:
+            document = serializer.dump(aggregate)
+            text = _ENCODE(document)
         timer = self._uow._timers.get(self._type)
         due = timer(aggregate) if timer is not None else None
         return AggregateRow(
@@ -406,7 +412,7 @@ class TrackedRepository(Repository[T]):
             schema_version=document["schema_version"],
             document=document,
             next_due_at=None if due is None else ensure_utc(due, what="next_due_at"),
-            text=JsonText(_ENCODE(document)),
+            text=JsonText(text),
         )
 
     def add(self, aggregate: T) -> None:

@@ -11,6 +11,7 @@ import sqlalchemy.exc as sa_exc
 
 from ecservice.errors import StorageUnavailable, ValidationError
 from ecservice.storage._document import JsonText
+from ecservice.storage._json_text import encode
 from ecservice.storage.sql._hot_path import BEGUN_OPTION, own_begin_hook
 from ecservice.storage.sql._hot_path import INTERNALS as _INTERNALS
 
@@ -33,7 +34,7 @@ READ_ONLY_OPTION: Final = "ecservice_read_only"
 DEFAULT_BUSY_TIMEOUT: Final = 5.0
 
 
-_ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE: Final = encode
 
 
 def _dumps(value: object) -> str:

@@ -19,6 +19,7 @@ from ecservice.storage._case_facts import CaseFacts
 from ecservice.storage._complaint_facts import ComplaintFacts
 from ecservice.storage._errors import DocumentError
 from ecservice.storage._facts import FactRows
+from ecservice.storage._json_text import encode
 from ecservice.storage._registry import SerializerRegistry
 from ecservice.storage._repository import (
     AggregateRow,
@@ -53,7 +54,7 @@ from ecservice.storage.sql._schema import AGGREGATES, METADATA, OUTBOX, outbox_r
 
 __all__ = ["SqlStore"]
 
-_ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE: Final = encode
 
 
 @final
