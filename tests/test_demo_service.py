@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ecservice._demo import DemoSummary, run_demo
-from ecservice._demo_service import SELLER, session_id_of
+from ecservice._demo_service import ANSWERED, RATED, SELLER, _rng, session_id_of
 from ecservice._demo_service_figures import (
     ServiceFigures,
     load_service,
@@ -162,3 +162,31 @@ def test_the_demo_in_memory_gives_the_figures_of_sqlite(tmp_path: Path) -> None:
     same service figures."""
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     assert run_demo(120, seed=2, db=url).service == run_demo(120, seed=2).service
+
+
+def test_a_continued_run_takes_the_steps_an_earlier_run_left_planned(tmp_path: Path) -> None:
+    """What buyers were to do after a run ended (or was killed) is planned again by the next
+    run from the stored ratings and surveys: a line whose buyer was to rate it is rated by the
+    buyer with the planned grade, not by default; a survey to be answered is answered."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    run_demo(150, seed=5, db=url)
+    _, (ratings, surveys, _, _), _ = _stored(url)
+    to_rate = [
+        r for r in ratings if r.status is RatingStatus.PENDING and _rng(r.id).random() < RATED
+    ]
+    to_answer = [
+        s
+        for s in surveys
+        if not s.answers and s.sent_at is not None and _rng(s.id).random() < ANSWERED
+    ]
+    assert to_rate, "the month ends before some buyers rate their lines"
+    second = run_demo(150, seed=6, db=url)
+    assert second.money_conserved, second.gateway_problems
+    _, (after, answered, _, _), _ = _stored(url)
+    ratings_now = {r.id: r for r in after}
+    for rating in to_rate:
+        now = ratings_now[rating.id]
+        assert now.grade is not None, rating.id
+        assert not now.by_default, rating.id
+    surveys_now = {s.id: s for s in answered}
+    assert all(surveys_now[s.id].answers for s in to_answer)

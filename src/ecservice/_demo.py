@@ -94,6 +94,8 @@ class _Plan:
     complaints: tuple[str, ...] = ()  # the stored complaints (continued if not done with)
     b2b: tuple[str, ...] = ()  # this run's business orders, paid with drafts
     b2b_earlier: tuple[str, ...] = ()  # the stored business orders of earlier runs
+    ratings: tuple[str, ...] = ()  # the stored ratings not final yet (their steps planned again)
+    surveys: tuple[str, ...] = ()  # the stored surveys not final yet (their answers likewise)
 
 
 @attrs.frozen
@@ -258,6 +260,8 @@ def run_demo(
             complaints=complaints,
             b2b=tuple(business_orders(earlier, n)),
             b2b_earlier=tuple(earlier_business_orders(store)),
+            ratings=tuple(stored_ids(store, "rating", timed=True) or ()),
+            surveys=tuple(stored_ids(store, "survey", timed=True) or ()),
         )
         if workers == 1:
             clock.set(start)
@@ -322,6 +326,7 @@ def _simulate(
         plan.workers,
         lambda order_id: _mine(plan, worker, order_id),
     )
+    service_desk.resume(plan.ratings, plan.surveys)
     # The business desk: B2B orders paid with electronic drafts, spread over the first two
     # thirds of the days so that most drafts mature within the run.
     drafts = open_draft_desk(

@@ -51,8 +51,8 @@ from ecservice.errors import PolicyViolation, WorkflowError
 from ecservice.feedback import FeedbackChannel, FeedbackKind, FeedbackPolicy, Sentiment
 from ecservice.orders import Address, Order
 from ecservice.ratings import DetailedScores, Grade, Rating
-from ecservice.satisfaction import QuestionKind, SurveyChannel
-from ecservice.storage import Store
+from ecservice.satisfaction import QuestionKind, Survey, SurveyChannel
+from ecservice.storage import Store, UnitOfWork, run_in_transaction
 from ecservice.workflow import Actor
 
 __all__ = [
@@ -318,6 +318,29 @@ class ServiceDesk:
                 functools.partial(self.surveys.after_complaint, complaint_id, channel=PHONE)
             )
 
+    def resume(self, ratings: Iterable[str], surveys: Iterable[str]) -> None:
+        """Plan again what buyers and agents do with the ratings and surveys an earlier run
+        left open (``ratings`` and ``surveys``: their ids): those plans lived in the earlier
+        run's memory, and are drawn from the ids and dated from the documents' own instants, so
+        they come out the same. A step an earlier run took already is refused when it comes
+        round again, and skipped (see :meth:`day`). Ratings are this worker's by their order,
+        surveys by their id."""
+        store = self.ratings.store
+
+        def load(uow: UnitOfWork) -> tuple[list[Rating], list[Survey]]:
+            open_ratings = [uow.ratings.get(i) for i in ratings]
+            open_surveys = [uow.surveys.get(i) for i in surveys if self._mine_by_id(i)]
+            return [r for r in open_ratings if self.mine(r.order_id)], open_surveys
+
+        open_ratings, open_surveys = run_in_transaction(store, load)
+        for rating in open_ratings:
+            self._plan_rating(rating)
+        for survey in open_surveys:
+            self._plan_answer(survey)
+
+    def _mine_by_id(self, id: str) -> bool:
+        return _rng(id, "worker").randrange(self.workers) == self.worker
+
     # --- the desk's day ---------------------------------------------------------------------
 
     def day(self, end: DateTime) -> None:
@@ -350,7 +373,7 @@ class ServiceDesk:
         if rng.random() >= RATED:
             return  # left to the default good rating
         rid, buyer = rating.id, Actor.buyer(rating.buyer_id)
-        at = self.clock.now() + _dt.timedelta(hours=rng.uniform(2, 6 * 24))
+        at = rating.delivered_at + _dt.timedelta(hours=rng.uniform(2, 6 * 24))
         grade: Grade = _pick(rng, GRADES)
         text = rng.choice(_TEXTS[grade])
         scores = _scores(rng, grade)
@@ -393,8 +416,12 @@ class ServiceDesk:
         except PolicyViolation:
             return  # not ended after all (reopened), or surveyed by an interrupted run
         self.made["survey"].add(survey.id)
+        self._plan_answer(survey)
+
+    def _plan_answer(self, survey: Survey) -> None:
+        """Whether and when the customer answers a survey, drawn from its id."""
         rng = _rng(survey.id)
-        if survey.answers or rng.random() >= ANSWERED:
+        if survey.answers or survey.sent_at is None or rng.random() >= ANSWERED:
             return
         kind = survey.subject.kind.value
         csat: int = _pick(rng, _CSAT if kind == "order" else _CSAT_AFTER_TROUBLE)
@@ -405,7 +432,7 @@ class ServiceDesk:
             keys[QuestionKind.NPS]: nps,
         }
         buyer = Actor.buyer(survey.customer_id)
-        at = self.clock.now() + _dt.timedelta(hours=rng.uniform(1, 4 * 24))
+        at = survey.sent_at + _dt.timedelta(hours=rng.uniform(1, 4 * 24))
         self._later(at, lambda: self.surveys.answer(survey.id, answers, actor=buyer))
 
     def _feedback(self, order_id: str, buyer_id: str, rng: random.Random) -> None:
@@ -446,4 +473,4 @@ class ServiceDesk:
             )
             self.feedback.close(fid, actor=agent)
 
-        self._later(self.clock.now() + delay, answer)
+        self._later(record.received_at + delay, answer)

@@ -169,9 +169,10 @@ def _stored_in_sql(store: Store) -> list[int] | None:
     return sorted(int(n) for n in numbers if n.isdigit())
 
 
-def stored_ids(store: Store, type_name: str) -> list[str] | None:
-    """The ids of the documents of ``type_name`` a SQL store holds, sorted; ``None`` for a store
-    that cannot list them (in memory)."""
+def stored_ids(store: Store, type_name: str, *, timed: bool = False) -> list[str] | None:
+    """The ids of the documents of ``type_name`` a SQL store holds, sorted (with ``timed``,
+    only those that still have a timer: not final yet); ``None`` for a store that cannot list
+    them (in memory)."""
     engine = getattr(store, "engine", None)
     if engine is None:
         return None
@@ -180,5 +181,7 @@ def stored_ids(store: Store, type_name: str) -> list[str] | None:
     from ecservice.storage.sql import AGGREGATES
 
     query = sa.select(AGGREGATES.c.id).where(AGGREGATES.c.type == type_name)
+    if timed:
+        query = query.where(AGGREGATES.c.next_due_at.is_not(None))
     with engine.connect() as connection:
         return sorted(connection.execute(query).scalars().all())
