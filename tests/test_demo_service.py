@@ -22,6 +22,7 @@ from ecservice._demo_shop import START, order_id_of
 from ecservice._demo_store import stored_ids, stored_orders
 from ecservice.application import rating_id
 from ecservice.consultation import ConsultationStatus
+from ecservice.feedback import FeedbackStatus
 from ecservice.orders import Order, OrderStatus
 from ecservice.ratings import Grade, RatingStatus
 from ecservice.satisfaction import SubjectKind
@@ -165,12 +166,14 @@ def test_the_demo_in_memory_gives_the_figures_of_sqlite(tmp_path: Path) -> None:
 
 
 def test_a_continued_run_takes_the_steps_an_earlier_run_left_planned(tmp_path: Path) -> None:
-    """What buyers were to do after a run ended (or was killed) is planned again by the next
-    run from the stored ratings and surveys: a line whose buyer was to rate it is rated by the
-    buyer with the planned grade, not by default; a survey to be answered is answered."""
+    """What buyers and agents were to do after a run ended (or was killed) is planned again by
+    the next run from the stored ratings, surveys and feedback: a line whose buyer was to rate
+    it is rated by the buyer, not by default; a survey to be answered is answered; open
+    feedback is answered and closed."""
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     run_demo(150, seed=5, db=url)
-    _, (ratings, surveys, _, _), _ = _stored(url)
+    _, (ratings, surveys, _, records), _ = _stored(url)
+    to_close = [r.id for r in records if r.status is not FeedbackStatus.CLOSED]
     to_rate = [
         r for r in ratings if r.status is RatingStatus.PENDING and _rng(r.id).random() < RATED
     ]
@@ -182,7 +185,9 @@ def test_a_continued_run_takes_the_steps_an_earlier_run_left_planned(tmp_path: P
     assert to_rate, "the month ends before some buyers rate their lines"
     second = run_demo(150, seed=6, db=url)
     assert second.money_conserved, second.gateway_problems
-    _, (after, answered, _, _), _ = _stored(url)
+    _, (after, answered, _, records_now), _ = _stored(url)
+    closed = {r.id for r in records_now if r.status is FeedbackStatus.CLOSED}
+    assert closed.issuperset(to_close)
     ratings_now = {r.id: r for r in after}
     for rating in to_rate:
         now = ratings_now[rating.id]

@@ -96,6 +96,7 @@ class _Plan:
     b2b_earlier: tuple[str, ...] = ()  # the stored business orders of earlier runs
     ratings: tuple[str, ...] = ()  # the stored ratings not final yet (their steps planned again)
     surveys: tuple[str, ...] = ()  # the stored surveys not final yet (their answers likewise)
+    feedback: tuple[str, ...] = ()  # the stored feedback (those not closed: answered, closed)
 
 
 @attrs.frozen
@@ -262,6 +263,7 @@ def run_demo(
             b2b_earlier=tuple(earlier_business_orders(store)),
             ratings=tuple(stored_ids(store, "rating", timed=True) or ()),
             surveys=tuple(stored_ids(store, "survey", timed=True) or ()),
+            feedback=tuple(stored_ids(store, "feedback") or ()),
         )
         if workers == 1:
             clock.set(start)
@@ -326,7 +328,7 @@ def _simulate(
         plan.workers,
         lambda order_id: _mine(plan, worker, order_id),
     )
-    service_desk.resume(plan.ratings, plan.surveys)
+    service_desk.resume(plan.ratings, plan.surveys, plan.feedback)
     # The business desk: B2B orders paid with electronic drafts, spread over the first two
     # thirds of the days so that most drafts mature within the run.
     drafts = open_draft_desk(

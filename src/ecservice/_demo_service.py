@@ -48,7 +48,14 @@ from ecservice.consultation import (
     Sender,
 )
 from ecservice.errors import PolicyViolation, WorkflowError
-from ecservice.feedback import FeedbackChannel, FeedbackKind, FeedbackPolicy, Sentiment
+from ecservice.feedback import (
+    FeedbackChannel,
+    FeedbackKind,
+    FeedbackPolicy,
+    FeedbackRecord,
+    FeedbackStatus,
+    Sentiment,
+)
 from ecservice.orders import Address, Order
 from ecservice.ratings import DetailedScores, Grade, Rating
 from ecservice.satisfaction import QuestionKind, Survey, SurveyChannel
@@ -84,6 +91,13 @@ ANSWERED: Final = 0.6
 #: Share of delivered orders whose buyer sends feedback.
 FEEDBACK: Final = 0.01
 
+#: The kinds of feedback buyers send, with their shares.
+_FEEDBACK_KINDS: Final = (
+    (FeedbackKind.SUGGESTION, 0.4),
+    (FeedbackKind.PRAISE, 0.3),
+    (FeedbackKind.PROBLEM, 0.2),
+    (FeedbackKind.QUESTION, 0.1),
+)
 _AGENTS: Final = tuple(Actor.staff(f"kefu-{n:02d}") for n in range(1, 7))
 _HOUR: Final = _dt.timedelta(hours=1)
 _TEXTS: Final = {
@@ -318,25 +332,48 @@ class ServiceDesk:
                 functools.partial(self.surveys.after_complaint, complaint_id, channel=PHONE)
             )
 
-    def resume(self, ratings: Iterable[str], surveys: Iterable[str]) -> None:
+    def resume(
+        self, ratings: Iterable[str], surveys: Iterable[str], feedback: Iterable[str] = ()
+    ) -> None:
         """Plan again what buyers and agents do with the ratings and surveys an earlier run
-        left open (``ratings`` and ``surveys``: their ids): those plans lived in the earlier
+        left open, and the answers to its open feedback (``ratings``, ``surveys`` and
+        ``feedback``: their ids): those plans lived in the earlier
         run's memory, and are drawn from the ids and dated from the documents' own instants, so
         they come out the same. A step an earlier run took already is refused when it comes
-        round again, and skipped (see :meth:`day`). Ratings are this worker's by their order,
-        surveys by their id."""
+        round again, and skipped (see :meth:`day`). Ratings and feedback are this worker's by
+        their order, surveys by their id."""
         store = self.ratings.store
 
-        def load(uow: UnitOfWork) -> tuple[list[Rating], list[Survey]]:
+        def load(
+            uow: UnitOfWork,
+        ) -> tuple[list[Rating], list[Survey], list[FeedbackRecord]]:
             open_ratings = [uow.ratings.get(i) for i in ratings]
             open_surveys = [uow.surveys.get(i) for i in surveys if self._mine_by_id(i)]
-            return [r for r in open_ratings if self.mine(r.order_id)], open_surveys
+            records = [uow.feedback.get(i) for i in feedback]
+            return (
+                [r for r in open_ratings if self.mine(r.order_id)],
+                open_surveys,
+                [
+                    r
+                    for r in records
+                    if r.status is not FeedbackStatus.CLOSED
+                    and r.order_id is not None
+                    and self.mine(r.order_id)
+                ],
+            )
 
-        open_ratings, open_surveys = run_in_transaction(store, load)
+        open_ratings, open_surveys, records = run_in_transaction(store, load)
         for rating in open_ratings:
             self._plan_rating(rating)
         for survey in open_surveys:
             self._plan_answer(survey)
+        for record in records:
+            assert record.order_id is not None
+            rng = _rng(record.order_id, "after-delivery")
+            rng.random()  # surveyed or not
+            rng.random()  # feedback or not
+            kind: FeedbackKind = _pick(rng, _FEEDBACK_KINDS)
+            self._plan_feedback_answer(record, kind, rng)
 
     def _mine_by_id(self, id: str) -> bool:
         return _rng(id, "worker").randrange(self.workers) == self.worker
@@ -437,19 +474,7 @@ class ServiceDesk:
 
     def _feedback(self, order_id: str, buyer_id: str, rng: random.Random) -> None:
         fid = "FB-" + order_id.rpartition("-")[2]
-        kind: FeedbackKind = _pick(
-            rng,
-            (
-                (FeedbackKind.SUGGESTION, 0.4),
-                (FeedbackKind.PRAISE, 0.3),
-                (FeedbackKind.PROBLEM, 0.2),
-                (FeedbackKind.QUESTION, 0.1),
-            ),
-        )
-        sentiment = {
-            FeedbackKind.PRAISE: Sentiment.POSITIVE,
-            FeedbackKind.PROBLEM: Sentiment.NEGATIVE,
-        }.get(kind, Sentiment.NEUTRAL)
+        kind: FeedbackKind = _pick(rng, _FEEDBACK_KINDS)
         record = self.feedback.receive(
             fid,
             customer_id=buyer_id,
@@ -458,19 +483,30 @@ class ServiceDesk:
             order_id=order_id,
         )
         self.made["feedback"].add(record.id)
+        self._plan_feedback_answer(record, kind, rng)
+
+    def _plan_feedback_answer(
+        self, record: FeedbackRecord, kind: FeedbackKind, rng: random.Random
+    ) -> None:
+        """The answer to a feedback record and its closing, by an agent drawn from ``rng``."""
+        fid, order_id = record.id, record.order_id
+        sentiment = {
+            FeedbackKind.PRAISE: Sentiment.POSITIVE,
+            FeedbackKind.PROBLEM: Sentiment.NEGATIVE,
+        }.get(kind, Sentiment.NEUTRAL)
         agent = rng.choice(_AGENTS)
         # Most are answered the same working day; a few wait until after the target.
         delay = _HOUR * (rng.uniform(1, 6) if rng.random() < 0.85 else rng.uniform(30, 60))
-
-        def answer() -> None:
-            self.feedback.answer(
+        at = record.received_at + delay
+        self._later(
+            at,
+            lambda: self.feedback.answer(
                 fid,
                 kind=kind,
                 sentiment=sentiment,
                 summary=f"{kind.label_en} about order {order_id}.",
                 message="Thank you: we passed it on to the team.",
                 actor=agent,
-            )
-            self.feedback.close(fid, actor=agent)
-
-        self._later(record.received_at + delay, answer)
+            ),
+        )
+        self._later(at, lambda: self.feedback.close(fid, actor=agent))
