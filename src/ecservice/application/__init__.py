@@ -57,6 +57,7 @@ from ecservice.application._surveys import SurveyService, survey_id
 
 if TYPE_CHECKING:
     from ecservice.application._ebills import EbillService, draft_payment_id
+    from ecservice.application._wallet_payments import WalletPaymentService
 
 __all__ = [
     "AfterSalesService",
@@ -77,6 +78,7 @@ __all__ = [
     "PrivacyService",
     "RatingService",
     "SurveyService",
+    "WalletPaymentService",
     "claimed_units",
     "claims_units",
     "draft_payment_id",
@@ -94,6 +96,15 @@ _EBILL_NAMES: frozenset[str] = frozenset({"EbillService", "draft_payment_id"})
 
 
 def __getattr__(name: str) -> Any:
+    if name == "WalletPaymentService":
+        try:
+            from ecservice.application import _wallet_payments
+        except ImportError as exc:
+            raise ImportError(
+                f"ecservice.application.{name} needs the crypto extra: "
+                "pip install 'ecservice[crypto]'"
+            ) from exc
+        return _wallet_payments.WalletPaymentService
     if name in _EBILL_NAMES:
         try:
             from ecservice.application import _ebills

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         dump_draft,
         load_draft,
     )
+    from ecservice.storage._gateway_books import StoredGatewayBook
     from ecservice.storage._instruments import (
         PURSE_SERIALIZER,
         CoinWalletSerializer,
@@ -116,6 +117,7 @@ __all__ = [
     "Serializer",
     "SerializerRegistry",
     "Store",
+    "StoredGatewayBook",
     "Timer",
     "UnitOfWork",
     "UnsupportedSchemaVersion",
@@ -217,6 +219,15 @@ _DRAFT_NAMES: frozenset[str] = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "StoredGatewayBook":
+        # Served from _gateway_books, which reads and writes with the instruments' converter.
+        try:
+            from ecservice.storage import _gateway_books
+        except ImportError as exc:
+            raise ImportError(
+                f"ecservice.storage.{name} needs the crypto extra: pip install 'ecservice[crypto]'"
+            ) from exc
+        return _gateway_books.StoredGatewayBook
     if name in _DRAFT_NAMES:
         try:
             from ecservice.storage import _drafts

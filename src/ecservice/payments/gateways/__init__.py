@@ -23,14 +23,32 @@ operation changes. For the bearer instruments (e-cash, purses) ``held`` is what 
 reserves for its own authorisations; the buyer can still spend it elsewhere, and the capture then
 declines.
 
+Every gateway keeps its books (answers per key, authorisations, captures) in a
+:class:`GatewayBook`: a :class:`MemoryBook` by default, or a book in a unit of work
+(:class:`~ecservice.storage.StoredGatewayBook`, which writes each gateway's holds with its
+:class:`HoldCodec`, :data:`WALLET_HOLDS` for the e-wallet gateway), so that a gateway built anew
+in another process finds what an earlier one did.
+
 The e-cash and e-wallet modules need the ``crypto`` extra; the gateways import them only for type
 checking and inside the methods that use them, so importing this package needs no
 ``cryptography``. The names are re-exported by :mod:`ecservice.payments`.
 """
 
-from ecservice.payments.gateways._base import AuthorizationState
+from ecservice.payments.gateways._base import Authorization, AuthorizationState, Capture
+from ecservice.payments.gateways._book import GatewayBook, HoldCodec, MemoryBook
 from ecservice.payments.gateways._ecash import EcashGateway
 from ecservice.payments.gateways._purse import PurseGateway
-from ecservice.payments.gateways._wallet import WalletGateway
+from ecservice.payments.gateways._wallet import WALLET_HOLDS, WalletGateway
 
-__all__ = ["AuthorizationState", "EcashGateway", "PurseGateway", "WalletGateway"]
+__all__ = [
+    "WALLET_HOLDS",
+    "Authorization",
+    "AuthorizationState",
+    "Capture",
+    "EcashGateway",
+    "GatewayBook",
+    "HoldCodec",
+    "MemoryBook",
+    "PurseGateway",
+    "WalletGateway",
+]

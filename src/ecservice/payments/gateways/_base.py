@@ -2,10 +2,10 @@
 
 Private to :mod:`ecservice.payments`. :class:`InstrumentGatewayBase` implements the
 :class:`~ecservice.payments.PaymentGateway` protocol once, with what all instruments need: the
-caller's idempotency keys (an :class:`~ecservice.payments._idempotency.IdempotencyLedger`), the
-checks and records (amounts, currencies, capture at most the authorisation, refunds at most the
-capture, safe replays of a capture or void) and one lock, and leaves the moving of money to four
-hooks that each instrument gateway implements. A hook that cannot move the money raises
+caller's idempotency keys, the checks and records (amounts, currencies, capture at most the
+authorisation, refunds at most the capture, safe replays of a capture or void) kept in a
+:class:`~ecservice.payments.gateways.GatewayBook`, and one lock, and leaves the moving of money
+to four hooks that each instrument gateway implements. A hook that cannot move the money raises
 :class:`Declined` *before* anything changed; the gateway then answers ``approved=False``.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import abc
 import enum
-import itertools
 import threading
 from collections.abc import Callable
 from typing import ClassVar, Generic, TypeVar
@@ -24,8 +23,8 @@ from ecservice._shown import shown
 from ecservice.errors import InvalidAmount, ValidationError
 from ecservice.money import Currency, Money, currency, sum_money
 from ecservice.payments._gateway import GatewayResponse, Instrument, InstrumentKind, approved_answer
-from ecservice.payments._idempotency import IdempotencyLedger
-from ecservice.text import check_text
+from ecservice.payments.gateways._book import GatewayBook, MemoryBook, conflict
+from ecservice.text import check_key, check_text
 
 __all__ = ["Authorization", "AuthorizationState", "Capture", "Declined", "InstrumentGatewayBase"]
 
@@ -58,7 +57,22 @@ class AuthorizationState(enum.Enum):
 
 @attrs.define(eq=False)
 class Authorization(Generic[H]):
-    """One authorisation of a gateway, with the instrument-specific ``hold`` behind it."""
+    """One authorisation of a gateway, with the instrument-specific ``hold`` behind it.
+
+    The gateway makes and changes these; a :class:`~ecservice.payments.gateways.GatewayBook`
+    keeps them.
+
+    Args:
+        id: the gateway's reference for the authorisation.
+        payment: the payment reference the caller gave.
+        instrument: the instrument's reference (for the e-wallet gateway, the buyer's
+            wallet id).
+        amount: what was authorised (positive).
+        hold: what the instrument reserved, as the gateway understands it (written by the
+            gateway's :class:`~ecservice.payments.gateways.HoldCodec` when stored).
+        state: open, captured or voided.
+        capture: the capture, once captured.
+    """
 
     id: str
     payment: str
@@ -76,7 +90,15 @@ class Authorization(Generic[H]):
 
 @attrs.define(eq=False)
 class Capture(Generic[H]):
-    """One capture: how much was taken for the merchant and how much of it was refunded."""
+    """One capture: how much was taken for the merchant and how much of it was refunded.
+
+    Args:
+        id: the gateway's reference for the capture.
+        authorization: the authorisation captured.
+        amount: what was taken (at most the authorisation's amount).
+        refunded: what was given back so far (the sum of ``refunds``).
+        refunds: each refund's reference and amount, in order.
+    """
 
     id: str
     authorization: Authorization[H]
@@ -116,28 +138,59 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
     8 threads sending one key move money once; the instruments it moves (coin wallets,
     purses, e-wallets) must not be changed behind its back by other threads at the same time
     (e-wallets lock themselves). Across processes, one gateway object must own the instruments,
-    or storage must enforce a single writer (see the security page).
+    or storage must enforce a single writer (see the security page): with a
+    :class:`~ecservice.storage.StoredGatewayBook` and stored instruments saved on their
+    versions, as :class:`~ecservice.application.WalletPaymentService` does for e-wallets.
 
     Operations on unknown authorisation or capture references raise
     :class:`~ecservice.errors.ValidationError` (a programming error, as with
     :class:`~ecservice.payments.InMemoryGateway`); business refusals answer ``approved=False``.
 
+    **Books.** The answers per key, the authorisations and captures and the new references
+    are kept in a :class:`~ecservice.payments.gateways.GatewayBook`: by default a
+    :class:`~ecservice.payments.gateways.MemoryBook` in this process; a
+    :class:`~ecservice.storage.StoredGatewayBook` keeps them in a unit of work, where a gateway
+    built anew (another process, after a crash) finds what an earlier one did.
+
     Args:
         name: Prefix of the references the gateway hands out.
+        book: Where the gateway keeps its books (default: a new ``MemoryBook(name)``).
+
+    Raises:
+        ValidationError: ``name`` is not acceptable text, or ``book`` is not a book.
     """
 
     #: The instrument kind the gateway takes; others are declined.
     kind: ClassVar[InstrumentKind]
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, book: GatewayBook[H] | None = None) -> None:
         self.name = check_text(name, "a gateway name", limit=40)
-        self._auths: dict[str, Authorization[H]] = {}
-        self._captures: dict[str, Capture[H]] = {}
-        self._ids = itertools.count(1)
+        if book is not None and not all(
+            callable(getattr(book, m, None))
+            for m in ("authorization", "capture", "put", "answer", "keep", "reference")
+        ):
+            raise ValidationError(
+                f"book must be a GatewayBook (MemoryBook, StoredGatewayBook), not {shown(book)}"
+            )
+        self._book: GatewayBook[H] = MemoryBook(self.name) if book is None else book
         self._lock = threading.RLock()
-        self._ledger: IdempotencyLedger[GatewayResponse] = IdempotencyLedger(name)
         #: Every call, as ``(operation, reference)``: to check that retries do not call again.
         self.calls: list[tuple[str, str]] = []
+
+    @property
+    def book(self) -> GatewayBook[H]:
+        """Where the gateway keeps its answers, authorisations and captures."""
+        return self._book
+
+    @property
+    def _auths(self) -> dict[str, Authorization[H]]:
+        """The authorisations the book holds in memory, by reference."""
+        return self._book.authorizations
+
+    @property
+    def _captures(self) -> dict[str, Capture[H]]:
+        """The captures the book holds in memory, by reference."""
+        return self._book.captures
 
     # --- hooks ---------------------------------------------------------------------------------
 
@@ -213,8 +266,8 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
 
     # --- PaymentGateway ------------------------------------------------------------------------
 
-    def _next(self, what: str) -> str:
-        return f"{self.name}-{what}-{next(self._ids)}"
+    def _next(self, what: str, *, of: str | None = None) -> str:
+        return self._book.reference(what, of=of)
 
     def _authorization_id(self, instrument: str) -> str:
         """The reference of a new authorisation on ``instrument``; a gateway whose books can
@@ -223,7 +276,7 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
 
     def _capture_id(self, auth: Authorization[H]) -> str:
         """The reference of the capture of ``auth``."""
-        return self._next("cap")
+        return self._next("cap", of=auth.id)
 
     def _rebuilt(self, reference: str) -> None:
         """Rebuild the records behind ``reference`` from the instruments' state, when this
@@ -236,7 +289,17 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         """``perform()`` at most once per key: an approved answer is stored for the key; a
         decline is not (nothing moved, so asking the instrument again is safe) and leaves the key
         free. The caller holds the lock."""
-        return self._ledger.run(key, fingerprint, perform, keep=approved_answer)
+        check_key(key)
+        found = self._book.answer(key)
+        if found is not None:
+            seen, answer = found
+            if seen != fingerprint:
+                raise conflict(self.name, key, seen, fingerprint)
+            return answer
+        answer = perform()
+        if approved_answer(answer):
+            self._book.keep(key, fingerprint, answer)
+        return answer
 
     def outcome(self, idempotency_key: str) -> GatewayResponse | None:
         """The approved answer stored for ``idempotency_key`` (its ``amount`` says what was
@@ -247,8 +310,12 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
 
         Raises:
             ValidationError: ``idempotency_key`` is not acceptable text.
+            DocumentError: a stored book found the stored answer malformed.
         """
-        return self._ledger.stored(idempotency_key)
+        check_key(idempotency_key)
+        with self._lock:
+            found = self._book.answer(idempotency_key)
+        return None if found is None else found[1]
 
     def authorize(
         self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
@@ -288,21 +355,23 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
             hold = self._open_hold(instrument.reference, amount, reference, auth_id)
         except Declined as refused:
             return GatewayResponse(approved=False, message=str(refused))
-        self._auths[auth_id] = Authorization(auth_id, reference, instrument.reference, amount, hold)
+        self._book.put(Authorization(auth_id, reference, instrument.reference, amount, hold))
         return GatewayResponse(approved=True, reference=auth_id, amount=amount)
 
     def _auth(self, authorization: str) -> Authorization[H]:
-        if isinstance(authorization, str) and authorization not in self._auths:
+        auth = self._book.authorization(authorization) if isinstance(authorization, str) else None
+        if auth is None and isinstance(authorization, str):
             self._rebuilt(authorization)
-        auth = self._auths.get(authorization) if isinstance(authorization, str) else None
+            auth = self._book.authorization(authorization)
         if auth is None:
             raise ValidationError(f"{self.name} has no authorisation {shown(authorization)}")
         return auth
 
     def _capture(self, capture: str) -> Capture[H]:
-        if isinstance(capture, str) and capture not in self._captures:
+        cap = self._book.capture(capture) if isinstance(capture, str) else None
+        if cap is None and isinstance(capture, str):
             self._rebuilt(capture)
-        cap = self._captures.get(capture) if isinstance(capture, str) else None
+            cap = self._book.capture(capture)
         if cap is None:
             raise ValidationError(f"{self.name} has no capture {shown(capture)}")
         return cap
@@ -358,7 +427,7 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         cap = Capture(capture_id, auth, amount, Money.zero(amount.currency))
         auth.state = AuthorizationState.CAPTURED
         auth.capture = cap
-        self._captures[capture_id] = cap
+        self._book.put(auth)
         return GatewayResponse(approved=True, reference=capture_id, amount=amount)
 
     def void(self, authorization: str, *, idempotency_key: str) -> GatewayResponse:
@@ -387,6 +456,7 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
         except Declined as refused:
             return GatewayResponse(approved=False, message=str(refused))
         auth.state = AuthorizationState.VOIDED
+        self._book.put(auth)
         return GatewayResponse(approved=True, reference=auth.id, amount=auth.amount)
 
     def refund(self, capture: str, amount: Money, *, idempotency_key: str) -> GatewayResponse:
@@ -421,11 +491,12 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
                 message=f"refund {amount} exceeds the {cap.refundable} left of capture "
                 f"{cap.amount}",
             )
-        refund_id = self._next("ref")
+        refund_id = self._next("ref", of=f"{cap.id} {len(cap.refunds) + 1}")
         try:
             self._give_back(cap, amount, refund_id)
         except Declined as refused:
             return GatewayResponse(approved=False, message=str(refused))
         cap.refunded = cap.refunded + amount
         cap.refunds = (*cap.refunds, (refund_id, amount))
+        self._book.put(cap.authorization)
         return GatewayResponse(approved=True, reference=refund_id, amount=amount)

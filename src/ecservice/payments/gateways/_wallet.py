@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, ClassVar, final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, final
 
 import attrs
 
@@ -18,14 +18,15 @@ from ecservice.payments.gateways._base import (
     Declined,
     InstrumentGatewayBase,
 )
-from ecservice.text import check_text
+from ecservice.payments.gateways._book import GatewayBook, HoldCodec
+from ecservice.text import check_key, check_text
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
     from ecservice.payments.wallet import DualSignedPayment, EWallet, PaymentPart, WalletSession
 
-__all__ = ["WalletGateway"]
+__all__ = ["WALLET_HOLDS", "WalletGateway"]
 
 
 def _ledger_reference(payment: str, operation: str) -> str:
@@ -40,10 +41,45 @@ def _ledger_reference(payment: str, operation: str) -> str:
     return f"{payment} {operation}"
 
 
-@attrs.define(eq=False)
+@final
+@attrs.frozen
 class _WalletHold:
-    wallet: EWallet
+    """The hold behind an e-wallet authorisation: the buyer's wallet (by id, found in the
+    gateway's ``wallets``) and the hold's id in that wallet."""
+
+    wallet_id: str
     hold_id: str
+
+
+@final
+class _WalletHolds(HoldCodec[_WalletHold]):
+    """Writes the e-wallet gateway's holds as ``{"wallet_id", "hold_id"}``."""
+
+    __slots__ = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return ("wallet_id", "hold_id")
+
+    def dump(self, hold: _WalletHold) -> dict[str, str]:
+        if type(hold) is not _WalletHold:
+            raise ValidationError(f"expected an e-wallet hold, not {type(hold).__name__}")
+        return {"wallet_id": hold.wallet_id, "hold_id": hold.hold_id}
+
+    def load(self, data: Mapping[str, str]) -> _WalletHold:
+        return _WalletHold(
+            check_key(data["wallet_id"], "a hold's wallet_id"),
+            check_key(data["hold_id"], "a hold's hold_id"),
+        )
+
+    def __repr__(self) -> str:
+        return "WALLET_HOLDS"
+
+
+#: The :class:`~ecservice.payments.gateways.HoldCodec` of :class:`WalletGateway`: a hold is
+#: written as ``{"wallet_id": ..., "hold_id": ...}`` (the buyer's wallet, found in the
+#: gateway's ``wallets`` when the hold is used, and the hold's id in it).
+WALLET_HOLDS: Final[HoldCodec[_WalletHold]] = _WalletHolds()
 
 
 @final
@@ -82,10 +118,16 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
             key. Keep it as secret as a signing key.
         merchant_id: The payee a dual-signed payment part must name to be authorised here
             (default: the merchant wallet's owner).
+        book: Where the gateway keeps its answers, authorisations and captures (default: a new
+            :class:`~ecservice.payments.gateways.MemoryBook`); a
+            :class:`~ecservice.storage.StoredGatewayBook` over
+            :data:`~ecservice.payments.gateways.WALLET_HOLDS` keeps them
+            in a unit of work (see :class:`~ecservice.application.WalletPaymentService`, which
+            builds a gateway per unit of work over the stored wallets).
 
     Raises:
-        ValidationError: ``sealing_key`` is not an X25519 private key, or ``merchant_id`` is
-            not acceptable text.
+        ValidationError: ``sealing_key`` is not an X25519 private key, ``merchant_id`` is
+            not acceptable text, or ``book`` is not a book.
     """
 
     kind: ClassVar[InstrumentKind] = InstrumentKind.WALLET
@@ -100,6 +142,7 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
         name: str = "wallet",
         sealing_key: X25519PrivateKey | None = None,
         merchant_id: str | None = None,
+        book: GatewayBook[Any] | None = None,
     ) -> None:
         from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -115,7 +158,7 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
                 f"{type(merchant_wallet).__name__}"
             )
         payee = merchant_wallet.owner if merchant_id is None else merchant_id
-        super().__init__(name)
+        super().__init__(name, book=book)
         self.wallets = wallets
         self.merchant_wallet = merchant_wallet
         self.auth_for = auth_for
@@ -161,7 +204,15 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
         Raises:
             ValidationError: no such authorisation.
         """
-        return self._auth(authorization).hold.hold_id
+        with self._lock:
+            return self._auth(authorization).hold.hold_id
+
+    def _wallet_of(self, hold: _WalletHold) -> EWallet:
+        """The buyer's wallet behind ``hold``, found in ``wallets``."""
+        wallet = self.wallets.get(hold.wallet_id)
+        if wallet is None:
+            raise Declined(f"{self.name} knows no e-wallet {shown(hold.wallet_id)}")
+        return wallet
 
     # --- dual-signed purchases ---------------------------------------------------------------
 
@@ -266,9 +317,18 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
                 f"hold {hold.hold_id} is {hold.status.value} for {hold.amount}; "
                 f"the purchase needs an open hold for {payment.amount}"
             )
-        auth_id = self._next("auth")
-        self._auths[auth_id] = Authorization(
-            auth_id, reference, payment.wallet_id, payment.amount, _WalletHold(wallet, hold.hold_id)
+        # A stored book derives the reference from the purchase: every process makes the same.
+        auth_id = self._next("auth", of=f"purchase {payment.purchase_id}")
+        if self._book.authorization(auth_id) is not None:
+            return declined(f"the purchase is already authorised as {auth_id}")
+        self._book.put(
+            Authorization(
+                auth_id,
+                reference,
+                payment.wallet_id,
+                payment.amount,
+                _WalletHold(payment.wallet_id, hold.hold_id),
+            )
         )
         self._purchases[payment.purchase_id] = auth_id
         return GatewayResponse(approved=True, reference=auth_id, amount=payment.amount)
@@ -289,14 +349,14 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
             raise Declined(f"insufficient funds: {exc}") from None
         except EcServiceError as exc:
             raise Declined(str(exc)) from None
-        return _WalletHold(wallet, hold.hold_id)
+        return _WalletHold(instrument, hold.hold_id)
 
     def _capture_hold(
         self, auth: Authorization[_WalletHold], amount: Money, capture_id: str
     ) -> None:
         from ecservice.payments.wallet import HoldStatus
 
-        wallet, hold_id = auth.hold.wallet, auth.hold.hold_id
+        wallet, hold_id = self._wallet_of(auth.hold), auth.hold.hold_id
         try:
             # Only an open hold pays the merchant: a hold another gateway (another process of
             # the shop with the same sealing key) captured already is not paid again.
@@ -308,15 +368,17 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
         self.merchant_wallet.credit(amount, _ledger_reference(auth.payment, capture_id))
 
     def _release_hold(self, auth: Authorization[_WalletHold]) -> None:
+        wallet = self._wallet_of(auth.hold)
         try:
-            auth.hold.wallet.release(auth.hold.hold_id)
+            wallet.release(auth.hold.hold_id)
         except EcServiceError as exc:
             raise Declined(str(exc)) from None
 
     def _give_back(self, capture: Capture[_WalletHold], amount: Money, refund_id: str) -> None:
         reference = _ledger_reference(capture.authorization.payment, refund_id)
+        buyer = self._wallet_of(capture.authorization.hold)
         try:
             self.merchant_wallet.pay(amount, reference, auth=self.merchant_auth())
         except EcServiceError as exc:
             raise Declined(f"the merchant's wallet cannot pay the refund: {exc}") from None
-        capture.authorization.hold.wallet.credit(amount, reference)
+        buyer.credit(amount, reference)
