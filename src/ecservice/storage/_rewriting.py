@@ -62,9 +62,8 @@ class _Written(NamedTuple):
     """``texts`` joined by commas."""
     records: tuple[TransitionRecord, ...]
     record_units: tuple[dict[str, Any], ...]
-    record_texts: tuple[str, ...]
     history_text: str
-    """``record_texts`` joined by commas."""
+    """The JSON texts of the records joined by commas."""
 
 
 @final
@@ -135,19 +134,16 @@ class Rewriter:
             units, texts = tuple(made_units), tuple(made_texts)
             fields_text = ",".join(texts)
         if before is not None and before.records == records[: len(before.records)]:
-            # Tuples compare item by item, identity first: records written before are the
-            # same objects (a record is never equal to another without being the same).
+            # Tuples compare item by item, identity first: the records written before are
+            # usually the very objects; equal records write the same JSON anyway.
             kept = len(before.records)
-            record_units, record_texts = before.record_units, before.record_texts
-            history_text = before.history_text
+            record_units, history_text = before.record_units, before.history_text
         else:
-            kept, record_units, record_texts, history_text = 0, (), (), ""
+            kept, record_units, history_text = 0, (), ""
         if kept < len(records):
             new_units = tuple(record_unit(r) for r in records[kept:])
-            new_texts = tuple(ENCODE(u) for u in new_units)
             record_units += new_units
-            record_texts += new_texts
-            joined = ",".join(new_texts)
+            joined = ",".join([ENCODE(u) for u in new_units])
             history_text = f"{history_text},{joined}" if history_text else joined
         body: dict[str, Any] = {"status": status, **dict(zip(aliases, units, strict=True))}
         body["history"] = list(record_units)
@@ -155,9 +151,7 @@ class Rewriter:
             f'{head}{{"status":{ENCODE(status)}{"," if fields_text else ""}{fields_text},'
             f'"history":[{history_text}]}}}}'
         )
-        written = _Written(
-            values, units, texts, fields_text, records, record_units, record_texts, history_text
-        )
+        written = _Written(values, units, texts, fields_text, records, record_units, history_text)
         with self._lock:
             self._written.pop(id, None)
             self._written[id] = written
