@@ -234,7 +234,7 @@ class AggregateSerializer(SerializerInfo[AggT]):
 
         With ``reuse_values``, the field values and history records that are the very objects
         written for the same aggregate id before are not written again: their JSON is reused
-        (see :class:`~ecservice.storage._rewriting.Rewriter`); the result is the same. The
+        (the last 2,048 ids written are remembered); the result is the same. The
         document shares its parts with the documents written before for the id: it must
         never be changed.
 
