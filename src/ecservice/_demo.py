@@ -39,8 +39,10 @@ from ecservice._demo_shop import (
     address_of,
     card_of,
     day_step,
+    instrument_of,
     new_cart,
     order_id_of,
+    pays_by_wallet,
     remarks_of,
 )
 from ecservice._demo_store import (
@@ -49,6 +51,7 @@ from ecservice._demo_store import (
     in_memory,
     open_gateway,
     open_store,
+    open_wallets,
     stored_ids,
     stored_orders,
 )
@@ -63,6 +66,8 @@ from ecservice.storage import Store, UnitOfWork, run_in_transaction
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Barrier
+
+    from ecservice._demo_wallets import WalletDesk
 
 
 __all__ = ["MAX_WORKERS", "DemoSummary", "gateway_url", "run_demo"]
@@ -233,7 +238,10 @@ def run_demo(
     store = open_store(db, clock, policy)
     gateway_db = None if db is None else gateway_url(db)
     gateway = open_gateway(gateway_db, clock, prepare=True)
+    wallets = open_wallets(gateway, clock)
     try:
+        if wallets is not None:
+            wallets.prepare()
         stored = stored_orders(store)
         earlier = stored[-1] + 1 if stored else 0
         resume: tuple[str, ...] = ()
@@ -267,10 +275,12 @@ def run_demo(
         )
         if workers == 1:
             clock.set(start)
-            tally = _simulate(plan, 0, store, gateway, clock, random.Random(seed), progress)
+            tally = _simulate(
+                plan, 0, store, gateway, clock, random.Random(seed), progress, wallets=wallets
+            )
         else:
             tally = _run_workers(plan, progress)
-        return summarise(store, gateway, plan, tally, stored)
+        return summarise(store, gateway, plan, tally, stored, wallets)
     finally:
         dispose(store, gateway)
 
@@ -289,18 +299,22 @@ def _simulate(
     rng: random.Random,
     progress: Callable[[int, int], None] | None,
     barrier: Barrier | None = None,
+    *,
+    wallets: WalletDesk | None = None,
 ) -> _Tally:
     """Run the plan's days for the orders of ``worker`` and their after-sales cases; return
     what it counted."""
     policy = AutoConfirmPolicy(days=10)
-    line = LossyLine(gateway, rng)
+    # E-wallet payments go to the wallet service, the rest to the card gateway.
+    routed = gateway if wallets is None else wallets.routed(gateway)
+    line = LossyLine(routed, rng)
     # The shop's exception rules (异常订单) screen every new order; flagged ones are held.
     service = OrderService(
         store, line, clock=clock, auto_confirm=policy, exceptions=ExceptionPolicy()
     )
     # After-sales draws from its own stream, so that the orders' own choices stay the same.
     cases_rng = random.Random(f"{plan.seed}/aftersales/{worker}/{plan.workers}")
-    cases_line = LossyLine(gateway, cases_rng)
+    cases_line = LossyLine(routed, cases_rng)
     desk = CaseDesk(
         store,
         cases_line,
@@ -358,7 +372,9 @@ def _simulate(
             )
             try:
                 if action == PAY:
-                    paid = service.pay(order_id, card_of(order_id))
+                    paid = service.pay(
+                        order_id, instrument_of(order_id, wallets=wallets is not None)
+                    )
                     if paid.payment_status is PaymentStatus.FAILED:
                         declined.add(order_id)
                     elif paid.paid:
@@ -395,7 +411,11 @@ def _simulate(
             if not _mine(plan, worker, order_id):
                 continue
             cart, buyer = new_cart(i, rng, clock)
-            if rng.random() >= 0.02:  # most cards are funded; a few are empty and get declined
+            # Most cards and e-wallets are funded; a few are empty and get declined.
+            funded = rng.random() >= 0.02
+            if wallets is not None and pays_by_wallet(order_id):
+                wallets.fund(order_id, FUNDS if funded else None)
+            elif funded:
                 _fund(gateway, order_id)
             run_in_transaction(store, adding(cart))
             order = service.place_order(
@@ -465,6 +485,7 @@ def _worker(
         policy = AutoConfirmPolicy(days=10)
         store = open_store(plan.db, clock, policy)
         gateway = open_gateway(plan.gateway_db, clock, prepare=False)
+        wallets = open_wallets(gateway, clock)
         try:
             report = days_done.put if worker == 0 else None
             rng = random.Random(f"{plan.seed}/{worker}/{plan.workers}")
@@ -477,6 +498,7 @@ def _worker(
                 rng,
                 None if report is None else lambda done, _total: report(done),
                 barrier,
+                wallets=wallets,
             )
         finally:
             dispose(store, gateway)

@@ -19,6 +19,7 @@ from ecservice.satisfaction import CustomerRfm
 if TYPE_CHECKING:
     from ecservice._demo_drafts import DraftFigures
     from ecservice._demo_summary import DemoSummary
+    from ecservice._demo_wallets import WalletFigures
 
 __all__ = [
     "chart_figures",
@@ -28,6 +29,7 @@ __all__ = [
     "print_held",
     "print_rfm",
     "print_service",
+    "print_wallets",
 ]
 
 #: The statuses in which an after-sales case has ended (a remedy given, withdrawn, closed).
@@ -101,6 +103,19 @@ def print_drafts(figures: DraftFigures) -> None:
     print(
         f"    recourse claimed, unpaid {figures.claimed.format('zh_CN')}; awaiting maturity "
         f"{figures.receivable.format('zh_CN')}"
+    )
+
+
+def print_wallets(figures: WalletFigures) -> None:
+    """The orders paid from the buyers' e-wallets (电子钱包), and the shop's wallet."""
+    print()
+    print(
+        f"  e-wallets (电子钱包):     {figures.wallets} buyers' wallets, topped up "
+        f"{figures.funded.format('zh_CN')}"
+    )
+    print(
+        f"    the buyers' wallets hold {figures.buyers.format('zh_CN')}, the shop's wallet "
+        f"{figures.shop.format('zh_CN')}"
     )
 
 

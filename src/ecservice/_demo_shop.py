@@ -5,6 +5,7 @@ Private to the demo (:mod:`ecservice._demo` runs it).
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable
 from decimal import Decimal
@@ -151,6 +152,31 @@ def order_id_of(i: int) -> str:
 
 def card_of(order_id: str) -> Instrument:
     return Instrument(InstrumentKind.CARD, f"tok_{order_id}")
+
+
+#: Share of orders paid from the buyer's e-wallet (电子钱包) when the crypto extra is there (a
+#: simulation choice).
+WALLET_SHARE: Final = 0.1
+
+
+def pays_by_wallet(order_id: str) -> bool:
+    """Whether order ``order_id`` is paid from an e-wallet (drawn from its id, so that a
+    continued run makes the same choice)."""
+    digest = hashlib.sha256(f"{order_id}/wallet".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < WALLET_SHARE
+
+
+def wallet_id_of(order_id: str) -> str:
+    """The buyer's e-wallet that pays order ``order_id``: ``EW-000123``."""
+    return "EW-" + order_id.rpartition("-")[2]
+
+
+def instrument_of(order_id: str, *, wallets: bool) -> Instrument:
+    """What pays order ``order_id``: its buyer's e-wallet (with ``wallets``, when
+    :func:`pays_by_wallet`), or its card."""
+    if wallets and pays_by_wallet(order_id):
+        return Instrument(InstrumentKind.WALLET, wallet_id_of(order_id))
+    return card_of(order_id)
 
 
 def new_cart(i: int, rng: random.Random, clock: FixedClock) -> tuple[Cart, Actor]:

@@ -6,7 +6,7 @@ Private to the demo (:mod:`ecservice._demo` runs it).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ecservice._demo_complaints import CALENDAR, POLICY
 from ecservice._demo_shop import Gateway, order_id_of
@@ -22,6 +22,9 @@ from ecservice.storage import (
     order_next_due,
     run_in_transaction,
 )
+
+if TYPE_CHECKING:
+    from ecservice._demo_wallets import WalletDesk
 
 __all__ = [
     "GATEWAY_NAME",
@@ -111,6 +114,24 @@ def open_gateway(gateway_db: str | None, clock: FixedClock, *, prepare: bool) ->
     if prepare:
         prepare_schema(gateway_db, engine)
     return SqlGateway(engine, name=GATEWAY_NAME, clock=clock)
+
+
+def open_wallets(gateway: Gateway, clock: FixedClock) -> WalletDesk | None:
+    """The e-wallet desk, its wallets stored with ``gateway``'s books (in its database, on its
+    engine; in memory beside an in-memory gateway: see :mod:`ecservice._demo_wallets`), or
+    ``None`` without the crypto extra."""
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        return None
+    from ecservice._demo_wallets import WalletDesk
+
+    engine = getattr(gateway, "engine", None)
+    if engine is None:
+        return WalletDesk(MemoryStore(clock=clock), clock)
+    from ecservice.storage.sql import SqlStore
+
+    return WalletDesk(SqlStore(engine, clock=clock), clock)
 
 
 def dispose(*things: object) -> None:

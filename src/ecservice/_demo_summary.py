@@ -37,6 +37,7 @@ from ecservice.storage import Store, UnitOfWork, run_in_transaction
 if TYPE_CHECKING:
     from ecservice._demo import _Plan, _Tally
     from ecservice._demo_drafts import DraftFigures
+    from ecservice._demo_wallets import WalletDesk, WalletFigures
     from ecservice.storage.sql import LedgerAudit
 
 __all__ = ["DemoSummary", "summarise"]
@@ -82,6 +83,8 @@ class DemoSummary:
     now: _dt.datetime | None = None
     #: The business orders' drafts (电子商业汇票), every stored one's.
     drafts: DraftFigures | None = None
+    #: The e-wallets (电子钱包) that paid orders, and the shop's.
+    wallets: WalletFigures | None = None
 
 
 def summarise(
@@ -90,6 +93,7 @@ def summarise(
     plan: _Plan,
     tally: _Tally,
     stored_before: list[int],
+    wallet_desk: WalletDesk | None = None,
 ) -> DemoSummary:
     """The summary of this run's orders as stored, and the verdict on all stored money."""
     earlier = len(stored_before)
@@ -139,7 +143,18 @@ def summarise(
         merchant = audit.merchant
         where = _shown(plan.gateway_db or "")
     drafts = business_figures(store, [*plan.b2b_earlier, *plan.b2b])
-    conserved = books and merchant == kept and not wrong and (drafts is None or drafts.conserved)
+    # The shop's money is in the card gateway's merchant account and in its e-wallet.
+    wallets = None if wallet_desk is None else wallet_desk.figures(every)
+    in_wallet = Money.zero("CNY") if wallets is None else wallets.shop
+    conserved = (
+        books
+        and merchant + in_wallet == kept
+        and not wrong
+        and (wallets is None or wallets.conserved)
+        and (drafts is None or drafts.conserved)
+    )
+    if wallets is not None:
+        problems = (*problems, *wallets.problems)
     if drafts is not None:
         problems = (*problems, *drafts.problems)
     figures = aftersales_figures(
@@ -197,6 +212,7 @@ def summarise(
         held=held,
         rfm=rfm,
         drafts=drafts,
+        wallets=wallets,
         now=plan.start.add(days=plan.days),
     )
 

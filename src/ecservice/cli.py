@@ -27,6 +27,7 @@ from ecservice._demo_print import (
     print_held,
     print_rfm,
     print_service,
+    print_wallets,
 )
 from ecservice.aftersales import CASE_WORKFLOW
 from ecservice.complaints import COMPLAINT_WORKFLOW
@@ -182,9 +183,9 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"  revenue (amount due):   {summary.revenue.format('zh_CN')}")
     print(f"  value cancelled:        {summary.refunds_due.format('zh_CN')}")
     print(f"  payments declined:      {summary.payments_declined}")
-    print(f"  captured by card:       {summary.captured.format('zh_CN')}")
-    print(f"  refunded to cards:      {summary.refunded.format('zh_CN')}")
-    print(f"  merchant balance:       {summary.merchant_balance.format('zh_CN')}")
+    print(f"  captured:               {summary.captured.format('zh_CN')}")
+    print(f"  refunded:               {summary.refunded.format('zh_CN')}")
+    print(f"  merchant balance:       {summary.merchant_balance.format('zh_CN')} (cards)")
     if summary.aftersales is not None:
         print_aftersales(summary.aftersales)
     if summary.complaints is not None:
@@ -197,6 +198,8 @@ def _demo(args: argparse.Namespace) -> int:
         print_rfm(summary.rfm)
     if summary.drafts is not None:
         print_drafts(summary.drafts)
+    if summary.wallets is not None:
+        print_wallets(summary.wallets)
     print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
     for problem in summary.gateway_problems[:10]:
         print(f"    {problem}")
