@@ -30,6 +30,7 @@ __all__ = [
     "InvalidTransition",
     "InvalidWorkflow",
     "NaiveDatetime",
+    "NestedUnitOfWork",
     "PolicyViolation",
     "ReadOnlyField",
     "ReentrantTrigger",
@@ -309,6 +310,20 @@ class StorageUnavailable(EcServiceError):
     """The database failed or could not be reached; the message says what it answered.
 
     The transaction was rolled back: nothing it wrote is kept.
+    """
+
+
+class NestedUnitOfWork(StorageUnavailable):
+    """A unit of work of an SQLite store was started in a thread that already has one open on
+    the same store. SQLite has one writer at a time and every unit of work of the store takes the
+    write lock (``BEGIN IMMEDIATE``), so the second one would only wait for the first, which
+    waits for it, until the busy timeout. Nothing was started.
+
+    Finish the first unit of work before starting the next. A gateway that keeps its books in a
+    store (:class:`~ecservice.application.WalletPaymentService`) and is called inside a unit of
+    work (:meth:`OrderService.pay <ecservice.application.OrderService.pay>` calls its gateway
+    in one) needs a store on another database file, or PostgreSQL, where both may share one
+    database.
     """
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,12 @@ import pytest
 import sqlalchemy as sa
 
 from ecservice.clock import FixedClock
-from ecservice.errors import StorageUnavailable, TransientStorageError, ValidationError
+from ecservice.errors import (
+    NestedUnitOfWork,
+    StorageUnavailable,
+    TransientStorageError,
+    ValidationError,
+)
 from ecservice.storage import DocumentError, order_next_due
 from ecservice.storage.sql import (
     AGGREGATES,
@@ -24,7 +30,7 @@ from ecservice.storage.sql import (
 )
 from ecservice.storage.sql._retry import translated
 from tests.storage.conftest import POLICY, empty_pg
-from tests.storage.test_repository import add, shipped_order
+from tests.storage.test_repository import add, new_order, shipped_order
 
 
 @pytest.fixture
@@ -52,15 +58,50 @@ def test_sqlite_connections_use_wal_and_the_chosen_durability(
 
 def test_sqlite_transactions_take_the_write_lock_when_they_begin(sqlite_url: str) -> None:
     """``BEGIN IMMEDIATE``: while one unit of work is open (even one that only read), another
-    cannot begin; after the busy timeout it gets TransientStorageError, which says so."""
+    (here of another store on the same file, as another process has) cannot begin; after the
+    busy timeout it gets TransientStorageError, which says so."""
     store = SqlStore(sqlite_url, busy_timeout=0.05)
+    other = SqlStore(sqlite_url, busy_timeout=0.05)
     store.create_schema()
     with store.unit_of_work() as first:
         assert first.orders.find("O-1") is None
-        with store.unit_of_work() as second, pytest.raises(TransientStorageError) as info:
+        with other.unit_of_work() as second, pytest.raises(TransientStorageError) as info:
             second.orders.find("O-1")
     assert "database is locked" in str(info.value)
     assert isinstance(info.value.__cause__, sa.exc.OperationalError)
+    store.dispose()
+    other.dispose()
+
+
+def test_a_second_unit_of_work_of_one_sqlite_store_in_one_thread_is_refused_at_once(
+    sqlite_url: str,
+) -> None:
+    """It could only wait for the first until the busy timeout: NestedUnitOfWork, at once,
+    and the first goes on; once it ended, the next one runs. Another thread waits its turn."""
+    store = SqlStore(sqlite_url, busy_timeout=5.0)
+    store.create_schema()
+    with store.unit_of_work() as first:
+        assert first.orders.find("O-1") is None
+        with store.unit_of_work() as second, pytest.raises(NestedUnitOfWork) as info:
+            second.orders.find("O-1")
+        assert "already open in this thread" in str(info.value)
+        first.orders.add(new_order(FixedClock(pendulum.datetime(2026, 11, 11, tz="UTC"))))
+        first.commit()
+    with store.unit_of_work() as third:
+        assert third.orders.get("O-1").id == "O-1"
+    # The guard is per thread: another thread's unit of work waits for the lock, then runs.
+    found: list[object] = []
+
+    def other_thread() -> None:
+        with store.unit_of_work() as uow:
+            found.append(uow.orders.get("O-1").id)
+
+    with store.unit_of_work() as outer:
+        outer.orders.get("O-1")
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+    worker.join()
+    assert found == ["O-1"]
     store.dispose()
 
 

@@ -86,6 +86,12 @@ class WalletPaymentService:
     A decline is not stored (nothing moved): the same request asks the wallet again. A wrong
     PIN still counts towards the wallet's lock-out and is saved with it.
 
+    On SQLite, a shop that pays its orders through this service
+    (:class:`~ecservice.application.OrderService` calls its gateway inside a unit of work) gives
+    it a store on another database file than the orders': SQLite has one writer at a time, and a
+    unit of work of the same store opened inside another one raises
+    :class:`~ecservice.errors.NestedUnitOfWork`. On PostgreSQL one database serves both.
+
     Args:
         store: where the e-wallets and the gateway's books are stored.
         merchant_wallet: the id of the merchant's stored e-wallet.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final, NoReturn, final
 
@@ -14,7 +15,7 @@ from sqlalchemy.dialects import postgresql as sa_postgresql
 from sqlalchemy.dialects import sqlite as sa_sqlite
 
 from ecservice.clock import SYSTEM_CLOCK, Clock
-from ecservice.errors import ConcurrencyConflict
+from ecservice.errors import ConcurrencyConflict, NestedUnitOfWork
 from ecservice.storage._case_facts import CaseFacts
 from ecservice.storage._complaint_facts import ComplaintFacts
 from ecservice.storage._errors import DocumentError
@@ -121,6 +122,10 @@ class SqlStore:
         # Whether the engine reads and writes JSON as the store's engines do: then a document
         # goes to the database as the repository's JSON text, and comes back as text on SQLite.
         self._own_json = own_json(self.engine.dialect)
+        # On SQLite: per thread, whether a unit of work of this store has a transaction open
+        # (a second one in the same thread could only wait for it: see NestedUnitOfWork).
+        self._sqlite = self.engine.dialect.name == "sqlite"
+        self._writing = threading.local()
 
     def _reader(self) -> sa.Connection:
         """A connection for a read-only query (on SQLite it does not take the write lock)."""
@@ -236,10 +241,21 @@ class _SqlTransaction:
     SQLAlchemy ``Connection`` is made around it, in the transaction already begun, only when a
     statement needs SQLAlchemy's execution or an error its handling."""
 
-    __slots__ = ("_begin", "_begun", "_cursor", "_hot", "_raw", "_sa", "_store")
+    __slots__ = ("_begin", "_begun", "_cursor", "_hot", "_marked", "_raw", "_sa", "_store")
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
+        self._marked = False
+        if store._sqlite:
+            if getattr(store._writing, "open", False):
+                raise NestedUnitOfWork(
+                    "a unit of work of this SQLite store is already open in this thread: "
+                    "SQLite has one writer at a time, so this one would wait for it until the "
+                    "busy timeout. Finish that unit of work first; a gateway keeping its books "
+                    "in a store and called inside a unit of work (OrderService.pay) needs a "
+                    "store on another database file, or PostgreSQL"
+                )
+            store._writing.open = self._marked = True
         self._cursor: Any = None
         self._hot: _HotPath | None = None
         self._sa: sa.Connection | None = None
@@ -258,7 +274,13 @@ class _SqlTransaction:
             else:
                 self._raw = _checkout(engine)
         except sa_exc.SQLAlchemyError as exc:
+            self._unmark()
             _raise_translated("open a connection", exc)
+
+    def _unmark(self) -> None:
+        if self._marked:
+            self._marked = False
+            self._store._writing.open = False
 
     @property
     def _connection(self) -> sa.Connection:
@@ -527,6 +549,7 @@ class _SqlTransaction:
         self._begun = False
 
     def close(self) -> None:
+        self._unmark()
         try:
             if self._cursor is not None:
                 self._cursor, cursor = None, self._cursor
