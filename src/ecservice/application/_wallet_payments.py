@@ -186,6 +186,10 @@ class WalletPaymentService:
         def work(uow: UnitOfWork) -> R:
             gateway, wallets = self._gateway(uow)
             answer = act(gateway)
+            if isinstance(answer, GatewayResponse) and not answer.approved:
+                # A decline writes no book entry, so no conflict would tell that it rested on
+                # reads another process changed in between (READ COMMITTED): check them.
+                uow.check_unchanged()
             wallets.save_changed()
             return answer
 

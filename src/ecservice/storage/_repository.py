@@ -181,6 +181,19 @@ class UnitOfWork(Protocol):
         serializer for them if one is registered, else
         :data:`~ecservice.storage.DRAFT_SERIALIZER`."""
 
+    def check_unchanged(self) -> None:
+        """Check that nothing this unit of work read has changed in the database since: every
+        aggregate it loaded or saved is still at the version it read or wrote, and every id it
+        found absent is still absent. For a decision that writes nothing but must rest on the
+        current state (a gateway's decline): where another transaction may have committed
+        between two reads (PostgreSQL's READ COMMITTED), the decision may mix states; this
+        raises instead, and the unit of work runs again from the stored state.
+
+        Raises:
+            ConcurrencyConflict: something read was changed, added or removed meanwhile.
+            StorageUnavailable: the database failed.
+        """
+
     def commit(self) -> None:
         """Keep everything written so far; the unit of work can go on with a new transaction."""
 
@@ -387,6 +400,7 @@ class TrackedRepository(Repository[T]):
             return seen.obj  # type: ignore[return-value]
         found = self._uow._tx().read(self._type, id)
         if found is None:
+            self._uow._absent.add((self._type, id))
             return None
         return self._load(id, found[0], found[1])
 
@@ -529,6 +543,8 @@ class TrackedUnitOfWork(UnitOfWork):
         self._clock = clock
         self._current: Transaction | None = None
         self._seen: dict[tuple[str, str], _Tracked] = {}
+        # (type, id) found absent by this transaction's reads (see check_unchanged).
+        self._absent: set[tuple[str, str]] = set()
         self._repositories: dict[str, TrackedRepository[Any]] = {}
         self._closed = False
 
@@ -635,7 +651,22 @@ class TrackedUnitOfWork(UnitOfWork):
             self._repositories[CASE_TYPE] = found
         return found
 
+    def check_unchanged(self) -> None:
+        tx = self._tx()
+        for (type_name, id), tracked in self._seen.items():
+            found = tx.read(type_name, id)
+            version = None if found is None else found[0]
+            if version != tracked.version:
+                raise ConcurrencyConflict(type_name, id, expected=tracked.version, found=version)
+        for type_name, id in self._absent:
+            if (type_name, id) in self._seen:
+                continue  # added here since
+            found = tx.read(type_name, id)
+            if found is not None:
+                raise ConcurrencyConflict(type_name, id, expected=None, found=found[0])
+
     def commit(self) -> None:
+        self._absent.clear()
         tx, self._current = self._current, None
         if tx is None:
             return
@@ -657,6 +688,7 @@ class TrackedUnitOfWork(UnitOfWork):
     def rollback(self) -> None:
         tx, self._current = self._current, None
         self._seen.clear()
+        self._absent.clear()
         if tx is None:
             return
         try:
