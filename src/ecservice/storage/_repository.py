@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, Self, TypeVa
 import attrs
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.clock import Clock, ensure_utc
 from ecservice.errors import (
     AggregateNotFound,
@@ -137,7 +138,12 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def repository(self, serializer: Serializer[T]) -> Repository[T]:
-        """The repository of ``serializer``'s document type."""
+        """The repository of ``serializer``'s document type.
+
+        Raises:
+            ValidationError: ``serializer`` is not a serializer (an object with ``type_name``,
+                ``dump`` and ``load``; a serializer class is not one).
+        """
 
     @property
     def orders(self) -> Repository[Order[Any]]:
@@ -575,7 +581,17 @@ class TrackedUnitOfWork(UnitOfWork):
         return self._current
 
     def repository(self, serializer: Serializer[T]) -> Repository[T]:
-        name = serializer.type_name
+        name = getattr(serializer, "type_name", None)
+        if (
+            isinstance(serializer, type)
+            or type(name) is not str
+            or not callable(getattr(serializer, "dump", None))
+            or not callable(getattr(serializer, "load", None))
+        ):
+            raise ValidationError(
+                "repository() takes a serializer (an object with type_name, dump and load, such "
+                f"as AggregateSerializer or EWalletSerializer()), not {shown(serializer)}"
+            )
         found: TrackedRepository[Any] | None = self._repositories.get(name)
         if found is None or found._serializer is not serializer:
             from ecservice.storage._case_repository import CASE_TYPE, TrackedCaseRepository

@@ -165,9 +165,12 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
 
     def __init__(self, name: str, *, book: GatewayBook[H] | None = None) -> None:
         self.name = check_text(name, "a gateway name", limit=40)
-        if book is not None and not all(
-            callable(getattr(book, m, None))
-            for m in ("authorization", "capture", "put", "answer", "keep", "reference")
+        if book is not None and (
+            isinstance(book, type)  # the class, not a book
+            or not all(
+                callable(getattr(book, m, None))
+                for m in ("authorization", "capture", "put", "answer", "keep", "reference")
+            )
         ):
             raise ValidationError(
                 f"book must be a GatewayBook (MemoryBook, StoredGatewayBook), not {shown(book)}"
