@@ -57,6 +57,7 @@ from ecservice.application._surveys import SurveyService, survey_id
 
 if TYPE_CHECKING:
     from ecservice.application._ebills import EbillService, draft_payment_id
+    from ecservice.application._purse_payments import PursePaymentService
     from ecservice.application._wallet_payments import WalletPaymentService
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "OrderService",
     "PaymentOutcome",
     "PrivacyService",
+    "PursePaymentService",
     "RatingService",
     "SurveyService",
     "WalletPaymentService",
@@ -105,6 +107,15 @@ def __getattr__(name: str) -> Any:
                 "pip install 'ecservice[crypto]'"
             ) from exc
         return _wallet_payments.WalletPaymentService
+    if name == "PursePaymentService":
+        try:
+            from ecservice.application import _purse_payments
+        except ImportError as exc:
+            raise ImportError(
+                f"ecservice.application.{name} needs the crypto extra: "
+                "pip install 'ecservice[crypto]'"
+            ) from exc
+        return _purse_payments.PursePaymentService
     if name in _EBILL_NAMES:
         try:
             from ecservice.application import _ebills

@@ -13,6 +13,9 @@ in the aggregates' table:
 * ``"gateway_answer"``: one document per approved answer, id :func:`answer_id` of the gateway's
   name and the key, inserted once and never changed. Two processes that move money under one
   key conflict on the insert; the retry finds the stored answer and moves nothing.
+* ``"gateway_reservations"``: one document per instrument, listing the open authorisations on
+  it with their amounts (see :mod:`ecservice.storage._gateway_reservations`), changed whenever
+  one opens or closes; the purse gateway subtracts them from a purse's balance.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ from ecservice.payments.gateways import AuthorizationState, GatewayBook, HoldCod
 from ecservice.payments.gateways._base import Authorization, Capture
 from ecservice.payments.gateways._book import REFERENCE_KINDS, unique_reference
 from ecservice.storage._errors import DocumentError
+from ecservice.storage._gateway_reservations import (
+    RESERVATIONS_SERIALIZER,
+    StoredReservations,
+)
+from ecservice.storage._gateway_reservations import reservations_id as _reservations_id
 from ecservice.storage._instrument_base import InstrumentSerializer
 from ecservice.storage._repository import Repository, UnitOfWork
 from ecservice.text import LONG_TEXT_MAX, check_key, check_text
@@ -343,7 +351,10 @@ class StoredGatewayBook(GatewayBook[H]):
 
     Authorisations are read when the gateway asks for them and written (inserted, or saved on
     the version read) at each change; each approved answer is inserted under an id made of the
-    gateway's name and the key.
+    gateway's name and the key. The open authorisations on each instrument are listed in a
+    ``"gateway_reservations"`` document of that instrument, changed on the version read when
+    one opens or closes (:meth:`reservations`): two units of work that authorise on one
+    instrument conflict.
     Nothing is kept unless the unit of work commits, and a conflict with another process
     (:class:`~ecservice.errors.ConcurrencyConflict`) means: run the whole unit of work again
     (:func:`~ecservice.storage.run_in_transaction`). Build a new book (and gateway) per unit of
@@ -358,14 +369,25 @@ class StoredGatewayBook(GatewayBook[H]):
         uow: the unit of work (one transaction) the books are read and written in.
         name: the gateway's name (its references' prefix; the documents name it).
         holds: how the gateway's holds are written
-            (:data:`~ecservice.payments.gateways.WALLET_HOLDS` for the e-wallet gateway).
+            (:data:`~ecservice.payments.gateways.WALLET_HOLDS` for the e-wallet gateway,
+            :data:`~ecservice.payments.gateways.PURSE_HOLDS` for the purse gateway).
 
     Raises:
         ValidationError: ``name`` is not acceptable text, ``holds`` is not a
             :class:`~ecservice.payments.gateways.HoldCodec`, or ``uow`` has no ``repository``.
     """
 
-    __slots__ = ("_answers", "_auths", "_captures", "_found", "_records", "_repo", "name")
+    __slots__ = (
+        "_answers",
+        "_auths",
+        "_captures",
+        "_found",
+        "_records",
+        "_repo",
+        "_reserved",
+        "_reserves",
+        "name",
+    )
 
     def __init__(self, uow: UnitOfWork, name: str, holds: HoldCodec[H]) -> None:
         if not isinstance(holds, HoldCodec):
@@ -380,6 +402,8 @@ class StoredGatewayBook(GatewayBook[H]):
         self._auths: dict[str, Authorization[H]] = {}
         self._captures: dict[str, Capture[H]] = {}
         self._answers: dict[str, StoredAnswer] = {}
+        self._reserves: Repository[StoredReservations] = uow.repository(RESERVATIONS_SERIALIZER)
+        self._reserved: dict[str, StoredReservations | None] = {}
 
     def __repr__(self) -> str:
         return f"StoredGatewayBook({self.name!r}, read={len(self._records)})"
@@ -433,14 +457,65 @@ class StoredGatewayBook(GatewayBook[H]):
         self.authorization(f"{self.name}-auth-{reference[len(prefix) :]}")
         return self._captures.get(reference)
 
-    def put(self, authorization: Authorization[H]) -> None:
-        """Insert ``authorization`` (new) or save it on the version read.
+    def _reservations_of(self, instrument: str) -> StoredReservations | None:
+        if instrument in self._reserved:
+            return self._reserved[instrument]
+        found = self._reserves.find(_reservations_id(self.name, instrument))
+        if found is not None and (found.gateway != self.name or found.instrument != instrument):
+            found = None  # pragma: no cover - the id names both
+        self._reserved[instrument] = found
+        return found
+
+    def reservations(self, instrument: str) -> dict[str, Money]:
+        """The open authorisations on ``instrument`` by reference, with their amounts, as the
+        instrument's ``"gateway_reservations"`` document lists them (read the first time;
+        authorisations made before the book kept that document are not listed).
 
         Raises:
-            ConcurrencyConflict: another unit of work made or changed it since; nothing is
-                written.
+            DocumentError: the document is malformed.
+        """
+        if type(instrument) is not str:
+            return {}
+        found = self._reservations_of(instrument)
+        return {} if found is None else dict(found.open)
+
+    def _reserve(self, authorization: Authorization[H]) -> None:
+        """List ``authorization`` on its instrument while it is open; unlist it once not."""
+        found = self._reservations_of(authorization.instrument)
+        ref, amount = authorization.id, authorization.amount
+        if authorization.is_open:
+            if found is not None and found.open.get(ref) == amount:
+                return
+            if found is None:
+                made = StoredReservations(self.name, authorization.instrument, {ref: amount}, 1)
+                self._reserves.add(made)
+                self._reserved[authorization.instrument] = made
+                return
+            before = dict(found.open)
+            found.open[ref] = amount
+        else:
+            if found is None or ref not in found.open:
+                return
+            before = dict(found.open)
+            del found.open[ref]
+        found.version += 1
+        try:
+            self._reserves.save(found)
+        except BaseException:
+            found.version -= 1
+            found.open = before
+            raise
+
+    def put(self, authorization: Authorization[H]) -> None:
+        """Insert ``authorization`` (new) or save it on the version read, and list it among
+        the open authorisations of its instrument (or take it off once captured or voided).
+
+        Raises:
+            ConcurrencyConflict: another unit of work made or changed it (or the instrument's
+                list) since; the unit of work must run again.
             DocumentError: it cannot be written (a hold the codec refuses).
         """
+        self._reserve(authorization)
         record = self._records.get(authorization.id)
         if record is None:
             record = StoredAuthorization(self.name, authorization, 1)

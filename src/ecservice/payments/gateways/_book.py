@@ -11,7 +11,13 @@ process of a shop sees one book and storage enforces that money moves once.
 
 A stored book writes each authorisation's hold through a :class:`HoldCodec`: the part of an
 authorisation that only its gateway understands (for the e-wallet gateway, the buyer's wallet
-id and the hold id, :data:`~ecservice.payments.gateways.WALLET_HOLDS`).
+id and the hold id, :data:`~ecservice.payments.gateways.WALLET_HOLDS`; for the purse gateway,
+the purse id, :data:`~ecservice.payments.gateways.PURSE_HOLDS`).
+
+A book also answers which authorisations are open on an instrument
+(:meth:`GatewayBook.reservations`): a bearer instrument (a purse) holds nothing back itself, so
+its gateway subtracts them from the balance; a stored book keeps that list as a document per
+instrument, so the answer is the same in every process.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from ecservice.payments._gateway import GatewayResponse
 from ecservice.text import check_text
 
 if TYPE_CHECKING:
+    from ecservice.money import Money
     from ecservice.payments.gateways._base import Authorization, Capture
 
 __all__ = [
@@ -153,6 +160,15 @@ class GatewayBook(Protocol[H]):
                 else meanwhile (the retry finds it).
         """
 
+    def reservations(self, instrument: str) -> dict[str, Money]:
+        """The open authorisations on ``instrument``, by reference, with their amounts: all
+        of them, whoever made them (a stored book reads its index of them, so the answer is
+        exact across processes; a bearer instrument's gateway subtracts it from the balance).
+
+        Raises:
+            DocumentError: a stored book found its index malformed.
+        """
+
     def reference(self, what: str, *, of: str | None = None) -> str:
         """A new reference of kind ``what`` (``"auth"``, ``"cap"`` or ``"ref"``), never handed
         out before by this book. ``of`` is what it belongs to (the authorisation of a capture,
@@ -219,6 +235,11 @@ class MemoryBook(GatewayBook[H]):
         if seen is not None and seen[0] != fingerprint:
             raise conflict(self.name, key, seen[0], fingerprint)
         self._answers[key] = (fingerprint, answer)
+
+    def reservations(self, instrument: str) -> dict[str, Money]:
+        return {
+            a.id: a.amount for a in self._auths.values() if a.is_open and a.instrument == instrument
+        }
 
     def reference(self, what: str, *, of: str | None = None) -> str:
         if what not in REFERENCE_KINDS:
