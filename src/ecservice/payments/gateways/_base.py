@@ -140,7 +140,8 @@ class InstrumentGatewayBase(abc.ABC, Generic[H]):
     (e-wallets lock themselves). Across processes, one gateway object must own the instruments,
     or storage must enforce a single writer (see the security page): with a
     :class:`~ecservice.storage.StoredGatewayBook` and stored instruments saved on their
-    versions, as :class:`~ecservice.application.WalletPaymentService` does for e-wallets.
+    versions, as :class:`~ecservice.application.WalletPaymentService` does for e-wallets and
+    :class:`~ecservice.application.PursePaymentService` for purses.
 
     Operations on unknown authorisation or capture references raise
     :class:`~ecservice.errors.ValidationError` (a programming error, as with
