@@ -10,9 +10,8 @@ killed at any point is continued by the next one.
 from __future__ import annotations
 
 import multiprocessing
-import queue
 import random
-import traceback
+import signal
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -26,6 +25,7 @@ from ecservice._demo_business import (
     open_draft_desk,
 )
 from ecservice._demo_complaints import ComplaintDesk
+from ecservice._demo_lock import hold_run, hold_worker
 from ecservice._demo_service import ServiceDesk
 from ecservice._demo_shop import (
     PAY,
@@ -56,6 +56,7 @@ from ecservice._demo_store import (
     stored_orders,
 )
 from ecservice._demo_summary import DemoSummary, summarise
+from ecservice._demo_workers import DemoWorkerFailed, Outcome, exit_with_parent, failed, run_workers
 from ecservice.application import OrderService
 from ecservice.clock import FixedClock
 from ecservice.errors import GatewayUnavailable, ValidationError
@@ -70,7 +71,7 @@ if TYPE_CHECKING:
     from ecservice._demo_wallets import WalletDesk
 
 
-__all__ = ["MAX_WORKERS", "DemoSummary", "gateway_url", "run_demo"]
+__all__ = ["MAX_WORKERS", "DemoSummary", "DemoWorkerFailed", "gateway_url", "run_demo"]
 
 #: Most worker processes ``run_demo`` starts.
 MAX_WORKERS: Final = 32
@@ -202,7 +203,11 @@ def run_demo(
     PostgreSQL) share the orders, each order handled by one of them; they move through the days
     together, and claim the orders due for automatic confirmation through the store's timer
     index (``SKIP LOCKED`` on PostgreSQL), so that each is confirmed once; the cases follow
-    their orders, and their timers are claimed the same way.
+    their orders, and their timers are claimed the same way. The workers end with the calling
+    process, however it ends (:mod:`ecservice._demo_workers`); Ctrl-C in it stops them.
+
+    One run at a time uses a database (:mod:`ecservice._demo_lock`): a run finding another
+    one, or the workers of one, on it raises :class:`~ecservice._demo_lock.DatabaseInUse`.
 
     ``money_conserved`` checks, over every stored order: that the gateway's books balance (in
     memory: nothing created or lost; in SQL: :meth:`~ecservice.storage.sql.SqlGateway.audit`),
@@ -223,7 +228,10 @@ def run_demo(
         ValidationError: a bad count, or several workers on a store only one process sees.
         MigrationError: the database cannot be reached or migrated.
         StorageUnavailable: the database failed during the run.
-        RuntimeError: a worker process failed (its error is in the message).
+        DatabaseInUse: another run, or workers of one, use the database (a
+            :class:`~ecservice.errors.StorageUnavailable`); nothing was stored.
+        DemoWorkerFailed: a worker process failed (a :class:`RuntimeError`; its error is in
+            the message).
     """
     for name, value, high in (("n", n, 10**7), ("days", days, 3650), ("workers", workers, 32)):
         if type(value) is not int or not 1 <= value <= high:
@@ -236,9 +244,15 @@ def run_demo(
     clock = FixedClock(START)
     policy = AutoConfirmPolicy(days=10)
     store = open_store(db, clock, policy)
-    gateway_db = None if db is None else gateway_url(db)
-    gateway = open_gateway(gateway_db, clock, prepare=True)
-    wallets = open_wallets(gateway, clock)
+    try:
+        # One run at a time: another one, or the workers of one, would race this one.
+        lock = hold_run(None if in_memory(db) else db)
+        gateway_db = None if db is None else gateway_url(db)
+        gateway = open_gateway(gateway_db, clock, prepare=True)
+        wallets = open_wallets(gateway, clock)
+    except BaseException:
+        dispose(store)
+        raise
     try:
         if wallets is not None:
             wallets.prepare()
@@ -283,6 +297,7 @@ def run_demo(
         return summarise(store, gateway, plan, tally, stored, wallets)
     finally:
         dispose(store, gateway)
+        lock.release()
 
 
 def _mine(plan: _Plan, worker: int, order_id: str) -> bool:
@@ -477,10 +492,14 @@ def _worker(
     worker: int,
     barrier: Barrier,
     days_done: multiprocessing.Queue[int],
-    results: multiprocessing.Queue[tuple[int, str, _Tally]],
+    results: multiprocessing.Queue[Outcome[_Tally]],
 ) -> None:
-    """One worker process: its share of the plan, on its own connections."""
+    """One worker process: its share of the plan, on its own connections. It ends as soon as
+    its parent ends, and leaves Ctrl-C to the parent, which stops it."""
+    exit_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
+        held = hold_worker(plan.db, worker)  # a later run waits for it, or refuses
         clock = FixedClock(plan.start)
         policy = AutoConfirmPolicy(days=10)
         store = open_store(plan.db, clock, policy)
@@ -502,57 +521,18 @@ def _worker(
             )
         finally:
             dispose(store, gateway)
-        results.put((worker, "", tally))
+            held.release()
+        results.put(Outcome(worker, tally))
     except BaseException as exc:  # reported to the parent, which raises
         barrier.abort()
-        where = "".join(traceback.format_exception(exc)[-3:]).strip()
-        results.put((worker, f"{type(exc).__name__}: {exc}\n{where}", _Tally()))
+        results.put(failed(worker, exc))
 
 
 def _run_workers(plan: _Plan, progress: Callable[[int, int], None] | None) -> _Tally:
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(plan.workers)
-    days_done: multiprocessing.Queue[int] = context.Queue()
-    results: multiprocessing.Queue[tuple[int, str, _Tally]] = context.Queue()
-    processes = [
-        context.Process(target=_worker, args=(plan, w, barrier, days_done, results), daemon=True)
-        for w in range(plan.workers)
-    ]
-    for process in processes:
-        process.start()
-    reported = 0
-    finished: list[tuple[int, str, _Tally]] = []
-    try:
-        while len(finished) < plan.workers:
-            try:
-                done = days_done.get(timeout=0.2)
-            except queue.Empty:
-                pass
-            else:
-                reported = done
-                if progress is not None:
-                    progress(done, plan.days)
-                continue
-            try:
-                finished.append(results.get_nowait())
-            except queue.Empty:
-                dead = [p for p in processes if p.exitcode not in (None, 0)]
-                if dead and results.empty():
-                    barrier.abort()
-                    raise RuntimeError(
-                        f"demo worker process {processes.index(dead[0])} ended with exit code "
-                        f"{dead[0].exitcode}"
-                    ) from None
-    finally:
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
-    # The worker whose own error broke the barrier comes first: the others only saw it break.
-    failed = sorted((why.startswith("BrokenBarrierError"), w, why) for w, why, _ in finished if why)
-    if failed:
-        _, worker, why = failed[0]
-        raise RuntimeError(f"demo worker {worker} failed: {why}")
-    if progress is not None and reported < plan.days:
-        progress(plan.days, plan.days)
-    return sum((t for _, _, t in sorted(finished, key=lambda f: f[0])), _Tally())
+    """Run the plan in ``plan.workers`` processes (:func:`~ecservice._demo_workers.run_workers`:
+    they end with their parent, Ctrl-C stops them, a failure raises
+    :class:`~ecservice._demo_workers.DemoWorkerFailed`); return what they counted together."""
+    tallies: list[_Tally] = run_workers(
+        plan.workers, _worker, (plan,), days=plan.days, progress=progress
+    )
+    return sum(tallies, _Tally())

@@ -1,9 +1,10 @@
 """The ``ecservice`` command: ``ecservice demo``, ``ecservice diagram`` and ``ecservice db``.
 
 Exit statuses: 0 on success; 1 when a command fails (a diagram format needs software that is
-not installed, the output cannot be written, the demo's money does not add up, the database
-cannot be reached or migrated, the sql extra is missing); 2 for a usage error (reported by
-:mod:`argparse`).
+not installed, the output cannot be written, the demo's money does not add up or one of its
+worker processes failed, the database cannot be reached or migrated, the sql extra is missing);
+2 for a usage error (reported by :mod:`argparse`); 130 when interrupted by Ctrl-C. Failures are
+reported on standard error in a sentence, without a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ecservice._demo import MAX_WORKERS, run_demo
+from ecservice._demo import MAX_WORKERS, DemoWorkerFailed, run_demo
 from ecservice._demo_charts import check_report, render_report
 from ecservice._demo_print import (
     chart_figures,
@@ -52,6 +53,9 @@ __all__ = ["WORKFLOWS", "build_parser", "main"]
 _DEFAULT_DB_URL = "sqlite:///ecservice.db"
 #: The database the ``demo`` command uses without ``--db``.
 _DEFAULT_DEMO_DB_URL = "sqlite:///ecservice-demo.db"
+
+#: The exit status after Ctrl-C: 128 + SIGINT's number, as shells report it.
+_INTERRUPTED = 130
 
 #: How many orders the demo places by default, over how many simulated days.
 _DEMO_ORDERS = 2000
@@ -158,15 +162,27 @@ def _demo(args: argparse.Namespace) -> int:
     if report is not None:
         check_report(report)  # a wrong name or a missing extra costs no run
     started = time.perf_counter()
-    with _progress_bar(_DEMO_DAYS) as progress:
-        summary = run_demo(
-            args.orders,
-            seed=args.seed,
-            days=_DEMO_DAYS,
-            db=db,
-            workers=args.workers,
-            progress=progress,
-        )
+    kept = (
+        ""
+        if db is None
+        else "; what it stored is kept, and the next run on the database continues it"
+    )
+    try:
+        with _progress_bar(_DEMO_DAYS) as progress:
+            summary = run_demo(
+                args.orders,
+                seed=args.seed,
+                days=_DEMO_DAYS,
+                db=db,
+                workers=args.workers,
+                progress=progress,
+            )
+    except DemoWorkerFailed as exc:
+        print(f"ecservice: {exc.summary}; the run stopped its other workers{kept}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ecservice: the demo was interrupted{kept}", file=sys.stderr)
+        return _INTERRUPTED
     elapsed = time.perf_counter() - started
     print(f"ecservice demo: {summary.orders} orders simulated (seed {args.seed})")
     print()
@@ -428,6 +444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EcServiceError as exc:
         print(f"ecservice: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("ecservice: interrupted", file=sys.stderr)
+        return _INTERRUPTED
     except BrokenPipeError:
         # The reader stopped early (``ecservice diagram order | head``): end quietly, and keep
         # Python from reporting the pipe again when it flushes standard output at exit.
