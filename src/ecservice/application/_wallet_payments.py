@@ -98,7 +98,9 @@ class WalletPaymentService:
         auth_for: given a buyer's wallet id, the owner's PIN (a
             :class:`~ecservice.payments.wallet.WalletSession` is not stored, so it serves only
             within one process); it may raise an :class:`~ecservice.errors.EcServiceError` to
-            decline.
+            decline; any other error it raises, or an answer that is neither a PIN nor a
+            session, declines naming the shop's ``auth_for``, counting no PIN attempt (see
+            :class:`~ecservice.payments.WalletGateway`).
         merchant_auth: the merchant's PIN, asked for each refund.
         serializer: reads and writes the e-wallets (default: a new
             :class:`~ecservice.storage.EWalletSerializer`; give one the signing keys of wallets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, final
 
@@ -27,6 +28,35 @@ if TYPE_CHECKING:
     from ecservice.payments.wallet import DualSignedPayment, EWallet, PaymentPart, WalletSession
 
 __all__ = ["WALLET_HOLDS", "WalletGateway"]
+
+_log = logging.getLogger("ecservice.payments.gateways")
+
+
+def _asked_auth(ask: Callable[[], object], what: str) -> str | WalletSession:
+    """The PIN or session the shop's callback ``what`` gives, or :class:`Declined`.
+
+    The callback is the shop's code: it may decline by raising an
+    :class:`~ecservice.errors.EcServiceError` (its message is the decline's). Any other error it
+    raises, or an answer that is neither a PIN (``str``) nor a
+    :class:`~ecservice.payments.wallet.WalletSession`, is a fault of the shop, not of the buyer:
+    the operation is declined with a message naming the callback, the fault is logged with its
+    traceback for the shop to fix, nothing moves and no PIN attempt is counted.
+    """
+    from ecservice.payments.wallet import WalletSession
+
+    try:
+        auth = ask()
+    except EcServiceError as exc:
+        raise Declined(str(exc)) from None
+    except Exception as exc:
+        _log.exception("the shop's %s failed", what)
+        raise Declined(f"the shop's {what} failed ({type(exc).__name__})") from None
+    if not isinstance(auth, (str, WalletSession)):
+        _log.error("the shop's %s returned a %s", what, type(auth).__name__)
+        raise Declined(
+            f"the shop's {what} returned {type(auth).__name__}, not a PIN (str) or a WalletSession"
+        )
+    return auth
 
 
 def _ledger_reference(payment: str, operation: str) -> str:
@@ -93,7 +123,7 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
       (:meth:`EWallet.authorize <ecservice.payments.wallet.EWallet.authorize>`) with the owner's
       confirmation from ``auth_for``; a wrong PIN, a locked wallet, an expired session or too
       little stored value declines (a wrong PIN still counts towards the lock-out: the wallet's
-      rule).
+      rule), and so does a fault of ``auth_for`` (counting nothing).
     * **capture** captures the hold (the rest goes back to available) and credits the merchant's
       wallet.
     * **void** releases the hold.
@@ -108,10 +138,17 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
         wallets: The buyers' e-wallets by wallet id: any mapping.
         merchant_wallet: The merchant's e-wallet.
         auth_for: The shop's way to get the buyer's confirmation: given a wallet id, the owner's
-            PIN or an open :class:`~ecservice.payments.wallet.WalletSession` (for example the
-            session the buyer opened at checkout). It may raise an
-            :class:`~ecservice.errors.EcServiceError` to decline.
-        merchant_auth: The merchant's PIN or session, asked for each refund.
+            PIN (a ``str``) or an open :class:`~ecservice.payments.wallet.WalletSession` (for
+            example the session the buyer opened at checkout). It may raise an
+            :class:`~ecservice.errors.EcServiceError` to decline (its message is the
+            decline's). If it raises any other error or returns anything else, the
+            authorisation is declined with a message saying that the shop's ``auth_for``
+            failed (the error is logged with its traceback on the
+            ``ecservice.payments.gateways`` logger); nothing moves and no PIN attempt is
+            counted.
+        merchant_auth: The merchant's PIN or session, asked for each refund; handled as
+            ``auth_for`` (a fault declines the refund, saying the shop's ``merchant_auth``
+            failed).
         name: Prefix of the gateway's references.
         sealing_key: The gateway's X25519 private key, which opens the payment parts that
             wallets seal to its public key (:attr:`sealing_public_key`); default: a new random
@@ -341,10 +378,9 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
             raise Declined(f"unknown e-wallet {instrument!r}")
         if wallet is self.merchant_wallet:
             raise Declined(f"e-wallet {instrument!r} is the merchant's own wallet")
+        auth = _asked_auth(lambda: self.auth_for(instrument), "auth_for")
         try:
-            hold = wallet.authorize(
-                amount, _ledger_reference(payment, auth_id), auth=self.auth_for(instrument)
-            )
+            hold = wallet.authorize(amount, _ledger_reference(payment, auth_id), auth=auth)
         except InsufficientFunds as exc:
             raise Declined(f"insufficient funds: {exc}") from None
         except EcServiceError as exc:
@@ -377,8 +413,9 @@ class WalletGateway(InstrumentGatewayBase[_WalletHold]):
     def _give_back(self, capture: Capture[_WalletHold], amount: Money, refund_id: str) -> None:
         reference = _ledger_reference(capture.authorization.payment, refund_id)
         buyer = self._wallet_of(capture.authorization.hold)
+        auth = _asked_auth(self.merchant_auth, "merchant_auth")
         try:
-            self.merchant_wallet.pay(amount, reference, auth=self.merchant_auth())
+            self.merchant_wallet.pay(amount, reference, auth=auth)
         except EcServiceError as exc:
             raise Declined(f"the merchant's wallet cannot pay the refund: {exc}") from None
         buyer.credit(amount, reference)

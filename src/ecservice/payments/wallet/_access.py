@@ -13,7 +13,7 @@ from pendulum import DateTime
 
 from ecservice.errors import ValidationError
 from ecservice.payments.wallet._errors import InvalidSession, WalletLocked, WrongPin
-from ecservice.payments.wallet._pin import check_pin_format, hash_pin
+from ecservice.payments.wallet._pin import check_pin_format, check_pin_type, hash_pin
 
 if TYPE_CHECKING:
     from ecservice.payments.wallet._ewallet import EWallet
@@ -23,6 +23,7 @@ __all__ = [
     "WalletSession",
     "authenticate",
     "change_pin",
+    "check_auth",
     "close_session",
     "locked",
     "open_session",
@@ -72,22 +73,45 @@ def locked(
     return run
 
 
+def check_auth(auth: object) -> Auth:
+    """Return ``auth`` if it is a PIN (a ``str``) or a :class:`WalletSession`.
+
+    Raises:
+        ValidationError: anything else (``None``, a number, ``bytes``...): a mistake of the
+            calling program, refused before any PIN attempt is counted.
+    """
+    if isinstance(auth, (str, WalletSession)):
+        return auth
+    raise ValidationError(
+        "auth must be the owner's PIN (a str of 4 to 12 digits) or a WalletSession, "
+        f"not {type(auth).__name__}; nothing was counted against the PIN"
+    )
+
+
 def authenticate(wallet: EWallet, auth: Auth) -> None:
-    """Accept ``auth`` (the PIN or an open session of this wallet), or raise."""
+    """Accept ``auth`` (the PIN or an open session of this wallet), or raise.
+
+    A session is checked without changing anything; a PIN is checked by :func:`verify_pin`
+    (a wrong one is counted).
+    """
+    auth = check_auth(auth)
     if isinstance(auth, WalletSession):
         now = wallet.clock.now()
-        wallet._guard.check_not_locked(now)
+        lock = wallet._guard.current_lock(now)
+        if lock is not None:
+            raise WalletLocked(lock, wallet._guard.failures)
         expires = wallet._sessions.get(auth.token)
         if auth.wallet_id != wallet.wallet_id or expires is None or now >= expires:
             raise InvalidSession(
                 "the wallet session is unknown, closed or expired: open a new one with the PIN"
             )
         return
-    wallet.verify_pin(auth)
+    verify_pin(wallet, auth)
 
 
 def verify_pin(wallet: EWallet, pin: str) -> None:
     """What :meth:`EWallet.verify_pin` does, under the wallet's lock."""
+    check_pin_type(pin, "a PIN")
     now = wallet.clock.now()
     was_locked = wallet._guard.current_lock(now) is not None
     try:
@@ -109,8 +133,9 @@ def verify_pin(wallet: EWallet, pin: str) -> None:
 
 def change_pin(wallet: EWallet, old_pin: str, new_pin: str) -> None:
     """What :meth:`EWallet.change_pin` does, under the wallet's lock."""
+    check_pin_type(old_pin, "the old PIN")
     check_pin_format(new_pin)
-    wallet.verify_pin(old_pin)
+    verify_pin(wallet, old_pin)
     wallet._guard.pin_hash = hash_pin(new_pin, wallet.kdf)
     wallet._sessions.clear()
     _log.info("wallet %s: PIN changed", wallet.wallet_id)
@@ -118,7 +143,7 @@ def change_pin(wallet: EWallet, old_pin: str, new_pin: str) -> None:
 
 def open_session(wallet: EWallet, pin: str) -> WalletSession:
     """What :meth:`EWallet.open_session` does, under the wallet's lock."""
-    wallet.verify_pin(pin)
+    verify_pin(wallet, pin)
     now = wallet.clock.now()
     for stale in [t for t, until in wallet._sessions.items() if now >= until]:
         del wallet._sessions[stale]

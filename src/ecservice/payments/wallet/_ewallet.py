@@ -27,6 +27,8 @@ from ecservice.payments.wallet._errors import (
     CardExpired,
     DuplicateWalletItem,
     UnknownCard,
+    WalletLocked,
+    WrongPin,
 )
 from ecservice.payments.wallet._instruction import (
     SignedInstruction,
@@ -64,14 +66,32 @@ _R = TypeVar("_R")
 def _changes(
     method: Callable[Concatenate[EWallet, _P], _R],
 ) -> Callable[Concatenate[EWallet, _P], _R]:
-    """Count a call of a method that may change the wallet in its version, even a refused one."""
+    """Make a method that may change the wallet all-or-nothing, and count it in ``version``.
+
+    A call that returns counts one. A call that raises leaves the wallet as it was and counts
+    nothing, except for a PIN attempt it recorded: a wrong PIN's failure and lock (and the
+    sessions a lock-out closed), or an attempt interrupted during the hash, stay and count one
+    (the wallet's lock-out rule). A right PIN followed by a refusal (too little value, an
+    expired card...) is undone with the rest: the failure count is put back as it was.
+    """
 
     @functools.wraps(method)
     def run(self: EWallet, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        before = self._guard.state()
         try:
-            return method(self, *args, **kwargs)
-        finally:
-            self._version += 1
+            result = method(self, *args, **kwargs)
+        except BaseException as exc:
+            after = self._guard.state()
+            if after != before:
+                _, failures, lock = after
+                passed = failures == 0 and lock is None
+                if passed and not isinstance(exc, (WrongPin, WalletLocked)):
+                    self._guard.restore_state(before)  # a right PIN, then a refusal
+                else:
+                    self._version += 1  # a PIN attempt was counted: it is kept
+            raise
+        self._version += 1
+        return result
 
     return run
 
@@ -96,9 +116,13 @@ class EWallet:
     the owner's PIN or a :class:`WalletSession` opened with it. Topping up (:meth:`credit`),
     settling holds (:meth:`capture`, :meth:`release`) and recording holdings do not.
 
-    Every operation is atomic: if it raises, the wallet is exactly as it was, with one deliberate
-    exception: a PIN check always counts (a wrong PIN adds a failure and may lock the wallet and
-    close its sessions; a right one resets the count) even if the operation then fails.
+    Every operation is atomic: if it raises, the wallet is exactly as it was (balances, ledger,
+    holds, cards, holdings, sessions, PIN record and :attr:`version`), with one deliberate
+    exception, the lock-out rule: a wrong PIN adds a failure (and the failure that reaches the
+    limit locks the wallet and closes its sessions), which stays and counts in :attr:`version`.
+    A right PIN resets the failure count only when the operation succeeds. A PIN or ``auth``
+    that is not a ``str`` (nor a :class:`WalletSession`) is a mistake of the calling program,
+    not a guess: it raises :class:`~ecservice.errors.ValidationError` and counts nothing.
 
     **Threads.** Each wallet has its own re-entrant lock and every method runs under it, PIN
     check included: the operations of one wallet happen one at a time (8 threads paying 60.00
@@ -255,14 +279,14 @@ class EWallet:
 
     @property
     def version(self) -> int:
-        """How many calls that may change the wallet it went through (0 when made; storage
-        compares it).
+        """How many changing calls the wallet went through (0 when made; storage compares it).
 
-        Every call of a method that may change what storage keeps counts one, whether it
-        succeeds or is refused (a wrong PIN changes the failure count even though it raises):
+        Every call of a method that may change what storage keeps counts one when it returns:
         ``verify_pin``, ``change_pin``, ``open_session``, the card, stored-value, hold and
-        holding methods that change them, ``instruct`` and ``instruct_dual``. Reading never
-        counts.
+        holding methods that change them, ``instruct`` and ``instruct_dual``. A call that
+        raises counts nothing (it changed nothing), except one whose wrong PIN was counted
+        (a failure, perhaps a lock): that changed the PIN record, so it counts one and storage
+        saves it. Reading never counts.
         """
         return self._version
 
@@ -330,6 +354,7 @@ class EWallet:
         """Check the owner's PIN; a right one resets the failure count.
 
         Raises:
+            ValidationError: ``pin`` is not a ``str`` (nothing is counted).
             WrongPin: the PIN is wrong (counted; the message says how many attempts are left).
             WalletLocked: the wallet is locked, or this failure locked it (which also closes
                 every session).
@@ -344,6 +369,7 @@ class EWallet:
         The new PIN is hashed with the wallet's current ``kdf`` parameters and a new salt.
 
         Raises:
+            ValidationError: ``old_pin`` is not a ``str`` (nothing is counted).
             InvalidPin: the new PIN is not 4 to 12 digits (checked first; nothing is counted).
             WrongPin: the old PIN is wrong.
             WalletLocked: the wallet is locked.
@@ -356,6 +382,7 @@ class EWallet:
         """Verify the PIN and open a session valid for ``policy.session_ttl``.
 
         Raises:
+            ValidationError: ``pin`` is not a ``str`` (nothing is counted).
             WrongPin: the PIN is wrong.
             WalletLocked: the wallet is locked.
         """
@@ -381,6 +408,8 @@ class EWallet:
             DuplicateWalletItem: a card with this token is already in the wallet.
             CardExpired: the card is already expired.
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+            ValidationError: ``auth`` is neither a ``str`` nor a :class:`WalletSession`
+                (nothing is counted).
         """
         if not isinstance(card, CardReference):
             raise ValidationError(f"expected a CardReference, not {type(card).__name__}")
@@ -472,6 +501,8 @@ class EWallet:
             InvalidAmount: ``amount`` is not a positive Money.
             InsufficientFunds: more than is available (the message says how much is).
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+            ValidationError: ``auth`` is neither a ``str`` nor a :class:`WalletSession`
+                (nothing is counted).
             ValidationError, FullCardNumberRefused: ``reference`` is refused (checked before
                 the PIN, so a refused reference costs no attempt).
         """
@@ -489,6 +520,8 @@ class EWallet:
             InvalidAmount: ``amount`` is not a positive Money.
             InsufficientFunds: more than is available.
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+            ValidationError: ``auth`` is neither a ``str`` nor a :class:`WalletSession`
+                (nothing is counted).
             ValidationError, FullCardNumberRefused: ``reference`` is refused (checked before
                 the PIN, so a refused reference costs no attempt).
         """
@@ -626,6 +659,8 @@ class EWallet:
             CardExpired: ``card`` is expired (by the wallet's clock).
             InsufficientFunds: stored-value funding exceeds what is available.
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+            ValidationError: ``auth`` is neither a ``str`` nor a :class:`WalletSession`
+                (nothing is counted).
             ValidationError: ``payee`` or ``reference`` is not acceptable text
                 (:func:`ecservice.text.check_text`; surrounding spaces are stripped).
             FullCardNumberRefused: ``payee`` or ``reference`` contains something shaped like a
@@ -695,6 +730,8 @@ class EWallet:
             CardExpired: ``card`` is expired (by the wallet's clock).
             InsufficientFunds: stored-value funding exceeds what is available.
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
+            ValidationError: ``auth`` is neither a ``str`` nor a :class:`WalletSession`
+                (nothing is counted).
             ValidationError: ``merchant`` or ``reference`` is not acceptable text, or
                 ``gateway_key`` is not an X25519 public key (nothing is counted against the PIN).
             FullCardNumberRefused: ``merchant`` or ``reference`` contains something shaped like

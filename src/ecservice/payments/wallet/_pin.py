@@ -207,6 +207,21 @@ def check_pin_format(pin: object) -> str:
     return pin
 
 
+def check_pin_type(pin: object, what: str) -> str:
+    """Return ``pin`` if it is a ``str``; refuse anything else with :class:`ValidationError`.
+
+    ``None``, a number, ``bytes`` or a list is a programming mistake of the caller (a lost
+    form field, a PIN parsed as a number): the owner never typed it, so it must not use up the
+    owner's attempts. The message never repeats the value.
+    """
+    if not isinstance(pin, str):
+        raise ValidationError(
+            f"{what} must be a str of 4 to 12 digits (0-9), not {type(pin).__name__}; "
+            "nothing was counted against the PIN"
+        )
+    return pin
+
+
 def hash_pin(pin: str, params: KdfParams = DEFAULT_KDF) -> PinHash:
     """Hash a new PIN with a fresh random salt.
 
@@ -276,7 +291,10 @@ class PinGuard:
     Every check counts: a wrong PIN adds a failure, a right one resets the count. The failure
     that reaches ``policy.max_failures`` locks until ``now + policy.lockout`` and raises
     :class:`WalletLocked` (not :class:`WrongPin`); while locked, no PIN is even checked. When the
-    lock has run out, the count starts again from zero.
+    lock has run out, the count starts again from zero. A PIN that is not a ``str`` is refused
+    with :class:`ValidationError` before anything is counted. (The wallet undoes a right PIN's
+    reset when the operation it guarded is then refused, with :meth:`state` and
+    :meth:`restore_state`; a wrong PIN's count always stays.)
 
     **An attempt is counted before the slow hash.** :meth:`verify` first records the attempt as
     a failure (and, if that failure reaches the limit, the lock), then derives the key; only a
@@ -371,19 +389,32 @@ class PinGuard:
         if self.locked_until is not None:
             raise WalletLocked(self.locked_until, self.failures)
 
+    def state(self) -> tuple[PinHash, int, DateTime | None]:
+        """The hash, the failure count and the lock's end: what :meth:`restore_state` takes."""
+        return self.pin_hash, self.failures, self.locked_until
+
+    def restore_state(self, state: tuple[PinHash, int, DateTime | None]) -> None:
+        """Put back a state read with :meth:`state` (an operation refused after its PIN check)."""
+        self.pin_hash, self.failures, self.locked_until = state
+
     def verify(self, pin: object, now: DateTime) -> None:
         """Check ``pin``; the attempt is counted as a failure before the hash is computed.
 
+        A ``pin`` that is not a ``str`` is a mistake of the calling program, not a guess: it is
+        refused before anything is counted.
+
         Raises:
+            ValidationError: ``pin`` is not a ``str`` (nothing counted).
             WalletLocked: a lock is in force, or this failure started one.
             WrongPin: the PIN does not match (the failure was counted).
         """
+        pin = check_pin_type(pin, "a PIN")
         self.check_not_locked(now)
         self.failures += 1
         locks = self.failures >= self.policy.max_failures
         if locks:
             self.locked_until = now + self.policy.lockout
-        if isinstance(pin, str) and self.pin_hash.matches(pin):
+        if self.pin_hash.matches(pin):
             self.failures = 0
             self.locked_until = None  # only this attempt could have set it (checked above)
             return
