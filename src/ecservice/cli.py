@@ -58,7 +58,7 @@ _DEFAULT_DEMO_DB_URL = "sqlite:///ecservice-demo.db"
 _INTERRUPTED = 130
 
 #: How many orders the demo places by default, over how many simulated days.
-_DEMO_ORDERS = 2000
+_DEMO_ORDERS = 1200  # about 25 s on a 2-core machine
 _DEMO_DAYS = 30
 
 #: Workflows the ``diagram`` command can draw.
