@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import TypeVar, final
+from collections.abc import Callable
+from typing import TypeVar
 
 from ecservice._shown import shown
 from ecservice.application._runner import UseCaseRunner, check_store
+from ecservice.application._stored_instruments import StoredInstruments, perform_stored
 from ecservice.errors import AggregateNotFound, ValidationError
 from ecservice.money import Money
 from ecservice.payments import GatewayResponse, Instrument
@@ -16,7 +17,6 @@ from ecservice.payments.mondex import PaymentDetails, Purse
 from ecservice.storage import (
     PURSE_SERIALIZER,
     PurseSerializer,
-    Repository,
     Store,
     StoredGatewayBook,
     UnitOfWork,
@@ -27,40 +27,6 @@ from ecservice.text import check_key, check_text
 __all__ = ["PursePaymentService"]
 
 R = TypeVar("R")
-
-
-@final
-class _StoredPurses(Mapping[str, Purse]):
-    """The purses of one unit of work, read when the gateway first asks for one; iterating
-    gives the purses read so far."""
-
-    __slots__ = ("_loaded", "_repo")
-
-    def __init__(self, repo: Repository[Purse]) -> None:
-        self._repo = repo
-        self._loaded: dict[str, tuple[Purse, int]] = {}
-
-    def __getitem__(self, purse_id: str) -> Purse:
-        found = self._loaded.get(purse_id) if type(purse_id) is str else None
-        if found is not None:
-            return found[0]
-        purse = self._repo.find(purse_id) if type(purse_id) is str and purse_id else None
-        if purse is None:
-            raise KeyError(purse_id)
-        self._loaded[purse_id] = (purse, purse.version)
-        return purse
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._loaded)
-
-    def __len__(self) -> int:
-        return len(self._loaded)
-
-    def save_changed(self) -> None:
-        """Save every purse read whose version moved (a transfer, an abort that logged)."""
-        for purse, version in self._loaded.values():
-            if purse.version != version:
-                self._repo.save(purse)
 
 
 class PursePaymentService:
@@ -135,8 +101,8 @@ class PursePaymentService:
     def __repr__(self) -> str:
         return f"PursePaymentService({self.name!r}, merchant_purse={self.merchant_purse!r})"
 
-    def _gateway(self, uow: UnitOfWork) -> tuple[PurseGateway, _StoredPurses]:
-        purses = _StoredPurses(uow.repository(self.serializer))
+    def _gateway(self, uow: UnitOfWork) -> tuple[PurseGateway, StoredInstruments[Purse]]:
+        purses = StoredInstruments(uow.repository(self.serializer))
         merchant = purses.get(self.merchant_purse)
         if merchant is None:
             raise AggregateNotFound("purse", self.merchant_purse)
@@ -149,17 +115,7 @@ class PursePaymentService:
         return gateway, purses
 
     def _perform(self, act: Callable[[PurseGateway], R]) -> R:
-        def work(uow: UnitOfWork) -> R:
-            gateway, purses = self._gateway(uow)
-            answer = act(gateway)
-            if isinstance(answer, GatewayResponse) and not answer.approved:
-                # A decline writes no book entry, so no conflict would tell that it rested on
-                # reads another process changed in between (READ COMMITTED): check them.
-                uow.check_unchanged()
-            purses.save_changed()
-            return answer
-
-        return self._run(work)
+        return perform_stored(self._run, self._gateway, act)
 
     def authorize(
         self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str

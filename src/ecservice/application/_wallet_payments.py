@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import TypeVar, final
+from collections.abc import Callable
+from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ecservice._shown import shown
 from ecservice.application._runner import UseCaseRunner, check_store
+from ecservice.application._stored_instruments import StoredInstruments, perform_stored
 from ecservice.errors import AggregateNotFound, ValidationError
 from ecservice.money import Money
 from ecservice.payments import GatewayResponse, Instrument
@@ -17,7 +18,6 @@ from ecservice.payments.gateways import WALLET_HOLDS, WalletGateway
 from ecservice.payments.wallet import DualSignedPayment, EWallet, WalletSession
 from ecservice.storage import (
     EWalletSerializer,
-    Repository,
     Store,
     StoredGatewayBook,
     UnitOfWork,
@@ -28,40 +28,6 @@ from ecservice.text import check_key, check_text
 __all__ = ["WalletPaymentService"]
 
 R = TypeVar("R")
-
-
-@final
-class _StoredWallets(Mapping[str, EWallet]):
-    """The e-wallets of one unit of work, read when the gateway first asks for one; iterating
-    gives the wallets read so far."""
-
-    __slots__ = ("_loaded", "_repo")
-
-    def __init__(self, repo: Repository[EWallet]) -> None:
-        self._repo = repo
-        self._loaded: dict[str, tuple[EWallet, int]] = {}
-
-    def __getitem__(self, wallet_id: str) -> EWallet:
-        found = self._loaded.get(wallet_id) if type(wallet_id) is str else None
-        if found is not None:
-            return found[0]
-        wallet = self._repo.find(wallet_id) if type(wallet_id) is str else None
-        if wallet is None:
-            raise KeyError(wallet_id)
-        self._loaded[wallet_id] = (wallet, wallet.version)
-        return wallet
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._loaded)
-
-    def __len__(self) -> int:
-        return len(self._loaded)
-
-    def save_changed(self) -> None:
-        """Save every wallet read whose version moved (money, or a wrong PIN's count)."""
-        for wallet, version in self._loaded.values():
-            if wallet.version != version:
-                self._repo.save(wallet)
 
 
 class WalletPaymentService:
@@ -167,8 +133,8 @@ class WalletPaymentService:
         """The raw 32-byte X25519 public key wallets seal dual-signed payment parts to."""
         return self._sealing_key.public_key().public_bytes_raw()
 
-    def _gateway(self, uow: UnitOfWork) -> tuple[WalletGateway, _StoredWallets]:
-        wallets = _StoredWallets(uow.repository(self.serializer))
+    def _gateway(self, uow: UnitOfWork) -> tuple[WalletGateway, StoredInstruments[EWallet]]:
+        wallets = StoredInstruments(uow.repository(self.serializer))
         merchant = wallets.get(self.merchant_wallet)
         if merchant is None:
             raise AggregateNotFound("ewallet", self.merchant_wallet)
@@ -185,17 +151,7 @@ class WalletPaymentService:
         return gateway, wallets
 
     def _perform(self, act: Callable[[WalletGateway], R]) -> R:
-        def work(uow: UnitOfWork) -> R:
-            gateway, wallets = self._gateway(uow)
-            answer = act(gateway)
-            if isinstance(answer, GatewayResponse) and not answer.approved:
-                # A decline writes no book entry, so no conflict would tell that it rested on
-                # reads another process changed in between (READ COMMITTED): check them.
-                uow.check_unchanged()
-            wallets.save_changed()
-            return answer
-
-        return self._run(work)
+        return perform_stored(self._run, self._gateway, act)
 
     def authorize(
         self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
