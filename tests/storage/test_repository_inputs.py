@@ -31,3 +31,12 @@ def test_a_gateway_needs_a_book_not_the_class() -> None:
             merchant_auth=lambda: "482916",
             book=MemoryBook,  # type: ignore[arg-type]
         )
+
+
+@pytest.mark.parametrize(("type_name", "id"), [("order", None), (None, "O-1"), ("order", 5)])
+def test_a_stores_lookup_by_key_needs_text(type_name: object, id: object) -> None:
+    store = MemoryStore()
+    with pytest.raises(ValidationError):
+        store.stored_version(type_name, id)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        store.next_due_at(type_name, id)  # type: ignore[arg-type]

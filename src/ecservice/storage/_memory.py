@@ -31,6 +31,7 @@ from ecservice.storage._repository import (
     Timer,
     TrackedUnitOfWork,
     UnitOfWork,
+    check_row_key,
 )
 from ecservice.storage._retrying import utc_now
 from ecservice.storage._timers import default_timers
@@ -123,14 +124,24 @@ class MemoryStore:
             return [record for _, record in self._outbox]
 
     def stored_version(self, type_name: str, id: str) -> int | None:
-        """The committed version of an aggregate, or ``None``."""
+        """The committed version of an aggregate, or ``None``.
+
+        Raises:
+            ValidationError: ``type_name`` or ``id`` is not a str.
+        """
+        check_row_key(type_name, id)
         with self._lock:
             found = self._rows.get((type_name, id))
             return None if found is None else found.version
 
     def next_due_at(self, type_name: str, id: str) -> DateTime | None:
         """The committed ``next_due_at`` of an aggregate (``None`` if nothing is due or it is
-        not stored)."""
+        not stored).
+
+        Raises:
+            ValidationError: ``type_name`` or ``id`` is not a str.
+        """
+        check_row_key(type_name, id)
         with self._lock:
             found = self._rows.get((type_name, id))
             return None if found is None else found.next_due_at

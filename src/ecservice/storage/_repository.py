@@ -531,6 +531,17 @@ def _check_id(id: object) -> None:
         raise ValidationError(f"an aggregate id is a str, not {type(id).__name__}")
 
 
+def check_row_key(type_name: object, id: object) -> None:
+    """Refuse a document type or aggregate id that is not a str (the stores' lookups by key).
+
+    Raises:
+        ValidationError: either is not a str.
+    """
+    if type(type_name) is not str:
+        raise ValidationError(f"a document type is a str, not {type(type_name).__name__}")
+    _check_id(id)
+
+
 class TrackedUnitOfWork(UnitOfWork):
     """The :class:`UnitOfWork` of every store (internal): an identity map of what was loaded,
     at which version, over one :class:`Transaction` at a time."""

@@ -29,6 +29,7 @@ from ecservice.storage._repository import (
     Timer,
     TrackedUnitOfWork,
     UnitOfWork,
+    check_row_key,
 )
 from ecservice.storage._retrying import utc_now
 from ecservice.storage._timers import default_timers
@@ -191,7 +192,12 @@ class SqlStore:
         return [outbox_record(r) for r in rows]
 
     def stored_version(self, type_name: str, id: str) -> int | None:
-        """The committed version of an aggregate, or ``None``."""
+        """The committed version of an aggregate, or ``None``.
+
+        Raises:
+            ValidationError: ``type_name`` or ``id`` is not a str.
+        """
+        check_row_key(type_name, id)
         query = sa.select(AGGREGATES.c.version).where(
             AGGREGATES.c.type == type_name, AGGREGATES.c.id == id
         )
@@ -201,7 +207,12 @@ class SqlStore:
 
     def next_due_at(self, type_name: str, id: str) -> DateTime | None:
         """The committed ``next_due_at`` of an aggregate (``None`` if nothing is due or it is
-        not stored)."""
+        not stored).
+
+        Raises:
+            ValidationError: ``type_name`` or ``id`` is not a str.
+        """
+        check_row_key(type_name, id)
         query = sa.select(AGGREGATES.c.next_due_at).where(
             AGGREGATES.c.type == type_name, AGGREGATES.c.id == id
         )
