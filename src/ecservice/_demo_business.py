@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ecservice._demo_store import stored_ids
+from ecservice._demo_store import crypto_available, stored_ids
 from ecservice.application import OrderService
 from ecservice.clock import FixedClock
 from ecservice.storage import Store
@@ -18,17 +18,9 @@ if TYPE_CHECKING:
 __all__ = ["business_figures", "business_orders", "earlier_business_orders", "open_draft_desk"]
 
 
-def _drafts_available() -> bool:
-    try:
-        import cryptography  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def business_orders(first: int, n: int) -> list[str]:
     """This run's business orders (none without the crypto extra)."""
-    if not _drafts_available():
+    if not crypto_available():
         return []
     from ecservice._demo_drafts import b2b_ids
 
@@ -38,7 +30,7 @@ def business_orders(first: int, n: int) -> list[str]:
 def earlier_business_orders(store: Store) -> list[str]:
     """The business orders of earlier runs whose drafts a database holds (none in memory)."""
     drafts = stored_ids(store, "electronic_draft")
-    if not drafts or not _drafts_available():
+    if not drafts or not crypto_available():
         return []
     from ecservice._demo_drafts import order_of_draft
 
@@ -53,7 +45,7 @@ def open_draft_desk(
     mine: Callable[[str], bool],
 ) -> DraftDesk | None:
     """The business desk of one worker, or ``None`` without the crypto extra."""
-    if not _drafts_available():
+    if not crypto_available():
         return None
     from ecservice._demo_drafts import DraftDesk
 
@@ -63,7 +55,7 @@ def open_draft_desk(
 def business_figures(store: Store, order_ids: list[str]) -> DraftFigures | None:
     """The drafts' figures of the business orders ``order_ids`` (``None`` when there are none,
     or without the crypto extra)."""
-    if not order_ids or not _drafts_available():
+    if not order_ids or not crypto_available():
         return None
     from ecservice._demo_drafts import draft_figures, shop_party
 

@@ -116,13 +116,20 @@ def open_gateway(gateway_db: str | None, clock: FixedClock, *, prepare: bool) ->
     return SqlGateway(engine, name=GATEWAY_NAME, clock=clock)
 
 
+def crypto_available() -> bool:
+    """Whether the crypto extra is installed (the demo's drafts and e-wallets need it)."""
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def open_wallets(gateway: Gateway, clock: FixedClock) -> WalletDesk | None:
     """The e-wallet desk, its wallets stored with ``gateway``'s books (in its database, on its
     engine; in memory beside an in-memory gateway: see :mod:`ecservice._demo_wallets`), or
     ``None`` without the crypto extra."""
-    try:
-        import cryptography  # noqa: F401
-    except ImportError:
+    if not crypto_available():
         return None
     from ecservice._demo_wallets import WalletDesk
 

@@ -82,11 +82,6 @@ class Rewriter:
         self._written: dict[str, _Written] = {}
         self._lock = threading.Lock()
 
-    def clear(self) -> None:
-        """Forget everything written."""
-        with self._lock:
-            self._written.clear()
-
     def __len__(self) -> int:
         return len(self._written)
 
