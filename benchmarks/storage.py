@@ -4,9 +4,10 @@ Run ``python benchmarks/storage.py`` (full: 1,000 orders x 5 rounds per database
 orders rehydrated; a few minutes) or ``--quick`` (small counts, used by CI); ``--json`` prints
 one JSON object as the last line of output. PostgreSQL is measured when ``--pg-url`` or the
 environment variable ``ECSERVICE_TEST_PG_URL`` names a server (a fresh database is created on
-it and dropped afterwards); without it the PostgreSQL figures are ``null``. The exit status is 0
-even when a target is missed; the table then says ``TARGET MISSED`` and the JSON has
-``"targets_met": false``.
+it and dropped afterwards); without one, or with ``--no-pg``, the PostgreSQL figures are
+``null``. A server named but not reachable is an error: exit status 2 and one line saying why.
+Otherwise the exit status is 0, even when a target is missed; the table then says
+``TARGET MISSED`` and the JSON has ``"targets_met": false``.
 
 Method
 ------
@@ -152,6 +153,24 @@ def measure_sqlite(
     finally:
         connection.close()
         store.dispose()
+
+
+def unreachable(server: str) -> str | None:
+    """``None`` when a connection to ``server`` opens, else what went wrong (the URL with its
+    password hidden, and the driver's first line)."""
+    try:
+        url = sa.make_url(server)
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
+        return f"{server!r}: {exc}"
+    try:
+        with engine.connect():
+            return None
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        return f"{url.render_as_string(hide_password=True)}: {reason}"
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -394,10 +413,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("ECSERVICE_TEST_PG_URL") or None,
         help="a PostgreSQL server URL (default: $ECSERVICE_TEST_PG_URL)",
     )
+    parser.add_argument(
+        "--no-pg", action="store_true", help="measure SQLite only, whatever names a server"
+    )
     parser.add_argument("--workers", type=int, default=8, help="PostgreSQL client processes")
     args = parser.parse_args(argv)
+    pg_url = None if args.no_pg else args.pg_url
+    if pg_url:
+        problem = unreachable(pg_url)
+        if problem is not None:
+            print(
+                f"storage benchmark: cannot reach the PostgreSQL server {problem}; start it, "
+                "or measure SQLite only with --no-pg",
+                file=sys.stderr,
+            )
+            return 2
     start = time.perf_counter()
-    res = run(quick=args.quick, pg_url=args.pg_url, workers=args.workers)
+    res = run(quick=args.quick, pg_url=pg_url, workers=args.workers)
     report(res)
     print(f"({time.perf_counter() - start:.1f} s)")
     if args.json:
