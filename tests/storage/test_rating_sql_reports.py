@@ -320,12 +320,12 @@ def test_a_second_rating_of_a_line_is_refused_in_memory_too() -> None:
     with store.unit_of_work() as uow, pytest.raises(AlreadyRated):
         uow.ratings.add(second)
     other = MemoryStore()
-    racing_a, racing_b = other.unit_of_work(), other.unit_of_work()
-    racing_a.ratings.add(second)
-    racing_b.ratings.add(third)
-    racing_a.commit()
-    with pytest.raises(AlreadyRated):
-        racing_b.commit()
+    with other.unit_of_work() as racing_a, other.unit_of_work() as racing_b:
+        racing_a.ratings.add(second)
+        racing_b.ratings.add(third)
+        racing_a.commit()
+        with pytest.raises(AlreadyRated):
+            racing_b.commit()
     with other.unit_of_work() as uow:
         assert uow.ratings.find("R-3") is None
         assert uow.ratings.get("R-2").line_id == first.line_id

@@ -36,6 +36,7 @@ from ecservice.storage._document import Document, JsonText, Serializer
 from ecservice.storage._errors import DocumentError
 from ecservice.storage._facts import FactRows, FactsHook, facts_hook
 from ecservice.storage._json_text import encode
+from ecservice.text import check_key
 
 if TYPE_CHECKING:
     import datetime as _dt
@@ -125,7 +126,11 @@ class Repository(Protocol[T]):
 class UnitOfWork(Protocol):
     """One transaction: ``with store.unit_of_work() as uow: ...; uow.commit()``.
 
-    Leaving the block without :meth:`commit` (or through an exception) rolls back.
+    Leaving the block without :meth:`commit` (or through an exception) rolls back. A unit of
+    work is used inside its ``with`` block only, which it enters once: used before the block
+    (a database transaction that nothing would end), entered a second time, or used after the
+    block ended (its :meth:`commit` would commit nothing, as the block rolled back), it raises
+    :class:`~ecservice.errors.ValidationError`.
     """
 
     def __enter__(self) -> Self: ...
@@ -201,10 +206,20 @@ class UnitOfWork(Protocol):
         """
 
     def commit(self) -> None:
-        """Keep everything written so far; the unit of work can go on with a new transaction."""
+        """Keep everything written so far; the unit of work can go on with a new transaction.
+
+        Raises:
+            ConcurrencyConflict: another transaction committed a conflicting change first;
+                nothing of this one is kept.
+            ValidationError: the unit of work's ``with`` block has ended.
+        """
 
     def rollback(self) -> None:
-        """Discard everything written since the last commit."""
+        """Discard everything written since the last commit.
+
+        Raises:
+            ValidationError: the unit of work's ``with`` block has ended.
+        """
 
     def redact_outbox(self, aggregate_type: str, aggregate_id: str, redact: Redaction) -> int:
         """Rewrite the payloads of one aggregate's outbox rows, committed or written in this
@@ -382,6 +397,14 @@ class TrackedRepository(Repository[T]):
                 f"{self._type} document {id!r}",
                 [f"id: the row {id!r} holds the document of {getattr(obj, 'id', None)!r}"],
             )
+        held = getattr(obj, "version", version)
+        if held != version:
+            # The row's version is what saves compare: a document of another version under it
+            # (edited or copied) would be saved as if loaded at a version it never had.
+            raise DocumentError(
+                f"{self._type} document {id!r}",
+                [f"version: the row is at version {version}, its document at {held!r}"],
+            )
         hook = self._facts
         self._uow._seen[key] = _Tracked(obj, version, None if hook is None else hook.key(obj))
         return obj
@@ -527,15 +550,21 @@ class TrackedRepository(Repository[T]):
 
 
 def _check_id(id: object) -> None:
+    """Refuse an id no aggregate can have: the ids' rule (:func:`~ecservice.text.check_key`:
+    a non-empty str of at most 200 characters, without control characters, lone surrogates or
+    white space around it)."""
     if type(id) is not str:
         raise ValidationError(f"an aggregate id is a str, not {type(id).__name__}")
+    check_key(id, "an aggregate id")
 
 
 def check_row_key(type_name: object, id: object) -> None:
-    """Refuse a document type or aggregate id that is not a str (the stores' lookups by key).
+    """Refuse a document type that is not a str, or an aggregate id no aggregate can have (the
+    stores' lookups by key).
 
     Raises:
-        ValidationError: either is not a str.
+        ValidationError: the type is not a str, or the id is not a non-empty str of at most 200
+            characters without control characters, lone surrogates or white space around it.
     """
     if type(type_name) is not str:
         raise ValidationError(f"a document type is a str, not {type(type_name).__name__}")
@@ -563,9 +592,20 @@ class TrackedUnitOfWork(UnitOfWork):
         # (type, id) found absent by this transaction's reads (see check_unchanged).
         self._absent: set[tuple[str, str]] = set()
         self._repositories: dict[str, TrackedRepository[Any]] = {}
+        self._entered = False
         self._closed = False
 
     def __enter__(self) -> Self:
+        if self._closed:
+            raise ValidationError(
+                "this unit of work has ended; start a new one (store.unit_of_work())"
+            )
+        if self._entered:
+            raise ValidationError(
+                "this unit of work is already in use in a with block; a unit of work is "
+                "entered once: start another one for another transaction"
+            )
+        self._entered = True
         return self
 
     def __exit__(
@@ -584,9 +624,21 @@ class TrackedUnitOfWork(UnitOfWork):
         finally:
             self._closed = True
 
+    def _ended(self) -> ValidationError:
+        return ValidationError(
+            "this unit of work has ended: what it did without a commit inside its with block "
+            "was rolled back; start a new one (with store.unit_of_work() as uow: ...; "
+            "uow.commit())"
+        )
+
     def _tx(self) -> Transaction:
         if self._closed:
-            raise ValidationError("this unit of work has ended; start a new one")
+            raise self._ended()
+        if not self._entered:
+            raise ValidationError(
+                "a unit of work is used in a with block, which ends its transaction whatever "
+                "happens: with store.unit_of_work() as uow: ...; uow.commit()"
+            )
         if self._current is None:
             self._current = self._begin()
         return self._current
@@ -693,6 +745,8 @@ class TrackedUnitOfWork(UnitOfWork):
                 raise ConcurrencyConflict(type_name, id, expected=None, found=found[0])
 
     def commit(self) -> None:
+        if self._closed:
+            raise self._ended()
         self._absent.clear()
         tx, self._current = self._current, None
         if tx is None:
@@ -713,6 +767,8 @@ class TrackedUnitOfWork(UnitOfWork):
             self._tx().append_outbox(records)
 
     def rollback(self) -> None:
+        if self._closed:
+            raise self._ended()
         tx, self._current = self._current, None
         self._seen.clear()
         self._absent.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final, NoReturn, final
@@ -123,10 +124,11 @@ class SqlStore:
         # Whether the engine reads and writes JSON as the store's engines do: then a document
         # goes to the database as the repository's JSON text, and comes back as text on SQLite.
         self._own_json = own_json(self.engine.dialect)
-        # On SQLite: per thread, whether a unit of work of this store has a transaction open
-        # (a second one in the same thread could only wait for it: see NestedUnitOfWork).
+        # On SQLite: per thread, the database files a unit of work has a transaction open on
+        # (a second one in the same thread, of this store or of another store on the same file,
+        # could only wait for it: see NestedUnitOfWork).
         self._sqlite = self.engine.dialect.name == "sqlite"
-        self._writing = threading.local()
+        self._file = _sqlite_file(self.engine) if self._sqlite else ""
 
     def _reader(self) -> sa.Connection:
         """A connection for a read-only query (on SQLite it does not take the write lock)."""
@@ -258,15 +260,18 @@ class _SqlTransaction:
         self._store = store
         self._marked = False
         if store._sqlite:
-            if getattr(store._writing, "open", False):
+            open_files = _open_files()
+            if store._file in open_files:
                 raise NestedUnitOfWork(
-                    "a unit of work of this SQLite store is already open in this thread: "
-                    "SQLite has one writer at a time, so this one would wait for it until the "
-                    "busy timeout. Finish that unit of work first; a gateway keeping its books "
-                    "in a store and called inside a unit of work (OrderService.pay) needs a "
-                    "store on another database file, or PostgreSQL"
+                    "a unit of work on this SQLite file (of this store, or of another store "
+                    "on the same file) is already open in this thread: SQLite has one writer "
+                    "at a time, so this one would wait for it until the busy timeout. Finish "
+                    "that unit of work first; a gateway keeping its books in a store and "
+                    "called inside a unit of work (OrderService.pay) needs a store on another "
+                    "database file, or PostgreSQL"
                 )
-            store._writing.open = self._marked = True
+            open_files.add(store._file)
+            self._marked = True
         self._cursor: Any = None
         self._hot: _HotPath | None = None
         self._sa: sa.Connection | None = None
@@ -291,7 +296,7 @@ class _SqlTransaction:
     def _unmark(self) -> None:
         if self._marked:
             self._marked = False
-            self._store._writing.open = False
+            _open_files().discard(self._store._file)
 
     @property
     def _connection(self) -> sa.Connection:
@@ -573,6 +578,28 @@ class _SqlTransaction:
                 raw.close()  # back to the pool (which rolls back anything left)
         except sa_exc.SQLAlchemyError as exc:
             _raise_translated("release a connection", exc)
+
+
+#: Per thread, the SQLite database files on which a unit of work has a transaction open.
+_WRITING: Final = threading.local()
+
+
+def _open_files() -> set[str]:
+    found: set[str] | None = getattr(_WRITING, "files", None)
+    if found is None:
+        found = _WRITING.files = set()
+    return found
+
+
+def _sqlite_file(engine: sa.Engine) -> str:
+    """What names an SQLite database across engines: the file's real path; an in-memory
+    database (one per engine) is named by its engine."""
+    database = engine.url.database
+    if database in (None, "", ":memory:") or engine.url.query.get("mode") == "memory":
+        return f"memory:{id(engine)}"
+    if database.startswith("file:"):
+        database = database.removeprefix("file:").partition("?")[0]
+    return os.path.realpath(database)
 
 
 def _checkout(engine: sa.Engine) -> Any:
