@@ -25,6 +25,13 @@ def purse_of(purse_id: str) -> Instrument:
     return Instrument(InstrumentKind.PURSE, purse_id)
 
 
+#: The buyers of the six payments the races make (:mod:`tests.application.payment_races`): four
+#: from the first buyer, two from the second.
+PAYERS = ("p-li", "p-li", "p-han", "p-li", "p-han", "p-li")
+#: What the races call an instrument of the rig.
+instrument_of = purse_of
+
+
 def new_purses(clock: FixedClock) -> dict[str, Purse]:
     """The buyers' purses with their money and the shop's empty one, by id."""
     made = {p: Purse(p, balances=[cny(amount)], clock=clock) for p, amount in BUYERS.items()}

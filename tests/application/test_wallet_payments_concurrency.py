@@ -1,13 +1,8 @@
 """E-wallet payments racing in separate processes: money moves once, every key answers once.
 
-The parent stores the wallets and authorises six payments; then worker processes (8 on
-PostgreSQL, 4 on one SQLite file; started with ``spawn``, so nothing is shared but the
-database) each capture every payment under a key all workers share and under one of their own,
-and refund every capture 3.00 under a shared key and 3.00 under their own. Afterwards: each
-shared key got the same answer in every process (and :meth:`outcome` gives it); each payment was
-captured once and refunded exactly three times (10.00 holds three refunds of 3.00); the wallets'
-total is what it was, the merchant holds what was captured less what was refunded, nothing is
-left held.
+The races of :mod:`tests.application.payment_races` (8 processes on PostgreSQL, 4 on one SQLite
+file) over stored e-wallets: afterwards the wallets' total is what it was, the merchant holds
+what was captured less what was refunded, and nothing is left held.
 """
 
 from __future__ import annotations
@@ -20,66 +15,9 @@ from pathlib import Path
 import pytest
 
 from ecservice.clock import FixedClock
-from ecservice.money import Money
-from ecservice.payments import GatewayResponse
 from tests.application.conftest import START
-from tests.application.wallet_rig import SHOP, balances, cny, seed, service, total, wallet_of
-
-PAYMENTS = 6
-#: The payments' buyers: four from w-li, two from w-han, 10.00 each.
-PAYERS = ("w-li", "w-li", "w-han", "w-li", "w-han", "w-li")
-Answer = tuple[bool, str, str, str | None]
-
-
-def answer_of(response: GatewayResponse) -> Answer:
-    amount = None if response.amount is None else str(response.amount)
-    return response.approved, response.reference, response.message, amount
-
-
-def prepare(url: str) -> list[str]:
-    """The wallets stored and the payments authorised; their authorisations."""
-    from ecservice.storage.sql import SqlStore
-
-    store = SqlStore(url, clock=FixedClock(START))
-    try:
-        seed(store, FixedClock(START))
-        payments = service(store)
-        auths = []
-        for n, payer in enumerate(PAYERS):
-            answer = payments.authorize(
-                wallet_of(payer), cny("10.00"), reference=f"P-{n}", idempotency_key=f"A-{n}"
-            )
-            assert answer.approved
-            auths.append(answer.reference)
-        return auths
-    finally:
-        store.dispose()
-
-
-def worker(url: str, auths: list[str], seed_: int) -> tuple[dict[str, Answer], int]:
-    """Capture and refund every payment, starting at a payment of its own; the answers under
-    the shared keys and how many refunds under its own keys were approved."""
-    from ecservice.storage.sql import SqlStore
-
-    store = SqlStore(url, clock=FixedClock(START))
-    payments = service(store, waits=True, attempts=60)
-    shared: dict[str, Answer] = {}
-    own = 0
-    try:
-        for k in range(PAYMENTS):
-            n = (k + seed_) % PAYMENTS
-            cap = payments.capture(auths[n], cny("10.00"), idempotency_key=f"C-{n}")
-            shared[f"C-{n}"] = answer_of(cap)
-            mine = payments.capture(auths[n], cny("10.00"), idempotency_key=f"C-{n}-{seed_}")
-            assert mine.approved, mine
-            assert mine.reference == cap.reference, mine
-            ref = payments.refund(cap.reference, cny("3.00"), idempotency_key=f"R-{n}")
-            shared[f"R-{n}"] = answer_of(ref)
-            extra = payments.refund(cap.reference, cny("3.00"), idempotency_key=f"R-{n}-{seed_}")
-            own += extra.approved
-        return shared, own
-    finally:
-        store.dispose()
+from tests.application.payment_races import empty_database, races
+from tests.application.wallet_rig import SHOP, balances, cny, total
 
 
 @pytest.fixture(scope="module")
@@ -91,53 +29,27 @@ def pool() -> Iterator[Pool]:
 def check(pool: Pool, url: str, processes: int) -> None:
     from ecservice.storage.sql import SqlStore
 
-    auths = prepare(url)
-    results = pool.starmap(worker, [(url, auths, s) for s in range(processes)], chunksize=1)
+    races(pool, "wallet_rig", url, processes)
     store = SqlStore(url, clock=FixedClock(START))
     try:
-        # Every shared key answered the same everywhere, approved, and the store says so too.
-        payments = service(store)
-        for key in results[0][0]:
-            answers = {r[0][key] for r in results}
-            assert len(answers) == 1, (key, answers)
-            (answer,) = answers
-            assert answer[0], (key, answer)
-            stored = payments.outcome(key)
-            assert stored is not None
-            assert answer_of(stored) == answer
-        # Each capture of 10.00 took three refunds of 3.00: the shared one and two own ones.
-        assert sum(own for _, own in results) == PAYMENTS * 2
         assert total(store) == cny("150.00")
         found = balances(store)
         assert found[SHOP] == (cny("6.00"), cny("0.00"))  # 6 x (10.00 - 9.00)
         assert found["w-li"] == (cny("100.00") - 4 * cny("1.00"), cny("0.00"))
         assert found["w-han"] == (cny("50.00") - 2 * cny("1.00"), cny("0.00"))
-        for n in range(PAYMENTS):
-            cap = payments.capture(auths[n], cny("10.00"), idempotency_key=f"C-{n}-check")
-            assert cap.message == "already captured"
-            assert not payments.refund(
-                cap.reference, Money("1.01", "CNY"), idempotency_key=f"R-{n}-check"
-            ).approved
     finally:
         store.dispose()
 
 
 def test_eight_processes_on_postgresql_move_money_once(pool: Pool) -> None:
-    from ecservice.storage.sql import SqlStore
     from tests.storage.pgdb import fresh_pg_database
 
     with fresh_pg_database() as url:
-        made = SqlStore(url)
-        made.create_schema()
-        made.dispose()
+        empty_database(url)
         check(pool, url, processes=8)
 
 
 def test_four_processes_on_one_sqlite_file_move_money_once(pool: Pool, tmp_path: Path) -> None:
-    from ecservice.storage.sql import SqlStore
-
     url = f"sqlite:///{tmp_path / 'wallets.db'}"
-    made = SqlStore(url)
-    made.create_schema()
-    made.dispose()
+    empty_database(url)
     check(pool, url, processes=4)

@@ -29,6 +29,13 @@ def wallet_of(wallet_id: str) -> Instrument:
     return Instrument(InstrumentKind.WALLET, wallet_id)
 
 
+#: The buyers of the six payments the races make (:mod:`tests.application.payment_races`): four
+#: from the first buyer, two from the second.
+PAYERS = ("w-li", "w-li", "w-han", "w-li", "w-han", "w-li")
+#: What the races call an instrument of the rig.
+instrument_of = wallet_of
+
+
 def new_wallets(clock: FixedClock) -> dict[str, EWallet]:
     """The buyers' wallets with their money and the shop's empty one, by id."""
     made = {}
