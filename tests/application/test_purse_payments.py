@@ -12,23 +12,22 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from ecservice.application import PursePaymentService
 from ecservice.clock import FixedClock
 from ecservice.errors import (
     AggregateNotFound,
-    EcServiceError,
     IdempotencyConflict,
     ValidationError,
 )
 from ecservice.money import Money
-from ecservice.payments import GatewayResponse, OutcomeLookup, PaymentGateway
+from ecservice.payments import OutcomeLookup, PaymentGateway
 from ecservice.payments.gateways import PURSE_HOLDS, PurseGateway
 from ecservice.payments.gateways import _purse as purse_module
 from ecservice.payments.mondex import Network, Purse, TransferResult, transfer
 from ecservice.storage import PURSE_SERIALIZER, MemoryStore, Store, StoredGatewayBook
 from tests.application.conftest import START, StoreFactory
+from tests.application.gateway_sides import Side, operations
 from tests.application.purse_rig import (
     SHOP,
     balances,
@@ -265,80 +264,15 @@ def test_a_purse_gateway_needs_a_book_with_reservations() -> None:
 
 # --- the stored books answer as the books in memory ------------------------------------------
 
-KEYS = st.sampled_from([f"K{n}" for n in range(6)])
-UNITS = st.integers(1, 60).map(lambda n: cny(f"{n}.00"))
-OPERATIONS = st.lists(
-    st.one_of(
-        st.tuples(
-            st.just("authorize"), st.sampled_from(["p-li", "p-han", SHOP, "p-x"]), UNITS, KEYS
-        ),
-        st.tuples(st.just("capture"), st.integers(0, 3), UNITS, KEYS),
-        st.tuples(st.just("void"), st.integers(0, 3), KEYS),
-        st.tuples(st.just("refund"), st.integers(0, 3), UNITS, KEYS),
-    ),
-    max_size=14,
-)
+OPERATIONS = operations(["p-li", "p-han", SHOP, "p-x"])
 
 
-class Side:
-    """One way of running the operations: the references it handed out, in order, stand for
-    themselves in the answers (``#a0`` for the first authorisation...)."""
-
-    def __init__(self, gateway: Any) -> None:
-        self.gateway = gateway
-        self.auths: list[str] = []
-        self.caps: list[str] = []
-
-    def name(self, text: str) -> str:
-        for kind, refs in (("a", self.auths), ("c", self.caps)):
-            for n, ref in enumerate(refs):
-                text = text.replace(ref, f"#{kind}{n}")
-        return text
-
-    def run(self, op: tuple[Any, ...]) -> object:
-        kind, *args = op
-        try:
-            if kind == "authorize":
-                who, amount, key = args
-                answer: GatewayResponse = self.gateway.authorize(
-                    purse_of(who), amount, reference="P-1", idempotency_key=key
-                )
-                if answer.approved and answer.reference not in self.auths:
-                    self.auths.append(answer.reference)
-            elif kind in ("capture", "void"):
-                index, *rest = args
-                if index >= len(self.auths):
-                    return "no authorisation"
-                ref = self.auths[index]
-                if kind == "capture":
-                    answer = self.gateway.capture(ref, rest[0], idempotency_key=rest[1])
-                    if answer.approved and answer.reference not in self.caps:
-                        self.caps.append(answer.reference)
-                else:
-                    answer = self.gateway.void(ref, idempotency_key=rest[0])
-            else:
-                index, amount, key = args
-                if index >= len(self.caps):
-                    return "no capture"
-                answer = self.gateway.refund(self.caps[index], amount, idempotency_key=key)
-        except EcServiceError as exc:
-            return type(exc).__name__
-        if kind == "refund" and answer.approved:
-            return (answer.approved, answer.amount, answer.message)
-        return (
-            answer.approved,
-            answer.amount,
-            self.name(answer.message),
-            self.name(answer.reference),
-        )
-
-    def reserved(self, purse_id: str) -> dict[str, Money]:
-        found = (
-            self.gateway.reserved(purse_id)
-            if isinstance(self.gateway, PursePaymentService)
-            else self.gateway.book.reservations(purse_id)
-        )
-        return {self.name(ref): amount for ref, amount in found.items()}
+def reserved(side: Side, purse_id: str) -> dict[str, Money]:
+    """The open authorisations on ``purse_id`` as ``side``'s gateway lists them, named."""
+    gateway = side.gateway
+    if isinstance(gateway, PursePaymentService):
+        return side.named(gateway.reserved(purse_id))
+    return side.named(gateway.book.reservations(purse_id))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -348,12 +282,12 @@ def test_the_stored_books_answer_as_the_books_in_memory(
 ) -> None:
     clock = FixedClock(START)
     purses = new_purses(clock)
-    memory = Side(PurseGateway(purses, purses[SHOP]))
+    memory = Side(PurseGateway(purses, purses[SHOP]), purse_of)
     store = MemoryStore(clock=clock)
     seed(store, clock)
-    stored = Side(service(store))
+    stored = Side(service(store), purse_of)
     for op in operations:
         assert stored.run(op) == memory.run(op), op
     assert balances(store) == {p: x.balance("CNY") for p, x in purses.items()}
     for purse_id in ("p-li", "p-han"):
-        assert stored.reserved(purse_id) == memory.reserved(purse_id)
+        assert reserved(stored, purse_id) == reserved(memory, purse_id)

@@ -12,20 +12,19 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from ecservice.application import WalletPaymentService
 from ecservice.clock import FixedClock
 from ecservice.errors import (
     AggregateNotFound,
-    EcServiceError,
     IdempotencyConflict,
     ValidationError,
 )
-from ecservice.payments import GatewayResponse, OutcomeLookup, PaymentGateway
+from ecservice.payments import OutcomeLookup, PaymentGateway
 from ecservice.payments.gateways import WALLET_HOLDS, WalletGateway
 from ecservice.storage import MemoryStore, Store, StoredGatewayBook
 from tests.application.conftest import START, StoreFactory
+from tests.application.gateway_sides import Side, operations
 from tests.application.wallet_rig import (
     PIN,
     SERIALIZER,
@@ -228,74 +227,7 @@ def test_the_service_checks_its_arguments(change: dict[str, Any], problem: str) 
 
 # --- the stored books answer as the books in memory ------------------------------------------
 
-KEYS = st.sampled_from([f"K{n}" for n in range(6)])
-UNITS = st.integers(1, 60).map(lambda n: cny(f"{n}.00"))
-OPERATIONS = st.lists(
-    st.one_of(
-        st.tuples(
-            st.just("authorize"), st.sampled_from(["w-li", "w-han", SHOP, "w-x"]), UNITS, KEYS
-        ),
-        st.tuples(st.just("capture"), st.integers(0, 3), UNITS, KEYS),
-        st.tuples(st.just("void"), st.integers(0, 3), KEYS),
-        st.tuples(st.just("refund"), st.integers(0, 3), UNITS, KEYS),
-    ),
-    max_size=14,
-)
-
-
-class Side:
-    """One way of running the operations: the references it handed out, in order, stand for
-    themselves in the answers (``#a0`` for the first authorisation...)."""
-
-    def __init__(self, gateway: Any) -> None:
-        self.gateway = gateway
-        self.auths: list[str] = []
-        self.caps: list[str] = []
-
-    def name(self, text: str) -> str:
-        for kind, refs in (("a", self.auths), ("c", self.caps)):
-            for n, ref in enumerate(refs):
-                text = text.replace(
-                    ref.replace("-auth-", "-cap-") if kind == "c" else ref, f"#{kind}{n}"
-                )
-        return text
-
-    def run(self, op: tuple[Any, ...]) -> object:
-        kind, *args = op
-        try:
-            if kind == "authorize":
-                who, amount, key = args
-                answer: GatewayResponse = self.gateway.authorize(
-                    wallet_of(who), amount, reference="P-1", idempotency_key=key
-                )
-                if answer.approved and answer.reference not in self.auths:
-                    self.auths.append(answer.reference)
-            elif kind in ("capture", "void"):
-                index, *rest = args
-                if index >= len(self.auths):
-                    return "no authorisation"
-                ref = self.auths[index]
-                if kind == "capture":
-                    answer = self.gateway.capture(ref, rest[0], idempotency_key=rest[1])
-                    if answer.approved and answer.reference not in self.caps:
-                        self.caps.append(answer.reference)
-                else:
-                    answer = self.gateway.void(ref, idempotency_key=rest[0])
-            else:
-                index, amount, key = args
-                if index >= len(self.caps):
-                    return "no capture"
-                answer = self.gateway.refund(self.caps[index], amount, idempotency_key=key)
-        except EcServiceError as exc:
-            return type(exc).__name__
-        if kind == "refund" and answer.approved:
-            return (answer.approved, answer.amount, answer.message)
-        return (
-            answer.approved,
-            answer.amount,
-            self.name(answer.message),
-            self.name(answer.reference),
-        )
+OPERATIONS = operations(["w-li", "w-han", SHOP, "w-x"])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -306,11 +238,13 @@ def test_the_stored_books_answer_as_the_books_in_memory(
     clock = FixedClock(START)
     wallets = new_wallets(clock)
     memory = Side(
-        WalletGateway(wallets, wallets[SHOP], lambda _: PIN, merchant_auth=lambda: SHOP_PIN)
+        WalletGateway(wallets, wallets[SHOP], lambda _: PIN, merchant_auth=lambda: SHOP_PIN),
+        wallet_of,
+        caps_named_by_auth=True,
     )
     store = MemoryStore(clock=clock)
     seed(store, clock)
-    stored = Side(service(store))
+    stored = Side(service(store), wallet_of, caps_named_by_auth=True)
     for op in operations:
         assert stored.run(op) == memory.run(op), op
     in_memory = {w: (x.balance("CNY"), x.held("CNY")) for w, x in wallets.items()}
