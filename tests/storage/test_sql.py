@@ -58,17 +58,28 @@ def test_sqlite_connections_use_wal_and_the_chosen_durability(
 
 def test_sqlite_transactions_take_the_write_lock_when_they_begin(sqlite_url: str) -> None:
     """``BEGIN IMMEDIATE``: while one unit of work is open (even one that only read), another
-    (here of another store on the same file, as another process has) cannot begin; after the
-    busy timeout it gets TransientStorageError, which says so."""
+    (here of another store on the same file, in another thread, as another process has) cannot
+    begin; after the busy timeout it gets TransientStorageError, which says so."""
     store = SqlStore(sqlite_url, busy_timeout=0.05)
     other = SqlStore(sqlite_url, busy_timeout=0.05)
     store.create_schema()
+    raised: list[BaseException] = []
+
+    def second_writer() -> None:
+        with other.unit_of_work() as second:
+            try:
+                second.orders.find("O-1")
+            except TransientStorageError as exc:
+                raised.append(exc)
+
     with store.unit_of_work() as first:
         assert first.orders.find("O-1") is None
-        with other.unit_of_work() as second, pytest.raises(TransientStorageError) as info:
-            second.orders.find("O-1")
-    assert "database is locked" in str(info.value)
-    assert isinstance(info.value.__cause__, sa.exc.OperationalError)
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        thread.join()
+    (error,) = raised
+    assert "database is locked" in str(error)
+    assert isinstance(error.__cause__, sa.exc.OperationalError)
     store.dispose()
     other.dispose()
 
