@@ -333,7 +333,10 @@ def problems_of(exc: BaseException, path: str) -> tuple[list[str], list[EcServic
         if isinstance(error, cattrs.IterableValidationError):
             with_notes, without = error.group_exceptions()
             for inner, note in with_notes:
-                walk(inner, f"{where}[{note.index}]")
+                # A list's index, or a mapping's key (any text a document holds: cut short).
+                index = note.index
+                place = index if type(index) is int else shown(index, 40)
+                walk(inner, f"{where}[{place}]")
             for inner in without:
                 walk(inner, where)
         elif isinstance(error, cattrs.ClassValidationError):
