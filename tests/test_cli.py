@@ -336,9 +336,10 @@ def test_demo_is_deterministic_and_accounts_for_every_order() -> None:
     # Payments: everything captured and refunded went through the gateway without loss.
     assert a.money_conserved
     # The shop's money: its account at the card gateway and its e-wallet.
-    assert a.wallets is not None
-    assert a.wallets.wallets > 0
-    assert a.merchant_balance + a.wallets.shop == a.captured - a.refunded
+    assert a.instruments is not None
+    assert a.instruments.wallets.wallets > 0
+    assert a.instruments.ecash.wallets > 0
+    assert a.merchant_balance + a.instruments.shop == a.captured - a.refunded
     assert a.refunded.amount > 0
     # Refunds to cards: the cancellations' and the after-sales cases', nothing else.
     assert a.aftersales is not None
@@ -353,8 +354,8 @@ def test_demo_reconciles_after_lost_answers() -> None:
     summary = run_demo(300, seed=11)
     assert summary.answers_lost > 0
     assert summary.money_conserved
-    assert summary.wallets is not None
-    shop = summary.merchant_balance + summary.wallets.shop
+    assert summary.instruments is not None
+    shop = summary.merchant_balance + summary.instruments.shop
     assert shop == summary.captured - summary.refunded
 
 

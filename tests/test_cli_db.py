@@ -22,12 +22,12 @@ def test_upgrade_then_current_on_sqlite(tmp_path: Path, capsys: pytest.CaptureFi
     assert not (tmp_path / "shop.db").exists()
     assert main(["db", "upgrade", "--db", url]) == 0
     assert capsys.readouterr().out == (
-        f"{url}: upgraded from an empty database to revision 0008 (head)\n"
+        f"{url}: upgraded from an empty database to revision 0009 (head)\n"
     )
     assert main(["db", "upgrade", "--db", url]) == 0
-    assert capsys.readouterr().out == f"{url}: already at revision 0008 (head)\n"
+    assert capsys.readouterr().out == f"{url}: already at revision 0009 (head)\n"
     assert main(["db", "current", "--db", url]) == 0
-    assert capsys.readouterr().out == f"{url}: revision 0008 (head)\n"
+    assert capsys.readouterr().out == f"{url}: revision 0009 (head)\n"
 
 
 def test_the_default_database_is_a_file_in_the_current_directory(
@@ -38,7 +38,7 @@ def test_the_default_database_is_a_file_in_the_current_directory(
     assert main(["db", "upgrade"]) == 0
     assert (tmp_path / "ecservice.db").is_file()
     assert main(["db", "current"]) == 0
-    assert capsys.readouterr().out.endswith("sqlite:///ecservice.db: revision 0008 (head)\n")
+    assert capsys.readouterr().out.endswith("sqlite:///ecservice.db: revision 0009 (head)\n")
 
 
 def test_upgrade_on_postgresql_never_prints_the_password(
@@ -53,7 +53,7 @@ def test_upgrade_on_postgresql_never_prints_the_password(
         out = capsys.readouterr().out
         assert "pg-s3cret" not in out
         assert out.count("postgres:***@") == 2
-        assert out.endswith(": revision 0008 (head)\n")
+        assert out.endswith(": revision 0009 (head)\n")
 
 
 def test_a_database_at_an_older_or_unknown_revision(
@@ -71,7 +71,7 @@ def test_a_database_at_an_older_or_unknown_revision(
     capsys.readouterr()
     assert main(["db", "current", "--db", url]) == 0
     assert capsys.readouterr().out == (
-        f"{url}: revision 0042, unknown to this version (head 0008): written by a newer "
+        f"{url}: revision 0042, unknown to this version (head 0009): written by a newer "
         "ecservice, which this one must not use or migrate\n"
     )
     assert main(["db", "upgrade", "--db", url]) == 1
@@ -152,6 +152,6 @@ def test_current_tells_an_older_database_to_upgrade(
     assert upgrade(url, "0001") == "0001"
     assert main(["db", "current", "--db", url]) == 0
     assert capsys.readouterr().out == (
-        f"{url}: revision 0001, older than this version's head 0008 "
+        f"{url}: revision 0001, older than this version's head 0009 "
         "(ecservice db upgrade migrates it)\n"
     )

@@ -144,7 +144,7 @@ def test_a_continued_run_moves_on_the_complaints_left_open(
     """The next run takes on every complaint the first left open (each changed: a step, or a
     progress update while it waits), counts the month's complaints, and the money stays
     conserved."""
-    for name in ("shop.db", "shop-gateway.db"):
+    for name in ("shop.db", "shop-gateway.db", "shop-mint.db"):
         shutil.copy(busy_run[0].with_name(name), tmp_path / name)
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     before = {c.id: c for c, _ in _complaints(url)}

@@ -32,8 +32,8 @@ def test_some_orders_are_paid_from_e_wallets_and_the_money_is_conserved(tmp_path
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     summary = run_demo(300, seed=4, db=url)
     assert summary.money_conserved, summary.gateway_problems
-    wallets = summary.wallets
-    assert wallets is not None
+    assert summary.instruments is not None
+    wallets = summary.instruments.wallets
     assert wallets.conserved
     assert wallets.wallets == sum(pays_by_wallet(order_id_of(i)) for i in range(300))
     assert not wallets.shop.is_zero()
@@ -75,5 +75,6 @@ def test_value_made_in_a_wallet_is_found(tmp_path: Path) -> None:
         wallet_store.dispose()
     again = run_demo(10, seed=9, db=url)
     assert not again.money_conserved
-    assert again.wallets is not None
-    assert not again.wallets.conserved
+    assert again.instruments is not None
+    assert not again.instruments.wallets.conserved
+    assert again.instruments.ecash.conserved

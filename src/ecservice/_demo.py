@@ -42,7 +42,6 @@ from ecservice._demo_shop import (
     instrument_of,
     new_cart,
     order_id_of,
-    pays_by_wallet,
     remarks_of,
 )
 from ecservice._demo_store import (
@@ -50,8 +49,8 @@ from ecservice._demo_store import (
     gateway_url,
     in_memory,
     open_gateway,
+    open_instruments,
     open_store,
-    open_wallets,
     stored_ids,
     stored_orders,
 )
@@ -68,7 +67,7 @@ from ecservice.storage import Store, UnitOfWork, run_in_transaction
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Barrier
 
-    from ecservice._demo_wallets import WalletDesk
+    from ecservice._demo_instruments import InstrumentDesks
 
 
 __all__ = ["MAX_WORKERS", "DemoSummary", "DemoWorkerFailed", "gateway_url", "run_demo"]
@@ -249,7 +248,7 @@ def run_demo(
         lock = hold_run(None if in_memory(db) else db)
         gateway_db = None if db is None else gateway_url(db)
         gateway = open_gateway(gateway_db, clock, prepare=True)
-        wallets = open_wallets(gateway, clock)
+        wallets = open_instruments(gateway, clock)
     except BaseException:
         dispose(store)
         raise
@@ -296,7 +295,7 @@ def run_demo(
             tally = _run_workers(plan, progress)
         return summarise(store, gateway, plan, tally, stored, wallets)
     finally:
-        dispose(store, gateway)
+        dispose(store, gateway, wallets)
         lock.release()
 
 
@@ -315,12 +314,12 @@ def _simulate(
     progress: Callable[[int, int], None] | None,
     barrier: Barrier | None = None,
     *,
-    wallets: WalletDesk | None = None,
+    wallets: InstrumentDesks | None = None,
 ) -> _Tally:
     """Run the plan's days for the orders of ``worker`` and their after-sales cases; return
     what it counted."""
     policy = AutoConfirmPolicy(days=10)
-    # E-wallet payments go to the wallet service, the rest to the card gateway.
+    # E-wallet and e-cash payments go to their services, the rest to the card gateway.
     routed = gateway if wallets is None else wallets.routed(gateway)
     line = LossyLine(routed, rng)
     # The shop's exception rules (异常订单) screen every new order; flagged ones are held.
@@ -426,11 +425,10 @@ def _simulate(
             if not _mine(plan, worker, order_id):
                 continue
             cart, buyer = new_cart(i, rng, clock)
-            # Most cards and e-wallets are funded; a few are empty and get declined.
+            # Most cards, e-wallets and coin wallets are funded; a few are empty and declined.
             funded = rng.random() >= 0.02
-            if wallets is not None and pays_by_wallet(order_id):
-                wallets.fund(order_id, FUNDS if funded else None)
-            elif funded:
+            stored = wallets is not None and wallets.fund(order_id, FUNDS if funded else None)
+            if not stored and funded:
                 _fund(gateway, order_id)
             run_in_transaction(store, adding(cart))
             order = service.place_order(
@@ -504,7 +502,7 @@ def _worker(
         policy = AutoConfirmPolicy(days=10)
         store = open_store(plan.db, clock, policy)
         gateway = open_gateway(plan.gateway_db, clock, prepare=False)
-        wallets = open_wallets(gateway, clock)
+        wallets = open_instruments(gateway, clock)
         try:
             report = days_done.put if worker == 0 else None
             rng = random.Random(f"{plan.seed}/{worker}/{plan.workers}")
@@ -520,7 +518,7 @@ def _worker(
                 wallets=wallets,
             )
         finally:
-            dispose(store, gateway)
+            dispose(store, gateway, wallets)
             held.release()
         results.put(Outcome(worker, tally))
     except BaseException as exc:  # reported to the parent, which raises

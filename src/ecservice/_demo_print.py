@@ -18,8 +18,8 @@ from ecservice.satisfaction import CustomerRfm
 
 if TYPE_CHECKING:
     from ecservice._demo_drafts import DraftFigures
+    from ecservice._demo_instruments import InstrumentFigures
     from ecservice._demo_summary import DemoSummary
-    from ecservice._demo_wallets import WalletFigures
 
 __all__ = [
     "chart_figures",
@@ -106,16 +106,26 @@ def print_drafts(figures: DraftFigures) -> None:
     )
 
 
-def print_wallets(figures: WalletFigures) -> None:
-    """The orders paid from the buyers' e-wallets (电子钱包), and the shop's wallet."""
+def print_wallets(figures: InstrumentFigures) -> None:
+    """The orders paid from the buyers' e-wallets (电子钱包) and coin wallets (电子现金), the
+    shop's e-wallet and its account at the mint."""
+    wallets, ecash = figures.wallets, figures.ecash
     print()
     print(
-        f"  e-wallets (电子钱包):     {figures.wallets} buyers' wallets, topped up "
-        f"{figures.funded.format('zh_CN')}"
+        f"  e-wallets (电子钱包):     {wallets.wallets} buyers' wallets, topped up "
+        f"{wallets.funded.format('zh_CN')}"
     )
     print(
-        f"    the buyers' wallets hold {figures.buyers.format('zh_CN')}, the shop's wallet "
-        f"{figures.shop.format('zh_CN')}"
+        f"    the buyers' wallets hold {wallets.buyers.format('zh_CN')}, the shop's wallet "
+        f"{wallets.shop.format('zh_CN')}"
+    )
+    print(
+        f"  e-cash (电子现金):        {ecash.wallets} buyers' coin wallets, coins withdrawn "
+        f"{ecash.withdrawn.format('zh_CN')}"
+    )
+    print(
+        f"    the buyers' coins hold {ecash.buyers.format('zh_CN')}, the mint owes the shop "
+        f"{ecash.shop.format('zh_CN')}"
     )
 
 

@@ -171,11 +171,33 @@ def wallet_id_of(order_id: str) -> str:
     return "EW-" + order_id.rpartition("-")[2]
 
 
+#: Share of the other orders paid with e-cash coins (电子现金) when the crypto extra is there (a
+#: simulation choice).
+ECASH_SHARE: Final = 0.05
+
+
+def pays_by_ecash(order_id: str) -> bool:
+    """Whether order ``order_id`` is paid with e-cash (never one paid from an e-wallet; drawn
+    from its id, so that a continued run makes the same choice)."""
+    if pays_by_wallet(order_id):
+        return False
+    digest = hashlib.sha256(f"{order_id}/ecash".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < ECASH_SHARE
+
+
+def ecash_wallet_of(order_id: str) -> str:
+    """The buyer's coin wallet that pays order ``order_id``: ``EC-000123``."""
+    return "EC-" + order_id.rpartition("-")[2]
+
+
 def instrument_of(order_id: str, *, wallets: bool) -> Instrument:
-    """What pays order ``order_id``: its buyer's e-wallet (with ``wallets``, when
-    :func:`pays_by_wallet`), or its card."""
+    """What pays order ``order_id``: with ``wallets`` (the crypto extra is there), its buyer's
+    e-wallet when :func:`pays_by_wallet`, its buyer's coin wallet when :func:`pays_by_ecash`;
+    otherwise its card."""
     if wallets and pays_by_wallet(order_id):
         return Instrument(InstrumentKind.WALLET, wallet_id_of(order_id))
+    if wallets and pays_by_ecash(order_id):
+        return Instrument(InstrumentKind.ECASH, ecash_wallet_of(order_id))
     return card_of(order_id)
 
 

@@ -24,7 +24,7 @@ from ecservice.storage import (
 )
 
 if TYPE_CHECKING:
-    from ecservice._demo_wallets import WalletDesk
+    from ecservice._demo_instruments import InstrumentDesks
 
 __all__ = [
     "GATEWAY_NAME",
@@ -125,20 +125,27 @@ def crypto_available() -> bool:
     return True
 
 
-def open_wallets(gateway: Gateway, clock: FixedClock) -> WalletDesk | None:
-    """The e-wallet desk, its wallets stored with ``gateway``'s books (in its database, on its
-    engine; in memory beside an in-memory gateway: see :mod:`ecservice._demo_wallets`), or
-    ``None`` without the crypto extra."""
+def open_instruments(gateway: Gateway, clock: FixedClock) -> InstrumentDesks | None:
+    """The e-wallet and e-cash desks, their wallets stored with ``gateway``'s books (in its
+    database, on its engine; in memory beside an in-memory gateway: see
+    :mod:`ecservice._demo_wallets` and :mod:`ecservice._demo_ecash`), or ``None`` without the
+    crypto extra."""
     if not crypto_available():
         return None
+    from ecservice._demo_ecash import EcashDesk, open_mint
+    from ecservice._demo_instruments import InstrumentDesks
     from ecservice._demo_wallets import WalletDesk
 
     engine = getattr(gateway, "engine", None)
+    store: Store
     if engine is None:
-        return WalletDesk(MemoryStore(clock=clock), clock)
-    from ecservice.storage.sql import SqlStore
+        store = MemoryStore(clock=clock)
+    else:
+        from ecservice.storage.sql import SqlStore
 
-    return WalletDesk(SqlStore(engine, clock=clock), clock)
+        store = SqlStore(engine, clock=clock)
+    ecash = EcashDesk(store, clock, open_mint(clock, engine))
+    return InstrumentDesks(WalletDesk(store, clock), ecash)
 
 
 def dispose(*things: object) -> None:

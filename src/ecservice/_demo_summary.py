@@ -37,7 +37,7 @@ from ecservice.storage import Store, UnitOfWork, run_in_transaction
 if TYPE_CHECKING:
     from ecservice._demo import _Plan, _Tally
     from ecservice._demo_drafts import DraftFigures
-    from ecservice._demo_wallets import WalletDesk, WalletFigures
+    from ecservice._demo_instruments import InstrumentDesks, InstrumentFigures
     from ecservice.storage.sql import LedgerAudit
 
 __all__ = ["DemoSummary", "summarise"]
@@ -83,8 +83,9 @@ class DemoSummary:
     now: _dt.datetime | None = None
     #: The business orders' drafts (电子商业汇票), every stored one's.
     drafts: DraftFigures | None = None
-    #: The e-wallets (电子钱包) that paid orders, and the shop's.
-    wallets: WalletFigures | None = None
+    #: The e-wallets (电子钱包) and coin wallets (电子现金) that paid orders, and the shop's
+    #: e-wallet and account at the mint.
+    instruments: InstrumentFigures | None = None
 
 
 def summarise(
@@ -93,7 +94,7 @@ def summarise(
     plan: _Plan,
     tally: _Tally,
     stored_before: list[int],
-    wallet_desk: WalletDesk | None = None,
+    wallet_desk: InstrumentDesks | None = None,
 ) -> DemoSummary:
     """The summary of this run's orders as stored, and the verdict on all stored money."""
     earlier = len(stored_before)
@@ -143,7 +144,8 @@ def summarise(
         merchant = audit.merchant
         where = _shown(plan.gateway_db or "")
     drafts = business_figures(store, [*plan.b2b_earlier, *plan.b2b])
-    # The shop's money is in the card gateway's merchant account and in its e-wallet.
+    # The shop's money is in the card gateway's merchant account, its e-wallet and its account
+    # at the mint.
     wallets = None if wallet_desk is None else wallet_desk.figures(every)
     in_wallet = Money.zero("CNY") if wallets is None else wallets.shop
     conserved = (
@@ -212,7 +214,7 @@ def summarise(
         held=held,
         rfm=rfm,
         drafts=drafts,
-        wallets=wallets,
+        instruments=wallets,
         now=plan.start.add(days=plan.days),
     )
 

@@ -54,26 +54,37 @@ _TOP_UP: Final = "top-up"
 
 @final
 class RoutedGateway:
-    """The shop's gateway: e-wallet payments to the e-wallet service, the rest to ``card``.
+    """The shop's gateway: e-wallet payments to the e-wallet service, e-cash payments to the
+    e-cash service (when there is one), the rest to ``card``.
 
-    An e-wallet instrument is authorised by the service; a reference the service handed out
-    (``"ewallet-..."``) is captured, voided or refunded there; every other call goes to
-    ``card``. An idempotency key's outcome is asked of both.
+    An instrument is authorised by the service of its kind; a reference a service handed out
+    (``"ewallet-..."``, ``"ecash-..."``) is captured, voided or refunded there; every other call
+    goes to ``card``. An idempotency key's outcome is asked of each in turn.
     """
 
-    def __init__(self, card: Any, wallets: WalletPaymentService) -> None:
+    def __init__(self, card: Any, wallets: WalletPaymentService, ecash: Any | None = None) -> None:
         self.card = card
         self.wallets = wallets
+        self.ecash = ecash
+        self._by_prefix: tuple[tuple[str, Any], ...] = ((f"{WALLET_NAME}-", wallets),)
+        if ecash is not None:
+            self._by_prefix += ((f"{ecash.name}-", ecash),)
 
     def _for(self, reference: str) -> Any:
-        if isinstance(reference, str) and reference.startswith(f"{WALLET_NAME}-"):
-            return self.wallets
+        if isinstance(reference, str):
+            for prefix, service in self._by_prefix:
+                if reference.startswith(prefix):
+                    return service
         return self.card
 
     def authorize(
         self, instrument: Instrument, amount: Money, *, reference: str, idempotency_key: str
     ) -> GatewayResponse:
-        target = self.wallets if instrument.kind is InstrumentKind.WALLET else self.card
+        target = self.card
+        if instrument.kind is InstrumentKind.WALLET:
+            target = self.wallets
+        elif instrument.kind is InstrumentKind.ECASH and self.ecash is not None:
+            target = self.ecash
         answer: GatewayResponse = target.authorize(
             instrument, amount, reference=reference, idempotency_key=idempotency_key
         )
@@ -100,9 +111,10 @@ class RoutedGateway:
         return answer
 
     def outcome(self, idempotency_key: str) -> GatewayResponse | None:
-        found = self.wallets.outcome(idempotency_key)
-        if found is not None:
-            return found
+        for _, service in self._by_prefix:
+            found: GatewayResponse | None = service.outcome(idempotency_key)
+            if found is not None:
+                return found
         answer: GatewayResponse | None = self.card.outcome(idempotency_key)
         return answer
 

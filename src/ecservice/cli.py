@@ -214,8 +214,8 @@ def _demo(args: argparse.Namespace) -> int:
         print_rfm(summary.rfm)
     if summary.drafts is not None:
         print_drafts(summary.drafts)
-    if summary.wallets is not None:
-        print_wallets(summary.wallets)
+    if summary.instruments is not None:
+        print_wallets(summary.instruments)
     print(f"  money conserved:        {'yes' if summary.money_conserved else 'NO'}")
     for problem in summary.gateway_problems[:10]:
         print(f"    {problem}")

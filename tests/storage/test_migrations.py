@@ -36,7 +36,7 @@ from ecservice.storage.sql.migrations import (
 from tests.storage.pgdb import fresh_pg_database
 
 #: The revisions the package ships, oldest first, and the last of them.
-REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
+REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
 HEAD = REVISIONS[-1]
 
 

@@ -57,6 +57,7 @@ from ecservice.application._surveys import SurveyService, survey_id
 
 if TYPE_CHECKING:
     from ecservice.application._ebills import EbillService, draft_payment_id
+    from ecservice.application._ecash_payments import EcashPaymentService
     from ecservice.application._purse_payments import PursePaymentService
     from ecservice.application._wallet_payments import WalletPaymentService
 
@@ -69,6 +70,7 @@ __all__ = [
     "DisclosedDetails",
     "DisclosureService",
     "EbillService",
+    "EcashPaymentService",
     "FeedbackService",
     "FeedbackTimerRun",
     "LineAfterSales",
@@ -107,6 +109,15 @@ def __getattr__(name: str) -> Any:
                 "pip install 'ecservice[crypto]'"
             ) from exc
         return _wallet_payments.WalletPaymentService
+    if name == "EcashPaymentService":
+        try:
+            from ecservice.application import _ecash_payments
+        except ImportError as exc:
+            raise ImportError(
+                f"ecservice.application.{name} needs the crypto extra: "
+                "pip install 'ecservice[crypto]'"
+            ) from exc
+        return _ecash_payments.EcashPaymentService
     if name == "PursePaymentService":
         try:
             from ecservice.application import _purse_payments

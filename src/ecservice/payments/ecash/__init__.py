@@ -55,6 +55,7 @@ from ecservice.payments.ecash._coin import (
 from ecservice.payments.ecash._denomination import Denomination, denomination_id
 from ecservice.payments.ecash._errors import (
     AlreadyPaidOut,
+    ConflictingDeposit,
     DenominationExpired,
     RefundExceedsDeposit,
     RefundWindowClosed,
@@ -99,6 +100,7 @@ __all__ = [
     "Coin",
     "CoinSpend",
     "CoinWallet",
+    "ConflictingDeposit",
     "Denomination",
     "DenominationExpired",
     "DepositDraft",

@@ -25,10 +25,15 @@ from pendulum import DateTime
 
 from ecservice._shown import shown
 from ecservice.clock import ensure_utc
-from ecservice.errors import DoubleSpend, ValidationError
+from ecservice.errors import DoubleSpend, IdempotencyConflict, ValidationError
 from ecservice.money import Currency, Money, sum_money
 from ecservice.payments.ecash._denomination import Denomination, as_currency, short_hex
-from ecservice.payments.ecash._errors import AlreadyPaidOut, RefundExceedsDeposit, UnknownDeposit
+from ecservice.payments.ecash._errors import (
+    AlreadyPaidOut,
+    ConflictingDeposit,
+    RefundExceedsDeposit,
+    UnknownDeposit,
+)
 from ecservice.payments.ecash._ledger import CoinLedger, DepositEntry, DepositKey, OrderKey
 from ecservice.payments.ecash._records import (
     DepositReceipt,
@@ -36,9 +41,9 @@ from ecservice.payments.ecash._records import (
     RefreshRecord,
     RefundReceipt,
 )
-from ecservice.text import SHORT_TEXT_MAX, check_text
+from ecservice.text import SHORT_TEXT_MAX, check_key, check_text
 
-__all__ = ["DepositDraft", "MemoryMintBook", "MintBook", "StoredDeposit"]
+__all__ = ["DepositDraft", "MemoryMintBook", "MintBook", "StoredDeposit", "replayed_refund"]
 
 #: A deposit as storage keeps it: the receipt, the spend's nonce, the value refunded from it and
 #: whether it was paid out to the merchant.
@@ -75,6 +80,9 @@ class DepositDraft:
             replay (the identical spend again) from a new payment.
         spend_signature: the coin's signature over the spend (64 bytes).
         deposited_at: when the mint accepted it; an aware datetime, converted to UTC.
+        exclusive: refuse the deposit (:class:`~ecservice.payments.ecash.ConflictingDeposit`)
+            when the book holds another deposit of the coin for the same merchant and contract
+            (see :meth:`Mint.deposit <ecservice.payments.ecash.Mint.deposit>`).
 
     Raises:
         ValidationError: a field of the wrong type (the receipt built from the draft checks the
@@ -90,6 +98,7 @@ class DepositDraft:
     nonce: bytes = attrs.field(validator=_of(bytes, "a spend nonce"))
     spend_signature: bytes = attrs.field(validator=_of(bytes, "a spend signature"))
     deposited_at: DateTime = attrs.field(converter=_utc)
+    exclusive: bool = attrs.field(default=False, validator=_of(bool, "exclusive"))
 
     @property
     def key(self) -> DepositKey:
@@ -162,9 +171,13 @@ class MintBook(Protocol):
         A replay (same :attr:`DepositDraft.key`) returns the first receipt without calling
         ``check``. Otherwise ``check()`` runs (it raises to refuse the deposit: the mint's window
         check), then the coin must have at least ``draft.amount`` left; the deposit gets the next
-        number.
+        number. An ``exclusive`` draft (:class:`DepositDraft`) is refused when the book holds
+        another deposit of the coin for the same merchant and contract, decided in the same
+        atomic step.
 
         Raises:
+            ConflictingDeposit: an exclusive draft, and another deposit of the coin for the
+                merchant and contract.
             DoubleSpend: the coin has less left than the amount, or was recorded as a coin of
                 another denomination.
             Exception: whatever ``check`` raises.
@@ -180,6 +193,7 @@ class MintBook(Protocol):
         amount: Money,
         refunded_at: DateTime,
         check: Callable[[bytes], None],
+        key: str | None = None,
     ) -> RefundReceipt:
         """Give ``amount`` of the coin's deposits to ``merchant`` for ``contract_hash`` back.
 
@@ -187,7 +201,14 @@ class MintBook(Protocol):
         it: the mint's refund-window check); the refund is drawn on the unpaid deposits in the
         order they came.
 
+        ``key``, when given, is the refund's idempotency key, unique in the book: a refund
+        recorded with it for the same coin, merchant, contract and amount is returned again
+        (nothing more is refunded, ``check`` is not called); with anything else it raises
+        :class:`~ecservice.errors.IdempotencyConflict`. Decided in the same atomic step.
+
         Raises:
+            IdempotencyConflict: ``key`` names a refund of another coin, merchant, contract or
+                amount.
             UnknownDeposit: no such deposit.
             RefundExceedsDeposit: more than was deposited, net of earlier refunds.
             AlreadyPaidOut: more than is still unpaid to the merchant.
@@ -228,6 +249,18 @@ class MintBook(Protocol):
         """The unpaid deposits of ``merchant``, net of refunds."""
         ...
 
+    def contract_deposits(self, merchant: str, contract_hash: bytes) -> tuple[StoredDeposit, ...]:
+        """The deposits for ``merchant``'s contract ``contract_hash``, oldest first, as
+        ``(receipt, nonce, refunded, paid)``."""
+        ...
+
+    def contract_refunds(
+        self, merchant: str, contract_hash: bytes
+    ) -> tuple[tuple[RefundReceipt, str | None], ...]:
+        """The refunds of ``merchant``'s deposits for ``contract_hash``, oldest first, each
+        with its idempotency key (``None`` if it was made without one)."""
+        ...
+
     def deposit_states(self) -> tuple[StoredDeposit, ...]:
         """Every deposit, oldest first, as ``(receipt, nonce, refunded, paid)``."""
         ...
@@ -243,6 +276,28 @@ class MintBook(Protocol):
     def payouts(self) -> tuple[PayoutRecord, ...]:
         """Every payout, oldest first."""
         ...
+
+
+def replayed_refund(
+    mint: str,
+    key: str,
+    done: RefundReceipt,
+    coin_public_key: bytes,
+    merchant: str,
+    contract_hash: bytes,
+    amount: Money,
+) -> RefundReceipt:
+    """``done``, the refund recorded with ``key``, if this request is the same; else raise
+    :class:`~ecservice.errors.IdempotencyConflict`."""
+    asked = (coin_public_key, merchant, contract_hash, amount)
+    if (done.coin_public_key, done.merchant, done.contract_hash, done.amount) == asked:
+        return done
+    raise IdempotencyConflict(
+        f"refund key {key!r} was used at {mint} for a refund of {done.amount} to coin "
+        f"{short_hex(done.coin_public_key)} (merchant {shown(done.merchant)}, contract "
+        f"{short_hex(done.contract_hash)}); this request is {_hex(coin_public_key)} for "
+        f"{shown(amount)}: a retry must repeat its request exactly"
+    )
 
 
 def _hashable(key: tuple[object, ...]) -> bool:
@@ -287,6 +342,8 @@ class MemoryMintBook:
         self._refreshes: list[RefreshRecord] = []
         self._refresh_index: set[bytes] = set()
         self._payouts: list[PayoutRecord] = []
+        self._refund_keys: dict[str, RefundReceipt] = {}
+        self._key_of: dict[int, str] = {}
 
     def _install(
         self,
@@ -310,6 +367,8 @@ class MemoryMintBook:
             self._refreshes = refreshes
             self._refresh_index = refresh_index
             self._payouts = payouts
+            self._refund_keys = {}
+            self._key_of = {}
 
     @property
     def name(self) -> str:
@@ -356,6 +415,13 @@ class MemoryMintBook:
             prior = self._deposit_index.get(key)
             if prior is not None:
                 return prior.receipt, False
+            if draft.exclusive and self._orders.get(key[:3]):
+                raise ConflictingDeposit(
+                    f"{self._name} holds another deposit of coin "
+                    f"{short_hex(draft.coin_public_key)} for merchant {shown(draft.merchant)} "
+                    f"and contract {short_hex(draft.contract_hash)}: this one differs from it "
+                    "(amount or nonce)"
+                )
             check()
             ledger = self._ledger(draft.coin_public_key, draft.denomination_id, draft.coin_value)
             if draft.amount > ledger.remaining:
@@ -381,11 +447,24 @@ class MemoryMintBook:
         amount: Money,
         refunded_at: DateTime,
         check: Callable[[bytes], None],
+        key: str | None = None,
     ) -> RefundReceipt:
-        """See :meth:`MintBook.refund`."""
+        """See :meth:`MintBook.refund`.
+
+        The refund keys are kept while the book lives: the mint's document has no place for
+        them, so a mint restored from it replays no refund by key (a mint shared by several
+        processes keeps its book in a database, which keeps them).
+        """
         with self._lock:
-            key = (coin_public_key, merchant, contract_hash)
-            deposits = self._orders.get(key) if _hashable(key) else None
+            if key is not None:
+                check_key(key, "a refund key")
+                done = self._refund_keys.get(key)
+                if done is not None:
+                    return replayed_refund(
+                        self._name, key, done, coin_public_key, merchant, contract_hash, amount
+                    )
+            order = (coin_public_key, merchant, contract_hash)
+            deposits = self._orders.get(order) if _hashable(order) else None
             if not deposits:
                 raise UnknownDeposit(
                     f"{self._name} has no deposit of coin {_hex(coin_public_key)} to "
@@ -421,6 +500,9 @@ class MemoryMintBook:
                 refunded_at=refunded_at,
             )
             self._refunds.append(receipt)
+            if key is not None:
+                self._refund_keys[key] = receipt
+                self._key_of[receipt.refund_id] = key
             return receipt
 
     def refresh(
@@ -472,6 +554,26 @@ class MemoryMintBook:
             return sum_money(
                 (d.net for d in self._deposits if d.receipt.merchant == merchant and not d.paid),
                 self._currency,
+            )
+
+    def contract_deposits(self, merchant: str, contract_hash: bytes) -> tuple[StoredDeposit, ...]:
+        """See :meth:`MintBook.contract_deposits`."""
+        with self._lock:
+            return tuple(
+                state
+                for state in self.deposit_states()
+                if state[0].merchant == merchant and state[0].contract_hash == contract_hash
+            )
+
+    def contract_refunds(
+        self, merchant: str, contract_hash: bytes
+    ) -> tuple[tuple[RefundReceipt, str | None], ...]:
+        """See :meth:`MintBook.contract_refunds`."""
+        with self._lock:
+            return tuple(
+                (r, self._key_of.get(r.refund_id))
+                for r in self._refunds
+                if r.merchant == merchant and r.contract_hash == contract_hash
             )
 
     def deposit_states(self) -> tuple[StoredDeposit, ...]:

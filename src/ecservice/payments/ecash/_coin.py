@@ -477,22 +477,33 @@ class WalletCoin:
             serialization.NoEncryption(),
         )
 
-    def spend(self, amount: Money, *, merchant: str, contract: bytes) -> CoinSpend:
+    def spend(
+        self, amount: Money, *, merchant: str, contract: bytes, nonce: bytes | None = None
+    ) -> CoinSpend:
         """Sign a spend of ``amount`` from this coin to ``merchant`` for the order ``contract``.
 
         The coin does not track what is left of it (a :class:`~ecservice.payments.ecash.CoinWallet`
         does); the mint refuses a spend beyond the remaining value.
 
+        ``nonce`` is random unless given. A caller that must make the *same* spend again in
+        another process (a gateway deriving a capture's spends from what it stored) gives a
+        nonce derived from what the spend is for: Ed25519 signatures are deterministic
+        (RFC 8032, 5.1.6), so the same coin, amount, merchant, contract and nonce give the same
+        spend, which the mint takes as a replay.
+
         Raises:
             InvalidAmount: ``amount`` is not positive.
             CurrencyMismatch: ``amount`` is not in the coin's currency.
-            ValidationError: the merchant id or contract hash is malformed.
+            ValidationError: the merchant id or contract hash is malformed, or ``nonce`` is not
+                16 bytes.
         """
         _check_positive(None, None, amount)
         check_currency(amount, self.denomination, "spend")
         _check_merchant(None, None, merchant)
         _bytes_of(None, "a contract hash", max_len=_MAX_CONTRACT_HASH_LEN)(None, None, contract)
-        nonce = secrets.token_bytes(SPEND_NONCE_LEN)
+        if nonce is None:
+            nonce = secrets.token_bytes(SPEND_NONCE_LEN)
+        _bytes_of(SPEND_NONCE_LEN, "a spend nonce")(None, None, nonce)
         data = CoinSpend.signed_bytes_for(self.coin, amount, merchant, contract, nonce)
         return CoinSpend(self.coin, amount, merchant, contract, self._key.sign(data), nonce=nonce)
 

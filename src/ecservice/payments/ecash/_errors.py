@@ -12,10 +12,11 @@ request raises :class:`~ecservice.errors.InvalidSignature`, spending more than a
 
 from __future__ import annotations
 
-from ecservice.errors import PolicyViolation, ValidationError
+from ecservice.errors import DoubleSpend, PolicyViolation, ValidationError
 
 __all__ = [
     "AlreadyPaidOut",
+    "ConflictingDeposit",
     "DenominationExpired",
     "RefundExceedsDeposit",
     "RefundWindowClosed",
@@ -54,4 +55,15 @@ class RefundWindowClosed(DenominationExpired):
 
     The refunded value would sit on a coin that can never again be deposited or refreshed, so
     the mint refuses: refunds are possible only while the coin is still depositable.
+    """
+
+
+class ConflictingDeposit(DoubleSpend):
+    """An exclusive deposit of a coin for a merchant's contract that the mint already holds a
+    different deposit of (another amount or nonce).
+
+    A gateway that captures one authorisation from several processes deposits each coin for
+    the contract exclusively, so that only one capture's spends can ever reach the mint; GNU
+    Taler's exchange refuses such a deposit the same way (``exchange_do_deposit`` in its
+    ``src/exchangedb/procedures.sql``: "Deposit exists, but with differences. Not allowed").
     """

@@ -421,7 +421,7 @@ class Mint:
 
     # --- deposit ---------------------------------------------------------------------------------
 
-    def deposit(self, spend: CoinSpend) -> DepositReceipt:
+    def deposit(self, spend: CoinSpend, *, exclusive: bool = False) -> DepositReceipt:
         """Accept a merchant's deposit of a coin spend; the merchant is owed its amount.
 
         Checks, in order: the denomination is this mint's, the amount is positive and in the
@@ -430,7 +430,16 @@ class Mint:
         returns the same receipt and changes nothing) the deposit window and the coin's remaining
         value.
 
+        With ``exclusive=True`` the coin pays the merchant's contract once: a deposit that
+        differs (amount or nonce) from one the mint holds of the coin for the same merchant and
+        contract is refused, as GNU Taler's exchange refuses it (``exchange_do_deposit``: a
+        deposit "exists, but with differences"). A gateway that may capture one authorisation
+        from several processes with different amounts deposits this way, so only one capture's
+        spends reach the mint. Without it, paying the same contract again is a new payment.
+
         Raises:
+            ConflictingDeposit: ``exclusive``, and the mint holds another deposit of the coin
+                for the merchant and contract.
             UnknownDenomination: a coin of another mint, or a made-up denomination.
             CurrencyMismatch: the amount is in another currency.
             InsufficientFunds: the amount is more than the coin's face value.
@@ -439,7 +448,7 @@ class Mint:
             DoubleSpend: the coin has less value left than the amount.
             ValidationError: ``spend`` is not a :class:`CoinSpend`.
         """
-        return _deposits.deposit(self, spend)
+        return _deposits.deposit(self, spend, exclusive=exclusive)
 
     # --- refund and payout -----------------------------------------------------------------------
 
@@ -450,6 +459,7 @@ class Mint:
         coin_public_key: bytes,
         contract_hash: bytes,
         amount: Money,
+        key: str | None = None,
     ) -> RefundReceipt:
         """Give (part of) a merchant's deposit for an order back to the coin.
 
@@ -459,7 +469,18 @@ class Mint:
         refused and the merchant must repay the buyer by other means. The refunded value is
         spendable until the same instant; the wallet should refresh the coin before then.
 
+        ``key`` is the refund's idempotency key, unique at the mint (as GNU Taler's merchant
+        numbers its refunds with an ``rtransaction_id``): the same key with the same request
+        returns the first :class:`RefundReceipt` and refunds nothing more; with another request
+        it raises :class:`~ecservice.errors.IdempotencyConflict`. It is optional so that a
+        caller in one process may refund by hand, but a caller that may run a refund again
+        after a crash or a lost answer (a gateway whose books commit after the mint) must give
+        one, or the retry refunds twice. A mint whose book is in its own document keeps the
+        keys only while it lives (:class:`MemoryMintBook`).
+
         Raises:
+            IdempotencyConflict: ``key`` was used for another refund.
+            ValidationError: ``key`` is not acceptable text (at most 200 characters).
             InvalidAmount: ``amount`` is not positive.
             CurrencyMismatch: ``amount`` is in another currency.
             UnknownDeposit: no deposit of this coin to this merchant for this contract.
@@ -473,7 +494,36 @@ class Mint:
             coin_public_key=coin_public_key,
             contract_hash=contract_hash,
             amount=amount,
+            key=key,
         )
+
+    def contract_deposits(
+        self, merchant: str, contract_hash: bytes
+    ) -> tuple[tuple[DepositReceipt, bytes, Money, bool], ...]:
+        """The deposits for ``merchant``'s contract, oldest first, each as ``(receipt, spend
+        nonce, value refunded from it, paid out)``: what a payment took and gave back.
+
+        Raises:
+            ValidationError: ``merchant`` is not a valid merchant id, or ``contract_hash`` is
+                not bytes.
+        """
+        _check_merchant_name(merchant)
+        require(contract_hash, bytes, "a contract hash")
+        return self._book.contract_deposits(merchant, contract_hash)
+
+    def contract_refunds(
+        self, merchant: str, contract_hash: bytes
+    ) -> tuple[tuple[RefundReceipt, str | None], ...]:
+        """The refunds of ``merchant``'s deposits for the contract, oldest first, each with
+        the key it was made with (``None`` without one).
+
+        Raises:
+            ValidationError: ``merchant`` is not a valid merchant id, or ``contract_hash`` is
+                not bytes.
+        """
+        _check_merchant_name(merchant)
+        require(contract_hash, bytes, "a contract hash")
+        return self._book.contract_refunds(merchant, contract_hash)
 
     def pending_total(self, merchant: str) -> Money:
         """What the mint owes ``merchant`` now: deposits not paid out, net of refunds.

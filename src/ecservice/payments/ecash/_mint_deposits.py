@@ -18,6 +18,7 @@ from ecservice.payments.ecash._coin import CoinSpend
 from ecservice.payments.ecash._denomination import require, short_hex
 from ecservice.payments.ecash._errors import RefundWindowClosed
 from ecservice.payments.ecash._records import DepositReceipt, RefundReceipt
+from ecservice.text import check_key
 
 if TYPE_CHECKING:
     from ecservice.payments.ecash._mint import Mint
@@ -25,9 +26,10 @@ if TYPE_CHECKING:
 __all__ = ["deposit", "refund"]
 
 
-def deposit(mint: Mint, spend: CoinSpend) -> DepositReceipt:
+def deposit(mint: Mint, spend: CoinSpend, *, exclusive: bool = False) -> DepositReceipt:
     """Accept a merchant's deposit of a coin spend; see :meth:`Mint.deposit`."""
     require(spend, CoinSpend, "a deposit")
+    require(exclusive, bool, "exclusive")
     with mint._lock:
         issued = mint._lookup(spend.coin.denomination_id)
         denomination = issued.denomination
@@ -46,6 +48,7 @@ def deposit(mint: Mint, spend: CoinSpend) -> DepositReceipt:
             nonce=spend.nonce,
             spend_signature=spend.signature,
             deposited_at=now,
+            exclusive=exclusive,
         )
         receipt, new = mint._book.deposit(draft, lambda: denomination.check_deposit(now))
         if new:
@@ -60,8 +63,11 @@ def refund(
     coin_public_key: bytes,
     contract_hash: bytes,
     amount: Money,
+    key: str | None = None,
 ) -> RefundReceipt:
     """Give (part of) a merchant's deposit back to the coin; see :meth:`Mint.refund`."""
+    if key is not None:
+        check_key(key, "a refund key")
     with mint._lock:
         mint._check_amount(amount, "refund")
         now = mint._clock.now()
@@ -76,6 +82,7 @@ def refund(
                     "unspendable; repay the buyer another way"
                 )
 
+        before = 0 if key is None or mint._book.external else len(mint._book.refunds())
         receipt = mint._book.refund(
             coin_public_key=coin_public_key,
             merchant=merchant,
@@ -83,6 +90,9 @@ def refund(
             amount=amount,
             refunded_at=now,
             check=check,
+            key=key,
         )
-        mint._changed()
+        # A refund replayed by its key records nothing, and counts no change.
+        if key is None or mint._book.external or len(mint._book.refunds()) > before:
+            mint._changed()
         return receipt

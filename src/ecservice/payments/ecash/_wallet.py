@@ -374,6 +374,43 @@ class CoinWallet:
         self._version += 1
         return spends
 
+    def record_spends(self, spends: Iterable[CoinSpend]) -> Money:
+        """Deduct spends signed earlier, now that the mint took them; return their total.
+
+        A gateway has the coins sign spends when it authorises a payment (the value stays
+        spendable: e-cash is a bearer instrument) and deposits them when it captures; this
+        records the deposited spends in the wallet, all or none. It is not idempotent by
+        itself: a gateway records a capture's spends in the same unit of work as the capture,
+        so a capture that runs again starts from the wallet without them.
+
+        Raises:
+            ValidationError: not a sequence of :class:`CoinSpend`, none at all, or a spend of a
+                coin the wallet does not hold.
+            CurrencyMismatch: a spend in another currency.
+            InsufficientFunds: a coin has less left than its spends take.
+        """
+        given = _items(spends, "the spends")
+        if not given:
+            raise ValidationError("record_spends needs at least one spend")
+        taken: dict[bytes, Money] = {}
+        for spend in given:
+            require(spend, CoinSpend, "a spend")
+            holding = self._holding(spend.coin.public_key)
+            if spend.amount.currency != self._currency:
+                raise CurrencyMismatch(self._currency.code, spend.amount.currency.code, "pay")
+            key = spend.coin.public_key
+            taken[key] = taken.get(key, Money.zero(self._currency)) + spend.amount
+            if taken[key] > holding.remaining:
+                raise InsufficientFunds(
+                    f"coin {short_hex(key)} has {holding.remaining} left, not the {taken[key]} "
+                    "its spends take"
+                )
+        for key, amount in taken.items():
+            holding = self._holdings[key]
+            holding.remaining = holding.remaining - amount
+        self._version += 1
+        return sum_money(taken.values(), self._currency)
+
     # --- change ----------------------------------------------------------------------------------
 
     def refresh(self, mint: Mint, coin_id: bytes, *, allow_loss: bool = False) -> tuple[Coin, ...]:

@@ -27,7 +27,7 @@ Every gateway keeps its books (answers per key, authorisations, captures) in a
 :class:`GatewayBook`: a :class:`MemoryBook` by default, or a book in a unit of work
 (:class:`~ecservice.storage.StoredGatewayBook`, which writes each gateway's holds with its
 :class:`HoldCodec`: :data:`WALLET_HOLDS` for the e-wallet gateway, :data:`PURSE_HOLDS` for the
-purse gateway), so that a gateway built anew
+purse gateway, :data:`ECASH_HOLDS` for the e-cash gateway), so that a gateway built anew
 in another process finds what an earlier one did.
 
 The e-cash and e-wallet modules need the ``crypto`` extra; the gateways import them only for type
@@ -38,10 +38,12 @@ checking and inside the methods that use them, so importing this package needs n
 from ecservice.payments.gateways._base import Authorization, AuthorizationState, Capture
 from ecservice.payments.gateways._book import GatewayBook, HoldCodec, MemoryBook
 from ecservice.payments.gateways._ecash import EcashGateway
+from ecservice.payments.gateways._ecash_holds import ECASH_HOLDS
 from ecservice.payments.gateways._purse import PURSE_HOLDS, PurseGateway
 from ecservice.payments.gateways._wallet import WALLET_HOLDS, WalletGateway
 
 __all__ = [
+    "ECASH_HOLDS",
     "PURSE_HOLDS",
     "WALLET_HOLDS",
     "Authorization",

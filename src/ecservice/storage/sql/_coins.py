@@ -44,7 +44,7 @@ from ecservice.storage.sql._engine import READ_ONLY_OPTION, make_engine
 from ecservice.storage.sql._retry import masked_url, translated
 from ecservice.storage.sql._schema import METADATA
 from ecservice.storage.sql._store import SqlStore
-from ecservice.text import SHORT_TEXT_MAX, check_text
+from ecservice.text import SHORT_TEXT_MAX, check_key, check_text
 
 if TYPE_CHECKING:
     # The e-cash package needs the crypto extra; this module imports without it (so that the
@@ -292,8 +292,38 @@ class SqlMintBook:
             table.c.nonce == draft.nonce,
         )
 
+        order = (
+            table.c.mint == self._name,
+            table.c.coin == draft.coin_public_key,
+            table.c.merchant == draft.merchant,
+            table.c.contract_hash == draft.contract_hash,
+        )
+
+        def conflicting(connection: sa.Connection) -> Any:
+            """For an exclusive draft: the identical deposit if the contract holds it (a
+            replay), else raise if the coin paid this merchant's contract otherwise."""
+            if not draft.exclusive:
+                return None
+            rows = connection.execute(
+                sa.select(table).where(*order).order_by(table.c.deposit_id)
+            ).all()
+            for row in rows:
+                if row.amount == amount and row.nonce == draft.nonce:
+                    return row
+            if rows:
+                from ecservice.payments.ecash import ConflictingDeposit
+
+                raise ConflictingDeposit(
+                    f"{self._name} holds another deposit of coin {draft.coin_public_key[:8].hex()} "
+                    f"for merchant {shown(draft.merchant)} and contract "
+                    f"{draft.contract_hash[:8].hex()}: this one differs from it (amount or nonce)"
+                )
+            return None
+
         def work(connection: sa.Connection) -> tuple[DepositReceipt, bool]:
             prior = connection.execute(sa.select(table).where(*spend)).first()
+            if prior is None:
+                prior = conflicting(connection)  # committed since the line above: a replay
             if prior is not None:
                 return self._receipt(prior), False
             check()
@@ -314,8 +344,14 @@ class SqlMintBook:
                 # coin's row: then this is a replay, not a double spend.
                 prior = connection.execute(sa.select(table).where(*spend)).first()
                 if prior is None:
+                    prior = conflicting(connection)
+                if prior is None:
                     raise
                 return self._receipt(prior), False
+            # The coin's row is locked now: a deposit for the contract committed meanwhile
+            # shows. The identical one is a replay: run again, which finds it.
+            if conflicting(connection) is not None:
+                raise _Raced
             inserted = connection.execute(
                 self._insert(table)
                 .values(
@@ -350,8 +386,11 @@ class SqlMintBook:
         amount: Money,
         refunded_at: _dt.datetime,
         check: Callable[[bytes], None],
+        key: str | None = None,
     ) -> RefundReceipt:
-        """See :meth:`MintBook.refund <ecservice.payments.ecash.MintBook.refund>`."""
+        """See :meth:`MintBook.refund <ecservice.payments.ecash.MintBook.refund>`: a refund
+        with a ``key`` is recorded with it under a unique index, so two transactions that run
+        one refund at once record it once (the second runs again and replays the first)."""
         from ecservice.payments.ecash import (
             AlreadyPaidOut,
             RefundExceedsDeposit,
@@ -370,8 +409,36 @@ class SqlMintBook:
             )
         units = self._units(amount)
         table = MINT_DEPOSITS
+        if key is not None:
+            check_key(key, "a refund key")
+
+        def replayed(connection: sa.Connection) -> RefundReceipt | None:
+            """The refund recorded with ``key``, if this request is the same (else raise)."""
+            if key is None:
+                return None
+            done = connection.execute(
+                sa.select(MINT_REFUNDS).where(
+                    MINT_REFUNDS.c.mint == self._name, MINT_REFUNDS.c.refund_key == key
+                )
+            ).first()
+            if done is None:
+                return None
+            from ecservice.payments.ecash._book import replayed_refund
+
+            return replayed_refund(
+                self._name,
+                key,
+                self._refund_receipt(done),
+                coin_public_key,
+                merchant,
+                contract_hash,
+                amount,
+            )
 
         def work(connection: sa.Connection) -> RefundReceipt:
+            first = replayed(connection)
+            if first is not None:
+                return first
             query = (
                 sa.select(
                     table.c.deposit_id,
@@ -391,6 +458,11 @@ class SqlMintBook:
             if self._postgresql:
                 query = query.with_for_update()
             rows = connection.execute(query).all()
+            # The deposits' rows are locked now: the same refund committed meanwhile (it held
+            # them until then) shows, and is a replay.
+            first = replayed(connection) if self._postgresql else None
+            if first is not None:
+                return first
             if not rows:
                 raise UnknownDeposit(
                     f"{self._name} has no deposit of coin {coin_public_key[:8].hex()} to "
@@ -441,7 +513,7 @@ class SqlMintBook:
             if changed != 1:
                 raise _Raced
             refund_id = connection.execute(
-                MINT_REFUNDS.insert()
+                self._insert(MINT_REFUNDS)
                 .values(
                     mint=self._name,
                     coin=coin_public_key,
@@ -449,9 +521,15 @@ class SqlMintBook:
                     contract_hash=contract_hash,
                     amount=units,
                     refunded_at=refunded_at,
+                    refund_key=key,
                 )
+                .on_conflict_do_nothing()
                 .returning(MINT_REFUNDS.c.refund_id)
-            ).scalar_one()
+            ).scalar_one_or_none()
+            if refund_id is None:
+                # The same key was recorded meanwhile: undo this refund and run again, which
+                # then finds it (a replay, or a conflict).
+                raise _Raced
             return RefundReceipt(
                 refund_id=int(refund_id),
                 coin_public_key=coin_public_key,
@@ -586,24 +664,63 @@ class SqlMintBook:
             for r in rows
         )
 
-    def refunds(self) -> tuple[RefundReceipt, ...]:
-        """See :meth:`MintBook.refunds <ecservice.payments.ecash.MintBook.refunds>`."""
+    def _refund_receipt(self, row: Any) -> RefundReceipt:
         from ecservice.payments.ecash import RefundReceipt
 
+        return RefundReceipt(
+            refund_id=row.refund_id,
+            coin_public_key=row.coin,
+            merchant=row.merchant,
+            contract_hash=row.contract_hash,
+            amount=self._money(row.amount),
+            refunded_at=row.refunded_at,
+        )
+
+    def refunds(self) -> tuple[RefundReceipt, ...]:
+        """See :meth:`MintBook.refunds <ecservice.payments.ecash.MintBook.refunds>`."""
         table = MINT_REFUNDS
         query = sa.select(table).where(table.c.mint == self._name).order_by(table.c.refund_id)
         rows = self._read("read the refunds", lambda c: c.execute(query).all())
-        return tuple(
-            RefundReceipt(
-                refund_id=r.refund_id,
-                coin_public_key=r.coin,
-                merchant=r.merchant,
-                contract_hash=r.contract_hash,
-                amount=self._money(r.amount),
-                refunded_at=r.refunded_at,
+        return tuple(self._refund_receipt(r) for r in rows)
+
+    def contract_deposits(
+        self, merchant: str, contract_hash: bytes
+    ) -> tuple[tuple[DepositReceipt, bytes, Money, bool], ...]:
+        """See :meth:`MintBook.contract_deposits
+        <ecservice.payments.ecash.MintBook.contract_deposits>` (one indexed query)."""
+        table = MINT_DEPOSITS
+        query = (
+            sa.select(table)
+            .where(
+                table.c.mint == self._name,
+                table.c.merchant == merchant,
+                table.c.contract_hash == contract_hash,
             )
+            .order_by(table.c.deposit_id)
+        )
+        rows = self._read("read a contract's deposits", lambda c: c.execute(query).all())
+        return tuple(
+            (self._receipt(r), r.nonce, self._money(r.refunded), r.payout_id is not None)
             for r in rows
         )
+
+    def contract_refunds(
+        self, merchant: str, contract_hash: bytes
+    ) -> tuple[tuple[RefundReceipt, str | None], ...]:
+        """See :meth:`MintBook.contract_refunds
+        <ecservice.payments.ecash.MintBook.contract_refunds>` (one indexed query)."""
+        table = MINT_REFUNDS
+        query = (
+            sa.select(table)
+            .where(
+                table.c.mint == self._name,
+                table.c.merchant == merchant,
+                table.c.contract_hash == contract_hash,
+            )
+            .order_by(table.c.refund_id)
+        )
+        rows = self._read("read a contract's refunds", lambda c: c.execute(query).all())
+        return tuple((self._refund_receipt(r), r.refund_key) for r in rows)
 
     def refreshes(self) -> tuple[RefreshRecord, ...]:
         """See :meth:`MintBook.refreshes <ecservice.payments.ecash.MintBook.refreshes>`."""

@@ -19,7 +19,11 @@ of the currency's minor units (``BIGINT``), never floating point; a coin worth m
     (``NULL`` until paid). ``UNIQUE (mint, coin, merchant, contract_hash, amount, nonce)``: the
     identical spend is recorded once, and a replay finds the first receipt.
 ``ecs_mint_refunds``
-    One row per refund: ``refund_id`` (increasing), coin, merchant, contract hash, amount, when.
+    One row per refund: ``refund_id`` (increasing), coin, merchant, contract hash, amount, when,
+    and the caller's ``refund_key`` (``NULL`` without one; a unique index on ``(mint,
+    refund_key)`` records each key once, so a refund run again after a crash finds the first).
+    Indexed by merchant and contract, as the deposits are: what a payment took and gave back is
+    read from them.
 ``ecs_mint_refreshes``
     One row per refresh (melt): ``UNIQUE (mint, digest)`` (the hash of the signed request), the
     coin, its denomination, the amount melted, the new coins' denominations and blinded-message
@@ -111,6 +115,7 @@ MINT_DEPOSITS: Final = sa.Table(
         "amount > 0 AND refunded >= 0 AND refunded <= amount", name="ck_ecs_mint_deposits_refunded"
     ),
     sa.Index("ix_ecs_mint_deposits_merchant", "mint", "merchant", "payout_id"),
+    sa.Index("ix_ecs_mint_deposits_contract", "mint", "merchant", "contract_hash"),
 )
 
 MINT_REFUNDS: Final = sa.Table(
@@ -123,8 +128,11 @@ MINT_REFUNDS: Final = sa.Table(
     _bytes("contract_hash", 1024),
     minor_units_column("amount"),
     sa.Column("refunded_at", UtcDateTime(), nullable=False),
+    sa.Column("refund_key", sa.String(200), nullable=True),
     sa.CheckConstraint("amount > 0", name="ck_ecs_mint_refunds_amount"),
     sa.Index("ix_ecs_mint_refunds_mint", "mint", "refund_id"),
+    sa.Index("ix_ecs_mint_refunds_contract", "mint", "merchant", "contract_hash"),
+    sa.Index("uq_ecs_mint_refunds_key", "mint", "refund_key", unique=True),
 )
 
 MINT_REFRESHES: Final = sa.Table(
