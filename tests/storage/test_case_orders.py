@@ -189,6 +189,7 @@ def check_backfill(url: str, cases: list[AfterSalesCase]) -> None:
     store = SqlStore(url)
     try:
         assert facts_rows(store) == {c.id: case_facts(c).values() for c in cases}
+        upgrade(url)  # a store works on a database at this version's revision
         with store.unit_of_work() as uow:
             expected = sorted((c for c in cases if c.order_id == "O-1"), key=lambda c: c.opened_at)
             assert ids(uow.cases.for_order("O-1")) == ids(expected)

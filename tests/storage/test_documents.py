@@ -131,12 +131,17 @@ def test_a_domain_error_is_kept_as_the_cause(document: dict[str, Any]) -> None:
     assert isinstance(info.value.__cause__, InvalidAmount)
 
 
-def test_a_broken_invariant_raises_the_constructors_error(document: dict[str, Any]) -> None:
-    """Checks across fields are the constructor's: its own error comes out unchanged."""
+def test_a_broken_invariant_raises_a_document_error_naming_the_document(
+    document: dict[str, Any],
+) -> None:
+    """Checks across fields are the constructor's: its error comes out as a DocumentError
+    that names the document, with the constructor's message and error as its cause."""
     bad = _body(document, shipping_fee={"amount": "-1.00", "currency": "CNY"})
-    with pytest.raises(ValidationError, match="shipping_fee must not be negative") as info:
+    with pytest.raises(DocumentError, match="shipping_fee must not be negative") as info:
         load_order(bad)
-    assert not isinstance(info.value, DocumentError)
+    assert info.value.subject == f"order document {bad['id']!r}"
+    assert isinstance(info.value.__cause__, ValidationError)
+    assert not isinstance(info.value.__cause__, DocumentError)
 
 
 @pytest.mark.parametrize(

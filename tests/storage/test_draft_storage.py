@@ -146,15 +146,17 @@ def _acts(document: Any) -> list[dict[str, Any]]:
 def test_an_altered_amount_is_a_forgery() -> None:
     document = dump_draft(paid())
     _acts(document)[-1]["amount"]["amount"] = "12.00"
-    with pytest.raises(ForgedAct):
+    with pytest.raises(DocumentError) as raised:
         load_draft(document)
+    assert isinstance(raised.value.__cause__, ForgedAct)
 
 
 def test_an_altered_endorsee_is_a_forgery() -> None:
     document = dump_draft(rig.endorsed_twice())
     _acts(document)[-1]["party"]["name"] = "Someone Else"
-    with pytest.raises(ForgedAct):
+    with pytest.raises(DocumentError) as raised:
         load_draft(document)
+    assert isinstance(raised.value.__cause__, ForgedAct)
 
 
 def test_acts_out_of_order_break_the_chain() -> None:
@@ -168,15 +170,17 @@ def test_acts_out_of_order_break_the_chain() -> None:
 def test_a_dropped_act_breaks_the_chain() -> None:
     document = dump_draft(rig.endorsed_twice())
     del _acts(document)[-1]
-    with pytest.raises(ActChainBroken):
+    with pytest.raises(DocumentError) as raised:
         load_draft(document)
+    assert isinstance(raised.value.__cause__, ActChainBroken)
 
 
 def test_a_draft_moved_to_another_number_is_refused() -> None:
     document = dump_draft(rig.held())
     document["id"] = "500000000001202603010000000099"
-    with pytest.raises(ActChainBroken):
+    with pytest.raises(DocumentError, match="'500000000001202603010000000099'") as raised:
         load_draft(document)
+    assert isinstance(raised.value.__cause__, ActChainBroken)
 
 
 @settings(max_examples=150, deadline=None)

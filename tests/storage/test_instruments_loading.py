@@ -139,8 +139,9 @@ def test_a_purse_state_the_protocol_cannot_reach_is_refused(
 def test_a_purse_balance_above_its_limit_is_refused() -> None:
     document = purse_doc("carol")
     document["body"]["balances"] = [{"amount": "61.00", "currency": "CNY"}]
-    with pytest.raises(BalanceLimitExceeded):
+    with pytest.raises(DocumentError, match="purse document 'carol'") as raised:
         load_purse(document)
+    assert isinstance(raised.value.__cause__, BalanceLimitExceeded)
 
 
 def test_a_recovery_is_kept_for_the_payer_only() -> None:
@@ -234,8 +235,9 @@ def test_a_forged_coin_is_refused() -> None:
     signature = bytearray(base64.b64decode(coin["signature"]))
     signature[-1] ^= 1
     coin["signature"] = base64.b64encode(bytes(signature)).decode()
-    with pytest.raises(InvalidSignature):
+    with pytest.raises(DocumentError, match="coin-wallet document") as raised:
         load_coin_wallet(document)
+    assert isinstance(raised.value.__cause__, InvalidSignature)
 
 
 def test_a_key_that_is_not_the_coins_is_refused() -> None:

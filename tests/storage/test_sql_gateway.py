@@ -19,6 +19,7 @@ from ecservice.errors import GatewayUnavailable, IdempotencyConflict, Validation
 from ecservice.money import Money
 from ecservice.payments import GatewayResponse, InMemoryGateway, Instrument, InstrumentKind
 from ecservice.storage.sql import SqlGateway, SqlStore
+from ecservice.storage.sql.migrations import MigrationError
 
 CARD = Instrument(InstrumentKind.CARD, "tok_a")
 OTHER = Instrument(InstrumentKind.CARD, "tok_b")
@@ -137,9 +138,20 @@ def test_the_audit_finds_books_that_do_not_balance(engine: sa.Engine) -> None:
 
 
 def test_a_database_failure_is_an_unknown_outcome() -> None:
-    store = SqlStore("sqlite://")  # no tables
+    store = SqlStore("sqlite://")
+    store.create_schema()
+    with store.engine.begin() as connection:  # the tables are there, a statement fails
+        connection.exec_driver_sql("DROP TABLE ecs_gw_requests")
+        connection.exec_driver_sql("CREATE TABLE ecs_gw_requests (other INTEGER)")
+    gw = SqlGateway(store.engine, name="broken")
+    with pytest.raises(GatewayUnavailable, match="has no column"):
+        gw.authorize(CARD, cny("1.00"), reference="P", idempotency_key="k")
+
+
+def test_a_database_without_the_gateways_tables_is_a_migration_error() -> None:
+    store = SqlStore("sqlite://")  # no tables: calling again would never help
     gw = SqlGateway(store.engine, name="empty")
-    with pytest.raises(GatewayUnavailable, match="no such table"):
+    with pytest.raises(MigrationError, match="lacks the gateway's table"):
         gw.authorize(CARD, cny("1.00"), reference="P", idempotency_key="k")
 
 

@@ -116,3 +116,24 @@ def test_a_second_store_on_the_same_sqlite_file_is_refused_at_once(tmp_path: Pat
         first.dispose()
         second.dispose()
         other_file.dispose()
+
+
+def test_a_store_refuses_a_database_at_another_revision_before_its_first_transaction(
+    tmp_path: Path,
+) -> None:
+    from ecservice.storage.sql.migrations import MigrationError, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0005")
+    store = SqlStore(url, clock=CLOCK)
+    try:
+        with (
+            store.unit_of_work() as uow,
+            pytest.raises(MigrationError, match="ecservice db upgrade"),
+        ):
+            uow.orders.find("O-1")
+        upgrade(url)
+        with store.unit_of_work() as uow:
+            assert uow.orders.find("O-1") is None
+    finally:
+        store.dispose()

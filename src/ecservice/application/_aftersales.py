@@ -16,6 +16,7 @@ each decided refund moves money once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar, final
@@ -33,6 +34,7 @@ from ecservice.aftersales import (
 from ecservice.application._claims import claimed_units, covered_by_keys
 from ecservice.application._order_view import OrderAfterSales, order_view
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
+from ecservice.application._stored import claim_due
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import GatewayUnavailable, PolicyViolation, ValidationError
 from ecservice.money import Money
@@ -425,14 +427,21 @@ class AfterSalesService:
     def run_due_timers(self, *, limit: int = 100) -> int:
         """Fire the timers of every after-sales case due at ``clock.now()`` (automatic approval,
         closing, refund, receipt; :meth:`~ecservice.aftersales.AfterSalesCase.run_timeouts`)
-        and refund what they decided, one transaction per batch of ``limit`` cases.
+        and refund what they decided.
 
-        The cases are claimed through the store's timer index
-        (:meth:`~ecservice.storage.Repository.due`; the store needs the ``"aftersales_case"``
-        timer of :func:`~ecservice.storage.default_timers`). A case whose refund cannot be made
-        (the gateway did not answer or declined) keeps its timers' steps
+        The ids of the due cases are claimed through the store's timer index (as
+        :meth:`~ecservice.storage.Repository.due` finds them; the store needs the
+        ``"aftersales_case"`` timer of :func:`~ecservice.storage.default_timers`) ``limit`` at
+        a time, and each case's steps are stored in a transaction of its own. A case whose
+        refund cannot be made (the gateway did not answer or declined) keeps its timers' steps
         and is refunded by a later :meth:`refund`; the others are refunded right after their
         steps are stored (one :meth:`refund` each).
+
+        A case whose documents (or its order's, or its payment's) cannot be read does not stop
+        the others: it is logged at ERROR on the ``"ecservice.application"`` logger with its id
+        and the :class:`~ecservice.storage.DocumentError`, and once the other cases were
+        handled a :class:`~ecservice.storage.DocumentError` listing the unreadable ones is
+        raised. It stays due until its document is repaired.
 
         Returns:
             How many cases had a timer fire.
@@ -442,33 +451,29 @@ class AfterSalesService:
             PolicyViolation: a refund a timer decided does not fit what is left to refund, or
                 its order was not paid by a payment (see :meth:`refund`); the timers' steps
                 are stored.
+            DocumentError: due cases could not be read (after every other one was handled).
         """
         if type(limit) is not int or not 1 <= limit <= 10_000:
             raise ValidationError(f"limit must be an int from 1 to 10,000, not {limit!r:.40}")
         now = ensure_utc(self.clock.now(), what="clock.now()")
 
-        def steps(uow: UnitOfWork) -> tuple[list[str], int]:
-            due = uow.cases.due(now, limit)
-            fired: list[str] = []
-            for case in due:
-                at = case.next_due_at()
-                if at is None or at > now:
-                    continue
-                if case.run_timeouts():
-                    uow.cases.save(case)
-                    fired.append(case.id)
-            return fired, len(due)
+        def steps(uow: UnitOfWork, case_id: str) -> bool:
+            case = uow.cases.get(case_id)
+            at = case.next_due_at()
+            if at is None or at > now or not case.run_timeouts():
+                return False
+            uow.cases.save(case)
+            return True
 
-        total = 0
-        while True:
-            fired, seen = self._run(steps)
-            total += len(fired)
-            for case_id in fired:
-                # On a lost answer or a decline the case keeps its decision: refund() pays later.
-                with contextlib.suppress(GatewayUnavailable, PaymentDeclined):
-                    self.refund(case_id)
-            if not fired or seen < limit:
-                return total
+        def fire(case_id: str) -> bool:
+            if not self._run(functools.partial(steps, case_id=case_id)):
+                return False
+            # On a lost answer or a decline the case keeps its decision: refund() pays later.
+            with contextlib.suppress(GatewayUnavailable, PaymentDeclined):
+                self.refund(case_id)
+            return True
+
+        return claim_due(self._run, lambda uow: uow.cases, now, fire, limit, "after-sales case")
 
 
 def _extra_claims(claimed: object) -> dict[str, int]:

@@ -20,6 +20,7 @@ from pendulum import DateTime
 
 from ecservice.aftersales import CaseLine
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
+from ecservice.application._stored import claim_due
 from ecservice.calendar import CalendarNotConfirmed, WorkingCalendar
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.complaints import (
@@ -218,6 +219,9 @@ class ComplaintService:
 
         Raises:
             ValidationError: a bad ``limit`` (1 to 10,000).
+            DocumentError: due complaints could not be read (raised after every other one was
+                handled; each is also logged at ERROR on the ``"ecservice.application"``
+                logger, and stays due until its document is repaired).
 
         A complaint whose due dates need a year the calendar has not confirmed is skipped (and
         due again :data:`~ecservice.storage.UNCONFIRMED_RETRY` later), not an error: the
@@ -227,20 +231,10 @@ class ComplaintService:
             raise ValidationError(f"limit must be an int from 1 to 10,000, not {limit!r:.40}")
         now = ensure_utc(self.clock.now(), what="clock.now()")
 
-        def claim(uow: UnitOfWork) -> list[str]:
-            return [complaint.id for complaint in uow.complaints.due(now, limit)]
+        def fire(complaint_id: str) -> bool:
+            return self._run(functools.partial(self._fire, complaint_id=complaint_id, now=now))
 
-        handled: set[str] = set()
-        total = 0
-        while True:
-            claimed = self._run(claim)
-            fresh = [complaint_id for complaint_id in claimed if complaint_id not in handled]
-            for complaint_id in fresh:
-                handled.add(complaint_id)
-                if self._run(functools.partial(self._fire, complaint_id=complaint_id, now=now)):
-                    total += 1
-            if not fresh or len(claimed) < limit:
-                return total
+        return claim_due(self._run, lambda uow: uow.complaints, now, fire, limit, "complaint")
 
     def _fire(self, uow: UnitOfWork, complaint_id: str, now: DateTime) -> bool:
         complaint = uow.complaints.get(complaint_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Final
@@ -11,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ecservice._shown import shown
 from ecservice.application._order_payments import PaymentOutcome, outcome_of
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
-from ecservice.application._stored import check_limit
+from ecservice.application._stored import check_limit, claim_due
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import AggregateNotFound, PolicyViolation, ValidationError
 from ecservice.money import Money
@@ -303,36 +304,41 @@ class EbillService:
 
     def run_due(self, *, limit: int = 100) -> int:
         """Present the shop's drafts whose maturity date has come (提示付款) and run the
-        drafts' timers that are due, at ``clock.now()``, in batches of ``limit`` drafts found
-        through the store's timer index, one transaction each.
+        drafts' timers that are due, at ``clock.now()``: the ids of the due drafts are claimed
+        through the store's timer index ``limit`` at a time, and each draft is handled in a
+        transaction of its own.
 
         Returns:
             How many drafts changed.
 
         Raises:
             ValidationError: a bad ``limit`` (1 to 10,000).
+            DocumentError: due drafts could not be read (raised after every other one was
+                handled; each is also logged at ERROR on the ``"ecservice.application"``
+                logger, and stays due until its document is repaired).
         """
         check_limit(limit)
         now = ensure_utc(self.clock.now(), what="clock.now()")
 
-        def work(uow: UnitOfWork) -> tuple[int, int]:
-            due = uow.drafts.due(now, limit)
-            changed = 0
-            for draft in due:
-                before = draft.version
-                gateway = self._gateway(draft)
-                opens = draft.presentment_opens_at(self.policy)
-                if draft.status is DraftStatus.HELD and draft.holder == self.shop and now >= opens:
-                    deadline = draft.next_due_at(self.policy)
-                    if deadline is None or now < deadline:
-                        gateway.present(draft.id)
-                draft.run_timeouts(policy=self.policy)
-                if draft.version != before:
-                    uow.drafts.save(draft)
-                    changed += 1
-            return changed, len(due)
+        def work(uow: UnitOfWork, draft_id: str) -> bool:
+            draft = uow.drafts.get(draft_id)
+            before = draft.version
+            gateway = self._gateway(draft)
+            opens = draft.presentment_opens_at(self.policy)
+            if draft.status is DraftStatus.HELD and draft.holder == self.shop and now >= opens:
+                deadline = draft.next_due_at(self.policy)
+                if deadline is None or now < deadline:
+                    gateway.present(draft.id)
+            draft.run_timeouts(policy=self.policy)
+            if draft.version == before:
+                return False
+            uow.drafts.save(draft)
+            return True
 
-        return self._run.batches(work, limit)
+        def fire(draft_id: str) -> bool:
+            return self._run(functools.partial(work, draft_id=draft_id))
+
+        return claim_due(self._run, lambda uow: uow.drafts, now, fire, limit, "draft")
 
     def record(self, draft_no: str, act: DraftAct) -> TransitionRecord:
         """Apply the acceptor's payment or dishonour, or a recourse settlement, to the stored

@@ -18,7 +18,7 @@ from typing import TypeVar, final
 import attrs
 
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
-from ecservice.application._stored import change_stored, check_callable, check_limit
+from ecservice.application._stored import change_stored, check_callable, check_limit, run_due
 from ecservice.calendar import WorkingCalendar
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
@@ -353,16 +353,15 @@ class FeedbackService:
 
         Raises:
             ValidationError: a bad ``limit`` (1 to 10,000).
+            DocumentError: due records could not be read (raised after every other one was
+                handled; each is also logged at ERROR on the ``"ecservice.application"``
+                logger, and stays due until its document is repaired).
         """
         check_limit(limit)
         now = ensure_utc(self.clock.now(), what="clock.now()")
         late: list[str] = []
         due: list[str] = []
         missed: list[str] = []
-        handled: set[str] = set()
-
-        def claim(uow: UnitOfWork) -> list[str]:
-            return [record.id for record in uow.feedback.due(now, limit)]
 
         def fire(uow: UnitOfWork, record_id: str) -> str | None:
             record = uow.feedback.get(record_id)
@@ -377,14 +376,13 @@ class FeedbackService:
             uow.feedback.save(record)
             return found
 
-        while True:
-            claimed = self._run(claim)
-            fresh = [i for i in claimed if i not in handled]
-            for record_id in fresh:
-                handled.add(record_id)
-                found = self._run(functools.partial(fire, record_id=record_id))
-                {"late": late, "due": due, "missed": missed}.get(found or "", []).append(record_id)
-            if not fresh or len(claimed) < limit:
-                return FeedbackTimerRun(
-                    marked_late=tuple(late), revisits_due=tuple(due), revisits_late=tuple(missed)
-                )
+        def handle(record_id: str) -> str | None:
+            return self._run(functools.partial(fire, record_id=record_id))
+
+        for record_id, found in run_due(
+            self._run, lambda uow: uow.feedback, now, handle, limit, "feedback record"
+        ):
+            {"late": late, "due": due, "missed": missed}.get(found or "", []).append(record_id)
+        return FeedbackTimerRun(
+            marked_late=tuple(late), revisits_due=tuple(due), revisits_late=tuple(missed)
+        )

@@ -13,6 +13,7 @@ lost asks the gateway the same questions and gets the same answers: money moves 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar, final
@@ -28,6 +29,7 @@ from ecservice.application._order_payments import (
     payments_of,
 )
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
+from ecservice.application._stored import check_limit, claim_due
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.orders import (
@@ -500,30 +502,38 @@ class OrderService:
         """Confirm receipt automatically (自动确认收货) of every parcel whose time has come under
         the shop's ``auto_confirm`` policy, at ``clock.now()``.
 
-        Due orders are claimed through the store's timer index
-        (:meth:`~ecservice.storage.Repository.due`) in batches of ``limit``, one transaction
-        each, until a batch confirms nothing more. An order the store finds due but the policy
-        does not (the store's timer uses another policy) is left alone.
+        The ids of the due orders are claimed through the store's timer index (as
+        :meth:`~ecservice.storage.Repository.due` finds them) ``limit`` at a time, and each
+        order is then handled in a unit of work of its own. An order the store finds due but
+        the policy does not (the store's timer uses another policy) is left alone.
+
+        An order whose stored document cannot be read does not stop the others: it is logged
+        at ERROR on the ``"ecservice.application"`` logger (its id and the
+        :class:`~ecservice.storage.DocumentError`), the other due orders are confirmed and
+        committed, and then a :class:`~ecservice.storage.DocumentError` listing the unreadable
+        ones is raised. It stays due: every run reports it until the document is repaired.
 
         Returns:
             How many orders were confirmed.
 
         Raises:
             ValidationError: a bad ``limit`` (1 to 10,000).
+            DocumentError: due orders could not be read (after every other one was handled).
         """
+        check_limit(limit)
         now = ensure_utc(self.clock.now(), what="clock.now()")
         policy = self.auto_confirm
 
-        def work(uow: UnitOfWork) -> tuple[int, int]:
-            due = uow.orders.due(now, limit)
-            confirmed = 0
-            for order in due:
-                at = order.auto_confirm_due_at(policy)
-                if at is None or at > now:
-                    continue
-                order.auto_confirm(policy)
-                uow.orders.save(order)
-                confirmed += 1
-            return confirmed, len(due)
+        def confirm(uow: UnitOfWork, order_id: str) -> bool:
+            order = uow.orders.get(order_id)
+            at = order.auto_confirm_due_at(policy)
+            if at is None or at > now:
+                return False
+            order.auto_confirm(policy)
+            uow.orders.save(order)
+            return True
 
-        return self._run.batches(work, limit)
+        def fire(order_id: str) -> bool:
+            return self._run(functools.partial(confirm, order_id=order_id))
+
+        return claim_due(self._run, lambda uow: uow.orders, now, fire, limit, "order")

@@ -365,17 +365,17 @@ class RatingService:
 
         Raises:
             ValidationError: a bad ``limit`` (1 to 10,000).
+            DocumentError: due ratings could not be read (raised after every other one was
+                handled; each is also logged at ERROR on the ``"ecservice.application"``
+                logger, and stays due until its document is repaired).
         """
         check_limit(limit)
         now = ensure_utc(self.clock.now(), what="clock.now()")
 
-        def claim(uow: UnitOfWork) -> list[str]:
-            return [rating.id for rating in uow.ratings.due(now, limit)]
-
         def fire(rid: str) -> bool:
             return self._run(functools.partial(self._fire, rating_id=rid))
 
-        return claim_due(self._run, claim, fire, limit)
+        return claim_due(self._run, lambda uow: uow.ratings, now, fire, limit, "rating")
 
     def _fire(self, uow: UnitOfWork, rating_id: str) -> bool:
         rating = uow.ratings.get(rating_id)

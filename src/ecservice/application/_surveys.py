@@ -329,17 +329,17 @@ class SurveyService:
 
         Raises:
             ValidationError: a bad ``limit`` (1 to 10,000).
+            DocumentError: due surveys could not be read (raised after every other one was
+                handled; each is also logged at ERROR on the ``"ecservice.application"``
+                logger, and stays due until its document is repaired).
         """
         check_limit(limit)
         now = ensure_utc(self.clock.now(), what="clock.now()")
 
-        def claim(uow: UnitOfWork) -> list[str]:
-            return [survey.id for survey in uow.surveys.due(now, limit)]
-
         def fire(sid: str) -> bool:
             return self._run(functools.partial(self._fire, survey_id=sid))
 
-        return claim_due(self._run, claim, fire, limit)
+        return claim_due(self._run, lambda uow: uow.surveys, now, fire, limit, "survey")
 
     def _fire(self, uow: UnitOfWork, survey_id: str) -> bool:
         survey = uow.surveys.get(survey_id)

@@ -144,8 +144,8 @@ def load_case(document: object, *, clock: Clock = SYSTEM_CLOCK) -> AfterSalesCas
         DocumentError: a malformed document; every problem is listed with its place
             (``body.timeouts.buyer_ships_return``).
         UnsupportedSchemaVersion: a schema version newer than this code's.
-        ValidationError: the constructor refused the values (fields that disagree with the
-            state or the history).
+        DocumentError: the constructor refused the values (fields that disagree with the
+            state or the history; its error is the ``__cause__``).
     """
     return CASE_SERIALIZER.load(document, clock=clock)
 

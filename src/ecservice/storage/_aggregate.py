@@ -318,11 +318,11 @@ class AggregateSerializer(SerializerInfo[AggT]):
         Raises:
             DocumentError: the document is malformed: see :class:`DocumentError`; every problem
                 found in the body is listed, each with its place (``body.lines[0].quantity``).
+                Also when the class's constructor refused the values (a broken invariant, e.g. a
+                history that does not lead to the status): the error names the document, carries
+                the constructor's message and keeps the constructor's error as ``__cause__``.
             UnsupportedSchemaVersion: the document's schema version is newer than
                 :attr:`schema_version`.
-            ValidationError: the class's constructor refused the values (a broken invariant,
-                e.g. a history that does not lead to the status); raised as the constructor
-                raises it.
         """
         documents = self._memo_documents
         if documents is not None and type(document) is dict:
@@ -391,8 +391,10 @@ class AggregateSerializer(SerializerInfo[AggT]):
                 clock=clock,
                 **values.kwargs,
             )
-        except EcServiceError:
+        except DocumentError:
             raise
+        except EcServiceError as exc:  # a broken invariant: name the document that holds it
+            raise DocumentError(self._subject(values.id), [f"body: {exc}"]) from exc
         except Exception as exc:  # a constructor that let a raw error through
             problem = f"body: {type(exc).__name__}: {shown(str(exc), 200)}"
             raise DocumentError(self._subject(values.id), [problem]) from exc
@@ -405,7 +407,6 @@ class AggregateSerializer(SerializerInfo[AggT]):
         Raises:
             DocumentError: the text is not JSON (or nests too deep), or as :meth:`load`.
             UnsupportedSchemaVersion: as :meth:`load`.
-            ValidationError: as :meth:`load`.
         """
         memo = self._memo
         if memo is not None:

@@ -97,8 +97,8 @@ def load_complaint(document: object, *, clock: Clock = SYSTEM_CLOCK) -> Complain
         DocumentError: a malformed document; every problem is listed with its place
             (``body.visit.satisfaction``).
         UnsupportedSchemaVersion: a schema version newer than this code's.
-        ValidationError: the constructor refused the values (fields that disagree with the
-            state or the history).
+        DocumentError: the constructor refused the values (fields that disagree with the
+            state or the history; its error is the ``__cause__``).
     """
     return COMPLAINT_SERIALIZER.load(document, clock=clock)
 

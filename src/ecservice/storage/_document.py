@@ -111,7 +111,8 @@ class Serializer(Protocol[T]):
         Raises:
             DocumentError: the document is malformed (see :class:`DocumentError`).
             UnsupportedSchemaVersion: it was written with a newer schema version.
-            ValidationError: the constructor refused the values (a broken invariant).
+            DocumentError: the constructor refused the values (a broken invariant; its error
+                is the ``__cause__``).
         """
 
 

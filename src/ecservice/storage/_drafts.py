@@ -49,11 +49,10 @@ def load_draft(document: object, *, clock: Clock = SYSTEM_CLOCK) -> ElectronicDr
     which replays and verifies the chain of signed acts against the history.
 
     Raises:
-        DocumentError: a malformed document.
+        DocumentError: a malformed document, or the constructor refused the values (a forged,
+            re-signed or out-of-order act: its own error, ``ForgedAct``, ``WrongSigner`` or
+            ``ActChainBroken``, is the ``__cause__``).
         UnsupportedSchemaVersion: a schema version newer than this code's.
-        ValidationError: the constructor refused the values (a forged, re-signed or
-            out-of-order act raises its own subclass: ``ForgedAct``, ``WrongSigner``,
-            ``ActChainBroken``).
     """
     return DRAFT_SERIALIZER.load(document, clock=clock)
 

@@ -22,8 +22,8 @@ class DocumentError(ValidationError):
     a text is), an unknown enum or state name, a datetime without an offset, or a value a domain
     class refused while one field was read (the domain error is kept as ``__cause__`` when there
     is one). Checks across fields that the aggregate's constructor runs (a history that does not
-    lead to the status, more units shipped than ordered, ...) raise the constructor's own
-    :class:`~ecservice.errors.ValidationError` instead.
+    lead to the status, more units shipped than ordered, ...) raise it too, naming the document,
+    with the constructor's error as ``__cause__``.
 
     Args:
         subject: what was read or written, e.g. ``"order document 'O-1'"``.

@@ -224,9 +224,10 @@ class InstrumentSerializer(SerializerInfo[T], abc.ABC):
         Raises:
             DocumentError: the document is malformed; every problem found in the body is listed
                 with its place (``body.coins[0].remaining``).
+                Also when ``restore`` refused the values (a broken invariant): the error names
+                the document, carries ``restore``'s message and keeps its error as
+                ``__cause__``.
             UnsupportedSchemaVersion: its schema version is newer than :attr:`schema_version`.
-            ValidationError: ``restore`` refused the values (a broken invariant), raised as it
-                raises it.
         """
         envelope = read_envelope(document, (self._type_name,))
         subject = f"{self._type_name} document {shown(envelope.id, 80)}"
@@ -254,8 +255,10 @@ class InstrumentSerializer(SerializerInfo[T], abc.ABC):
             raise DocumentError(subject, problems) from (causes[0] if causes else None)
         try:
             return self._build(envelope.id, envelope.version, values, clock)
-        except EcServiceError:
+        except DocumentError:
             raise
+        except EcServiceError as exc:  # a broken invariant: name the document that holds it
+            raise DocumentError(subject, [f"body: {exc}"]) from exc
         except Exception as exc:  # a restore that let a raw error through
             problem = f"body: {type(exc).__name__}: {shown(str(exc), 200)}"
             raise DocumentError(subject, [problem]) from exc

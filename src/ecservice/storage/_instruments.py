@@ -561,7 +561,7 @@ def load_purse(document: object, *, clock: Clock = SYSTEM_CLOCK) -> Purse:
     Raises:
         DocumentError: a malformed document.
         UnsupportedSchemaVersion: a schema version newer than this code's.
-        ValidationError: ``restore`` refused the values.
+        DocumentError: ``restore`` refused the values (its error is the ``__cause__``).
     """
     return PURSE_SERIALIZER.load(document, clock=clock)
 
@@ -586,8 +586,8 @@ def load_mint(
     Raises:
         DocumentError: a malformed document.
         UnsupportedSchemaVersion: a schema version newer than this code's.
-        ValidationError: ``restore`` refused the values (a signer missing or left over, a broken
-            invariant).
+        DocumentError: ``restore`` refused the values (a signer missing or left over, a broken
+            invariant; its error is the ``__cause__``).
     """
     return MintSerializer(signers).load(document, clock=clock)
 
@@ -633,8 +633,8 @@ def load_ewallet(
     Raises:
         DocumentError: a malformed document.
         UnsupportedSchemaVersion: a schema version newer than this code's.
-        ValidationError: the signing key is missing or is not the wallet's, or ``restore``
-            refused the values.
+        DocumentError: the signing key is missing or is not the wallet's, or ``restore``
+            refused the values (its error is the ``__cause__``).
     """
     ident = document.get("id") if isinstance(document, dict) else None
     keys = {ident: signing_key} if isinstance(ident, str) and signing_key is not None else {}
@@ -658,8 +658,8 @@ def load_coin_wallet(
     Raises:
         DocumentError: a malformed document.
         UnsupportedSchemaVersion: a schema version newer than this code's.
-        ValidationError: a coin key is missing or is not the coin's, or ``restore`` refused
-            the values.
-        InvalidSignature: a coin does not carry its mint's signature.
+        DocumentError: a coin key is missing or is not the coin's, a coin does not carry its
+            mint's signature, or ``restore`` refused the values (its error is the
+            ``__cause__``).
     """
     return CoinWalletSerializer(coin_keys=coin_keys).load(document, clock=clock)

@@ -36,6 +36,6 @@ def load_payment(document: object, *, clock: Clock = SYSTEM_CLOCK) -> Payment:
     Raises:
         DocumentError: a malformed document.
         UnsupportedSchemaVersion: a schema version newer than this code's.
-        ValidationError: the constructor refused the values.
+        DocumentError: the constructor refused the values (its error is the ``__cause__``).
     """
     return PAYMENT_SERIALIZER.load(document, clock=clock)

@@ -124,7 +124,8 @@ class SerializerRegistry:
         Raises:
             DocumentError: a malformed document or an unregistered type.
             UnsupportedSchemaVersion: a schema version newer than the serializer's.
-            ValidationError: the object's constructor refused the values.
+            DocumentError: the object's constructor refused the values (its error is the
+                ``__cause__``).
         """
         read_envelope(document, self._by_name)
         assert isinstance(document, dict)

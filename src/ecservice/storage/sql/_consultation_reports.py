@@ -271,9 +271,9 @@ class SqlConsultationReports:
             batch: how many sessions per transaction (1 to 10,000).
 
         Raises:
-            ValidationError: a bad ``calendar`` or ``batch``; a stored session's constructor
-                refused its values.
-            DocumentError: a stored session cannot be read.
+            ValidationError: a bad ``calendar`` or ``batch``.
+            DocumentError: a stored session cannot be read, or its constructor refused its
+                values.
             StorageUnavailable, TransientStorageError: the database failed.
         """
         if calendar is not None and not isinstance(calendar, WorkingCalendar):

@@ -29,7 +29,7 @@ from ecservice.money import currency as _currency
 from ecservice.payments import GatewayResponse, Instrument
 from ecservice.storage._retrying import utc_now
 from ecservice.storage.sql._coins import MAX_MINOR_UNITS
-from ecservice.storage.sql._engine import make_engine
+from ecservice.storage.sql._engine import READ_ONLY_OPTION, make_engine
 from ecservice.storage.sql._gateway_schema import (
     EXTERNAL,
     GW_ACCOUNTS,
@@ -46,6 +46,17 @@ from ecservice.storage.sql._retry import masked_url, translated
 from ecservice.text import LONG_TEXT_MAX, check_key, check_text
 
 __all__ = ["LedgerAudit", "SqlGateway"]
+
+#: The tables the gateway keeps its books in.
+_TABLES: Final = (
+    GW_ACCOUNTS,
+    GW_AUTHORIZATIONS,
+    GW_CAPTURES,
+    GW_DECLINES,
+    GW_ENTRIES,
+    GW_REFUNDS,
+    GW_REQUESTS,
+)
 
 R = TypeVar("R")
 
@@ -128,7 +139,11 @@ class SqlGateway:
 
     So no retry, no concurrent duplicate and no crash moves money twice, across processes and
     machines; :meth:`audit` checks the books in SQL. The tables (``ecs_gw_*``, see the storage
-    guide) are created by the migrations and by ``SqlStore.create_schema``.
+    guide) are created by the migrations and by ``SqlStore.create_schema``; on a database
+    without them every method raises
+    :class:`~ecservice.storage.sql.migrations.MigrationError` (which says to run ``ecservice
+    db upgrade``), not :class:`~ecservice.errors.GatewayUnavailable`: calling again would not
+    help.
 
     On SQLite give the gateway its own database file: a unit of work holds its file's write
     lock while :class:`~ecservice.application.OrderService` calls the gateway, so a gateway on
@@ -207,8 +222,36 @@ class SqlGateway:
 
     @contextmanager
     def _reading(self, doing: str) -> Iterator[sa.Connection]:
-        with translated(doing), self.engine.connect() as connection:
-            yield connection
+        try:
+            with translated(doing), self.engine.connect() as connection:
+                yield connection
+        except StorageUnavailable as exc:
+            self._check_tables(exc)
+            raise
+
+    def _check_tables(self, cause: StorageUnavailable) -> None:
+        """After a failure that trying again does not cure, raise
+        :class:`~ecservice.storage.sql.migrations.MigrationError` if the database lacks the
+        gateway's tables (calling again would fail the same way, forever)."""
+        if isinstance(cause, TransientStorageError):
+            return
+        try:
+            reader = self.engine.connect().execution_options(**{READ_ONLY_OPTION: True})
+            with reader as connection:
+                present = set(sa.inspect(connection).get_table_names())
+        except sa.exc.SQLAlchemyError:
+            return  # the database cannot even be read: the failure says so
+        missing = [table.name for table in _TABLES if table.name not in present]
+        if missing:
+            # Imported here: the migrations module imports Alembic, needed only then.
+            from ecservice.storage.sql.migrations import MigrationError
+
+            raise MigrationError(
+                f"gateway {self.name!r}: the database at {masked_url(self.engine.url)} lacks "
+                f"the gateway's table(s) {', '.join(missing)}; nothing moved. Create them with "
+                "`ecservice db upgrade --db URL` (or SqlStore.create_schema() on a database "
+                "made for tests), then call again"
+            ) from cause
 
     def _transaction(self, doing: str, work: Callable[[sa.Connection], R]) -> R:
         """Run ``work`` in one transaction; again (a bounded number of times) when the database
@@ -225,10 +268,10 @@ class SqlGateway:
                     ) from exc
                 self._sleep(random.uniform(0, 0.005 * attempt))
             except StorageUnavailable as exc:
+                self._check_tables(exc)
                 raise GatewayUnavailable(
                     f"gateway {self.name!r} could not {doing}: {exc}; nothing moved, call "
-                    "again with the same idempotency key once the database answers (a database "
-                    "without the gateway's tables needs `ecservice db upgrade --db URL` first)"
+                    "again with the same idempotency key once the database answers"
                 ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -486,7 +529,7 @@ class SqlGateway:
         def money(units: object) -> Money:
             return Money.from_minor(int(units or 0), cur)  # type: ignore[call-overload]
 
-        with translated("audit the gateway's books"), self.engine.connect() as connection:
+        with self._reading("audit the gateway's books") as connection:
             journal = connection.execute(
                 sa.select(sa.func.coalesce(sa.func.sum(GW_ENTRIES.c.amount), 0)).where(
                     GW_ENTRIES.c.gateway == g, GW_ENTRIES.c.currency == code

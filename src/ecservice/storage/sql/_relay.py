@@ -17,6 +17,7 @@ from typing import Final, final
 
 import sqlalchemy as sa
 
+from ecservice._shown import shown
 from ecservice.clock import SYSTEM_CLOCK, Clock
 from ecservice.errors import ValidationError
 from ecservice.storage._repository import OutboxRecord
@@ -67,7 +68,9 @@ class OutboxRelay:
             :class:`~ecservice.clock.FixedClock` in tests).
 
     Raises:
-        ValidationError: a bad ``batch`` or ``lease``, or ``deliver`` is not callable.
+        ValidationError: ``engine_or_store`` is neither a ``SqlStore`` nor an engine, a bad
+            ``batch`` or ``lease``, ``deliver`` is not callable, or ``clock`` is not a
+            :class:`~ecservice.clock.Clock`.
     """
 
     def __init__(
@@ -85,12 +88,22 @@ class OutboxRelay:
             raise ValidationError(f"lease must be a timedelta longer than zero, not {lease!r}")
         if isinstance(engine_or_store, sa.Engine):
             self._engine = engine_or_store
-        else:
+        elif isinstance(engine_or_store, SqlStore):
             self._engine = engine_or_store.engine
+        else:
+            raise ValidationError(
+                "engine_or_store must be a SqlStore or a SQLAlchemy Engine on a database with "
+                f"the ecs_outbox table, not {shown(engine_or_store)}"
+            )
         self._sqlite = self._engine.dialect.name == "sqlite"
         if not callable(deliver):
             raise ValidationError(
                 f"deliver must be a callable taking an OutboxRecord, not {type(deliver).__name__}"
+            )
+        if not isinstance(clock, Clock) or not callable(getattr(clock, "now", None)):
+            raise ValidationError(
+                f"clock must be a Clock (an object with a now() method: SystemClock, "
+                f"FixedClock), not {shown(clock)}"
             )
         self._deliver = deliver
         self._batch = batch

@@ -53,6 +53,7 @@ from ecservice.storage.sql._hot_path import UPDATE as _UPDATE
 from ecservice.storage.sql._hot_path import Compiled as _Compiled
 from ecservice.storage.sql._hot_path import HotPath as _HotPath
 from ecservice.storage.sql._retry import masked_url, translated
+from ecservice.storage.sql._revision import check_revision
 from ecservice.storage.sql._schema import AGGREGATES, METADATA, OUTBOX, outbox_record
 
 __all__ = ["SqlStore"]
@@ -129,6 +130,8 @@ class SqlStore:
         # could only wait for it: see NestedUnitOfWork).
         self._sqlite = self.engine.dialect.name == "sqlite"
         self._file = _sqlite_file(self.engine) if self._sqlite else ""
+        # Whether the database's schema revision was checked (by the first unit of work).
+        self._revision_checked = False
 
     def _reader(self) -> sa.Connection:
         """A connection for a read-only query (on SQLite it does not take the write lock)."""
@@ -160,18 +163,29 @@ class SqlStore:
         deployed database is upgraded with the migrations instead)."""
         with translated("create the schema"), self.engine.begin() as connection:
             METADATA.create_all(connection)
+        self._revision_checked = True
 
     def drop_schema(self) -> None:
         """Drop the store's tables (for tests)."""
         with translated("drop the schema"), self.engine.begin() as connection:
             METADATA.drop_all(connection)
+        self._revision_checked = False
 
     def dispose(self) -> None:
         """Close the engine's pooled connections."""
         self.engine.dispose()
 
     def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work (use it in a ``with`` block); it takes a connection on first use."""
+        """A new unit of work (use it in a ``with`` block); it takes a connection on first use.
+
+        The store's first transaction checks, before it begins, that the database is at the
+        schema revision this version of the library uses (one read of ``alembic_version``): a
+        unit of work's first read or write raises
+        :class:`~ecservice.storage.sql.migrations.MigrationError` if the database is at an
+        older revision (run ``ecservice db upgrade --db URL``), at one this version does not
+        know (a newer version wrote it), or has none of the store's tables (upgrade it, or
+        :meth:`create_schema`).
+        """
         return TrackedUnitOfWork(
             lambda: _SqlTransaction(self),
             registry=self._registry,
@@ -257,6 +271,9 @@ class _SqlTransaction:
     __slots__ = ("_begin", "_begun", "_cursor", "_hot", "_marked", "_raw", "_sa", "_store")
 
     def __init__(self, store: SqlStore) -> None:
+        if not store._revision_checked:
+            check_revision(store.engine)
+            store._revision_checked = True
         self._store = store
         self._marked = False
         if store._sqlite:

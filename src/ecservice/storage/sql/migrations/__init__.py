@@ -34,14 +34,22 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from ecservice.errors import EcServiceError
+from ecservice._shown import shown
+from ecservice.errors import EcServiceError, ValidationError
 from ecservice.storage.sql._retry import is_transient, masked_url
 from ecservice.storage.sql.migrations._environment import migration_engine
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["MigrationError", "alembic_config", "current", "head", "shown_url", "upgrade"]
+__all__ = [
+    "MigrationError",
+    "alembic_config",
+    "current",
+    "head",
+    "shown_url",
+    "upgrade",
+]
 
 #: Alembic keeps the running command's context in module globals: one command at a time per
 #: process (processes are kept apart by the database itself).
@@ -113,10 +121,47 @@ def alembic_config(url: str | sa.URL | None = None) -> Config:
 
 
 def head() -> str:
-    """The newest revision this package ships (``"0008"`` in this version)."""
+    """The newest revision this package ships (``"0001"``, ``"0002"``, ... : the highest)."""
     found = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert found is not None, "the migrations folder has no revision"
     return found
+
+
+def _revisions() -> tuple[str, ...]:
+    """The revisions this package ships, oldest first (``"0001"``, ``"0002"``, ...)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return tuple(reversed([r.revision for r in script.walk_revisions()]))
+
+
+def _target(revision: object, url: str | sa.URL | sa.Engine) -> str:
+    """``revision`` checked: ``"head"`` or a revision this package ships."""
+    known = _revisions()
+    if revision == "head" or (type(revision) is str and revision in known):
+        assert isinstance(revision, str)
+        return revision
+    allowed = (
+        f"revision must be 'head' or one of the revisions this package ships "
+        f"({known[0]} to {known[-1]}), not {shown(revision, 40)}"
+    )
+    if type(revision) is not str:
+        raise ValidationError(allowed)
+    raise MigrationError(f"cannot upgrade {shown_url(url)}: {allowed}")
+
+
+def _not_behind(found: str | None, target: str, url: sa.URL) -> None:
+    """Refuse to 'upgrade' a database that is already past ``target`` (nothing would be
+    done, and the caller would believe it at ``target``)."""
+    if found is None or target == "head":
+        return
+    known = _revisions()
+    if found in known and known.index(found) > known.index(target):
+        raise MigrationError(
+            f"the database at {shown_url(url)} is at revision {found}, newer than {target}: "
+            "upgrade never goes back. Use the newest revision (upgrade(url) or "
+            f"'ecservice db upgrade'), or downgrade on purpose with "
+            f"alembic.command.downgrade(alembic_config(url), {target!r}), which drops what the "
+            "later revisions added"
+        )
 
 
 class _Connect:
@@ -204,25 +249,35 @@ def upgrade(url: str | sa.URL | sa.Engine, revision: str = "head") -> str | None
     that waited too long for another upgrader's lock (SQLite busy, a PostgreSQL deadlock) is
     run again, up to 5 times.
 
-    >>> upgrade("sqlite://")  # an in-memory database, gone with its connection
-    '0008'
+    >>> upgrade("sqlite://") == head()  # an in-memory database, gone with its connection
+    True
 
     Args:
         url: a SQLAlchemy database URL (``sqlite:///ecservice.db``,
             ``postgresql+psycopg://user@host/shop``), or an engine, used as it is.
-        revision: the revision to reach: ``"head"`` (the newest), or a revision id.
+        revision: the revision to reach: ``"head"`` (the newest), or a revision id this
+            package ships (``"0001"``, ``"0002"``, ...).
 
     Raises:
-        MigrationError: the database cannot be reached, the revision is unknown, the database
-            is at a revision this package does not know (written by a newer version), or a
-            migration step fails (the transaction is rolled back).
+        ValidationError: ``revision`` is not a str (nothing is done).
+        MigrationError: ``revision`` is neither ``"head"`` nor a revision this package ships
+            (nothing is done), the database cannot be reached, it is at a revision newer than
+            ``revision`` (an upgrade never goes back: nothing is done), it is at a revision
+            this package does not know (written by a newer version), or a migration step
+            fails (the transaction is rolled back).
     """
+    target = _target(revision, url)
 
     def once(engine: sa.Engine) -> str | None:
         config = alembic_config()
         with _ALEMBIC_LOCK, engine.connect() as connection:
+            _not_behind(
+                MigrationContext.configure(connection).get_current_revision(),
+                target,
+                engine.url,
+            )
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            command.upgrade(config, target)
             connection.commit()
             return MigrationContext.configure(connection).get_current_revision()
 
