@@ -50,7 +50,13 @@ def retyped(value: object) -> list[object]:
     """Values of other JSON types than ``value`` (and a float look-alike)."""
     options: list[object] = [None, 1, 1.5, "1", True, [], {}, [value], {"value": value}]
     if isinstance(value, str):
-        options += [value.encode(), value.upper(), f" {value} ", value + "\u202e"]
+        # (surrogatepass: a drawn text may hold a lone surrogate, which no document keeps)
+        options += [
+            value.encode("utf-8", "surrogatepass"),
+            value.upper(),
+            f" {value} ",
+            value + "\u202e",
+        ]
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() < 53:
         options += [float(value), str(value), -value, value + 1]
     return [o for o in options if type(o) is not type(value)]

@@ -8,7 +8,12 @@ from typing import TypeVar
 
 from ecservice._shown import shown
 from ecservice.application._runner import UseCaseRunner, check_store
-from ecservice.application._stored_instruments import StoredInstruments, perform_stored
+from ecservice.application._stored_instruments import (
+    StoredInstruments,
+    perform_stored,
+    stored_outcome,
+    stored_reservations,
+)
 from ecservice.errors import ValidationError
 from ecservice.money import Currency, Money
 from ecservice.payments import GatewayResponse, Instrument
@@ -21,7 +26,7 @@ from ecservice.storage import (
     UnitOfWork,
     default_backoff,
 )
-from ecservice.text import check_key, check_text
+from ecservice.text import check_text
 
 __all__ = ["EcashPaymentService"]
 
@@ -239,13 +244,7 @@ class EcashPaymentService:
             DocumentError: the stored answer is malformed.
             TransientStorageError: every attempt failed.
         """
-        check_key(idempotency_key)
-
-        def work(uow: UnitOfWork) -> GatewayResponse | None:
-            found = StoredGatewayBook(uow, self.name, ECASH_HOLDS).answer(idempotency_key)
-            return None if found is None else found[1]
-
-        return self._run(work)
+        return stored_outcome(self._run, self.name, ECASH_HOLDS, idempotency_key)
 
     def reserved(self, wallet_id: str) -> dict[str, Money]:
         """The open authorisations on the stored coin wallet ``wallet_id``, by reference,
@@ -256,10 +255,7 @@ class EcashPaymentService:
             DocumentError: the stored list is malformed.
             TransientStorageError: every attempt failed.
         """
-        check_key(wallet_id, "wallet_id")
-        return self._run(
-            lambda uow: StoredGatewayBook(uow, self.name, ECASH_HOLDS).reservations(wallet_id)
-        )
+        return stored_reservations(self._run, self.name, ECASH_HOLDS, wallet_id, "wallet_id")
 
     def deposits(self, capture: str) -> tuple[DepositReceipt, ...]:
         """The mint's receipts for the deposits of the stored capture ``capture``.

@@ -8,7 +8,12 @@ from typing import TypeVar
 
 from ecservice._shown import shown
 from ecservice.application._runner import UseCaseRunner, check_store
-from ecservice.application._stored_instruments import StoredInstruments, perform_stored
+from ecservice.application._stored_instruments import (
+    StoredInstruments,
+    perform_stored,
+    stored_outcome,
+    stored_reservations,
+)
 from ecservice.errors import AggregateNotFound, ValidationError
 from ecservice.money import Money
 from ecservice.payments import GatewayResponse, Instrument
@@ -191,13 +196,7 @@ class PursePaymentService:
             DocumentError: the stored answer is malformed.
             TransientStorageError: every attempt failed.
         """
-        check_key(idempotency_key)
-
-        def work(uow: UnitOfWork) -> GatewayResponse | None:
-            found = StoredGatewayBook(uow, self.name, PURSE_HOLDS).answer(idempotency_key)
-            return None if found is None else found[1]
-
-        return self._run(work)
+        return stored_outcome(self._run, self.name, PURSE_HOLDS, idempotency_key)
 
     def reserved(self, purse_id: str) -> dict[str, Money]:
         """The open authorisations on the stored purse ``purse_id``, by reference, with their
@@ -208,10 +207,7 @@ class PursePaymentService:
             DocumentError: the stored list is malformed.
             TransientStorageError: every attempt failed.
         """
-        check_key(purse_id, "purse_id")
-        return self._run(
-            lambda uow: StoredGatewayBook(uow, self.name, PURSE_HOLDS).reservations(purse_id)
-        )
+        return stored_reservations(self._run, self.name, PURSE_HOLDS, purse_id, "purse_id")
 
     def in_limbo(self) -> tuple[PaymentDetails, ...]:
         """The transfers between the merchant's stored purse and a buyer's that stopped with

@@ -5,13 +5,16 @@ work whose decline is checked against the current state."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Protocol, TypeVar, final
+from typing import Any, Protocol, TypeVar, final
 
 from ecservice.application._runner import UseCaseRunner
+from ecservice.money import Money
 from ecservice.payments import GatewayResponse
-from ecservice.storage import Repository, UnitOfWork
+from ecservice.payments.gateways import HoldCodec
+from ecservice.storage import Repository, StoredGatewayBook, UnitOfWork
+from ecservice.text import check_key
 
-__all__ = ["StoredInstruments", "perform_stored"]
+__all__ = ["StoredInstruments", "perform_stored", "stored_outcome", "stored_reservations"]
 
 
 class _Versioned(Protocol):
@@ -80,3 +83,38 @@ def perform_stored(
         return answer
 
     return run(work)
+
+
+def stored_outcome(
+    run: UseCaseRunner, name: str, holds: HoldCodec[Any], idempotency_key: str
+) -> GatewayResponse | None:
+    """The approved answer the gateway ``name`` stored for ``idempotency_key`` (its books
+    written with ``holds``), or ``None``: what the services' ``outcome`` answers.
+
+    Raises:
+        ValidationError: ``idempotency_key`` is not acceptable text.
+        DocumentError: the stored answer is malformed.
+        TransientStorageError: every attempt failed.
+    """
+    check_key(idempotency_key)
+
+    def work(uow: UnitOfWork) -> GatewayResponse | None:
+        found = StoredGatewayBook(uow, name, holds).answer(idempotency_key)
+        return None if found is None else found[1]
+
+    return run(work)
+
+
+def stored_reservations(
+    run: UseCaseRunner, name: str, holds: HoldCodec[Any], instrument: str, what: str
+) -> dict[str, Money]:
+    """The open authorisations the gateway ``name`` keeps on ``instrument``, by reference:
+    what the services' ``reserved`` answers (``what`` names the instrument in errors).
+
+    Raises:
+        ValidationError: ``instrument`` is not acceptable text.
+        DocumentError: the stored list is malformed.
+        TransientStorageError: every attempt failed.
+    """
+    check_key(instrument, what)
+    return run(lambda uow: StoredGatewayBook(uow, name, holds).reservations(instrument))

@@ -10,7 +10,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ecservice._shown import shown
 from ecservice.application._runner import UseCaseRunner, check_store
-from ecservice.application._stored_instruments import StoredInstruments, perform_stored
+from ecservice.application._stored_instruments import (
+    StoredInstruments,
+    perform_stored,
+    stored_outcome,
+)
 from ecservice.errors import AggregateNotFound, ValidationError
 from ecservice.money import Money
 from ecservice.payments import GatewayResponse, Instrument
@@ -241,10 +245,4 @@ class WalletPaymentService:
             DocumentError: the stored answer is malformed.
             TransientStorageError: every attempt failed.
         """
-        check_key(idempotency_key)
-
-        def work(uow: UnitOfWork) -> GatewayResponse | None:
-            found = StoredGatewayBook(uow, self.name, WALLET_HOLDS).answer(idempotency_key)
-            return None if found is None else found[1]
-
-        return self._run(work)
+        return stored_outcome(self._run, self.name, WALLET_HOLDS, idempotency_key)
