@@ -144,7 +144,7 @@ def main() -> None:
     now = pendulum.datetime(2026, 5, 8, 12, 0, tz=ZONE)
     for policy in (ResponsePolicy(), ResponsePolicy(basis=ResponseBasis.BUSINESS)):
         report = consultation_report(
-            found, now=now, zone_name=ZONE, policy=policy, calendar=ShopCalendar(), days=7
+            found, now=now, zone=ZONE, policy=policy, calendar=ShopCalendar(), days=7
         )
         median, p90 = shown(report.first_response_median), shown(report.first_response_p90)
         print(f"{policy.basis.label_en}: first response median {median}, p90 {p90}")

@@ -138,7 +138,7 @@ def main() -> None:
     for record in records:
         print(f"{record.id}: {path(record)}")
     report = feedback_report(
-        records, CALENDAR, now=pendulum.datetime(2026, 3, 16, 9, tz=ZONE), zone_name=ZONE, days=10
+        records, CALENDAR, now=pendulum.datetime(2026, 3, 16, 9, tz=ZONE), zone=ZONE, days=10
     )
     channels = ", ".join(f"{c.value} {n}" for c, n in report.by_channel)
     kinds = ", ".join(f"{k.value} {n}" for k, n in report.by_kind)

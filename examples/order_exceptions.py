@@ -121,7 +121,7 @@ def main() -> None:
     print(f"merchant holds {gateway.merchant_balance('CNY')}")
 
     now = pendulum.datetime(2026, 11, 12, 9, tz=ZONE)
-    report = held_orders_report(stored, now=now, zone_name=ZONE, days=1)
+    report = held_orders_report(stored, now=now, zone=ZONE, days=1)
     share = report.share.value if report.share is not None else None
     print(f"held {report.held} of {report.orders} ({share}); by reason:")
     for reason, count in report.by_reason.items():
@@ -131,7 +131,7 @@ def main() -> None:
     )
     print(
         "same in SQL:",
-        SqlOrderReports(store).held_orders(now=now, zone_name=ZONE, days=1) == report,
+        SqlOrderReports(store).held_orders(now=now, zone=ZONE, days=1) == report,
     )
     store.dispose()
 

@@ -218,12 +218,10 @@ def test_the_demo_counts_its_complaints_in_sql_as_in_memory(
     url = f"sqlite:///{path}"
     stored = [c for c, _ in _complaints(url)]
     now = START.add(days=30)
-    memory = complaint_report(stored, POLICY, CALENDAR, now=now, zone_name="Asia/Shanghai")
+    memory = complaint_report(stored, POLICY, CALENDAR, now=now, zone="Asia/Shanghai")
     store = SqlStore(url)
     try:
-        in_sql = SqlComplaintReports(store).report(
-            POLICY, CALENDAR, now=now, zone_name="Asia/Shanghai"
-        )
+        in_sql = SqlComplaintReports(store).report(POLICY, CALENDAR, now=now, zone="Asia/Shanghai")
     finally:
         store.dispose()
     assert in_sql == memory

@@ -164,9 +164,9 @@ def complaint_report_of(
 
         if isinstance(store, SqlStore):
             return SqlComplaintReports(store).report(
-                POLICY, CALENDAR, now=now, zone_name=ZONE, days=window
+                POLICY, CALENDAR, now=now, zone=ZONE, days=window
             )
-    return complaint_report(complaints, POLICY, CALENDAR, now=now, zone_name=ZONE, days=window)
+    return complaint_report(complaints, POLICY, CALENDAR, now=now, zone=ZONE, days=window)
 
 
 def complaint_figures(

@@ -133,8 +133,8 @@ def memory_service_reports(
         good_rate=good_review_rate(every, policy, now=now, days=GOOD_RATE_DAYS).summary(),
         detailed=detailed_ratings(every, DetailedRatingPolicy(), now=now).summary(),
         satisfaction=satisfaction_report(surveys, now=now, zone=ZONE, days=window),
-        consultation=consultation_report(sessions, now=now, zone_name=ZONE, days=window),
-        feedback=feedback_report(records, CALENDAR, now=now, zone_name=ZONE, days=window),
+        consultation=consultation_report(sessions, now=now, zone=ZONE, days=window),
+        feedback=feedback_report(records, CALENDAR, now=now, zone=ZONE, days=window),
     )
 
 
@@ -168,10 +168,8 @@ def service_reports_of(
                 good_rate=sql.good_review_rate(SELLER, policy, now=now, days=GOOD_RATE_DAYS),
                 detailed=sql.detailed_ratings(SELLER, DetailedRatingPolicy(), now=now),
                 satisfaction=SqlSatisfactionReports(store).report(now=now, zone=ZONE, days=window),
-                consultation=SqlConsultationReports(store).report(
-                    now=now, zone_name=ZONE, days=window
-                ),
-                feedback=feedback_report(records, CALENDAR, now=now, zone_name=ZONE, days=window),
+                consultation=SqlConsultationReports(store).report(now=now, zone=ZONE, days=window),
+                feedback=feedback_report(records, CALENDAR, now=now, zone=ZONE, days=window),
             )
     return memory_service_reports(ratings, surveys, sessions, records, now=now, days=days)
 

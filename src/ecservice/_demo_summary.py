@@ -229,10 +229,10 @@ def held_figures(
     try:
         from ecservice.storage.sql import SqlOrderReports, SqlStore
     except ImportError:  # the sql extra is not installed: the store is in memory
-        return held_orders_report(orders, now=now, zone_name=ZONE, days=days)
+        return held_orders_report(orders, now=now, zone=ZONE, days=days)
     if isinstance(store, SqlStore):
-        return SqlOrderReports(store).held_orders(now=now, zone_name=ZONE, days=days)
-    return held_orders_report(orders, now=now, zone_name=ZONE, days=days)
+        return SqlOrderReports(store).held_orders(now=now, zone=ZONE, days=days)
+    return held_orders_report(orders, now=now, zone=ZONE, days=days)
 
 
 def rfm_figures(

@@ -41,10 +41,10 @@ def test_a_complaint_needing_an_unconfirmed_year_is_taken_in_and_retried() -> No
         assert store.next_due_at("complaint", "C-1") == clock.now().add(days=1)
         reports = SqlComplaintReports(store)
         with pytest.raises(ComplaintFactsOutdated, match="not confirmed"):
-            reports.report(policy, calendar, now=clock.now(), zone_name=ZONE)
+            reports.report(policy, calendar, now=clock.now(), zone=ZONE)
         knows_2027 = ShopCalendar(accept_predicted=True)
         assert reports.refresh(policy, knows_2027) == 1
-        report = reports.report(policy, knows_2027, now=clock.now(), zone_name=ZONE, days=7)
+        report = reports.report(policy, knows_2027, now=clock.now(), zone=ZONE, days=7)
         assert report.complaints_opened == 1
     finally:
         store.dispose()

@@ -592,7 +592,7 @@ def test_refuses_wrong_arguments() -> None:
 
 
 def test_working_days_need_a_zone() -> None:
-    """A calendar without a ``zone`` attribute needs ``zone_name`` for working days."""
+    """A calendar without a ``zone`` attribute needs the ``zone`` argument for working days."""
 
     class Bare:
         def __init__(self) -> None:
@@ -605,9 +605,9 @@ def test_working_days_need_a_zone() -> None:
 
     bare = Bare()
     opened = sh(2026, 3, 2, 9)
-    with pytest.raises(ValidationError, match="zone_name"):
+    with pytest.raises(ValidationError, match="pass zone="):
         add_time(bare, opened, D, B.WORKING_DAYS)  # type: ignore[arg-type]
-    assert add_time(bare, opened, D, B.WORKING_DAYS, zone_name=SH) == sh(2026, 3, 3, 18)  # type: ignore[arg-type]
+    assert add_time(bare, opened, D, B.WORKING_DAYS, zone=SH) == sh(2026, 3, 3, 18)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="whole number"):
         add_time(CN, opened, H, B.WORKING_DAYS)
 

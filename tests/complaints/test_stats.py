@@ -59,7 +59,7 @@ def test_the_report_counts_replies_in_working_time_and_attainment() -> None:
     slow.record(problem=ProblemKind.LATE_DELIVERY, summary="late", actor=AGENT)
     now = sh(2026, 3, 3, 8)  # the window ends where 3 March begins
     report = complaint_report(
-        [quick, slow, silent, early], SHOP, CALENDAR, now=now, zone_name=ZONE, days=30
+        [quick, slow, silent, early], SHOP, CALENDAR, now=now, zone=ZONE, days=30
     )
     assert report.complaints_opened == 3
     assert report.by_category == ((ProblemCategory.PRODUCT, 1), (ProblemCategory.LOGISTICS, 1))
@@ -94,7 +94,7 @@ def test_satisfaction_and_reopenings() -> None:
         done.append(complaint)
     clock.set(sh(2026, 3, 3, 9))
     done[2].reopen(actor=AGENT, note="still unhappy")
-    report = complaint_report(done, SHOP, CALENDAR, now=sh(2026, 3, 10, 9), zone_name=ZONE)
+    report = complaint_report(done, SHOP, CALENDAR, now=sh(2026, 3, 10, 9), zone=ZONE)
     # The reopened complaint is read as it stands: its visit went with the reopening.
     assert report.visits == 2
     assert report.satisfaction_average == decimal.Decimal("4.5")
@@ -107,12 +107,12 @@ def test_bad_arguments_are_refused() -> None:
     complaint = opened("A", sh(2026, 3, 2, 9), clock)
     now = sh(2026, 3, 3, 9)
     with pytest.raises(NaiveDatetime):
-        complaint_report([], SHOP, CALENDAR, now=_dt.datetime(2026, 3, 3), zone_name=ZONE)
+        complaint_report([], SHOP, CALENDAR, now=_dt.datetime(2026, 3, 3), zone=ZONE)
     with pytest.raises(ValidationError, match="days"):
-        complaint_report([], SHOP, CALENDAR, now=now, zone_name=ZONE, days=0)
+        complaint_report([], SHOP, CALENDAR, now=now, zone=ZONE, days=0)
     with pytest.raises(ValidationError, match="named twice"):
-        complaint_report([complaint, complaint], SHOP, CALENDAR, now=now, zone_name=ZONE)
+        complaint_report([complaint, complaint], SHOP, CALENDAR, now=now, zone=ZONE)
     with pytest.raises(ValidationError, match="Complaint"):
-        complaint_report(["A"], SHOP, CALENDAR, now=now, zone_name=ZONE)  # type: ignore[list-item]
+        complaint_report(["A"], SHOP, CALENDAR, now=now, zone=ZONE)  # type: ignore[list-item]
     with pytest.raises(ValidationError):
-        complaint_report([], SHOP, CALENDAR, now=now, zone_name="Mars/Olympus")
+        complaint_report([], SHOP, CALENDAR, now=now, zone="Mars/Olympus")

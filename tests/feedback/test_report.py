@@ -68,7 +68,7 @@ def test_the_report_counts_channels_kinds_answers_and_revisits() -> None:
     slow.schedule_revisits(policy=REVISIT_NEXT_DAY, calendar=CALENDAR, actor=AGENT)
     # slow's revisit, due 5 March 10:00, is never done: its deadline is 6 March 18:00
     report = feedback_report(
-        [quick, slow, silent, early], CALENDAR, now=sh(2026, 3, 10, 9), zone_name=ZONE, days=8
+        [quick, slow, silent, early], CALENDAR, now=sh(2026, 3, 10, 9), zone=ZONE, days=8
     )
     assert report.window_start == sh(2026, 3, 2)
     assert report.window_end == sh(2026, 3, 10)
@@ -96,16 +96,16 @@ def test_what_happens_after_now_is_not_counted() -> None:
     record = received("R", sh(2026, 3, 2, 10), clock)
     clock.set(sh(2026, 3, 2, 11))
     answer(record, FeedbackKind.QUESTION, Sentiment.NEUTRAL)
-    report = feedback_report([record], CALENDAR, now=sh(2026, 3, 3, 0, 30), zone_name=ZONE)
+    report = feedback_report([record], CALENDAR, now=sh(2026, 3, 3, 0, 30), zone=ZONE)
     assert report.answered == 1
-    early = feedback_report([record], CALENDAR, now=sh(2026, 3, 3, 0, 0), zone_name=ZONE, days=1)
+    early = feedback_report([record], CALENDAR, now=sh(2026, 3, 3, 0, 0), zone=ZONE, days=1)
     assert early.received == 1
     assert early.answered == 1
     before = feedback_report(
         [new_record(id="X", received_at=sh(2026, 3, 2, 10), answer_due_at=sh(2026, 3, 3, 18))],
         CALENDAR,
         now=sh(2026, 3, 3, 1),
-        zone_name=ZONE,
+        zone=ZONE,
         days=1,
     )
     assert before.received == 1
@@ -117,7 +117,7 @@ def test_what_happens_after_now_is_not_counted() -> None:
 
 def test_an_empty_window_has_no_rates() -> None:
     """No records: counts are zero and rates and times are None."""
-    report = feedback_report([], CALENDAR, now=sh(2026, 3, 10), zone_name=ZONE)
+    report = feedback_report([], CALENDAR, now=sh(2026, 3, 10), zone=ZONE)
     assert report.received == 0
     assert report.by_channel == ()
     assert report.days == 30
@@ -133,7 +133,7 @@ def test_an_empty_window_has_no_rates() -> None:
         ({"days": 0}, ValidationError),
         ({"days": 367}, ValidationError),
         ({"days": True}, ValidationError),
-        ({"zone_name": "Mars/Olympus"}, ValidationError),
+        ({"zone": "Mars/Olympus"}, ValidationError),
         ({"calendar": "shop"}, ValidationError),
         ({"records": ["FB-1"]}, ValidationError),
         ({"records": 3}, ValidationError),
@@ -146,7 +146,7 @@ def test_bad_arguments_are_refused(kwargs: dict[str, object], error: type[Except
         "records": [],
         "calendar": CALENDAR,
         "now": sh(2026, 3, 10),
-        "zone_name": ZONE,
+        "zone": ZONE,
         **kwargs,
     }
     records_ = args.pop("records")
@@ -168,7 +168,7 @@ def test_the_figures_agree_with_each_other(
     counts' ratios, and the order of the records does not matter."""
     unique = list({r.id: r for r in found}.values())
     now = sh(2026, 3, 2) + now_days * DAY
-    report = feedback_report(unique, CALENDAR, now=now, zone_name=ZONE, days=days)
+    report = feedback_report(unique, CALENDAR, now=now, zone=ZONE, days=days)
     assert sum(n for _, n in report.by_channel) == report.received
     assert sum(n for _, n in report.by_kind) + report.unclassified == report.received
     assert sum(n for _, n in report.by_sentiment) <= report.received
@@ -183,5 +183,5 @@ def test_the_figures_agree_with_each_other(
     if report.answer_median is not None:
         assert report.answer_p90 is not None
         assert report.answer_median <= report.answer_p90
-    again = feedback_report(list(reversed(unique)), CALENDAR, now=now, zone_name=ZONE, days=days)
+    again = feedback_report(list(reversed(unique)), CALENDAR, now=now, zone=ZONE, days=days)
     assert again == report

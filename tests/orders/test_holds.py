@@ -283,13 +283,13 @@ def test_a_derived_workflow_holds_from_its_own_state() -> None:
 def test_the_report_in_memory_refuses_bad_input() -> None:
     now = START.add(days=1)
     with pytest.raises(ValidationError, match="twice"):
-        held_orders_report([new_order(), new_order()], now=now, zone_name="Asia/Shanghai")
+        held_orders_report([new_order(), new_order()], now=now, zone="Asia/Shanghai")
     with pytest.raises(ValidationError, match="Order"):
-        held_orders_report(["O-1"], now=now, zone_name="Asia/Shanghai")  # type: ignore[list-item]
+        held_orders_report(["O-1"], now=now, zone="Asia/Shanghai")  # type: ignore[list-item]
     with pytest.raises(ValidationError):
-        held_orders_report([], now=now, zone_name="Asia/Shanghai", days=0)
+        held_orders_report([], now=now, zone="Asia/Shanghai", days=0)
     with pytest.raises(NaiveDatetime):
-        held_orders_report([], now=_dt.datetime(2026, 1, 1), zone_name="UTC")
+        held_orders_report([], now=_dt.datetime(2026, 1, 1), zone="UTC")
 
 
 def test_a_hold_still_open_at_now_is_still_held() -> None:
@@ -300,10 +300,10 @@ def test_a_hold_still_open_at_now_is_still_held() -> None:
     clock.advance(days=2)
     order.release(actor=STAFF)
     before_end = START.add(days=1)
-    report = held_orders_report([order], now=before_end, zone_name="Asia/Shanghai", days=1)
+    report = held_orders_report([order], now=before_end, zone="Asia/Shanghai", days=1)
     assert (report.held, report.still_held, report.released) == (1, ("O-1",), 0)
     assert report.handling_median is None
-    after = held_orders_report([order], now=START.add(days=3), zone_name="Asia/Shanghai", days=3)
+    after = held_orders_report([order], now=START.add(days=3), zone="Asia/Shanghai", days=3)
     assert (after.released, after.still_held, after.handling_p90) == (
         1,
         (),

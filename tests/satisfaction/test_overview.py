@@ -28,10 +28,10 @@ def reports(now: pendulum.DateTime = NOW, days: int = 7) -> dict[str, object]:
     return {
         "aftersales": aftersales_report([], [], now=now, zone=ZONE, days=days),
         "complaints": complaint_report(
-            [], SlaPolicy.shop_default(), ShopCalendar(), now=now, zone_name=ZONE, days=days
+            [], SlaPolicy.shop_default(), ShopCalendar(), now=now, zone=ZONE, days=days
         ),
         "satisfaction": satisfaction_report(surveys, now=now, zone=ZONE, days=days),
-        "consultation": consultation_report([], now=now, zone_name=ZONE, days=days),
+        "consultation": consultation_report([], now=now, zone=ZONE, days=days),
     }
 
 

@@ -193,10 +193,10 @@ def test_the_sql_report_equals_the_report_in_memory(database: str, shop: dict[st
     try:
         store_all(store, shop["complaints"])
         expected = complaint_report(
-            shop["complaints"], policy, CALENDAR, now=shop["now"], zone_name=ZONE, days=shop["days"]
+            shop["complaints"], policy, CALENDAR, now=shop["now"], zone=ZONE, days=shop["days"]
         )
         found = SqlComplaintReports(store).report(
-            policy, CALENDAR, now=shop["now"], zone_name=ZONE, days=shop["days"]
+            policy, CALENDAR, now=shop["now"], zone=ZONE, days=shop["days"]
         )
     finally:
         store.dispose()
@@ -217,12 +217,10 @@ def test_a_breach_after_the_last_save_is_counted(database: str) -> None:
     assert due.in_timezone(ZONE).date() == _dt.date(2026, 3, 9)
     try:
         for now in (due.subtract(microseconds=1), due, due.add(days=3)):
-            found = reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
-            expected = complaint_report(
-                [complaint], policy, CALENDAR, now=now, zone_name=ZONE, days=7
-            )
+            found = reports.report(policy, CALENDAR, now=now, zone=ZONE, days=7)
+            expected = complaint_report([complaint], policy, CALENDAR, now=now, zone=ZONE, days=7)
             assert found == expected
-        late = reports.report(policy, CALENDAR, now=due, zone_name=ZONE, days=7).target(
+        late = reports.report(policy, CALENDAR, now=due, zone=ZONE, days=7).target(
             SlaTargetKind.FIRST_REPLY
         )
         assert late is not None
@@ -245,16 +243,12 @@ def test_facts_without_a_policy_are_refused_until_refreshed(database: str) -> No
     now = DAY.add(hours=1)
     try:
         with pytest.raises(ComplaintFactsOutdated, match="1 without an SLA policy"):
-            reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
+            reports.report(policy, CALENDAR, now=now, zone=ZONE, days=7)
         assert reports.refresh(policy, CALENDAR, batch=1) == 1
         with pytest.raises(ComplaintFactsOutdated, match="1 under 'shop-default'"):
-            reports.report(
-                SlaPolicy.samr_interim_measures(), CALENDAR, now=now, zone_name=ZONE, days=7
-            )
-        found = reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
-        assert found == complaint_report(
-            [complaint], policy, CALENDAR, now=now, zone_name=ZONE, days=7
-        )
+            reports.report(SlaPolicy.samr_interim_measures(), CALENDAR, now=now, zone=ZONE, days=7)
+        found = reports.report(policy, CALENDAR, now=now, zone=ZONE, days=7)
+        assert found == complaint_report([complaint], policy, CALENDAR, now=now, zone=ZONE, days=7)
         assert found.replied == 1
     finally:
         store.dispose()
@@ -277,11 +271,9 @@ def test_complaints_without_facts_are_refused_until_refreshed(database: str) -> 
     now = DAY.add(hours=1)
     try:
         with pytest.raises(ComplaintFactsOutdated, match="3 of the 3 stored complaints"):
-            reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
+            reports.report(policy, CALENDAR, now=now, zone=ZONE, days=7)
         assert reports.refresh(policy, CALENDAR, batch=2) == 3
-        assert (
-            reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7).complaints_opened == 3
-        )
+        assert reports.report(policy, CALENDAR, now=now, zone=ZONE, days=7).complaints_opened == 3
     finally:
         store.dispose()
 
@@ -294,9 +286,9 @@ def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValidationError, match="SqlStore"):
         SqlComplaintReports("sqlite://")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="SlaPolicy"):
-        reports.report("shop-default", CALENDAR, now=now, zone_name=ZONE)  # type: ignore[arg-type]
+        reports.report("shop-default", CALENDAR, now=now, zone=ZONE)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="days"):
-        reports.report(SlaPolicy.shop_default(), CALENDAR, now=now, zone_name=ZONE, days=0)
+        reports.report(SlaPolicy.shop_default(), CALENDAR, now=now, zone=ZONE, days=0)
     with pytest.raises(ValidationError, match="batch"):
         reports.refresh(SlaPolicy.shop_default(), CALENDAR, batch=0)
     with pytest.raises(ValidationError, match="WorkingCalendar"):
@@ -356,13 +348,13 @@ def test_facts_under_a_changed_policy_or_calendar_of_the_same_name_are_refused(
     assert stricter.name == policy.name
     other_calendar = ShopCalendar(zone="Asia/Hong_Kong")
     try:
-        reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
+        reports.report(policy, CALENDAR, now=now, zone=ZONE, days=7)
         for asked, calendar in ((stricter, CALENDAR), (policy, other_calendar)):
             with pytest.raises(ComplaintFactsOutdated, match="1 under 'shop-default'"):
-                reports.report(asked, calendar, now=now, zone_name=ZONE, days=7)
+                reports.report(asked, calendar, now=now, zone=ZONE, days=7)
         assert reports.refresh(policy, other_calendar) == 1
-        reports.report(policy, other_calendar, now=now, zone_name=ZONE, days=7)
+        reports.report(policy, other_calendar, now=now, zone=ZONE, days=7)
         with pytest.raises(ComplaintFactsOutdated):
-            reports.report(policy, CALENDAR, now=now, zone_name=ZONE, days=7)
+            reports.report(policy, CALENDAR, now=now, zone=ZONE, days=7)
     finally:
         store.dispose()

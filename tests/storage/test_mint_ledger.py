@@ -41,7 +41,8 @@ from ecservice.payments.ecash import (
     UnknownDeposit,
     contract_hash,
 )
-from ecservice.storage.sql._coins import MAX_MINOR_UNITS, SqlMintBook
+from ecservice.storage.sql._books import MAX_MINOR_UNITS
+from ecservice.storage.sql._coins import SqlMintBook
 from tests.storage.mint_rig import (
     KEY_PEMS,
     MINT,

@@ -159,8 +159,8 @@ def test_the_sql_report_equals_the_report_in_memory(
         ends = [h.ended_at for o in orders for h in o.holds if h.ended_at is not None]
         instants.extend(e for e in ends if e >= DAY)
         for now in instants:
-            expected = held_orders_report(orders, now=now, zone_name=ZONE, days=shop["days"])
-            found = SqlOrderReports(store).held_orders(now=now, zone_name=ZONE, days=shop["days"])
+            expected = held_orders_report(orders, now=now, zone=ZONE, days=shop["days"])
+            found = SqlOrderReports(store).held_orders(now=now, zone=ZONE, days=shop["days"])
             assert found == expected
     finally:
         store.dispose()
@@ -188,10 +188,10 @@ def test_a_held_order_is_counted_by_reason_outcome_and_time(tmp_path: Any) -> No
             for order in orders:
                 uow.orders.add(order)
             uow.commit()
-        found = SqlOrderReports(store).held_orders(now=DAY, zone_name=ZONE, days=1)
+        found = SqlOrderReports(store).held_orders(now=DAY, zone=ZONE, days=1)
     finally:
         store.dispose()
-    assert found == held_orders_report(orders, now=DAY, zone_name=ZONE, days=1)
+    assert found == held_orders_report(orders, now=DAY, zone=ZONE, days=1)
     assert (found.orders, found.held, found.share) == (4, 3, Rate(3, 4))
     assert found.by_reason == {HoldReason.ADDRESS: 1, HoldReason.LOW_PRICE: 2}
     assert (found.released, found.cancelled, found.still_held) == (1, 1, ("O-2",))
@@ -219,7 +219,7 @@ def test_a_save_that_only_holds_writes_the_facts(tmp_path: Any) -> None:
             stored.release(actor=staff)
             uow.orders.save(stored)
             uow.commit()
-        report = SqlOrderReports(store).held_orders(now=DAY, zone_name=ZONE, days=1)
+        report = SqlOrderReports(store).held_orders(now=DAY, zone=ZONE, days=1)
     finally:
         store.dispose()
     assert (report.held, report.released) == (1, 1)
@@ -232,8 +232,8 @@ def test_bad_arguments_are_refused() -> None:
     store.create_schema()
     try:
         with pytest.raises(ValidationError):
-            SqlOrderReports(store).held_orders(now=DAY, zone_name="Mars/Base", days=1)
+            SqlOrderReports(store).held_orders(now=DAY, zone="Mars/Base", days=1)
         with pytest.raises(ValidationError):
-            SqlOrderReports(store).held_orders(now=DAY, zone_name=ZONE, days=0)
+            SqlOrderReports(store).held_orders(now=DAY, zone=ZONE, days=0)
     finally:
         store.dispose()

@@ -91,12 +91,10 @@ def test_the_sql_overview_equals_the_overview_in_memory(database: str) -> None:
         )  # fmt: skip
         expected = ServiceOverview.of(
             aftersales=aftersales_report([], [], now=NOW, zone=ZONE, days=7),
-            complaints=complaint_report(
-                [complaint], POLICY, CALENDAR, now=NOW, zone_name=ZONE, days=7
-            ),
+            complaints=complaint_report([complaint], POLICY, CALENDAR, now=NOW, zone=ZONE, days=7),
             satisfaction=satisfaction_report(surveys, now=NOW, zone=ZONE, days=7),
             consultation=consultation_report(
-                sessions, now=NOW, zone_name=ZONE, calendar=CALENDAR, days=7
+                sessions, now=NOW, zone=ZONE, calendar=CALENDAR, days=7
             ),
             credit=seller_credit([], credit, now=NOW).summary(),
             good_reviews=good_review_rate([], credit, now=NOW, days=7).summary(),

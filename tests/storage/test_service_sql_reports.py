@@ -378,7 +378,7 @@ def test_the_sql_consultation_report_equals_the_report_in_memory(
         store_all(store, "consultations", shop["sessions"])
         kwargs = {
             "now": shop["now"],
-            "zone_name": ZONE,
+            "zone": ZONE,
             "policy": shop["policy"],
             "calendar": CALENDAR,
             "days": shop["days"],
@@ -423,7 +423,7 @@ def test_business_time_needs_waits_measured_on_that_calendar(database: str) -> N
         reports = SqlConsultationReports(plain)
         now = SESSIONS_START.add(days=1)
         business = ResponsePolicy(basis=ResponseBasis.BUSINESS)
-        kwargs: dict[str, Any] = {"now": now, "zone_name": ZONE, "calendar": CALENDAR}
+        kwargs: dict[str, Any] = {"now": now, "zone": ZONE, "calendar": CALENDAR}
         assert reports.report(**kwargs) == consultation_report(found, **kwargs)
         with pytest.raises(ConsultationFactsOutdated, match="3 sessions measured in real time"):
             reports.report(policy=business, **kwargs)
@@ -463,16 +463,12 @@ def test_the_facts_follow_saves_and_bad_arguments_are_refused(database: str) -> 
             found[0] = session
         reports = SqlConsultationReports(store)
         now = SESSIONS_START.add(days=1)
-        assert reports.report(now=now, zone_name=ZONE) == consultation_report(
-            found, now=now, zone_name=ZONE
-        )
-        assert reports.report(now=now, zone_name=ZONE).open_remarks == ()
+        assert reports.report(now=now, zone=ZONE) == consultation_report(found, now=now, zone=ZONE)
+        assert reports.report(now=now, zone=ZONE).open_remarks == ()
         with pytest.raises(ValidationError):
-            reports.report(now=now, zone_name=ZONE, policy="fast")  # type: ignore[arg-type]
+            reports.report(now=now, zone=ZONE, policy="fast")  # type: ignore[arg-type]
         with pytest.raises(ValidationError, match="WorkingCalendar"):
-            reports.report(
-                now=now, zone_name=ZONE, policy=ResponsePolicy(basis=ResponseBasis.BUSINESS)
-            )
+            reports.report(now=now, zone=ZONE, policy=ResponsePolicy(basis=ResponseBasis.BUSINESS))
         with pytest.raises(ValidationError):
             SqlConsultationReports("store")  # type: ignore[arg-type]
         with pytest.raises(ValidationError):
@@ -557,12 +553,10 @@ def check_backfill(url: str) -> None:
         )
         reports = SqlConsultationReports(store)
         now = SESSIONS_START.add(days=1)
-        assert reports.report(now=now, zone_name=ZONE) == consultation_report(
-            found, now=now, zone_name=ZONE
-        )
+        assert reports.report(now=now, zone=ZONE) == consultation_report(found, now=now, zone=ZONE)
         business = ResponsePolicy(basis=ResponseBasis.BUSINESS)
         with pytest.raises(ConsultationFactsOutdated, match="refresh"):
-            reports.report(now=now, zone_name=ZONE, policy=business, calendar=CALENDAR)
+            reports.report(now=now, zone=ZONE, policy=business, calendar=CALENDAR)
     finally:
         store.dispose()
 
@@ -588,13 +582,13 @@ def test_a_session_the_calendar_cannot_count_is_stored_and_refused_in_business_t
         store_all(store, "consultations", [session])
         reports = SqlConsultationReports(store)
         now = opened.add(days=1)
-        plain = reports.report(now=now, zone_name=ZONE)
-        assert plain == consultation_report([session], now=now, zone_name=ZONE)
+        plain = reports.report(now=now, zone=ZONE)
+        assert plain == consultation_report([session], now=now, zone=ZONE)
         assert plain.first_response_median == _dt.timedelta(minutes=2)
         with pytest.raises(ConsultationFactsOutdated, match="could not count"):
             reports.report(
                 now=now,
-                zone_name=ZONE,
+                zone=ZONE,
                 policy=ResponsePolicy(basis=ResponseBasis.BUSINESS),
                 calendar=CALENDAR,
             )

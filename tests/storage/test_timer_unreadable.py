@@ -18,7 +18,6 @@ from ecservice.clock import FixedClock
 from ecservice.orders import Order, OrderStatus
 from ecservice.payments import InMemoryGateway
 from ecservice.storage import DocumentError, default_timers, order_next_due
-from ecservice.storage._due import due_ids
 from ecservice.storage.sql import SqlStore
 from tests.storage.aggregates import STAFF, an_order
 from tests.storage.conftest import POLICY, START, empty_pg
@@ -144,19 +143,61 @@ def test_healthy_timers_return_the_count_and_log_nothing(
     assert caplog.records == []
 
 
+def break_json(store: SqlStore, id: str) -> None:
+    """Replace the stored document of ``id`` by text that is not JSON at all (cut short) on
+    SQLite; by JSON that is no document (an array) on PostgreSQL, whose ``jsonb`` holds JSON
+    only."""
+    broken = "[1, 2]" if store.engine.dialect.name == "postgresql" else '{"id": "' + id + '", "bo'
+    with store.engine.begin() as connection:
+        changed = connection.execute(
+            sa.text("UPDATE ecs_aggregates SET document = :d WHERE id = :id"),
+            {"d": broken, "id": id},
+        ).rowcount
+    assert changed == 1
+
+
 def test_due_ids_reads_the_ids_without_loading_the_documents(
     sql_store: SqlStore, clock: FixedClock
 ) -> None:
     with sql_store.unit_of_work() as uow:
-        for id in ("D-1", "D-2"):
+        for id in ("D-1", "D-2", "D-3"):
             uow.orders.add(in_transit(id, clock))
         uow.orders.add(placed("P-1", clock))  # nothing due
         uow.commit()
     tamper(sql_store, "D-1", "GONE")
+    break_json(sql_store, "D-2")
     later = START.add(days=POLICY.days + 1)
     with sql_store.unit_of_work() as uow:
-        assert due_ids(uow.orders, later, 10) == ["D-1", "D-2"]
-        assert due_ids(uow.orders, later, 1) == ["D-1"]
-        assert due_ids(uow.orders, START, 10) == []
-        with pytest.raises(DocumentError, match="order document 'D-1'"):
+        assert uow.orders.due_ids(later, 10) == ["D-1", "D-2", "D-3"]
+        assert uow.orders.due_ids(later, 1) == ["D-1"]
+        assert uow.orders.due_ids(START, 10) == []
+        # due() builds every aggregate it claims: the first unreadable row fails the claim.
+        with pytest.raises(DocumentError):
             uow.orders.due(later, 10)
+
+
+def test_a_document_that_is_not_json_is_reported_after_the_others(
+    sql_store: SqlStore, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    with sql_store.unit_of_work() as uow:
+        for id in ("D-1", "D-2", "D-3"):
+            uow.orders.add(in_transit(id, clock))
+        uow.commit()
+    break_json(sql_store, "D-2")
+    clock.advance(days=POLICY.days + 1)
+    service = OrderService(sql_store, InMemoryGateway(), clock=clock, auto_confirm=POLICY)
+
+    with (
+        caplog.at_level(logging.ERROR, logger="ecservice.application"),
+        pytest.raises(DocumentError) as raised,
+    ):
+        service.run_due_timers()
+
+    assert statuses(sql_store, "D-1", "D-3") == {
+        "D-1": OrderStatus.DONE,
+        "D-3": OrderStatus.DONE,
+    }
+    assert raised.value.subject.startswith("1 of the 3 due order timers (the other 2 were")
+    assert [p.split(":")[0] for p in raised.value.problems] == ["'D-2'"]
+    assert [r.levelno for r in caplog.records] == [logging.ERROR]
+    assert "'D-2'" in caplog.records[0].getMessage()

@@ -29,7 +29,7 @@ from ecservice.orders import (
     Shipment,
     ShippingRate,
 )
-from ecservice.storage import Document, dump_order, load_order
+from ecservice.storage import Document, MemoryStore, dump_order, load_order
 from ecservice.workflow import (
     Actor,
     BoundTrigger,
@@ -216,3 +216,5 @@ def test_cli_parser_and_storage_are_typed() -> None:
     loaded = load_order(dump_order(order), clock=order.clock)
     assert_type(loaded, Order)
     assert loaded == order
+    with MemoryStore(clock=order.clock).unit_of_work() as uow:
+        assert_type(uow.orders.due_ids(order.clock.now()), list[str])

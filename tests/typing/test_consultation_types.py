@@ -85,7 +85,7 @@ def test_consultation_types() -> None:
     report = consultation_report(
         [session],
         now=start.add(days=1),
-        zone_name="Asia/Shanghai",
+        zone="Asia/Shanghai",
         policy=policy,
         calendar=ShopCalendar(),
     )

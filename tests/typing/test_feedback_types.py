@@ -89,7 +89,7 @@ def test_policy_and_report_types() -> None:
         POLICY.schedule({RevisitAnchor.ANSWERED: START}, CALENDAR, not_before=START),
         tuple[ScheduledRevisit, ...],
     )
-    report = feedback_report([new_record()], CALENDAR, now=START, zone_name="Asia/Shanghai")
+    report = feedback_report([new_record()], CALENDAR, now=START, zone="Asia/Shanghai")
     assert_type(report, FeedbackReport)
     assert_type(report.in_time_rate, Rate | None)
     assert_type(report.answer_median, _dt.timedelta | None)

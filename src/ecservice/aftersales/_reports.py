@@ -24,7 +24,8 @@ from ecservice.aftersales._case_events import CaseStatus
 from ecservice.aftersales._case_values import RefundSort
 from ecservice.aftersales._categories import RemedyKind
 from ecservice.aftersales._windows import day_start
-from ecservice.clock import ensure_utc, zone
+from ecservice.clock import ensure_utc
+from ecservice.clock import zone as _zone
 from ecservice.errors import ValidationError
 from ecservice.payments import Payment, PaymentStatus
 from ecservice.text import check_text
@@ -490,10 +491,10 @@ def _check_paid(paid: Iterable[PaidOrder]) -> dict[str, DateTime]:
 
 
 def report_window(
-    now: object, zone_name: object, days: object, *, zone_what: str = "zone_name"
+    now: object, zone: object, days: object, *, zone_what: str = "zone"
 ) -> tuple[DateTime, str, DateTime, DateTime]:
     """The window every report of the library counts over: the ``days`` whole local days of
-    ``zone_name`` before the day of ``now`` (today left out; the first instant in, the last
+    ``zone`` before the day of ``now`` (today left out; the first instant in, the last
     out), as ``(now in UTC, the zone's name, start, end)``, start and end in UTC.
 
     >>> import pendulum
@@ -505,7 +506,7 @@ def report_window(
 
     Args:
         now: when the report is asked for; an aware datetime.
-        zone_name: the shop's IANA time zone.
+        zone: the shop's IANA time zone.
         days: the window's length, an ``int`` from 1 to :data:`MAX_REPORT_DAYS`.
         zone_what: how an error names the zone argument.
 
@@ -517,9 +518,9 @@ def report_window(
     if not isinstance(now, _dt.datetime):
         raise ValidationError(f"now must be a timezone-aware datetime, not {shown(now)}")
     at = ensure_utc(now, what="now")
-    name = check_text(zone_name, zone_what)
+    name = check_text(zone, zone_what)
     count = _check_days(days)
-    tz = zone(name)
+    tz = _zone(name)
     try:
         today = at.in_timezone(tz).date()
         first = today - _dt.timedelta(days=count)
@@ -596,7 +597,7 @@ def aftersales_report(
             iterable of :class:`AfterSalesCase` or :class:`PaidOrder`, a case or an order
             named twice, or a window outside the calendar.
     """
-    at, zone_name, start, end = report_window(now, zone, days, zone_what="zone")
+    at, name, start, end = report_window(now, zone, days)
     day_count = _check_days(days)
     case_list = _check_cases(cases)
     paid_at = _check_paid(paid)
@@ -624,7 +625,7 @@ def aftersales_report(
             durations.append(_elapsed(case.opened_at, resolved))
     return AfterSalesReport.from_counts(
         now=at,
-        zone=zone_name,
+        zone=name,
         days=day_count,
         window_start=start,
         window_end=end,

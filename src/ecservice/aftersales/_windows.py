@@ -32,7 +32,8 @@ import datetime as _dt
 
 from pendulum import DateTime
 
-from ecservice.clock import UTC, ensure_utc, zone
+from ecservice.clock import UTC, ensure_utc
+from ecservice.clock import zone as _zone
 from ecservice.errors import ValidationError
 from ecservice.workflow import LabelledState
 
@@ -49,13 +50,13 @@ class WindowCounting(LabelledState):
     ELAPSED_DAYS = ("elapsed_days", "Days of 24 hours", "满24小时为一日")
 
 
-def day_start(day: _dt.date, zone_name: str) -> DateTime:
-    """The first instant of the local ``day`` in ``zone_name``, in UTC.
+def day_start(day: _dt.date, zone: str) -> DateTime:
+    """The first instant of the local ``day`` in ``zone``, in UTC.
 
     Raises:
         ValidationError: an unknown zone, or a day outside the calendar once in UTC.
     """
-    tz = zone(zone_name)
+    tz = _zone(zone)
     local = _dt.datetime(day.year, day.month, day.day, tzinfo=tz, fold=0)
     return ensure_utc(local, what="the start of the day")
 
@@ -63,7 +64,7 @@ def day_start(day: _dt.date, zone_name: str) -> DateTime:
 def window_end(
     event: _dt.datetime,
     days: int,
-    zone_name: str,
+    zone: str,
     counting: WindowCounting = WindowCounting.CALENDAR_DAYS,
 ) -> DateTime:
     """The end (exclusive) of a window of ``days`` days opened by ``event``, in UTC.
@@ -71,18 +72,18 @@ def window_end(
     Args:
         event: when the window's event happened (the sign-for time); an aware datetime.
         days: the window's length in days, a whole number of at least 1.
-        zone_name: the shop's IANA time zone, in which days are counted.
+        zone: the shop's IANA time zone, in which days are counted.
         counting: calendar days (the default) or days of 24 hours.
 
     Raises:
         NaiveDatetime: ``event`` has no time zone.
         ValidationError: an unknown zone, or an end past the year 9999.
     """
-    local_day = ensure_utc(event, what="the event").in_tz(zone(zone_name)).date()
+    local_day = ensure_utc(event, what="the event").in_tz(_zone(zone)).date()
     try:
         if counting is WindowCounting.CALENDAR_DAYS:
-            return day_start(local_day + _dt.timedelta(days=days + 1), zone_name)
-        first = day_start(local_day + _dt.timedelta(days=1), zone_name)
+            return day_start(local_day + _dt.timedelta(days=days + 1), zone)
+        first = day_start(local_day + _dt.timedelta(days=1), zone)
         end = first + _dt.timedelta(days=days)
     except OverflowError:
         raise ValidationError(

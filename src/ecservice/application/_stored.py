@@ -13,7 +13,6 @@ from typing import Any, Final, TypeVar
 from ecservice._shown import shown
 from ecservice.errors import ValidationError
 from ecservice.storage import DocumentError, Repository, UnitOfWork
-from ecservice.storage._due import due_ids
 from ecservice.storage._repository import MAX_DUE_LIMIT
 from ecservice.workflow import Aggregate
 
@@ -92,7 +91,7 @@ def run_due(
     def claim(uow: UnitOfWork) -> list[str]:
         # Those handled that are still due (unreadable, or due by another policy) come first
         # again: claim past them, so that they never hide the rest.
-        return due_ids(repository(uow), now, wanted)
+        return repository(uow).due_ids(now, wanted)
 
     while True:
         wanted = min(limit + len(handled), MAX_DUE_LIMIT)

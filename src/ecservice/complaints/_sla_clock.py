@@ -391,7 +391,7 @@ def evaluate_sla(
     now: _dt.datetime,
     problem: ProblemKind | None = None,
     keep: SlaSnapshot | None = None,
-    zone_name: str | None = None,
+    zone: str | None = None,
 ) -> SlaEvaluation:
     """The SLA clocks of an aggregate opened at ``opened_at`` with ``history``, at ``now``.
 
@@ -419,7 +419,7 @@ def evaluate_sla(
         now: the instant of the evaluation, not before the last record.
         problem: the problem recorded, for the policy's overrides (``None`` before it is).
         keep: a snapshot whose targets the cycles it holds keep.
-        zone_name: the calendar's IANA zone for working days (its ``zone`` by default).
+        zone: the calendar's IANA zone for working days (its ``zone`` by default).
 
     Raises:
         NaiveDatetime: an instant has no time zone.
@@ -455,9 +455,7 @@ def evaluate_sla(
                 continue
             end = at_now if stop is None else stop
             pauses = _pauses(rule, segments, start, end)
-            due = add_time(
-                calendar, start, target.duration, target.basis, pauses=pauses, zone_name=zone_name
-            )
+            due = add_time(calendar, start, target.duration, target.basis, pauses=pauses, zone=zone)
             breached = due <= at_now and (stop is None or stop > due)
             paused_now = (
                 stop is None
@@ -484,7 +482,7 @@ def evaluate_sla(
         attrs.evolve(c, index=sum(1 for d in cycles[:i] if d.kind is c.kind))
         for i, c in enumerate(cycles)
     )
-    escalations = _escalations(numbered, policy, calendar, zone_name)
+    escalations = _escalations(numbered, policy, calendar, zone)
     return SlaEvaluation(policy=policy.name, now=at_now, cycles=numbered, escalations=escalations)
 
 
@@ -492,7 +490,7 @@ def _escalations(
     cycles: tuple[SlaCycle, ...],
     policy: SlaPolicy,
     calendar: WorkingCalendar,
-    zone_name: str | None,
+    zone: str | None,
 ) -> tuple[SlaEscalation, ...]:
     found = []
     for cycle in cycles:
@@ -501,7 +499,7 @@ def _escalations(
         for step in policy.escalations:
             if step.target is not cycle.kind:
                 continue
-            at = add_time(calendar, cycle.breached_at, step.delay, step.basis, zone_name=zone_name)
+            at = add_time(calendar, cycle.breached_at, step.delay, step.basis, zone=zone)
             if cycle.stopped_at is None or cycle.stopped_at > at:
                 found.append(SlaEscalation(step=step, kind=cycle.kind, index=cycle.index, at=at))
     found.sort(key=lambda e: (e.at, e.level))

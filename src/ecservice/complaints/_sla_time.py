@@ -18,7 +18,8 @@ from pendulum import DateTime
 
 from ecservice._shown import shown
 from ecservice.calendar import HORIZON_DAYS, NoWorkingTime, Pause, WorkingCalendar
-from ecservice.clock import ensure_utc, zone
+from ecservice.clock import ensure_utc
+from ecservice.clock import zone as _zone
 from ecservice.complaints._sla_rules import TimeBasis
 from ecservice.errors import ValidationError
 
@@ -29,11 +30,11 @@ _ONE_DAY: Final = _dt.timedelta(days=1)
 
 
 def _close_of_working_day(
-    calendar: WorkingCalendar, start: DateTime, days: int, zone_name: str
+    calendar: WorkingCalendar, start: DateTime, days: int, zone: str
 ) -> DateTime:
     """The end of the last working interval of the ``days``-th working day after the local day
     of ``start`` (Civil Code art. 201, 203)."""
-    day = start.in_tz(zone(zone_name)).date()
+    day = start.in_tz(_zone(zone)).date()
     idle = 0
     while True:
         day += _ONE_DAY
@@ -69,7 +70,7 @@ def add_time(
     basis: TimeBasis,
     *,
     pauses: Iterable[Pause] = (),
-    zone_name: str | None = None,
+    zone: str | None = None,
 ) -> DateTime:
     """The instant ``duration`` after ``start`` counted on ``basis``, not counting ``pauses``.
 
@@ -87,7 +88,7 @@ def add_time(
         duration: zero or more.
         basis: how ``duration`` is counted.
         pauses: spans that do not count.
-        zone_name: the IANA zone of the calendar's local days, for working days; by default
+        zone: the IANA zone of the calendar's local days, for working days; by default
             the calendar's ``zone`` attribute.
 
     Raises:
@@ -111,10 +112,10 @@ def add_time(
         raise ValidationError(f"working days are a whole number of days, not {duration}")
     if duration == _ZERO:
         return begin
-    name = zone_name if zone_name is not None else getattr(calendar, "zone", None)
+    name = zone if zone is not None else getattr(calendar, "zone", None)
     if not isinstance(name, str):
         raise ValidationError(
-            "counting working days needs the calendar's zone: pass zone_name= (an IANA name)"
+            "counting working days needs the calendar's zone: pass zone= (an IANA name)"
         )
     close = _close_of_working_day(calendar, begin, duration.days, name)
     return calendar.add(begin, calendar.elapsed(begin, close), pauses=spans)

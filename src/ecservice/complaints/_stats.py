@@ -129,7 +129,7 @@ class ComplaintReport:
         cls,
         *,
         now: _dt.datetime,
-        zone_name: str,
+        zone: str,
         days: int,
         complaints_opened: int,
         problems: Mapping[ProblemKind, int],
@@ -143,11 +143,11 @@ class ComplaintReport:
     ) -> ComplaintReport:
         """The report of figures counted elsewhere (in memory by :func:`complaint_report`, by
         SQL in :class:`~ecservice.storage.sql.SqlComplaintReports`), over the window of the
-        ``days`` whole local days before the day of ``now`` in ``zone_name``.
+        ``days`` whole local days before the day of ``now`` in ``zone``.
 
         Args:
             now: when the report is asked for; an aware datetime.
-            zone_name: the shop's IANA time zone.
+            zone: the shop's IANA time zone.
             days: the window's length in whole local days, from 1 to
                 :data:`~ecservice.aftersales.MAX_REPORT_DAYS`.
             complaints_opened: the complaints opened in the window.
@@ -165,7 +165,7 @@ class ComplaintReport:
             ValidationError: an unknown zone, ``days`` out of range, a negative count or
                 duration, a count that exceeds what it is part of, a score out of 1-5.
         """
-        at, name, start, end = report_window(now, zone_name, days)
+        at, name, start, end = report_window(now, zone, days)
         for what, count in (
             ("complaints_opened", complaints_opened),
             ("unclassified", unclassified),
@@ -286,7 +286,7 @@ def complaint_report(
     calendar: WorkingCalendar,
     *,
     now: _dt.datetime,
-    zone_name: str,
+    zone: str,
     days: int = DEFAULT_DAYS,
 ) -> ComplaintReport:
     """The complaint figures of the ``days`` whole local days before the day of ``now``.
@@ -305,7 +305,7 @@ def complaint_report(
         policy: the SLA policy the complaints run under.
         calendar: the shop's working calendar.
         now: when the report is asked for; an aware datetime.
-        zone_name: the shop's IANA time zone, in which days are counted.
+        zone: the shop's IANA time zone, in which days are counted.
         days: the window's length in whole local days, from 1 to
             :data:`~ecservice.aftersales.MAX_REPORT_DAYS`.
 
@@ -315,7 +315,7 @@ def complaint_report(
             :class:`Complaint`, a complaint named twice.
         CalendarNotConfirmed: the calendar cannot count a day the window's complaints span.
     """
-    at, name, start, end = report_window(now, zone_name, days)
+    at, name, start, end = report_window(now, zone, days)
     if not isinstance(policy, SlaPolicy):
         raise ValidationError(f"policy must be an SlaPolicy, not {shown(policy)}")
     seen: set[str] = set()
@@ -360,7 +360,7 @@ def complaint_report(
             scores[visit.satisfaction] = scores.get(visit.satisfaction, 0) + 1
     return ComplaintReport.from_counts(
         now=at,
-        zone_name=name,
+        zone=name,
         days=days,
         complaints_opened=len(opened),
         problems=problems,

@@ -179,7 +179,7 @@ def consultation_report(
     sessions: Iterable[ConsultationSession],
     *,
     now: _dt.datetime,
-    zone_name: str,
+    zone: str,
     policy: ResponsePolicy | None = None,
     calendar: WorkingCalendar | None = None,
     days: int = DEFAULT_DAYS,
@@ -197,7 +197,7 @@ def consultation_report(
         sessions: the shop's sessions, each once; those opened outside the window are left out
             of every figure but ``open_remarks``.
         now: when the report is asked for; an aware datetime.
-        zone_name: the shop's IANA time zone, in which days are counted.
+        zone: the shop's IANA time zone, in which days are counted.
         policy: the response policy (:class:`ResponsePolicy` defaults when ``None``).
         calendar: the shop's working calendar, needed for business time.
         days: the window's length in whole local days, from 1 to
@@ -212,7 +212,7 @@ def consultation_report(
     """
     if not isinstance(now, _dt.datetime):
         raise ValidationError(f"now must be a timezone-aware datetime, not {shown(now)}")
-    at, name, start, end = report_window(now, zone_name, days)
+    at, name, start, end = report_window(now, zone, days)
     rules = ResponsePolicy() if policy is None else policy
     if not isinstance(rules, ResponsePolicy):
         raise ValidationError(f"policy must be a ResponsePolicy, not {shown(policy)}")

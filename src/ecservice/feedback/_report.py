@@ -136,7 +136,7 @@ def feedback_report(
     calendar: WorkingCalendar,
     *,
     now: _dt.datetime,
-    zone_name: str,
+    zone: str,
     days: int = DEFAULT_FEEDBACK_DAYS,
 ) -> FeedbackReport:
     """The feedback figures of the ``days`` whole local days before the day of ``now``.
@@ -155,7 +155,7 @@ def feedback_report(
             are left out.
         calendar: the shop's working calendar.
         now: when the report is asked for; an aware datetime.
-        zone_name: the shop's IANA time zone, in which days are counted.
+        zone: the shop's IANA time zone, in which days are counted.
         days: the window's length in whole local days, from 1 to
             :data:`~ecservice.aftersales.MAX_REPORT_DAYS`; :data:`DEFAULT_FEEDBACK_DAYS` by
             default.
@@ -167,7 +167,7 @@ def feedback_report(
             :class:`FeedbackRecord`, a record named twice.
         CalendarNotConfirmed: the calendar cannot count a day between a receipt and its answer.
     """
-    at, name, start, end = report_window(now, zone_name, days)
+    at, name, start, end = report_window(now, zone, days)
     if not isinstance(calendar, WorkingCalendar):
         raise ValidationError(f"calendar must be a WorkingCalendar, not {shown(calendar)}")
     window = _window(records, start, end)

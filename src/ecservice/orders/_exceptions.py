@@ -26,7 +26,8 @@ import attrs
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
+from ecservice.clock import DEFAULT_ZONE, ensure_utc
+from ecservice.clock import zone as _zone
 from ecservice.errors import CurrencyMismatch, ValidationError
 from ecservice.money import Money
 from ecservice.orders._hold_values import HOLD_DETAIL_MAX, HoldReason, check_detail
@@ -464,9 +465,9 @@ class AddressVolumeRule(ExceptionRule):
     max_orders: int = attrs.field(default=3, converter=_max_orders)
     days: int = attrs.field(default=1, converter=_days)
 
-    def window_start(self, placed_at: _dt.datetime, zone_name: str) -> DateTime:
+    def window_start(self, placed_at: _dt.datetime, zone: str) -> DateTime:
         """The first instant of the period for an order placed at ``placed_at``, in UTC."""
-        local = ensure_utc(placed_at, what="placed_at").in_tz(zone(zone_name))
+        local = ensure_utc(placed_at, what="placed_at").in_tz(_zone(zone))
         first = local.start_of("day").subtract(days=self.days - 1)
         return ensure_utc(first)
 
@@ -525,9 +526,9 @@ def _default_rules() -> tuple[ExceptionRule, ...]:
     )
 
 
-def _zone_name(value: str) -> str:
+def _check_zone(value: str) -> str:
     name = check_text(value, "zone")
-    zone(name)
+    _zone(name)
     return name
 
 
@@ -558,7 +559,7 @@ class ExceptionPolicy:
     """
 
     rules: tuple[ExceptionRule, ...] = attrs.field(factory=_default_rules, converter=_rules)
-    zone: str = attrs.field(default=DEFAULT_ZONE, converter=_zone_name)
+    zone: str = attrs.field(default=DEFAULT_ZONE, converter=_check_zone)
 
 
 _NO_CONTEXT: Final = ExceptionContext()

@@ -74,7 +74,7 @@ class HeldOrdersReport:
         cls,
         *,
         now: _dt.datetime,
-        zone_name: str,
+        zone: str,
         days: int,
         orders: int,
         held: int,
@@ -91,7 +91,7 @@ class HeldOrdersReport:
         """
         from ecservice.aftersales import Rate, nearest_rank, report_window
 
-        at, name, start, end = report_window(now, zone_name, days)
+        at, name, start, end = report_window(now, zone, days)
         durations = list(handling)
         if type(orders) is not int or type(held) is not int or not 0 <= held <= orders:
             raise ValidationError(f"held ({shown(held)}) must be an int from 0 to orders")
@@ -135,7 +135,7 @@ def held_orders_report(
     orders: Iterable[Order[Any]],
     *,
     now: _dt.datetime,
-    zone_name: str,
+    zone: str,
     days: int = DEFAULT_HELD_REPORT_DAYS,
 ) -> HeldOrdersReport:
     """The held-order figures of the ``days`` whole local days before the day of ``now``.
@@ -149,7 +149,7 @@ def held_orders_report(
     Args:
         orders: the shop's orders, each once; those placed outside the window are left out.
         now: when the report is asked for; an aware datetime.
-        zone_name: the shop's IANA time zone, in which days are counted.
+        zone: the shop's IANA time zone, in which days are counted.
         days: the window's length in whole local days, from 1 to
             :data:`~ecservice.aftersales.MAX_REPORT_DAYS`; 30 by default.
 
@@ -160,7 +160,7 @@ def held_orders_report(
     """
     from ecservice.aftersales import report_window
 
-    at, name, start, end = report_window(now, zone_name, days)
+    at, name, start, end = report_window(now, zone, days)
     every = _orders(orders)
     placed = [o for o in every if start <= o.created_at < end]
     held = 0
@@ -186,7 +186,7 @@ def held_orders_report(
         handling.append(took)
     return HeldOrdersReport.from_counts(
         now=at,
-        zone_name=name,
+        zone=name,
         days=days,
         orders=len(placed),
         held=held,

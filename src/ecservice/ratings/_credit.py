@@ -14,7 +14,8 @@ import attrs
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.clock import DEFAULT_ZONE, UTC, ensure_utc, zone
+from ecservice.clock import DEFAULT_ZONE, UTC, ensure_utc
+from ecservice.clock import zone as _zone
 from ecservice.errors import ValidationError
 from ecservice.money import Money
 from ecservice.ratings._errors import AlreadyRated
@@ -84,8 +85,8 @@ def _threshold(_: object, __: object, value: object) -> None:
         )
 
 
-def _zone(_: object, __: object, value: str) -> None:
-    zone(value)
+def _check_zone(_: object, __: object, value: str) -> None:
+    _zone(value)
 
 
 def _levels(value: Iterable[CreditLevel]) -> tuple[CreditLevel, ...]:
@@ -157,7 +158,7 @@ class CreditPolicy:
     max_uncounted_amount: Money | None = attrs.field(
         factory=lambda: Money("1.00", "CNY"), validator=_threshold
     )
-    zone: str = attrs.field(default=DEFAULT_ZONE, validator=_zone)
+    zone: str = attrs.field(default=DEFAULT_ZONE, validator=_check_zone)
     levels: tuple[CreditLevel, ...] = attrs.field(default=TAOBAO_CREDIT_LEVELS, converter=_levels)
 
     def points(self, grade: Grade) -> int:
@@ -339,8 +340,8 @@ def check_ratings(ratings: Iterable[Rating]) -> list[Rating]:
     return out
 
 
-def _window_end(start: DateTime, days: int, zone_name: str) -> DateTime:
-    local = start.in_timezone(zone(zone_name))
+def _window_end(start: DateTime, days: int, zone: str) -> DateTime:
+    local = start.in_timezone(_zone(zone))
     try:
         end = local.add(days=days)
     except (OverflowError, ValueError):  # past the year 9999: the window never ends
@@ -351,8 +352,8 @@ def _window_end(start: DateTime, days: int, zone_name: str) -> DateTime:
 _LAST: Final = DateTime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
-def _month(at: DateTime, zone_name: str) -> tuple[int, int]:
-    local = at.in_timezone(zone(zone_name))
+def _month(at: DateTime, zone: str) -> tuple[int, int]:
+    local = at.in_timezone(_zone(zone))
     return local.year, local.month
 
 

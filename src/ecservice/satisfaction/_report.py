@@ -245,7 +245,7 @@ def satisfaction_report(
         ValidationError: an unknown zone, ``days`` out of range, ``surveys`` not an iterable of
             :class:`Survey`, a survey named twice, or a window outside the calendar.
     """
-    at, zone_name, start, end = report_window(now, zone, days, zone_what="zone")
+    at, name, start, end = report_window(now, zone, days)
     low, high = CSAT_SCALE
     if type(satisfied_from) is not int or not low <= satisfied_from <= high:
         raise invalid_score("satisfied_from", satisfied_from, low, high)
@@ -253,7 +253,7 @@ def satisfaction_report(
     window = [s for s in listed if (t := s.sent_at) is not None and start <= t < end]
     return SatisfactionReport(
         now=at,
-        zone=zone_name,
+        zone=name,
         days=days,
         window_start=start,
         window_end=end,

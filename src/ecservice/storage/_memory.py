@@ -259,6 +259,19 @@ class _MemoryTransaction:
         self._stage(row)
 
     def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        rows, ids = self._due(type_name, now, limit)
+        return [
+            (rows[type_name, id].version, json.loads(rows[type_name, id].document)) for id in ids
+        ]
+
+    def due_ids(self, type_name: str, now: DateTime, limit: int) -> list[str]:
+        return self._due(type_name, now, limit)[1]
+
+    def _due(
+        self, type_name: str, now: DateTime, limit: int
+    ) -> tuple[dict[tuple[str, str], _Stored], list[str]]:
+        """The rows this transaction sees, and the ids of the ``limit`` due ``type_name`` rows
+        among them, the earliest ``next_due_at`` first, ties by id."""
         with self._store._lock:
             rows = dict(self._store._rows)
         rows.update(self._writes)
@@ -271,9 +284,7 @@ class _MemoryTransaction:
                 and stored.next_due_at <= now
             ),
         )[:limit]
-        return [
-            (rows[type_name, id].version, json.loads(rows[type_name, id].document)) for _, id in due
-        ]
+        return rows, [id for _, id in due]
 
     def write_case_facts(self, facts: CaseFacts) -> None:
         # Nothing to index: cases_of_order reads the documents.

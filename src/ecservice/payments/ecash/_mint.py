@@ -8,9 +8,11 @@ time: nothing that links the withdrawal to the coin spent later.
 
 Every operation checks everything first and records afterwards, under a lock (and, for what the
 book keeps, in one atomic step of the book), so an operation that raises leaves the mint exactly
-as it was. The signing side (withdraw, refresh) is written in ``_mint_signing`` and the deposit
-side (deposit, refund) in ``_mint_deposits``; the :class:`Mint` methods that run them document
-their behaviour and errors.
+as it was. The machinery is written apart, one concept a module: the denominations in
+``_mint_denominations``, the reserves in ``_mint_reserves``, the signing side (withdraw, refresh)
+in ``_mint_signing``, the deposit side (deposit, refund) in ``_mint_deposits``, what merchants
+are owed (contract views, payouts) in ``_mint_payouts`` and the checks of a stored mint in
+``_mint_restore``; the :class:`Mint` methods that run them document their behaviour and errors.
 """
 
 from __future__ import annotations
@@ -22,23 +24,17 @@ from typing import final
 
 from ecservice._shown import shown
 from ecservice.clock import Clock
-from ecservice.errors import CurrencyMismatch, ValidationError
+from ecservice.errors import ValidationError
 from ecservice.money import Currency, Money, positive
+from ecservice.payments.ecash import _mint_denominations as _denominations
 from ecservice.payments.ecash import _mint_deposits as _deposits
+from ecservice.payments.ecash import _mint_payouts as _payouts
+from ecservice.payments.ecash import _mint_reserves as _reserves
 from ecservice.payments.ecash import _mint_restore as _restore
 from ecservice.payments.ecash import _mint_signing as _signing
 from ecservice.payments.ecash._book import MemoryMintBook, MintBook
 from ecservice.payments.ecash._coin import Coin, CoinSpend, RefreshRequest
-from ecservice.payments.ecash._denomination import (
-    Denomination,
-    as_currency,
-    require,
-    short_hex,
-)
-from ecservice.payments.ecash._errors import (
-    UnknownDenomination,
-    UnknownReserve,
-)
+from ecservice.payments.ecash._denomination import Denomination, as_currency, require
 from ecservice.payments.ecash._ledger import Issued
 from ecservice.payments.ecash._records import (
     DepositReceipt,
@@ -47,33 +43,10 @@ from ecservice.payments.ecash._records import (
     RefundReceipt,
     WithdrawalRecord,
 )
-from ecservice.payments.ecash.blind_rsa import (
-    DEFAULT_VARIANT,
-    BlindSigner,
-    PurePythonBlindSigner,
-    Variant,
-    generate_key,
-)
+from ecservice.payments.ecash.blind_rsa import DEFAULT_VARIANT, BlindSigner, Variant
 from ecservice.text import SHORT_TEXT_MAX, check_text
 
 __all__ = ["Mint"]
-
-
-def _check_merchant_name(merchant: object) -> str:
-    checked = check_text(merchant, "a merchant id", limit=SHORT_TEXT_MAX)
-    if checked != merchant:
-        raise ValidationError("a merchant id must not start or end with whitespace")
-    return checked
-
-
-def _check_reserve_name(reserve: object) -> str:
-    checked = check_text(reserve, "a reserve id", limit=SHORT_TEXT_MAX)
-    if checked != reserve:
-        raise ValidationError("a reserve id must not start or end with whitespace")
-    return checked
-
-
-# --- the mint ------------------------------------------------------------------------------------
 
 
 @final
@@ -125,7 +98,7 @@ class Mint:
         if not isinstance(clock, Clock):
             raise ValidationError(f"clock must be a Clock (such as FixedClock), not {shown(clock)}")
         self._clock = clock
-        self._currency = _as_currency(currency)
+        self._currency = as_currency(currency)
         self._name = check_text(name, "a mint name", limit=SHORT_TEXT_MAX)
         if book is None:
             book = MemoryMintBook(self._currency, name=self._name)
@@ -305,33 +278,15 @@ class Mint:
             ValidationError: the key is already used by a denomination, or the windows are out of
                 order.
         """
-        if not isinstance(value, Money):
-            raise ValidationError(f"a denomination value must be Money, not {shown(value)}")
-        if value.currency != self._currency:
-            raise CurrencyMismatch(self._currency.code, value.currency.code, "issue")
-        if signer is None:
-            signer = PurePythonBlindSigner(generate_key())
-        if not isinstance(signer, BlindSigner):
-            raise ValidationError(f"signer must be a BlindSigner, not {type(signer).__name__}")
-        denomination = Denomination(
-            value=value,
-            public_key=signer.public_key,
-            valid_from=self._clock.now() if valid_from is None else valid_from,
+        return _denominations.add_denomination(
+            self,
+            value,
             withdraw_until=withdraw_until,
             deposit_until=deposit_until,
+            valid_from=valid_from,
+            signer=signer,
             variant=variant,
         )
-        with self._lock:
-            numbers = signer.public_key.public_numbers()
-            for issued in self._issued.values():
-                if issued.denomination.public_key.public_numbers() == numbers:
-                    raise ValidationError(
-                        f"this key already signs denomination {issued.denomination}: "
-                        "each denomination needs its own key"
-                    )
-            self._issued[denomination.id] = Issued(denomination, signer)
-            self._version += 1
-        return denomination
 
     @property
     def denominations(self) -> tuple[Denomination, ...]:
@@ -349,19 +304,10 @@ class Mint:
 
     def withdrawable_denominations(self) -> tuple[Denomination, ...]:
         """The denominations that can be withdrawn now, largest value first."""
-        now = self._clock.now()
-        found = [d for d in self.denominations if d.withdrawable_at(now)]
-        return tuple(sorted(found, key=lambda d: (d.value.amount, d.withdraw_until), reverse=True))
+        return _denominations.withdrawable(self)
 
     def _lookup(self, denomination_id: bytes) -> Issued:
-        require(denomination_id, bytes, "a denomination id")
-        issued = self._issued.get(denomination_id)
-        if issued is None:
-            raise UnknownDenomination(
-                f"denomination {short_hex(denomination_id)} is not one of {self._name}'s "
-                "denominations: the coin belongs to another mint, or its denomination is forged"
-            )
-        return issued
+        return _denominations.lookup(self, denomination_id)
 
     # --- reserves --------------------------------------------------------------------------------
 
@@ -373,13 +319,7 @@ class Mint:
             CurrencyMismatch: ``amount`` is not in the mint's currency.
             ValidationError: the reserve id is blank.
         """
-        _check_reserve_name(reserve)
-        self._check_amount(amount, "credit")
-        with self._lock:
-            balance = self._reserves.get(reserve, Money.zero(self._currency)) + amount
-            self._reserves[reserve] = balance
-            self._version += 1
-            return balance
+        return _reserves.credit_reserve(self, reserve, amount)
 
     def reserve_balance(self, reserve: str) -> Money:
         """The money left in a reserve.
@@ -388,10 +328,7 @@ class Mint:
             UnknownReserve: the mint holds no such reserve.
             ValidationError: ``reserve`` is not a valid reserve id.
         """
-        balance = self._reserves.get(_check_reserve_name(reserve))
-        if balance is None:
-            raise UnknownReserve(f"{self._name} holds no reserve {reserve!r}")
-        return balance
+        return _reserves.reserve_balance(self, reserve)
 
     # --- withdraw --------------------------------------------------------------------------------
 
@@ -507,9 +444,7 @@ class Mint:
             ValidationError: ``merchant`` is not a valid merchant id, or ``contract_hash`` is
                 not bytes.
         """
-        _check_merchant_name(merchant)
-        require(contract_hash, bytes, "a contract hash")
-        return self._book.contract_deposits(merchant, contract_hash)
+        return _payouts.contract_deposits(self, merchant, contract_hash)
 
     def contract_refunds(
         self, merchant: str, contract_hash: bytes
@@ -521,9 +456,7 @@ class Mint:
             ValidationError: ``merchant`` is not a valid merchant id, or ``contract_hash`` is
                 not bytes.
         """
-        _check_merchant_name(merchant)
-        require(contract_hash, bytes, "a contract hash")
-        return self._book.contract_refunds(merchant, contract_hash)
+        return _payouts.contract_refunds(self, merchant, contract_hash)
 
     def pending_total(self, merchant: str) -> Money:
         """What the mint owes ``merchant`` now: deposits not paid out, net of refunds.
@@ -531,9 +464,7 @@ class Mint:
         Raises:
             ValidationError: ``merchant`` is not a valid merchant id.
         """
-        _check_merchant_name(merchant)
-        with self._lock:
-            return self._book.pending_total(merchant)
+        return _payouts.pending_total(self, merchant)
 
     def payout(self, merchant: str) -> Money:
         """Pay ``merchant`` all outstanding deposits (net of refunds) and return the total.
@@ -544,13 +475,7 @@ class Mint:
         Raises:
             ValidationError: ``merchant`` is not a valid merchant id.
         """
-        _check_merchant_name(merchant)
-        with self._lock:
-            record = self._book.payout(merchant, self._clock.now())
-            if record is None:
-                return Money.zero(self._currency)
-            self._changed()
-            return record.amount
+        return _payouts.payout(self, merchant)
 
     # --- refresh ---------------------------------------------------------------------------------
 
@@ -627,7 +552,3 @@ class Mint:
 
     def _check_amount(self, amount: Money, operation: str) -> None:
         positive(amount, f"the amount to {operation}", self._currency)
-
-
-def _as_currency(code: str | Currency) -> Currency:
-    return as_currency(code)

@@ -102,7 +102,7 @@ from ecservice.payments.wallet._errors import (
     WalletLocked,
     WrongPin,
 )
-from ecservice.payments.wallet._ewallet import STORED_VALUE, EWallet
+from ecservice.payments.wallet._ewallet import EWallet
 from ecservice.payments.wallet._instruction import (
     INSTRUCTION_TYPE,
     SignedInstruction,
@@ -125,6 +125,7 @@ from ecservice.payments.wallet._parts import (
     PaymentPart,
 )
 from ecservice.payments.wallet._pin import DEFAULT_KDF, KdfParams, PinHash, PinPolicy, hash_pin
+from ecservice.payments.wallet._spending import STORED_VALUE
 from ecservice.payments.wallet._stored_value import StoredValue
 
 __all__ = [

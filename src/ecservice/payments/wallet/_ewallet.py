@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import logging
-import secrets
 import threading
-from collections.abc import Callable, Iterable
-from typing import Concatenate, ParamSpec, TypeVar, final
+from collections.abc import Iterable
+from typing import final
 
 import attrs
 from cryptography.hazmat.primitives import serialization
@@ -16,90 +13,18 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from pendulum import DateTime
 
 from ecservice.clock import DEFAULT_ZONE, Clock
-from ecservice.errors import ValidationError
 from ecservice.money import Currency, Money
-from ecservice.payments.wallet import _access, _holdings
+from ecservice.payments.wallet import _access, _build, _holdings, _spending, _wallet_cards
 from ecservice.payments.wallet._access import Auth, WalletSession, locked
-from ecservice.payments.wallet._cards import CardReference, check_reference
-from ecservice.payments.wallet._dual_signature import DualSignedOrder, dual_sign
-from ecservice.payments.wallet._envelope import check_gateway_key
-from ecservice.payments.wallet._errors import (
-    CardExpired,
-    DuplicateWalletItem,
-    UnknownCard,
-    WalletLocked,
-    WrongPin,
-)
-from ecservice.payments.wallet._instruction import (
-    SignedInstruction,
-    raw_public_key,
-    sign_instruction,
-)
-from ecservice.payments.wallet._ledger import (
-    Hold,
-    Holding,
-    HoldingKind,
-    HoldStatus,
-    LedgerEntry,
-)
-from ecservice.payments.wallet._pin import (
-    DEFAULT_KDF,
-    KdfParams,
-    PinGuard,
-    PinHash,
-    PinPolicy,
-    hash_pin,
-)
-from ecservice.payments.wallet._restore import (
-    check_identity,
-    items,
-    restored_cards,
-)
-from ecservice.payments.wallet._stored_value import StoredValue, positive_money
+from ecservice.payments.wallet._atomic import changes
+from ecservice.payments.wallet._cards import CardReference
+from ecservice.payments.wallet._dual_signature import DualSignedOrder
+from ecservice.payments.wallet._instruction import SignedInstruction, raw_public_key
+from ecservice.payments.wallet._ledger import Hold, Holding, HoldingKind, HoldStatus, LedgerEntry
+from ecservice.payments.wallet._pin import DEFAULT_KDF, KdfParams, PinGuard, PinHash, PinPolicy
+from ecservice.payments.wallet._stored_value import StoredValue
 
-__all__ = ["STORED_VALUE", "EWallet"]
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _changes(
-    method: Callable[Concatenate[EWallet, _P], _R],
-) -> Callable[Concatenate[EWallet, _P], _R]:
-    """Make a method that may change the wallet all-or-nothing, and count it in ``version``.
-
-    A call that returns counts one. A call that raises leaves the wallet as it was and counts
-    nothing, except for a PIN attempt it recorded: a wrong PIN's failure and lock (and the
-    sessions a lock-out closed), or an attempt interrupted during the hash, stay and count one
-    (the wallet's lock-out rule). A right PIN followed by a refusal (too little value, an
-    expired card...) is undone with the rest: the failure count is put back as it was.
-    """
-
-    @functools.wraps(method)
-    def run(self: EWallet, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        before = self._guard.state()
-        try:
-            result = method(self, *args, **kwargs)
-        except BaseException as exc:
-            after = self._guard.state()
-            if after != before:
-                _, failures, lock = after
-                passed = failures == 0 and lock is None
-                if passed and not isinstance(exc, (WrongPin, WalletLocked)):
-                    self._guard.restore_state(before)  # a right PIN, then a refusal
-                else:
-                    self._version += 1  # a PIN attempt was counted: it is kept
-            raise
-        self._version += 1
-        return result
-
-    return run
-
-
-_log = logging.getLogger("ecservice.payments.wallet")
-
-#: The funding of an instruction paid from the wallet's stored value.
-STORED_VALUE = "stored-value"
+__all__ = ["EWallet"]
 
 
 @final
@@ -185,23 +110,16 @@ class EWallet:
         wallet_id: str | None = None,
         tz: str = DEFAULT_ZONE,
     ) -> None:
-        owner, wid = check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
-        if policy is not None and not isinstance(policy, PinPolicy):
-            raise ValidationError(f"policy must be a PinPolicy, not {type(policy).__name__}")
-        self.__attrs_init__(
-            owner=owner,
+        _build.build_new(
+            self,
+            owner,
+            pin,
             clock=clock,
-            wallet_id=wid,
             kdf=kdf,
+            policy=policy,
+            signing_key=signing_key,
+            wallet_id=wallet_id,
             tz=tz,
-            guard=PinGuard(hash_pin(pin, kdf), policy or PinPolicy()),
-            signing_key=signing_key or Ed25519PrivateKey.generate(),
-            sessions={},
-            cards={},
-            books=StoredValue(clock, f"wallet {wid}"),
-            holdings={},
-            lock=threading.RLock(),
-            version=0,
         )
 
     @classmethod
@@ -245,34 +163,23 @@ class EWallet:
             DuplicateWalletItem: two cards share a token, or two holdings a kind and reference.
             FullCardNumberRefused: a stored text holds something shaped like a card number.
         """
-        owner, wid = check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
-        if wallet_id is None:
-            raise ValidationError("a restored wallet needs its wallet_id")
-        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-            raise ValidationError(
-                f"a wallet's version must be a whole number >= 0, not {version!r}"
-            )
-        if not isinstance(policy, PinPolicy):
-            raise ValidationError(f"policy must be a PinPolicy, not {type(policy).__name__}")
-        guard = PinGuard.restored(pin_hash, policy, failures, locked_until, clock.now())
-        card_map = restored_cards(cards, wid)
-        holding_map = _holdings.restored_holdings(holdings, wid)
         wallet = cls.__new__(cls)
-        wallet.__attrs_init__(
+        _build.build_restored(
+            wallet,
             owner=owner,
+            wallet_id=wallet_id,
+            pin_hash=pin_hash,
             clock=clock,
-            wallet_id=wid,
-            kdf=kdf,
-            tz=tz,
-            guard=guard,
             signing_key=signing_key,
-            sessions={},
-            cards=card_map,
-            books=StoredValue.restore(
-                clock, items(ledger, "ledger"), items(holds, "holds"), name=f"wallet {wid}"
-            ),
-            holdings=holding_map,
-            lock=threading.RLock(),
+            kdf=kdf,
+            policy=policy,
+            failures=failures,
+            locked_until=locked_until,
+            cards=cards,
+            ledger=ledger,
+            holds=holds,
+            holdings=holdings,
+            tz=tz,
             version=version,
         )
         return wallet
@@ -349,7 +256,7 @@ class EWallet:
         return self.locked_until is not None
 
     @locked
-    @_changes
+    @changes
     def verify_pin(self, pin: str) -> None:
         """Check the owner's PIN; a right one resets the failure count.
 
@@ -362,7 +269,7 @@ class EWallet:
         _access.verify_pin(self, pin)
 
     @locked
-    @_changes
+    @changes
     def change_pin(self, old_pin: str, new_pin: str) -> None:
         """Replace the PIN; needs the old one. Closes every open session.
 
@@ -377,7 +284,7 @@ class EWallet:
         _access.change_pin(self, old_pin, new_pin)
 
     @locked
-    @_changes
+    @changes
     def open_session(self, pin: str) -> WalletSession:
         """Verify the PIN and open a session valid for ``policy.session_ttl``.
 
@@ -400,7 +307,7 @@ class EWallet:
     # --- cards -------------------------------------------------------------------------------
 
     @locked
-    @_changes
+    @changes
     def add_card(self, card: CardReference, *, auth: Auth) -> CardReference:
         """Add a card reference.
 
@@ -411,30 +318,17 @@ class EWallet:
             ValidationError: ``auth`` is neither a ``str`` nor a :class:`WalletSession`
                 (nothing is counted).
         """
-        if not isinstance(card, CardReference):
-            raise ValidationError(f"expected a CardReference, not {type(card).__name__}")
-        _access.authenticate(self, auth)
-        if card.token in self._cards:
-            raise DuplicateWalletItem(
-                f"a card with this token is already in wallet {self.wallet_id}"
-            )
-        if card.is_expired(self.clock.now(), self.tz):
-            raise CardExpired(f"cannot add {card}: it expired on {card.expires_at(self.tz)}")
-        self._cards[card.token] = card
-        _log.info("wallet %s: card %s added", self.wallet_id, card)
-        return card
+        return _wallet_cards.add_card(self, card, auth)
 
     @locked
-    @_changes
+    @changes
     def remove_card(self, token: str) -> CardReference:
         """Remove and return the card with ``token``.
 
         Raises:
             UnknownCard: no such card.
         """
-        card = self.card(token)
-        del self._cards[token]
-        return card
+        return _wallet_cards.remove_card(self, token)
 
     @locked
     def card(self, token: str) -> CardReference:
@@ -443,18 +337,12 @@ class EWallet:
         Raises:
             UnknownCard: no such card.
         """
-        try:
-            return self._cards[token]
-        except (KeyError, TypeError):
-            raise UnknownCard(f"wallet {self.wallet_id} has no card with this token") from None
+        return _wallet_cards.find_card(self, token)
 
     @locked
     def cards(self, *, usable_only: bool = False) -> tuple[CardReference, ...]:
         """The cards in the order they were added; with ``usable_only``, the unexpired ones."""
-        now = self.clock.now()
-        return tuple(
-            c for c in self._cards.values() if not (usable_only and c.is_expired(now, self.tz))
-        )
+        return _wallet_cards.list_cards(self, usable_only=usable_only)
 
     # --- stored value and holds ----------------------------------------------------------------
 
@@ -481,7 +369,7 @@ class EWallet:
         return self._books.ledger
 
     @locked
-    @_changes
+    @changes
     def credit(self, amount: Money, reference: str) -> LedgerEntry:
         """Add stored value (a top-up, a refund). Needs no PIN.
 
@@ -493,7 +381,7 @@ class EWallet:
         return self._books.credit(amount, reference)
 
     @locked
-    @_changes
+    @changes
     def pay(self, amount: Money, reference: str, *, auth: Auth) -> LedgerEntry:
         """Spend stored value at once.
 
@@ -506,13 +394,10 @@ class EWallet:
             ValidationError, FullCardNumberRefused: ``reference`` is refused (checked before
                 the PIN, so a refused reference costs no attempt).
         """
-        positive_money(amount, "a payment")
-        reference = check_reference(reference, "a payment reference")
-        _access.authenticate(self, auth)
-        return self._books.debit(amount, reference)
+        return _spending.pay(self, amount, reference, auth=auth)
 
     @locked
-    @_changes
+    @changes
     def authorize(self, amount: Money, reference: str, *, auth: Auth) -> Hold:
         """Set ``amount`` of available stored value aside for a later capture.
 
@@ -525,10 +410,7 @@ class EWallet:
             ValidationError, FullCardNumberRefused: ``reference`` is refused (checked before
                 the PIN, so a refused reference costs no attempt).
         """
-        positive_money(amount, "an authorisation")
-        reference = check_reference(reference, "an authorisation reference")
-        _access.authenticate(self, auth)
-        return self._books.authorize(amount, reference)
+        return _spending.authorize(self, amount, reference, auth=auth)
 
     def hold(self, hold_id: str) -> Hold:
         """The hold with ``hold_id``, in its current state.
@@ -543,7 +425,7 @@ class EWallet:
         return self._books.holds(status)
 
     @locked
-    @_changes
+    @changes
     def capture(self, hold_id: str, amount: Money | None = None) -> Hold:
         """Spend ``amount`` (default: all) of a hold; the rest goes back to available.
 
@@ -560,7 +442,7 @@ class EWallet:
         return self._books.capture(hold_id, amount)
 
     @locked
-    @_changes
+    @changes
     def release(self, hold_id: str) -> Hold:
         """Give all of an open hold back to available; releasing again returns it unchanged.
 
@@ -573,7 +455,7 @@ class EWallet:
     # --- external holdings -------------------------------------------------------------------
 
     @locked
-    @_changes
+    @changes
     def add_holding(self, holding: Holding) -> Holding:
         """Record e-cash or a purse the owner carries.
 
@@ -592,7 +474,7 @@ class EWallet:
         return _holdings.find_holding(self, kind, reference)
 
     @locked
-    @_changes
+    @changes
     def update_holding(self, kind: HoldingKind, reference: str, value: Money) -> Holding:
         """Record the latest value reported for a holding.
 
@@ -604,7 +486,7 @@ class EWallet:
         return _holdings.update_holding(self, kind, reference, value)
 
     @locked
-    @_changes
+    @changes
     def remove_holding(self, kind: HoldingKind, reference: str) -> Holding:
         """Forget a holding and return it.
 
@@ -636,7 +518,7 @@ class EWallet:
         return raw_public_key(self._signing_key)
 
     @locked
-    @_changes
+    @changes
     def instruct(
         self,
         payee: str,
@@ -666,43 +548,10 @@ class EWallet:
             FullCardNumberRefused: ``payee`` or ``reference`` contains something shaped like a
                 card number (nothing is signed; the message names the field only).
         """
-        payee = check_reference(payee, "an instruction's payee")
-        positive_money(amount, "an instruction amount")
-        reference = check_reference(reference, "an instruction's reference")
-        _access.authenticate(self, auth)
-        now = self.clock.now()
-        funding, hold_id = self._funding(card, amount, now)
-        signed = sign_instruction(
-            self._signing_key,
-            wallet_id=self.wallet_id,
-            payer=self.owner,
-            payee=payee,
-            amount=amount,
-            reference=reference,
-            funding=funding,
-            hold_id=hold_id,
-            issued_at=now,
-            nonce=secrets.token_hex(16),
-        )
-        if hold_id is not None:
-            self._books.authorize(amount, reference)  # cannot fail: checked above
-        return signed
-
-    def _funding(self, card: str | None, amount: Money, now: DateTime) -> tuple[str, str | None]:
-        """The funding of an instruction and the id of the hold it will place (none for a
-        card); checks the card or the available value, changes nothing."""
-        if card is not None:
-            ref = self.card(card)
-            if ref.is_expired(now, self.tz):
-                raise CardExpired(
-                    f"cannot pay with {ref}: it expired on {ref.expires_at(self.tz).isoformat()}"
-                )
-            return f"card:{ref.token}", None
-        self._books.require(amount, "instruct a payment of")
-        return STORED_VALUE, self._books.next_hold_id()
+        return _spending.instruct(self, payee, amount, reference, auth=auth, card=card)
 
     @locked
-    @_changes
+    @changes
     def instruct_dual(
         self,
         merchant: str,
@@ -737,25 +586,6 @@ class EWallet:
             FullCardNumberRefused: ``merchant`` or ``reference`` contains something shaped like
                 a card number.
         """
-        merchant = check_reference(merchant, "an order's merchant")
-        positive_money(amount, "an instruction amount")
-        reference = check_reference(reference, "an order's reference")
-        check_gateway_key(gateway_key)
-        _access.authenticate(self, auth)
-        now = self.clock.now()
-        funding, hold_id = self._funding(card, amount, now)
-        signed = dual_sign(
-            self._signing_key,
-            gateway_key,
-            merchant=merchant,
-            reference=reference,
-            wallet_id=self.wallet_id,
-            payer=self.owner,
-            amount=amount,
-            funding=funding,
-            hold_id=hold_id,
-            issued_at=now,
+        return _spending.instruct_dual(
+            self, merchant, amount, reference, auth=auth, gateway_key=gateway_key, card=card
         )
-        if hold_id is not None:
-            self._books.authorize(amount, reference)  # cannot fail: checked above
-        return signed

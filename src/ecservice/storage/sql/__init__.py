@@ -30,7 +30,8 @@ from ecservice.storage.sql._consultation_reports import (
     SqlConsultationReports,
 )
 from ecservice.storage.sql._engine import make_engine
-from ecservice.storage.sql._gateway import LedgerAudit, SqlGateway
+from ecservice.storage.sql._gateway import SqlGateway
+from ecservice.storage.sql._gateway_audit import LedgerAudit
 from ecservice.storage.sql._order_reports import SqlOrderReports
 from ecservice.storage.sql._rating_reports import RatingZoneUnsupported, SqlRatingReports
 from ecservice.storage.sql._rating_schema import RATING_FACTS, RATING_FACTS_ZONE

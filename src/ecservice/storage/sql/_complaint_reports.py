@@ -84,7 +84,7 @@ class SqlComplaintReports:
     >>> store.create_schema()
     >>> now = pendulum.datetime(2026, 12, 1, 9, tz="Asia/Shanghai")
     >>> report = SqlComplaintReports(store).report(
-    ...     SlaPolicy.shop_default(), ShopCalendar(), now=now, zone_name="Asia/Shanghai")
+    ...     SlaPolicy.shop_default(), ShopCalendar(), now=now, zone="Asia/Shanghai")
     >>> report.complaints_opened, report.targets
     (0, ())
 
@@ -106,7 +106,7 @@ class SqlComplaintReports:
         calendar: WorkingCalendar,
         *,
         now: _dt.datetime,
-        zone_name: str,
+        zone: str,
         days: int = DEFAULT_REPORT_DAYS,
     ) -> ComplaintReport:
         """The complaint report of the ``days`` whole local days before the day of ``now``,
@@ -122,12 +122,12 @@ class SqlComplaintReports:
                 not an attrs class only the class is compared.
             now: when the report is asked for; an aware datetime, not before the complaints'
                 last saves.
-            zone_name: the shop's IANA time zone, in which days are counted.
+            zone: the shop's IANA time zone, in which days are counted.
             days: the window's length in whole local days, from 1 to 366 (30 by default).
 
         Raises:
             NaiveDatetime: ``now`` has no time zone.
-            ValidationError: a bad ``zone_name`` or ``days``, ``policy`` not an
+            ValidationError: a bad ``zone`` or ``days``, ``policy`` not an
                 :class:`~ecservice.complaints.SlaPolicy` or ``calendar`` not a
                 :class:`~ecservice.calendar.WorkingCalendar`.
             ComplaintFactsOutdated: a stored complaint has no facts, or facts under another
@@ -141,7 +141,7 @@ class SqlComplaintReports:
             raise ValidationError(f"calendar must be a WorkingCalendar, not {shown(calendar)}")
         empty = ComplaintReport.from_counts(
             now=now,
-            zone_name=zone_name,
+            zone=zone,
             days=days,
             complaints_opened=0,
             problems={},
@@ -164,7 +164,7 @@ class SqlComplaintReports:
             with connection, connection.begin():
                 _check_facts(connection, policy.name, sla_fingerprint(policy, calendar))
                 counted = _count(connection, empty.now, empty.window_start, empty.window_end)
-        return ComplaintReport.from_counts(now=now, zone_name=zone_name, days=days, **counted)
+        return ComplaintReport.from_counts(now=now, zone=zone, days=days, **counted)
 
     def refresh(
         self,

@@ -98,7 +98,7 @@ class SqlConsultationReports:
     >>> store = SqlStore("sqlite://")
     >>> store.create_schema()
     >>> now = pendulum.datetime(2026, 12, 1, 9, tz="Asia/Shanghai")
-    >>> report = SqlConsultationReports(store).report(now=now, zone_name="Asia/Shanghai")
+    >>> report = SqlConsultationReports(store).report(now=now, zone="Asia/Shanghai")
     >>> report.sessions, report.conversion
     (0, None)
 
@@ -118,7 +118,7 @@ class SqlConsultationReports:
         self,
         *,
         now: _dt.datetime,
-        zone_name: str,
+        zone: str,
         policy: ResponsePolicy | None = None,
         calendar: WorkingCalendar | None = None,
         days: int = DEFAULT_DAYS,
@@ -129,7 +129,7 @@ class SqlConsultationReports:
 
         Args:
             now: when the report is asked for; an aware datetime.
-            zone_name: the shop's IANA time zone, in which days are counted.
+            zone: the shop's IANA time zone, in which days are counted.
             policy: the response policy (:class:`~ecservice.consultation.ResponsePolicy`
                 defaults when ``None``).
             calendar: the shop's working calendar, needed for business time; the waits of
@@ -139,7 +139,7 @@ class SqlConsultationReports:
 
         Raises:
             NaiveDatetime: ``now`` has no time zone.
-            ValidationError: a bad ``zone_name`` or ``days``, a policy that is not a
+            ValidationError: a bad ``zone`` or ``days``, a policy that is not a
                 :class:`~ecservice.consultation.ResponsePolicy`, business time without a
                 calendar.
             ConsultationFactsOutdated: business time, and a session of the window whose waits
@@ -149,7 +149,7 @@ class SqlConsultationReports:
         """
         # The in-memory report of nothing checks the arguments and gives the window.
         empty = consultation_report(
-            [], now=now, zone_name=zone_name, policy=policy, calendar=calendar, days=days
+            [], now=now, zone=zone, policy=policy, calendar=calendar, days=days
         )
         rules = ResponsePolicy() if policy is None else policy
         business = rules.basis is ResponseBasis.BUSINESS

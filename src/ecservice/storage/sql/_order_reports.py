@@ -45,7 +45,7 @@ class SqlOrderReports:
     >>> store = SqlStore("sqlite://")
     >>> store.create_schema()
     >>> now = pendulum.datetime(2026, 12, 1, 9, tz="Asia/Shanghai")
-    >>> report = SqlOrderReports(store).held_orders(now=now, zone_name="Asia/Shanghai")
+    >>> report = SqlOrderReports(store).held_orders(now=now, zone="Asia/Shanghai")
     >>> report.orders, report.held, report.share
     (0, 0, None)
 
@@ -65,7 +65,7 @@ class SqlOrderReports:
         self,
         *,
         now: _dt.datetime,
-        zone_name: str,
+        zone: str,
         days: int = DEFAULT_HELD_REPORT_DAYS,
     ) -> HeldOrdersReport:
         """The held-order figures (异常订单) of the ``days`` whole local days before the day of
@@ -75,7 +75,7 @@ class SqlOrderReports:
         Args:
             now: when the report is asked for; an aware datetime, not before the orders' last
                 saves.
-            zone_name: the shop's IANA time zone, in which days are counted.
+            zone: the shop's IANA time zone, in which days are counted.
             days: the window's length in whole local days, from 1 to
                 :data:`~ecservice.aftersales.MAX_REPORT_DAYS`; 30 by default.
 
@@ -85,7 +85,7 @@ class SqlOrderReports:
             DocumentError: a stored fact names a reason or outcome this code does not know.
             StorageUnavailable, TransientStorageError: the database failed.
         """
-        at, name, start, end = report_window(now, zone_name, days)
+        at, name, start, end = report_window(now, zone, days)
         store = self.store
         postgresql = store.engine.dialect.name == "postgresql"
         with translated("compute the held-orders report"):
@@ -96,7 +96,7 @@ class SqlOrderReports:
             )
             with connection, connection.begin():
                 counted = _count(connection, at, start, end)
-        return HeldOrdersReport.from_counts(now=at, zone_name=name, days=days, **counted)
+        return HeldOrdersReport.from_counts(now=at, zone=name, days=days, **counted)
 
 
 def _enum(kind: type[Any], name: object, what: str) -> Any:

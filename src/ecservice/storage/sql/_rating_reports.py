@@ -55,11 +55,11 @@ class RatingZoneUnsupported(ValidationError):
 RatingZoneUnsupported.__module__ = "ecservice.storage.sql"
 
 
-def _check_zone(zone_name: str) -> None:
-    if zone_name != RATING_FACTS_ZONE:
+def _check_zone(zone: str) -> None:
+    if zone != RATING_FACTS_ZONE:
         raise RatingZoneUnsupported(
             f"the rating facts count days and months in {RATING_FACTS_ZONE}, the policy in "
-            f"{zone_name}: give a policy of zone {RATING_FACTS_ZONE!r}, or compute the report "
+            f"{zone}: give a policy of zone {RATING_FACTS_ZONE!r}, or compute the report "
             "in memory from the loaded ratings"
         )
 

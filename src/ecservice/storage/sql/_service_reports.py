@@ -118,13 +118,13 @@ class SqlServiceReports:
         return ServiceOverview.of(
             aftersales=SqlAfterSalesReports(store).report(now=now, zone=zone, days=days),
             complaints=SqlComplaintReports(store).report(
-                complaint_policy, calendar, now=now, zone_name=zone, days=days
+                complaint_policy, calendar, now=now, zone=zone, days=days
             ),
             satisfaction=SqlSatisfactionReports(store).report(
                 now=now, zone=zone, days=days, satisfied_from=satisfied_from
             ),
             consultation=SqlConsultationReports(store).report(
-                now=now, zone_name=zone, policy=response_policy, calendar=calendar, days=days
+                now=now, zone=zone, policy=response_policy, calendar=calendar, days=days
             ),
             credit=credit,
             good_reviews=good,

@@ -451,9 +451,27 @@ class _SqlTransaction:
             raise ConcurrencyConflict(row.type_name, row.id, expected=expected, found=found)
 
     def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        query = self._due_query(
+            sa.select(AGGREGATES.c.version, AGGREGATES.c.document), type_name, now, limit
+        )
+        with translated(f"find due {type_name} documents"), _unreadable(f"a due {type_name}"):
+            rows = self._connection.execute(query).all()
+        return [(r.version, r.document) for r in rows]
+
+    def due_ids(self, type_name: str, now: DateTime, limit: int) -> list[str]:
+        query = self._due_query(sa.select(AGGREGATES.c.id), type_name, now, limit)
+        with translated(f"find due {type_name} ids"):
+            ids: list[str] = list(self._connection.execute(query).scalars())
+        return ids
+
+    def _due_query(
+        self, select: sa.Select[Any], type_name: str, now: DateTime, limit: int
+    ) -> sa.Select[Any]:
+        """``select`` restricted to the ``limit`` due ``type_name`` rows, the earliest
+        ``next_due_at`` first, ties by id; on PostgreSQL locked, skipping rows another
+        transaction holds (``FOR UPDATE SKIP LOCKED``), so concurrent claims are disjoint."""
         query = (
-            sa.select(AGGREGATES.c.version, AGGREGATES.c.document)
-            .where(
+            select.where(
                 AGGREGATES.c.type == type_name,
                 AGGREGATES.c.next_due_at.is_not(None),
                 AGGREGATES.c.next_due_at <= now,
@@ -463,9 +481,7 @@ class _SqlTransaction:
         )
         if self._store._postgresql:
             query = query.with_for_update(skip_locked=True)
-        with translated(f"find due {type_name} documents"), _unreadable(f"a due {type_name}"):
-            rows = self._connection.execute(query).all()
-        return [(r.version, r.document) for r in rows]
+        return query
 
     def write_case_facts(self, facts: CaseFacts) -> None:
         with translated(f"index aftersales_case {facts.case_id!r}"):
