@@ -36,6 +36,10 @@ def _order_serializer() -> AggregateSerializer[Order[Any]]:
 
 
 ORDERS: Final = _order_serializer()
+#: The domain floor's own order serializer, made as the store's is (``reuse_values``): its
+#: memory of the texts and values it wrote is its own, as another process's would be, so that
+#: the repository's and the domain floor's orders do not evict each other's.
+DOMAIN_ORDERS: Final = AggregateSerializer(Order, "order", reuse_values=True)
 ORDER_TIMER: Final = default_timers()["order"]
 _CONVERTER: Final = make_converter()  # the one the repositories write event payloads with
 #: The instant both sides write as ``updated_at`` / ``created_at`` (the store's clock is fixed).
@@ -269,7 +273,7 @@ def sqlite_domain_saves(connection: sqlite3.Connection, ids: Sequence[str], roun
     for id in ids:
         execute("BEGIN IMMEDIATE")
         expected, text = execute(_READ_DOC, ("order", id)).fetchone()
-        order = ORDERS.load_text(text, clock=CLOCK)
+        order = DOMAIN_ORDERS.load_text(text, clock=CLOCK)
         change(order, round_no)
         version, document, text, due, outbox = _domain_write(order)
         count = execute(
@@ -300,8 +304,8 @@ def _domain_write(
     """What a save of ``order`` writes, made as the repository makes it: its version, document,
     JSON text, timer and outbox rows (event id, aggregate id, type, payload text, occurred at)."""
     events = order.pull_events()
-    document, text = ORDERS.dump_row(order)
-    ORDERS.remember(order, text, document)
+    document, text = DOMAIN_ORDERS.dump_row(order)
+    DOMAIN_ORDERS.remember(order, text, document)
     version = order.version
     outbox = [
         (
@@ -395,7 +399,7 @@ def pg_domain_saves(connection: Any, ids: Sequence[str], round_no: int) -> float
     for id in ids:
         execute(_PG_READ_DOC, ("order", id))
         expected, stored = cursor.fetchone()
-        order = ORDERS.load(stored, clock=CLOCK)
+        order = DOMAIN_ORDERS.load(stored, clock=CLOCK)
         change(order, round_no)
         version, document, text, due, outbox = _domain_write(order)
         execute(
