@@ -22,7 +22,7 @@ from pendulum import DateTime
 from ecservice._demo_figures import AfterSalesFigures, ComplaintFigures
 from ecservice._shown import shown
 from ecservice.aftersales import DEFAULT_REPORT_DAYS, MAX_REPORT_DAYS, AfterSalesReport, Rate
-from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
+from ecservice.clock import DEFAULT_ZONE, check_zone, ensure_utc
 from ecservice.complaints import ComplaintReport
 from ecservice.consultation import ConsultationReport
 from ecservice.errors import EcServiceError, ValidationError
@@ -286,7 +286,7 @@ def _now(value: _dt.datetime) -> DateTime:
 
 
 def _zone(_: object, __: object, value: str) -> None:
-    zone(value)
+    check_zone(value)
 
 
 def _days(_: object, __: object, value: object) -> None:
@@ -330,8 +330,9 @@ class ChartFigures:
             or the demo's summary of it).
 
     Raises:
-        ValidationError: a value of the wrong type, an unknown zone, ``days`` out of range, a
-            credit level that does not hold the score, or a level table that is not one.
+        ValidationError: a value of the wrong type, a zone :func:`~ecservice.clock.check_zone`
+            refuses, ``days`` out of range, a credit level that does not hold the score, or a level
+            table that is not one.
         NaiveDatetime: ``now`` has no time zone.
     """
 

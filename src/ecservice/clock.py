@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import zoneinfo
 from typing import Final, Protocol, final, runtime_checkable
 
 import pendulum
 from pendulum import DateTime
 
+from ecservice._shown import shown
 from ecservice.errors import NaiveDatetime, ValidationError
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Clock",
     "FixedClock",
     "SystemClock",
+    "check_zone",
     "ensure_utc",
     "zone",
 ]
@@ -42,37 +45,107 @@ UTC: Final = pendulum.UTC
 #: Longest time zone name accepted (the longest IANA name has 32 characters).
 _MAX_ZONE_NAME: Final = 64
 
+#: Names the zone database holds that are not a zone of their own: ``localtime`` is the host's
+#: zone (its meaning depends on the machine's settings), ``posixrules`` a template for POSIX TZ
+#: strings.
+_NOT_ZONES: Final = frozenset({"localtime", "posixrules"})
+
+
+def check_zone(value: object, what: str = "zone") -> str:
+    """Return ``value`` unchanged if it names a zone of the IANA time zone database.
+
+    The one check of a time zone argument or attribute across the library (a shop's ``zone=``,
+    a policy's ``zone``); a policy or report of your own can use it too. A name is accepted when
+    it is a ``str`` that is a key of the IANA time zone database as installed
+    (``zoneinfo.available_timezones()``, spelled as there: ``"UTC"``, not ``"utc"``), with no
+    white space around it, and not ``"localtime"`` (the host's own zone, which depends on the
+    machine's settings). Fixed offsets such as ``"+08:00"`` are refused: a zone has the rules of
+    its daylight-saving changes, an offset has none (``"Etc/GMT-8"`` is the IANA name of UTC+8).
+
+    >>> check_zone("Asia/Shanghai")
+    'Asia/Shanghai'
+    >>> check_zone(" Asia/Shanghai", "policy.zone")
+    Traceback (most recent call last):
+    ecservice.errors.ValidationError: policy.zone must be an IANA time zone name such as \
+'Asia/Shanghai' or 'UTC', not ' Asia/Shanghai' (white space around it)
+
+    Args:
+        value: what was given as the zone.
+        what: names the argument or attribute in the error message (``"zone"``,
+            ``"policy.zone"``, ...).
+
+    Returns:
+        ``value`` itself.
+
+    Raises:
+        ValidationError: ``value`` is not a ``str``, is empty, has white space around it, is
+            ``"localtime"``, is a fixed offset, or is not a key of the IANA time zone database;
+            the message names ``what``, says which and shows the value (briefly).
+    """
+    if isinstance(value, str):
+        name = value if type(value) is str else str.__str__(value)  # a subclass: its text
+        if name in _known_zones():
+            return name
+    raise ValidationError(
+        f"{what} must be an IANA time zone name such as 'Asia/Shanghai' or 'UTC', "
+        f"not {shown(value)} ({_why_not_a_zone(value)})"
+    )
+
+
+def _why_not_a_zone(value: object) -> str:
+    if not isinstance(value, str):
+        key = getattr(value, "key", None) if isinstance(value, _dt.tzinfo) else None
+        if isinstance(key, str):
+            return f"a {type(value).__name__} object: pass its name, {shown(key)}"
+        return f"type {type(value).__name__}, not str"
+    if not value:
+        return "empty"
+    if value.strip() != value:
+        return "white space around it"
+    if value in _NOT_ZONES:
+        return "the host's own zone, which depends on the machine's settings"
+    if value.lstrip("+-").replace(":", "").isdigit():
+        return "a fixed UTC offset, without daylight-saving rules: use a zone name"
+    spelled = _zone_spellings().get(value.casefold()) if len(value) <= _MAX_ZONE_NAME else None
+    if spelled is not None:
+        return f"spelled {spelled!r} in the database"
+    return "not in the IANA time zone database"
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones() - _NOT_ZONES)
+
+
+@functools.cache
+def _zone_spellings() -> dict[str, str]:
+    return {name.casefold(): name for name in _known_zones()}
+
 
 def zone(name: str) -> pendulum.Timezone:
     """Return the IANA time zone ``name`` (cached: the same object for the same name).
 
+    Args:
+        name: a name :func:`check_zone` accepts (``"Asia/Shanghai"``, ``"UTC"``, ...).
+
     Raises:
-        ValidationError: ``name`` is not a str, is a fixed offset such as ``"+08:00"``, or is not
-            a zone of the IANA time zone database.
+        ValidationError: ``name`` is not a name :func:`check_zone` accepts (the message names
+            it ``zone``).
     """
-    if not isinstance(name, str):
-        raise ValidationError(
-            f"a time zone must be an IANA name (str) such as 'Asia/Shanghai', "
-            f"not {type(name).__name__}"
-        )
-    if len(name) > _MAX_ZONE_NAME:
-        raise ValidationError(
-            f"unknown time zone {name[:_MAX_ZONE_NAME]!r}... ({len(name)} characters): "
-            "use an IANA name such as 'Asia/Shanghai' or 'UTC'"
-        )
-    return _zone(name)
+    return _zone(check_zone(name))
 
 
 @functools.cache
 def _zone(name: str) -> pendulum.Timezone:
     try:
         tz = pendulum.timezone(name)
-    except Exception:  # pendulum raises several types for unknown names
+    except Exception:  # a database file pendulum cannot read: a bad name all the same
         raise ValidationError(
-            f"unknown time zone {name!r}: use an IANA name such as 'Asia/Shanghai' or 'UTC'"
+            f"zone must be an IANA time zone name such as 'Asia/Shanghai' or 'UTC', "
+            f"not {shown(name)} (its database entry cannot be read)"
         ) from None
-    if not isinstance(tz, pendulum.Timezone):  # a fixed offset has no rules for DST
-        raise ValidationError(f"time zone {name!r} must be an IANA zone name, not an offset")
+    if not isinstance(tz, pendulum.Timezone):  # pragma: no cover - a checked name is a zone
+        raise ValidationError(f"zone {shown(name)} is a fixed offset, not an IANA zone")
     return tz
 
 

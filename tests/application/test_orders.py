@@ -41,6 +41,7 @@ from ecservice.storage import (
     Repository,
     Store,
     UnitOfWork,
+    order_next_due,
     run_in_transaction,
 )
 from ecservice.storage._document import Serializer
@@ -429,9 +430,11 @@ def test_paying_again_changes_nothing(make_store: StoreFactory, clock: FixedCloc
 
 
 def test_timers_confirm_only_what_the_policy_makes_due(clock: FixedClock) -> None:
-    """An order the store's timer finds due but the shop's (longer) policy does not is left
-    alone; once the policy's time has come it is confirmed, once."""
-    store = MemoryStore(clock=clock)  # the default timer: 10 days
+    """An order the store's timer (a shop's own function, which carries no policy) finds due
+    but the shop's (longer) policy does not is left alone; once the policy's time has come it
+    is confirmed, once."""
+    ten_days = order_next_due(POLICY.__class__(days=10))
+    store = MemoryStore(clock=clock, timers={"order": lambda order: ten_days(order)})
     service = OrderService(
         store, new_provider(), clock=clock, auto_confirm=POLICY.__class__(days=12)
     )

@@ -144,13 +144,17 @@ WALLET_CALLS: dict[str, WalletCall] = {
     "EWallet.kdf": lambda w, h, v: EWallet("a", PIN, clock=w.clock, kdf=v),
     "EWallet.policy": lambda w, h, v: EWallet("a", PIN, clock=w.clock, kdf=FAST, policy=v),
     "EWallet.wallet_id": lambda w, h, v: EWallet("a", PIN, clock=w.clock, kdf=FAST, wallet_id=v),
-    "EWallet.tz": lambda w, h, v: EWallet("a", PIN, clock=w.clock, kdf=FAST, tz=v),
+    "EWallet.zone": lambda w, h, v: EWallet("a", PIN, clock=w.clock, kdf=FAST, zone=v),
+    "EWallet.restore.zone": lambda w, h, v: EWallet.restore(**parts(FixedClock(T0)), zone=v),
     "CardReference.token": lambda w, h, v: CardReference(
         v, "visa", "4242", exp_month=1, exp_year=2030
     ),
     "CardReference.exp_month": lambda w, h, v: CardReference(
         "t", "visa", "4242", exp_month=v, exp_year=2030
     ),
+    "CardReference.expires_at.zone": lambda w, h, v: CardReference(
+        "t", "visa", "4242", exp_month=1, exp_year=2030
+    ).expires_at(v),
     "Holding.value": lambda w, h, v: Holding(HoldingKind.ECASH, "c", v),
     "Holding.label": lambda w, h, v: Holding(HoldingKind.ECASH, "c", cny("1.00"), v),
     "KdfParams.n": lambda w, h, v: KdfParams(n=v),

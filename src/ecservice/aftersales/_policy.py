@@ -37,11 +37,10 @@ from ecservice.aftersales._freight import (
 from ecservice.aftersales._goods import MAX_WARRANTY_DAYS, EvidenceKind, ItemTraits
 from ecservice.aftersales._timeouts import CaseTimeouts
 from ecservice.aftersales._windows import WindowCounting, window_end
-from ecservice.clock import DEFAULT_ZONE, zone
+from ecservice.clock import DEFAULT_ZONE, check_zone
 from ecservice.errors import CurrencyMismatch, ValidationError
 from ecservice.money import Money, to_decimal
 from ecservice.orders import Order
-from ecservice.text import check_text
 
 __all__ = ["MAX_REPAIRS", "MAX_WINDOW_DAYS", "AfterSalesPolicy"]
 
@@ -55,9 +54,7 @@ _V = TypeVar("_V")
 
 
 def _check_zone(value: str) -> str:
-    name = check_text(value, "zone")
-    zone(name)
-    return name
+    return check_zone(value)
 
 
 def _no_reason_days(value: int) -> int:
@@ -251,8 +248,9 @@ class AfterSalesPolicy:
             para. 3: the buyer pays "unless agreed otherwise").
 
     Raises:
-        ValidationError: a field of the wrong type or out of range, an unknown zone, a mapping
-            key or value of the wrong type, an exchange window shorter than the return window.
+        ValidationError: a field of the wrong type or out of range, a zone
+            :func:`~ecservice.clock.check_zone` refuses, a mapping key or value of the wrong type,
+            an exchange window shorter than the return window.
         CurrencyMismatch: compensation bounds in more than one currency.
     """
 

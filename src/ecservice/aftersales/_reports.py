@@ -24,7 +24,7 @@ from ecservice.aftersales._case_events import CaseStatus
 from ecservice.aftersales._case_values import RefundSort
 from ecservice.aftersales._categories import RemedyKind
 from ecservice.aftersales._windows import day_start
-from ecservice.clock import ensure_utc
+from ecservice.clock import check_zone, ensure_utc
 from ecservice.clock import zone as _zone
 from ecservice.errors import ValidationError
 from ecservice.payments import Payment, PaymentStatus
@@ -189,6 +189,10 @@ class _Kind(enum.Enum):
     DISPUTE = "a case the platform ruled against the seller"
 
 
+def _check_zone(_: object, __: object, value: str) -> None:
+    check_zone(value)
+
+
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class AfterSalesReport:
@@ -238,11 +242,12 @@ class AfterSalesReport:
         explanation: one sentence per figure, saying what was counted.
 
     Raises:
-        ValidationError: a figure of the wrong type, or a window that ends before it starts.
+        ValidationError: a figure of the wrong type, a ``zone`` :func:`~ecservice.clock.check_zone`
+            refuses, or a window that ends before it starts.
     """
 
     now: DateTime
-    zone: str
+    zone: str = attrs.field(validator=_check_zone)
     days: int
     window_start: DateTime
     window_end: DateTime
@@ -315,7 +320,8 @@ class AfterSalesReport:
         ``durations`` are the handling times of the cases resolved in the window.
 
         Raises:
-            ValidationError: a figure of the wrong type, or a window that ends before it starts.
+            ValidationError: a figure of the wrong type, a ``zone``
+                :func:`~ecservice.clock.check_zone` refuses, or a window that ends before it starts.
         """
         handled = sorted(_checked_durations(durations))
         span = (
@@ -491,7 +497,7 @@ def _check_paid(paid: Iterable[PaidOrder]) -> dict[str, DateTime]:
 
 
 def report_window(
-    now: object, zone: object, days: object, *, zone_what: str = "zone"
+    now: object, zone: object, days: object
 ) -> tuple[DateTime, str, DateTime, DateTime]:
     """The window every report of the library counts over: the ``days`` whole local days of
     ``zone`` before the day of ``now`` (today left out; the first instant in, the last
@@ -506,19 +512,20 @@ def report_window(
 
     Args:
         now: when the report is asked for; an aware datetime.
-        zone: the shop's IANA time zone.
+        zone: the shop's IANA time zone name, as :func:`~ecservice.clock.check_zone` accepts
+            it; given back unchanged.
         days: the window's length, an ``int`` from 1 to :data:`MAX_REPORT_DAYS`.
-        zone_what: how an error names the zone argument.
 
     Raises:
         NaiveDatetime: ``now`` has no time zone.
-        ValidationError: ``now`` not a datetime, an unknown zone, ``days`` out of range, or a
-            window outside the years 1 to 9999.
+        ValidationError: ``now`` not a datetime, a ``zone`` that
+            :func:`~ecservice.clock.check_zone` refuses, ``days`` out of range, or a window
+            outside the years 1 to 9999.
     """
     if not isinstance(now, _dt.datetime):
         raise ValidationError(f"now must be a timezone-aware datetime, not {shown(now)}")
     at = ensure_utc(now, what="now")
-    name = check_text(zone, zone_what)
+    name = check_zone(zone)
     count = _check_days(days)
     tz = _zone(name)
     try:
@@ -593,9 +600,9 @@ def aftersales_report(
 
     Raises:
         NaiveDatetime: ``now`` has no time zone.
-        ValidationError: an unknown zone, ``days`` out of range, ``cases`` or ``paid`` not an
-            iterable of :class:`AfterSalesCase` or :class:`PaidOrder`, a case or an order
-            named twice, or a window outside the calendar.
+        ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, ``days`` out of range,
+            ``cases`` or ``paid`` not an iterable of :class:`AfterSalesCase` or :class:`PaidOrder`,
+            a case or an order named twice, or a window outside the calendar.
     """
     at, name, start, end = report_window(now, zone, days)
     day_count = _check_days(days)

@@ -54,7 +54,8 @@ def day_start(day: _dt.date, zone: str) -> DateTime:
     """The first instant of the local ``day`` in ``zone``, in UTC.
 
     Raises:
-        ValidationError: an unknown zone, or a day outside the calendar once in UTC.
+        ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, or a day outside the
+            calendar once in UTC.
     """
     tz = _zone(zone)
     local = _dt.datetime(day.year, day.month, day.day, tzinfo=tz, fold=0)
@@ -77,7 +78,8 @@ def window_end(
 
     Raises:
         NaiveDatetime: ``event`` has no time zone.
-        ValidationError: an unknown zone, or an end past the year 9999.
+        ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, or an end past the year
+            9999.
     """
     local_day = ensure_utc(event, what="the event").in_tz(_zone(zone)).date()
     try:

@@ -34,7 +34,8 @@ from ecservice.aftersales import (
 from ecservice.application._claims import claimed_units, covered_by_keys
 from ecservice.application._order_view import OrderAfterSales, order_view
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
-from ecservice.application._stored import claim_due
+from ecservice.application._stored import check_limit, claim_due
+from ecservice.application._timer_policy import require_timer
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import GatewayUnavailable, PolicyViolation, ValidationError
 from ecservice.money import Money
@@ -447,14 +448,15 @@ class AfterSalesService:
             How many cases had a timer fire.
 
         Raises:
-            ValidationError: a bad ``limit`` (1 to 10,000).
+            ValidationError: ``limit`` is not a whole number from 1 to 10000, or the store
+                shows its timers (``store.timers``) and has none for these documents: nothing
+                would ever be due.
             PolicyViolation: a refund a timer decided does not fit what is left to refund, or
                 its order was not paid by a payment (see :meth:`refund`); the timers' steps
                 are stored.
             DocumentError: due cases could not be read (after every other one was handled).
         """
-        if type(limit) is not int or not 1 <= limit <= 10_000:
-            raise ValidationError(f"limit must be an int from 1 to 10,000, not {limit!r:.40}")
+        check_limit(limit)
         now = ensure_utc(self.clock.now(), what="clock.now()")
 
         def steps(uow: UnitOfWork, case_id: str) -> bool:
@@ -473,6 +475,7 @@ class AfterSalesService:
                 self.refund(case_id)
             return True
 
+        require_timer(self.store, "aftersales_case", "after-sales case", "case_next_due")
         return claim_due(self._run, lambda uow: uow.cases, now, fire, limit, "after-sales case")
 
 

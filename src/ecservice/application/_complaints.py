@@ -20,7 +20,8 @@ from pendulum import DateTime
 
 from ecservice.aftersales import CaseLine
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
-from ecservice.application._stored import claim_due
+from ecservice.application._stored import check_limit, claim_due
+from ecservice.application._timer_policy import agreed, require_timer, store_timer
 from ecservice.calendar import CalendarNotConfirmed, WorkingCalendar
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.complaints import (
@@ -33,7 +34,7 @@ from ecservice.complaints import (
     SlaPolicy,
 )
 from ecservice.errors import PolicyViolation, ValidationError
-from ecservice.storage import Store, UnitOfWork, default_backoff
+from ecservice.storage import ComplaintSlaTimer, Store, UnitOfWork, default_backoff
 from ecservice.workflow import Actor
 
 __all__ = ["ComplaintService"]
@@ -48,17 +49,22 @@ class ComplaintService:
 
     Each method is one unit of work run through :func:`~ecservice.storage.run_in_transaction`
     (retried on transient storage errors and on :class:`~ecservice.errors.ConcurrencyConflict`,
-    from the stored state). The store should time complaints with
-    :func:`~ecservice.storage.complaint_next_due` of the same policy and calendar
+    from the stored state). The store times complaints with
+    :func:`~ecservice.storage.complaint_next_due` of a policy and calendar
     (``timers={**default_timers(), "complaint": complaint_next_due(policy, calendar)}``) and
-    load them with the same clock, so that :meth:`run_due_timers` finds them when they are due.
+    loads them with the same clock, so that :meth:`run_due_timers` finds them when they are
+    due; the service runs under that timer's policy and calendar. A ``"complaint"`` timer that
+    is the shop's own function carries neither: then the shop must keep it in agreement with
+    ``policy`` and ``calendar``. Without a ``"complaint"`` timer no complaint is ever due.
 
     Args:
         store: where complaints are stored.
         policy: the service levels (:class:`~ecservice.complaints.SlaPolicy`) the complaints
-            are measured against.
+            are measured against; ``None`` (the default) takes the policy of the store's
+            complaint timer. Given, it must equal that timer's policy.
         calendar: the shop's working calendar (:class:`~ecservice.calendar.WorkingCalendar`),
-            on which business time and working days are counted.
+            on which business time and working days are counted; ``None`` (the default) takes
+            the calendar of the store's complaint timer. Given, it must equal that timer's.
         clock: the time complaints are opened at and timers run at.
         actor: who records breaches and escalations (default ``Actor.system("sla-timer")``).
         attempts: how many times a use case runs before a transient failure is raised.
@@ -72,13 +78,17 @@ class ComplaintService:
         ValidationError: a policy that is not an :class:`~ecservice.complaints.SlaPolicy`, a
             calendar that is not a :class:`~ecservice.calendar.WorkingCalendar`, or an actor
             that is not an :class:`~ecservice.workflow.Actor`.
+        ValidationError: ``policy`` or ``calendar`` differs from that of the store's complaint
+            timer (a :class:`~ecservice.storage.ComplaintSlaTimer`; the message names both and
+            how to build the store), or either is ``None`` and the store's timer carries none
+            to take.
     """
 
     def __init__(
         self,
         store: Store,
-        policy: SlaPolicy,
-        calendar: WorkingCalendar,
+        policy: SlaPolicy | None = None,
+        calendar: WorkingCalendar | None = None,
         *,
         clock: Clock = SYSTEM_CLOCK,
         actor: Actor | None = None,
@@ -88,13 +98,38 @@ class ComplaintService:
     ) -> None:
         check_store(store, "ComplaintService")
         check_clock(clock, "ComplaintService")
-        if not isinstance(policy, SlaPolicy):
+        if policy is not None and not isinstance(policy, SlaPolicy):
             raise ValidationError(
                 f"ComplaintService needs an SlaPolicy, not {type(policy).__name__}"
             )
-        if not isinstance(calendar, WorkingCalendar):
+        if calendar is not None and not isinstance(calendar, WorkingCalendar):
             raise ValidationError(
                 f"ComplaintService needs a WorkingCalendar, not {type(calendar).__name__}"
+            )
+        timer = store_timer(store, "complaint")
+        sla = timer if isinstance(timer, ComplaintSlaTimer) else None
+        build = "complaint_next_due(policy, calendar)"
+        policy = agreed(
+            policy,
+            None if sla is None else sla.policy,
+            service="ComplaintService",
+            argument="policy",
+            document_type="complaint",
+            builder=build,
+        )
+        calendar = agreed(
+            calendar,
+            None if sla is None else sla.calendar,
+            service="ComplaintService",
+            argument="calendar",
+            document_type="complaint",
+            builder=build,
+        )
+        if policy is None or calendar is None:
+            raise ValidationError(
+                "ComplaintService needs an SlaPolicy and a WorkingCalendar: pass policy= and "
+                "calendar=, or build the store with timers={**default_timers(), "
+                '"complaint": complaint_next_due(policy, calendar)} to take them from'
             )
         if actor is not None and not isinstance(actor, Actor):
             raise ValidationError(f"actor must be an Actor, not {type(actor).__name__}")
@@ -218,7 +253,9 @@ class ComplaintService:
             How many complaints had a breach or an escalation recorded.
 
         Raises:
-            ValidationError: a bad ``limit`` (1 to 10,000).
+            ValidationError: ``limit`` is not a whole number from 1 to 10000, or the store
+                shows its timers (``store.timers``) and has none for these documents: nothing
+                would ever be due.
             DocumentError: due complaints could not be read (raised after every other one was
                 handled; each is also logged at ERROR on the ``"ecservice.application"``
                 logger, and stays due until its document is repaired).
@@ -227,13 +264,13 @@ class ComplaintService:
         due again :data:`~ecservice.storage.UNCONFIRMED_RETRY` later), not an error: the
         others are handled.
         """
-        if type(limit) is not int or not 1 <= limit <= 10_000:
-            raise ValidationError(f"limit must be an int from 1 to 10,000, not {limit!r:.40}")
+        check_limit(limit)
         now = ensure_utc(self.clock.now(), what="clock.now()")
 
         def fire(complaint_id: str) -> bool:
             return self._run(functools.partial(self._fire, complaint_id=complaint_id, now=now))
 
+        require_timer(self.store, "complaint", "complaint", "complaint_next_due(policy, calendar)")
         return claim_due(self._run, lambda uow: uow.complaints, now, fire, limit, "complaint")
 
     def _fire(self, uow: UnitOfWork, complaint_id: str, now: DateTime) -> bool:

@@ -13,6 +13,7 @@ from ecservice._shown import shown
 from ecservice.application._order_payments import PaymentOutcome, outcome_of
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.application._stored import check_limit, claim_due
+from ecservice.application._timer_policy import agreed, require_timer, store_timer
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import AggregateNotFound, PolicyViolation, ValidationError
 from ecservice.money import Money
@@ -33,6 +34,7 @@ from ecservice.payments.ebills import (
 )
 from ecservice.payments.ebills._gateway import EbillGateway
 from ecservice.storage import Store, UnitOfWork, default_backoff
+from ecservice.storage._timers import draft_timer_terms
 from ecservice.workflow import Actor, TransitionRecord
 
 __all__ = ["EbillService", "draft_payment_id"]
@@ -87,10 +89,17 @@ class EbillService:
         store: where drafts, orders and payments are stored. Its draft timer should be
             ``draft_next_due(policy, holder=shop)``
             (:func:`~ecservice.storage.draft_next_due`), so that :meth:`run_due` finds the
-            shop's drafts at maturity.
+            shop's drafts at maturity; with a timer for no holder (the default timers'), a
+            draft the shop holds is due only at the draft's own next instant. When the timer
+            carries its policy (the default timers' does), the service runs under it; a timer
+            that is the shop's own function carries none, and the shop must keep it in
+            agreement with ``policy``.
         shop: the shop's party.
         shop_key: the shop's Ed25519 private key (the public key of ``shop``).
-        policy: the draft rules (:data:`~ecservice.payments.ebills.DEFAULT_DRAFT_POLICY`).
+        policy: the draft rules (:class:`~ecservice.payments.ebills.DraftPolicy`); ``None``
+            (the default) takes the policy of the store's draft timer, or, without one to
+            read, :data:`~ecservice.payments.ebills.DEFAULT_DRAFT_POLICY`. Given, it must
+            equal the policy of the store's draft timer when that timer carries one.
         clock: the time the use cases run at (given to the drafts they load).
         actor: who the histories record for the shop's steps (default
             ``Actor.system("ebills")``).
@@ -101,6 +110,9 @@ class EbillService:
     Raises:
         ValidationError: a bad store, clock, shop, key, policy or actor, ``attempts`` not an
             int from 1 to 100, or ``backoff`` or ``sleep`` not callable.
+        ValidationError: ``policy`` differs from the policy of the store's draft timer, or that
+            timer presents the drafts of another holder than ``shop`` (the message names both
+            and how to build the store).
     """
 
     def __init__(
@@ -109,7 +121,7 @@ class EbillService:
         shop: DraftParty,
         shop_key: Ed25519PrivateKey,
         *,
-        policy: DraftPolicy = DEFAULT_DRAFT_POLICY,
+        policy: DraftPolicy | None = None,
         clock: Clock = SYSTEM_CLOCK,
         actor: Actor | None = None,
         attempts: int = 5,
@@ -118,8 +130,28 @@ class EbillService:
     ) -> None:
         check_store(store, "EbillService")
         check_clock(clock, "EbillService")
+        if policy is not None and not isinstance(policy, DraftPolicy):
+            raise ValidationError(f"policy must be a DraftPolicy, not {shown(policy)}")
+        terms = draft_timer_terms(store_timer(store, "electronic_draft"))
+        build = "draft_next_due(policy, holder=shop)"
+        agreed_policy = agreed(
+            policy,
+            None if terms is None else terms[0],
+            service="EbillService",
+            argument="policy",
+            document_type="electronic_draft",
+            builder=build,
+        )
+        policy = DEFAULT_DRAFT_POLICY if agreed_policy is None else agreed_policy
         # The gateway checks the shop, key, policy and actor.
         EbillGateway({}, shop, shop_key, policy=policy, actor=actor)
+        holder = None if terms is None else terms[1]
+        if holder is not None and holder != shop:
+            raise ValidationError(
+                f"EbillService is the shop {shown(shop, 160)}, but its store's draft timer "
+                f"presents the drafts of {shown(holder, 160)}; build the store with "
+                f'timers={{**default_timers(), "electronic_draft": {build}}}'
+            )
         self.store = store
         self.shop = shop
         self._key = shop_key
@@ -312,7 +344,9 @@ class EbillService:
             How many drafts changed.
 
         Raises:
-            ValidationError: a bad ``limit`` (1 to 10,000).
+            ValidationError: ``limit`` is not a whole number from 1 to 10000, or the store
+                shows its timers (``store.timers``) and has none for these documents: nothing
+                would ever be due.
             DocumentError: due drafts could not be read (raised after every other one was
                 handled; each is also logged at ERROR on the ``"ecservice.application"``
                 logger, and stays due until its document is repaired).
@@ -338,6 +372,9 @@ class EbillService:
         def fire(draft_id: str) -> bool:
             return self._run(functools.partial(work, draft_id=draft_id))
 
+        require_timer(
+            self.store, "electronic_draft", "draft", "draft_next_due(policy, holder=shop)"
+        )
         return claim_due(self._run, lambda uow: uow.drafts, now, fire, limit, "draft")
 
     def record(self, draft_no: str, act: DraftAct) -> TransitionRecord:

@@ -19,6 +19,7 @@ import attrs
 
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.application._stored import change_stored, check_callable, check_limit, run_due
+from ecservice.application._timer_policy import require_timer
 from ecservice.calendar import WorkingCalendar
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
@@ -352,7 +353,9 @@ class FeedbackService:
             What was marked and found (:class:`FeedbackTimerRun`).
 
         Raises:
-            ValidationError: a bad ``limit`` (1 to 10,000).
+            ValidationError: ``limit`` is not a whole number from 1 to 10000, or the store
+                shows its timers (``store.timers``) and has none for these documents: nothing
+                would ever be due.
             DocumentError: due records could not be read (raised after every other one was
                 handled; each is also logged at ERROR on the ``"ecservice.application"``
                 logger, and stays due until its document is repaired).
@@ -379,6 +382,7 @@ class FeedbackService:
         def handle(record_id: str) -> str | None:
             return self._run(functools.partial(fire, record_id=record_id))
 
+        require_timer(self.store, "feedback", "feedback record", "feedback_next_due")
         for record_id, found in run_due(
             self._run, lambda uow: uow.feedback, now, handle, limit, "feedback record"
         ):

@@ -30,6 +30,7 @@ from ecservice.application._order_payments import (
 )
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.application._stored import check_limit, claim_due
+from ecservice.application._timer_policy import agreed, require_timer, store_timer
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.orders import (
@@ -52,6 +53,7 @@ from ecservice.payments import (
     PaymentGateway,
 )
 from ecservice.storage import Store, UnitOfWork, default_backoff
+from ecservice.storage._timers import OrderTimer
 from ecservice.workflow import Actor, TransitionRecord
 
 __all__ = ["OrderService", "PaymentOutcome", "payment_id", "payments_of"]
@@ -60,6 +62,12 @@ R = TypeVar("R")
 
 #: Who holds the orders the shop's exception rules flag.
 RULES_ACTOR: Final = Actor.system("exception-rules")
+
+
+def _timer_policy(timer: object) -> AutoConfirmPolicy | None:
+    """The policy an order timer was made with (:func:`~ecservice.storage.order_next_due`),
+    or ``None`` for a timer of the shop's own."""
+    return timer.policy if isinstance(timer, OrderTimer) else None
 
 
 def _hold_for(order: Order[Any], findings: tuple[ExceptionFinding, ...]) -> None:
@@ -92,13 +100,19 @@ class OrderService:
     Args:
         store: where orders, carts and payments are stored (a
             :class:`~ecservice.storage.MemoryStore` or :class:`~ecservice.storage.sql.SqlStore`).
-            Its order timer should use the same ``auto_confirm`` policy
-            (``timers={**default_timers(), "order": order_next_due(policy)}``), so that the
-            orders it finds due are the ones this policy confirms.
+            Its ``"order"`` timer (the store's ``timers``) decides when an order is due; when
+            that timer carries its policy (it was made by
+            :func:`~ecservice.storage.order_next_due`, as the default timers' is), the
+            service confirms under that policy. A timer that is the shop's own function
+            carries none: then the shop must keep it in agreement with ``auto_confirm``, or
+            :meth:`run_due_timers` confirms nothing before the later of the two instants.
         gateway: the payment gateway (:class:`~ecservice.payments.OrderPayments` calls it).
         clock: the time :meth:`run_due_timers` runs at.
-        auto_confirm: the shop's automatic-confirmation policy (10 days by default, Taobao's
-            rule for express parcels).
+        auto_confirm: the shop's automatic-confirmation policy
+            (:class:`~ecservice.orders.AutoConfirmPolicy`). ``None`` (the default) takes the
+            policy of the store's order timer, or, without one to read, the default policy
+            (10 days in Asia/Shanghai, Taobao's rule for express parcels). Given, it must equal
+            the policy of the store's order timer when that timer carries one.
         exceptions: the shop's exception rules (异常订单), which :meth:`place_order` and
             :meth:`screen` evaluate; ``None`` (the default) for no rules.
         actor: who the payment and order histories record for payment steps (default
@@ -115,6 +129,9 @@ class OrderService:
         ValidationError: a gateway that is not a :class:`~ecservice.payments.PaymentGateway`,
             a policy that is not an :class:`~ecservice.orders.AutoConfirmPolicy`, exception
             rules that are not an :class:`~ecservice.orders.ExceptionPolicy`.
+        ValidationError: ``auto_confirm`` differs from the policy of the store's order timer
+            (the message names both; build the store with
+            ``timers={**default_timers(), "order": order_next_due(auto_confirm)}``).
     """
 
     def __init__(
@@ -140,11 +157,19 @@ class OrderService:
             raise ValidationError(
                 f"exceptions must be an ExceptionPolicy or None, not {type(exceptions).__name__}"
             )
+        policy = agreed(
+            auto_confirm,
+            _timer_policy(store_timer(store, "order")),
+            service="OrderService",
+            argument="auto_confirm",
+            document_type="order",
+            builder="order_next_due(auto_confirm)",
+        )
         self.store = store
         self.exceptions = exceptions
         self.payments = OrderPayments(gateway, actor=actor)
         self.clock = clock
-        self.auto_confirm = AutoConfirmPolicy() if auto_confirm is None else auto_confirm
+        self.auto_confirm = AutoConfirmPolicy() if policy is None else policy
         self._run = UseCaseRunner(store, attempts, backoff, sleep)
 
     # --- placing ---------------------------------------------------------------------------------
@@ -505,7 +530,7 @@ class OrderService:
         The ids of the due orders are claimed through the store's timer index (as
         :meth:`~ecservice.storage.Repository.due` finds them) ``limit`` at a time, and each
         order is then handled in a unit of work of its own. An order the store finds due but
-        the policy does not (the store's timer uses another policy) is left alone.
+        the policy does not (a shop's own timer that disagrees with the policy) is left alone.
 
         An order whose stored document cannot be read does not stop the others: it is logged
         at ERROR on the ``"ecservice.application"`` logger (its id and the
@@ -517,7 +542,9 @@ class OrderService:
             How many orders were confirmed.
 
         Raises:
-            ValidationError: a bad ``limit`` (1 to 10,000).
+            ValidationError: ``limit`` is not a whole number from 1 to 10000, or the store
+                shows its timers (``store.timers``) and has none for these documents: nothing
+                would ever be due.
             DocumentError: due orders could not be read (after every other one was handled).
         """
         check_limit(limit)
@@ -536,4 +563,5 @@ class OrderService:
         def fire(order_id: str) -> bool:
             return self._run(functools.partial(confirm, order_id=order_id))
 
+        require_timer(self.store, "order", "order", "order_next_due(auto_confirm)")
         return claim_due(self._run, lambda uow: uow.orders, now, fire, limit, "order")

@@ -20,6 +20,7 @@ from pendulum import DateTime
 
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.application._stored import change_stored, check_callable, check_limit, claim_due
+from ecservice.application._timer_policy import require_timer
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.errors import PolicyViolation, ValidationError
 from ecservice.orders import Order, OrderStatus
@@ -364,7 +365,9 @@ class RatingService:
             How many ratings changed.
 
         Raises:
-            ValidationError: a bad ``limit`` (1 to 10,000).
+            ValidationError: ``limit`` is not a whole number from 1 to 10000, or the store
+                shows its timers (``store.timers``) and has none for these documents: nothing
+                would ever be due.
             DocumentError: due ratings could not be read (raised after every other one was
                 handled; each is also logged at ERROR on the ``"ecservice.application"``
                 logger, and stays due until its document is repaired).
@@ -375,6 +378,7 @@ class RatingService:
         def fire(rid: str) -> bool:
             return self._run(functools.partial(self._fire, rating_id=rid))
 
+        require_timer(self.store, "rating", "rating", "rating_next_due")
         return claim_due(self._run, lambda uow: uow.ratings, now, fire, limit, "rating")
 
     def _fire(self, uow: UnitOfWork, rating_id: str) -> bool:

@@ -34,10 +34,14 @@ def check_callable(change: object, what: str) -> None:
 
 
 def check_limit(limit: object) -> int:
-    """``limit`` when it is an ``int`` from 1 to 10,000, else
-    :class:`~ecservice.errors.ValidationError`."""
-    if type(limit) is not int or not 1 <= limit <= 10_000:
-        raise ValidationError(f"limit must be an int from 1 to 10,000, not {limit!r:.40}")
+    """``limit`` when it is an ``int`` from 1 to ``MAX_DUE_LIMIT`` (10000), else
+    :class:`~ecservice.errors.ValidationError` with the repositories' message (that of
+    :meth:`Repository.due <ecservice.storage.Repository.due>`): every timer job of the
+    services checks its ``limit`` here."""
+    if type(limit) is not int or not 1 <= limit <= MAX_DUE_LIMIT:
+        raise ValidationError(
+            f"limit must be a whole number from 1 to {MAX_DUE_LIMIT}, not {shown(limit)}"
+        )
     return limit
 
 
@@ -119,12 +123,11 @@ def run_due(
 def _unreadable(unreadable: list[tuple[str, DocumentError]], seen: int, what: str) -> DocumentError:
     """The error that reports the due aggregates that could not be read, after the others."""
     count = len(unreadable)
-    each = "each of " if count > 1 else ""
     others = seen - count
     handled = f"the other {others} were handled" if others else "no other was due"
     subject = (
-        f"{each}{count} of the {seen} due {what} timers ({handled}; repair or remove the "
-        "documents named)"
+        f"what the timer job read of {count} of the {seen} due {what}s ({handled}; repair or "
+        "remove the documents named)"
     )
     problems = [
         f"{shown(aggregate_id, 80)}: {exc.subject}: {'; '.join(exc.problems)}"

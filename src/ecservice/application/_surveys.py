@@ -18,6 +18,7 @@ from typing import TypeVar, final
 
 from ecservice.application._runner import UseCaseRunner, check_clock, check_store
 from ecservice.application._stored import change_stored, check_callable, check_limit, claim_due
+from ecservice.application._timer_policy import require_timer
 from ecservice.clock import SYSTEM_CLOCK, Clock, ensure_utc
 from ecservice.complaints import CASE_ENDS
 from ecservice.errors import PolicyViolation, ValidationError
@@ -328,7 +329,9 @@ class SurveyService:
             How many surveys expired.
 
         Raises:
-            ValidationError: a bad ``limit`` (1 to 10,000).
+            ValidationError: ``limit`` is not a whole number from 1 to 10000, or the store
+                shows its timers (``store.timers``) and has none for these documents: nothing
+                would ever be due.
             DocumentError: due surveys could not be read (raised after every other one was
                 handled; each is also logged at ERROR on the ``"ecservice.application"``
                 logger, and stays due until its document is repaired).
@@ -339,6 +342,7 @@ class SurveyService:
         def fire(sid: str) -> bool:
             return self._run(functools.partial(self._fire, survey_id=sid))
 
+        require_timer(self.store, "survey", "survey", "survey_next_due")
         return claim_due(self._run, lambda uow: uow.surveys, now, fire, limit, "survey")
 
     def _fire(self, uow: UnitOfWork, survey_id: str) -> bool:

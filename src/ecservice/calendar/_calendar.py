@@ -25,7 +25,7 @@ from ecservice.calendar._pause import Pause, merge_pauses
 from ecservice.calendar._statutory import ChinaHolidays, DayKind, StatutoryDays
 from ecservice.calendar._timeline import day_spans, from_micros, local_day, micros
 from ecservice.calendar._week import DEFAULT_WEEK, WeeklyHours
-from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
+from ecservice.clock import DEFAULT_ZONE, check_zone, ensure_utc
 from ecservice.errors import EcServiceError, ValidationError
 
 __all__ = ["HORIZON_DAYS", "ShopCalendar"]
@@ -39,7 +39,7 @@ _CACHE_LIMIT: Final = 50_000
 
 
 def _check_zone(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    zone(value)  # raises ValidationError naming what is allowed
+    check_zone(value)
 
 
 def _check_week(instance: object, attribute: attrs.Attribute[WeeklyHours], value: object) -> None:
@@ -169,7 +169,8 @@ class ShopCalendar:
             instead of refusing them.
 
     Raises:
-        ValidationError: an unknown zone, or a parameter of the wrong type or with bad hours.
+        ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, or a parameter of the
+            wrong type or with bad hours.
     """
 
     zone: str = attrs.field(default=DEFAULT_ZONE, validator=_check_zone)
@@ -190,7 +191,7 @@ class ShopCalendar:
 
     @_tz.default
     def _tz_default(self) -> ZoneInfo:
-        zone(self.zone)  # attrs builds defaults before it validates: refuse a bad name first
+        check_zone(self.zone)  # attrs builds defaults before it validates: refuse a bad name first
         return ZoneInfo(self.zone)
 
     @_by_day.default

@@ -36,7 +36,7 @@ from ecservice.complaints._sla_rules import (
     SlaTargetKind,
     state_name,
 )
-from ecservice.complaints._sla_time import add_time
+from ecservice.complaints._sla_time import add_time, check_given_zone
 from ecservice.complaints._values import ComplaintPriority
 from ecservice.errors import ValidationError
 from ecservice.workflow import LabelledState, TransitionRecord
@@ -419,13 +419,15 @@ def evaluate_sla(
         now: the instant of the evaluation, not before the last record.
         problem: the problem recorded, for the policy's overrides (``None`` before it is).
         keep: a snapshot whose targets the cycles it holds keep.
-        zone: the calendar's IANA zone for working days (its ``zone`` by default).
+        zone: the calendar's IANA zone name for working days (its ``zone`` by default);
+            checked whenever it is given, and if the calendar has a ``zone``, the same name.
 
     Raises:
         NaiveDatetime: an instant has no time zone.
         InvalidTimeline: records out of order, before the opening, or after ``now``.
         InvalidSlaPolicy: ``priority`` or ``problem`` of the wrong type.
-        ValidationError: another value of the wrong type.
+        ValidationError: another value of the wrong type, or a ``zone`` that
+            :func:`~ecservice.clock.check_zone` refuses or that differs from the calendar's.
         CalendarNotConfirmed: a due date needs a day whose holidays are not confirmed.
         NoWorkingTime: the calendar has no working time within its horizon.
     """
@@ -437,6 +439,7 @@ def evaluate_sla(
         raise ValidationError(f"a calendar is a WorkingCalendar, not {shown(calendar)}")
     if keep is not None and not isinstance(keep, SlaSnapshot):
         raise ValidationError(f"keep is an SlaSnapshot or None, not {shown(keep)}")
+    check_given_zone(calendar, zone)
     if at_now < opened:
         raise InvalidTimeline(f"now ({at_now.isoformat()}) is before the opening")
     records = _check_history(opened, history, at_now)

@@ -18,7 +18,7 @@ from pendulum import DateTime
 
 from ecservice._shown import shown
 from ecservice.calendar import HORIZON_DAYS, NoWorkingTime, Pause, WorkingCalendar
-from ecservice.clock import ensure_utc
+from ecservice.clock import check_zone, ensure_utc
 from ecservice.clock import zone as _zone
 from ecservice.complaints._sla_rules import TimeBasis
 from ecservice.errors import ValidationError
@@ -47,6 +47,29 @@ def _close_of_working_day(
             idle += 1
             if idle >= HORIZON_DAYS:
                 raise NoWorkingTime(day - (idle - 1) * _ONE_DAY, HORIZON_DAYS)
+
+
+def check_given_zone(calendar: object, zone: object) -> str | None:
+    """``zone`` once checked (``None``: not given, the calendar's own zone applies).
+
+    A given ``zone`` must agree with the calendar's ``zone`` attribute if the calendar has
+    one: a calendar's working days are the local days of its own zone, and counting them in
+    another zone would move deadlines by a day.
+
+    Raises:
+        ValidationError: ``zone`` is not a name :func:`~ecservice.clock.check_zone` accepts,
+            or differs from ``calendar.zone``.
+    """
+    if zone is None:
+        return None
+    name = check_zone(zone)
+    own = getattr(calendar, "zone", None)
+    if own is not None and own != name:
+        raise ValidationError(
+            f"zone {name!r} differs from the calendar's zone {shown(own)}: the calendar's "
+            "working days are the local days of its own zone; leave zone out or pass the same"
+        )
+    return name
 
 
 def _real_add(start: DateTime, duration: _dt.timedelta, pauses: Sequence[Pause]) -> DateTime:
@@ -88,17 +111,20 @@ def add_time(
         duration: zero or more.
         basis: how ``duration`` is counted.
         pauses: spans that do not count.
-        zone: the IANA zone of the calendar's local days, for working days; by default
-            the calendar's ``zone`` attribute.
+        zone: the IANA zone name of the calendar's local days, for working days; by default
+            the calendar's ``zone`` attribute. Checked whenever it is given, whatever the
+            basis; if the calendar has a ``zone`` attribute, it must be the same name.
 
     Raises:
         NaiveDatetime: ``start`` has no time zone.
-        ValidationError: a value of the wrong type, a negative duration, or working days
-            without a zone.
+        ValidationError: a value of the wrong type, a negative duration, a ``zone`` that
+            :func:`~ecservice.clock.check_zone` refuses or that differs from the calendar's
+            ``zone``, or working days on a calendar without a ``zone`` when none is given.
         CalendarNotConfirmed: a day reached is not confirmed.
         NoWorkingTime: the calendar has no working time within its horizon.
     """
     begin = ensure_utc(start, what="start")
+    given = check_given_zone(calendar, zone)
     if not isinstance(duration, _dt.timedelta) or duration < _ZERO:
         raise ValidationError(f"a duration is a timedelta of zero or more, not {shown(duration)}")
     spans = sorted(pauses, key=lambda p: (p.start, p.end))
@@ -112,10 +138,12 @@ def add_time(
         raise ValidationError(f"working days are a whole number of days, not {duration}")
     if duration == _ZERO:
         return begin
-    name = zone if zone is not None else getattr(calendar, "zone", None)
-    if not isinstance(name, str):
+    own = getattr(calendar, "zone", None)
+    if given is None and own is None:
         raise ValidationError(
-            "counting working days needs the calendar's zone: pass zone= (an IANA name)"
+            "counting working days needs the calendar's zone, and this calendar has no zone "
+            "attribute: pass zone= (an IANA name such as 'Asia/Shanghai')"
         )
+    name = given if given is not None else check_zone(own, "calendar.zone")
     close = _close_of_working_day(calendar, begin, duration.days, name)
     return calendar.add(begin, calendar.elapsed(begin, close), pauses=spans)

@@ -20,6 +20,7 @@ from ecservice.aftersales import (
     report_window,
 )
 from ecservice.calendar import WorkingCalendar
+from ecservice.clock import check_zone
 from ecservice.complaints._complaint import Complaint
 from ecservice.complaints._sla_clock import CycleEnd, SlaCycle
 from ecservice.complaints._sla_policy import SlaPolicy
@@ -54,6 +55,10 @@ class TargetAttainment:
     breached: int
     attainment: Rate | None
     breach_rate: Rate | None
+
+
+def _check_zone(_: object, __: object, value: str) -> None:
+    check_zone(value)
 
 
 @final
@@ -92,11 +97,12 @@ class ComplaintReport:
         satisfied_rate: scores of 4 or 5 over ``visits`` (满意率), ``None`` without visits.
 
     Raises:
-        ValidationError: a figure of the wrong type.
+        ValidationError: a figure of the wrong type, or a ``zone``
+            :func:`~ecservice.clock.check_zone` refuses.
     """
 
     now: DateTime
-    zone: str
+    zone: str = attrs.field(validator=_check_zone)
     days: int
     window_start: DateTime
     window_end: DateTime
@@ -162,8 +168,9 @@ class ComplaintReport:
 
         Raises:
             NaiveDatetime: ``now`` has no time zone.
-            ValidationError: an unknown zone, ``days`` out of range, a negative count or
-                duration, a count that exceeds what it is part of, a score out of 1-5.
+            ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, ``days`` out of
+                range, a negative count or duration, a count that exceeds what it is part of, a
+                score out of 1-5.
         """
         at, name, start, end = report_window(now, zone, days)
         for what, count in (
@@ -311,8 +318,8 @@ def complaint_report(
 
     Raises:
         NaiveDatetime: ``now`` has no time zone.
-        ValidationError: an unknown zone, ``days`` out of range, an item that is not a
-            :class:`Complaint`, a complaint named twice.
+        ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, ``days`` out of range,
+            an item that is not a :class:`Complaint`, a complaint named twice.
         CalendarNotConfirmed: the calendar cannot count a day the window's complaints span.
     """
     at, name, start, end = report_window(now, zone, days)

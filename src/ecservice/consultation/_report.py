@@ -14,6 +14,7 @@ from pendulum import DateTime
 from ecservice._shown import shown
 from ecservice.aftersales import Rate, nearest_rank, report_window
 from ecservice.calendar import WorkingCalendar
+from ecservice.clock import check_zone
 from ecservice.consultation._events import ConsultationStatus
 from ecservice.consultation._responses import ResponseBasis, ResponsePolicy
 from ecservice.consultation._session import ConsultationSession
@@ -69,6 +70,10 @@ class OpenRemark:
     status: ConsultationStatus
 
 
+def _check_zone(_: object, __: object, value: str) -> None:
+    check_zone(value)
+
+
 @final
 @attrs.frozen(kw_only=True)
 class ConsultationReport:
@@ -105,7 +110,7 @@ class ConsultationReport:
     """
 
     now: DateTime
-    zone: str
+    zone: str = attrs.field(validator=_check_zone)
     days: int
     window_start: DateTime
     window_end: DateTime
@@ -205,9 +210,9 @@ def consultation_report(
 
     Raises:
         NaiveDatetime: ``now`` has no time zone.
-        ValidationError: an unknown zone, ``days`` out of range, a policy that is not a
-            :class:`ResponsePolicy`, business time without a calendar, an item that is not a
-            :class:`ConsultationSession`, a session named twice.
+        ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, ``days`` out of range,
+            a policy that is not a :class:`ResponsePolicy`, business time without a calendar, an
+            item that is not a :class:`ConsultationSession`, a session named twice.
         CalendarNotConfirmed: the calendar cannot count a day of the window's sessions.
     """
     if not isinstance(now, _dt.datetime):

@@ -13,6 +13,7 @@ from pendulum import DateTime
 from ecservice._shown import shown
 from ecservice.aftersales import Rate, nearest_rank, report_window
 from ecservice.calendar import WorkingCalendar
+from ecservice.clock import check_zone
 from ecservice.errors import ValidationError
 from ecservice.feedback._record import FeedbackRecord
 from ecservice.feedback._values import FeedbackChannel, FeedbackKind, Sentiment
@@ -21,6 +22,10 @@ __all__ = ["DEFAULT_FEEDBACK_DAYS", "FeedbackReport", "feedback_report"]
 
 #: The report's default window: the 30 days before today (近30天), as the after-sales report.
 DEFAULT_FEEDBACK_DAYS: Final = 30
+
+
+def _check_zone(_: object, __: object, value: str) -> None:
+    check_zone(value)
 
 
 @final
@@ -65,11 +70,12 @@ class FeedbackReport:
             reached them and got an answer to the question (满意率), ``None`` without any.
 
     Raises:
-        ValidationError: a figure of the wrong type.
+        ValidationError: a figure of the wrong type, or a ``zone``
+            :func:`~ecservice.clock.check_zone` refuses.
     """
 
     now: DateTime
-    zone: str
+    zone: str = attrs.field(validator=_check_zone)
     days: int
     window_start: DateTime
     window_end: DateTime
@@ -162,9 +168,9 @@ def feedback_report(
 
     Raises:
         NaiveDatetime: ``now`` has no time zone.
-        ValidationError: an unknown zone, ``days`` out of range, a calendar that is not a
-            :class:`~ecservice.calendar.WorkingCalendar`, an item that is not a
-            :class:`FeedbackRecord`, a record named twice.
+        ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, ``days`` out of range,
+            a calendar that is not a :class:`~ecservice.calendar.WorkingCalendar`, an item that is
+            not a :class:`FeedbackRecord`, a record named twice.
         CalendarNotConfirmed: the calendar cannot count a day between a receipt and its answer.
     """
     at, name, start, end = report_window(now, zone, days)

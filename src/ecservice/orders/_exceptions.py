@@ -26,7 +26,7 @@ import attrs
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.clock import DEFAULT_ZONE, ensure_utc
+from ecservice.clock import DEFAULT_ZONE, check_zone, ensure_utc
 from ecservice.clock import zone as _zone
 from ecservice.errors import CurrencyMismatch, ValidationError
 from ecservice.money import Money
@@ -527,9 +527,7 @@ def _default_rules() -> tuple[ExceptionRule, ...]:
 
 
 def _check_zone(value: str) -> str:
-    name = check_text(value, "zone")
-    _zone(name)
-    return name
+    return check_zone(value)
 
 
 @final
@@ -555,7 +553,7 @@ class ExceptionPolicy:
 
     Raises:
         ValidationError: a rule that is not an :class:`ExceptionRule`, a rule class listed
-            twice, an unknown zone.
+            twice, a zone :func:`~ecservice.clock.check_zone` refuses.
     """
 
     rules: tuple[ExceptionRule, ...] = attrs.field(factory=_default_rules, converter=_rules)

@@ -11,6 +11,7 @@ import attrs
 from pendulum import DateTime
 
 from ecservice._shown import shown
+from ecservice.clock import check_zone
 from ecservice.errors import ValidationError
 from ecservice.orders._hold_values import HoldOutcome, HoldReason
 
@@ -22,6 +23,10 @@ __all__ = ["DEFAULT_HELD_REPORT_DAYS", "HeldOrdersReport", "held_orders_report"]
 
 #: The report's default window: the 30 days before today (近30天), as the other reports.
 DEFAULT_HELD_REPORT_DAYS: Final = 30
+
+
+def _check_zone(_: object, __: object, value: str) -> None:
+    check_zone(value)
 
 
 @final
@@ -55,7 +60,7 @@ class HeldOrdersReport:
     """
 
     now: DateTime
-    zone: str
+    zone: str = attrs.field(validator=_check_zone)
     days: int
     window_start: DateTime
     window_end: DateTime
@@ -87,7 +92,8 @@ class HeldOrdersReport:
 
         Raises:
             NaiveDatetime: ``now`` has no time zone.
-            ValidationError: an unknown zone, ``days`` out of range, counts that disagree.
+            ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, ``days`` out of
+                range, counts that disagree.
         """
         from ecservice.aftersales import Rate, nearest_rank, report_window
 
@@ -155,8 +161,9 @@ def held_orders_report(
 
     Raises:
         NaiveDatetime: ``now`` has no time zone.
-        ValidationError: ``now`` not a datetime, an unknown zone, ``days`` out of range, an
-            item that is not an :class:`~ecservice.orders.Order`, an order named twice.
+        ValidationError: ``now`` not a datetime, a zone :func:`~ecservice.clock.check_zone` refuses,
+            ``days`` out of range, an item that is not an :class:`~ecservice.orders.Order`, an order
+            named twice.
     """
     from ecservice.aftersales import report_window
 

@@ -9,9 +9,8 @@ import attrs
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.clock import DEFAULT_ZONE, UTC, ensure_utc, zone
+from ecservice.clock import DEFAULT_ZONE, UTC, check_zone, ensure_utc, zone
 from ecservice.errors import ValidationError
-from ecservice.text import check_text
 
 __all__ = ["MAX_AUTO_CONFIRM_DAYS", "AutoConfirmPolicy"]
 
@@ -23,9 +22,7 @@ MAX_AUTO_CONFIRM_DAYS: Final = 365
 
 
 def _check_zone(value: str) -> str:
-    name = check_text(value, "zone")
-    zone(name)
-    return name
+    return check_zone(value)
 
 
 def _check_days(value: int) -> int:

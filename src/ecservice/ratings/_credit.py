@@ -14,7 +14,7 @@ import attrs
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.clock import DEFAULT_ZONE, UTC, ensure_utc
+from ecservice.clock import DEFAULT_ZONE, UTC, check_zone, ensure_utc
 from ecservice.clock import zone as _zone
 from ecservice.errors import ValidationError
 from ecservice.money import Money
@@ -86,7 +86,7 @@ def _threshold(_: object, __: object, value: object) -> None:
 
 
 def _check_zone(_: object, __: object, value: str) -> None:
-    _zone(value)
+    check_zone(value)
 
 
 def _levels(value: Iterable[CreditLevel]) -> tuple[CreditLevel, ...]:
@@ -140,8 +140,8 @@ class CreditPolicy:
         levels: the level table (:func:`check_levels`).
 
     Raises:
-        ValidationError: a value of the wrong type or out of range, an unknown zone, or a level
-            table that is not one.
+        ValidationError: a value of the wrong type or out of range, a zone
+            :func:`~ecservice.clock.check_zone` refuses, or a level table that is not one.
     """
 
     good_points: int = attrs.field(default=1, validator=_points("good_points", 1))

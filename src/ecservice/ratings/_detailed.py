@@ -13,7 +13,7 @@ from pendulum import DateTime
 
 from ecservice._shown import shown
 from ecservice.aftersales import MAX_REPORT_DAYS, report_window
-from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
+from ecservice.clock import DEFAULT_ZONE, check_zone, ensure_utc, zone
 from ecservice.errors import ValidationError
 from ecservice.ratings._credit import check_ratings, reason_pairs
 from ecservice.ratings._rating import Rating
@@ -66,7 +66,7 @@ def _check(what: str, low: int, high: int, optional: bool) -> Callable[[Any, Any
 
 
 def _zone(_: object, __: object, value: str) -> None:
-    zone(value)
+    check_zone(value)
 
 
 @final
@@ -91,7 +91,8 @@ class DetailedRatingPolicy:
         zone: the IANA zone of the days and months.
 
     Raises:
-        ValidationError: a count out of range or of the wrong type, or an unknown zone.
+        ValidationError: a count out of range or of the wrong type, or a zone
+            :func:`~ecservice.clock.check_zone` refuses.
     """
 
     days: int = attrs.field(default=180, validator=_check("days", 1, MAX_REPORT_DAYS, False))

@@ -13,6 +13,7 @@ from pendulum import DateTime
 
 from ecservice._shown import shown
 from ecservice.aftersales import AfterSalesReport, Rate
+from ecservice.clock import check_zone
 from ecservice.complaints import ComplaintReport
 from ecservice.consultation import ConsultationReport
 from ecservice.errors import ValidationError
@@ -59,6 +60,10 @@ def _duration(value: _dt.timedelta | None) -> str:
     return f"{minutes}m {secs:02d}s"
 
 
+def _check_zone(_: object, __: object, value: str) -> None:
+    check_zone(value)
+
+
 @final
 @attrs.frozen(kw_only=True)
 class ServiceOverview:
@@ -95,12 +100,13 @@ class ServiceOverview:
             <ecservice.ratings.DetailedRatingReport.summary>`), or ``None``.
 
     Raises:
-        ValidationError: a report of the wrong type, or one over another window (another
-            ``now``, zone, length or bounds; for the rating figures, other bounds or length).
+        ValidationError: a ``zone`` :func:`~ecservice.clock.check_zone` refuses, a report of the
+            wrong type, or one over another window (another ``now``, zone, length or bounds; for the
+            rating figures, other bounds or length).
     """
 
     now: DateTime
-    zone: str
+    zone: str = attrs.field(validator=_check_zone)
     days: int
     window_start: DateTime
     window_end: DateTime

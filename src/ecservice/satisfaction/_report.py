@@ -16,6 +16,7 @@ from ecservice.aftersales import (
     nearest_rank,
     report_window,
 )
+from ecservice.clock import check_zone
 from ecservice.errors import ValidationError
 from ecservice.satisfaction._errors import invalid_score
 from ecservice.satisfaction._scores import CsatScore, NpsScore
@@ -137,6 +138,10 @@ class SatisfactionFigures:
         )
 
 
+def _check_zone(_: object, __: object, value: str) -> None:
+    check_zone(value)
+
+
 @final
 @attrs.frozen(slots=True, kw_only=True)
 class SatisfactionReport:
@@ -154,11 +159,12 @@ class SatisfactionReport:
             order.
 
     Raises:
-        ValidationError: a figure of the wrong type, or ``by_kind`` not one pair per kind.
+        ValidationError: a figure of the wrong type, a ``zone`` :func:`~ecservice.clock.check_zone`
+            refuses, or ``by_kind`` not one pair per kind.
     """
 
     now: DateTime
-    zone: str
+    zone: str = attrs.field(validator=_check_zone)
     days: int
     window_start: DateTime
     window_end: DateTime
@@ -242,8 +248,9 @@ def satisfaction_report(
     Raises:
         NaiveDatetime: ``now`` has no time zone.
         InvalidScore: ``satisfied_from`` off the 1-5 scale.
-        ValidationError: an unknown zone, ``days`` out of range, ``surveys`` not an iterable of
-            :class:`Survey`, a survey named twice, or a window outside the calendar.
+        ValidationError: a zone :func:`~ecservice.clock.check_zone` refuses, ``days`` out of range,
+            ``surveys`` not an iterable of :class:`Survey`, a survey named twice, or a window
+            outside the calendar.
     """
     at, name, start, end = report_window(now, zone, days)
     low, high = CSAT_SCALE

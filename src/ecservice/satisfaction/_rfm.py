@@ -23,7 +23,7 @@ from ecservice.satisfaction._rfm_policy import (
     RfmScores,
     RfmSegment,
 )
-from ecservice.text import check_text, text
+from ecservice.text import text
 
 __all__ = ["CustomerRfm", "Purchase", "purchases_of", "rfm_analysis"]
 
@@ -210,14 +210,14 @@ def rfm_analysis(
         NaiveDatetime: ``now`` has no time zone.
         CurrencyMismatch: purchases in more than one currency, or monetary thresholds in
             another currency than the purchases.
-        ValidationError: ``purchases`` not an iterable of :class:`Purchase`, an order named
-            twice, a purchase after ``now``, an unknown zone, or a policy that is not an
-            :class:`RfmPolicy`.
+        ValidationError: ``purchases`` not an iterable of :class:`Purchase`, an order named twice, a
+            purchase after ``now``, a zone :func:`~ecservice.clock.check_zone` refuses, or a policy
+            that is not an :class:`RfmPolicy`.
     """
     if not isinstance(now, _dt.datetime):
         raise ValidationError(f"now must be a timezone-aware datetime, not {shown(now)}")
     at = ensure_utc(now, what="now")
-    tz = _zone(check_text(zone, "zone"))
+    tz = _zone(zone)
     if not isinstance(policy, RfmPolicy):
         raise ValidationError(f"policy must be an RfmPolicy, not {shown(policy)}")
     listed = _purchases(purchases)

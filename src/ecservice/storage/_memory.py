@@ -98,6 +98,16 @@ class MemoryStore:
         self._unique: dict[tuple[str, tuple[Any, ...]], str] = {}
         self._unique_of: dict[tuple[str, str], set[tuple[str, tuple[Any, ...]]]] = {}
 
+    @property
+    def timers(self) -> Mapping[str, Timer]:
+        """The store's :data:`~ecservice.storage.Timer` per document type, read-only: the
+        ``timers`` it was built with, or :func:`~ecservice.storage.default_timers`. A service
+        built over the store reads its documents' timer here, to run under the policy the
+        timer was made with (see :class:`~ecservice.application.OrderService`)."""
+        from types import MappingProxyType
+
+        return MappingProxyType(self._timers)
+
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work (use it in a ``with`` block)."""
         return TrackedUnitOfWork(
@@ -258,11 +268,9 @@ class _MemoryTransaction:
         self._expected.setdefault(key, expected)
         self._stage(row)
 
-    def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[str, int, Any]]:
         rows, ids = self._due(type_name, now, limit)
-        return [
-            (rows[type_name, id].version, json.loads(rows[type_name, id].document)) for id in ids
-        ]
+        return [(id, rows[type_name, id].version, rows[type_name, id].document) for id in ids]
 
     def due_ids(self, type_name: str, now: DateTime, limit: int) -> list[str]:
         return self._due(type_name, now, limit)[1]

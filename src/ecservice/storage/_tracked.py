@@ -88,10 +88,20 @@ class TrackedRepository(Repository[T]):
         seen = self._uow._seen.get(key)
         if seen is not None:
             return seen.obj  # type: ignore[return-value]
-        if isinstance(document, str):
-            obj = self._load_text(id, document)
-        else:
-            obj = self._serializer.load(document, clock=self._uow._clock)
+        try:
+            if isinstance(document, str):
+                obj = self._load_text(id, document)
+            else:
+                obj = self._serializer.load(document, clock=self._uow._clock)
+        except DocumentError as exc:
+            # Name the row (a text that is not JSON, or a document that is no object, says
+            # nothing of its id); a subclass (a newer schema version) stays as it is.
+            named = shown(id, 80)
+            if type(exc) is not DocumentError or named in exc.subject:
+                raise
+            raise DocumentError(
+                f"the {self._type} row {named} ({exc.subject})", exc.problems
+            ) from exc
         if getattr(obj, "id", id) != id:
             # A document copied or edited under another row: never hand out an aggregate
             # under an id that is not its own.
@@ -244,7 +254,9 @@ class TrackedRepository(Repository[T]):
     def due(self, now: _dt.datetime, limit: int = 100) -> list[T]:
         instant = _due_instant(now, limit)
         rows = self._uow._tx().due(self._type, instant, limit)
-        return [self._load(doc["id"], version, doc) for version, doc in rows]
+        # Each aggregate loaded under its row's id: a row holding another aggregate's document,
+        # or no document at all, is a DocumentError naming the row.
+        return [self._load(id, version, document) for id, version, document in rows]
 
     def due_ids(self, now: _dt.datetime, limit: int = 100) -> list[str]:
         instant = _due_instant(now, limit)

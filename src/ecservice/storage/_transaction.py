@@ -96,8 +96,9 @@ class Transaction(Protocol):
     def update(self, row: AggregateRow, expected: int) -> None:
         """Update the row stored at version ``expected``; :class:`ConcurrencyConflict` if none."""
 
-    def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[int, dict[str, Any]]]:
-        """Versions and documents of due rows, oldest due first (locked where supported)."""
+    def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[str, int, Any]]:
+        """The id, version and document (a JSON-ready dict, or its JSON text) of each due row,
+        oldest due first, ties by id in code point order (locked where supported)."""
 
     def due_ids(self, type_name: str, now: DateTime, limit: int) -> list[str]:
         """The ``id`` column of the rows :meth:`due` returns, in its order and with its locks,

@@ -19,7 +19,7 @@ import pendulum
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.clock import DEFAULT_ZONE, UTC, ensure_utc, zone
+from ecservice.clock import DEFAULT_ZONE, UTC, check_zone, ensure_utc, zone
 from ecservice.errors import ValidationError
 from ecservice.money import Money, currency, to_decimal
 from ecservice.payments.ebills._errors import NonStandardAmount, TenorTooLong
@@ -43,7 +43,7 @@ def _whole(low: int, high: int, what: str) -> Any:
 
 
 def _check_zone(_instance: object, _attribute: object, value: object) -> None:
-    zone(check_text(value, "zone"))
+    check_zone(value)
 
 
 def _check_currency(_instance: object, _attribute: object, value: object) -> None:

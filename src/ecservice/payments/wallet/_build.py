@@ -42,10 +42,10 @@ def build_new(
     policy: PinPolicy | None,
     signing_key: Ed25519PrivateKey | None,
     wallet_id: str | None,
-    tz: str,
+    zone: str,
 ) -> None:
     """Make the records of a new wallet, as ``EWallet(...)`` does."""
-    owner, wid = check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
+    owner, wid, zone = check_identity(owner, wallet_id, clock, kdf, zone, signing_key)
     if policy is not None and not isinstance(policy, PinPolicy):
         raise ValidationError(f"policy must be a PinPolicy, not {type(policy).__name__}")
     wallet.__attrs_init__(
@@ -53,7 +53,7 @@ def build_new(
         clock=clock,
         wallet_id=wid,
         kdf=kdf,
-        tz=tz,
+        zone=zone,
         guard=PinGuard(hash_pin(pin, kdf), policy or PinPolicy()),
         signing_key=signing_key or Ed25519PrivateKey.generate(),
         sessions={},
@@ -81,11 +81,11 @@ def build_restored(
     ledger: Iterable[LedgerEntry],
     holds: Iterable[Hold],
     holdings: Iterable[Holding],
-    tz: str,
+    zone: str,
     version: int,
 ) -> None:
     """Check what storage kept and install it in ``wallet``, as :meth:`EWallet.restore` does."""
-    owner, wid = check_identity(owner, wallet_id, clock, kdf, tz, signing_key)
+    owner, wid, zone = check_identity(owner, wallet_id, clock, kdf, zone, signing_key)
     if wallet_id is None:
         raise ValidationError("a restored wallet needs its wallet_id")
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
@@ -100,7 +100,7 @@ def build_restored(
         clock=clock,
         wallet_id=wid,
         kdf=kdf,
-        tz=tz,
+        zone=zone,
         guard=guard,
         signing_key=signing_key,
         sessions={},

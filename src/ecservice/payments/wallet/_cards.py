@@ -30,7 +30,8 @@ import pendulum
 from pendulum import DateTime
 
 from ecservice._shown import shown
-from ecservice.clock import DEFAULT_ZONE, ensure_utc, zone
+from ecservice.clock import DEFAULT_ZONE, ensure_utc
+from ecservice.clock import zone as _zone
 from ecservice.errors import ValidationError
 from ecservice.payments._card_numbers import looks_like_card_number, luhn_valid
 from ecservice.payments.wallet._errors import FullCardNumberRefused
@@ -124,18 +125,31 @@ class CardReference:
     exp_year: int = attrs.field(kw_only=True, validator=_year)
     label: str = attrs.field(default="", kw_only=True, validator=[_no_pan, _text(80, empty=True)])
 
-    def expires_at(self, tz: str = DEFAULT_ZONE) -> DateTime:
+    def expires_at(self, zone: str = DEFAULT_ZONE) -> DateTime:
         """The first instant (UTC) at which the card is expired.
 
-        A card is valid through the last day of its expiry month, in the time zone ``tz``
-        (default the shop's zone, Asia/Shanghai).
-        """
-        year, month = divmod(self.exp_year * 12 + self.exp_month, 12)  # the month after
-        return ensure_utc(pendulum.datetime(year, month + 1, 1, tz=zone(tz)))
+        A card is valid through the last day of its expiry month (the "valid thru" month
+        printed on it), in the IANA time zone ``zone`` (default the shop's zone,
+        Asia/Shanghai): it expires at midnight starting the next month there.
 
-    def is_expired(self, at: _dt.datetime, tz: str = DEFAULT_ZONE) -> bool:
-        """``True`` when the card is expired at the instant ``at``."""
-        return ensure_utc(at, what="card check time") >= self.expires_at(tz)
+        Raises:
+            ValidationError: ``zone`` is not an IANA time zone name
+                (:func:`~ecservice.clock.check_zone`).
+        """
+        shop_zone = _zone(zone)
+        year, month = divmod(self.exp_year * 12 + self.exp_month, 12)  # the month after
+        return ensure_utc(pendulum.datetime(year, month + 1, 1, tz=shop_zone))
+
+    def is_expired(self, at: _dt.datetime, zone: str = DEFAULT_ZONE) -> bool:
+        """``True`` when the card is expired at the instant ``at`` (an aware datetime), its
+        expiry month read in the IANA time zone ``zone`` (see :meth:`expires_at`).
+
+        Raises:
+            NaiveDatetime: ``at`` has no time zone.
+            ValidationError: ``at`` is not a datetime, or ``zone`` is not an IANA time zone
+                name.
+        """
+        return ensure_utc(at, what="card check time") >= self.expires_at(zone)
 
     def __str__(self) -> str:
         return f"{self.brand} ****{self.last4} ({self.exp_month:02d}/{self.exp_year})"

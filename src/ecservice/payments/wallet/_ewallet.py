@@ -70,14 +70,14 @@ class EWallet:
         signing_key: the Ed25519 key that signs instructions (default: a new random key).
         wallet_id: the wallet's id (short text, never a card number; default: ``w-`` and 16
             random letters).
-        tz: the IANA time zone in which card expiry months are read (default
-            ``"Asia/Shanghai"``).
+        zone: the shop's IANA time zone name, in which card expiry months are read (default
+            ``"Asia/Shanghai"``), read back as ``wallet.zone``.
 
     Raises:
         InvalidPin: the PIN is not 4 to 12 digits.
         ValidationError: the owner or wallet id is not acceptable text
-            (:func:`ecservice.text.check_text`), the zone is unknown, or an argument has the
-            wrong type.
+            (:func:`ecservice.text.check_text`), ``zone`` is not an IANA time zone name
+            (:func:`~ecservice.clock.check_zone`), or an argument has the wrong type.
         FullCardNumberRefused: the owner or wallet id contains something shaped like a card
             number.
 
@@ -88,7 +88,7 @@ class EWallet:
     clock: Clock
     wallet_id: str
     kdf: KdfParams
-    tz: str
+    zone: str
     _guard: PinGuard
     _signing_key: Ed25519PrivateKey
     _sessions: dict[bytes, DateTime]
@@ -108,7 +108,7 @@ class EWallet:
         policy: PinPolicy | None = None,
         signing_key: Ed25519PrivateKey | None = None,
         wallet_id: str | None = None,
-        tz: str = DEFAULT_ZONE,
+        zone: str = DEFAULT_ZONE,
     ) -> None:
         _build.build_new(
             self,
@@ -119,7 +119,7 @@ class EWallet:
             policy=policy,
             signing_key=signing_key,
             wallet_id=wallet_id,
-            tz=tz,
+            zone=zone,
         )
 
     @classmethod
@@ -139,7 +139,7 @@ class EWallet:
         ledger: Iterable[LedgerEntry] = (),
         holds: Iterable[Hold] = (),
         holdings: Iterable[Holding] = (),
-        tz: str = DEFAULT_ZONE,
+        zone: str = DEFAULT_ZONE,
         version: int = 0,
     ) -> EWallet:
         """Rebuild a wallet from what storage keeps, checking every part.
@@ -179,7 +179,7 @@ class EWallet:
             ledger=ledger,
             holds=holds,
             holdings=holdings,
-            tz=tz,
+            zone=zone,
             version=version,
         )
         return wallet
@@ -313,7 +313,8 @@ class EWallet:
 
         Raises:
             DuplicateWalletItem: a card with this token is already in the wallet.
-            CardExpired: the card is already expired.
+            CardExpired: the card is already expired (by the wallet's clock, its expiry month
+                read in the wallet's ``zone``: :meth:`CardReference.expires_at`).
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
             ValidationError: ``auth`` is neither a ``str`` nor a :class:`WalletSession`
                 (nothing is counted).
@@ -538,7 +539,7 @@ class EWallet:
         Raises:
             InvalidAmount: ``amount`` is not a positive Money.
             UnknownCard: ``card`` is not in the wallet.
-            CardExpired: ``card`` is expired (by the wallet's clock).
+            CardExpired: ``card`` is expired (by the wallet's clock, in its ``zone``).
             InsufficientFunds: stored-value funding exceeds what is available.
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
             ValidationError: ``auth`` is neither a ``str`` nor a :class:`WalletSession`
@@ -576,7 +577,7 @@ class EWallet:
         Raises:
             InvalidAmount: ``amount`` is not a positive Money.
             UnknownCard: ``card`` is not in the wallet.
-            CardExpired: ``card`` is expired (by the wallet's clock).
+            CardExpired: ``card`` is expired (by the wallet's clock, in its ``zone``).
             InsufficientFunds: stored-value funding exceeds what is available.
             WrongPin, WalletLocked, InvalidSession: ``auth`` is not accepted.
             ValidationError: ``auth`` is neither a ``str`` nor a :class:`WalletSession`

@@ -8,7 +8,7 @@ from typing import Final, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ecservice.clock import zone
+from ecservice.clock import check_zone
 from ecservice.errors import ValidationError
 from ecservice.payments.wallet._cards import CardReference, check_reference
 from ecservice.payments.wallet._errors import DuplicateWalletItem
@@ -36,12 +36,18 @@ def check_identity(
     wallet_id: object,
     clock: object,
     kdf: object,
-    tz: object,
+    zone: object,
     signing_key: object,
-) -> tuple[str, str]:
-    if not isinstance(tz, str):
-        raise ValidationError(f"tz must be a time zone name, not {type(tz).__name__}")
-    zone(tz)
+) -> tuple[str, str, str]:
+    """The owner, the wallet id and the zone name a wallet is made with, once all are checked.
+
+    Raises:
+        ValidationError: ``zone`` is not an IANA time zone name
+            (:func:`~ecservice.clock.check_zone`), ``clock``, ``kdf`` or ``signing_key`` has the
+            wrong type, or the owner or wallet id is not acceptable text.
+        FullCardNumberRefused: the owner or wallet id holds something shaped like a card number.
+    """
+    zone_name = check_zone(zone)
     if not callable(getattr(clock, "now", None)):
         raise ValidationError(f"clock must be a Clock, not {type(clock).__name__}")
     if not isinstance(kdf, KdfParams):
@@ -51,7 +57,7 @@ def check_identity(
             f"signing_key must be an Ed25519PrivateKey, not {type(signing_key).__name__}"
         )
     wid = check_reference(new_wallet_id() if wallet_id is None else wallet_id, "wallet id")
-    return check_reference(owner, "wallet owner"), wid
+    return check_reference(owner, "wallet owner"), wid, zone_name
 
 
 def new_wallet_id() -> str:

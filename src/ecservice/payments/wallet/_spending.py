@@ -129,10 +129,8 @@ def funding(
     card); checks the card or the available value, changes nothing."""
     if card is not None:
         ref = _wallet_cards.find_card(wallet, card)
-        if ref.is_expired(now, wallet.tz):
-            raise CardExpired(
-                f"cannot pay with {ref}: it expired on {ref.expires_at(wallet.tz).isoformat()}"
-            )
+        if ref.is_expired(now, wallet.zone):
+            raise CardExpired(f"cannot pay with {ref}: {_wallet_cards.expiry(ref, wallet.zone)}")
         return f"card:{ref.token}", None
     wallet._books.require(amount, "instruct a payment of")
     return STORED_VALUE, wallet._books.next_hold_id()

@@ -21,7 +21,7 @@ from ecservice.payments.wallet._errors import CardExpired, DuplicateWalletItem, 
 if TYPE_CHECKING:
     from ecservice.payments.wallet._ewallet import EWallet
 
-__all__ = ["add_card", "find_card", "list_cards", "remove_card"]
+__all__ = ["add_card", "expiry", "find_card", "list_cards", "remove_card"]
 
 _log = logging.getLogger("ecservice.payments.wallet")
 
@@ -33,11 +33,19 @@ def add_card(wallet: EWallet, card: CardReference, auth: Auth) -> CardReference:
     _access.authenticate(wallet, auth)
     if card.token in wallet._cards:
         raise DuplicateWalletItem(f"a card with this token is already in wallet {wallet.wallet_id}")
-    if card.is_expired(wallet.clock.now(), wallet.tz):
-        raise CardExpired(f"cannot add {card}: it expired on {card.expires_at(wallet.tz)}")
+    if card.is_expired(wallet.clock.now(), wallet.zone):
+        raise CardExpired(f"cannot add {card}: {expiry(card, wallet.zone)}")
     wallet._cards[card.token] = card
     _log.info("wallet %s: card %s added", wallet.wallet_id, card)
     return card
+
+
+def expiry(card: CardReference, zone: str) -> str:
+    """When an expired ``card`` expired, for an error message: the instant and how it was read."""
+    return (
+        f"it expired on {card.expires_at(zone).isoformat()} (the end of "
+        f"{card.exp_month:02d}/{card.exp_year} in {zone})"
+    )
 
 
 def remove_card(wallet: EWallet, token: str) -> CardReference:
@@ -59,5 +67,5 @@ def list_cards(wallet: EWallet, *, usable_only: bool) -> tuple[CardReference, ..
     """What :meth:`EWallet.cards` does, under the wallet's lock."""
     now = wallet.clock.now()
     return tuple(
-        c for c in wallet._cards.values() if not (usable_only and c.is_expired(now, wallet.tz))
+        c for c in wallet._cards.values() if not (usable_only and c.is_expired(now, wallet.zone))
     )

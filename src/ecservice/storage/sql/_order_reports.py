@@ -81,7 +81,8 @@ class SqlOrderReports:
 
         Raises:
             NaiveDatetime: ``now`` has no time zone.
-            ValidationError: ``now`` not a datetime, an unknown zone, ``days`` out of range.
+            ValidationError: ``now`` not a datetime, a zone :func:`~ecservice.clock.check_zone`
+                refuses, ``days`` out of range.
             DocumentError: a stored fact names a reason or outcome this code does not know.
             StorageUnavailable, TransientStorageError: the database failed.
         """

@@ -174,7 +174,7 @@ class SqlRatingReports:
             StorageUnavailable, TransientStorageError: the database failed.
         """
         seller, at = self._credit_args(seller_id, policy, now)
-        _, _, start, end = report_window(at, policy.zone, days, zone_what="policy.zone")
+        _, _, start, end = report_window(at, policy.zone, days)
         with self._reading("compute the good-review rate") as connection:
             counts = credit_counts(
                 connection,

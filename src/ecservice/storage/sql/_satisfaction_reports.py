@@ -35,7 +35,6 @@ from ecservice.storage.sql._order_schema import ORDER_FACTS
 from ecservice.storage.sql._report_reading import member, reading
 from ecservice.storage.sql._service_schema import SURVEY_FACTS
 from ecservice.storage.sql._store import SqlStore
-from ecservice.text import check_text
 
 __all__ = ["SqlSatisfactionReports"]
 
@@ -158,14 +157,15 @@ class SqlSatisfactionReports:
             NaiveDatetime: ``now`` has no time zone.
             CurrencyMismatch: purchases in more than one currency, or monetary thresholds in
                 another currency than the purchases.
-            ValidationError: a purchase created after ``now``, an unknown zone, or a policy
-                that is not an :class:`~ecservice.satisfaction.RfmPolicy`.
+            ValidationError: a purchase created after ``now``, a zone
+                :func:`~ecservice.clock.check_zone` refuses, or a policy that is not an
+                :class:`~ecservice.satisfaction.RfmPolicy`.
             StorageUnavailable, TransientStorageError: the database failed.
         """
         if not isinstance(now, _dt.datetime):
             raise ValidationError(f"now must be a timezone-aware datetime, not {shown(now)}")
         at = ensure_utc(now, what="now")
-        tz = _zone(check_text(zone, "zone"))
+        tz = _zone(zone)
         if not isinstance(policy, RfmPolicy):
             raise ValidationError(f"policy must be an RfmPolicy, not {shown(policy)}")
         done = O.c.closed_as == _PURCHASE

@@ -133,6 +133,16 @@ class SqlStore:
         # Whether the database's schema revision was checked (by the first unit of work).
         self._revision_checked = False
 
+    @property
+    def timers(self) -> Mapping[str, Timer]:
+        """The store's :data:`~ecservice.storage.Timer` per document type, read-only: the
+        ``timers`` it was built with, or :func:`~ecservice.storage.default_timers`. A service
+        built over the store reads its documents' timer here, to run under the policy the
+        timer was made with (see :class:`~ecservice.application.OrderService`)."""
+        from types import MappingProxyType
+
+        return MappingProxyType(self._timers)
+
     def _reader(self) -> sa.Connection:
         """A connection for a read-only query (on SQLite it does not take the write lock)."""
         return self.engine.connect().execution_options(**{READ_ONLY_OPTION: True})
@@ -450,13 +460,21 @@ class _SqlTransaction:
             found = self._found_version(row.type_name, row.id)
             raise ConcurrencyConflict(row.type_name, row.id, expected=expected, found=found)
 
-    def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    def due(self, type_name: str, now: DateTime, limit: int) -> list[tuple[str, int, Any]]:
+        document: Any = AGGREGATES.c.document
+        if not self._store._postgresql:
+            # The JSON text as stored, decoded row by row by the repository, which names the
+            # row it cannot read (SQLAlchemy's JSON type would fail the whole query on it).
+            document = sa.type_coerce(document, sa.Text)
         query = self._due_query(
-            sa.select(AGGREGATES.c.version, AGGREGATES.c.document), type_name, now, limit
+            sa.select(AGGREGATES.c.id, AGGREGATES.c.version, document.label("document")),
+            type_name,
+            now,
+            limit,
         )
         with translated(f"find due {type_name} documents"), _unreadable(f"a due {type_name}"):
             rows = self._connection.execute(query).all()
-        return [(r.version, r.document) for r in rows]
+        return [(r.id, r.version, r.document) for r in rows]
 
     def due_ids(self, type_name: str, now: DateTime, limit: int) -> list[str]:
         query = self._due_query(sa.select(AGGREGATES.c.id), type_name, now, limit)
@@ -468,15 +486,21 @@ class _SqlTransaction:
         self, select: sa.Select[Any], type_name: str, now: DateTime, limit: int
     ) -> sa.Select[Any]:
         """``select`` restricted to the ``limit`` due ``type_name`` rows, the earliest
-        ``next_due_at`` first, ties by id; on PostgreSQL locked, skipping rows another
-        transaction holds (``FOR UPDATE SKIP LOCKED``), so concurrent claims are disjoint."""
+        ``next_due_at`` first, ties by id in code point order; on PostgreSQL locked, skipping
+        rows another transaction holds (``FOR UPDATE SKIP LOCKED``), so concurrent claims are
+        disjoint."""
         query = (
             select.where(
                 AGGREGATES.c.type == type_name,
                 AGGREGATES.c.next_due_at.is_not(None),
                 AGGREGATES.c.next_due_at <= now,
             )
-            .order_by(AGGREGATES.c.next_due_at, AGGREGATES.c.id)
+            .order_by(
+                AGGREGATES.c.next_due_at,
+                # Ties in code point order, as SQLite's and the memory store's: not the
+                # database's collation, which may order "O-1" and "O_1" either way.
+                AGGREGATES.c.id.collate("C") if self._store._postgresql else AGGREGATES.c.id,
+            )
             .limit(limit)
         )
         if self._store._postgresql:
