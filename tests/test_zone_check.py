@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib
 import inspect
-import pkgutil
 import re
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -23,7 +21,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-import ecservice
 from ecservice.aftersales import (
     AfterSalesPolicy,
     AfterSalesReport,
@@ -70,6 +67,7 @@ from ecservice.storage.sql import (
     SqlServiceReports,
     SqlStore,
 )
+from tests.public_callables import public_callables
 
 NOW = pendulum.datetime(2026, 3, 10, 9, tz="Asia/Shanghai")
 DAY = dt.timedelta(days=1)
@@ -299,38 +297,10 @@ NO_ZONE_BACK = {
 #: Calls where ``zone=None`` means "not given": the calendar's own zone applies.
 NONE_IS_NOT_GIVEN = {"ecservice.complaints.add_time", "ecservice.complaints.evaluate_sla"}
 
-PUBLIC_MODULES = [
-    "ecservice",
-    *sorted(
-        m.name
-        for m in pkgutil.walk_packages(ecservice.__path__, "ecservice.")
-        if not any(part.startswith("_") for part in m.name.split("."))
-    ),
-]
-
-
-def _callables() -> Iterator[tuple[str, Callable[..., object]]]:
-    seen: set[int] = set()
-    for module_name in PUBLIC_MODULES:
-        module = importlib.import_module(module_name)
-        for name in module.__all__:
-            obj = getattr(module, name)
-            if id(obj) in seen or not getattr(obj, "__module__", "").startswith("ecservice"):
-                continue
-            seen.add(id(obj))
-            if isinstance(obj, type):
-                yield f"{module_name}.{name}", obj
-                for attr, value in vars(obj).items():
-                    raw = value.__func__ if isinstance(value, classmethod | staticmethod) else value
-                    if not attr.startswith("_") and inspect.isfunction(raw):
-                        yield f"{module_name}.{name}.{attr}", raw
-            elif inspect.isfunction(obj):
-                yield f"{module_name}.{name}", obj
-
 
 def _taking_a_zone() -> set[str]:
     found = set()
-    for where, obj in _callables():
+    for where, obj in public_callables():
         try:
             parameters = inspect.signature(obj).parameters
         except (TypeError, ValueError):  # a builtin without a signature

@@ -5,15 +5,12 @@ that mentions a zone (``time_zone``, ``shop_zone``) nor an abbreviation (``tz``)
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pendulum
 import pytest
 
-import ecservice
 from ecservice.aftersales import aftersales_report, report_window
 from ecservice.calendar import ShopCalendar
 from ecservice.clock import FixedClock
@@ -24,15 +21,7 @@ from ecservice.feedback import feedback_report
 from ecservice.orders import held_orders_report
 from ecservice.payments.wallet import CardReference, EWallet, KdfParams
 from ecservice.satisfaction import rfm_analysis, satisfaction_report
-
-PUBLIC_MODULES = [
-    "ecservice",
-    *sorted(
-        m.name
-        for m in pkgutil.walk_packages(ecservice.__path__, "ecservice.")
-        if not any(part.startswith("_") for part in m.name.split("."))
-    ),
-]
+from tests.public_callables import public_callables
 
 # Parameters that mention a zone without holding one, as ``"name": why`` (none today).
 NOT_A_ZONE: dict[str, str] = {}
@@ -55,30 +44,9 @@ NO_ZONE_BACK = {
 }
 
 
-def _callables() -> Iterator[tuple[str, Callable[..., object]]]:
-    seen: set[int] = set()
-    for module_name in PUBLIC_MODULES:
-        module = importlib.import_module(module_name)
-        for name in module.__all__:
-            obj = getattr(module, name)
-            if id(obj) in seen or not getattr(obj, "__module__", "").startswith("ecservice"):
-                continue
-            seen.add(id(obj))
-            if isinstance(obj, type):
-                yield f"{module_name}.{name}", obj
-                for attr, value in vars(obj).items():
-                    if attr.startswith("_"):
-                        continue
-                    raw = value.__func__ if isinstance(value, classmethod | staticmethod) else value
-                    if inspect.isfunction(raw):
-                        yield f"{module_name}.{name}.{attr}", raw
-            elif inspect.isfunction(obj):
-                yield f"{module_name}.{name}", obj
-
-
 def _zone_like_parameters() -> list[str]:
     found = []
-    for where, obj in _callables():
+    for where, obj in public_callables():
         try:
             parameters = inspect.signature(obj).parameters
         except (TypeError, ValueError):  # a builtin without a signature
@@ -97,7 +65,7 @@ def _another_name_for_the_zone(name: str) -> bool:
 def _zone_like_attributes() -> list[str]:
     return [
         f"{where}.{attr}"
-        for where, obj in _callables()
+        for where, obj in public_callables()
         if isinstance(obj, type)
         for attr in dir(obj)
         if not attr.startswith("_") and _another_name_for_the_zone(attr)
@@ -106,7 +74,7 @@ def _zone_like_attributes() -> list[str]:
 
 def test_the_walk_sees_the_report_functions() -> None:
     """The walk below would pass vacuously if it found nothing: it finds the reports."""
-    names = {where for where, _ in _callables()}
+    names = {where for where, _ in public_callables()}
     assert {
         "ecservice.orders.held_orders_report",
         "ecservice.complaints.complaint_report",
@@ -118,7 +86,7 @@ def test_the_walk_sees_the_report_functions() -> None:
 def test_the_walk_sees_the_wallet_and_its_cards() -> None:
     """The e-wallet and the card reference, which read expiry months in the shop's zone, are
     among what the checks below walk through."""
-    names = {where for where, _ in _callables()}
+    names = {where for where, _ in public_callables()}
     assert {
         "ecservice.payments.wallet.EWallet",
         "ecservice.payments.wallet.EWallet.restore",

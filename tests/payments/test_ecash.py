@@ -17,6 +17,8 @@ import pendulum
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 import ecservice.payments.ecash as ecash
 from ecservice.clock import FixedClock
@@ -834,6 +836,36 @@ def test_make_change_is_greedy_and_never_exceeds_the_amount(world: World) -> Non
     assert make_change(cny("0.04"), no_cents) == []
     everything = make_change(cny("16.66"), world.denoms.values())
     assert sum(d.value.amount for d in everything) == cny("16.66").amount
+
+
+def test_make_change_of_a_huge_amount_is_refused_at_once(world: World) -> None:
+    """Change is counted, not looped coin by coin: a fuzzed amount of 10**13 yuan in cents
+    once hung; more than 10,000 coins are refused."""
+    cents = [world.denoms["0.01"]]
+    assert len(make_change(cny("100.00"), cents)) == 10_000
+    with pytest.raises(ValidationError, match="more than 10,000 coins"):
+        make_change(cny("100.01"), cents)
+    with pytest.raises(ValidationError, match="more than 10,000 coins"):
+        make_change(cny("9999999999999.99"), cents)
+    rich = world.wallet
+    with pytest.raises(InsufficientFunds):  # the reserve is looked at before any change is made
+        rich.withdraw_amount(world.mint, "alice", cny("9999999999999.99"))
+
+
+WORLD_FOR_CHANGE = build_world()
+
+
+@given(st.integers(min_value=1, max_value=5_000))
+def test_make_change_picks_as_the_largest_first_loop_does(cents: int) -> None:
+    world = WORLD_FOR_CHANGE
+    amount = Money.from_minor(cents, "CNY")
+    expected: list[Money] = []
+    left = amount
+    for value in sorted({d.value for d in world.denoms.values()}, key=lambda v: v.amount)[::-1]:
+        while left >= value:
+            expected.append(value)
+            left = left - value
+    assert [d.value for d in make_change(amount, world.denoms.values())] == expected
 
 
 def test_nothing_secret_in_repr(world: World) -> None:

@@ -81,18 +81,20 @@ from ecservice.aftersales._goods import (
     ItemTraits,
 )
 from ecservice.aftersales._policy import MAX_REPAIRS, MAX_WINDOW_DAYS, AfterSalesPolicy
-from ecservice.aftersales._reports import (
+from ecservice.aftersales._report_measures import (
     DEFAULT_REPORT_DAYS,
     MAX_REPORT_DAYS,
     RATE_PLACES,
+    Rate,
+    nearest_rank,
+    report_window,
+)
+from ecservice.aftersales._reports import (
     AfterSalesReport,
     OutcomeCount,
     PaidOrder,
-    Rate,
     aftersales_report,
-    nearest_rank,
     paid_orders,
-    report_window,
 )
 from ecservice.aftersales._timeouts import MAX_TIMEOUT, CaseTimeouts
 from ecservice.aftersales._windows import WindowCounting, day_start, window_end

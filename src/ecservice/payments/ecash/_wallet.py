@@ -31,6 +31,8 @@ from ecservice.text import SHORT_TEXT_MAX, check_text
 __all__ = ["CoinWallet", "make_change"]
 
 _T = TypeVar("_T")
+#: The most coins :func:`make_change` picks for one amount (a withdrawal signs each one).
+_MAX_CHANGE_COINS: Final = 10_000
 
 
 @attrs.define
@@ -54,6 +56,7 @@ def make_change(amount: Money, denominations: Iterable[Denomination]) -> list[De
         The chosen denominations, largest first (one entry per coin).
 
     Raises:
+        ValidationError: the change takes more than 10,000 coins.
         ValidationError: ``amount`` is not Money, or ``denominations`` is not an iterable of
             :class:`Denomination`.
     """
@@ -72,11 +75,15 @@ def make_change(amount: Money, denominations: Iterable[Denomination]) -> list[De
         if known is None or denomination.withdraw_until > known.withdraw_until:
             best[denomination.value] = denomination
     chosen: list[Denomination] = []
-    left = amount
+    left = amount.minor_units
     for value in sorted(best, key=lambda v: v.amount, reverse=True):
-        while left >= value:
-            chosen.append(best[value])
-            left = left - value
+        count, left = divmod(left, value.minor_units)
+        if len(chosen) + count > _MAX_CHANGE_COINS:
+            raise ValidationError(
+                f"making change for {amount} takes more than {_MAX_CHANGE_COINS:,} coins; "
+                "withdraw a smaller amount, or add larger denominations"
+            )
+        chosen.extend([best[value]] * count)
     return chosen
 
 
@@ -317,17 +324,18 @@ class CoinWallet:
         Raises:
             InvalidAmount: ``amount`` is not positive.
             CurrencyMismatch: ``amount`` is in another currency.
-            ValidationError: the mint's denominations cannot make ``amount`` exactly.
             InsufficientFunds: the reserve holds less than ``amount``.
+            ValidationError: the mint's denominations cannot make ``amount`` exactly, or only
+                with more than 10,000 coins.
         """
         self._check_amount(amount, "withdraw")
         require(mint, Mint, "mint")
-        chosen = make_change(amount, mint.withdrawable_denominations())
-        if sum_money((d.value for d in chosen), self._currency) != amount:
-            raise ValidationError(f"{mint.name}'s denominations cannot make {amount} exactly")
         balance = mint.reserve_balance(reserve)
         if balance < amount:
             raise InsufficientFunds(f"reserve {shown(reserve)} holds {balance}, not {amount}")
+        chosen = make_change(amount, mint.withdrawable_denominations())
+        if sum_money((d.value for d in chosen), self._currency) != amount:
+            raise ValidationError(f"{mint.name}'s denominations cannot make {amount} exactly")
         return tuple(self.withdraw(mint, reserve, d) for d in chosen)
 
     # --- pay -------------------------------------------------------------------------------------
