@@ -13,7 +13,8 @@ from typing import Any, Final, TypeVar
 from ecservice._shown import shown
 from ecservice.errors import ValidationError
 from ecservice.storage import DocumentError, Repository, UnitOfWork
-from ecservice.storage._repository import MAX_DUE_LIMIT
+from ecservice.storage._protocols import MAX_DUE_LIMIT
+from ecservice.storage._protocols import check_due_limit as check_limit
 from ecservice.workflow import Aggregate
 
 __all__ = ["LOGGER", "change_stored", "check_callable", "check_limit", "claim_due", "run_due"]
@@ -31,18 +32,6 @@ def check_callable(change: object, what: str) -> None:
         raise ValidationError(
             f"change must be a callable taking the {what}, not {type(change).__name__}"
         )
-
-
-def check_limit(limit: object) -> int:
-    """``limit`` when it is an ``int`` from 1 to ``MAX_DUE_LIMIT`` (10000), else
-    :class:`~ecservice.errors.ValidationError` with the repositories' message (that of
-    :meth:`Repository.due <ecservice.storage.Repository.due>`): every timer job of the
-    services checks its ``limit`` here."""
-    if type(limit) is not int or not 1 <= limit <= MAX_DUE_LIMIT:
-        raise ValidationError(
-            f"limit must be a whole number from 1 to {MAX_DUE_LIMIT}, not {shown(limit)}"
-        )
-    return limit
 
 
 def change_stored(repository: Repository[A], id: str, change: Callable[[A], R]) -> R:

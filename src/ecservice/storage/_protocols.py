@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeVar
 
 from pendulum import DateTime
 
+from ecservice._shown import shown
+from ecservice.errors import ValidationError
 from ecservice.storage._document import Serializer
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ __all__ = [
     "Store",
     "Timer",
     "UnitOfWork",
+    "check_due_limit",
 ]
 
 T = TypeVar("T")
@@ -58,6 +61,17 @@ Redaction = Callable[[str, dict[str, Any]], "dict[str, Any] | None"]
 
 #: Most aggregates (or ids) one :meth:`Repository.due` (:meth:`Repository.due_ids`) call returns.
 MAX_DUE_LIMIT: Final = 10_000
+
+
+def check_due_limit(limit: object) -> int:
+    """``limit`` when it is an ``int`` from 1 to :data:`MAX_DUE_LIMIT`, else
+    :class:`~ecservice.errors.ValidationError`: the check of ``limit`` in the repositories'
+    ``due`` and ``due_ids`` and in the services' timer jobs."""
+    if type(limit) is not int or not 1 <= limit <= MAX_DUE_LIMIT:
+        raise ValidationError(
+            f"limit must be a whole number from 1 to {MAX_DUE_LIMIT}, not {shown(limit)}"
+        )
+    return limit
 
 
 class Repository(Protocol[T]):

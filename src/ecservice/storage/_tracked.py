@@ -29,7 +29,13 @@ from ecservice.storage._document import JsonText, Serializer
 from ecservice.storage._errors import DocumentError
 from ecservice.storage._facts import FactsHook, facts_hook
 from ecservice.storage._json_text import encode
-from ecservice.storage._protocols import MAX_DUE_LIMIT, Redaction, Repository, Timer, UnitOfWork
+from ecservice.storage._protocols import (
+    Redaction,
+    Repository,
+    Timer,
+    UnitOfWork,
+    check_due_limit,
+)
 from ecservice.storage._transaction import CONVERTER, AggregateRow, OutboxRecord, Transaction
 from ecservice.text import check_key
 
@@ -268,10 +274,7 @@ def _due_instant(now: _dt.datetime, limit: int) -> DateTime:
     ``due_ids``): :class:`ValidationError` unless ``now`` is an aware datetime and ``limit`` an
     ``int`` from 1 to :data:`MAX_DUE_LIMIT`."""
     instant = ensure_utc(now, what="now")
-    if type(limit) is not int or not 1 <= limit <= MAX_DUE_LIMIT:
-        raise ValidationError(
-            f"limit must be a whole number from 1 to {MAX_DUE_LIMIT}, not {shown(limit)}"
-        )
+    check_due_limit(limit)
     return instant
 
 

@@ -16,8 +16,8 @@ failure (a deadlock, a serialization failure, a busy SQLite file).
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, TypeVar, final
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 import sqlalchemy as sa
 
@@ -302,17 +302,9 @@ class SqlMintBook:
     ) -> tuple[tuple[DepositReceipt, bytes, Money, bool], ...]:
         """See :meth:`MintBook.contract_deposits
         <ecservice.payments.ecash.MintBook.contract_deposits>` (one indexed query)."""
-        table = MINT_DEPOSITS
-        query = (
-            sa.select(table)
-            .where(
-                table.c.mint == self._name,
-                table.c.merchant == merchant,
-                table.c.contract_hash == contract_hash,
-            )
-            .order_by(table.c.deposit_id)
+        rows = self._contract_rows(
+            MINT_DEPOSITS, MINT_DEPOSITS.c.deposit_id, merchant, contract_hash, "deposits"
         )
-        rows = self._read("read a contract's deposits", lambda c: c.execute(query).all())
         return tuple(self._values.deposit_state(r) for r in rows)
 
     def contract_refunds(
@@ -320,7 +312,21 @@ class SqlMintBook:
     ) -> tuple[tuple[RefundReceipt, str | None], ...]:
         """See :meth:`MintBook.contract_refunds
         <ecservice.payments.ecash.MintBook.contract_refunds>` (one indexed query)."""
-        table = MINT_REFUNDS
+        rows = self._contract_rows(
+            MINT_REFUNDS, MINT_REFUNDS.c.refund_id, merchant, contract_hash, "refunds"
+        )
+        return tuple((self._values.refund_receipt(r), r.refund_key) for r in rows)
+
+    def _contract_rows(
+        self,
+        table: sa.Table,
+        order: sa.ColumnElement[Any],
+        merchant: str,
+        contract_hash: bytes,
+        what: str,
+    ) -> Sequence[Any]:
+        """The rows of ``table`` (deposits or refunds) of ``merchant``'s order
+        ``contract_hash``, ordered by ``order`` (as recorded; one indexed query)."""
         query = (
             sa.select(table)
             .where(
@@ -328,10 +334,9 @@ class SqlMintBook:
                 table.c.merchant == merchant,
                 table.c.contract_hash == contract_hash,
             )
-            .order_by(table.c.refund_id)
+            .order_by(order)
         )
-        rows = self._read("read a contract's refunds", lambda c: c.execute(query).all())
-        return tuple((self._values.refund_receipt(r), r.refund_key) for r in rows)
+        return self._read(f"read a contract's {what}", lambda c: c.execute(query).all())
 
     def refreshes(self) -> tuple[RefreshRecord, ...]:
         """See :meth:`MintBook.refreshes <ecservice.payments.ecash.MintBook.refreshes>`."""

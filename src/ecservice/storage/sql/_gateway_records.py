@@ -89,14 +89,7 @@ class GatewayRecords:
         Raises:
             ValidationError: the gateway has no such authorisation.
         """
-        row = connection.execute(
-            sa.select(GW_AUTHORIZATIONS).where(
-                GW_AUTHORIZATIONS.c.gateway == self.name, GW_AUTHORIZATIONS.c.id == auth_id
-            )
-        ).first()
-        if row is None:
-            raise ValidationError(f"unknown authorisation {shown(auth_id)}")
-        return row
+        return self._row(connection, GW_AUTHORIZATIONS, auth_id, "authorisation")
 
     def settle(self, connection: sa.Connection, auth_id: str, state: str) -> bool:
         """Move the authorisation from ``open`` to ``state``, once."""
@@ -143,13 +136,16 @@ class GatewayRecords:
         Raises:
             ValidationError: the gateway has no such capture.
         """
+        return self._row(connection, GW_CAPTURES, capture_id, "capture")
+
+    def _row(self, connection: sa.Connection, table: sa.Table, id: str, what: str) -> Any:
+        """The gateway's row ``id`` of ``table``; :class:`ValidationError` naming ``what`` if
+        there is none."""
         row = connection.execute(
-            sa.select(GW_CAPTURES).where(
-                GW_CAPTURES.c.gateway == self.name, GW_CAPTURES.c.id == capture_id
-            )
+            sa.select(table).where(table.c.gateway == self.name, table.c.id == id)
         ).first()
         if row is None:
-            raise ValidationError(f"unknown capture {shown(capture_id)}")
+            raise ValidationError(f"unknown {what} {shown(id)}")
         return row
 
     def take_refund(self, connection: sa.Connection, capture_id: str, units: int) -> bool:
